@@ -1,0 +1,44 @@
+# The README's commands. Everything runs from a virtualenv in .venv that these targets create.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export LMS_ENV ?= development
+
+.PHONY: run test install install-test lint bench translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi lms demo --if-empty
+	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+
+test: install-test
+	LMS_ENV=testing $(BIN)/python -m pytest -q
+	LMS_ENV=testing LMS_PLUGINS='[]' $(BIN)/python -m pytest -q tests -m "not browser" -p no:cacheprovider
+
+lint: install-test
+	$(BIN)/ruff check .
+
+translations: install-test
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o lms/translations/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel compile -d lms/translations
+
+clean:
+	rm -rf $(VENV) build *.egg-info

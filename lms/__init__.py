@@ -1,0 +1,1 @@
+"""Tolok: a learning-management system for civil-service leadership training."""

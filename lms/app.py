@@ -1,0 +1,169 @@
+"""The application factory: config -> extensions -> core blueprints -> plugins -> CLI."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, g, redirect, request, session, url_for
+from flask_babel import format_date, format_datetime, format_decimal
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lms import config as config_module
+from lms import db
+from lms.extensions import babel, csrf, limiter, login_manager
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build a Tolok app; ``config`` overrides settings read from ``LMS_*`` variables."""
+    values = config_module.load(config)
+    app = Flask("lms", instance_relative_config=True)
+    app.config.update(values)
+    app.config.update(config_module.flask_settings(values))
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "lms.sqlite3")
+    if not app.config["UPLOAD_DIR"]:
+        app.config["UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
+    if app.config["PROXY_COUNT"]:
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
+
+    db.init_app(app, app.config["DATABASE_URL"], app.config["DATABASE_ECHO"])
+    _init_extensions(app)
+    _register_blueprints(app)
+    from lms.plugins.manager import init_plugins
+
+    init_plugins(app)
+    _register_errors(app)
+    _register_template_helpers(app)
+    _register_security(app)
+    from lms import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from lms.users.models import User
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["DEFAULT_TIMEZONE"])
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load_user(token: str) -> User | None:
+        user_id, _, session_token = token.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.session_token != session_token:
+            return None
+        return user
+
+
+def _select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in {"id", "en"}:
+        return chosen
+    from flask import current_app
+
+    return current_app.config["DEFAULT_LOCALE"]
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lms.auth.views import bp as auth_bp
+    from lms.cohorts.views import bp as cohorts_bp
+    from lms.home.views import bp as home_bp
+    from lms.users.views import bp as users_bp
+
+    for bp in (auth_bp, home_bp, users_bp, cohorts_bp):
+        app.register_blueprint(bp)
+
+
+def _register_errors(app: Flask) -> None:
+    from flask import render_template
+    from flask_wtf.csrf import CSRFError
+
+    def render(code: int, description: str | None = None) -> tuple[str, int]:
+        return render_template("errors/error.html", code=code, description=description), code
+
+    for code in (400, 403, 404, 405, 413, 429):
+        app.register_error_handler(code, lambda e, code=code: render(code))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(e: CSRFError) -> tuple[str, int]:
+        return render(400, "csrf")
+
+    @app.errorhandler(500)
+    def _server_error(e: Exception) -> tuple[str, int]:
+        db.session.rollback()
+        return render(500)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from lms.cohorts.services import role_label, status_label
+    from lms.core import nav
+    from lms.core.civil_service import GOLONGAN, format_nip
+
+    app.jinja_env.filters["nip"] = format_nip
+    app.jinja_env.filters["pangkat"] = lambda code: GOLONGAN.get(code or "", "")
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["number"] = lambda value, fmt="#,##0.##": "" if value is None else format_decimal(value, fmt)
+    app.jinja_env.filters["date_id"] = lambda value, fmt="d MMMM yyyy": format_date(value, fmt) if value else ""
+    app.jinja_env.globals["nav_items"] = nav.items_for
+    app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["can"] = lambda rule, obj=None: _can(rule, obj)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        return {"current_locale": str(get_locale())}
+
+
+def _can(rule: str, obj: Any) -> bool:
+    from lms.core.access import can
+
+    return can(current_user, rule, obj)
+
+
+def _register_security(app: Flask) -> None:
+    exempt = {"auth.logout", "auth.change_password", "static"}
+
+    @app.before_request
+    def _force_password_change() -> Any:
+        if (
+            current_user.is_authenticated
+            and current_user.must_change_password
+            and request.endpoint not in exempt
+            and not (request.endpoint or "").endswith(".static")
+        ):
+            return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if getattr(g, "no_store", False):
+            response.headers["Cache-Control"] = "no-store"
+        return response

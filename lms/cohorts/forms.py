@@ -1,0 +1,54 @@
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+
+from lms.cohorts.models import CohortStatus, Role
+from lms.cohorts.services import ROLE_LABELS, STATUS_LABELS
+from lms.core.predicates import BandsError, parse_bands
+
+
+class ProgramForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)], render_kw={"placeholder": "PKA"})
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
+                       render_kw={"placeholder": "Pelatihan Kepemimpinan Administrator"})
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    bands = TextAreaField(_l("Predicate bands"), validators=[DataRequired()], render_kw={"rows": 6})
+
+    def validate_bands(self, field):
+        try:
+            self.parsed_bands = parse_bands(field.data or "")
+        except BandsError as exc:
+            raise ValidationError(exc.args[0]) from None
+
+
+class CohortForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
+                       render_kw={"placeholder": "Angkatan XII"})
+    year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)],
+                        default=lambda: date.today().year)
+    start_date = DateField(_l("Start date"), validators=[Optional()])
+    end_date = DateField(_l("End date"), validators=[Optional()])
+    location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
+    status = SelectField(_l("Status"), choices=[(s.value, STATUS_LABELS[s]) for s in CohortStatus],
+                         default=CohortStatus.PLANNED.value)
+
+    def validate_end_date(self, field):
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+
+class StaffForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False)])
+    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r]) for r in (Role.INSTRUCTOR, Role.COORDINATOR)])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=[(s.value, STATUS_LABELS[s]) for s in CohortStatus])
+
+
+class RosterUploadForm(FlaskForm):
+    file = FileField(_l("Roster file (CSV or XLSX)"), validators=[FileRequired(_l("Choose a file."))])

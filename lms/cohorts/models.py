@@ -1,0 +1,87 @@
+"""Programs, their cohorts (angkatan) and who takes part in them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.core.predicates import DEFAULT_BANDS, Band
+from lms.db import Base, UTCDateTime, utcnow
+from lms.users.models import User
+
+
+class CohortStatus(enum.StrEnum):
+    PLANNED = "planned"
+    RUNNING = "running"
+    CLOSED = "closed"
+
+
+class Role(enum.StrEnum):
+    PARTICIPANT = "participant"
+    INSTRUCTOR = "instructor"
+    COORDINATOR = "coordinator"
+
+
+class Program(Base):
+    __tablename__ = "programs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    predicate_bands: Mapped[list[Band]] = mapped_column(JSON, default=lambda: list(DEFAULT_BANDS))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    cohorts: Mapped[list[Cohort]] = relationship(back_populates="program", order_by="Cohort.year.desc(), Cohort.name")
+
+
+class Cohort(Base):
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[CohortStatus] = mapped_column(
+        Enum(CohortStatus, name="cohort_status", native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e], validate_strings=True),
+        default=CohortStatus.PLANNED,
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    program: Mapped[Program] = relationship(back_populates="cohorts", lazy="joined")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="cohort", cascade="all, delete-orphan")
+
+    __table_args__ = (UniqueConstraint("program_id", "name", "year"),)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == CohortStatus.CLOSED
+
+    @property
+    def title(self) -> str:
+        return f"{self.program.code} {self.name} {self.year}"
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="membership_role", native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e], validate_strings=True)
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    cohort: Mapped[Cohort] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (UniqueConstraint("cohort_id", "user_id", "role"),)

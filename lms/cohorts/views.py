@@ -1,0 +1,333 @@
+"""Programs, cohorts, their staff and participants, and roster import."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms import db
+from lms.cohorts import roster as roster_service
+from lms.cohorts import services
+from lms.cohorts.forms import CohortForm, ProgramForm, RosterUploadForm, StaffForm, StatusForm
+from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
+from lms.core import access
+from lms.core.access import require
+from lms.core.errors import DomainError, attach
+from lms.core.pagination import page_arg, paginate
+from lms.core.predicates import DEFAULT_BANDS, bands_to_text
+from lms.users.forms import ParticipantForm
+
+bp = Blueprint("cohorts", __name__, template_folder="templates")
+
+
+def _refuse(form, exc: DomainError, template: str, **context):
+    db.session.rollback()
+    if not attach(form, exc):
+        flash(exc.message, "danger")
+    return render_template(template, form=form, **context), exc.status
+
+
+# -- programs ------------------------------------------------------------------------------------
+
+@bp.route("/programs")
+@require("programs.view")
+def programs():
+    staff_of = access.cohort_ids_with(current_user, Role.COORDINATOR, Role.INSTRUCTOR)
+    items = services.visible_programs(db.session, current_user, staff_of)
+    cohorts = db.session.scalars(
+        select(Cohort).where(Cohort.program_id.in_([p.id for p in items])).order_by(Cohort.year.desc(), Cohort.name)
+    ).all()
+    if not (current_user.is_admin or current_user.is_manager):
+        cohorts = [c for c in cohorts if c.id in staff_of]
+    counts = services.counts_by_cohort(db.session, [c.id for c in cohorts])
+    by_program: dict[int, list[Cohort]] = {}
+    for cohort in cohorts:
+        by_program.setdefault(cohort.program_id, []).append(cohort)
+    return render_template("cohorts/programs.html", programs=items, by_program=by_program, counts=counts)
+
+
+@bp.route("/programs/new", methods=["GET", "POST"])
+@require("programs.manage")
+def create_program():
+    form = ProgramForm()
+    if request.method == "GET":
+        form.bands.data = bands_to_text(DEFAULT_BANDS)
+    if form.validate_on_submit():
+        try:
+            program = services.save_program(db.session, None, code=form.code.data, name=form.name.data,
+                                            description=form.description.data or "", bands=form.parsed_bands)
+        except DomainError as exc:
+            return _refuse(form, exc, "cohorts/program_form.html", program=None)
+        db.session.commit()
+        flash(_("Program %(code)s created.", code=program.code), "success")
+        return redirect(url_for("cohorts.programs"))
+    return render_template("cohorts/program_form.html", form=form, program=None), 422 if form.errors else 200
+
+
+@bp.route("/programs/<int:program_id>/edit", methods=["GET", "POST"])
+@require("programs.manage", load=Program)
+def edit_program(program: Program):
+    form = ProgramForm(obj=program)
+    if request.method == "GET":
+        form.bands.data = bands_to_text(program.predicate_bands)
+    if form.validate_on_submit():
+        try:
+            services.save_program(db.session, program, code=form.code.data, name=form.name.data,
+                                  description=form.description.data or "", bands=form.parsed_bands)
+        except DomainError as exc:
+            return _refuse(form, exc, "cohorts/program_form.html", program=program)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("cohorts.programs"))
+    return render_template("cohorts/program_form.html", form=form, program=program), 422 if form.errors else 200
+
+
+# -- cohorts -------------------------------------------------------------------------------------
+
+def _cohort_fields(form: CohortForm) -> dict:
+    return {
+        "name": form.name.data, "year": form.year.data, "start_date": form.start_date.data,
+        "end_date": form.end_date.data, "location": form.location.data or "",
+        "status": CohortStatus(form.status.data),
+    }
+
+
+@bp.route("/programs/<int:program_id>/cohorts/new", methods=["GET", "POST"])
+@require("programs.manage", load=Program)
+def create_cohort(program: Program):
+    form = CohortForm()
+    if form.validate_on_submit():
+        try:
+            cohort = services.save_cohort(db.session, None, program=program, actor=current_user, **_cohort_fields(form))
+        except DomainError as exc:
+            return _refuse(form, exc, "cohorts/cohort_form.html", program=program, cohort=None)
+        db.session.commit()
+        flash(_("Cohort created. Next: add instructors and participants."), "success")
+        return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+    return render_template("cohorts/cohort_form.html", form=form, program=program, cohort=None), 422 if form.errors else 200
+
+
+@bp.route("/cohorts/<int:cohort_id>")
+@require("cohort.view", load=Cohort)
+def show(cohort: Cohort):
+    counts = services.counts_by_cohort(db.session, [cohort.id])[cohort.id]
+    staff = services.staff(db.session, cohort)
+    return render_template("cohorts/show.html", cohort=cohort, counts=counts, staff=staff,
+                           tabs=_tabs(cohort), status_form=StatusForm(status=cohort.status.value),
+                           staff_form=StaffForm())
+
+
+def _tabs(cohort: Cohort) -> list:
+    from lms.plugins.manager import get_plugin_manager
+
+    tabs = []
+    for contributed in get_plugin_manager(current_app).hook.lms_cohort_tabs(cohort=cohort, user=current_user):
+        tabs.extend(contributed or [])
+    return sorted(tabs, key=lambda t: (t.order, t.key))
+
+
+@bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
+@require("cohort.edit", load=Cohort)
+def edit(cohort: Cohort):
+    form = CohortForm(obj=cohort, status=cohort.status.value)
+    if request.method == "GET":
+        form.status.data = cohort.status.value
+    if form.validate_on_submit():
+        try:
+            services.save_cohort(db.session, cohort, program=cohort.program, actor=None, **_cohort_fields(form))
+        except DomainError as exc:
+            return _refuse(form, exc, "cohorts/cohort_form.html", program=cohort.program, cohort=cohort)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+    return render_template("cohorts/cohort_form.html", form=form, program=cohort.program, cohort=cohort), 422 if form.errors else 200
+
+
+@bp.route("/cohorts/<int:cohort_id>/status", methods=["POST"])
+@require("cohort.manage", load=Cohort)
+def set_status(cohort: Cohort):
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.set_status(db.session, cohort, CohortStatus(form.status.data))
+    db.session.commit()
+    if cohort.is_closed:
+        flash(_("The cohort is closed: it is now read-only."), "info")
+    else:
+        flash(_("Status changed to %(status)s.", status=services.status_label(cohort.status)), "success")
+    return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+
+
+# -- people --------------------------------------------------------------------------------------
+
+@bp.route("/cohorts/<int:cohort_id>/participants")
+@require("cohort.teach", load=Cohort)
+def participants(cohort: Cohort):
+    query = request.args.get("q", "").strip()
+    page = paginate(db.session, services.participants(cohort, query), page_arg(request.args),
+                    current_app.config["PAGE_SIZE"])
+    return render_template("cohorts/participants.html", cohort=cohort, page=page, q=query, tabs=_tabs(cohort))
+
+
+@bp.route("/cohorts/<int:cohort_id>/participants/new", methods=["GET", "POST"])
+@require("cohort.edit", load=Cohort)
+def enrol(cohort: Cohort):
+    form = ParticipantForm()
+    if form.validate_on_submit():
+        try:
+            membership = services.enrol_participant(
+                db.session, cohort, email=form.email.data, name=form.name.data, nip=form.nip.data,
+                instansi=form.instansi.data or "", unit=form.unit.data or "", jabatan=form.jabatan.data or "",
+                golongan=form.golongan.data or None,
+            )
+        except DomainError as exc:
+            return _refuse(form, exc, "cohorts/enrol.html", cohort=cohort)
+        db.session.commit()
+        flash(_("%(name)s is enrolled.", name=membership.user.name), "success")
+        return redirect(url_for("cohorts.participants", cohort_id=cohort.id))
+    return render_template("cohorts/enrol.html", form=form, cohort=cohort), 422 if form.errors else 200
+
+
+@bp.route("/cohorts/<int:cohort_id>/staff", methods=["POST"])
+@require("cohort.edit", load=Cohort)
+def add_staff(cohort: Cohort):
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            membership = services.add_staff_by_email(db.session, cohort, form.email.data, Role(form.role.data))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+            return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+        db.session.commit()
+        flash(_("%(name)s added as %(role)s.", name=membership.user.name,
+                role=services.role_label(membership.role)), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+    return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+
+
+@bp.route("/cohorts/<int:cohort_id>/members/<int:membership_id>/remove", methods=["POST"])
+@require("cohort.edit", load=Cohort)
+def remove_member(cohort: Cohort, membership_id: int):
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.cohort_id != cohort.id:
+        abort(404)
+    name = membership.user.name
+    back = request.form.get("back") == "participants"
+    try:
+        services.remove_member(db.session, membership)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("%(name)s is removed from the cohort.", name=name), "success")
+    return redirect(url_for("cohorts.participants" if back else "cohorts.show", cohort_id=cohort.id))
+
+
+# -- roster import -------------------------------------------------------------------------------
+
+def _roster_dir() -> str:
+    path = os.path.join(current_app.config["UPLOAD_DIR"], "roster")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _store_upload(cohort: Cohort, data: bytes, filename: str) -> str:
+    token = secrets.token_urlsafe(16)
+    base = os.path.join(_roster_dir(), token)
+    with open(base + ".bin", "wb") as fh:
+        fh.write(data)
+    with open(base + ".json", "w", encoding="utf-8") as fh:
+        json.dump({"cohort_id": cohort.id, "user_id": current_user.id, "filename": filename}, fh)
+    return token
+
+
+def _load_upload(cohort: Cohort, token: str) -> tuple[bytes, str]:
+    if not token or not token.replace("-", "").replace("_", "").isalnum():
+        abort(400)
+    base = os.path.join(_roster_dir(), token)
+    try:
+        with open(base + ".json", encoding="utf-8") as fh:
+            meta = json.load(fh)
+        with open(base + ".bin", "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        abort(410)
+    if meta["cohort_id"] != cohort.id or meta["user_id"] != current_user.id:
+        abort(404)
+    return data, meta["filename"]
+
+
+def _drop_upload(token: str) -> None:
+    base = os.path.join(_roster_dir(), token)
+    for suffix in (".bin", ".json"):
+        try:
+            os.remove(base + suffix)
+        except FileNotFoundError:
+            pass
+
+
+@bp.route("/cohorts/<int:cohort_id>/roster", methods=["GET", "POST"])
+@require("cohort.edit", load=Cohort)
+def roster(cohort: Cohort):
+    form = RosterUploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read(current_app.config["ROSTER_MAX_BYTES"] + 1)
+        if len(data) > current_app.config["ROSTER_MAX_BYTES"]:
+            abort(413)
+        filename = os.path.basename(upload.filename or "roster")
+        try:
+            result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"])
+        except roster_service.RosterFileError as exc:
+            form.file.errors = [exc.args[0]]
+            return render_template("cohorts/roster.html", cohort=cohort, form=form), 422
+        token = _store_upload(cohort, data, filename) if result.ok else None
+        status = 200 if result.ok else 422
+        return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result,
+                               filename=filename, token=token, form=form), status
+    return render_template("cohorts/roster.html", cohort=cohort, form=form), 422 if form.errors else 200
+
+
+@bp.route("/cohorts/<int:cohort_id>/roster/import", methods=["POST"])
+@require("cohort.edit", load=Cohort)
+def roster_import(cohort: Cohort):
+    from flask_wtf import FlaskForm
+
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    token = request.form.get("token", "")
+    data, filename = _load_upload(cohort, token)
+    try:
+        result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"])
+        if not result.ok:  # the database changed since the preview
+            return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result,
+                                   filename=filename, token=None, form=RosterUploadForm()), 409
+        counts = roster_service.import_rows(db.session, cohort, result)
+    except (roster_service.RosterFileError, DomainError) as exc:
+        db.session.rollback()
+        flash(exc.args[0], "danger")
+        return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
+    db.session.commit()
+    _drop_upload(token)
+    flash(_("Roster imported: %(created)s new accounts, %(enrolled)s existing people enrolled, "
+            "%(updated)s profiles updated, %(unchanged)s unchanged.", **counts), "success")
+    return redirect(url_for("cohorts.participants", cohort_id=cohort.id))
+
+
+@bp.route("/roster-template.csv")
+@require("programs.view")
+def roster_template():
+    return Response(roster_service.template_csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=roster-template.csv"})

@@ -1,0 +1,152 @@
+"""Every setting Tolok reads, with its default and why it exists.
+
+Settings come from ``LMS_<KEY>`` environment variables; ``create_app(config)`` may override any of
+them (tests do). Values are parsed by the type of their default: bools accept 1/0/true/false/yes/no,
+ints and floats are parsed as numbers, lists and dicts as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from typing import Any
+
+ENV_PREFIX = "LMS_"
+
+DEFAULTS: dict[str, Any] = {
+    # "production", "development" or "testing"; development and testing relax the secret-key and
+    # secure-cookie rules so that `make run` and the test suite work without a secret.
+    "ENV": "production",
+    # Signs sessions and CSRF tokens. Required outside development and testing.
+    "SECRET_KEY": None,
+    # SQLAlchemy URL; empty means an SQLite file `lms.sqlite3` in the instance folder.
+    "DATABASE_URL": "",
+    # Log every SQL statement (debugging only).
+    "DATABASE_ECHO": False,
+    # Enabled plugins, by entry-point name in the `lms.plugins` group (a JSON list in the env).
+    "PLUGINS": ["benchmarking"],
+    # Largest request body in bytes; roster files and evidence attachments are the big ones.
+    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    # Werkzeug's default (500 kB) is too small for long reflections typed in a form field.
+    "MAX_FORM_MEMORY_SIZE": 4 * 1024 * 1024,
+    # Largest roster file accepted for import, in bytes.
+    "ROSTER_MAX_BYTES": 10 * 1024 * 1024,
+    # Most rows one roster import takes.
+    "ROSTER_MAX_ROWS": 20000,
+    # Interface language when a user has not chosen one; "id" (Bahasa Indonesia) or "en".
+    "DEFAULT_LOCALE": "id",
+    # Time zone dates and times are shown in; everything is stored in UTC.
+    "DEFAULT_TIMEZONE": "Asia/Jakarta",
+    # Werkzeug password-hash method; tests use cheaper scrypt parameters.
+    "PASSWORD_HASH_METHOD": "scrypt",
+    # Shortest password a user may choose.
+    "PASSWORD_MIN_LENGTH": 8,
+    # How long "remember me" keeps a user logged in, in days.
+    "REMEMBER_DAYS": 14,
+    # Send cookies over HTTPS only; forced off in development and testing.
+    "SECURE_COOKIES": True,
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    "PROXY_COUNT": 0,
+    # Storage for rate limits: "memory://" (per worker) or a "redis://" URL shared by workers.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # Login attempts allowed per client address.
+    "LOGIN_RATE_LIMIT": "20 per minute",
+    # Switch rate limiting off (tests that log in many times).
+    "RATELIMIT_ENABLED": True,
+    # Rows per page on long lists.
+    "PAGE_SIZE": 50,
+    # CSRF protection on every POST; only a few unit tests switch it off.
+    "CSRF_ENABLED": True,
+    # Where uploaded files (roster previews, evidence) are kept; empty means instance/uploads.
+    "UPLOAD_DIR": "",
+}
+
+
+def _parse(key: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            low = raw.strip().lower()
+            if low in {"1", "true", "yes", "on"}:
+                return True
+            if low in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, list | dict):
+            value = json.loads(raw)
+            if not isinstance(value, type(default)):
+                raise ValueError(raw)
+            return value
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}{key}={raw!r} is not a valid {type(default).__name__}") from exc
+    return raw
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot start the app; raised at start-up, never at request time."""
+
+
+def load(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Defaults, then ``LMS_*`` environment variables, then ``overrides``; validated."""
+    environ = os.environ if environ is None else environ
+    values = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = environ.get(ENV_PREFIX + key)
+        if raw is not None:
+            values[key] = _parse(key, raw, default)
+    if overrides:
+        unknown = set(overrides) - set(DEFAULTS) - set(_FLASK_PASSTHROUGH)
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        values.update(overrides)
+    _validate(values)
+    return values
+
+
+# Flask's own keys that tests may set directly.
+_FLASK_PASSTHROUGH = {"TESTING", "SERVER_NAME", "PREFERRED_URL_SCHEME"}
+
+
+def _validate(values: dict[str, Any]) -> None:
+    env = values["ENV"]
+    if env not in {"production", "development", "testing"}:
+        raise ConfigError(f"LMS_ENV must be production, development or testing, not {env!r}")
+    if env == "production" and not values["SECRET_KEY"]:
+        raise ConfigError(
+            "LMS_SECRET_KEY is required in production: set it to a long random string, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
+    if values["DEFAULT_LOCALE"] not in {"id", "en"}:
+        raise ConfigError("LMS_DEFAULT_LOCALE must be 'id' or 'en'")
+    if not isinstance(values["PLUGINS"], list) or not all(isinstance(p, str) for p in values["PLUGINS"]):
+        raise ConfigError("LMS_PLUGINS must be a JSON list of plugin names, e.g. '[\"benchmarking\"]'")
+
+
+def flask_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """Translate Tolok settings into the keys Flask and its extensions read."""
+    relaxed = values["ENV"] in {"development", "testing"}
+    secret = values["SECRET_KEY"] or ("dev-only-not-secret" if relaxed else None)
+    secure = values["SECURE_COOKIES"] and not relaxed
+    return {
+        "SECRET_KEY": secret,
+        "TESTING": values.get("TESTING", values["ENV"] == "testing"),
+        "MAX_CONTENT_LENGTH": values["MAX_CONTENT_LENGTH"],
+        "MAX_FORM_MEMORY_SIZE": values["MAX_FORM_MEMORY_SIZE"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=values["REMEMBER_DAYS"]),
+        "WTF_CSRF_ENABLED": values["CSRF_ENABLED"],
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": values["DEFAULT_LOCALE"],
+        "BABEL_DEFAULT_TIMEZONE": values["DEFAULT_TIMEZONE"],
+        "RATELIMIT_STORAGE_URI": values["RATELIMIT_STORAGE_URI"],
+        "RATELIMIT_ENABLED": values["RATELIMIT_ENABLED"],
+    }

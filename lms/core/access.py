@@ -1,0 +1,216 @@
+"""Who may do what: the one place that decides.
+
+Every view declares its rule with :func:`require`; a test walks ``app.url_map`` and fails for any
+endpoint without one. Rules are small functions ``(user, obj) -> bool`` registered by name; the
+core registers its own here and a plugin registers its rules through :func:`register`, so a
+reviewer finds every decision by looking up a rule name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, g
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms import db
+from lms.cohorts.models import Cohort, CohortStatus, Membership, Role
+from lms.users.models import User
+
+RuleFn = Callable[[Any, Any], bool]
+F = TypeVar("F", bound=Callable[..., Any])
+
+_RULES: dict[str, RuleFn] = {}
+PUBLIC = "public"
+
+
+def register(name: str) -> Callable[[RuleFn], RuleFn]:
+    """Register a rule under ``name``; a second rule with the same name is a start-up error."""
+
+    def deco(fn: RuleFn) -> RuleFn:
+        if name in _RULES and _RULES[name] is not fn:
+            raise RuntimeError(f"access rule {name!r} is registered twice")
+        _RULES[name] = fn
+        return fn
+
+    return deco
+
+
+def rule_names() -> set[str]:
+    return set(_RULES)
+
+
+def can(user: Any, rule: str, obj: Any = None) -> bool:
+    """May ``user`` (possibly anonymous) do ``rule`` to ``obj``?"""
+    try:
+        check = _RULES[rule]
+    except KeyError:
+        raise LookupError(f"unknown access rule {rule!r}") from None
+    if rule != PUBLIC and not getattr(user, "is_authenticated", False):
+        return False
+    return bool(check(user, obj))
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def require(rule: str, load: type | None = None, arg: str | None = None) -> Callable[[F], F]:
+    """Declare and enforce a view's rule.
+
+    With ``load=Model`` the view argument ``<model>_id`` (or ``arg``) is replaced by the loaded
+    object, passed as ``<model>``: unknown ids give 404 before the rule is asked, a refusal 403,
+    an anonymous visitor is sent to the login page.
+    """
+    if rule not in _RULES:
+        raise LookupError(f"unknown access rule {rule!r}")
+    param = arg or (f"{_snake(load.__name__)}_id" if load else None)
+    target = _snake(load.__name__) if load else None
+
+    def deco(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from lms.extensions import login_manager
+
+            if rule != PUBLIC and not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            obj = None
+            if load is not None:
+                obj = db.session.get(load, kwargs.pop(param))
+                if obj is None:
+                    abort(404)
+                kwargs[target] = obj
+            if not can(current_user, rule, obj):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.access_rule = rule  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return deco
+
+
+def declared_rule(view: Callable[..., Any]) -> str | None:
+    return getattr(view, "access_rule", None)
+
+
+# -- membership lookups, cached per request -------------------------------------------------------
+
+def cohort_roles(user: Any) -> dict[int, set[Role]]:
+    """Every cohort the user belongs to with their roles there (one query per request)."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    cache: dict[int, dict[int, set[Role]]] = g.setdefault("_lms_roles", {})
+    if user.id not in cache:
+        roles: dict[int, set[Role]] = {}
+        rows = db.session.execute(
+            select(Membership.cohort_id, Membership.role).where(Membership.user_id == user.id)
+        )
+        for cohort_id, role in rows:
+            roles.setdefault(cohort_id, set()).add(Role(role))
+        cache[user.id] = roles
+    return cache[user.id]
+
+
+def forget_roles() -> None:
+    """Drop the per-request cache after memberships change within the request."""
+    g.pop("_lms_roles", None)
+
+
+def roles_in(user: Any, cohort: Cohort | int) -> set[Role]:
+    cohort_id = cohort if isinstance(cohort, int) else cohort.id
+    return cohort_roles(user).get(cohort_id, set())
+
+
+def cohort_ids_with(user: Any, *roles: Role) -> set[int]:
+    return {cid for cid, have in cohort_roles(user).items() if have & set(roles)}
+
+
+# -- the rules ----------------------------------------------------------------------------------
+
+@register(PUBLIC)
+def _public(user: Any, obj: Any) -> bool:
+    return True
+
+
+@register("authenticated")
+def _authenticated(user: Any, obj: Any) -> bool:
+    return True
+
+
+@register("admin")
+def _admin(user: Any, obj: Any) -> bool:
+    return bool(user.is_admin)
+
+
+@register("programs.manage")
+def _manage_programs(user: Any, obj: Any) -> bool:
+    """Admins and program managers (penyelenggara) create and edit programs and cohorts."""
+    return bool(user.is_admin or user.is_manager)
+
+
+@register("programs.view")
+def _view_programs(user: Any, obj: Any) -> bool:
+    return bool(user.is_admin or user.is_manager or cohort_ids_with(user, Role.COORDINATOR, Role.INSTRUCTOR))
+
+
+@register("cohort.view")
+def _view_cohort(user: Any, cohort: Cohort) -> bool:
+    return bool(user.is_admin or roles_in(user, cohort))
+
+
+@register("cohort.teach")
+def _teach_cohort(user: Any, cohort: Cohort) -> bool:
+    """Instructors and coordinators see the cohort's people and their work."""
+    return bool(user.is_admin or roles_in(user, cohort) & {Role.INSTRUCTOR, Role.COORDINATOR})
+
+
+@register("cohort.manage")
+def _manage_cohort(user: Any, cohort: Cohort) -> bool:
+    """Coordinators run the cohort: its status, staff and roster (also while closed, to reopen)."""
+    return bool(user.is_admin or Role.COORDINATOR in roles_in(user, cohort))
+
+
+@register("cohort.edit")
+def _edit_cohort(user: Any, cohort: Cohort) -> bool:
+    """Changing a cohort or its people: a closed cohort is read-only for everyone."""
+    return cohort.status != CohortStatus.CLOSED and _manage_cohort(user, cohort)
+
+
+@register("user.view")
+def _view_user(user: Any, other: User) -> bool:
+    """A person's profile: themselves, admins, and staff of a cohort the person takes part in."""
+    if user.is_admin or user.id == other.id:
+        return True
+    staff_of = cohort_ids_with(user, Role.INSTRUCTOR, Role.COORDINATOR)
+    if not staff_of:
+        return False
+    found = db.session.scalar(
+        select(Membership.id).where(
+            Membership.user_id == other.id,
+            Membership.cohort_id.in_(staff_of),
+        ).limit(1)
+    )
+    return found is not None
+
+
+@register("user.reset_password")
+def _reset_password(user: Any, other: User) -> bool:
+    """Admins, and coordinators for the participants of their cohorts (never for staff or admins)."""
+    if user.is_admin:
+        return True
+    if other.id == user.id or other.is_admin or other.is_manager:
+        return False
+    coordinated = cohort_ids_with(user, Role.COORDINATOR)
+    if not coordinated:
+        return False
+    rows = db.session.execute(
+        select(Membership.cohort_id, Membership.role).where(Membership.user_id == other.id)
+    ).all()
+    if any(Role(role) != Role.PARTICIPANT for _cohort, role in rows):
+        return False
+    return any(cohort_id in coordinated for cohort_id, _role in rows)

@@ -1,0 +1,112 @@
+"""Declarative base, naming convention and the per-app engine and session.
+
+The engine and session live in ``app.extensions["lms.db"]`` (never a module global) so that the
+CLI, exports, Alembic and tests can each build an app, or a bare ``Database``, of their own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+from werkzeug.local import LocalProxy
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; store aware UTC datetimes only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    """An engine with the project's settings; SQLite gets foreign keys enforced."""
+    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False}
+        if url in {"sqlite://", "sqlite:///:memory:"}:
+            kwargs["poolclass"] = StaticPool
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Database:
+    """An engine and a scoped session bound to it."""
+
+    def __init__(self, url: str, echo: bool = False) -> None:
+        self.url = url
+        self.engine = make_engine(url, echo)
+        self.session: scoped_session[Session] = scoped_session(
+            sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=True)
+        )
+
+    def dispose(self) -> None:
+        self.session.remove()
+        self.engine.dispose()
+
+
+def init_app(app: Flask, url: str, echo: bool = False) -> Database:
+    database = Database(url, echo)
+    app.extensions["lms.db"] = database
+
+    @app.teardown_appcontext
+    def _remove_session(_exc: BaseException | None) -> None:
+        database.session.remove()
+
+    return database
+
+
+def get_db() -> Database:
+    return current_app.extensions["lms.db"]
+
+
+# The current app's session: services and views write ``from lms.db import session``.
+session: Session = LocalProxy(lambda: current_app.extensions["lms.db"].session)  # type: ignore[assignment]

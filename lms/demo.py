@@ -1,0 +1,97 @@
+"""Demo data: a PKA cohort of a provincial government, its staff and participants.
+
+Used by ``flask lms demo`` (and ``make run`` on an empty database) and by the browser tests.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from lms.auth.services import set_password
+from lms.cohorts.models import CohortStatus, Role
+from lms.cohorts.services import add_member, save_cohort, save_program
+from lms.users.models import ParticipantProfile, User
+
+# Logins listed in the README, one per role.
+ACCOUNTS = {
+    "admin": ("admin@tolok.example", "Administrator Tolok", "demo-admin-2026"),
+    "coordinator": ("penyelenggara@tolok.example", "Rina Marlina, S.Sos., M.Si.", "demo-penyelenggara-2026"),
+    "instructor": ("widyaiswara@tolok.example", "Dr. Bambang Sutejo, M.Si.", "demo-widyaiswara-2026"),
+    "participant": ("peserta@tolok.example", "Ahmad Fauzi, S.T., M.T.", "demo-peserta-2026"),
+}
+
+_FIRST = ["Agus", "Budi", "Citra", "Dewi", "Eko", "Fitri", "Gusti", "Hendra", "Indah", "Joko", "Kartika",
+          "Lestari", "Made", "Nur", "Oktavia", "Putu", "Rahmat", "Siti", "Teguh", "Utami", "Wahyu", "Yuni",
+          "Zainal", "Ratna"]
+_LAST = ["Santoso", "Wijaya", "Pratama", "Lestari", "Hidayat", "Saputra", "Rahayu", "Kusuma", "Nugroho",
+         "Siregar", "Hutapea", "Ningsih", "Setiawan", "Purnomo", "Anggraini", "Maulana", "Syahputra", "Halim"]
+_UNITS = ["Badan Perencanaan Pembangunan Daerah", "Dinas Kesehatan", "Dinas Pendidikan",
+          "Dinas Penanaman Modal dan PTSP", "Badan Kepegawaian Daerah", "Dinas Komunikasi dan Informatika",
+          "Rumah Sakit Umum Daerah dr. Doris Sylvanus", "Dinas Sosial", "Inspektorat", "Biro Organisasi"]
+_JABATAN = ["Kepala Bidang", "Kepala Bagian", "Sekretaris Dinas", "Kepala UPT", "Kepala Subdirektorat"]
+_GOLONGAN = ["III/c", "III/d", "III/d", "IV/a", "IV/a", "IV/b"]
+INSTANSI = "Pemerintah Provinsi Kalimantan Tengah"
+
+
+def demo_nip(rng: random.Random, index: int) -> str:
+    """A NIP of the right shape: birth date, appointment month, sex digit and serial."""
+    birth = date(rng.randint(1972, 1988), rng.randint(1, 12), rng.randint(1, 28))
+    appointed = (birth.year + rng.randint(23, 30), rng.randint(1, 12))
+    sex = rng.choice("12")
+    return f"{birth:%Y%m%d}{appointed[0]:04d}{appointed[1]:02d}{sex}{index:03d}"
+
+
+def load_demo(session: Session, app: Flask, participants: int = 25) -> dict[str, Any]:
+    """Create the demo world; flush only. Returns the objects by name for plugins' demo data."""
+    method = app.config["PASSWORD_HASH_METHOD"]
+    rng = random.Random(2026)
+
+    def account(key: str, **flags: bool) -> User:
+        email, name, password = ACCOUNTS[key]
+        user = User(email=email, name=name, active=True, **flags)
+        set_password(user, password, method)
+        session.add(user)
+        return user
+
+    admin = account("admin", is_admin=True)
+    coordinator = account("coordinator", is_manager=True)
+    instructor = account("instructor")
+    second_instructor = User(email="coach@tolok.example", name="Dra. Sri Wahyuni, M.Pd.", active=True)
+    session.add(second_instructor)
+    session.flush()
+
+    program = save_program(session, None, code="PKA", name="Pelatihan Kepemimpinan Administrator",
+                           description="Pelatihan kepemimpinan bagi pejabat administrator (eselon III).")
+    cohort = save_cohort(session, None, program=program, actor=coordinator, name="Angkatan XII", year=2026,
+                         start_date=date(2026, 8, 3), end_date=date(2026, 11, 20),
+                         location="BPSDM Provinsi Kalimantan Tengah, Palangka Raya", status=CohortStatus.RUNNING)
+    add_member(session, cohort, instructor, Role.INSTRUCTOR)
+    add_member(session, cohort, second_instructor, Role.INSTRUCTOR)
+
+    people = [account("participant")]
+    for i in range(1, participants):
+        name = f"{_FIRST[i % len(_FIRST)]} {_LAST[(i * 7) % len(_LAST)]}"
+        people.append(User(email=f"peserta{i:02d}@tolok.example", name=name, active=True))
+        session.add(people[-1])
+    for i, person in enumerate(people, start=1):
+        person.profile = ParticipantProfile(
+            nip=demo_nip(rng, i), instansi=INSTANSI, unit=_UNITS[i % len(_UNITS)],
+            jabatan=f"{_JABATAN[i % len(_JABATAN)]}", golongan=_GOLONGAN[i % len(_GOLONGAN)],
+        )
+        add_member(session, cohort, person, Role.PARTICIPANT)
+    session.flush()
+
+    demo: dict[str, Any] = {
+        "admin": admin, "coordinator": coordinator, "instructors": [instructor, second_instructor],
+        "participants": people, "program": program, "cohort": cohort,
+    }
+    from lms.plugins.manager import get_plugin_manager
+
+    get_plugin_manager(app).hook.lms_demo_data(session=session, demo=demo)
+    session.flush()
+    return demo

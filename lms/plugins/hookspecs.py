@@ -1,0 +1,68 @@
+"""The hooks a plugin may implement. The core calls each one; none exists without a caller.
+
+Every hook is named ``lms_<plural noun>`` and returns data (see :mod:`lms.plugins.types`); the
+core renders it. Hooks are called with keyword arguments, so an implementation may accept only
+the arguments it needs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lms.plugins import hookspec
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+    from sqlalchemy.orm import Session
+
+    from lms.cohorts.models import Cohort
+    from lms.plugins.types import CohortTab, DashboardWidget, NavItem
+    from lms.users.models import User
+
+
+@hookspec
+def lms_blueprints() -> list[Blueprint]:
+    """Blueprints to register, called once while the app is built.
+
+    Each blueprint's name must be the plugin's name (or start with ``<plugin>_``); anything else is
+    a start-up error, so that endpoints and templates of two plugins can never collide.
+    """
+
+
+@hookspec
+def lms_migration_dirs() -> list[str]:
+    """Folders holding the plugin's Alembic revisions, its own branch labelled with its name.
+
+    Called by ``flask db ...`` and by the schema test; revisions there must depend on a core
+    revision and create only tables prefixed ``<plugin>_``.
+    """
+
+
+@hookspec
+def lms_nav_items(user: User) -> list[NavItem]:
+    """Menu entries for ``user``, called on every page render for a logged-in user.
+
+    Return entries whose ``rule`` the core checks; keep this cheap (no queries if possible).
+    """
+
+
+@hookspec
+def lms_dashboard_widgets(user: User) -> list[DashboardWidget]:
+    """Cards for ``user``'s dashboard, called when the dashboard renders.
+
+    A widget with nothing to show should not be returned.
+    """
+
+
+@hookspec
+def lms_cohort_tabs(cohort: Cohort, user: User) -> list[CohortTab]:
+    """Tabs on ``cohort``'s page that ``user`` may open, called when the cohort page renders."""
+
+
+@hookspec
+def lms_demo_data(session: Session, demo: dict[str, Any]) -> None:
+    """Add the plugin's demo data, called by ``flask lms demo`` after the core demo data.
+
+    ``demo`` holds the core's demo objects by name (``cohort``, ``coordinator``, ``instructors``,
+    ``participants``...). Flush, never commit: the command commits once for everything.
+    """

@@ -1,0 +1,89 @@
+"""Loading enabled plugins into one app: discovery, validation and registration.
+
+The plugin manager is kept in ``app.extensions["lms.plugins"]``, never as a module global, so two
+apps with different plugins (the test suite builds both) never see each other's hooks.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import EntryPoint, entry_points
+
+import pluggy
+from flask import Blueprint, Flask
+
+from lms.plugins import hookspecs
+
+GROUP = "lms.plugins"
+
+
+class PluginError(RuntimeError):
+    """A plugin configuration that cannot start; raised while the app is built."""
+
+
+def discover() -> dict[str, EntryPoint]:
+    """Installed plugins by name, from the ``lms.plugins`` entry-point group."""
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def init_plugins(app: Flask) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("lms")
+    pm.add_hookspecs(hookspecs)
+    installed = discover()
+    enabled: list[str] = list(app.config["PLUGINS"])
+    for name in enabled:
+        if name not in installed:
+            known = ", ".join(sorted(installed)) or "none"
+            raise PluginError(
+                f"plugin {name!r} is enabled in LMS_PLUGINS but not installed "
+                f"(installed plugins: {known}); install it or remove it from LMS_PLUGINS"
+            )
+        try:
+            module = installed[name].load()
+        except ImportError as exc:
+            raise PluginError(f"plugin {name!r} failed to import: {exc}") from exc
+        if isinstance(module, str):  # an entry point naming a module path
+            module = import_module(module)
+        pm.register(module, name=name)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(
+            f"plugin {exc.plugin_name!r} implements a hook that does not exist: {exc}"
+        ) from exc
+    app.extensions["lms.plugins"] = pm
+    app.config["PLUGINS_ENABLED"] = tuple(enabled)
+
+    for name in enabled:
+        plugin = pm.get_plugin(name)
+        impl = getattr(plugin, "lms_blueprints", None)
+        for bp in (impl() if impl else None) or []:
+            _check_blueprint(name, bp)
+            app.register_blueprint(bp)
+    return pm
+
+
+def _check_blueprint(plugin: str, bp: Blueprint) -> None:
+    if not isinstance(bp, Blueprint):
+        raise PluginError(f"plugin {plugin!r} returned {bp!r} from lms_blueprints, not a Blueprint")
+    if bp.name != plugin and not bp.name.startswith(plugin + "_"):
+        raise PluginError(
+            f"plugin {plugin!r} returned a blueprint named {bp.name!r}: a plugin's blueprints "
+            f"must be named {plugin!r} or start with '{plugin}_'"
+        )
+
+
+def get_plugin_manager(app: Flask) -> pluggy.PluginManager:
+    return app.extensions["lms.plugins"]
+
+
+def enabled_plugins(app: Flask) -> tuple[str, ...]:
+    return app.config.get("PLUGINS_ENABLED", ())
+
+
+def migration_dirs(app: Flask) -> list[str]:
+    """Every enabled plugin's Alembic version folders."""
+    dirs: list[str] = []
+    for contributed in get_plugin_manager(app).hook.lms_migration_dirs():
+        dirs.extend(contributed or [])
+    return dirs

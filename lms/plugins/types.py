@@ -1,0 +1,47 @@
+"""What plugins hand to the core: frozen dataclasses that the core renders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import url_for
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A menu entry; shown only when ``rule`` (an access rule name) allows the user."""
+
+    label: Any
+    endpoint: str
+    order: int = 50
+    rule: str | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def url(self) -> str:
+        return url_for(self.endpoint, **dict(self.values))
+
+
+@dataclass(frozen=True)
+class DashboardWidget:
+    """A card on the dashboard: ``template`` is rendered with ``context``."""
+
+    title: Any
+    template: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class CohortTab:
+    """A tab on a cohort's page, linking to a plugin view for that cohort."""
+
+    key: str
+    label: Any
+    endpoint: str
+    order: int = 50
+    count: int | None = None
+
+    def url(self, cohort_id: int) -> str:
+        return url_for(self.endpoint, cohort_id=cohort_id)

@@ -1,0 +1,35 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from lms.core.civil_service import golongan_choices
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    is_manager = BooleanField(_l("Program manager (penyelenggara): may create programs and cohorts"))
+    is_admin = BooleanField(_l("Administrator"))
+
+
+class ProfileForm(FlaskForm):
+    """The civil-service profile of a participant."""
+
+    nip = StringField(_l("NIP"), validators=[DataRequired(), Length(max=30)],
+                      render_kw={"inputmode": "numeric", "placeholder": "19860926 201505 1 001"})
+    instansi = StringField(_l("Agency (instansi)"), validators=[Optional(), Length(max=200)])
+    unit = StringField(_l("Work unit"), validators=[Optional(), Length(max=200)])
+    jabatan = StringField(_l("Position (jabatan)"), validators=[Optional(), Length(max=200)])
+    golongan = SelectField(_l("Rank (pangkat/golongan)"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.golongan.choices = [("", _l("— not set —")), *golongan_choices()]
+
+
+class ParticipantForm(UserForm, ProfileForm):
+    """Enrolling one participant: account and profile in one form."""
+
+    is_manager = None
+    is_admin = None

@@ -1,0 +1,1 @@
+"""Plugins shipped with Tolok; each is loaded through the ``lms.plugins`` entry-point group."""

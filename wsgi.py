@@ -1,0 +1,3 @@
+from lms.app import create_app
+
+app = create_app()
