@@ -76,13 +76,15 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _select_locale() -> str:
+    from flask import current_app, has_request_context
+
+    if not has_request_context():  # CLI commands and background work speak the default language
+        return current_app.config["DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     chosen = session.get("locale")
     if chosen in {"id", "en"}:
         return chosen
-    from flask import current_app
-
     return current_app.config["DEFAULT_LOCALE"]
 
 

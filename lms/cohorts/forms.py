@@ -3,7 +3,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, EmailField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from lms.cohorts.models import CohortStatus, Role
@@ -33,7 +33,7 @@ class CohortForm(FlaskForm):
     start_date = DateField(_l("Start date"), validators=[Optional()])
     end_date = DateField(_l("End date"), validators=[Optional()])
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
-    status = SelectField(_l("Status"), choices=[(s.value, STATUS_LABELS[s]) for s in CohortStatus],
+    status = SelectField(_l("Status"), choices=[SelectChoice(s.value, STATUS_LABELS[s]) for s in CohortStatus],
                          default=CohortStatus.PLANNED.value)
 
     def validate_end_date(self, field):
@@ -43,11 +43,11 @@ class CohortForm(FlaskForm):
 
 class StaffForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False)])
-    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r]) for r in (Role.INSTRUCTOR, Role.COORDINATOR)])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in (Role.INSTRUCTOR, Role.COORDINATOR)])
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=[(s.value, STATUS_LABELS[s]) for s in CohortStatus])
+    status = SelectField(_l("Status"), choices=[SelectChoice(s.value, STATUS_LABELS[s]) for s in CohortStatus])
 
 
 class RosterUploadForm(FlaskForm):

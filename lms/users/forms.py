@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from lms.core.civil_service import golongan_choices
@@ -25,7 +25,7 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.golongan.choices = [("", _l("— not set —")), *golongan_choices()]
+        self.golongan.choices = [SelectChoice("", _l("— not set —"))] + [SelectChoice(v, label) for v, label in golongan_choices()]
 
 
 class ParticipantForm(UserForm, ProfileForm):

@@ -1,0 +1,140 @@
+"""Every endpoint declares who may use it, and the role matrix holds."""
+
+import pytest
+
+from lms.core.access import declared_rule, rule_names
+from tests.support import login
+
+# Endpoints that need no rule: Flask's static files, served without touching the database.
+NO_RULE = {"static"}
+
+
+def test_every_endpoint_declares_an_access_rule(app):
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in NO_RULE or rule.endpoint.endswith(".static"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        declared = declared_rule(view)
+        if declared is None or declared not in rule_names():
+            missing.append(f"{rule.endpoint} ({rule.rule})")
+    assert not missing, "endpoints without a declared access rule: " + ", ".join(missing)
+
+
+@pytest.fixture
+def world(make_user, make_cohort):
+    """Two cohorts with their own people, an admin and a program manager of neither."""
+    a = make_cohort(participants=2, instructors=1, name="Angkatan A")
+    b = make_cohort(participants=2, instructors=1, name="Angkatan B")
+    return {
+        "a": a, "b": b,
+        "admin": make_user(is_admin=True),
+        "outsider": make_user(),
+    }
+
+
+def pages_of(cohort):
+    pid = cohort.people["participants"][0].id
+    return {
+        "view": f"/cohorts/{cohort.id}",
+        "participants": f"/cohorts/{cohort.id}/participants",
+        "edit": f"/cohorts/{cohort.id}/edit",
+        "roster": f"/cohorts/{cohort.id}/roster",
+        "enrol": f"/cohorts/{cohort.id}/participants/new",
+        "person": f"/users/{pid}",
+    }
+
+
+EXPECTED = {
+    # who: {page: status}
+    "participant_a": {"view": 200, "participants": 403, "edit": 403, "roster": 403, "enrol": 403, "person": 403},
+    "instructor_a": {"view": 200, "participants": 200, "edit": 403, "roster": 403, "enrol": 403, "person": 200},
+    "coordinator_a": {"view": 200, "participants": 200, "edit": 200, "roster": 200, "enrol": 200, "person": 200},
+    "outsider": {"view": 403, "participants": 403, "edit": 403, "roster": 403, "enrol": 403, "person": 403},
+    "admin": {"view": 200, "participants": 200, "edit": 200, "roster": 200, "enrol": 200, "person": 200},
+}
+
+
+def who(world, name):
+    a = world["a"]
+    return {
+        "participant_a": a.people["participants"][1],
+        "instructor_a": a.people["instructors"][0],
+        "coordinator_a": a.people["coordinator"],
+        "outsider": world["outsider"],
+        "admin": world["admin"],
+    }[name]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_role_matrix_on_own_cohort(client, world, name):
+    login(client, who(world, name))
+    for page, url in pages_of(world["a"]).items():
+        expected = EXPECTED[name][page]
+        if name == "participant_a" and page == "person":
+            expected = 403  # another participant's profile
+        assert client.get(url).status_code == expected, (name, page, url)
+
+
+@pytest.mark.parametrize("name", ["participant_a", "instructor_a", "coordinator_a"])
+def test_people_of_cohort_a_see_nothing_of_cohort_b(client, world, name):
+    login(client, who(world, name))
+    for page, url in pages_of(world["b"]).items():
+        assert client.get(url).status_code == 403, (name, page, url)
+
+
+def test_participant_sees_own_profile_only(client, world):
+    me, other = world["a"].people["participants"]
+    login(client, me)
+    assert client.get(f"/users/{me.id}").status_code == 200
+    assert client.get(f"/users/{other.id}").status_code == 403
+
+
+def test_only_admins_manage_users(client, world):
+    login(client, world["a"].people["coordinator"])
+    assert client.get("/admin/users").status_code == 403
+    client.post("/logout")
+    login(client, world["admin"])
+    assert client.get("/admin/users").status_code == 200
+
+
+def test_dashboard_lists_only_own_cohorts(client, world):
+    login(client, world["a"].people["instructors"][0])
+    page = client.get("/").get_data(as_text=True)
+    assert f"/cohorts/{world['a'].id}" in page
+    assert f"/cohorts/{world['b'].id}" not in page
+
+
+def test_unknown_ids_are_404_not_500(client, world):
+    login(client, world["admin"])
+    for url in ("/cohorts/999999", "/users/999999", "/programs/999999/edit", "/cohorts/999999/roster"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_closed_cohort_is_read_only(client, world, session):
+    from lms.cohorts.models import Cohort, CohortStatus
+
+    cohort = session.get(Cohort, world["a"].id)
+    cohort.status = CohortStatus.CLOSED
+    session.commit()
+    login(client, world["a"].people["coordinator"])
+    assert client.get(f"/cohorts/{cohort.id}").status_code == 200
+    assert client.get(f"/cohorts/{cohort.id}/participants").status_code == 200
+    for url in (f"/cohorts/{cohort.id}/edit", f"/cohorts/{cohort.id}/roster", f"/cohorts/{cohort.id}/participants/new"):
+        assert client.get(url).status_code == 403, url
+    # The coordinator can still reopen it.
+    assert client.post(f"/cohorts/{cohort.id}/status", data={"status": "running"}).status_code == 302
+    session.expire_all()
+    assert session.get(Cohort, cohort.id).status == CohortStatus.RUNNING
+
+
+def test_coordinator_resets_password_of_own_participant_only(client, world):
+    coordinator = world["a"].people["coordinator"]
+    login(client, coordinator)
+    mine = world["a"].people["participants"][0]
+    theirs = world["b"].people["participants"][0]
+    response = client.post(f"/users/{mine.id}/reset-password")
+    assert response.status_code == 200 and 'id="temp-password"' in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert client.post(f"/users/{theirs.id}/reset-password").status_code == 403
+    assert client.post(f"/users/{world['a'].people['instructors'][0].id}/reset-password").status_code == 403

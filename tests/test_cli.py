@@ -1,0 +1,62 @@
+"""The command-line contract: create-user with --password-stdin, demo data, db upgrade."""
+
+from sqlalchemy import func, select
+
+from lms.cohorts.models import Cohort, Membership, Role
+from lms.core.civil_service import validate_nip
+from lms.users.models import ParticipantProfile, User
+from tests.support import login
+
+
+def test_create_user_from_stdin_can_log_in(app, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["lms", "create-user", "--email", "Kepala@Example.go.id", "--name", "Kepala",
+                                 "--admin", "--password-stdin"], input="kata-sandi-kuat\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        from lms import db
+
+        user = db.session.scalar(select(User).where(User.email == "kepala@example.go.id"))
+        assert user.is_admin
+    login(client, user, "kata-sandi-kuat")
+    assert client.get("/admin/users").status_code == 200
+
+
+def test_create_user_refuses_duplicate_and_short_password(app):
+    runner = app.test_cli_runner()
+    args = ["lms", "create-user", "--email", "a@example.go.id", "--name", "A", "--password-stdin"]
+    assert runner.invoke(args=args, input="panjang-sekali\n").exit_code == 0
+    again = runner.invoke(args=args, input="panjang-sekali\n")
+    assert again.exit_code != 0 and again.output.strip()
+    with app.app_context():
+        from lms import db
+
+        assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "a@example.go.id")) == 1
+    short = runner.invoke(args=["lms", "create-user", "--email", "b@example.go.id", "--name", "B", "--password-stdin"], input="abc\n")
+    assert short.exit_code != 0
+
+
+def test_demo_data_is_realistic_and_loads_once(app, session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["lms", "demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    cohort = session.scalar(select(Cohort))
+    assert cohort.program.code == "PKA"
+    counts = dict(session.execute(select(Membership.role, func.count()).group_by(Membership.role)).all())
+    assert counts[Role.PARTICIPANT] >= 25 and counts[Role.INSTRUCTOR] == 2 and counts[Role.COORDINATOR] == 1
+    for profile in session.scalars(select(ParticipantProfile)):
+        assert validate_nip(profile.nip) == profile.nip
+    assert len({p.golongan for p in session.scalars(select(ParticipantProfile))}) >= 3
+    again = runner.invoke(args=["lms", "demo", "--if-empty"])
+    assert again.exit_code == 0 and "not loaded" in again.output
+    assert session.scalar(select(func.count()).select_from(Cohort)) == 1
+
+
+def test_demo_accounts_log_in(app, client):
+    from lms.demo import ACCOUNTS
+
+    app.test_cli_runner().invoke(args=["lms", "demo"])
+    for email, _name, password in ACCOUNTS.values():
+        response = client.post("/login", data={"email": email, "password": password})
+        assert response.status_code == 302, email
+        client.post("/logout")
