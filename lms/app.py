@@ -120,7 +120,7 @@ def _register_errors(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from lms.cohorts.services import role_label, status_label
-    from lms.core import nav
+    from lms.core import markdown, nav
     from lms.core.civil_service import GOLONGAN, format_nip
 
     app.jinja_env.filters["nip"] = format_nip
@@ -128,6 +128,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["number"] = lambda value, fmt="#,##0.##": "" if value is None else format_decimal(value, fmt)
     app.jinja_env.filters["date_id"] = lambda value, fmt="d MMMM yyyy": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.globals["nav_items"] = nav.items_for
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["role_label"] = role_label

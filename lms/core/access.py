@@ -62,14 +62,14 @@ def _snake(name: str) -> str:
 def require(rule: str, load: type | None = None, arg: str | None = None) -> Callable[[F], F]:
     """Declare and enforce a view's rule.
 
-    With ``load=Model`` the view argument ``<model>_id`` (or ``arg``) is replaced by the loaded
-    object, passed as ``<model>``: unknown ids give 404 before the rule is asked, a refusal 403,
+    With ``load=Model`` the view argument ``<model>_id`` (or ``arg``, e.g. ``visit_id``) is replaced
+    by the loaded object, passed as ``<model>`` (or ``arg`` without ``_id``): unknown ids give 404 before the rule is asked, a refusal 403,
     an anonymous visitor is sent to the login page.
     """
     if rule not in _RULES:
         raise LookupError(f"unknown access rule {rule!r}")
     param = arg or (f"{_snake(load.__name__)}_id" if load else None)
-    target = _snake(load.__name__) if load else None
+    target = (param[:-3] if param and param.endswith("_id") else _snake(load.__name__)) if load else None
 
     def deco(view: F) -> F:
         @wraps(view)

@@ -74,7 +74,7 @@ def validate_nip(raw: str | int | None) -> str:
     nip = normalize_nip(raw)
     if not nip:
         raise NipError(_l("NIP is required."))
-    if not nip.isdigit():
+    if not (nip.isascii() and nip.isdigit()):  # str.isdigit() also accepts ² and full-width digits
         raise NipError(_l("NIP may contain digits only."))
     if len(nip) != 18:
         raise NipError(_l("NIP must have 18 digits, not %(n)s.", n=len(nip)))

@@ -1,1 +1,102 @@
-"""Hook implementations of the benchmarking plugin."""
+"""Hook implementations of the benchmarking plugin (see lms/plugins/hookspecs.py)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from typing import Any
+
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lms import db
+from lms.cohorts.models import Cohort, Role
+from lms.core import access
+from lms.plugins import hookimpl
+from lms.plugins.types import CohortTab, DashboardWidget, NavItem
+from lms.users.models import User
+from plugins.benchmarking import models, rules  # noqa: F401  (tables and access rules register on import)
+from plugins.benchmarking import services
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@hookimpl
+def lms_blueprints() -> list[Blueprint]:
+    from plugins.benchmarking.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def lms_migration_dirs() -> list[str]:
+    return [os.path.join(HERE, "migrations", "versions")]
+
+
+@hookimpl
+def lms_nav_items(user: User) -> list[NavItem]:
+    return [
+        NavItem(label=_l("My field visits"), endpoint="benchmarking.my_visits", order=20, rule="benchmarking.participant"),
+        NavItem(label=_l("Host organisations"), endpoint="benchmarking.hosts", order=30, rule="benchmarking.hosts.view"),
+    ]
+
+
+@hookimpl
+def lms_dashboard_widgets(user: User) -> list[DashboardWidget]:
+    if not access.cohort_ids_with(user, Role.PARTICIPANT):
+        return []
+    items = services.visits_of_participant(db.session, user)
+    if not items:
+        return []
+    upcoming = [item for item in items if item[0].end_date >= date.today()]
+    (visit, group), title = (upcoming[0], _l("Next field visit")) if upcoming else (items[-1], _l("Your latest field visit"))
+    return [DashboardWidget(title=title, template="benchmarking/widget_next_visit.html",
+                            context={"visit": visit, "group": group}, order=10)]
+
+
+@hookimpl
+def lms_cohort_tabs(cohort: Cohort, user: User) -> list[CohortTab]:
+    if not access.can(user, "cohort.teach", cohort):
+        return []
+    count = db.session.scalar(select(func.count()).select_from(models.FieldVisit).where(models.FieldVisit.cohort_id == cohort.id))
+    return [CohortTab(key="visits", label=_l("Field visits"), endpoint="benchmarking.cohort_visits", order=20, count=count)]
+
+
+PONTIANAK_RECOGNITION = """\
+**Kota dengan pelayanan publik terbaik di Indonesia** — penghargaan Ombudsman Republik Indonesia,
+Desember 2016, dengan nilai kepatuhan tertinggi: **98,36**.
+
+Inovasi yang paling menarik perhatian: **rumah sakit tanpa kelas** — satu standar layanan untuk
+semua pasien, tanpa pembedaan kelas perawatan.
+"""
+
+
+@hookimpl
+def lms_demo_data(session: Session, demo: dict[str, Any]) -> None:
+    """The Pontianak City host and the demo cohort's scheduled visit, split into four groups."""
+    host = services.save_host(
+        session, None, name="Pemerintah Kota Pontianak", kind=models.HostKind.CITY.value, region="Kalimantan Barat",
+        address="Jl. Rahadi Usman No. 3, Pontianak", website="https://pontianak.go.id",
+        recognition=PONTIANAK_RECOGNITION, contact_name="Bagian Organisasi Setda Kota Pontianak",
+    )
+    cohort = demo["cohort"]
+    visit = services.save_visit(
+        session, None, cohort=cohort, host=host, theme="Inovasi pelayanan publik",
+        start_date=date(2026, 9, 12), end_date=date(2026, 9, 12), location="Balai Kota Pontianak",
+        briefing=(
+            "Kunjungan ke Balai Kota Pontianak, peraih penghargaan Ombudsman RI sebagai kota dengan "
+            "pelayanan publik terbaik. Wali Kota memaparkan inovasi pelayanan kota.\n\n"
+            "Tujuan: **mempelajari, mengidentifikasi, mengadopsi dan mengadaptasi** keunggulan tuan rumah "
+            "untuk diterapkan di instansi masing-masing."
+        ),
+        guiding_questions=(
+            "Inovasi apa yang membuat pelayanan Pontianak unggul?\n"
+            "Mengapa inovasi itu berhasil: kepemimpinan, regulasi, anggaran, budaya?\n"
+            "Apa yang dapat diadopsi apa adanya di instansi Anda, dan apa yang perlu diadaptasi?"
+        ),
+    )
+    services.split_groups(session, visit, 4)
+    demo["benchmarking_visit"] = visit
+    demo["benchmarking_host"] = host

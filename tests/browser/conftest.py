@@ -18,7 +18,6 @@ import pytest
 
 from lms.app import create_app
 from lms.db import Base
-
 from tests.fixtures import app_config
 from tests.support import FAST_HASH, PASSWORD
 

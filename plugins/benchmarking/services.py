@@ -1,0 +1,249 @@
+"""Hosts, field visits and groups. Services flush, never commit; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from lms.cohorts.models import Cohort, Membership, Role
+from lms.cohorts.services import ensure_editable
+from lms.core.errors import Conflict, DomainError
+from lms.users.models import ParticipantProfile, User
+from plugins.benchmarking.models import FieldVisit, GroupMember, Host, HostKind, VisitGroup
+
+HOST_KIND_LABELS = {
+    HostKind.CITY: _l("City government"),
+    HostKind.REGENCY: _l("Regency government"),
+    HostKind.PROVINCE: _l("Provincial government"),
+    HostKind.MINISTRY: _l("Ministry"),
+    HostKind.AGENCY: _l("Government agency"),
+    HostKind.STATE_ENTERPRISE: _l("State-owned enterprise"),
+    HostKind.OTHER: _l("Other"),
+}
+
+HOST_FIELDS = ("name", "kind", "region", "address", "website", "recognition", "contact_name",
+               "contact_email", "contact_phone")
+
+
+# -- hosts ---------------------------------------------------------------------------------------
+
+def search_hosts(query: str = "", archived: bool = False) -> Select[tuple[Host]]:
+    stmt = select(Host).where(Host.archived.is_(archived)).order_by(func.lower(Host.name))
+    if query:
+        like = f"%{query.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Host.name).like(like), func.lower(Host.region).like(like),
+                              func.lower(Host.recognition).like(like)))
+    return stmt
+
+
+def save_host(session: Session, host: Host | None, **fields: str) -> Host:
+    """Create or update a host; names are unique (compared case-insensitively)."""
+    name = (fields.get("name") or "").strip()
+    if not name:
+        raise DomainError(_l("Enter the host's name."), field="name")
+    clash = session.scalar(select(Host).where(func.lower(Host.name) == name.lower()))
+    if clash is not None and (host is None or clash.id != host.id):
+        raise Conflict(_l("A host with this name is already in the catalogue."), field="name")
+    website = (fields.get("website") or "").strip()
+    if website and not website.startswith(("http://", "https://")):
+        raise DomainError(_l("The website must start with http:// or https://."), field="website")
+    if host is None:
+        host = Host(name=name)
+        session.add(host)
+    for key in HOST_FIELDS:
+        if key in fields:
+            value = fields[key]
+            setattr(host, key, HostKind(value) if key == "kind" else (value or "").strip())
+    session.flush()
+    return host
+
+
+def visit_counts(session: Session, host_ids: list[int]) -> dict[int, int]:
+    if not host_ids:
+        return {}
+    rows = session.execute(
+        select(FieldVisit.host_id, func.count()).where(FieldVisit.host_id.in_(host_ids)).group_by(FieldVisit.host_id)
+    )
+    return dict(rows.all())
+
+
+def set_archived(session: Session, host: Host, archived: bool) -> None:
+    host.archived = archived
+    session.flush()
+
+
+def delete_host(session: Session, host: Host) -> None:
+    """Delete a host no visit uses; one that a visit uses must be archived instead."""
+    used = visit_counts(session, [host.id]).get(host.id, 0)
+    if used:
+        raise Conflict(_l("This host is used by %(n)s field visit(s) and cannot be deleted; archive it instead.", n=used))
+    session.delete(host)
+    session.flush()
+
+
+# -- visits --------------------------------------------------------------------------------------
+
+def save_visit(
+    session: Session, visit: FieldVisit | None, *, cohort: Cohort, host: Host, theme: str, start_date: date,
+    end_date: date, location: str = "", briefing: str = "", guiding_questions: str = "",
+) -> FieldVisit:
+    """Schedule or change a visit; it may not end before it starts, nor use an archived host anew."""
+    ensure_editable(cohort)
+    if not theme.strip():
+        raise DomainError(_l("Enter the visit's theme."), field="theme")
+    if start_date and end_date and end_date < start_date:
+        raise DomainError(_l("The visit ends before it starts."), field="end_date")
+    if host.archived and (visit is None or visit.host_id != host.id):
+        raise DomainError(_l("This host is archived; choose another or restore it first."), field="host_id")
+    if visit is None:
+        visit = FieldVisit(cohort=cohort)
+        session.add(visit)
+    visit.host = host
+    visit.theme, visit.start_date, visit.end_date = theme.strip(), start_date, end_date
+    visit.location, visit.briefing = location.strip(), briefing.strip()
+    visit.guiding_questions = "\n".join(line.strip() for line in guiding_questions.splitlines() if line.strip())
+    session.flush()
+    return visit
+
+
+def delete_visit(session: Session, visit: FieldVisit) -> None:
+    ensure_editable(visit.cohort)
+    session.delete(visit)
+    session.flush()
+
+
+def cohort_visits(session: Session, cohort_id: int) -> list[FieldVisit]:
+    return list(session.scalars(
+        select(FieldVisit).where(FieldVisit.cohort_id == cohort_id)
+        .options(selectinload(FieldVisit.groups).selectinload(VisitGroup.members))
+        .order_by(FieldVisit.start_date)
+    ))
+
+
+def participants_of(session: Session, cohort_id: int) -> list[User]:
+    return list(session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)
+        .options(selectinload(User.profile))
+        .order_by(func.lower(User.name), User.id)
+    ))
+
+
+# -- groups --------------------------------------------------------------------------------------
+
+def split_groups(session: Session, visit: FieldVisit, count: int) -> list[VisitGroup]:
+    """Replace the visit's groups with ``count`` groups of near-equal size that mix agencies.
+
+    Participants are ordered by agency and dealt round-robin, so people of one instansi spread over
+    the groups; sizes differ by at most one. The first member of each group becomes its leader.
+    """
+    ensure_editable(visit.cohort)
+    people = participants_of(session, visit.cohort_id)
+    if not people:
+        raise DomainError(_l("The cohort has no participants to split."))
+    if not 1 <= count <= len(people):
+        raise DomainError(_l("Choose between 1 and %(n)s groups.", n=len(people)), field="count")
+    for group in list(visit.groups):
+        session.delete(group)
+    session.flush()
+    by_agency: dict[str, list[User]] = defaultdict(list)
+    for person in people:
+        by_agency[(person.profile.instansi if person.profile else "") or ""].append(person)
+    ordered = [p for agency in sorted(by_agency, key=lambda a: (-len(by_agency[a]), a)) for p in by_agency[agency]]
+    groups = [VisitGroup(visit=visit, name=str(_l("Group %(n)s", n=i + 1)), position=i) for i in range(count)]
+    session.add_all(groups)
+    session.flush()
+    for index, person in enumerate(ordered):
+        group = groups[index % count]
+        session.add(GroupMember(group=group, visit_id=visit.id, user=person))
+        if group.leader_id is None:
+            group.leader_id = person.id
+    session.flush()
+    return groups
+
+
+def assign_groups(
+    session: Session, visit: FieldVisit, members: dict[int, int | None], leaders: dict[int, int | None],
+) -> None:
+    """Apply a hand-made arrangement in one go: ``members`` maps participant → group (or None),
+    ``leaders`` maps group → leader. A leader outside their group, an unknown group or a person who is
+    not a participant of the cohort is refused, and nothing is changed.
+    """
+    ensure_editable(visit.cohort)
+    groups = {g.id: g for g in visit.groups}
+    participant_ids = {u.id for u in participants_of(session, visit.cohort_id)}
+    for user_id, group_id in members.items():
+        if user_id not in participant_ids:
+            raise DomainError(_l("Only participants of this cohort can be in a group."))
+        if group_id is not None and group_id not in groups:
+            raise DomainError(_l("Unknown group."))
+    for group_id, leader_id in leaders.items():
+        if group_id not in groups:
+            raise DomainError(_l("Unknown group."))
+        if leader_id is not None and members.get(leader_id) != group_id:
+            raise DomainError(_l("The leader of %(group)s must be one of its members.", group=groups[group_id].name))
+    existing = {m.user_id: m for g in groups.values() for m in g.members}
+    for user_id, group_id in members.items():
+        current = existing.get(user_id)
+        if group_id is None:
+            if current is not None:
+                session.delete(current)
+        elif current is None:
+            session.add(GroupMember(group_id=group_id, visit_id=visit.id, user_id=user_id))
+        elif current.group_id != group_id:
+            current.group_id = group_id
+    for group_id, leader_id in leaders.items():
+        groups[group_id].leader_id = leader_id
+    session.flush()
+
+
+def add_member(session: Session, group: VisitGroup, user: User) -> GroupMember:
+    """Put a participant in a group; one already in another group of the visit is refused."""
+    ensure_editable(group.visit.cohort)
+    taken = session.scalar(select(GroupMember).where(GroupMember.visit_id == group.visit_id, GroupMember.user_id == user.id))
+    if taken is not None:
+        raise Conflict(_l("%(name)s is already in a group of this visit.", name=user.name))
+    member = GroupMember(group=group, visit_id=group.visit_id, user=user)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def set_leader(session: Session, group: VisitGroup, user_id: int | None) -> None:
+    if user_id is not None and user_id not in {m.user_id for m in group.members}:
+        raise DomainError(_l("The leader of %(group)s must be one of its members.", group=group.name))
+    group.leader_id = user_id
+    session.flush()
+
+
+def upcoming_for(session: Session, user: User, today: date) -> list[tuple[FieldVisit, VisitGroup | None]]:
+    """The participant's visits that have not ended, soonest first, with their group (two queries)."""
+    visits = list(session.scalars(
+        select(FieldVisit)
+        .join(Membership, (Membership.cohort_id == FieldVisit.cohort_id) & (Membership.user_id == user.id))
+        .where(Membership.role == Role.PARTICIPANT, FieldVisit.end_date >= today)
+        .order_by(FieldVisit.start_date)
+    ))
+    if not visits:
+        return []
+    memberships = session.scalars(
+        select(GroupMember).where(GroupMember.user_id == user.id, GroupMember.visit_id.in_([v.id for v in visits]))
+        .options(selectinload(GroupMember.group).selectinload(VisitGroup.members).selectinload(GroupMember.user),
+                 selectinload(GroupMember.group).selectinload(VisitGroup.leader))
+    ).all()
+    group_of = {m.visit_id: m.group for m in memberships}
+    return [(visit, group_of.get(visit.id)) for visit in visits]
+
+
+def visits_of_participant(session: Session, user: User) -> list[tuple[FieldVisit, VisitGroup | None]]:
+    return upcoming_for(session, user, date.min)
+
+
+def profiles_by_user(session: Session, user_ids: list[int]) -> dict[int, ParticipantProfile]:
+    if not user_ids:
+        return {}
+    return {p.user_id: p for p in session.scalars(select(ParticipantProfile).where(ParticipantProfile.user_id.in_(user_ids)))}

@@ -1,0 +1,236 @@
+"""Hosts, field visits and groups: rules, views and where they show."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from lms.cohorts.models import Cohort, CohortStatus
+from plugins.benchmarking import services
+from plugins.benchmarking.models import FieldVisit, GroupMember, Host, VisitGroup
+from tests.support import login
+
+pytestmark = pytest.mark.usefixtures("plugin_on")
+
+
+@pytest.fixture
+def plugin_on(app):
+    if "benchmarking" not in app.config["PLUGINS_ENABLED"]:
+        pytest.skip("the benchmarking plugin is switched off (LMS_PLUGINS)")
+
+
+@pytest.fixture
+def host(session):
+    host = services.save_host(session, None, name="Pemerintah Kota Pontianak", kind="city", region="Kalimantan Barat",
+                              recognition="**98,36** — Ombudsman RI 2016")
+    session.commit()
+    return host
+
+
+@pytest.fixture
+def cohort(make_cohort, make_user, session):
+    cohort = make_cohort(participants=0, instructors=1)
+    from lms.cohorts.models import Membership, Role
+
+    people = []
+    for i, agency in enumerate(["Pemprov Kalteng"] * 5 + ["Pemkab Kapuas"] * 3 + ["Pemkot Palangka Raya"] * 2):
+        person = make_user(name=f"Peserta {i:02d}", instansi=agency)
+        session.add(Membership(cohort_id=cohort.id, user_id=person.id, role=Role.PARTICIPANT))
+        people.append(person)
+    session.commit()
+    cohort.people["participants"] = people
+    return cohort
+
+
+def visit_form(host, **changes):
+    start = date.today() + timedelta(days=7)
+    data = {"host_id": host.id, "theme": "Inovasi pelayanan publik", "start_date": start.isoformat(),
+            "end_date": (start + timedelta(days=1)).isoformat(), "location": "Balai Kota",
+            "briefing": "Pelajari **rumah sakit tanpa kelas**.", "guiding_questions": "Apa?\n\nMengapa berhasil?\n"}
+    data.update(changes)
+    return data
+
+
+def test_coordinator_adds_searches_and_archives_hosts(client, cohort, session):
+    login(client, cohort.people["coordinator"])
+    response = client.post("/benchmarking/hosts/new", data={"name": "Pemerintah Kota Surabaya", "kind": "city",
+                                                            "region": "Jawa Timur", "recognition": "Kota *inovatif*"})
+    assert response.status_code == 302
+    host = session.scalar(select(Host).where(Host.name == "Pemerintah Kota Surabaya"))
+    page = client.get(f"/benchmarking/hosts/{host.id}").get_data(as_text=True)
+    assert "<em>inovatif</em>" in page
+    assert "Surabaya" in client.get("/benchmarking/hosts?q=jawa").get_data(as_text=True)
+    assert "Surabaya" not in client.get("/benchmarking/hosts?q=bali").get_data(as_text=True)
+    assert client.post(f"/benchmarking/hosts/{host.id}/archive", data={"archived": "1"}).status_code == 302
+    assert "Surabaya" not in client.get("/benchmarking/hosts").get_data(as_text=True)
+    assert "Surabaya" in client.get("/benchmarking/hosts?archived=1").get_data(as_text=True)
+
+
+def test_duplicate_host_name_and_bad_website_are_refused(client, cohort, host, session):
+    login(client, cohort.people["coordinator"])
+    again = client.post("/benchmarking/hosts/new", data={"name": "pemerintah kota pontianak", "kind": "city"})
+    assert again.status_code == 409
+    bad = client.post("/benchmarking/hosts/new", data={"name": "X", "kind": "city", "website": "javascript:alert(1)"})
+    assert bad.status_code == 422
+    assert session.scalar(select(func.count()).select_from(Host)) == 1
+
+
+def test_host_catalogue_is_paginated(client, cohort, session, app):
+    for i in range(app.config["PAGE_SIZE"] + 5):
+        session.add(Host(name=f"Host {i:03d}"))
+    session.commit()
+    login(client, cohort.people["coordinator"])
+    first = client.get("/benchmarking/hosts").get_data(as_text=True)
+    assert "Host 000" in first and "Host 054" not in first
+    assert "Host 054" in client.get("/benchmarking/hosts?page=2").get_data(as_text=True)
+
+
+def test_a_host_used_by_a_visit_cannot_be_deleted_only_archived(client, cohort, host, session):
+    login(client, cohort.people["coordinator"])
+    assert client.post(f"/benchmarking/cohorts/{cohort.id}/visits/new", data=visit_form(host)).status_code == 302
+    client.post(f"/benchmarking/hosts/{host.id}/delete")
+    session.expire_all()
+    assert session.get(Host, host.id) is not None
+    unused = services.save_host(session, None, name="Unused")
+    session.commit()
+    client.post(f"/benchmarking/hosts/{unused.id}/delete")
+    session.expunge_all()
+    assert session.get(Host, unused.id) is None
+
+
+def test_visit_ending_before_it_starts_is_refused_and_nothing_saved(client, cohort, host, session):
+    login(client, cohort.people["coordinator"])
+    start = date.today()
+    response = client.post(f"/benchmarking/cohorts/{cohort.id}/visits/new",
+                           data=visit_form(host, start_date=start.isoformat(), end_date=(start - timedelta(days=1)).isoformat()))
+    assert response.status_code == 422
+    assert 'class="invalid-feedback"' in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(FieldVisit)) == 0
+
+
+def test_service_refuses_visit_ending_before_start(ctx, session, cohort, host):
+    from lms.core.errors import DomainError
+
+    with pytest.raises(DomainError) as error:
+        services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=host, theme="x",
+                            start_date=date(2026, 9, 12), end_date=date(2026, 9, 11))
+    assert error.value.field == "end_date"
+
+
+def schedule(session, cohort, host):
+    visit = services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=session.get(Host, host.id),
+                                theme="Inovasi", start_date=date.today() + timedelta(days=3),
+                                end_date=date.today() + timedelta(days=3), guiding_questions="Apa?\nMengapa?")
+    session.commit()
+    return visit
+
+
+def test_split_is_even_and_mixes_agencies(ctx, session, cohort, host):
+    visit = schedule(session, cohort, host)
+    groups = services.split_groups(session, visit, 3)
+    session.commit()
+    sizes = sorted(len(g.members) for g in groups)
+    assert sizes == [3, 3, 4]
+    agencies = {p.id: p.profile.instansi for p in cohort.people["participants"]}
+    for group in groups:
+        assert len({agencies[m.user_id] for m in group.members}) >= 2
+        assert group.leader_id in {m.user_id for m in group.members}
+    everyone = [m.user_id for g in groups for m in g.members]
+    assert sorted(everyone) == sorted(p.id for p in cohort.people["participants"])
+
+
+def test_database_refuses_one_participant_in_two_groups_of_a_visit(ctx, session, cohort, host):
+    visit = schedule(session, cohort, host)
+    a, b = services.split_groups(session, visit, 2)
+    session.commit()
+    someone = a.members[0].user_id
+    session.add(GroupMember(group_id=b.id, visit_id=visit.id, user_id=someone))
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+
+
+def test_add_member_refuses_a_second_group(ctx, session, cohort, host):
+    from lms.core.errors import Conflict
+
+    visit = schedule(session, cohort, host)
+    a, b = services.split_groups(session, visit, 2)
+    session.commit()
+    with pytest.raises(Conflict):
+        services.add_member(session, b, a.members[0].user)
+
+
+def test_hand_adjustment_with_leader_outside_group_saves_nothing(client, session, cohort, host, ctx):
+    visit = schedule(session, cohort, host)
+    a, b = services.split_groups(session, visit, 2)
+    session.commit()
+    before = {m.user_id: m.group_id for m in session.scalars(select(GroupMember))}
+    mover = a.members[1].user_id
+    form = {f"member-{uid}": str(gid) for uid, gid in before.items()}
+    form[f"member-{mover}"] = str(b.id)
+    form[f"leader-{a.id}"] = str(b.leader_id)  # b's leader is not in a
+    form[f"leader-{b.id}"] = str(b.leader_id)
+    login(client, cohort.people["coordinator"])
+    response = client.post(f"/benchmarking/visits/{visit.id}/groups", data=form)
+    assert response.status_code == 422
+    session.expire_all()
+    assert {m.user_id: m.group_id for m in session.scalars(select(GroupMember))} == before
+    form[f"leader-{a.id}"] = str(a.leader_id)
+    assert client.post(f"/benchmarking/visits/{visit.id}/groups", data=form).status_code == 302
+    session.expire_all()
+    assert session.scalar(select(GroupMember.group_id).where(GroupMember.user_id == mover)) == b.id
+
+
+def test_participant_sees_visit_and_group_on_dashboard(client, session, cohort, host, ctx):
+    visit = schedule(session, cohort, host)
+    groups = services.split_groups(session, visit, 2)
+    session.commit()
+    person = groups[1].members[0].user
+    login(client, person)
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="next-visit"' in page and "Pemerintah Kota Pontianak" in page
+    assert groups[1].name in page[page.index('id="my-group"'):]
+    visit_page = client.get(f"/benchmarking/visits/{visit.id}").get_data(as_text=True)
+    assert "Mengapa?" in visit_page
+    assert "assign-groups" not in visit_page  # participants cannot rearrange groups
+    assert client.post(f"/benchmarking/visits/{visit.id}/groups/split", data={"count": 2}).status_code == 403
+
+
+def test_other_cohorts_see_nothing_of_the_visit(client, session, cohort, host, make_cohort):
+    visit = schedule(session, cohort, host)
+    other = make_cohort(participants=1, instructors=1, name="Angkatan Lain")
+    for person in (other.people["participants"][0], other.people["instructors"][0], other.people["coordinator"]):
+        client.post("/logout")
+        login(client, person)
+        assert client.get(f"/benchmarking/visits/{visit.id}").status_code == 403
+        assert client.get(f"/benchmarking/cohorts/{cohort.id}/visits").status_code == 403
+        assert client.post(f"/benchmarking/visits/{visit.id}/edit", data={}).status_code == 403
+
+
+def test_instructor_sees_the_cohort_tab_but_cannot_schedule(client, session, cohort, host):
+    schedule(session, cohort, host)
+    login(client, cohort.people["instructors"][0])
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert f"/benchmarking/cohorts/{cohort.id}/visits" in page
+    assert client.get(f"/benchmarking/cohorts/{cohort.id}/visits").status_code == 200
+    assert client.get(f"/benchmarking/cohorts/{cohort.id}/visits/new").status_code == 403
+
+
+def test_closed_cohort_visits_are_read_only(client, session, cohort, host):
+    visit = schedule(session, cohort, host)
+    session.get(Cohort, cohort.id).status = CohortStatus.CLOSED
+    session.commit()
+    login(client, cohort.people["coordinator"])
+    assert client.get(f"/benchmarking/visits/{visit.id}").status_code == 200
+    assert client.post(f"/benchmarking/visits/{visit.id}/groups/split", data={"count": 2}).status_code == 403
+
+
+def test_demo_data_has_pontianak_and_groups(app, session):
+    assert app.test_cli_runner().invoke(args=["lms", "demo"]).exit_code == 0
+    host = session.scalar(select(Host))
+    assert host.name == "Pemerintah Kota Pontianak" and "98,36" in host.recognition
+    visit = session.scalar(select(FieldVisit))
+    assert visit.host_id == host.id
+    assert session.scalar(select(func.count()).select_from(VisitGroup)) == 4
+    assert session.scalar(select(func.count()).select_from(GroupMember)) == 25

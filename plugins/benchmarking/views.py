@@ -1,0 +1,262 @@
+"""Host catalogue, field visits and their groups."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from lms import db
+from lms.cohorts.models import Cohort
+from lms.core.access import require
+from lms.core.errors import DomainError, attach
+from lms.core.pagination import page_arg, paginate
+from plugins.benchmarking import services
+from plugins.benchmarking.forms import HostForm, SplitForm, VisitForm
+from plugins.benchmarking.models import FieldVisit, Host
+
+bp = Blueprint("benchmarking", __name__, url_prefix="/benchmarking", template_folder="templates")
+
+
+def _refuse(form, exc: DomainError, template: str, **context):
+    db.session.rollback()
+    if not attach(form, exc):
+        flash(exc.message, "danger")
+    return render_template(template, form=form, **context), exc.status
+
+
+# -- hosts ---------------------------------------------------------------------------------------
+
+@bp.route("/hosts")
+@require("benchmarking.hosts.view")
+def hosts():
+    query = request.args.get("q", "").strip()
+    archived = request.args.get("archived") == "1"
+    page = paginate(db.session, services.search_hosts(query, archived), page_arg(request.args),
+                    current_app.config["PAGE_SIZE"])
+    counts = services.visit_counts(db.session, [h.id for h in page.items])
+    return render_template("benchmarking/hosts.html", page=page, q=query, archived=archived, counts=counts,
+                           kinds=services.HOST_KIND_LABELS)
+
+
+def _host_fields(form: HostForm) -> dict[str, str]:
+    return {key: getattr(form, key).data or "" for key in services.HOST_FIELDS}
+
+
+@bp.route("/hosts/new", methods=["GET", "POST"])
+@require("benchmarking.hosts.manage")
+def create_host():
+    form = HostForm()
+    if form.validate_on_submit():
+        try:
+            host = services.save_host(db.session, None, **_host_fields(form))
+        except DomainError as exc:
+            return _refuse(form, exc, "benchmarking/host_form.html", host=None)
+        db.session.commit()
+        flash(_("%(name)s is added to the catalogue.", name=host.name), "success")
+        return redirect(url_for("benchmarking.show_host", host_id=host.id))
+    return render_template("benchmarking/host_form.html", form=form, host=None), 422 if form.errors else 200
+
+
+@bp.route("/hosts/<int:host_id>")
+@require("benchmarking.hosts.view", load=Host)
+def show_host(host: Host):
+    visits = db.session.scalars(
+        select(FieldVisit).where(FieldVisit.host_id == host.id).order_by(FieldVisit.start_date.desc())
+    ).all()
+    return render_template("benchmarking/host.html", host=host, visits=visits, kinds=services.HOST_KIND_LABELS)
+
+
+@bp.route("/hosts/<int:host_id>/edit", methods=["GET", "POST"])
+@require("benchmarking.hosts.manage", load=Host)
+def edit_host(host: Host):
+    form = HostForm(obj=host)
+    if request.method == "GET":
+        form.kind.data = host.kind.value
+    if form.validate_on_submit():
+        try:
+            services.save_host(db.session, host, **_host_fields(form))
+        except DomainError as exc:
+            return _refuse(form, exc, "benchmarking/host_form.html", host=host)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("benchmarking.show_host", host_id=host.id))
+    return render_template("benchmarking/host_form.html", form=form, host=host), 422 if form.errors else 200
+
+
+@bp.route("/hosts/<int:host_id>/archive", methods=["POST"])
+@require("benchmarking.hosts.manage", load=Host)
+def archive_host(host: Host):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    archived = request.form.get("archived") == "1"
+    services.set_archived(db.session, host, archived)
+    db.session.commit()
+    flash(_("The host is archived: it stays on past visits but cannot be chosen for new ones.") if archived
+          else _("The host is back in the catalogue."), "success")
+    return redirect(url_for("benchmarking.show_host", host_id=host.id))
+
+
+@bp.route("/hosts/<int:host_id>/delete", methods=["POST"])
+@require("benchmarking.hosts.manage", load=Host)
+def delete_host(host: Host):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    name = host.name
+    try:
+        services.delete_host(db.session, host)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("benchmarking.show_host", host_id=host.id)), 302
+    db.session.commit()
+    flash(_("%(name)s is deleted.", name=name), "success")
+    return redirect(url_for("benchmarking.hosts"))
+
+
+# -- visits --------------------------------------------------------------------------------------
+
+@bp.route("/cohorts/<int:cohort_id>/visits")
+@require("cohort.teach", load=Cohort)
+def cohort_visits(cohort: Cohort):
+    from lms.plugins.manager import get_plugin_manager
+
+    tabs = []
+    for contributed in get_plugin_manager(current_app).hook.lms_cohort_tabs(cohort=cohort, user=current_user):
+        tabs.extend(contributed or [])
+    visits = services.cohort_visits(db.session, cohort.id)
+    return render_template("benchmarking/cohort_visits.html", cohort=cohort, visits=visits,
+                           tabs=sorted(tabs, key=lambda t: (t.order, t.key)))
+
+
+def _visit_form(visit: FieldVisit | None = None) -> VisitForm:
+    form = VisitForm(obj=visit)
+    hosts = db.session.scalars(select(Host).where(Host.archived.is_(False)).order_by(Host.name)).all()
+    choices = [(h.id, h.name) for h in hosts]
+    if visit is not None and visit.host.archived:
+        choices.append((visit.host.id, visit.host.name))
+    from wtforms import SelectChoice
+
+    form.host_id.choices = [SelectChoice(i, n) for i, n in choices]
+    return form
+
+
+def _visit_fields(form: VisitForm) -> dict:
+    host = db.session.get(Host, form.host_id.data)
+    if host is None:
+        abort(400)
+    return {
+        "host": host, "theme": form.theme.data, "start_date": form.start_date.data, "end_date": form.end_date.data,
+        "location": form.location.data or "", "briefing": form.briefing.data or "",
+        "guiding_questions": form.guiding_questions.data or "",
+    }
+
+
+@bp.route("/cohorts/<int:cohort_id>/visits/new", methods=["GET", "POST"])
+@require("cohort.edit", load=Cohort)
+def create_visit(cohort: Cohort):
+    form = _visit_form()
+    if not form.host_id.choices:
+        flash(_("Add a host organisation to the catalogue first."), "info")
+    if form.validate_on_submit():
+        try:
+            visit = services.save_visit(db.session, None, cohort=cohort, **_visit_fields(form))
+        except DomainError as exc:
+            return _refuse(form, exc, "benchmarking/visit_form.html", cohort=cohort, visit=None)
+        db.session.commit()
+        flash(_("The visit is scheduled. Next: split the participants into groups."), "success")
+        return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
+    return render_template("benchmarking/visit_form.html", form=form, cohort=cohort, visit=None), 422 if form.errors else 200
+
+
+@bp.route("/visits/<int:visit_id>")
+@require("benchmarking.visit.view", load=FieldVisit, arg="visit_id")
+def show_visit(visit: FieldVisit):
+    groups = services.cohort_visits(db.session, visit.cohort_id)
+    visit = next(v for v in groups if v.id == visit.id)
+    people = services.participants_of(db.session, visit.cohort_id)
+    by_id = {p.id: p for p in people}
+    group_of = {m.user_id: g for g in visit.groups for m in g.members}
+    unassigned = [p for p in people if p.id not in group_of]
+    return render_template("benchmarking/visit.html", visit=visit, people=people, by_id=by_id,
+                           group_of=group_of, unassigned=unassigned, split_form=SplitForm(count=min(4, max(1, len(people)))))
+
+
+@bp.route("/visits/<int:visit_id>/edit", methods=["GET", "POST"])
+@require("benchmarking.visit.manage", load=FieldVisit, arg="visit_id")
+def edit_visit(visit: FieldVisit):
+    form = _visit_form(visit)
+    if form.validate_on_submit():
+        try:
+            services.save_visit(db.session, visit, cohort=visit.cohort, **_visit_fields(form))
+        except DomainError as exc:
+            return _refuse(form, exc, "benchmarking/visit_form.html", cohort=visit.cohort, visit=visit)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
+    return render_template("benchmarking/visit_form.html", form=form, cohort=visit.cohort, visit=visit), 422 if form.errors else 200
+
+
+@bp.route("/visits/<int:visit_id>/delete", methods=["POST"])
+@require("benchmarking.visit.manage", load=FieldVisit, arg="visit_id")
+def delete_visit(visit: FieldVisit):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    cohort_id = visit.cohort_id
+    services.delete_visit(db.session, visit)
+    db.session.commit()
+    flash(_("The visit is deleted."), "success")
+    return redirect(url_for("benchmarking.cohort_visits", cohort_id=cohort_id))
+
+
+@bp.route("/visits/<int:visit_id>/groups/split", methods=["POST"])
+@require("benchmarking.visit.manage", load=FieldVisit, arg="visit_id")
+def split_groups(visit: FieldVisit):
+    form = SplitForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a number of groups."), "danger")
+        return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
+    try:
+        groups = services.split_groups(db.session, visit, form.count.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
+    db.session.commit()
+    flash(_("Participants are split into %(n)s groups. Adjust them below if needed.", n=len(groups)), "success")
+    return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+@bp.route("/visits/<int:visit_id>/groups", methods=["POST"])
+@require("benchmarking.visit.manage", load=FieldVisit, arg="visit_id")
+def assign_groups(visit: FieldVisit):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    members = {int(k.split("-", 1)[1]): _int_or_none(v) for k, v in request.form.items()
+               if k.startswith("member-") and k.split("-", 1)[1].isdigit()}
+    leaders = {int(k.split("-", 1)[1]): _int_or_none(v) for k, v in request.form.items()
+               if k.startswith("leader-") and k.split("-", 1)[1].isdigit()}
+    try:
+        services.assign_groups(db.session, visit, members, leaders)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return show_visit.__wrapped__(visit), exc.status  # same page, nothing saved
+    db.session.commit()
+    flash(_("Groups saved."), "success")
+    return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
+
+
+@bp.route("/my-visits")
+@require("benchmarking.participant")
+def my_visits():
+    items = services.visits_of_participant(db.session, current_user)
+    return render_template("benchmarking/my_visits.html", items=items, today=date.today())
