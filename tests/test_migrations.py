@@ -87,3 +87,26 @@ def test_sqlite_enforces_foreign_keys(tmp_path):
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(text("INSERT INTO memberships (cohort_id, user_id, role, created_at) VALUES (999, 999, 'participant', '2026-01-01')"))
     engine.dispose()
+
+
+def test_plugin_tables_come_and_go_with_the_plugin(empty_database, tmp_path):
+    if "benchmarking" not in discover():
+        pytest.skip("the benchmarking plugin is not installed")
+    bare = create_app(app_config(empty_database, tmp_path, PLUGINS=[]))
+    cli.upgrade(bare)
+    tables = set(inspect(bare.extensions["lms.db"].engine).get_table_names())
+    assert "cohorts" in tables and not {t for t in tables if t.startswith("benchmarking_")}
+    assert schema_diff(bare) == []
+    bare.extensions["lms.db"].dispose()
+
+    full = create_app(app_config(empty_database, tmp_path, PLUGINS=["benchmarking"]))
+    cli.upgrade(full)
+    tables = set(inspect(full.extensions["lms.db"].engine).get_table_names())
+    assert {"benchmarking_hosts", "benchmarking_visits", "benchmarking_groups", "benchmarking_group_members"} <= tables
+    assert schema_diff(full) == []
+    from alembic import command
+
+    command.downgrade(cli.alembic_config(full), "benchmarking@base")
+    tables = set(inspect(full.extensions["lms.db"].engine).get_table_names())
+    assert "cohorts" in tables and not {t for t in tables if t.startswith("benchmarking_")}
+    full.extensions["lms.db"].dispose()
