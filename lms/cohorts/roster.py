@@ -3,7 +3,7 @@ all or nothing.
 
 Rows are matched to people by NIP, so importing the same file twice changes nothing, and a person
 already in the system is enrolled rather than created again. Existing rows are looked up in
-batches, so a 5,000-row file previews in a handful of queries.
+batches of 500 (two queries per batch plus one), so a 5,000-row file previews in 21 queries.
 """
 
 from __future__ import annotations
@@ -136,6 +136,7 @@ def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[str], list[tuple[int, l
         raise RosterFileError(_l("The XLSX file cannot be opened; save it again from your spreadsheet.")) from None
     try:
         sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # read what is there, not the size the file claims to have
         iterator = sheet.iter_rows(values_only=True)
         header_row = next(iterator, None)
         if header_row is None:
