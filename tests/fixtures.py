@@ -16,7 +16,6 @@ from sqlalchemy import text
 
 from lms.app import create_app
 from lms.db import Base
-
 from tests.support import FAST_HASH, PASSWORD, PG_URL, login, make_nip
 
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

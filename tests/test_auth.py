@@ -1,6 +1,5 @@
-from tests.support import PASSWORD, login
-
 from lms.users.models import User
+from tests.support import PASSWORD, login
 
 
 def test_login_page_renders_in_indonesian_by_default(client):

@@ -5,9 +5,9 @@ marks for translation must have both. When one of these tests fails after you ad
 string, the fix is always the same:
 
 1. ``make translations`` (extracts the strings into messages.pot and merges them into the .po files);
-2. translate every empty ``msgstr`` in ``lms/translations/id/LC_MESSAGES/messages.po`` (see
-   /work/shared/DOMAIN.md for the vocabulary) and copy each new msgid into its msgstr in
-   ``lms/translations/en/LC_MESSAGES/messages.po``;
+2. translate every empty ``msgstr`` in ``lms/translations/id/LC_MESSAGES/messages.po`` (in the
+   domain's words: peserta, widyaiswara, penyelenggara, angkatan, instansi...) and copy each new
+   msgid into its msgstr in ``lms/translations/en/LC_MESSAGES/messages.po``;
 3. ``make translations`` again, which compiles the .mo files the app reads.
 """
 

@@ -1,17 +1,25 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, EmailField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from lms.cohorts.models import CohortStatus, Role
 from lms.cohorts.services import ROLE_LABELS, STATUS_LABELS
+from lms.core.forms import Form
 from lms.core.predicates import BandsError, parse_bands
 
 
-class ProgramForm(FlaskForm):
+class ProgramForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)], render_kw={"placeholder": "PKA"})
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
                        render_kw={"placeholder": "Pelatihan Kepemimpinan Administrator"})
@@ -25,7 +33,7 @@ class ProgramForm(FlaskForm):
             raise ValidationError(exc.args[0]) from None
 
 
-class CohortForm(FlaskForm):
+class CohortForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
                        render_kw={"placeholder": "Angkatan XII"})
     year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)],
@@ -41,14 +49,14 @@ class CohortForm(FlaskForm):
             raise ValidationError(_l("The end date is before the start date."))
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False)])
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in (Role.INSTRUCTOR, Role.COORDINATOR)])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = SelectField(_l("Status"), choices=[SelectChoice(s.value, STATUS_LABELS[s]) for s in CohortStatus])
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(Form):
     file = FileField(_l("Roster file (CSV or XLSX)"), validators=[FileRequired(_l("Choose a file."))])

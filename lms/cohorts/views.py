@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -272,10 +282,8 @@ def _load_upload(cohort: Cohort, token: str) -> tuple[bytes, str]:
 def _drop_upload(token: str) -> None:
     base = os.path.join(_roster_dir(), token)
     for suffix in (".bin", ".json"):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.remove(base + suffix)
-        except FileNotFoundError:
-            pass
 
 
 @bp.route("/cohorts/<int:cohort_id>/roster", methods=["GET", "POST"])
@@ -303,7 +311,7 @@ def roster(cohort: Cohort):
 @bp.route("/cohorts/<int:cohort_id>/roster/import", methods=["POST"])
 @require("cohort.edit", load=Cohort)
 def roster_import(cohort: Cohort):
-    from flask_wtf import FlaskForm
+    from lms.core.forms import Form as FlaskForm
 
     if not FlaskForm().validate_on_submit():
         abort(400)

@@ -1,19 +1,19 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from lms.core.civil_service import golongan_choices
+from lms.core.forms import Form
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     is_manager = BooleanField(_l("Program manager (penyelenggara): may create programs and cohorts"))
     is_admin = BooleanField(_l("Administrator"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     """The civil-service profile of a participant."""
 
     nip = StringField(_l("NIP"), validators=[DataRequired(), Length(max=30)],

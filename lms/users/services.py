@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
-from flask_babel import lazy_gettext as _l
 
 from lms.auth.services import set_password, temporary_password
 from lms.core.civil_service import GOLONGAN, NipError, validate_nip

@@ -1,7 +1,7 @@
 """Core schema: users, participant profiles, programs, cohorts and memberships.
 
 Revision ID: 81cfd5658127
-Revises: 
+Revises:
 Create Date: 2026-11-27 21:00:34.737574
 """
 

@@ -1,13 +1,21 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from lms.core.forms import Form
 from plugins.benchmarking.models import HostKind
 from plugins.benchmarking.services import HOST_KIND_LABELS
 
 
-class HostForm(FlaskForm):
+class HostForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
                        render_kw={"placeholder": "Pemerintah Kota Pontianak"})
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, HOST_KIND_LABELS[k]) for k in HostKind],
@@ -24,7 +32,7 @@ class HostForm(FlaskForm):
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50)])
 
 
-class VisitForm(FlaskForm):
+class VisitForm(Form):
     host_id = SelectField(_l("Host organisation"), coerce=int, validators=[DataRequired()])
     theme = StringField(_l("Theme"), validators=[DataRequired(), Length(max=300)],
                         render_kw={"placeholder": "Inovasi pelayanan publik"})
@@ -40,5 +48,5 @@ class VisitForm(FlaskForm):
             raise ValidationError(_l("The visit ends before it starts."))
 
 
-class SplitForm(FlaskForm):
+class SplitForm(Form):
     count = IntegerField(_l("Number of groups"), validators=[DataRequired(), NumberRange(min=1, max=100)], default=4)

@@ -17,8 +17,7 @@ from lms.core import access
 from lms.plugins import hookimpl
 from lms.plugins.types import CohortTab, DashboardWidget, NavItem
 from lms.users.models import User
-from plugins.benchmarking import models, rules  # noqa: F401  (tables and access rules register on import)
-from plugins.benchmarking import services
+from plugins.benchmarking import models, rules, services  # noqa: F401  (tables and access rules register on import)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -7,13 +7,13 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from lms import db
 from lms.cohorts.models import Cohort
 from lms.core.access import require
 from lms.core.errors import DomainError, attach
+from lms.core.forms import Form as FlaskForm
 from lms.core.pagination import page_arg, paginate
 from plugins.benchmarking import services
 from plugins.benchmarking.forms import HostForm, SplitForm, VisitForm

@@ -1,0 +1,53 @@
+"""The base form: WTForms' own messages ("This field is required.") in the user's language.
+
+WTForms ships no Indonesian catalogue, so its messages are marked below for extraction into
+Tolok's catalogues and looked up there at validation time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import get_translations
+from flask_wtf import FlaskForm
+
+
+class _CatalogueTranslations:
+    """WTForms formats its messages itself, so look them up without Flask-Babel's formatting."""
+
+    def gettext(self, string: str) -> str:
+        return get_translations().gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ngettext(singular, plural, n)
+
+
+class Form(FlaskForm):
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form: Any) -> _CatalogueTranslations:
+            return _CatalogueTranslations()
+
+
+def N_(string: str) -> str:  # marks a message for extraction only
+    return string
+
+
+def ngettext(singular: str, plural: str, n: int = 1) -> tuple[str, str]:  # marks a plural for extraction only
+    return singular, plural
+
+
+WTFORMS_MESSAGES = (
+    N_("This field is required."),
+    N_("Invalid email address."),
+    N_("Not a valid date value."),
+    N_("Not a valid integer value."),
+    N_("Not a valid choice."),
+    N_("Invalid Choice: could not coerce."),
+    N_("Field must be equal to %(other_name)s."),
+    N_("Number must be at least %(min)s."),
+    N_("Number must be at most %(max)s."),
+    N_("Number must be between %(min)s and %(max)s."),
+    N_("Field must be between %(min)d and %(max)d characters long."),
+    ngettext("Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters.", 2),
+    ngettext("Field must be at least %(min)d character long.", "Field must be at least %(min)d characters long.", 2),
+)
