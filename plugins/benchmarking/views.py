@@ -183,7 +183,7 @@ def show_visit(visit: FieldVisit):
     group_of = {m.user_id: g for g in visit.groups for m in g.members}
     unassigned = [p for p in people if p.id not in group_of]
     return render_template("benchmarking/visit.html", visit=visit, people=people, by_id=by_id,
-                           group_of=group_of, unassigned=unassigned, split_form=SplitForm(count=min(4, max(1, len(people)))))
+                           group_of=group_of, unassigned=unassigned, split_form=SplitForm(count=len(visit.groups) or min(4, max(1, len(people)))))
 
 
 @bp.route("/visits/<int:visit_id>/edit", methods=["GET", "POST"])

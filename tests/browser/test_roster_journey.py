@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from lms.cohorts.models import Cohort, Membership, Role
 from lms.core.civil_service import NipError, validate_nip
 from lms.users.models import User
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer
+from tests.browser.fixtures import DESKTOP, PHONE, LiveServer
 from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -1,52 +1,20 @@
-# ruff: noqa: F811
 """A coordinator adds a host, schedules a field visit and splits the cohort into groups; a
 participant then finds the visit, their group, the briefing and the guiding questions."""
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from plugins.benchmarking.models import FieldVisit, GroupMember, Host, VisitGroup
-from tests.browser import conftest as browser_conftest
-
-# tests/browser/conftest.py only applies under tests/browser: its fixtures are imported here. Test
-# arguments named after them shadow the imports (ruff F811, silenced for the file at the top).
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer, live_server, page  # noqa: F401
+from tests.browser.fixtures import DESKTOP, PHONE, LiveServer
 from tests.support import FAST_HASH, PASSWORD
 
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """The conftest's Chromium, shared with tests/browser when that already launched it.
-
-    Importing the conftest's session-scoped ``browser`` as is registers a second session fixture:
-    in a run that collects tests/browser too, its ``sync_playwright().start()`` then fails (one sync
-    Playwright per thread: "using Playwright Sync API inside the asyncio loop"). So a browser that
-    is running is reused; otherwise the conftest's own fixture function launches one (and skips
-    when Chromium or Playwright is missing) for this module only.
-    """
-    running = _running_browser()
-    if running is not None:
-        yield running
-        return
-    yield from browser_conftest.browser.__wrapped__()
-
-
-def _running_browser() -> Any:
-    try:
-        from playwright.sync_api import Browser
-    except ImportError:
-        return None
-    return next((o for o in gc.get_objects() if type(o) is Browser and o.is_connected()), None)
 
 COORDINATOR = "koordinator@bpsdm.go.id"
 HOST_NAME = "Pemerintah Kota Pontianak"

@@ -1,4 +1,4 @@
-"""Browser tests: Debian's Chromium driven by Playwright against a live Tolok server.
+"""Browser-test fixtures (registered for every test in the root conftest): Debian's Chromium driven by Playwright against a live Tolok server.
 
 They run on an SQLite file database only (never parametrised by backend), with CSRF on, and a
 page fails its test when the browser reports a JavaScript error, a CSP violation or a 5xx response.
@@ -43,8 +43,9 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that drives the browser (here or in a plugin) carries the ``browser`` marker."""
     for item in items:
-        if HERE in Path(str(item.path)).resolve().parents:
+        if HERE in Path(str(item.path)).resolve().parents or "page" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
 
 
