@@ -46,16 +46,19 @@ def app_config(url: str, tmp_path: Any, **extra: Any) -> dict[str, Any]:
 
 
 def _reset_postgres(engine: Any) -> None:
+    """A clean schema once per run, then empty tables before each test.
+
+    Tables are created again when a test imported more models (a plugin) since the last reset.
+    """
     global _pg_ready
     with engine.begin() as conn:
         if not _pg_ready:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
-            Base.metadata.create_all(conn)
             _pg_ready = True
-        else:
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        Base.metadata.create_all(conn)
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -73,12 +76,12 @@ def app_factory(database_url: str, tmp_path: Any) -> Iterator[Callable[..., Any]
     def make(**extra: Any) -> Any:
         app = create_app(app_config(database_url, tmp_path, **extra))
         engine = app.extensions["lms.db"].engine
-        if not built:
+        built.append(app)
+        if len(built) == 1:
             if engine.dialect.name == "postgresql":
                 _reset_postgres(engine)
             else:
                 Base.metadata.create_all(engine)
-        built.append(app)
         return app
 
     yield make
