@@ -107,7 +107,11 @@ def session(app: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def ctx(app: Any) -> Iterator[Any]:
-    """An app context for tests that call services or render messages outside a request."""
+    """A request context for tests that call services or render messages outside a request.
+
+    Test-client requests made inside it reuse its app context (and Flask-Login's cached user), so
+    tests that log in as several people push a context only around their service calls.
+    """
     with app.test_request_context():
         yield app
 

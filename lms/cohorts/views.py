@@ -29,19 +29,13 @@ from lms.cohorts.forms import CohortForm, ProgramForm, RosterUploadForm, StaffFo
 from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
 from lms.core import access
 from lms.core.access import require
-from lms.core.errors import DomainError, attach
+from lms.core.errors import DomainError
 from lms.core.pagination import page_arg, paginate
 from lms.core.predicates import DEFAULT_BANDS, bands_to_text
+from lms.core.views import cohort_tabs, refuse
 from lms.users.forms import ParticipantForm
 
 bp = Blueprint("cohorts", __name__, template_folder="templates")
-
-
-def _refuse(form, exc: DomainError, template: str, **context):
-    db.session.rollback()
-    if not attach(form, exc):
-        flash(exc.message, "danger")
-    return render_template(template, form=form, **context), exc.status
 
 
 # -- programs ------------------------------------------------------------------------------------
@@ -74,7 +68,7 @@ def create_program():
             program = services.save_program(db.session, None, code=form.code.data, name=form.name.data,
                                             description=form.description.data or "", bands=form.parsed_bands)
         except DomainError as exc:
-            return _refuse(form, exc, "cohorts/program_form.html", program=None)
+            return refuse(form, exc, "cohorts/program_form.html", program=None)
         db.session.commit()
         flash(_("Program %(code)s created.", code=program.code), "success")
         return redirect(url_for("cohorts.programs"))
@@ -92,7 +86,7 @@ def edit_program(program: Program):
             services.save_program(db.session, program, code=form.code.data, name=form.name.data,
                                   description=form.description.data or "", bands=form.parsed_bands)
         except DomainError as exc:
-            return _refuse(form, exc, "cohorts/program_form.html", program=program)
+            return refuse(form, exc, "cohorts/program_form.html", program=program)
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("cohorts.programs"))
@@ -117,7 +111,7 @@ def create_cohort(program: Program):
         try:
             cohort = services.save_cohort(db.session, None, program=program, actor=current_user, **_cohort_fields(form))
         except DomainError as exc:
-            return _refuse(form, exc, "cohorts/cohort_form.html", program=program, cohort=None)
+            return refuse(form, exc, "cohorts/cohort_form.html", program=program, cohort=None)
         db.session.commit()
         flash(_("Cohort created. Next: add instructors and participants."), "success")
         return redirect(url_for("cohorts.show", cohort_id=cohort.id))
@@ -130,17 +124,8 @@ def show(cohort: Cohort):
     counts = services.counts_by_cohort(db.session, [cohort.id])[cohort.id]
     staff = services.staff(db.session, cohort)
     return render_template("cohorts/show.html", cohort=cohort, counts=counts, staff=staff,
-                           tabs=_tabs(cohort), status_form=StatusForm(status=cohort.status.value),
+                           tabs=cohort_tabs(cohort, current_user), status_form=StatusForm(status=cohort.status.value),
                            staff_form=StaffForm())
-
-
-def _tabs(cohort: Cohort) -> list:
-    from lms.plugins.manager import get_plugin_manager
-
-    tabs = []
-    for contributed in get_plugin_manager(current_app).hook.lms_cohort_tabs(cohort=cohort, user=current_user):
-        tabs.extend(contributed or [])
-    return sorted(tabs, key=lambda t: (t.order, t.key))
 
 
 @bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
@@ -153,7 +138,7 @@ def edit(cohort: Cohort):
         try:
             services.save_cohort(db.session, cohort, program=cohort.program, actor=None, **_cohort_fields(form))
         except DomainError as exc:
-            return _refuse(form, exc, "cohorts/cohort_form.html", program=cohort.program, cohort=cohort)
+            return refuse(form, exc, "cohorts/cohort_form.html", program=cohort.program, cohort=cohort)
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("cohorts.show", cohort_id=cohort.id))
@@ -183,7 +168,7 @@ def participants(cohort: Cohort):
     query = request.args.get("q", "").strip()
     page = paginate(db.session, services.participants(cohort, query), page_arg(request.args),
                     current_app.config["PAGE_SIZE"])
-    return render_template("cohorts/participants.html", cohort=cohort, page=page, q=query, tabs=_tabs(cohort))
+    return render_template("cohorts/participants.html", cohort=cohort, page=page, q=query, tabs=cohort_tabs(cohort, current_user))
 
 
 @bp.route("/cohorts/<int:cohort_id>/participants/new", methods=["GET", "POST"])
@@ -198,7 +183,7 @@ def enrol(cohort: Cohort):
                 golongan=form.golongan.data or None,
             )
         except DomainError as exc:
-            return _refuse(form, exc, "cohorts/enrol.html", cohort=cohort)
+            return refuse(form, exc, "cohorts/enrol.html", cohort=cohort)
         db.session.commit()
         flash(_("%(name)s is enrolled.", name=membership.user.name), "success")
         return redirect(url_for("cohorts.participants", cohort_id=cohort.id))

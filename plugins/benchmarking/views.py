@@ -12,21 +12,15 @@ from sqlalchemy import select
 from lms import db
 from lms.cohorts.models import Cohort
 from lms.core.access import require
-from lms.core.errors import DomainError, attach
+from lms.core.errors import DomainError
 from lms.core.forms import Form as FlaskForm
 from lms.core.pagination import page_arg, paginate
+from lms.core.views import cohort_tabs, refuse
 from plugins.benchmarking import services
 from plugins.benchmarking.forms import HostForm, SplitForm, VisitForm
 from plugins.benchmarking.models import FieldVisit, Host
 
 bp = Blueprint("benchmarking", __name__, url_prefix="/benchmarking", template_folder="templates")
-
-
-def _refuse(form, exc: DomainError, template: str, **context):
-    db.session.rollback()
-    if not attach(form, exc):
-        flash(exc.message, "danger")
-    return render_template(template, form=form, **context), exc.status
 
 
 # -- hosts ---------------------------------------------------------------------------------------
@@ -55,7 +49,7 @@ def create_host():
         try:
             host = services.save_host(db.session, None, **_host_fields(form))
         except DomainError as exc:
-            return _refuse(form, exc, "benchmarking/host_form.html", host=None)
+            return refuse(form, exc, "benchmarking/host_form.html", host=None)
         db.session.commit()
         flash(_("%(name)s is added to the catalogue.", name=host.name), "success")
         return redirect(url_for("benchmarking.show_host", host_id=host.id))
@@ -81,7 +75,7 @@ def edit_host(host: Host):
         try:
             services.save_host(db.session, host, **_host_fields(form))
         except DomainError as exc:
-            return _refuse(form, exc, "benchmarking/host_form.html", host=host)
+            return refuse(form, exc, "benchmarking/host_form.html", host=host)
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("benchmarking.show_host", host_id=host.id))
@@ -123,14 +117,9 @@ def delete_host(host: Host):
 @bp.route("/cohorts/<int:cohort_id>/visits")
 @require("cohort.teach", load=Cohort)
 def cohort_visits(cohort: Cohort):
-    from lms.plugins.manager import get_plugin_manager
-
-    tabs = []
-    for contributed in get_plugin_manager(current_app).hook.lms_cohort_tabs(cohort=cohort, user=current_user):
-        tabs.extend(contributed or [])
     visits = services.cohort_visits(db.session, cohort.id)
     return render_template("benchmarking/cohort_visits.html", cohort=cohort, visits=visits,
-                           tabs=sorted(tabs, key=lambda t: (t.order, t.key)))
+                           tabs=cohort_tabs(cohort, current_user))
 
 
 def _visit_form(visit: FieldVisit | None = None) -> VisitForm:
@@ -166,7 +155,7 @@ def create_visit(cohort: Cohort):
         try:
             visit = services.save_visit(db.session, None, cohort=cohort, **_visit_fields(form))
         except DomainError as exc:
-            return _refuse(form, exc, "benchmarking/visit_form.html", cohort=cohort, visit=None)
+            return refuse(form, exc, "benchmarking/visit_form.html", cohort=cohort, visit=None)
         db.session.commit()
         flash(_("The visit is scheduled. Next: split the participants into groups."), "success")
         return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
@@ -194,7 +183,7 @@ def edit_visit(visit: FieldVisit):
         try:
             services.save_visit(db.session, visit, cohort=visit.cohort, **_visit_fields(form))
         except DomainError as exc:
-            return _refuse(form, exc, "benchmarking/visit_form.html", cohort=visit.cohort, visit=visit)
+            return refuse(form, exc, "benchmarking/visit_form.html", cohort=visit.cohort, visit=visit)
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))

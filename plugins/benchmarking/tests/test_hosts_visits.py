@@ -234,3 +234,21 @@ def test_demo_data_has_pontianak_and_groups(app, session):
     assert visit.host_id == host.id
     assert session.scalar(select(func.count()).select_from(VisitGroup)) == 4
     assert session.scalar(select(func.count()).select_from(GroupMember)) == 25
+
+
+def test_visit_page_runs_a_fixed_number_of_queries(app, make_cohort, session, host):
+    from tests.support import count_queries
+
+    counts = []
+    for size in (4, 40):
+        cohort = make_cohort(participants=size, name=f"Angkatan {size}")
+        with app.test_request_context():  # group names are translated; requests below get their own context
+            visit = schedule(session, cohort, host)
+            services.split_groups(session, visit, 2)
+            session.commit()
+        client = app.test_client()
+        login(client, cohort.people["coordinator"])
+        with count_queries(app) as statements:
+            assert client.get(f"/benchmarking/visits/{visit.id}").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts

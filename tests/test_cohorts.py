@@ -1,0 +1,96 @@
+"""Programs, cohorts and their people through the views."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.cohorts.models import Cohort, Membership, Program, Role
+from tests.support import count_queries, login
+
+
+def test_manager_creates_program_with_default_bands_and_a_cohort(client, make_user, session):
+    manager = make_user(is_manager=True)
+    login(client, manager)
+    form = client.get("/programs/new").get_data(as_text=True)
+    assert "90 | Sangat Memuaskan" in form
+    response = client.post("/programs/new", data={"code": "pka", "name": "Pelatihan Kepemimpinan Administrator",
+                                                  "bands": "90 | Sangat Memuaskan\n80 | Memuaskan\n* | Belum"})
+    assert response.status_code == 302
+    program = session.scalar(select(Program))
+    assert program.code == "PKA" and program.predicate_bands[-1] == {"above": None, "label": "Belum"}
+    response = client.post(f"/programs/{program.id}/cohorts/new", data={
+        "name": "Angkatan XII", "year": 2026, "start_date": "2026-08-03", "end_date": "2026-11-20",
+        "location": "Palangka Raya", "status": "planned"})
+    assert response.status_code == 302
+    cohort = session.scalar(select(Cohort))
+    assert session.scalar(select(Membership.role).where(Membership.cohort_id == cohort.id,
+                                                        Membership.user_id == manager.id)) == Role.COORDINATOR
+
+
+def test_bad_bands_and_dates_keep_what_was_typed(client, make_user, session):
+    login(client, make_user(is_manager=True))
+    response = client.post("/programs/new", data={"code": "PKP", "name": "Pengawas", "bands": "70 | A\n80 | B\n* | C"})
+    assert response.status_code == 422 and 'value="Pengawas"' in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Program)) == 0
+    program = Program(code="PKP", name="Pengawas")
+    session.add(program)
+    session.commit()
+    response = client.post(f"/programs/{program.id}/cohorts/new", data={
+        "name": "Angkatan I", "year": 2026, "start_date": "2026-08-03", "end_date": "2026-08-01", "status": "planned"})
+    assert response.status_code == 422 and 'value="Angkatan I"' in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Cohort)) == 0
+
+
+def test_enrol_one_participant_validates_nip_and_never_duplicates(client, make_cohort, make_user, session):
+    cohort = make_cohort()
+    login(client, cohort.people["coordinator"])
+    data = {"nip": "19860926 201505 1 001", "name": "Ahmad Fauzi", "email": "ahmad@kalteng.go.id",
+            "instansi": "Pemprov Kalteng", "golongan": "III/d"}
+    bad = client.post(f"/cohorts/{cohort.id}/participants/new", data=dict(data, nip="19861326201505 1 001"))
+    assert bad.status_code == 422 and 'value="Ahmad Fauzi"' in bad.get_data(as_text=True)
+    assert client.post(f"/cohorts/{cohort.id}/participants/new", data=data).status_code == 302
+    page = client.get(f"/cohorts/{cohort.id}/participants").get_data(as_text=True)
+    assert "19860926 201505 1 001" in page and "Ahmad Fauzi" in page
+    again = client.post(f"/cohorts/{cohort.id}/participants/new", data=data)
+    assert again.status_code == 409
+    other = make_cohort(coordinator=cohort.people["coordinator"], name="Angkatan XIII")
+    assert client.post(f"/cohorts/{other.id}/participants/new", data=data).status_code == 302
+    assert session.scalar(select(func.count()).select_from(Membership).where(Membership.role == Role.PARTICIPANT)) == 2
+    from lms.users.models import User
+
+    assert session.scalar(select(func.count()).select_from(User).where(User.email == "ahmad@kalteng.go.id")) == 1
+
+
+def test_staff_added_by_email_and_last_coordinator_stays(client, make_cohort, make_user, session):
+    cohort = make_cohort()
+    teacher = make_user(email="widyaiswara@bpsdm.go.id")
+    login(client, cohort.people["coordinator"])
+    client.post(f"/cohorts/{cohort.id}/staff", data={"email": "WIDYAISWARA@bpsdm.go.id", "role": "instructor"})
+    assert session.scalar(select(Membership.role).where(Membership.user_id == teacher.id)) == Role.INSTRUCTOR
+    mine = session.scalar(select(Membership).where(Membership.user_id == cohort.people["coordinator"].id))
+    client.post(f"/cohorts/{cohort.id}/members/{mine.id}/remove")
+    session.expire_all()
+    assert session.get(Membership, mine.id) is not None
+
+
+@pytest.mark.parametrize("page", ["participants", "dashboard"])
+def test_pages_run_a_fixed_number_of_queries(app_factory, make_cohort, make_user, page):
+    app = app_factory()
+    counts = []
+    for size in (5, 60):
+        cohort = make_cohort(participants=size, instructors=2, name=f"Angkatan {size}")
+        client = app.test_client()
+        login(client, cohort.people["coordinator"])
+        url = f"/cohorts/{cohort.id}/participants" if page == "participants" else "/"
+        with count_queries(app) as statements:
+            assert client.get(url).status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+
+
+def test_cohort_dates_show_in_indonesian(client, make_cohort):
+    cohort = make_cohort()
+    login(client, cohort.people["coordinator"])
+    assert "3 Agustus 2026" in client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert date(2026, 8, 3) == cohort.start_date
