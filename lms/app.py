@@ -22,6 +22,8 @@ CSP = (
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build a Tolok app; ``config`` overrides settings read from ``LMS_*`` variables."""
+    import lms.models  # noqa: F401  (every core table on the metadata before anything queries)
+
     values = config_module.load(config)
     app = Flask("lms", instance_relative_config=True)
     app.config.update(values)

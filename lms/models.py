@@ -1,6 +1,12 @@
 """Every core model, imported so that ``Base.metadata`` knows the whole core schema."""
 
+from lms.assessments.models import Assessment, Extension, Revision, Submission
 from lms.cohorts.models import Cohort, Membership, Program
+from lms.grading.models import Grade, GradeCriterion, GradeEvent
+from lms.rubrics.models import Criterion, Level, Rubric
 from lms.users.models import ParticipantProfile, User
 
-__all__ = ["Cohort", "Membership", "ParticipantProfile", "Program", "User"]
+__all__ = [
+    "Assessment", "Cohort", "Criterion", "Extension", "Grade", "GradeCriterion", "GradeEvent", "Level",
+    "Membership", "ParticipantProfile", "Program", "Revision", "Rubric", "Submission", "User",
+]

@@ -214,3 +214,41 @@ def _reset_password(user: Any, other: User) -> bool:
     if any(Role(role) != Role.PARTICIPANT for _cohort, role in rows):
         return False
     return any(cohort_id in coordinated for cohort_id, _role in rows)
+
+
+# -- rubrics -------------------------------------------------------------------------------------
+
+def _rubric_cohort(rubric: Any) -> Cohort | None:
+    if rubric.cohort_id is None:
+        return None
+    return db.session.get(Cohort, rubric.cohort_id)
+
+
+@register("rubrics.library")
+def _rubric_library(user: Any, obj: Any) -> bool:
+    """The template library: program managers, admins and staff of any cohort."""
+    return bool(user.is_admin or user.is_manager or cohort_ids_with(user, Role.INSTRUCTOR, Role.COORDINATOR))
+
+
+@register("rubrics.library.edit")
+def _edit_library(user: Any, obj: Any) -> bool:
+    """Templates are curated by program managers, admins and coordinators."""
+    return bool(user.is_admin or user.is_manager or cohort_ids_with(user, Role.COORDINATOR))
+
+
+@register("rubric.view")
+def _view_rubric(user: Any, rubric: Any) -> bool:
+    """A template: the library's readers. A cohort's rubric: anyone in the cohort (participants see
+    the rubric before they submit)."""
+    cohort = _rubric_cohort(rubric)
+    if cohort is None:
+        return _rubric_library(user, None)
+    return _view_cohort(user, cohort)
+
+
+@register("rubric.edit")
+def _edit_rubric(user: Any, rubric: Any) -> bool:
+    cohort = _rubric_cohort(rubric)
+    if cohort is None:
+        return _edit_library(user, None)
+    return _edit_cohort(user, cohort)

@@ -1,0 +1,110 @@
+"""Assessments of a cohort and the submissions participants make to them.
+
+A submission is the one generic unit of gradable work; a reflection is the core's kind and a
+plugin's kind (a benchmarking practice log) keeps its own table pointing 1:1 to a submission.
+Every save of a submission's body is a revision, so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.cohorts.models import Cohort
+from lms.db import Base, UTCDateTime, utcnow
+from lms.rubrics.models import Rubric
+from lms.users.models import User
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=16,
+                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class Aggregation(enum.StrEnum):
+    MEAN = "mean"  # the mean of every graded submission
+    BEST = "best"  # the mean of the best N
+
+
+class SubmissionState(enum.StrEnum):
+    DRAFT = "draft"  # being written; only the participant sees it
+    SUBMITTED = "submitted"  # handed in; instructors grade it
+    RETURNED = "returned"  # sent back for revision; the participant edits and resubmits
+
+
+class Assessment(Base):
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(60), default="reflection")
+    title: Mapped[str] = mapped_column(String(300))
+    instructions: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After the cut-off nothing is accepted, unless the participant has an extension.
+    cutoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    weight: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal(1))
+    rubric_id: Mapped[int | None] = mapped_column(ForeignKey("rubrics.id", ondelete="RESTRICT"), index=True)
+    max_submissions: Mapped[int] = mapped_column(Integer, default=1)
+    aggregation: Mapped[Aggregation] = mapped_column(_enum(Aggregation, "assessment_aggregation"), default=Aggregation.MEAN)
+    best_n: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    cohort: Mapped[Cohort] = relationship()
+    rubric: Mapped[Rubric | None] = relationship()
+
+
+class Extension(Base):
+    """A later cut-off for one participant, granted by a coordinator."""
+
+    __tablename__ = "assessment_extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    cutoff_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("assessment_id", "participant_id"),)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[SubmissionState] = mapped_column(_enum(SubmissionState, "submission_state"), default=SubmissionState.DRAFT)
+    body: Mapped[str] = mapped_column(Text, default="")
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Optimistic lock: a save based on an older version is refused as a conflict.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    assessment: Mapped[Assessment] = relationship()
+    participant: Mapped[User] = relationship()
+
+    __table_args__ = (UniqueConstraint("assessment_id", "participant_id", "attempt"),)
+
+
+class Revision(Base):
+    """One saved state of a submission's body; the history a participant can go back to."""
+
+    __tablename__ = "submission_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # the submission's version this revision produced
+    body: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(String(20), default="save")  # autosave | save | submit | restore | conflict
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
