@@ -61,10 +61,19 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
-    from flask_babel import lazy_gettext as _l
-
-    login_manager.login_message = _l("Please log in to open this page.")
     login_manager.session_protection = "basic"
+
+    @login_manager.unauthorized_handler
+    def _unauthorized() -> Any:
+        # Autosave and other background calls get JSON, so the page can say "log in again"
+        # instead of swallowing a login page; people get the login page with a way back.
+        from flask import flash, jsonify
+        from flask_babel import gettext
+
+        if request.is_json or request.accept_mimetypes.best == "application/json":
+            return jsonify(error="login", message=gettext("Your session has ended. Log in again in another tab; your text is kept on this device.")), 401
+        flash(gettext("Please log in to open this page."), "info")
+        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
     @login_manager.user_loader
     def _load_user(token: str) -> User | None:
@@ -91,12 +100,14 @@ def _select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from lms.assessments.views import bp as assessments_bp
     from lms.auth.views import bp as auth_bp
     from lms.cohorts.views import bp as cohorts_bp
+    from lms.grading.views import bp as grading_bp
     from lms.home.views import bp as home_bp
     from lms.users.views import bp as users_bp
 
-    for bp in (auth_bp, home_bp, users_bp, cohorts_bp):
+    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp):
         app.register_blueprint(bp)
 
 
@@ -133,6 +144,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.globals["nav_items"] = nav.items_for
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["can"] = lambda rule, obj=None: _can(rule, obj)
 

@@ -79,7 +79,7 @@ def db_heads() -> None:
 @db_cli.command("revision")
 @click.option("-m", "--message", required=True, help="What the revision changes.")
 @click.option("--autogenerate", is_flag=True, help="Compare the models with the database.")
-@click.option("--head", default="head", help="Revision to build on: 'head' for the core, 'benchmarking@head' for a plugin.")
+@click.option("--head", default="core@head", help="Revision to build on: 'core@head' (default) or '<plugin>@head'.")
 @click.option("--version-path", default=None, help="Folder for the new revision (a plugin's migrations dir).")
 @click.option("--branch-label", default=None, help="Start a new branch (a new plugin's first revision, with --head base).")
 @click.option("--depends-on", default=None, help="Core revision a new plugin branch depends on.")

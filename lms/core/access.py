@@ -252,3 +252,54 @@ def _edit_rubric(user: Any, rubric: Any) -> bool:
     if cohort is None:
         return _edit_library(user, None)
     return _edit_cohort(user, cohort)
+
+
+# -- assessments, submissions and grading --------------------------------------------------------
+
+@register("assessment.view")
+def _view_assessment(user: Any, assessment: Any) -> bool:
+    return _view_cohort(user, assessment.cohort)
+
+
+@register("assessment.manage")
+def _manage_assessment(user: Any, assessment: Any) -> bool:
+    return _edit_cohort(user, assessment.cohort)
+
+
+@register("assessment.teach")
+def _teach_assessment(user: Any, assessment: Any) -> bool:
+    """Progress, release and the grading of an assessment: its cohort's instructors and coordinators."""
+    return _teach_cohort(user, assessment.cohort)
+
+
+@register("assessment.audit")
+def _audit_assessment(user: Any, assessment: Any) -> bool:
+    """The grade audit trail: coordinators (and admins)."""
+    return _manage_cohort(user, assessment.cohort)
+
+
+@register("assessment.submit")
+def _submit_assessment(user: Any, assessment: Any) -> bool:
+    """Writing and submitting: participants of the cohort only (never staff, never admins)."""
+    return Role.PARTICIPANT in roles_in(user, assessment.cohort_id)
+
+
+@register("submission.own")
+def _own_submission(user: Any, submission: Any) -> bool:
+    return submission.participant_id == user.id
+
+
+@register("submission.grade")
+def _grade_submission(user: Any, submission: Any) -> bool:
+    return _teach_cohort(user, submission.assessment.cohort) and submission.participant_id != user.id
+
+
+@register("grading.queue")
+def _grading_queue(user: Any, obj: Any) -> bool:
+    return bool(user.is_admin or cohort_ids_with(user, Role.INSTRUCTOR, Role.COORDINATOR))
+
+
+@register("participant.any")
+def _participant_any(user: Any, obj: Any) -> bool:
+    """Someone who takes part in at least one cohort."""
+    return bool(cohort_ids_with(user, Role.PARTICIPANT))

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from lms.cohorts.models import Cohort
-    from lms.plugins.types import CohortTab, DashboardWidget, NavItem
+    from lms.plugins.types import CohortTab, DashboardWidget, NavItem, SubmissionKind
     from lms.users.models import User
 
 
@@ -65,4 +65,13 @@ def lms_demo_data(session: Session, demo: dict[str, Any]) -> None:
 
     ``demo`` holds the core's demo objects by name (``cohort``, ``coordinator``, ``instructors``,
     ``participants``...). Flush, never commit: the command commits once for everything.
+    """
+
+
+@hookspec
+def lms_submission_kinds() -> list[SubmissionKind]:
+    """Kinds of gradable work the plugin adds, called when assessments are created and shown.
+
+    Each kind's key is namespaced by the plugin (``benchmarking.practice``); the core's own kind is
+    ``reflection``. Submissions of every kind are graded by the core engine.
     """

@@ -45,3 +45,17 @@ class CohortTab:
 
     def url(self, cohort_id: int) -> str:
         return url_for(self.endpoint, cohort_id=cohort_id)
+
+
+@dataclass(frozen=True)
+class SubmissionKind:
+    """A kind of gradable work: how a participant writes it and how graders see it.
+
+    ``write_endpoint`` is called with ``assessment_id``; ``template`` renders one submission for
+    graders and for the participant (it gets ``submission``).
+    """
+
+    key: str
+    label: Any
+    write_endpoint: str
+    template: str

@@ -14,7 +14,7 @@ import lms.db
 
 revision: str = '81cfd5658127'
 down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ('core',)
 depends_on: str | Sequence[str] | None = None
 
 

@@ -1,0 +1,25 @@
+"""The kinds of submission: the core's reflection plus what plugins add via lms_submission_kinds."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from lms.plugins.types import SubmissionKind
+
+REFLECTION_KIND = SubmissionKind(key="reflection", label=_l("Reflection"), write_endpoint="assessments.write",
+                                 template="assessments/_reflection.html")
+
+
+def all_kinds() -> dict[str, SubmissionKind]:
+    from lms.plugins.manager import get_plugin_manager
+
+    kinds = {REFLECTION_KIND.key: REFLECTION_KIND}
+    for contributed in get_plugin_manager(current_app).hook.lms_submission_kinds():
+        for kind in contributed or []:
+            kinds[kind.key] = kind
+    return kinds
+
+
+def kind_of(key: str) -> SubmissionKind:
+    return all_kinds().get(key, REFLECTION_KIND)

@@ -1,0 +1,346 @@
+"""The grading engine: scores from rubric levels, a state machine for grades, optimistic locking and
+an append-only audit of every change. Plugins' kinds of work are graded by the same engine.
+
+Score (documented in docs/grading.md): for criteria i with weight wᵢ, chosen points pᵢ and the
+criterion's highest points maxᵢ, score = Σ wᵢ·pᵢ/maxᵢ ÷ Σ wᵢ × 100, rounded half-up to two decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from lms.assessments.models import Assessment, Submission, SubmissionState
+from lms.cohorts.models import Membership, Role
+from lms.cohorts.services import ensure_editable
+from lms.core.errors import Conflict, DomainError
+from lms.grading.models import Grade, GradeCriterion, GradeEvent, GradeStatus
+from lms.rubrics.models import Rubric
+from lms.users.models import User
+
+TWO_PLACES = Decimal("0.01")
+
+
+# -- the score -----------------------------------------------------------------------------------
+
+def weighted_score(terms: Iterable[tuple[Decimal, Decimal, Decimal]]) -> Decimal | None:
+    """Σ wᵢ·pᵢ/maxᵢ ÷ Σ wᵢ × 100 over ``(weight, points, max_points)``, half-up to 0.01.
+
+    None when there is nothing to weigh (no criteria, or every weight zero). A criterion whose
+    highest level is worth 0 points adds its weight but nothing earned (0/0 counts as 0).
+    """
+    total_weight = Decimal(0)
+    earned = Decimal(0)
+    for weight, points, maximum in terms:
+        total_weight += weight
+        if maximum > 0:
+            earned += weight * points / maximum
+    if total_weight <= 0:
+        return None
+    return (earned / total_weight * 100).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def rubric_score(rubric: Rubric, chosen: dict[int, int | None]) -> Decimal | None:
+    """The score of levels chosen per criterion id; None while any criterion has no level."""
+    terms = []
+    for criterion in rubric.criteria:
+        level_id = chosen.get(criterion.id)
+        level = next((lv for lv in criterion.levels if lv.id == level_id), None)
+        if level is None:
+            return None
+        terms.append((Decimal(criterion.weight), Decimal(level.points), Decimal(criterion.max_points)))
+    return weighted_score(terms)
+
+
+# -- grades --------------------------------------------------------------------------------------
+
+class GradeConflict(Conflict):
+    """Someone else saved this grade since the page was opened; their values are in ``grade``."""
+
+    def __init__(self, grade: Grade) -> None:
+        super().__init__(_l("Another grader saved this grade while you were working. Their values are "
+                            "shown below; yours were not saved. Review and save again."))
+        self.grade = grade
+
+
+@dataclass(frozen=True)
+class GradeInput:
+    levels: dict[int, int | None]  # criterion id → level id
+    comments: dict[int, str]  # criterion id → comment
+    feedback: str = ""
+    finalize: bool = False
+    reason: str = ""
+
+
+def snapshot(grade: Grade | None) -> dict[str, Any] | None:
+    """What the audit records of a grade: status, score, feedback and every criterion."""
+    if grade is None:
+        return None
+    return {
+        "status": grade.status.value if grade.status else None,
+        "score": None if grade.score is None else str(grade.score),
+        "feedback": grade.feedback,
+        "rubric_id": grade.rubric_id,
+        "criteria": {str(c.criterion_id): {"level_id": c.level_id, "points": None if c.points is None else str(c.points),
+                                           "comment": c.comment} for c in sorted(grade.criteria, key=lambda c: c.criterion_id)},
+    }
+
+
+def _event(session: Session, grade: Grade, actor: User, action: str, before: dict | None, reason: str,
+           now: datetime) -> None:
+    session.add(GradeEvent(grade_id=grade.id, submission_id=grade.submission_id, actor_id=actor.id, action=action,
+                           at=now, before=before, after=snapshot(grade), reason=reason.strip()))
+
+
+def grade_of(session: Session, submission_id: int) -> Grade | None:
+    return session.scalar(select(Grade).where(Grade.submission_id == submission_id))
+
+
+def rubric_for_grading(assessment: Assessment, grade: Grade | None) -> Rubric | None:
+    """The rubric version to grade with: the grade's own, unless it was marked for review after a
+    rubric edit, in which case the assessment's current version."""
+    if grade is not None and grade.rubric is not None and not grade.needs_review:
+        return grade.rubric
+    return assessment.rubric
+
+
+def save_grade(session: Session, submission: Submission, grader: User, data: GradeInput, base_version: int | None,
+               now: datetime) -> Grade:
+    """Create or change the grade of a submitted piece of work, in one flush, audited.
+
+    ``base_version`` is the grade version the grader's page showed (None for a new grade): if the
+    grade moved on since, :class:`GradeConflict` is raised and nothing is written. Changing a
+    released grade needs a reason. Finalizing needs a level for every criterion.
+    """
+    from lms.rubrics.services import freeze
+
+    assessment = submission.assessment
+    ensure_editable(assessment.cohort)
+    if submission.state != SubmissionState.SUBMITTED:
+        raise Conflict(_l("Only submitted work can be graded; this one is a draft or was returned for revision."))
+    grade = grade_of(session, submission.id)
+    if grade is None and base_version is not None:
+        raise Conflict(_l("The grade was removed meanwhile; reload the page."))
+    if grade is not None and base_version != grade.version:
+        raise GradeConflict(grade)
+    if grade is not None and grade.status == GradeStatus.RELEASED and not data.reason.strip():
+        raise DomainError(_l("This grade is already released: say why you change it."), field="reason")
+    before = snapshot(grade)
+    rubric = rubric_for_grading(assessment, grade)
+    if grade is None:
+        grade = Grade(submission_id=submission.id, status=GradeStatus.DRAFT, version=0)
+        session.add(grade)
+        session.flush()
+    grade.grader_id = grader.id
+    grade.feedback = data.feedback.strip()
+    grade.needs_review = False
+    if rubric is not None:
+        _apply_levels(grade, rubric, data)
+        grade.score = rubric_score(rubric, {c.criterion_id: c.level_id for c in grade.criteria})
+        if grade.rubric_id != rubric.id:
+            grade.rubric_id = rubric.id
+        freeze(session, rubric)
+    else:
+        grade.rubric_id = None
+        grade.score = None
+    if data.finalize:
+        if rubric is not None and grade.score is None:
+            raise DomainError(_l("Choose a level for every criterion before finalizing."))
+        if rubric is None and not grade.feedback:
+            raise DomainError(_l("Write feedback before finalizing."), field="feedback")
+        if grade.status == GradeStatus.DRAFT:
+            grade.status = GradeStatus.FINAL
+    grade.version += 1
+    grade.updated_at = now
+    session.flush()
+    action = "finalize" if data.finalize and (before is None or before["status"] == GradeStatus.DRAFT.value) else "save"
+    if before is not None and before["status"] == GradeStatus.RELEASED.value:
+        action = "adjust"
+    _event(session, grade, grader, action, before, data.reason, now)
+    session.flush()
+    return grade
+
+
+def _apply_levels(grade: Grade, rubric: Rubric, data: GradeInput) -> None:
+    existing = {c.criterion_id: c for c in grade.criteria}
+    valid_ids = {c.id for c in rubric.criteria}
+    for criterion_id in list(existing):
+        if criterion_id not in valid_ids:  # the grade moves to a newer rubric version
+            grade.criteria.remove(existing.pop(criterion_id))
+    for criterion in rubric.criteria:
+        level_id = data.levels.get(criterion.id)
+        level = next((lv for lv in criterion.levels if lv.id == level_id), None)
+        if level_id is not None and level is None:
+            raise DomainError(_l("A chosen level does not belong to the rubric."))
+        row = existing.get(criterion.id)
+        if row is None:
+            row = GradeCriterion(criterion_id=criterion.id)
+            grade.criteria.append(row)
+        row.level_id = level.id if level else None
+        row.points = level.points if level else None
+        row.comment = (data.comments.get(criterion.id) or "").strip()
+
+
+def release(session: Session, grade: Grade, actor: User, now: datetime) -> None:
+    """Show a final grade to its participant; releasing twice or releasing a draft is refused."""
+    ensure_editable(grade.submission.assessment.cohort)
+    if grade.status == GradeStatus.RELEASED:
+        raise Conflict(_l("This grade is already released."))
+    if grade.status != GradeStatus.FINAL:
+        raise Conflict(_l("Only final grades can be released; finalize it first."))
+    before = snapshot(grade)
+    grade.status = GradeStatus.RELEASED
+    grade.released_at = now
+    grade.version += 1
+    session.flush()
+    _event(session, grade, actor, "release", before, "", now)
+
+
+def release_assessment(session: Session, assessment: Assessment, actor: User, now: datetime) -> int:
+    """Release every final grade of the assessment; returns how many were released."""
+    ensure_editable(assessment.cohort)
+    grades = session.scalars(
+        select(Grade).join(Submission).where(Submission.assessment_id == assessment.id,
+                                             Grade.status == GradeStatus.FINAL)
+        .options(selectinload(Grade.criteria))
+    ).all()
+    for grade in grades:
+        before = snapshot(grade)
+        grade.status, grade.released_at = GradeStatus.RELEASED, now
+        grade.version += 1
+        session.flush()
+        _event(session, grade, actor, "release", before, "", now)
+    session.flush()
+    return len(grades)
+
+
+def return_for_revision(session: Session, submission: Submission, actor: User, note: str, now: datetime) -> None:
+    """Send submitted work back: the participant edits and resubmits; its grade goes back to draft."""
+    ensure_editable(submission.assessment.cohort)
+    if submission.state != SubmissionState.SUBMITTED:
+        raise Conflict(_l("Only submitted work can be returned for revision."))
+    grade = grade_of(session, submission.id)
+    if grade is not None and grade.status == GradeStatus.RELEASED:
+        raise Conflict(_l("The grade is released; change the grade instead of returning the work."))
+    if grade is None:
+        grade = Grade(submission_id=submission.id, status=GradeStatus.DRAFT, grader_id=actor.id, version=0,
+                      rubric_id=None)
+        session.add(grade)
+        session.flush()
+    before = snapshot(grade)
+    if note.strip():
+        grade.feedback = note.strip()
+    grade.status = GradeStatus.DRAFT
+    grade.version += 1
+    submission.state = SubmissionState.RETURNED
+    session.flush()
+    _event(session, grade, actor, "return", before, note, now)
+
+
+# -- lists ---------------------------------------------------------------------------------------
+
+QUEUE_STATES = ("ungraded", "draft", "final", "released", "review", "returned")
+
+
+def queue(cohort_ids: Sequence[int], *, cohort_id: int | None = None, assessment_id: int | None = None,
+          state: str = "", late: bool | None = None) -> Select[Any]:
+    """Submissions to grade in the given cohorts, oldest submission first, with their grade.
+
+    Rows are ``(Submission, Grade | None)``; the assessment and participant come with them, so a
+    page of the queue is one query whatever the cohort size.
+    """
+    stmt = (
+        select(Submission, Grade)
+        .join(Assessment, Submission.assessment_id == Assessment.id)
+        .outerjoin(Grade, Grade.submission_id == Submission.id)
+        .where(Assessment.cohort_id.in_(list(cohort_ids)),
+               Submission.state.in_([SubmissionState.SUBMITTED, SubmissionState.RETURNED]))
+        .options(joinedload(Submission.assessment), joinedload(Submission.participant))
+        .order_by(Submission.submitted_at, Submission.id)
+    )
+    if cohort_id:
+        stmt = stmt.where(Assessment.cohort_id == cohort_id)
+    if assessment_id:
+        stmt = stmt.where(Submission.assessment_id == assessment_id)
+    if late is not None:
+        stmt = stmt.where(Submission.late.is_(late))
+    if state == "ungraded":
+        stmt = stmt.where(Grade.id.is_(None), Submission.state == SubmissionState.SUBMITTED)
+    elif state == "returned":
+        stmt = stmt.where(Submission.state == SubmissionState.RETURNED)
+    elif state == "review":
+        stmt = stmt.where(Grade.needs_review.is_(True))
+    elif state in {"draft", "final", "released"}:
+        stmt = stmt.where(Grade.status == GradeStatus(state), Submission.state == SubmissionState.SUBMITTED)
+    return stmt
+
+
+def progress(session: Session, assessments: Sequence[Assessment]) -> dict[int, dict[str, int]]:
+    """Per assessment: participants, submitted, graded (final or released) and released, in two queries."""
+    ids = [a.id for a in assessments]
+    result = {a.id: {"participants": 0, "submitted": 0, "graded": 0, "released": 0} for a in assessments}
+    if not ids:
+        return result
+    cohort_ids = {a.cohort_id for a in assessments}
+    people = dict(session.execute(
+        select(Membership.cohort_id, func.count()).where(Membership.cohort_id.in_(cohort_ids),
+                                                          Membership.role == Role.PARTICIPANT)
+        .group_by(Membership.cohort_id)).all())
+    for a in assessments:
+        result[a.id]["participants"] = people.get(a.cohort_id, 0)
+    rows = session.execute(
+        select(
+            Submission.assessment_id,
+            func.count(func.distinct(case((Submission.state == SubmissionState.SUBMITTED, Submission.participant_id)))),
+            func.count(func.distinct(case((Grade.status.in_([GradeStatus.FINAL, GradeStatus.RELEASED]),
+                                           Submission.participant_id)))),
+            func.count(func.distinct(case((Grade.status == GradeStatus.RELEASED, Submission.participant_id)))),
+        )
+        .outerjoin(Grade, and_(Grade.submission_id == Submission.id))
+        .where(Submission.assessment_id.in_(ids))
+        .group_by(Submission.assessment_id)
+    )
+    for assessment_id, submitted, graded, released in rows:
+        result[assessment_id].update(submitted=submitted, graded=graded, released=released)
+    return result
+
+
+def released_grades_for(session: Session, participant_id: int, assessment_ids: list[int]) -> dict[int, list[Grade]]:
+    """Released grades per assessment for one participant (one query)."""
+    if not assessment_ids:
+        return {}
+    rows = session.execute(
+        select(Submission.assessment_id, Grade).join(Grade, Grade.submission_id == Submission.id)
+        .where(Submission.participant_id == participant_id, Submission.assessment_id.in_(assessment_ids),
+               Grade.status == GradeStatus.RELEASED)
+    )
+    out: dict[int, list[Grade]] = {}
+    for assessment_id, grade in rows:
+        out.setdefault(assessment_id, []).append(grade)
+    return out
+
+
+def aggregate(assessment: Assessment, scores: list[Decimal]) -> Decimal | None:
+    """One participant's assessment score from their graded submissions: mean, or mean of best N."""
+    if not scores:
+        return None
+    chosen = sorted(scores, reverse=True)[: assessment.best_n] if assessment.aggregation == "best" else scores
+    return (sum(chosen, Decimal(0)) / len(chosen)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def audit(session: Session, assessment_id: int) -> list[GradeEvent]:
+    return list(session.scalars(
+        select(GradeEvent).join(Submission, GradeEvent.submission_id == Submission.id)
+        .where(Submission.assessment_id == assessment_id)
+        .options(joinedload(GradeEvent.actor))
+        .order_by(GradeEvent.at.desc(), GradeEvent.id.desc())
+    ))
+
+

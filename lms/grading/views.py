@@ -1,0 +1,204 @@
+"""Instructors' grading: the queue, the grading page, release, return for revision, progress, audit."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from lms import db
+from lms.assessments.kinds import kind_of
+from lms.assessments.models import Assessment, Submission
+from lms.cohorts.models import Cohort, Membership, Role
+from lms.core import access
+from lms.core.access import require
+from lms.core.errors import DomainError
+from lms.core.forms import Form
+from lms.core.pagination import page_arg, paginate
+from lms.core.timezones import now_utc
+from lms.grading import services
+from lms.grading.forms import parse_grade_form
+from lms.grading.models import Grade
+from lms.users.models import User
+
+bp = Blueprint("grading", __name__, url_prefix="/grading", template_folder="templates")
+
+FILTER_KEYS = ("cohort", "assessment", "state", "late")
+
+
+def _filters() -> dict[str, str]:
+    return {key: request.args.get(key, "") for key in FILTER_KEYS if request.args.get(key)}
+
+
+def _queue_stmt(filters: dict[str, str]):
+    taught = sorted(access.cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR))
+    if current_user.is_admin and not taught:
+        taught = list(db.session.scalars(select(Cohort.id)))
+    late = {"1": True, "0": False}.get(filters.get("late", ""))
+    cohort_id = int(filters["cohort"]) if filters.get("cohort", "").isdigit() else None
+    assessment_id = int(filters["assessment"]) if filters.get("assessment", "").isdigit() else None
+    state = filters.get("state", "") if filters.get("state", "") in services.QUEUE_STATES else ""
+    return services.queue(taught, cohort_id=cohort_id, assessment_id=assessment_id, state=state, late=late), taught
+
+
+@bp.route("/")
+@require("grading.queue")
+def queue():
+    filters = _filters()
+    stmt, taught = _queue_stmt(filters)
+    page = paginate(db.session, stmt, page_arg(request.args), current_app.config["PAGE_SIZE"], scalars=False)
+    cohorts = db.session.scalars(select(Cohort).where(Cohort.id.in_(taught)).order_by(Cohort.year.desc())).all()
+    assessments = db.session.scalars(select(Assessment).where(Assessment.cohort_id.in_(taught))
+                                     .order_by(Assessment.title)).all()
+    return render_template("grading/queue.html", page=page, filters=filters, cohorts=cohorts,
+                           assessments=assessments, states=services.QUEUE_STATES)
+
+
+def _neighbours(submission_id: int, filters: dict[str, str]) -> tuple[int | None, int | None]:
+    stmt, _taught = _queue_stmt(filters)
+    ids = list(db.session.scalars(stmt.with_only_columns(Submission.id).order_by(None)
+                                  .order_by(Submission.submitted_at, Submission.id)))
+    if submission_id not in ids:
+        return None, None
+    index = ids.index(submission_id)
+    return (ids[index - 1] if index > 0 else None), (ids[index + 1] if index + 1 < len(ids) else None)
+
+
+def _render(submission: Submission, grade: Grade | None, status: int = 200, conflict: Grade | None = None,
+            mine: dict | None = None):
+    from lms.rubrics.models import Criterion, Rubric
+
+    assessment = submission.assessment
+    rubric = services.rubric_for_grading(assessment, grade)
+    if rubric is not None:
+        rubric = db.session.scalar(select(Rubric).where(Rubric.id == rubric.id)
+                                   .options(selectinload(Rubric.criteria).selectinload(Criterion.levels)))
+    filters = _filters()
+    previous, following = _neighbours(submission.id, filters)
+    chosen = {c.criterion_id: c for c in grade.criteria} if grade else {}
+    return render_template("grading/grade.html", submission=submission, assessment=assessment, grade=grade,
+                           rubric=rubric, chosen=chosen, previous=previous, following=following, filters=filters,
+                           kind=kind_of(assessment.kind), conflict=conflict, mine=mine or {}), status
+
+
+def _load(submission_id: int) -> Submission:
+    return db.session.scalar(select(Submission).where(Submission.id == submission_id)
+                             .options(joinedload(Submission.assessment), joinedload(Submission.participant)))
+
+
+@bp.route("/submissions/<int:submission_id>", methods=["GET"])
+@require("submission.grade", load=Submission)
+def grade(submission: Submission):
+    submission = _load(submission.id)
+    return _render(submission, services.grade_of(db.session, submission.id))
+
+
+@bp.route("/submissions/<int:submission_id>", methods=["POST"])
+@require("submission.grade", load=Submission)
+def save(submission: Submission):
+    if not Form().validate_on_submit():
+        abort(400)
+    submission = _load(submission.id)
+    current = services.grade_of(db.session, submission.id)
+    data, version = parse_grade_form(request.form, services.rubric_for_grading(submission.assessment, current))
+    try:
+        saved = services.save_grade(db.session, submission, current_user, data, version, now_utc())
+    except services.GradeConflict as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        theirs = services.grade_of(db.session, submission.id)
+        return _render(submission, theirs, 409, conflict=theirs, mine={"data": data})
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _render(submission, services.grade_of(db.session, submission.id), exc.status, mine={"data": data})
+    db.session.commit()
+    flash(_("Grade finalized.") if saved.status != "draft" and data.finalize else _("Grade saved."), "success")
+    filters = _filters()
+    if request.form.get("next") == "1":
+        _previous, following = _neighbours(submission.id, filters)
+        if following:
+            return redirect(url_for("grading.grade", submission_id=following, **filters))
+    return redirect(url_for("grading.grade", submission_id=submission.id, **filters))
+
+
+@bp.route("/submissions/<int:submission_id>/return", methods=["POST"])
+@require("submission.grade", load=Submission)
+def return_work(submission: Submission):
+    if not Form().validate_on_submit():
+        abort(400)
+    try:
+        services.return_for_revision(db.session, submission, current_user, request.form.get("note", ""), now_utc())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("Returned to the participant for revision."), "success")
+    return redirect(url_for("grading.grade", submission_id=submission.id, **_filters()))
+
+
+@bp.route("/submissions/<int:submission_id>/release", methods=["POST"])
+@require("submission.grade", load=Submission)
+def release_one(submission: Submission):
+    if not Form().validate_on_submit():
+        abort(400)
+    current = services.grade_of(db.session, submission.id)
+    if current is None:
+        flash(_("There is no grade to release yet."), "danger")
+        return redirect(url_for("grading.grade", submission_id=submission.id)), 303
+    try:
+        services.release(db.session, current, current_user, now_utc())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("grading.grade", submission_id=submission.id, **_filters())), 303
+    db.session.commit()
+    flash(_("Released: the participant now sees the score and comments."), "success")
+    return redirect(url_for("grading.grade", submission_id=submission.id, **_filters()))
+
+
+@bp.route("/assessments/<int:assessment_id>/release", methods=["POST"])
+@require("assessment.teach", load=Assessment)
+def release_all(assessment: Assessment):
+    if not Form().validate_on_submit():
+        abort(400)
+    try:
+        count = services.release_assessment(db.session, assessment, current_user, now_utc())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("grading.progress", assessment_id=assessment.id))
+    db.session.commit()
+    flash(_("%(n)s final grades released.", n=count) if count else _("No final grades were waiting for release."),
+          "success" if count else "info")
+    return redirect(url_for("grading.progress", assessment_id=assessment.id))
+
+
+@bp.route("/assessments/<int:assessment_id>/progress")
+@require("assessment.teach", load=Assessment)
+def progress(assessment: Assessment):
+    counts = services.progress(db.session, [assessment])[assessment.id]
+    people = db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.cohort_id == assessment.cohort_id, Membership.role == Role.PARTICIPANT)
+        .options(selectinload(User.profile)).order_by(User.name)).all()
+    rows = db.session.execute(
+        select(Submission, Grade).outerjoin(Grade, Grade.submission_id == Submission.id)
+        .where(Submission.assessment_id == assessment.id).order_by(Submission.attempt)).all()
+    by_person: dict[int, list] = {}
+    for submission, grade_row in rows:
+        by_person.setdefault(submission.participant_id, []).append((submission, grade_row))
+    return render_template("grading/progress.html", assessment=assessment, counts=counts, people=people,
+                           by_person=by_person)
+
+
+@bp.route("/assessments/<int:assessment_id>/audit")
+@require("assessment.audit", load=Assessment)
+def audit(assessment: Assessment):
+    events = services.audit(db.session, assessment.id)
+    submissions = {s.id: s for s in db.session.scalars(
+        select(Submission).where(Submission.assessment_id == assessment.id).options(joinedload(Submission.participant)))}
+    return render_template("grading/audit.html", assessment=assessment, events=events, submissions=submissions)

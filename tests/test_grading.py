@@ -1,0 +1,365 @@
+"""The grading engine: states and transitions, the score formula, rubric versions, conflicts, audit."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from lms.assessments import services as assessments
+from lms.assessments.models import Assessment, Submission, SubmissionState
+from lms.core.errors import Conflict, DomainError
+from lms.grading import services as grading
+from lms.grading.models import Grade, GradeEvent, GradeStatus
+from lms.rubrics import services as rubrics
+from lms.rubrics.services import CriterionData, LevelData, RubricData
+from tests.support import count_queries, login
+
+NOW = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
+
+
+def rubric_data(criteria=(("Relevansi", 2), ("Kedalaman", 1))):
+    return RubricData(title="Refleksi", criteria=[
+        CriterionData(title=t, weight=Decimal(w), levels=[LevelData("Kurang", Decimal(1)), LevelData("Cukup", Decimal(2)),
+                                                          LevelData("Baik", Decimal(3)), LevelData("Sangat baik", Decimal(4))])
+        for t, w in criteria])
+
+
+@pytest.fixture
+def world(ctx, session, make_cohort):
+    from lms.cohorts.models import Cohort
+
+    cohort = make_cohort(participants=3, instructors=2)
+    cohort = session.get(Cohort, cohort.id)
+    rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort)
+    assessment = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
+        title="Refleksi benchmarking", due_at=NOW + timedelta(days=7), cutoff_at=NOW + timedelta(days=10),
+        rubric_id=rubric.id))
+    session.commit()
+    people = make_cohort.__self__ if False else None  # noqa: F841 - keep fixtures explicit
+    from lms.users.models import User
+
+    participants = [session.get(User, u.id) for u in cohort_people(session, cohort.id, "participant")]
+    instructors = [session.get(User, u.id) for u in cohort_people(session, cohort.id, "instructor")]
+    return {"cohort": cohort, "rubric": rubric, "assessment": assessment, "participants": participants,
+            "instructors": instructors}
+
+
+def cohort_people(session, cohort_id, role):
+    from lms.cohorts.models import Membership
+    from lms.users.models import User
+
+    return list(session.scalars(select(User).join(Membership, Membership.user_id == User.id)
+                                .where(Membership.cohort_id == cohort_id, Membership.role == role).order_by(User.id)))
+
+
+def submitted(session, world, who=0, text="Rumah sakit tanpa kelas di Pontianak.", at=NOW):
+    person = world["participants"][who]
+    submission = assessments.start_attempt(session, world["assessment"], person, at)
+    assessments.save_draft(session, submission, text, submission.version, person, at)
+    assessments.submit(session, submission, person, at)
+    session.commit()
+    return submission
+
+
+def levels(rubric, picks):
+    return {c.id: c.levels[p].id for c, p in zip(rubric.criteria, picks, strict=True)}
+
+
+# -- the formula ---------------------------------------------------------------------------------
+
+def test_score_example_from_the_documentation():
+    # weights 2 and 1, levels 3/4 and 4/4 → (2·0.75 + 1·1) / 3 × 100 = 83.33
+    assert grading.weighted_score([(Decimal(2), Decimal(3), Decimal(4)), (Decimal(1), Decimal(4), Decimal(4))]) == Decimal("83.33")
+
+
+weights = st.decimals(min_value=Decimal("0.1"), max_value=Decimal(100), places=2)
+points = st.decimals(min_value=Decimal(0), max_value=Decimal(100), places=2)
+
+
+@st.composite
+def terms(draw):
+    n = draw(st.integers(min_value=1, max_value=8))
+    out = []
+    for _ in range(n):
+        maximum = draw(st.decimals(min_value=Decimal("0.5"), max_value=Decimal(100), places=2))
+        got = draw(st.decimals(min_value=Decimal(0), max_value=maximum, places=2))
+        out.append((draw(weights), got, maximum))
+    return out
+
+
+@given(terms())
+@settings(max_examples=200, deadline=None)
+def test_score_is_between_0_and_100_with_two_decimals(items):
+    score = grading.weighted_score(items)
+    assert Decimal(0) <= score <= Decimal(100)
+    assert score == score.quantize(Decimal("0.01"))
+
+
+@given(terms())
+@settings(max_examples=200, deadline=None)
+def test_full_marks_give_100_and_zero_gives_0(items):
+    assert grading.weighted_score([(w, m, m) for w, _p, m in items]) == Decimal(100)
+    assert grading.weighted_score([(w, Decimal(0), m) for w, _p, m in items]) == Decimal(0)
+
+
+@given(terms(), st.decimals(min_value=Decimal("0.1"), max_value=Decimal(10), places=1))
+@settings(max_examples=200, deadline=None)
+def test_scaling_every_weight_changes_nothing(items, factor):
+    scaled = [(w * factor, p, m) for w, p, m in items]
+    assert abs(grading.weighted_score(items) - grading.weighted_score(scaled)) <= Decimal("0.01")
+
+
+@given(terms())
+@settings(max_examples=200, deadline=None)
+def test_score_matches_the_formula(items):
+    exact = sum(w * p / m for w, p, m in items) / sum(w for w, _p, _m in items) * 100
+    assert abs(grading.weighted_score(items) - exact) <= Decimal("0.005")
+
+
+# -- states and transitions ----------------------------------------------------------------------
+
+def test_a_draft_cannot_be_graded(world, session):
+    person = world["participants"][0]
+    draft = assessments.start_attempt(session, world["assessment"], person, NOW)
+    assessments.save_draft(session, draft, "belum selesai", draft.version, person, NOW)
+    with pytest.raises(Conflict):
+        grading.save_grade(session, draft, world["instructors"][0],
+                           grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={}), None, NOW)
+
+
+def test_grade_draft_final_released(world, session):
+    submission = submitted(session, world)
+    teacher = world["instructors"][0]
+    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
+        levels=levels(world["rubric"], [2, 3]), comments={world["rubric"].criteria[0].id: "Baik"}), None, NOW)
+    assert grade.status == GradeStatus.DRAFT and grade.score == Decimal("83.33")
+    with pytest.raises(Conflict, match="finalize"):
+        grading.release(session, grade, teacher, NOW)
+    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
+        levels=levels(world["rubric"], [2, 3]), comments={}, finalize=True), grade.version, NOW)
+    assert grade.status == GradeStatus.FINAL
+    grading.release(session, grade, teacher, NOW)
+    assert grade.status == GradeStatus.RELEASED and grade.released_at == NOW
+    with pytest.raises(Conflict, match="already released"):
+        grading.release(session, grade, teacher, NOW)
+
+
+def test_finalizing_needs_every_criterion(world, session):
+    submission = submitted(session, world)
+    rubric = world["rubric"]
+    with pytest.raises(DomainError):
+        grading.save_grade(session, submission, world["instructors"][0], grading.GradeInput(
+            levels={rubric.criteria[0].id: rubric.criteria[0].levels[0].id}, comments={}, finalize=True), None, NOW)
+
+
+def test_changing_a_released_grade_needs_a_reason_and_is_audited(world, session):
+    submission = submitted(session, world)
+    teacher = world["instructors"][0]
+    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
+        levels=levels(world["rubric"], [3, 3]), comments={}, finalize=True), None, NOW)
+    grading.release(session, grade, teacher, NOW)
+    with pytest.raises(DomainError, match="say why"):
+        grading.save_grade(session, submission, teacher, grading.GradeInput(
+            levels=levels(world["rubric"], [1, 1]), comments={}), grade.version, NOW)
+    grading.save_grade(session, submission, teacher, grading.GradeInput(
+        levels=levels(world["rubric"], [1, 1]), comments={}, reason="Salah pilih tingkat"), grade.version, NOW)
+    session.commit()
+    events = session.scalars(select(GradeEvent).where(GradeEvent.grade_id == grade.id).order_by(GradeEvent.id)).all()
+    assert [e.action for e in events] == ["finalize", "release", "adjust"]
+    assert events[-1].before["score"] == "100.00" and events[-1].after["score"] == "50.00"
+    assert events[-1].reason == "Salah pilih tingkat" and events[-1].actor_id == teacher.id
+
+
+def test_lost_update_is_a_conflict_showing_the_other_values(world, session):
+    submission = submitted(session, world)
+    first, second = world["instructors"]
+    grade = grading.save_grade(session, submission, first, grading.GradeInput(
+        levels=levels(world["rubric"], [3, 3]), comments={}), None, NOW)
+    session.commit()
+    seen = grade.version
+    grading.save_grade(session, submission, first, grading.GradeInput(
+        levels=levels(world["rubric"], [2, 2]), comments={}, feedback="versi pertama"), seen, NOW)
+    session.commit()
+    with pytest.raises(grading.GradeConflict) as error:
+        grading.save_grade(session, submission, second, grading.GradeInput(
+            levels=levels(world["rubric"], [0, 0]), comments={}), seen, NOW)
+    assert error.value.grade.feedback == "versi pertama"
+    session.rollback()
+    assert session.scalar(select(Grade.score).where(Grade.id == grade.id)) == Decimal("75.00")
+
+
+def test_two_graders_over_http_second_gets_409_and_nothing_overwritten(app, world, session):
+    submission = submitted(session, world)
+    rubric = world["rubric"]
+    a, b = app.test_client(), app.test_client()
+    login(a, world["instructors"][0])
+    login(b, world["instructors"][1])
+    form = {f"level-{c.id}": str(c.levels[3].id) for c in rubric.criteria} | {"version": "", "action": "save"}
+    assert a.post(f"/grading/submissions/{submission.id}", data=form).status_code == 302
+    other = {f"level-{c.id}": str(c.levels[0].id) for c in rubric.criteria} | {"version": "", "feedback": "punyaku"}
+    response = b.post(f"/grading/submissions/{submission.id}", data=other)
+    assert response.status_code == 409
+    assert 'id="grade-conflict"' in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.scalar(select(Grade.score)) == Decimal("100.00")
+    assert session.scalar(select(func.count()).select_from(GradeEvent)) == 1
+
+
+def test_return_for_revision_and_resubmit_keeps_history(world, session):
+    submission = submitted(session, world)
+    person = world["participants"][0]
+    grading.return_for_revision(session, submission, world["instructors"][0], "Tambahkan bukti.", NOW)
+    assert submission.state == SubmissionState.RETURNED
+    assessments.save_draft(session, submission, "Versi kedua dengan bukti.", submission.version, person, NOW)
+    assessments.submit(session, submission, person, NOW)
+    session.commit()
+    bodies = [r.body for r in assessments.revisions(session, submission.id)]
+    assert "Versi kedua dengan bukti." in bodies and "Rumah sakit tanpa kelas di Pontianak." in bodies
+
+
+def test_release_per_assessment_only_releases_final_grades(world, session):
+    teacher = world["instructors"][0]
+    s1, s2 = submitted(session, world, 0), submitted(session, world, 1)
+    grading.save_grade(session, s1, teacher, grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={},
+                                                               finalize=True), None, NOW)
+    grading.save_grade(session, s2, teacher, grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={}), None, NOW)
+    assert grading.release_assessment(session, world["assessment"], teacher, NOW) == 1
+    assert grading.release_assessment(session, world["assessment"], teacher, NOW) == 0
+    statuses = dict(session.execute(select(Grade.submission_id, Grade.status)).all())
+    assert statuses == {s1.id: GradeStatus.RELEASED, s2.id: GradeStatus.DRAFT}
+
+
+# -- rubric freezing and versions ----------------------------------------------------------------
+
+def test_rubric_edit_after_grading_makes_a_new_version_and_old_grades_keep_theirs(world, session):
+    submission = submitted(session, world)
+    teacher = world["instructors"][0]
+    old = world["rubric"]
+    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
+        levels=levels(old, [3, 3]), comments={}, finalize=True), None, NOW)
+    session.commit()
+    assert old.frozen
+    new, created = rubrics.update_rubric(session, old, rubric_data((("Relevansi", 1), ("Kedalaman", 1), ("Bukti", 1))),
+                                         actor=teacher)
+    session.commit()
+    assert created and new.id != old.id and new.version == 2
+    assert session.get(Assessment, world["assessment"].id).rubric_id == new.id
+    assert session.get(Grade, grade.id).rubric_id == old.id and session.get(Grade, grade.id).score == Decimal("100.00")
+
+
+# -- participants' side --------------------------------------------------------------------------
+
+def test_late_after_due_and_refused_after_cutoff_unless_extended(world, session):
+    a = world["assessment"]
+    late = submitted(session, world, 0, at=a.due_at + timedelta(hours=1))
+    assert late.late
+    person = world["participants"][1]
+    draft = assessments.start_attempt(session, a, person, NOW)
+    assessments.save_draft(session, draft, "teks", draft.version, person, NOW)
+    session.commit()
+    after = a.cutoff_at + timedelta(minutes=1)
+    with pytest.raises(Conflict, match="cut-off"):
+        assessments.save_draft(session, draft, "teks baru", draft.version, person, after)
+    with pytest.raises(Conflict, match="cut-off"):
+        assessments.submit(session, draft, person, after)
+    assessments.grant_extension(session, a, person, a.cutoff_at + timedelta(days=2), world["instructors"][0])
+    assessments.submit(session, draft, person, after)
+    assert draft.state == SubmissionState.SUBMITTED and draft.late
+
+
+def test_withdraw_only_before_due_and_before_grading(world, session):
+    submission = submitted(session, world)
+    person = world["participants"][0]
+    assessments.withdraw(session, submission, person, NOW)
+    assert submission.state == SubmissionState.DRAFT
+    assessments.submit(session, submission, person, NOW)
+    with pytest.raises(Conflict):
+        assessments.withdraw(session, submission, person, world["assessment"].due_at + timedelta(seconds=1))
+    grading.save_grade(session, submission, world["instructors"][0], grading.GradeInput(
+        levels=levels(world["rubric"], [1, 1]), comments={}), None, NOW)
+    with pytest.raises(Conflict, match="Grading has started"):
+        assessments.withdraw(session, submission, person, NOW)
+
+
+def test_draft_conflict_keeps_both_texts(world, session):
+    person = world["participants"][0]
+    draft = assessments.start_attempt(session, world["assessment"], person, NOW)
+    assessments.save_draft(session, draft, "dari tab satu", 0, person, NOW)
+    with pytest.raises(assessments.DraftConflict):
+        assessments.save_draft(session, draft, "dari tab dua", 0, person, NOW)
+    session.commit()
+    bodies = {r.body: r.reason for r in assessments.revisions(session, draft.id)}
+    assert bodies == {"dari tab satu": "autosave", "dari tab dua": "conflict"}
+    assert draft.body == "dari tab satu"
+
+
+def test_participant_sees_grade_only_after_release(app, world, session):
+    submission = submitted(session, world)
+    teacher = world["instructors"][0]
+    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
+        levels=levels(world["rubric"], [2, 3]), comments={world["rubric"].criteria[0].id: "Perdalam analisis"},
+        feedback="**Bagus**", finalize=True), None, NOW)
+    session.commit()
+    client = app.test_client()
+    login(client, world["participants"][0])
+    page = client.get(f"/assessments/{world['assessment'].id}").get_data(as_text=True)
+    assert "83,33" not in page and "Perdalam analisis" not in page
+    grading.release(session, grade, teacher, NOW)
+    session.commit()
+    page = client.get(f"/assessments/{world['assessment'].id}").get_data(as_text=True)
+    assert "83,33" in page and "Perdalam analisis" in page and "<strong>Bagus</strong>" in page
+
+
+def test_participant_cannot_reach_anothers_work(app, world, session):
+    submission = submitted(session, world, 0)
+    client = app.test_client()
+    login(client, world["participants"][1])
+    assert client.get(f"/submissions/{submission.id}/revisions").status_code == 403
+    assert client.post(f"/submissions/{submission.id}/withdraw").status_code == 403
+    assert client.get(f"/grading/submissions/{submission.id}").status_code == 403
+    response = client.post(f"/assessments/{world['assessment'].id}/draft",
+                           json={"submission_id": submission.id, "body": "curang", "version": submission.version})
+    assert response.status_code == 404
+    session.expire_all()
+    assert session.get(Submission, submission.id).body == "Rumah sakit tanpa kelas di Pontianak."
+
+
+# -- speed: fixed queries whatever the cohort size ------------------------------------------------
+
+@pytest.mark.parametrize("page", ["queue", "grade", "progress"])
+def test_grading_pages_run_a_fixed_number_of_queries(app_factory, make_cohort, page):
+    app = app_factory()
+    session = app.extensions["lms.db"].session
+    counts = []
+    for size in (10, 300):
+        with app.test_request_context():
+            cohort = make_cohort(participants=size, instructors=1, name=f"Angkatan {size}")
+            from lms.cohorts.models import Cohort
+
+            cohort_obj = session.get(Cohort, cohort.id)
+            rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort_obj)
+            assessment = assessments.save_assessment(session, None, cohort_obj, assessments.AssessmentFields(
+                title="Refleksi", due_at=NOW + timedelta(days=7), rubric_id=rubric.id))
+            teacher = cohort.people["instructors"][0]
+            first = None
+            for person in cohort.people["participants"]:
+                s = Submission(assessment=assessment, participant_id=person.id, attempt=1, body="teks",
+                               state=SubmissionState.SUBMITTED, submitted_at=NOW, version=1)
+                session.add(s)
+                first = first or s
+            session.flush()
+            for s in session.scalars(select(Submission).where(Submission.assessment_id == assessment.id).limit(size // 2)):
+                grading.save_grade(session, s, teacher, grading.GradeInput(levels=levels(rubric, [1, 2]), comments={}), None, NOW)
+            session.commit()
+            url = {"queue": f"/grading/?assessment={assessment.id}", "grade": f"/grading/submissions/{first.id}",
+                   "progress": f"/grading/assessments/{assessment.id}/progress"}[page]
+        session.remove()
+        client = app.test_client()
+        login(client, teacher)
+        with count_queries(app) as statements:
+            assert client.get(url).status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
