@@ -105,9 +105,10 @@ def _register_blueprints(app: Flask) -> None:
     from lms.cohorts.views import bp as cohorts_bp
     from lms.grading.views import bp as grading_bp
     from lms.home.views import bp as home_bp
+    from lms.rubrics.views import bp as rubrics_bp
     from lms.users.views import bp as users_bp
 
-    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp):
+    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp):
         app.register_blueprint(bp)
 
 

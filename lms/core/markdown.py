@@ -6,6 +6,8 @@ links may only be http, https or mailto, and tables keep only a ``text-align`` s
 
 from __future__ import annotations
 
+import re
+
 import markdown as md
 import nh3
 from markupsafe import Markup
@@ -24,6 +26,19 @@ ATTRIBUTES = {
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 EXTENSIONS = ["extra", "sane_lists", "nl2br"]
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
+
+
+def _safe_url(tag: str, attribute: str, value: str) -> str | None:
+    """Drop a link whose target, read as a browser would (whitespace and controls removed), has a
+    scheme outside the allow-list: ``java script:`` must not become ``javascript:`` anywhere."""
+    if attribute not in {"href", "src"}:
+        return value
+    squeezed = re.sub(r"[\x00-\x20\x7f]+", "", value)
+    match = _SCHEME.match(squeezed)
+    if match and match.group(1).lower() not in URL_SCHEMES:
+        return None
+    return value
 
 
 def render(text: str | None) -> Markup:
@@ -39,5 +54,6 @@ def render(text: str | None) -> Markup:
         filter_style_properties={"text-align"},
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
+        attribute_filter=_safe_url,
     )
     return Markup(clean)  # noqa: S704 - cleaned by nh3 just above

@@ -14,6 +14,7 @@ def _core_items() -> list[NavItem]:
     return [
         NavItem(label=_l("Dashboard"), endpoint="home.dashboard", order=0),
         NavItem(label=_l("Programs"), endpoint="cohorts.programs", order=10, rule="programs.view"),
+        NavItem(label=_l("Rubrics"), endpoint="rubrics.library", order=40, rule="rubrics.library"),
         NavItem(label=_l("My assessments"), endpoint="assessments.mine", order=15, rule="participant.any"),
         NavItem(label=_l("Grading"), endpoint="grading.queue", order=16, rule="grading.queue"),
         NavItem(label=_l("Users"), endpoint="users.index", order=90, rule="admin"),

@@ -28,6 +28,7 @@ from lms.cohorts.models import Cohort, CohortStatus, Membership, Role
 from lms.core.access import can, require
 from lms.core.errors import DomainError
 from lms.core.pagination import page_arg, paginate
+from lms.core.views import cohort_tabs
 from lms.rubrics import io as rubric_io
 from lms.rubrics import services
 from lms.rubrics.forms import ImportForm, RubricForm
@@ -101,7 +102,8 @@ def library():
 @require("cohort.teach", load=Cohort)
 def cohort(cohort: Cohort):
     rubrics = services.cohort_rubrics(db.session, cohort.id)
-    return render_template("rubrics/cohort.html", cohort=cohort, rubrics=rubrics)
+    return render_template("rubrics/cohort.html", cohort=cohort, rubrics=rubrics,
+                           tabs=cohort_tabs(cohort, current_user))
 
 
 # -- the builder ---------------------------------------------------------------------------------
