@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask
@@ -86,6 +87,8 @@ def load_demo(session: Session, app: Flask, participants: int = 25) -> dict[str,
         add_member(session, cohort, person, Role.PARTICIPANT)
     session.flush()
 
+    _demo_assessments(session, cohort, instructor, people)
+
     demo: dict[str, Any] = {
         "admin": admin, "coordinator": coordinator, "instructors": [instructor, second_instructor],
         "participants": people, "program": program, "cohort": cohort,
@@ -95,3 +98,51 @@ def load_demo(session: Session, app: Flask, participants: int = 25) -> dict[str,
     get_plugin_manager(app).hook.lms_demo_data(session=session, demo=demo)
     session.flush()
     return demo
+
+
+REFLECTIONS = [
+    "Kunjungan ke Pontianak menunjukkan bahwa **rumah sakit tanpa kelas** bukan soal anggaran semata, "
+    "melainkan keberanian pimpinan menetapkan satu standar layanan.\n\n"
+    "- Di RSUD kami, antrean rawat inap masih dibedakan per kelas.\n"
+    "- Langkah awal: menyamakan standar waktu tunggu untuk semua pasien.",
+    "Saya belajar bahwa inovasi pelayanan publik butuh data pengaduan yang terbuka. "
+    "Di dinas kami, pengaduan masih dicatat manual dan tidak pernah dianalisis.",
+]
+
+
+def _demo_assessments(session: Session, cohort: Any, instructor: User, people: list[User]) -> None:
+    """Two reflections: one past its due time with graded work (some released), one still open."""
+    from datetime import UTC, datetime, timedelta
+
+    from lms.assessments.models import Revision, Submission, SubmissionState
+    from lms.assessments.services import AssessmentFields, save_assessment
+    from lms.grading.services import GradeInput, release, save_grade
+    from lms.rubrics.services import DEFAULT_REFLECTION_RUBRIC, create_rubric
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    rubric = create_rubric(session, DEFAULT_REFLECTION_RUBRIC, actor=None, cohort=cohort)
+    past = save_assessment(session, None, cohort, AssessmentFields(
+        title="Refleksi agenda kepemimpinan", due_at=now - timedelta(days=14), cutoff_at=now - timedelta(days=7),
+        instructions="Tuliskan apa yang Anda pelajari dan bagaimana menerapkannya di instansi Anda (500–800 kata).",
+        weight=Decimal(1), rubric_id=rubric.id))
+    save_assessment(session, None, cohort, AssessmentFields(
+        title="Refleksi kunjungan benchmarking", due_at=now + timedelta(days=10), cutoff_at=now + timedelta(days=14),
+        instructions="Refleksikan praktik baik yang Anda temukan di lokus benchmarking.", weight=Decimal(2),
+        rubric_id=rubric.id))
+    submitted_at = now - timedelta(days=15)
+    for index, person in enumerate(people[:12]):
+        body = REFLECTIONS[index % len(REFLECTIONS)]
+        submission = Submission(assessment=past, participant=person, attempt=1, body=body, version=1,
+                                state=SubmissionState.SUBMITTED, submitted_at=submitted_at, late=index == 11,
+                                created_at=submitted_at, updated_at=submitted_at)
+        session.add(submission)
+        session.flush()
+        session.add(Revision(submission_id=submission.id, number=1, body=body, reason="submit",
+                             saved_by_id=person.id, saved_at=submitted_at))
+        if index < 8:
+            picks = {c.id: c.levels[(index + i) % len(c.levels)].id for i, c in enumerate(rubric.criteria)}
+            grade = save_grade(session, submission, instructor, GradeInput(
+                levels=picks, comments={}, feedback="Analisis sudah baik; perkuat rencana penerapannya.",
+                finalize=index < 6), None, now)
+            if index < 4:
+                release(session, grade, instructor, now)

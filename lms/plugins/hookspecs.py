@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from lms.cohorts.models import Cohort
-    from lms.plugins.types import CohortTab, DashboardWidget, NavItem, SubmissionKind
+    from lms.plugins.types import CohortTab, DashboardWidget, NavItem, ResultColumn, SubmissionKind
     from lms.users.models import User
 
 
@@ -74,4 +74,13 @@ def lms_submission_kinds() -> list[SubmissionKind]:
 
     Each kind's key is namespaced by the plugin (``benchmarking.practice``); the core's own kind is
     ``reflection``. Submissions of every kind are graded by the core engine.
+    """
+
+
+@hookspec
+def lms_result_columns(cohort: Cohort, participant_ids: list[int]) -> list[ResultColumn]:
+    """Columns for the cohort's result table (screen, CSV, XLSX, PDF and API alike).
+
+    Batched: the hook gets every participant id at once and must answer in a fixed number of
+    queries (never one per participant); a test asserts the count at two cohort sizes.
     """

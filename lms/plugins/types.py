@@ -59,3 +59,18 @@ class SubmissionKind:
     label: Any
     write_endpoint: str
     template: str
+
+
+@dataclass(frozen=True)
+class ResultColumn:
+    """One column a plugin adds to a cohort's result table, for every participant at once.
+
+    ``values`` maps participant (user) id to the cell: a number, a text, or None for "nothing yet"
+    (shown as such, never as 0). ``kind`` is "number" (counts), "score" (0–100, two decimals) or "text".
+    """
+
+    key: str
+    label: Any
+    values: Mapping[int, Any]
+    kind: str = "number"
+    order: int = 50
