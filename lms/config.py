@@ -58,6 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_SIZE": 50,
     # CSRF protection on every POST; only a few unit tests switch it off.
     "CSRF_ENABLED": True,
+    # Largest evidence file a participant may attach to a benchmarking practice, in bytes.
+    "EVIDENCE_MAX_FILE_BYTES": 10 * 1024 * 1024,
+    # Most evidence one benchmarking practice may hold, in bytes.
+    "EVIDENCE_MAX_PRACTICE_BYTES": 50 * 1024 * 1024,
     # Where uploaded files (roster previews, evidence) are kept; empty means instance/uploads.
     "UPLOAD_DIR": "",
 }

@@ -176,6 +176,7 @@ def save_draft(session: Session, submission: Submission, body: str, base_version
     overwritten: the text is kept as a ``conflict`` revision and :class:`DraftConflict` is raised.
     Saving the same text again is a no-op (returns None).
     """
+    body = body.replace("\r\n", "\n").replace("\r", "\n")  # browsers send form text with CRLF
     if submission.participant_id != actor.id:
         raise DomainError(_l("You can only edit your own work."), status=403)
     ensure_editable(submission.assessment.cohort)

@@ -182,7 +182,7 @@ def submit(assessment: Assessment):
     if not Form().validate_on_submit():
         abort(400)
     submission = _own_current(assessment, request.form.get("submission_id", type=int))
-    body = request.form.get("body", "")
+    body = request.form.get("body", "").replace("\r\n", "\n").replace("\r", "\n")
     version = request.form.get("version", type=int)
     now = now_utc()
     try:

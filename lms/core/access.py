@@ -303,3 +303,29 @@ def _grading_queue(user: Any, obj: Any) -> bool:
 def _participant_any(user: Any, obj: Any) -> bool:
     """Someone who takes part in at least one cohort."""
     return bool(cohort_ids_with(user, Role.PARTICIPANT))
+
+
+# -- results and the API -------------------------------------------------------------------------
+
+@register("results.view")
+def _view_results(user: Any, cohort: Cohort) -> bool:
+    """The cohort's result table, its charts and exports: its instructors and coordinators, admins."""
+    return _teach_cohort(user, cohort)
+
+
+@register("results.own")
+def _own_results(user: Any, cohort: Cohort) -> bool:
+    """A participant's own results sheet in a cohort (shown once a grade of theirs is released)."""
+    return Role.PARTICIPANT in roles_in(user, cohort)
+
+
+@register("api.token")
+def _api_token(user: Any, obj: Any) -> bool:
+    """Any user authenticated by a valid, unrevoked API token (read-only endpoints of /api/v1)."""
+    return True
+
+
+@register("api.token.own")
+def _own_api_token(user: Any, token: Any) -> bool:
+    """Revoking a token: its owner, and admins (e.g. for a leaked token)."""
+    return bool(user.is_admin or token.user_id == user.id)

@@ -68,12 +68,6 @@ def _editable_cohorts() -> list[Cohort]:
     return list(db.session.scalars(stmt))
 
 
-def _back(rubric: Rubric) -> str:
-    if rubric.cohort_id is not None:
-        return url_for("rubrics.cohort", cohort_id=rubric.cohort_id)
-    return url_for("rubrics.library")
-
-
 def _file_name(rubric: Rubric, extension: str) -> str:
     """An ASCII file name from the title: ``rubrik-refleksi-v2.json``."""
     ascii_title = unicodedata.normalize("NFKD", rubric.title).encode("ascii", "ignore").decode()
@@ -168,6 +162,8 @@ def _show_refusal(form: RubricForm, exc: DomainError) -> None:
 def edit(rubric: Rubric):
     if rubric.superseded:
         current = services.current_version(db.session, rubric)
+        if current.id == rubric.id:  # no current version left: nothing to edit
+            return redirect(url_for("rubrics.show", rubric_id=rubric.id))
         flash(_("This is an old version, kept for the grades given with it. You are editing the current version."), "info")
         return redirect(url_for("rubrics.edit", rubric_id=current.id))
     cohort = db.session.get(Cohort, rubric.cohort_id) if rubric.cohort_id else None
@@ -255,7 +251,12 @@ def copy(rubric: Rubric):
 def save_as_template(rubric: Rubric):
     if not can(current_user, "rubrics.library.edit"):
         abort(403)
-    made = services.copy_rubric(db.session, rubric, actor=current_user, is_template=True)
+    try:
+        made = services.copy_rubric(db.session, rubric, actor=current_user, is_template=True)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("rubrics.show", rubric_id=rubric.id))
     db.session.commit()
     flash(_("%(title)s is saved in the rubric library.", title=made.title), "success")
     return redirect(url_for("rubrics.show", rubric_id=made.id))

@@ -1,10 +1,13 @@
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import (
     DateField,
+    DecimalField,
     EmailField,
     IntegerField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -50,3 +53,72 @@ class VisitForm(Form):
 
 class SplitForm(Form):
     count = IntegerField(_l("Number of groups"), validators=[DataRequired(), NumberRange(min=1, max=100)], default=4)
+
+
+class PracticeForm(Form):
+    title = StringField(_l("Practice"), validators=[DataRequired(), Length(max=300)],
+                        render_kw={"placeholder": "Rumah sakit tanpa kelas"})
+    category = SelectField(_l("Category"))
+    identified = TextAreaField(_l("What the host does, and why it works (Markdown)"),
+                               validators=[Optional(), Length(max=50000)], render_kw={"rows": 7})
+    evidence_links = TextAreaField(_l("Evidence links, one per line"), validators=[Optional(), Length(max=5000)],
+                                   render_kw={"rows": 2})
+    stage = SelectField(_l("Stage"))
+    adoption_plan = TextAreaField(_l("Adoption: what will be replicated as it is, and where"),
+                                  validators=[Optional(), Length(max=20000)], render_kw={"rows": 4})
+    changes = TextAreaField(_l("Adaptation: what changes, and why"), validators=[Optional(), Length(max=20000)],
+                            render_kw={"rows": 4})
+    reasons = SelectMultipleField(_l("Why it must change"), validators=[Optional()])
+    target_unit = StringField(_l("Target unit"), validators=[Optional(), Length(max=300)])
+    timeline = TextAreaField(_l("Timeline"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})
+    resources = TextAreaField(_l("Resources needed"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})
+    risks = TextAreaField(_l("Risks"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})
+    change_project_link = TextAreaField(_l("Link to your change project (aksi perubahan)"),
+                                        validators=[Optional(), Length(max=2000)], render_kw={"rows": 1})
+    private_note = TextAreaField(_l("Private note (only you see it)"), validators=[Optional(), Length(max=10000)],
+                                 render_kw={"rows": 2})
+
+    def __init__(self, *args, **kwargs):
+        from plugins.benchmarking.models import PracticeCategory, Stage
+        from plugins.benchmarking.practices import (
+            CATEGORY_LABELS,
+            REASON_LABELS,
+            REASONS,
+            STAGE_LABELS,
+        )
+
+        super().__init__(*args, **kwargs)
+        self.category.choices = [SelectChoice(c.value, CATEGORY_LABELS[c]) for c in PracticeCategory]
+        self.stage.choices = [SelectChoice(s.value, STAGE_LABELS[s]) for s in Stage]
+        self.reasons.choices = [SelectChoice(r, REASON_LABELS[r]) for r in REASONS]
+
+
+class EvidenceForm(Form):
+    file = FileField(_l("Evidence file (photo, PDF or office document)"))
+
+
+class RoundForm(Form):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)],
+                        render_kw={"placeholder": "3 bulan setelah kunjungan"})
+    opens_on = DateField(_l("Opens on"), validators=[DataRequired()])
+    due_on = DateField(_l("Due on"), validators=[Optional()])
+
+
+class FollowupForm(Form):
+    status = SelectField(_l("Status"))
+    outcome = TextAreaField(_l("Outcome (Markdown)"), validators=[Optional(), Length(max=20000)], render_kw={"rows": 3})
+    evidence_links = TextAreaField(_l("Evidence links, one per line"), validators=[Optional(), Length(max=5000)],
+                                   render_kw={"rows": 2})
+
+    def __init__(self, *args, **kwargs):
+        from plugins.benchmarking.models import ImplementationStatus
+        from plugins.benchmarking.practices import STATUS_LABELS
+
+        super().__init__(*args, **kwargs)
+        self.status.choices = [SelectChoice(s.value, STATUS_LABELS[s]) for s in ImplementationStatus]
+
+
+class AdjustmentForm(Form):
+    member_id = SelectField(_l("Member"), coerce=int)
+    delta = DecimalField(_l("Points (+/−)"), places=2, validators=[DataRequired(message=_l("Enter the points."))])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])

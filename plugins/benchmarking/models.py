@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.cohorts.models import Cohort
@@ -61,6 +72,10 @@ class FieldVisit(Base):
     location: Mapped[str] = mapped_column(String(300), default="")
     briefing: Mapped[str] = mapped_column(Text, default="")  # Markdown
     guiding_questions: Mapped[str] = mapped_column(Text, default="")  # one question per line
+    # The core assessments this visit's work is graded in (kind benchmarking.practice, and the group report).
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id", ondelete="SET NULL"), index=True)
+    report_assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id", ondelete="SET NULL"), index=True)
+    min_practices: Mapped[int] = mapped_column(Integer, default=3)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cohort: Mapped[Cohort] = relationship()
@@ -107,3 +122,153 @@ class GroupMember(Base):
     user: Mapped[User] = relationship()
 
     __table_args__ = (UniqueConstraint("visit_id", "user_id"),)
+
+
+# -- the practice log ----------------------------------------------------------------------------
+
+class PracticeCategory(enum.StrEnum):
+    SERVICE_INNOVATION = "service_innovation"
+    DIGITAL_SERVICE = "digital_service"
+    BUREAUCRACY_REFORM = "bureaucracy_reform"
+    HUMAN_RESOURCES = "human_resources"
+    FINANCE = "finance"
+    HEALTH = "health"
+    OTHER = "other"
+
+
+class Stage(enum.StrEnum):
+    IDENTIFIED = "identified"  # what the host does and why it works
+    ADOPTED = "adopted"  # to be replicated as it is
+    ADAPTED = "adapted"  # changed to fit the home agency
+
+
+class ImplementationStatus(enum.StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    IMPLEMENTED = "implemented"
+    DISCONTINUED = "discontinued"
+
+
+class Practice(Base):
+    """One practice a participant logged at a host; its core submission carries state and grade."""
+
+    __tablename__ = "benchmarking_practices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), unique=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_visits.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    category: Mapped[PracticeCategory] = mapped_column(_enum(PracticeCategory, "benchmarking_category"),
+                                                       default=PracticeCategory.SERVICE_INNOVATION)
+    identified: Mapped[str] = mapped_column(Text, default="")  # Markdown: what the host does, why it works
+    evidence_links: Mapped[str] = mapped_column(Text, default="")  # one URL per line
+    stage: Mapped[Stage] = mapped_column(_enum(Stage, "benchmarking_stage"), default=Stage.IDENTIFIED)
+    # Adopted: what will be replicated and where.
+    adoption_plan: Mapped[str] = mapped_column(Text, default="")
+    # Adapted: what changes and why, for which unit, when, with what, at what risk.
+    changes: Mapped[str] = mapped_column(Text, default="")
+    reasons: Mapped[str] = mapped_column(String(200), default="")  # comma list: budget,regulation,scale,culture
+    target_unit: Mapped[str] = mapped_column(String(300), default="")
+    timeline: Mapped[str] = mapped_column(Text, default="")
+    resources: Mapped[str] = mapped_column(Text, default="")
+    risks: Mapped[str] = mapped_column(Text, default="")
+    change_project_link: Mapped[str] = mapped_column(Text, default="")  # link to the aksi perubahan
+    private_note: Mapped[str] = mapped_column(Text, default="")  # the participant's own, never shown to others
+    published: Mapped[bool] = mapped_column(Boolean, default=False)  # in the cross-cohort catalogue
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    visit: Mapped[FieldVisit] = relationship()
+    participant: Mapped[User] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="practice", cascade="all, delete-orphan",
+                                                         order_by="Attachment.id")
+
+    @property
+    def reason_list(self) -> list[str]:
+        return [r for r in self.reasons.split(",") if r]
+
+
+class Attachment(Base):
+    """Evidence: a photo, PDF or office document stored outside the web root under a random name."""
+
+    __tablename__ = "benchmarking_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int | None] = mapped_column(ForeignKey("benchmarking_practices.id", ondelete="CASCADE"), index=True)
+    followup_id: Mapped[int | None] = mapped_column(ForeignKey("benchmarking_followups.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    practice: Mapped[Practice | None] = relationship(back_populates="attachments")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class FollowupRound(Base):
+    """A moment, months after the visit, when participants report what became of their plans."""
+
+    __tablename__ = "benchmarking_followup_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    opens_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Followup(Base):
+    """A participant's report on one adopted or adapted practice in one round."""
+
+    __tablename__ = "benchmarking_followups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_followup_rounds.id", ondelete="CASCADE"), index=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_practices.id", ondelete="CASCADE"), index=True)
+    status: Mapped[ImplementationStatus] = mapped_column(_enum(ImplementationStatus, "benchmarking_impl_status"))
+    outcome: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    evidence_links: Mapped[str] = mapped_column(Text, default="")
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    round: Mapped[FollowupRound] = relationship()
+    practice: Mapped[Practice] = relationship()
+    confirmed_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("round_id", "practice_id"),)
+
+
+class GroupReport(Base):
+    """A group's one report; its core submission (owned by the group's leader) is graded once and
+    the score applies to every member, with audited individual adjustments."""
+
+    __tablename__ = "benchmarking_group_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_groups.id", ondelete="CASCADE"), unique=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), unique=True)
+    practice_ids: Mapped[str] = mapped_column(Text, default="")  # comma list of referenced practices
+
+    group: Mapped[VisitGroup] = relationship()
+
+
+class ScoreAdjustment(Base):
+    """Append-only: a change to one member's share of the group score, who made it and why."""
+
+    __tablename__ = "benchmarking_score_adjustments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_groups.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    delta: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    reason: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,18 +15,36 @@ from lms import db
 from lms.cohorts.models import Cohort, Role
 from lms.core import access
 from lms.plugins import hookimpl
-from lms.plugins.types import CohortTab, DashboardWidget, NavItem
+from lms.plugins.types import CohortTab, DashboardWidget, NavItem, ResultColumn, SubmissionKind
 from lms.users.models import User
-from plugins.benchmarking import models, rules, services  # noqa: F401  (tables and access rules register on import)
+from plugins.benchmarking import models, practices, rules, services  # noqa: F401  (tables and access rules register on import)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 @hookimpl
 def lms_blueprints() -> list[Blueprint]:
+    from plugins.benchmarking.practice_views import bp as practices_bp
     from plugins.benchmarking.views import bp
 
-    return [bp]
+    return [bp, practices_bp]
+
+
+@hookimpl
+def lms_submission_kinds() -> list[SubmissionKind]:
+    return [
+        SubmissionKind(key=practices.PRACTICE_KIND, label=_l("Benchmarking practices"),
+                       write_endpoint="benchmarking_practices.write_practice", template="benchmarking/_practice.html"),
+        SubmissionKind(key=practices.REPORT_KIND, label=_l("Benchmarking group report"),
+                       write_endpoint="benchmarking_practices.write_report", template="benchmarking/_report.html"),
+    ]
+
+
+@hookimpl
+def lms_result_columns(cohort: Cohort, participant_ids: list[int]) -> list[ResultColumn]:
+    from plugins.benchmarking.results import columns
+
+    return columns(db.session, cohort.id, participant_ids)
 
 
 @hookimpl
@@ -39,6 +57,8 @@ def lms_nav_items(user: User) -> list[NavItem]:
     return [
         NavItem(label=_l("My field visits"), endpoint="benchmarking.my_visits", order=20, rule="benchmarking.participant"),
         NavItem(label=_l("Host organisations"), endpoint="benchmarking.hosts", order=30, rule="benchmarking.hosts.view"),
+        NavItem(label=_l("Practice catalogue"), endpoint="benchmarking_practices.catalogue", order=31),
+        NavItem(label=_l("Follow-up"), endpoint="benchmarking_practices.my_rounds", order=32, rule="participant.any"),
     ]
 
 
@@ -60,7 +80,10 @@ def lms_cohort_tabs(cohort: Cohort, user: User) -> list[CohortTab]:
     if not access.can(user, "cohort.teach", cohort):
         return []
     count = db.session.scalar(select(func.count()).select_from(models.FieldVisit).where(models.FieldVisit.cohort_id == cohort.id))
-    return [CohortTab(key="visits", label=_l("Field visits"), endpoint="benchmarking.cohort_visits", order=20, count=count)]
+    tabs = [CohortTab(key="visits", label=_l("Field visits"), endpoint="benchmarking.cohort_visits", order=20, count=count)]
+    if access.can(user, "cohort.manage", cohort):
+        tabs.append(CohortTab(key="followups", label=_l("Follow-up"), endpoint="benchmarking_practices.rounds", order=21))
+    return tabs
 
 
 PONTIANAK_RECOGNITION = """\
@@ -97,5 +120,9 @@ def lms_demo_data(session: Session, demo: dict[str, Any]) -> None:
         ),
     )
     services.split_groups(session, visit, 4)
+    practices.ensure_assessments(session, visit, demo["coordinator"])
+    from plugins.benchmarking.demo import practices_demo
+
+    practices_demo(session, demo, visit)
     demo["benchmarking_visit"] = visit
     demo["benchmarking_host"] = host

@@ -35,3 +35,90 @@ def _manage_visit(user: Any, visit: Any) -> bool:
 def _is_participant(user: Any, obj: Any) -> bool:
     """Someone who takes part in at least one cohort (the 'my visits' page)."""
     return bool(access.cohort_ids_with(user, Role.PARTICIPANT))
+
+
+def _practice_cohort(practice: Any) -> Any:
+    return practice.visit.cohort
+
+
+@access.register("benchmarking.visit.log")
+def _log_practices(user: Any, visit: Any) -> bool:
+    """Logging practices for a visit: the participants of its cohort."""
+    return Role.PARTICIPANT in access.roles_in(user, visit.cohort_id)
+
+
+@access.register("benchmarking.visit.funnel")
+def _visit_funnel(user: Any, visit: Any) -> bool:
+    return access.can(user, "cohort.teach", visit.cohort)
+
+
+@access.register("benchmarking.practice.view")
+def _view_practice(user: Any, practice: Any) -> bool:
+    """Its author, the staff of its cohort, and anyone once the coordinator published it."""
+    return bool(practice.participant_id == user.id or practice.published
+                or access.can(user, "cohort.teach", _practice_cohort(practice)))
+
+
+@access.register("benchmarking.practice.edit")
+def _edit_practice(user: Any, practice: Any) -> bool:
+    return practice.participant_id == user.id
+
+
+@access.register("benchmarking.practice.publish")
+def _publish_practice(user: Any, practice: Any) -> bool:
+    return access.can(user, "cohort.manage", _practice_cohort(practice))
+
+
+@access.register("benchmarking.attachment.view")
+def _view_attachment(user: Any, attachment: Any) -> bool:
+    if attachment.owner_id == user.id:
+        return True
+    practice = attachment.practice
+    if practice is None:
+        from lms import db
+        from plugins.benchmarking.models import Followup
+
+        followup = db.session.get(Followup, attachment.followup_id)
+        practice = followup.practice if followup else None
+    return practice is not None and _view_practice(user, practice)
+
+
+@access.register("benchmarking.attachment.delete")
+def _delete_attachment(user: Any, attachment: Any) -> bool:
+    return attachment.owner_id == user.id
+
+
+@access.register("benchmarking.followups.manage")
+def _manage_followups(user: Any, cohort: Any) -> bool:
+    """Follow-up rounds: the cohort's coordinators, also after the cohort is closed."""
+    return access.can(user, "cohort.manage", cohort)
+
+
+@access.register("benchmarking.round.staff")
+def _round_staff(user: Any, round_: Any) -> bool:
+    from lms import db
+    from lms.cohorts.models import Cohort
+
+    return access.can(user, "cohort.teach", db.session.get(Cohort, round_.cohort_id))
+
+
+@access.register("benchmarking.round.report")
+def _round_report(user: Any, round_: Any) -> bool:
+    return Role.PARTICIPANT in access.roles_in(user, round_.cohort_id)
+
+
+@access.register("benchmarking.followup.confirm")
+def _confirm_followup(user: Any, followup: Any) -> bool:
+    return followup.practice.participant_id != user.id and access.can(
+        user, "cohort.teach", _practice_cohort(followup.practice))
+
+
+@access.register("benchmarking.group.member")
+def _group_member(user: Any, group: Any) -> bool:
+    """A group's report: its members, and the staff of the cohort."""
+    return user.id in {m.user_id for m in group.members} or access.can(user, "cohort.teach", group.visit.cohort)
+
+
+@access.register("benchmarking.group.adjust")
+def _adjust_group(user: Any, group: Any) -> bool:
+    return access.can(user, "cohort.teach", group.visit.cohort) and not group.visit.cohort.is_closed

@@ -16,7 +16,7 @@ from lms.core.errors import DomainError
 from lms.core.forms import Form as FlaskForm
 from lms.core.pagination import page_arg, paginate
 from lms.core.views import cohort_tabs, refuse
-from plugins.benchmarking import services
+from plugins.benchmarking import practices, services
 from plugins.benchmarking.forms import HostForm, SplitForm, VisitForm
 from plugins.benchmarking.models import FieldVisit, Host
 
@@ -62,7 +62,8 @@ def show_host(host: Host):
     visits = db.session.scalars(
         select(FieldVisit).where(FieldVisit.host_id == host.id).order_by(FieldVisit.start_date.desc())
     ).all()
-    return render_template("benchmarking/host.html", host=host, visits=visits, kinds=services.HOST_KIND_LABELS)
+    return render_template("benchmarking/host.html", host=host, visits=visits, kinds=services.HOST_KIND_LABELS,
+                           top=practices.host_practices(db.session, host.id))
 
 
 @bp.route("/hosts/<int:host_id>/edit", methods=["GET", "POST"])
@@ -154,6 +155,7 @@ def create_visit(cohort: Cohort):
     if form.validate_on_submit():
         try:
             visit = services.save_visit(db.session, None, cohort=cohort, **_visit_fields(form))
+            practices.ensure_assessments(db.session, visit, current_user)
         except DomainError as exc:
             return refuse(form, exc, "benchmarking/visit_form.html", cohort=cohort, visit=None)
         db.session.commit()

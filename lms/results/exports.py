@@ -1,0 +1,385 @@
+"""Exports of the cohort result table: CSV, XLSX and PDF. They only format what
+:mod:`lms.results.services` built; none of them computes a score.
+
+- CSV: UTF-8 with a BOM (so Excel reads the encoding right), comma-separated, numbers with a
+  decimal point; text cells go through the OWASP formula guard (:func:`guard`).
+- XLSX: XlsxWriter in ``constant_memory`` mode with ``strings_to_formulas`` (and URLs, numbers)
+  off; scores are numbers, NIPs text. A text cell that the guard flags gets the *quote prefix*
+  style: Excel's own form of the leading apostrophe, which keeps the text as typed and never
+  evaluates it (a visible ``'`` would change people's names).
+- PDF: WeasyPrint from the same Jinja macros as the screen, A4, Indonesian number and date formats,
+  with a URL fetcher that reads the app's own static files and refuses everything else.
+"""
+
+from __future__ import annotations
+
+import csv
+import mimetypes
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Any
+from urllib.parse import unquote, urlsplit
+
+from flask import Flask, current_app, render_template
+from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+from werkzeug.security import safe_join
+from werkzeug.utils import secure_filename
+
+from lms.core.timezones import local_zone
+from lms.plugins.types import ResultColumn
+from lms.results import services
+from lms.results.services import Cell, CellState, ResultRow, ResultTable
+
+FORMATS = {"csv": "text/csv; charset=utf-8",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "pdf": "application/pdf"}
+
+# OWASP CSV injection: a cell starting with one of these is read as a formula by spreadsheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def needs_guard(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS)
+
+
+def guard(text: str | None) -> str:
+    """The OWASP guard for a text cell: a leading ``'`` when a spreadsheet could run it."""
+    text = "" if text is None else str(text)
+    return "'" + text if needs_guard(text) else text
+
+
+# -- the columns every tabular export shares -----------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """Text standing in for a value that does not exist (yet): "not graded", "incomplete"."""
+
+    text: str
+
+
+def cell_marker(cell: Cell) -> Marker:
+    return Marker({
+        CellState.NOT_SUBMITTED: _("not submitted"),
+        CellState.NOT_GRADED: _("not graded"),
+        CellState.UNSCORED: _("no score"),
+    }.get(cell.state, ""))
+
+
+def state_label(state: CellState | str) -> str:
+    """The words for a cell's state, as the screen, exports and PDF show them."""
+    return {
+        CellState.SCORED: _("scored"),
+        CellState.UNSCORED: _("no score"),
+        CellState.NOT_GRADED: _("not graded"),
+        CellState.NOT_SUBMITTED: _("not submitted"),
+    }[CellState(state)]
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str  # "text", "nip", "score", "number", "int"
+    value: Callable[[ResultRow], Any]  # a value, None (empty) or a Marker
+    width: int = 12
+
+
+def weight_text(weight: Decimal) -> str:
+    return format_decimal(weight, "#,##0.##")
+
+
+def columns(table: ResultTable) -> list[Column]:
+    """The result table's columns, in export order, with translated headers."""
+    cols = [
+        Column(_("NIP"), "nip", lambda r: r.nip, 21),
+        Column(_("Name"), "text", lambda r: r.name, 30),
+        Column(_("Agency"), "text", lambda r: r.instansi, 30),
+        Column(_("Position"), "text", lambda r: r.jabatan, 24),
+        Column(_("Golongan"), "text", lambda r: r.golongan, 10),
+    ]
+    for a in table.assessments:
+        header = _("%(title)s (weight %(weight)s)", title=a.title, weight=weight_text(a.weight))
+
+        def score(r: ResultRow, aid: int = a.id) -> Any:
+            cell = r.cells[aid]
+            return cell.score if cell.state == CellState.SCORED else cell_marker(cell)
+
+        cols.append(Column(header, "score", score, 16))
+    cols += [
+        Column(_("Final score"), "score", lambda r: r.final if r.complete else Marker(_("incomplete")), 12),
+        Column(_("Predicate"), "text", lambda r: r.predicate, 20),
+        Column(_("Ranking"), "int", lambda r: r.rank, 9),
+    ]
+    for c in table.columns:
+        cols.append(Column(str(c.label), _column_kind(c), lambda r, key=c.key: r.extra.get(key), 14))
+    return cols
+
+
+def _column_kind(column: ResultColumn) -> str:
+    return {"number": "number", "score": "score", "text": "text"}[column.kind]
+
+
+# -- CSV -----------------------------------------------------------------------------------------
+
+def _csv_value(kind: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Marker):
+        return guard(value.text)
+    if kind == "score":
+        return f"{Decimal(value):.2f}"
+    if kind in ("number", "int") and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return guard(str(value))
+
+
+def write_csv(table: ResultTable, out: IO[str]) -> None:
+    """The results sheet as CSV; ``out`` is a text stream (opened with ``newline=""``)."""
+    cols = columns(table)
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([guard(c.header) for c in cols])
+    for row in table.rows:
+        writer.writerow([_csv_value(c.kind, c.value(row)) for c in cols])
+
+
+# -- XLSX ----------------------------------------------------------------------------------------
+
+def _local_naive(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.astimezone(local_zone()).replace(tzinfo=None)
+
+
+class _Sheet:
+    """Typed writes into one XlsxWriter worksheet with the workbook's shared formats."""
+
+    def __init__(self, workbook: Any, worksheet: Any) -> None:
+        self.ws = worksheet
+        self.text = None
+        self.guarded = workbook.add_format({"quote_prefix": True})
+        self.marker = workbook.add_format({"italic": True, "font_color": "#6c757d"})
+        self.score = workbook.add_format({"num_format": "0.00"})
+        self.number = workbook.add_format({"num_format": "General"})
+        self.when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.header = workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"})
+
+    def put(self, row: int, col: int, kind: str, value: Any) -> None:
+        ws = self.ws
+        if value is None or value == "":
+            return  # constant_memory: an empty cell is simply not written
+        if isinstance(value, Marker):
+            ws.write_string(row, col, value.text, self.marker)
+        elif kind == "score" and isinstance(value, int | float | Decimal):
+            ws.write_number(row, col, float(value), self.score)
+        elif kind in ("number", "int") and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            ws.write_number(row, col, float(value) if isinstance(value, Decimal) else value, self.number)
+        elif kind == "datetime" and isinstance(value, datetime):
+            ws.write_datetime(row, col, _local_naive(value), self.when)
+        else:
+            text = str(value)
+            ws.write_string(row, col, text, self.guarded if needs_guard(text) else None)
+
+    def headers(self, labels: Iterable[str], widths: Iterable[int] | None = None) -> None:
+        labels = list(labels)
+        for col, width in enumerate(widths or []):
+            self.ws.set_column(col, col, width)
+        for col, label in enumerate(labels):
+            self.ws.write_string(0, col, label, self.header)
+        self.ws.freeze_panes(1, 0)
+        self.ws.autofilter(0, 0, 0, max(len(labels) - 1, 0))
+
+
+def sheet_name(text: str) -> str:
+    """Worksheet names: at most 31 characters, none of ``[]:*?/\\``."""
+    for char in "[]:*?/\\":
+        text = text.replace(char, " ")
+    return text.strip()[:31] or "Sheet"
+
+
+def write_xlsx(session: Session, table: ResultTable, out: IO[bytes] | str, app: Flask | None = None) -> None:
+    """The workbook: *results*, *criteria* (one row per released grade × criterion) and any sheet a
+    plugin registered (:func:`lms.results.services.register_sheet`), e.g. *practices*."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(out, {
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+        "strings_to_numbers": False,
+    })
+    cohort = table.cohort
+    workbook.set_properties({"title": f"{cohort.program.code} — {cohort.name} {cohort.year}",
+                             "subject": _("Cohort results"), "author": "Tolok", "created": table.generated_at.replace(tzinfo=None)})
+
+    cols = columns(table)
+    results = _Sheet(workbook, workbook.add_worksheet(sheet_name(_("results"))))
+    results.headers([c.header for c in cols], [c.width for c in cols])
+    kinds = [c.kind for c in cols]
+    getters = [c.value for c in cols]
+    for r, row in enumerate(table.rows, start=1):
+        for c, (kind, get) in enumerate(zip(kinds, getters, strict=True)):
+            results.put(r, c, "text" if kind == "nip" else kind, get(row))
+
+    criteria = _Sheet(workbook, workbook.add_worksheet(sheet_name(_("criteria"))))
+    headers = [(_("NIP"), 21), (_("Name"), 30), (_("Assessment"), 30), (_("Attempt"), 8), (_("Criterion"), 30),
+               (_("Level"), 16), (_("Points"), 8), (_("Maximum points"), 9), (_("Comment"), 40), (_("Grader"), 24),
+               (_("Graded at (%(zone)s)", zone=current_app.config["DEFAULT_TIMEZONE"]), 17)]
+    criteria.headers([h for h, _w in headers], [w for _h, w in headers])
+    people = {r.participant_id: r for r in table.rows}
+    titles = {a.id: a.title for a in table.assessments}
+    put = criteria.put
+    for r, item in enumerate(services.criterion_rows(session, table), start=1):
+        person = people[item.participant_id]
+        put(r, 0, "text", person.nip)
+        put(r, 1, "text", person.name)
+        put(r, 2, "text", titles.get(item.assessment_id, ""))
+        put(r, 3, "int", item.attempt)
+        put(r, 4, "text", item.criterion)
+        put(r, 5, "text", item.level)
+        put(r, 6, "score", item.points)
+        put(r, 7, "score", item.max_points)
+        put(r, 8, "text", item.comment)
+        put(r, 9, "text", item.grader)
+        put(r, 10, "datetime", item.graded_at)
+
+    for extra in services.extra_sheets(session, table, app):
+        sheet = _Sheet(workbook, workbook.add_worksheet(sheet_name(str(extra.name))))
+        sheet.headers([str(label) for label, _kind in extra.headers], [18] * len(extra.headers))
+        extra_kinds = [kind for _label, kind in extra.headers]
+        for r, values in enumerate(extra.rows, start=1):
+            for c, (kind, value) in enumerate(zip(extra_kinds, values, strict=False)):
+                sheet.put(r, c, kind, value)
+    workbook.close()
+
+
+# -- PDF -----------------------------------------------------------------------------------------
+
+# The PDF's base URL: links the templates make with url_for() resolve under this origin, and the
+# fetcher serves only this origin's static paths from disk.
+PDF_BASE_URL = "http://tolok.pdf.invalid/"
+
+
+class StaticOnlyFetcher:
+    """WeasyPrint URL fetcher that reads the app's own static files and refuses everything else.
+
+    WeasyPrint's default fetcher follows ``http(s)://`` and ``file://`` URLs: from user Markdown
+    (an ``<img>`` in grader feedback) that is server-side request forgery or a local file read.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.roots: dict[str, str] = {}
+        if app.static_folder and app.static_url_path is not None:
+            self.roots[app.static_url_path.rstrip("/") + "/"] = app.static_folder
+        for bp in app.blueprints.values():
+            if bp.has_static_folder and bp.static_url_path and bp.static_folder:
+                prefix = (bp.url_prefix or "").rstrip("/") + bp.static_url_path.rstrip("/") + "/"
+                self.roots[prefix] = bp.static_folder
+        self.refused: list[str] = []
+
+    def path_for(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        base = urlsplit(PDF_BASE_URL)
+        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or parts.query:
+            return None
+        path = unquote(parts.path)
+        for prefix, root in self.roots.items():
+            if path.startswith(prefix):
+                found = safe_join(root, path[len(prefix):])
+                if found and os.path.isfile(found):
+                    return found
+        return None
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        from weasyprint.urls import URLFetcherResponse
+
+        found = self.path_for(url)
+        if found is None:
+            self.refused.append(url)
+            raise ValueError(f"refused to fetch {url!r}: PDFs may use the app's static files only")
+        with open(found, "rb") as handle:
+            body = handle.read()
+        mime = mimetypes.guess_type(found)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body=body, headers={"Content-Type": mime})
+
+
+def make_fetcher(app: Flask) -> StaticOnlyFetcher:
+    """The fetcher as WeasyPrint wants it: a subclass of its ``URLFetcher`` (imported lazily, as
+    WeasyPrint is slow to import) whose ``fetch`` is ours; a refused URL is skipped, the PDF made."""
+    from weasyprint.urls import URLFetcher
+
+    class Fetcher(StaticOnlyFetcher, URLFetcher):
+        def __init__(self, app: Flask) -> None:
+            URLFetcher.__init__(self, allow_redirects=False, fail_on_errors=False)
+            StaticOnlyFetcher.__init__(self, app)
+
+    return Fetcher(app)
+
+
+class Formats:
+    """Numbers and dates for templates: the user's locale on screen, Indonesian in PDFs."""
+
+    def __init__(self, locale: str | None = None) -> None:
+        self.locale = locale
+
+    def _kw(self) -> dict[str, Any]:
+        return {"locale": self.locale} if self.locale else {}
+
+    def score(self, value: Decimal | None) -> str:
+        return "" if value is None else format_decimal(value, "#,##0.00", **self._kw())
+
+    def number(self, value: Any) -> str:
+        return "" if value is None else format_decimal(value, "#,##0.##", **self._kw())
+
+    def date(self, value: date | None) -> str:
+        return "" if value is None else format_date(value, "d MMMM yyyy", **self._kw())
+
+    def datetime(self, value: datetime | None) -> str:
+        return "" if value is None else format_datetime(value, "d MMMM yyyy HH:mm", **self._kw())
+
+    def cell(self, column: ResultColumn, value: Any) -> str:
+        if value is None:
+            return "—"
+        if column.kind == "score":
+            return self.score(Decimal(str(value)))
+        if column.kind == "number" and isinstance(value, int | float | Decimal):
+            return self.number(value)
+        return str(value)
+
+
+PDF_CSS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "print.css")
+
+
+def render_pdf(session: Session, table: ResultTable, *, recap: bool = True, app: Flask | None = None) -> bytes:
+    """A4 PDF: the cohort recap (when ``recap``) and one results sheet per row of ``table``."""
+    from weasyprint import CSS, HTML
+
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    ids = [r.participant_id for r in table.rows]
+    feedback = services.feedback_of(session, table, ids)
+    criteria: dict[int, list[services.CriterionRow]] = {}
+    for item in services.criterion_rows(session, table, ids if not recap else None):
+        criteria.setdefault(item.participant_id, []).append(item)
+    html = render_template(
+        "results/pdf.html", table=table, recap=recap, feedback=feedback, criteria=criteria,
+        fmt=Formats("id"), bins=services.histogram(r.final for r in table.rows),
+        predicates=services.predicate_counts(table), mean_final=services.mean(r.final for r in table.rows),
+        state_label=state_label, weight_text=weight_text,
+    )
+    fetcher = make_fetcher(app)
+    document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=[CSS(filename=PDF_CSS, url_fetcher=fetcher)])
+
+
+# -- names ---------------------------------------------------------------------------------------
+
+def filename(table: ResultTable, fmt: str, today: date, participant: ResultRow | None = None) -> str:
+    """``PKA_Angkatan_XII_2026_hasil_2026-11-27.xlsx``: program, angkatan, year and the date."""
+    cohort = table.cohort
+    parts = [cohort.program.code, cohort.name, str(cohort.year), _("results")]
+    if participant is not None:
+        parts.append(participant.nip or str(participant.participant_id))
+    stem = secure_filename("_".join(parts).replace(" ", "_")) or "results"
+    return f"{stem}_{today.isoformat()}.{fmt}"

@@ -1,0 +1,125 @@
+"""Cohort results on screen, their exports, and a participant's own results sheet."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, g, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lms import db
+from lms.cohorts.models import Cohort
+from lms.core.access import require
+from lms.core.timezones import local_zone
+from lms.core.views import cohort_tabs
+from lms.results import exports, services
+
+bp = Blueprint("results", __name__, template_folder="templates")
+
+
+@bp.app_template_global("results_state_label")
+def _state_label(state: Any) -> str:
+    return exports.state_label(state)
+
+
+@bp.app_template_global("results_weight")
+def _weight(weight: Decimal) -> str:
+    return exports.weight_text(weight)
+
+
+def _today() -> date:
+    from datetime import datetime
+
+    return datetime.now(local_zone()).date()
+
+
+def _problem(status: int, message: str, cohort: Cohort) -> tuple[str, int]:
+    return render_template("results/problem.html", cohort=cohort, message=message, status=status,
+                           tabs=cohort_tabs(cohort, current_user)), status
+
+
+@bp.route("/cohorts/<int:cohort_id>/results")
+@require("results.view", load=Cohort)
+def cohort(cohort: Cohort):
+    table = services.build_table(db.session, cohort)
+    key = request.args.get("sort", "rank")
+    descending = request.args.get("dir", "") == "desc"
+    rows = services.sort_rows(table, key, descending)
+
+    def sort_url(column: str, desc: bool | None) -> str:
+        if desc is None:  # first click: scores high to low, everything else A to Z (rank 1 first)
+            desc = column in ("final",) or column.startswith(("a", "c"))
+        return url_for("results.cohort", cohort_id=cohort.id, sort=column, dir="desc" if desc else "asc")
+
+    fmt = exports.Formats()
+    finals = [r.final for r in table.rows]
+    totals = [(column.label, total, _("%(total)s (%(people)s participants)", total=fmt.number(total), people=people))
+              for column, total, people in services.column_totals(table)]
+    return render_template(
+        "results/cohort.html", cohort=cohort, table=table, rows=rows, sort=(key, descending, sort_url), fmt=fmt,
+        bins=services.histogram(finals), mean_final=services.mean(finals),
+        predicate_bars=[(label, n, str(n)) for label, n in services.predicate_counts(table)],
+        averages=services.criterion_averages(db.session, table),
+        assessment_bins={a.id: services.histogram(r.cells[a.id].score for r in table.rows) for a in table.assessments},
+        totals=totals, tabs=cohort_tabs(cohort, current_user),
+    )
+
+
+@bp.route("/cohorts/<int:cohort_id>/results/export")
+@require("results.view", load=Cohort)
+def export(cohort: Cohort):
+    fmt = request.args.get("format", "")
+    if fmt not in exports.FORMATS:
+        return _problem(400, _("Unknown export format “%(format)s”: choose csv, xlsx or pdf.", format=fmt[:20]), cohort)
+    table = services.build_table(db.session, cohort)
+    g.no_store = True  # NIPs and scores: never kept in shared caches
+    return _send(table, fmt, None)
+
+
+def _send(table: services.ResultTable, fmt: str, participant: services.ResultRow | None) -> Any:
+    name = exports.filename(table, fmt, _today(), participant)
+    if fmt == "csv":
+        text = io.StringIO(newline="")
+        exports.write_csv(table, text)
+        body: Any = io.BytesIO(text.getvalue().encode("utf-8"))
+    elif fmt == "xlsx":
+        body = tempfile.TemporaryFile()  # constant_memory XlsxWriter writes through temporary files anyway
+        exports.write_xlsx(db.session, table, body)
+        body.seek(0)
+    else:
+        body = io.BytesIO(exports.render_pdf(db.session, table, recap=participant is None))
+    return send_file(body, mimetype=exports.FORMATS[fmt], as_attachment=True, download_name=name, max_age=0)
+
+
+@bp.route("/cohorts/<int:cohort_id>/results/mine")
+@require("results.own", load=Cohort)
+def mine(cohort: Cohort):
+    table = services.build_table(db.session, cohort, participant_ids=[current_user.id])
+    row = table.rows[0] if table.rows else None
+    released = bool(row and row.released)
+    feedback = services.feedback_of(db.session, table, [current_user.id]) if released else {}
+    criteria: dict[int, list[services.CriterionRow]] = {}
+    if released:
+        for item in services.criterion_rows(db.session, table, [current_user.id]):
+            criteria.setdefault(item.participant_id, []).append(item)
+    return render_template("results/mine.html", cohort=cohort, table=table, row=row, released=released,
+                           feedback=feedback, criteria=criteria, fmt=exports.Formats(),
+                           tabs=cohort_tabs(cohort, current_user))
+
+
+@bp.route("/cohorts/<int:cohort_id>/results/mine.pdf")
+@require("results.own", load=Cohort)
+def mine_pdf(cohort: Cohort):
+    table = services.build_table(db.session, cohort, participant_ids=[current_user.id])
+    row = table.rows[0] if table.rows else None
+    if row is None or not row.released:
+        return _problem(403, _("Your results are not released yet. The sheet can be downloaded once an "
+                               "instructor releases a grade of yours."), cohort)
+    g.no_store = True
+    return _send(table, "pdf", row)
+

@@ -1,0 +1,78 @@
+"""Demo practices for the Pontianak visit: every stage, some graded and released, some followed up."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lms.assessments.models import Assessment
+from lms.grading.services import GradeInput, release, save_grade
+from plugins.benchmarking import followups, practices
+from plugins.benchmarking.models import FieldVisit
+
+PRACTICES = [
+    ("Rumah sakit tanpa kelas", "health", "adapted",
+     "RSUD kota memberi **satu standar layanan** untuk semua pasien: tidak ada pembedaan kelas rawat inap. "
+     "Berhasil karena komitmen Wali Kota, subsidi silang, dan pengawasan pengaduan yang terbuka."),
+    ("Pengaduan terpadu lewat satu aplikasi", "digital_service", "adopted",
+     "Warga melapor lewat satu aplikasi; setiap laporan punya batas waktu tindak lanjut yang dipantau Sekda."),
+    ("Mal pelayanan publik", "service_innovation", "adapted",
+     "Layanan perizinan dan kependudukan dalam satu gedung dengan standar waktu yang diumumkan."),
+    ("Survei kepuasan bulanan yang dipublikasikan", "bureaucracy_reform", "identified",
+     "Hasil survei kepuasan setiap unit layanan diumumkan tiap bulan di papan informasi dan situs kota."),
+    ("Tunjangan kinerja berbasis pengaduan", "human_resources", "identified",
+     "Sebagian tunjangan kinerja unit layanan dikaitkan dengan kecepatan menyelesaikan pengaduan."),
+]
+
+
+def practices_demo(session: Session, demo: dict[str, Any], visit: FieldVisit) -> None:
+    people = demo["participants"]
+    instructor = demo["instructors"][0]
+    now = datetime.now(UTC).replace(microsecond=0)
+    logged = datetime.combine(visit.end_date, datetime.min.time(), tzinfo=UTC) + timedelta(days=2)
+    assessment = session.get(Assessment, visit.assessment_id)
+    rubric = assessment.rubric
+    made = []
+    for index, person in enumerate(people[:10]):
+        title, category, stage, identified = PRACTICES[index % len(PRACTICES)]
+        fields = practices.PracticeFields(title=title, category=category, stage=stage, identified=identified)
+        if stage == "adopted":
+            fields.adoption_plan = "Menerapkan aplikasi pengaduan yang sama di dinas kami mulai triwulan depan."
+        if stage == "adapted":
+            fields.changes = "Dimulai di satu ruang rawat inap percontohan, karena anggaran daerah terbatas."
+            fields.reasons = ("budget", "scale")
+            fields.target_unit = "RSUD dr. Doris Sylvanus"
+            fields.timeline = "Percontohan 6 bulan, lalu perluasan bertahap."
+            fields.resources = "Dukungan direktur RSUD, penataan ulang tarif."
+            fields.risks = "Penolakan dari pengelola kelas VIP."
+        practice = practices.create_practice(session, visit, person, fields, logged)
+        practices.submit_practice(session, practice, person, logged)
+        made.append(practice)
+    for index, practice in enumerate(made[:6]):
+        picks = {c.id: c.levels[(index + i) % len(c.levels)].id for i, c in enumerate(rubric.criteria)}
+        grade = save_grade(session, practice_submission(session, practice), instructor, GradeInput(
+            levels=picks, comments={}, feedback="Analisis tuan rumah sudah tajam; rencana perlu indikator.",
+            finalize=True), None, now)
+        if index < 4:
+            release(session, grade, instructor, now)
+    made[0].published = True
+    round_ = followups.open_round(session, visit.cohort, "3 bulan setelah kunjungan",
+                                  visit.end_date + timedelta(days=70), visit.end_date + timedelta(days=120))
+    today = max(date.today(), round_.opens_on)
+    statuses = ["implemented", "in_progress", "planned"]
+    for index, practice in enumerate(p for p in made if p.stage.value != "identified"):
+        if index >= len(statuses):
+            break
+        followup = followups.report(session, round_, practice, practice.participant, status=statuses[index],
+                                    outcome="Ruang rawat inap percontohan tanpa kelas sudah berjalan." if index == 0 else "",
+                                    evidence_links="", today=today, now=now)
+        if index == 0:
+            followups.confirm(session, followup, instructor, now)
+
+
+def practice_submission(session: Session, practice: Any) -> Any:
+    from lms.assessments.models import Submission
+
+    return session.get(Submission, practice.submission_id)

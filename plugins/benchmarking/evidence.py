@@ -1,0 +1,155 @@
+"""Evidence files: type checked by content, stored outside the web root under random names,
+served only through an access-checked view. Nothing is left behind when a practice or file goes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import secrets
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lms.core.errors import DomainError
+from lms.users.models import User
+from plugins.benchmarking.models import Attachment, Practice
+
+ALLOWED = {
+    "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp",
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+    "application/vnd.oasis.opendocument.text": ".odt",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
+    "application/vnd.oasis.opendocument.presentation": ".odp",
+    "application/x-ole-storage": ".doc",
+}
+_OOXML = {"word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+          "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+          "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
+
+
+class EvidenceError(DomainError):
+    pass
+
+
+def sniff(data: bytes) -> str | None:
+    """The file's type from its first bytes (and, for office files, its zip directory); None if not allowed."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "application/x-ole-storage"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = archive.namelist()
+                if "mimetype" in names:
+                    kind = archive.read("mimetype").decode("ascii", "replace").strip()
+                    return kind if kind in ALLOWED else None
+                if "[Content_Types].xml" in names:
+                    for prefix, kind in _OOXML.items():
+                        if any(name.startswith(prefix) for name in names):
+                            return kind
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+            return None
+    return None
+
+
+def clean_name(filename: str | None, content_type: str) -> str:
+    """A display name without any path, control characters or leading dots: ``../../x.pdf`` → ``x.pdf``."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r"\s+", " ", name).strip(" .")[:200]
+    return name or f"bukti{ALLOWED.get(content_type, '')}"
+
+
+def folder(upload_dir: str) -> str:
+    path = os.path.join(upload_dir, "benchmarking")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def path_of(upload_dir: str, stored_name: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{32}", stored_name):
+        raise ValueError("not a stored name")
+    return os.path.join(folder(upload_dir), stored_name)
+
+
+def add(session: Session, practice: Practice, owner: User, data: bytes, filename: str | None, *,
+        upload_dir: str, max_file: int, max_practice: int) -> Attachment:
+    """Store one evidence file for a practice; refuses a wrong type, a file or a total that is too big.
+
+    The file is written before the row is flushed and removed again if the flush fails.
+    """
+    if practice.participant_id != owner.id:
+        raise EvidenceError(_l("You can only add evidence to your own practices."), status=403)
+    if not data:
+        raise EvidenceError(_l("The file is empty."), field="file")
+    if len(data) > max_file:
+        raise EvidenceError(_l("The file is larger than %(mb)s MB.", mb=max_file // (1024 * 1024)), field="file", status=413)
+    used = session.scalar(select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.practice_id == practice.id)) or 0
+    if used + len(data) > max_practice:
+        raise EvidenceError(_l("A practice can hold at most %(mb)s MB of evidence.", mb=max_practice // (1024 * 1024)),
+                            field="file", status=413)
+    kind = sniff(data)
+    if kind is None:
+        raise EvidenceError(_l("Only photos (JPEG, PNG, GIF, WebP), PDF and office documents are accepted."),
+                            field="file", status=415)
+    stored = secrets.token_hex(16)
+    target = path_of(upload_dir, stored)
+    with open(target, "xb") as fh:
+        fh.write(data)
+    try:
+        attachment = Attachment(practice_id=practice.id, owner_id=owner.id, original_name=clean_name(filename, kind),
+                                stored_name=stored, content_type=kind, size=len(data))
+        session.add(attachment)
+        session.flush()
+    except Exception:
+        os.remove(target)
+        raise
+    return attachment
+
+
+def remove(session: Session, attachment: Attachment, actor: User) -> str:
+    """Delete the row; returns the stored name whose file the caller removes after commit."""
+    if attachment.owner_id != actor.id:
+        raise EvidenceError(_l("You can only delete your own files."), status=403)
+    stored = attachment.stored_name
+    session.delete(attachment)
+    session.flush()
+    return stored
+
+
+def discard_files(upload_dir: str, stored_names: Iterable[str]) -> None:
+    """Remove files whose rows are gone (called after the commit that removed them)."""
+    for stored in stored_names:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path_of(upload_dir, stored))
+
+
+def thumbnail(path: str, size: int = 360) -> bytes:
+    """A re-encoded JPEG preview: whatever the upload carried besides pixels does not survive."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        image.thumbnail((size, size))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=80)
+        return out.getvalue()

@@ -1,0 +1,363 @@
+"""The practice log: identified → adopted or adapted, graded through the core engine.
+
+Each practice is one attempt (a core submission) at the visit's assessment of kind
+``benchmarking.practice``, so it is queued, graded, audited and released like any other work.
+Services flush, never commit; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from lms.assessments import services as assessments
+from lms.assessments.models import Aggregation, Assessment, Submission, SubmissionState
+from lms.cohorts.models import Membership, Role
+from lms.core.errors import DomainError
+from lms.grading.models import Grade
+from lms.rubrics import services as rubrics
+from lms.rubrics.services import CriterionData, LevelData, RubricData
+from lms.users.models import User
+from plugins.benchmarking.models import (
+    Attachment,
+    FieldVisit,
+    Followup,
+    ImplementationStatus,
+    Practice,
+    PracticeCategory,
+    Stage,
+)
+
+PRACTICE_KIND = "benchmarking.practice"
+REPORT_KIND = "benchmarking.report"
+REASONS = ("budget", "regulation", "scale", "culture")
+
+CATEGORY_LABELS = {
+    PracticeCategory.SERVICE_INNOVATION: _l("Service innovation"),
+    PracticeCategory.DIGITAL_SERVICE: _l("Digital service"),
+    PracticeCategory.BUREAUCRACY_REFORM: _l("Bureaucracy reform"),
+    PracticeCategory.HUMAN_RESOURCES: _l("Human resources"),
+    PracticeCategory.FINANCE: _l("Finance"),
+    PracticeCategory.HEALTH: _l("Health"),
+    PracticeCategory.OTHER: _l("Other"),
+}
+STAGE_LABELS = {Stage.IDENTIFIED: _l("Identified"), Stage.ADOPTED: _l("Adopted"), Stage.ADAPTED: _l("Adapted")}
+REASON_LABELS = {"budget": _l("budget"), "regulation": _l("regulation"), "scale": _l("scale"), "culture": _l("culture")}
+STATUS_LABELS = {
+    ImplementationStatus.PLANNED: _l("Planned"),
+    ImplementationStatus.IN_PROGRESS: _l("In progress"),
+    ImplementationStatus.IMPLEMENTED: _l("Implemented"),
+    ImplementationStatus.DISCONTINUED: _l("Discontinued"),
+}
+
+
+def _levels(*descriptors: Any) -> list[LevelData]:
+    labels = (_l("Beginning"), _l("Developing"), _l("Proficient"), _l("Exemplary"))
+    return [LevelData(label=str(label), points=Decimal(i + 1), descriptor=str(d))
+            for i, (label, d) in enumerate(zip(labels, descriptors, strict=True))]
+
+
+def practice_rubric() -> RubricData:
+    """The default rubric for practices, editable like any rubric once copied into a cohort."""
+    return RubricData(title=str(_l("Benchmarking practice")), criteria=[
+        CriterionData(str(_l("Relevance to the participant's agency")), weight=Decimal(2), levels=_levels(
+            _l("No link to the agency's problems."), _l("A general link."), _l("A clear link to a named problem."),
+            _l("A clear link, with data on the problem it would solve.")),),
+        CriterionData(str(_l("Depth of analysis of the host practice")), weight=Decimal(2), levels=_levels(
+            _l("Describes what was seen."), _l("Explains some reasons it works."),
+            _l("Explains why it works: leadership, rules, budget, culture."),
+            _l("Explains why it works and what it depends on, with the guiding questions answered.")),),
+        CriterionData(str(_l("Feasibility of the adoption or adaptation plan")), weight=Decimal(2), levels=_levels(
+            _l("No plan."), _l("A plan without resources or timeline."), _l("A plan with unit, timeline and resources."),
+            _l("A realistic plan with risks and the link to the change project.")),),
+        CriterionData(str(_l("Evidence")), weight=Decimal(1), levels=_levels(
+            _l("None."), _l("Some notes."), _l("Photos or documents."), _l("Documents and data from the host.")),),
+        CriterionData(str(_l("Clarity")), weight=Decimal(1), levels=_levels(
+            _l("Hard to follow."), _l("Mostly clear."), _l("Clear."), _l("Clear and concise.")),),
+    ])
+
+
+def report_rubric() -> RubricData:
+    return RubricData(title=str(_l("Benchmarking group report")), criteria=[
+        CriterionData(str(_l("Synthesis of the group's practices")), weight=Decimal(2), levels=_levels(
+            _l("A list of practices."), _l("Some comparison."), _l("A synthesis across members."),
+            _l("A synthesis with shared lessons and disagreements.")),),
+        CriterionData(str(_l("Recommendations")), weight=Decimal(2), levels=_levels(
+            _l("None."), _l("General."), _l("Specific to agencies."), _l("Specific, prioritised and feasible.")),),
+        CriterionData(str(_l("Presentation")), weight=Decimal(1), levels=_levels(
+            _l("Hard to follow."), _l("Mostly clear."), _l("Clear."), _l("Clear and engaging.")),),
+    ])
+
+
+def ensure_assessments(session: Session, visit: FieldVisit, actor: User | None) -> FieldVisit:
+    """Give the visit its two assessments (practices, group report), each with a default rubric copied
+    into the cohort; due two weeks after the visit, cut-off a week later."""
+    cohort = visit.cohort
+    from datetime import time
+
+    from lms.core.timezones import to_utc
+
+    due = to_utc(datetime.combine(visit.end_date + timedelta(days=14), time(23, 59)))
+    if visit.assessment_id is None:
+        rubric = rubrics.create_rubric(session, practice_rubric(), actor=actor, cohort=cohort)
+        practice_assessment = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
+            title=str(_l("Benchmarking practices: %(host)s", host=visit.host.name)), kind=PRACTICE_KIND,
+            instructions=str(_l("Log at least %(n)s practices you identified at the host, and which you will adopt "
+                                "or adapt.", n=visit.min_practices)),
+            due_at=due, cutoff_at=due + timedelta(days=7), weight=Decimal(2), rubric_id=rubric.id,
+            max_submissions=20, aggregation=Aggregation.BEST, best_n=max(1, visit.min_practices),
+        ), known_kinds={PRACTICE_KIND})
+        visit.assessment_id = practice_assessment.id
+    if visit.report_assessment_id is None:
+        rubric = rubrics.create_rubric(session, report_rubric(), actor=actor, cohort=cohort)
+        report = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
+            title=str(_l("Benchmarking group report: %(host)s", host=visit.host.name)), kind=REPORT_KIND,
+            due_at=due, cutoff_at=due + timedelta(days=7), weight=Decimal(1), rubric_id=rubric.id,
+        ), known_kinds={REPORT_KIND})
+        visit.report_assessment_id = report.id
+    session.flush()
+    return visit
+
+
+# -- a practice ----------------------------------------------------------------------------------
+
+@dataclass
+class PracticeFields:
+    title: str = ""
+    category: str = PracticeCategory.SERVICE_INNOVATION.value
+    identified: str = ""
+    evidence_links: str = ""
+    stage: str = Stage.IDENTIFIED.value
+    adoption_plan: str = ""
+    changes: str = ""
+    reasons: tuple[str, ...] = ()
+    target_unit: str = ""
+    timeline: str = ""
+    resources: str = ""
+    risks: str = ""
+    change_project_link: str = ""
+    private_note: str = ""
+
+
+class PracticeInvalid(DomainError):
+    """One or more fields break the stage rules; ``problems`` maps field names to messages."""
+
+    def __init__(self, problems: dict[str, Any]) -> None:
+        super().__init__(_l("Please correct the marked fields."), field=next(iter(problems)))
+        self.problems = problems
+
+
+def check(fields_: PracticeFields) -> None:
+    """The stage rules: an adoption says what is replicated and where; an adaptation says what
+    changes and why, for which unit and when."""
+    problems: dict[str, Any] = {}
+    if not fields_.title.strip():
+        problems["title"] = _l("Give the practice a title.")
+    if fields_.category not in {c.value for c in PracticeCategory}:
+        problems["category"] = _l("Choose a category.")
+    if fields_.stage not in {s.value for s in Stage}:
+        problems["stage"] = _l("Choose a stage.")
+    if not fields_.identified.strip():
+        problems["identified"] = _l("Describe what the host does and why it works.")
+    if fields_.stage == Stage.ADOPTED and not fields_.adoption_plan.strip():
+        problems["adoption_plan"] = _l("An adopted practice needs a plan: what will be replicated, and where.")
+    if fields_.stage == Stage.ADAPTED:
+        if not fields_.changes.strip():
+            problems["changes"] = _l("An adapted practice needs to say what changes and why.")
+        if not fields_.reasons or set(fields_.reasons) - set(REASONS):
+            problems["reasons"] = _l("Say why it must change: budget, regulation, scale or culture.")
+        if not fields_.target_unit.strip():
+            problems["target_unit"] = _l("Name the unit where it will be applied.")
+        if not fields_.timeline.strip():
+            problems["timeline"] = _l("Give a timeline.")
+    for name in ("evidence_links", "change_project_link"):
+        for line in getattr(fields_, name).splitlines():
+            if line.strip() and not line.strip().startswith(("http://", "https://")):
+                problems[name] = _l("Links must start with http:// or https://.")
+    if problems:
+        raise PracticeInvalid(problems)
+
+
+def _apply(practice: Practice, fields_: PracticeFields, now: datetime) -> None:
+    for f in fields(PracticeFields):
+        value = getattr(fields_, f.name)
+        if f.name == "reasons":
+            practice.reasons = ",".join(r for r in REASONS if r in value)
+        elif f.name == "category":
+            practice.category = PracticeCategory(value)
+        elif f.name == "stage":
+            practice.stage = Stage(value)
+        else:
+            setattr(practice, f.name, value.strip())
+    practice.updated_at = now
+
+
+def create_practice(session: Session, visit: FieldVisit, participant: User, fields_: PracticeFields,
+                    now: datetime) -> Practice:
+    """Log a new practice as a draft: a new attempt at the visit's practice assessment."""
+    check(fields_)
+    if visit.assessment_id is None:
+        raise DomainError(_l("This visit does not take practice logs yet; ask the program manager."), status=409)
+    assessment = session.get(Assessment, visit.assessment_id)
+    submission = assessments.start_attempt(session, assessment, participant, now)
+    assessments.save_draft(session, submission, fields_.identified, submission.version, participant, now, reason="save")
+    practice = Practice(submission_id=submission.id, visit_id=visit.id, participant_id=participant.id)
+    _apply(practice, fields_, now)
+    session.add(practice)
+    session.flush()
+    return practice
+
+
+def update_practice(session: Session, practice: Practice, fields_: PracticeFields, actor: User, now: datetime) -> None:
+    """Change a draft or returned practice; each change of the text is a revision of its submission."""
+    if practice.participant_id != actor.id:
+        raise DomainError(_l("You can only edit your own practices."), status=403)
+    check(fields_)
+    submission = session.get(Submission, practice.submission_id)
+    assessments.save_draft(session, submission, fields_.identified, submission.version, actor, now, reason="save")
+    _apply(practice, fields_, now)
+    session.flush()
+
+
+def submit_practice(session: Session, practice: Practice, actor: User, now: datetime) -> None:
+    submission = session.get(Submission, practice.submission_id)
+    assessments.submit(session, submission, actor, now)
+
+
+def delete_practice(session: Session, practice: Practice, actor: User) -> list[str]:
+    """Delete a practice no grader has touched; returns the stored files to remove after commit."""
+    if practice.participant_id != actor.id:
+        raise DomainError(_l("You can only delete your own practices."), status=403)
+    if session.scalar(select(Grade.id).where(Grade.submission_id == practice.submission_id)) is not None:
+        raise DomainError(_l("This practice has been graded and cannot be deleted."), status=409)
+    stored = [a.stored_name for a in practice.attachments]
+    stored += list(session.scalars(
+        select(Attachment.stored_name).join(Followup, Attachment.followup_id == Followup.id)
+        .where(Followup.practice_id == practice.id)))
+    session.delete(session.get(Submission, practice.submission_id))  # cascades to the practice
+    session.flush()
+    return stored
+
+
+def visit_of_assessment(session: Session, assessment_id: int) -> FieldVisit | None:
+    return session.scalar(select(FieldVisit).where(FieldVisit.assessment_id == assessment_id))
+
+
+def practices_of(session: Session, visit_id: int, participant_id: int) -> list[tuple[Practice, Submission, Grade | None]]:
+    """The participant's practices for a visit with submission and grade (one query)."""
+    rows = session.execute(
+        select(Practice, Submission, Grade).join(Submission, Submission.id == Practice.submission_id)
+        .outerjoin(Grade, Grade.submission_id == Submission.id)
+        .where(Practice.visit_id == visit_id, Practice.participant_id == participant_id)
+        .options(selectinload(Practice.attachments))
+        .order_by(Practice.id)
+    ).all()
+    return [(p, s, g) for p, s, g in rows]
+
+
+def latest_status(session: Session, practice_ids: list[int]) -> dict[int, Followup]:
+    """The newest follow-up of each practice (by round opening, then report time), in one query."""
+    if not practice_ids:
+        return {}
+    from plugins.benchmarking.models import FollowupRound
+
+    rows = session.execute(
+        select(Followup).join(FollowupRound, FollowupRound.id == Followup.round_id)
+        .where(Followup.practice_id.in_(practice_ids))
+        .order_by(FollowupRound.opens_on, Followup.reported_at)
+    ).scalars()
+    out: dict[int, Followup] = {}
+    for followup in rows:
+        out[followup.practice_id] = followup
+    return out
+
+
+def funnel(session: Session, visit: FieldVisit) -> dict[str, int]:
+    """Submitted practices of the visit: identified (all), adopted, adapted, and implemented at home."""
+    rows = session.execute(
+        select(Practice.id, Practice.stage).join(Submission, Submission.id == Practice.submission_id)
+        .where(Practice.visit_id == visit.id, Submission.state == SubmissionState.SUBMITTED)
+    ).all()
+    statuses = latest_status(session, [pid for pid, _stage in rows])
+    stages = Counter(Stage(stage) for _pid, stage in rows)
+    implemented = sum(1 for pid, stage in rows if stage != Stage.IDENTIFIED and pid in statuses
+                      and statuses[pid].status == ImplementationStatus.IMPLEMENTED)
+    return {"identified": len(rows), "adopted": stages[Stage.ADOPTED], "adapted": stages[Stage.ADAPTED],
+            "planned": stages[Stage.ADOPTED] + stages[Stage.ADAPTED], "implemented": implemented}
+
+
+def host_practices(session: Session, host_id: int, limit: int = 10) -> list[dict[str, Any]]:
+    """Across every cohort that visited the host: practices by title, how often adopted or adapted and
+    how often actually implemented, most adopted first."""
+    rows = session.execute(
+        select(Practice.id, Practice.title, Practice.stage).join(FieldVisit, FieldVisit.id == Practice.visit_id)
+        .join(Submission, Submission.id == Practice.submission_id)
+        .where(FieldVisit.host_id == host_id, Submission.state == SubmissionState.SUBMITTED,
+               Practice.stage != Stage.IDENTIFIED)
+    ).all()
+    statuses = latest_status(session, [pid for pid, _t, _s in rows])
+    groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"title": "", "planned": 0, "implemented": 0})
+    for pid, title, _stage in rows:
+        entry = groups[" ".join(title.lower().split())]
+        entry["title"] = entry["title"] or title
+        entry["planned"] += 1
+        if pid in statuses and statuses[pid].status == ImplementationStatus.IMPLEMENTED:
+            entry["implemented"] += 1
+    return sorted(groups.values(), key=lambda e: (-e["planned"], -e["implemented"], e["title"]))[:limit]
+
+
+def catalogue(user: User, staff_cohorts: set[int], *, query: str = "", host_id: int | None = None,
+              category: str = "", stage: str = "", status: str = "") -> Select[Any]:
+    """Practices across cohorts: published ones for everyone, all of a cohort for its staff, one's own.
+
+    Rows are ``(Practice, FieldVisit)``; grades, feedback and private notes are not part of it.
+    """
+    visible = [Practice.published.is_(True), Practice.participant_id == user.id]
+    if user.is_admin:
+        visible.append(Practice.id.is_not(None))
+    elif staff_cohorts:
+        visible.append(FieldVisit.cohort_id.in_(sorted(staff_cohorts)))
+    stmt = (
+        select(Practice, FieldVisit).join(FieldVisit, FieldVisit.id == Practice.visit_id)
+        .join(Submission, Submission.id == Practice.submission_id)
+        .where(or_(*visible), or_(Submission.state == SubmissionState.SUBMITTED, Practice.participant_id == user.id))
+        .options(joinedload(FieldVisit.host), joinedload(Practice.participant))
+        .order_by(Practice.updated_at.desc(), Practice.id.desc())
+    )
+    if query:
+        like = f"%{query.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Practice.title).like(like), func.lower(Practice.identified).like(like)))
+    if host_id:
+        stmt = stmt.where(FieldVisit.host_id == host_id)
+    if category in {c.value for c in PracticeCategory}:
+        stmt = stmt.where(Practice.category == PracticeCategory(category))
+    if stage in {s.value for s in Stage}:
+        stmt = stmt.where(Practice.stage == Stage(stage))
+    if status in {s.value for s in ImplementationStatus}:
+        latest = (select(Followup.practice_id, func.max(Followup.reported_at).label("at"))
+                  .group_by(Followup.practice_id).subquery())
+        stmt = stmt.join(latest, latest.c.practice_id == Practice.id).join(
+            Followup, (Followup.practice_id == Practice.id) & (Followup.reported_at == latest.c.at)
+        ).where(Followup.status == ImplementationStatus(status))
+    return stmt
+
+
+def set_published(session: Session, practice: Practice, published: bool) -> None:
+    practice.published = published
+    session.flush()
+
+
+def is_cohort_participant(session: Session, cohort_id: int, user_id: int) -> bool:
+    return session.scalar(select(Membership.id).where(
+        Membership.cohort_id == cohort_id, Membership.user_id == user_id, Membership.role == Role.PARTICIPANT)) is not None
+
+
+
+
