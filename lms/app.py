@@ -100,15 +100,17 @@ def _select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from lms.api.views import bp as api_bp
     from lms.assessments.views import bp as assessments_bp
     from lms.auth.views import bp as auth_bp
     from lms.cohorts.views import bp as cohorts_bp
     from lms.grading.views import bp as grading_bp
     from lms.home.views import bp as home_bp
+    from lms.results.views import bp as results_bp
     from lms.rubrics.views import bp as rubrics_bp
     from lms.users.views import bp as users_bp
 
-    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp):
+    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp, results_bp, api_bp):
         app.register_blueprint(bp)
 
 
@@ -141,6 +143,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["pangkat"] = lambda code: GOLONGAN.get(code or "", "")
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["number"] = lambda value, fmt="#,##0.##": "" if value is None else format_decimal(value, fmt)
+    app.jinja_env.filters["score"] = lambda value: "" if value is None else format_decimal(value, "#,##0.00")
     app.jinja_env.filters["date_id"] = lambda value, fmt="d MMMM yyyy": format_date(value, fmt) if value else ""
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.globals["nav_items"] = nav.items_for

@@ -133,3 +133,81 @@ def demo_command(if_empty: bool) -> None:
     demo = load_demo(db.session, current_app)
     db.session.commit()
     click.echo(f"demo data loaded: {demo['cohort'].title}, {len(demo['participants'])} participants")
+
+
+@lms_cli.command("export")
+@click.argument("cohort_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf"]), required=True, help="The file format.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The file to write.")
+def export_command(cohort_id: int, fmt: str, output: str) -> None:
+    """Write cohort COHORT_ID's results (the same table as the screen and the API) to a file."""
+    from lms.cohorts.models import Cohort
+    from lms.results import exports, services
+
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise click.ClickException(f"no cohort has id {cohort_id}")
+    table = services.build_table(db.session, cohort)
+    if fmt == "csv":
+        with open(output, "w", encoding="utf-8", newline="") as handle:
+            exports.write_csv(table, handle)
+    elif fmt == "xlsx":
+        with open(output, "wb") as handle:
+            exports.write_xlsx(db.session, table, handle)
+    else:
+        pdf = exports.render_pdf(db.session, table)
+        with open(output, "wb") as handle:
+            handle.write(pdf)
+    click.echo(f"{cohort.title}: {len(table.rows)} participants written to {output}")
+
+
+@lms_cli.group("token")
+def token_cli() -> None:
+    """API tokens (bearer tokens for /api/v1)."""
+
+
+@token_cli.command("create")
+@click.option("--email", required=True, help="The account the token acts for.")
+@click.option("--name", default="command line", show_default=True, help="What the token is for.")
+def token_create_command(email: str, name: str) -> None:
+    """Create an API token; the token is printed once, as the last line."""
+    from datetime import UTC, datetime
+
+    from lms.api import services
+    from lms.core.errors import DomainError
+    from lms.users.services import find_by_email
+
+    user = find_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no account has the email {email}")
+    try:
+        token, secret = services.create_token(db.session, user, name, datetime.now(UTC))
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message)) from None
+    db.session.commit()
+    click.echo(f"token {token.id} ({token.name}) for {user.email}; it is shown only now:")
+    click.echo(secret)
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke_command(token_id: int) -> None:
+    """Revoke API token TOKEN_ID; it stops working at once."""
+    from datetime import UTC, datetime
+
+    from lms.api import services
+    from lms.api.models import ApiToken
+    from lms.core.errors import DomainError
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"no token has id {token_id}")
+    try:
+        services.revoke(db.session, token, datetime.now(UTC))
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message)) from None
+    db.session.commit()
+    click.echo(f"token {token.id} revoked")

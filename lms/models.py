@@ -1,5 +1,6 @@
 """Every core model, imported so that ``Base.metadata`` knows the whole core schema."""
 
+from lms.api.models import ApiToken
 from lms.assessments.models import Assessment, Extension, Revision, Submission
 from lms.cohorts.models import Cohort, Membership, Program
 from lms.grading.models import Grade, GradeCriterion, GradeEvent
@@ -7,6 +8,6 @@ from lms.rubrics.models import Criterion, Level, Rubric
 from lms.users.models import ParticipantProfile, User
 
 __all__ = [
-    "Assessment", "Cohort", "Criterion", "Extension", "Grade", "GradeCriterion", "GradeEvent", "Level",
+    "ApiToken", "Assessment", "Cohort", "Criterion", "Extension", "Grade", "GradeCriterion", "GradeEvent", "Level",
     "Membership", "ParticipantProfile", "Program", "Revision", "Rubric", "Submission", "User",
 ]

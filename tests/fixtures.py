@@ -106,13 +106,15 @@ def session(app: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def ctx(app: Any) -> Iterator[Any]:
+def ctx(app: Any, app_factory: Callable[..., Any]) -> Iterator[Any]:
     """A request context for tests that call services or render messages outside a request.
 
-    Test-client requests made inside it reuse its app context (and Flask-Login's cached user), so
-    tests that log in as several people push a context only around their service calls.
+    It belongs to a twin app on the same database: Flask reuses a pushed context of the *same* app
+    for test-client requests (with Flask-Login's cached user), so the twin keeps every request of
+    ``app`` in a context of its own, as in production.
     """
-    with app.test_request_context():
+    twin = app_factory()
+    with twin.test_request_context():
         yield app
 
 

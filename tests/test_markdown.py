@@ -54,7 +54,7 @@ def test_payload_is_inert(payload):
     seen = Inspect()
     seen.feed(html)
     assert not seen.tags & {"script", "iframe", "svg", "object", "embed", "form", "math", "body", "details", "button"}, html
-    for tag, name, value in seen.attrs:
+    for _tag, name, value in seen.attrs:
         assert not name.startswith("on"), html
         assert name != "style" or value.replace(" ", "").startswith("text-align:"), html
         if name in {"href", "src"}:

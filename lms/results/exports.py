@@ -319,25 +319,44 @@ def make_fetcher(app: Flask) -> StaticOnlyFetcher:
 
 
 class Formats:
-    """Numbers and dates for templates: the user's locale on screen, Indonesian in PDFs."""
+    """Numbers and dates for templates: the user's locale on screen (``locale=None``), a fixed one
+    (Indonesian) in PDFs."""
 
     def __init__(self, locale: str | None = None) -> None:
         self.locale = locale
 
-    def _kw(self) -> dict[str, Any]:
-        return {"locale": self.locale} if self.locale else {}
-
     def score(self, value: Decimal | None) -> str:
-        return "" if value is None else format_decimal(value, "#,##0.00", **self._kw())
+        return self._decimal(value, "#,##0.00")
 
     def number(self, value: Any) -> str:
-        return "" if value is None else format_decimal(value, "#,##0.##", **self._kw())
+        return self._decimal(value, "#,##0.##")
+
+    def _decimal(self, value: Any, pattern: str) -> str:
+        if value is None:
+            return ""
+        if self.locale is None:
+            return format_decimal(value, pattern)
+        from babel.numbers import format_decimal as babel_decimal
+
+        return babel_decimal(value, pattern, locale=self.locale)
 
     def date(self, value: date | None) -> str:
-        return "" if value is None else format_date(value, "d MMMM yyyy", **self._kw())
+        if value is None:
+            return ""
+        if self.locale is None:
+            return format_date(value, "d MMMM yyyy")
+        from babel.dates import format_date as babel_date
+
+        return babel_date(value, "d MMMM yyyy", locale=self.locale)
 
     def datetime(self, value: datetime | None) -> str:
-        return "" if value is None else format_datetime(value, "d MMMM yyyy HH:mm", **self._kw())
+        if value is None:
+            return ""
+        if self.locale is None:
+            return format_datetime(value, "d MMMM yyyy HH:mm")
+        from babel.dates import format_datetime as babel_datetime
+
+        return babel_datetime(value, "d MMMM yyyy HH:mm", tzinfo=local_zone(), locale=self.locale)
 
     def cell(self, column: ResultColumn, value: Any) -> str:
         if value is None:
@@ -357,16 +376,18 @@ def render_pdf(session: Session, table: ResultTable, *, recap: bool = True, app:
     from weasyprint import CSS, HTML
 
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    ids = [r.participant_id for r in table.rows]
+    # The whole cohort's recap reads every row; a single sheet only its participant's.
+    ids = None if recap else [r.participant_id for r in table.rows]
     feedback = services.feedback_of(session, table, ids)
     criteria: dict[int, list[services.CriterionRow]] = {}
-    for item in services.criterion_rows(session, table, ids if not recap else None):
+    for item in services.criterion_rows(session, table, ids):
         criteria.setdefault(item.participant_id, []).append(item)
+    finals = [r.final for r in table.rows]
     html = render_template(
-        "results/pdf.html", table=table, recap=recap, feedback=feedback, criteria=criteria,
-        fmt=Formats("id"), bins=services.histogram(r.final for r in table.rows),
-        predicates=services.predicate_counts(table), mean_final=services.mean(r.final for r in table.rows),
-        state_label=state_label, weight_text=weight_text,
+        "results/pdf.html", table=table, recap=recap, feedback=feedback, criteria=criteria, fmt=Formats("id"),
+        today=datetime.now(local_zone()).date(), logo=f"{app.static_url_path}/favicon.svg",
+        bins=services.histogram(finals), mean_final=services.mean(finals),
+        predicate_bars=[(label, n, str(n)) for label, n in services.predicate_counts(table)],
     )
     fetcher = make_fetcher(app)
     document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher)

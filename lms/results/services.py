@@ -505,24 +505,28 @@ class Feedback:
     released_at: datetime | None
 
 
-def feedback_of(session: Session, table: ResultTable, participant_ids: Iterable[int]) -> dict[int, list[Feedback]]:
-    """Released grades' feedback (Markdown) per participant, for the results sheets (one query)."""
+def feedback_of(session: Session, table: ResultTable,
+                participant_ids: Iterable[int] | None = None) -> dict[int, list[Feedback]]:
+    """Released grades' feedback (Markdown) per participant of the table, or of ``participant_ids``,
+    for the results sheets (one query)."""
     ids = [a.id for a in table.assessments]
-    keep = list(set(participant_ids))
-    if not ids or not keep:
+    if not ids:
         return {}
-    rows = session.execute(
+    keep = set(participant_ids) if participant_ids is not None else {r.participant_id for r in table.rows}
+    stmt = (
         select(Submission.participant_id, Submission.assessment_id, Submission.attempt, Grade.score, Grade.feedback,
                Grade.released_at)
         .join(Grade, Grade.submission_id == Submission.id)
-        .where(Submission.assessment_id.in_(ids), Submission.participant_id.in_(keep),
-               Grade.status == GradeStatus.RELEASED)
+        .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED)
         .order_by(Submission.participant_id, Submission.assessment_id, Submission.attempt)
     )
+    if participant_ids is not None:
+        stmt = stmt.where(Submission.participant_id.in_(list(keep)))
     out: dict[int, list[Feedback]] = {}
-    for pid, aid, attempt, score, feedback, released_at in rows:
-        out.setdefault(pid, []).append(Feedback(aid, attempt, None if score is None else Decimal(score),
-                                                feedback or "", released_at))
+    for pid, aid, attempt, score, feedback, released_at in session.execute(stmt):
+        if pid in keep:
+            out.setdefault(pid, []).append(Feedback(aid, attempt, None if score is None else Decimal(score),
+                                                    feedback or "", released_at))
     return out
 
 

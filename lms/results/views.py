@@ -88,7 +88,8 @@ def _send(table: services.ResultTable, fmt: str, participant: services.ResultRow
         exports.write_csv(table, text)
         body: Any = io.BytesIO(text.getvalue().encode("utf-8"))
     elif fmt == "xlsx":
-        body = tempfile.TemporaryFile()  # constant_memory XlsxWriter writes through temporary files anyway
+        # constant_memory XlsxWriter writes through temporary files anyway; send_file closes this one.
+        body = tempfile.TemporaryFile()  # noqa: SIM115
         exports.write_xlsx(db.session, table, body)
         body.seek(0)
     else:

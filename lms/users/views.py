@@ -9,10 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms import db
+from lms.api import services as api_services
+from lms.api.forms import TokenForm
+from lms.api.models import ApiToken
 from lms.cohorts.models import Membership
 from lms.core.access import require
 from lms.core.errors import DomainError, attach
 from lms.core.pagination import page_arg, paginate
+from lms.core.timezones import now_utc
 from lms.users import services
 from lms.users.forms import UserForm
 from lms.users.models import User
@@ -93,13 +97,52 @@ def reset_password(user: User):
     return render_template("users/temporary_password.html", user=user, password=password, created=False)
 
 
-@bp.route("/users/<int:user_id>")
-@require("user.view", load=User)
-def show(user: User):
+def _show(user: User, status: int = 200, **extra):
     memberships = db.session.scalars(
         select(Membership).where(Membership.user_id == user.id).options(selectinload(Membership.cohort))
     ).all()
-    return render_template("users/show.html", user=user, memberships=memberships)
+    own = user.id == current_user.id
+    tokens = api_services.tokens_of(db.session, user) if own else None
+    extra.setdefault("token_form", TokenForm() if own else None)
+    return render_template("users/show.html", user=user, memberships=memberships, tokens=tokens, **extra), status
+
+
+@bp.route("/users/<int:user_id>")
+@require("user.view", load=User)
+def show(user: User):
+    return _show(user)
+
+
+@bp.route("/account/tokens", methods=["POST"])
+@require("authenticated")
+def create_token():
+    """A new API token, shown on the profile page this once (never stored in clear, never cached)."""
+    form = TokenForm()
+    if not form.validate_on_submit():
+        return _show(current_user, 422, token_form=form)
+    try:
+        _token, secret = api_services.create_token(db.session, current_user, form.name.data, now_utc())
+    except DomainError as exc:
+        db.session.rollback()
+        attach(form, exc) or flash(exc.message, "danger")
+        return _show(current_user, exc.status, token_form=form)
+    db.session.commit()
+    g.no_store = True
+    return _show(current_user, new_token=secret, token_form=TokenForm(formdata=None))
+
+
+@bp.route("/account/tokens/<int:api_token_id>/revoke", methods=["POST"])
+@require("api.token.own", load=ApiToken)
+def revoke_token(api_token: ApiToken):
+    try:
+        api_services.revoke(db.session, api_token, now_utc())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("users.show", user_id=api_token.user_id))
+    db.session.commit()
+    flash(_("The token “%(name)s” is revoked; it no longer works.", name=api_token.name), "success")
+    return redirect(url_for("users.show", user_id=api_token.user_id))
 
 
 @bp.route("/account")

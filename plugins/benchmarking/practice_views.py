@@ -470,3 +470,9 @@ def report_for(submission_id: int) -> dict | None:
     ids = [int(i) for i in row.practice_ids.split(",") if i]
     titles = db.session.scalars(select(Practice).where(Practice.id.in_(ids))).all() if ids else []
     return {"report": row, "practices": titles}
+
+
+@bp.app_template_global("benchmarking_labels")
+def labels() -> dict:
+    """Stage, category and reason labels for the submission-kind templates."""
+    return {"stages": practices.STAGE_LABELS, "categories": practices.CATEGORY_LABELS, "reasons": practices.REASON_LABELS}

@@ -1,0 +1,189 @@
+"""The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json and validated in tests.
+
+Schemas are JSON Schema 2020-12 (as OpenAPI 3.1 wants), so the tests also check real responses
+against them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VERSION = "1.0.0"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string", "description": "A stable code: missing_token, invalid_token, forbidden, not_found…"},
+            "message": {"type": "string", "description": "What went wrong, in the server's language."},
+        },
+    },
+    "Cohort": {
+        "type": "object",
+        "required": ["id", "program", "name", "year", "title", "start_date", "end_date", "location", "status",
+                     "roles", "results_available"],
+        "properties": {
+            "id": {"type": "integer"},
+            "program": {"type": "object", "required": ["code", "name"],
+                        "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
+            "name": {"type": "string", "description": "The angkatan, e.g. 'Angkatan XII'."},
+            "year": {"type": "integer"},
+            "title": {"type": "string"},
+            "start_date": {"type": ["string", "null"], "format": "date"},
+            "end_date": {"type": ["string", "null"], "format": "date"},
+            "location": {"type": "string"},
+            "status": {"enum": ["planned", "running", "closed"]},
+            "roles": {"type": "array", "items": {"enum": ["participant", "instructor", "coordinator"]},
+                      "description": "The token user's roles in the cohort (empty for an administrator)."},
+            "results_available": {"type": "boolean",
+                                  "description": "Whether /cohorts/{id}/results answers for this user."},
+        },
+    },
+    "CohortList": {
+        "type": "object",
+        "required": ["cohorts"],
+        "properties": {"cohorts": {"type": "array", "items": _ref("Cohort")}},
+    },
+    "Assessment": {
+        "type": "object",
+        "required": ["id", "title", "kind", "weight", "aggregation", "best_n"],
+        "properties": {
+            "id": {"type": "integer"},
+            "title": {"type": "string"},
+            "kind": {"type": "string"},
+            "weight": {"type": "number", "minimum": 0, "description": "Weight in the final score; 0 does not count."},
+            "aggregation": {"enum": ["mean", "best"]},
+            "best_n": {"type": "integer", "minimum": 1},
+        },
+    },
+    "Column": {
+        "type": "object",
+        "required": ["key", "label", "kind"],
+        "properties": {"key": {"type": "string"}, "label": {"type": "string"},
+                       "kind": {"enum": ["number", "score", "text"]}},
+        "description": "A column a plugin adds (e.g. benchmarking practices per stage).",
+    },
+    "Score": {
+        "type": "object",
+        "required": ["assessment_id", "status", "score"],
+        "properties": {
+            "assessment_id": {"type": "integer"},
+            "status": {"enum": ["scored", "unscored", "not_graded", "not_submitted"],
+                       "description": "scored: released grade(s) with a score; unscored: released feedback "
+                                      "without a score; not_graded: handed in, no released grade; "
+                                      "not_submitted: nothing handed in."},
+            "score": {"type": ["number", "null"], "minimum": 0, "maximum": 100,
+                      "description": "0–100, two decimals; null unless status is scored (never 0 for missing work)."},
+        },
+    },
+    "Participant": {
+        "type": "object",
+        "required": ["id", "nip", "name", "instansi", "unit", "jabatan", "golongan", "scores", "final_score",
+                     "complete", "predicate", "rank", "columns"],
+        "properties": {
+            "id": {"type": "integer"},
+            "nip": {"type": "string", "description": "18 digits, no spaces (empty when unknown)."},
+            "name": {"type": "string"},
+            "instansi": {"type": "string"},
+            "unit": {"type": "string"},
+            "jabatan": {"type": "string"},
+            "golongan": NULLABLE_STRING,
+            "scores": {"type": "array", "items": _ref("Score")},
+            "final_score": {"type": ["number", "null"], "minimum": 0, "maximum": 100,
+                            "description": "Σ weight·score ÷ Σ weight over weighted assessments; null until "
+                                           "every weighted assessment has a score."},
+            "complete": {"type": "boolean"},
+            "predicate": NULLABLE_STRING,
+            "rank": {"type": ["integer", "null"], "minimum": 1, "description": "Equal final scores share a rank."},
+            "columns": {"type": "object", "additionalProperties": {"type": ["number", "string", "null"]},
+                        "description": "Plugin column values by column key; null means nothing yet."},
+        },
+    },
+    "Results": {
+        "type": "object",
+        "required": ["cohort", "generated_at", "rules", "assessments", "columns", "participants"],
+        "properties": {
+            "cohort": {"type": "object", "required": ["id", "title", "program", "name", "year"],
+                       "properties": {"id": {"type": "integer"}, "title": {"type": "string"},
+                                      "program": {"type": "string"}, "name": {"type": "string"},
+                                      "year": {"type": "integer"}}},
+            "generated_at": {"type": "string", "format": "date-time"},
+            "rules": {"type": "object", "additionalProperties": {"type": "boolean"}},
+            "assessments": {"type": "array", "items": _ref("Assessment")},
+            "columns": {"type": "array", "items": _ref("Column")},
+            "participants": {"type": "array", "items": _ref("Participant"),
+                             "description": "Ranked participants first by rank, then the rest by name."},
+        },
+    },
+}
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document (servers relative to the host that serves it)."""
+    unauthorized = _error_response("Missing, unknown or revoked token.")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Tolok API",
+            "version": VERSION,
+            "summary": "Read-only access to cohorts and their results.",
+            "description": "Create a token on your profile page (or `flask --app wsgi lms token create --email E`) "
+                           "and send it as `Authorization: Bearer <token>`. Scores count released grades only.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearerAuth": []}],
+        "paths": {
+            "/cohorts": {
+                "get": {
+                    "operationId": "listCohorts",
+                    "summary": "The cohorts the token's user may see.",
+                    "responses": {
+                        "200": {"description": "The cohorts, newest year first.",
+                                "content": {"application/json": {"schema": _ref("CohortList")}}},
+                        "401": unauthorized,
+                    },
+                },
+            },
+            "/cohorts/{cohort_id}/results": {
+                "get": {
+                    "operationId": "getCohortResults",
+                    "summary": "The cohort's result table: the same numbers as the CSV, XLSX and PDF exports.",
+                    "parameters": [{"name": "cohort_id", "in": "path", "required": True,
+                                    "schema": {"type": "integer"}}],
+                    "responses": {
+                        "200": {"description": "The result table.",
+                                "content": {"application/json": {"schema": _ref("Results")}}},
+                        "401": unauthorized,
+                        "403": _error_response("The user is not an instructor or coordinator of this cohort."),
+                        "404": _error_response("No cohort has this id."),
+                    },
+                },
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "This document.",
+                    "security": [],
+                    "responses": {"200": {"description": "The OpenAPI 3.1 document.",
+                                          "content": {"application/json": {"schema": {"type": "object"}}}}},
+                },
+            },
+        },
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                               "description": "A Tolok API token (tolok_…)."}},
+            "schemas": SCHEMAS,
+        },
+    }

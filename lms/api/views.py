@@ -1,0 +1,192 @@
+"""The read-only JSON API under /api/v1: bearer tokens, no cookies, no CSRF.
+
+Every endpoint declares its access rule like the HTML views do: :func:`token_required` sets the
+request's user from the ``Authorization: Bearer`` token and asks :func:`lms.core.access.can`.
+A missing, unknown or revoked token is a 401; a cohort the user may not see a 403; an unknown one a
+404 — all as JSON ``{"error": ..., "message": ...}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from lms import db
+from lms.api import services
+from lms.api.openapi import document
+from lms.cohorts.models import Cohort
+from lms.core import access
+from lms.core.access import PUBLIC, require
+from lms.core.timezones import now_utc
+from lms.extensions import csrf
+from lms.results import services as results
+from lms.results.services import CellState, ResultTable
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # bearer tokens only: a browser's cookies never authenticate a call here
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def problem(status: int, error: str, message: str) -> Any:
+    response = jsonify(error=error, message=message)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="tolok"' + (
+            ', error="invalid_token"' if error == "invalid_token" else "")
+    return response
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def token_required(rule: str, load: type | None = None, arg: str | None = None) -> Callable[[F], F]:
+    """The API's :func:`lms.core.access.require`: the user comes from the bearer token.
+
+    The user is set for this request only (Flask-Login's ``g._login_user``): no session, no cookie.
+    With ``load=Model`` the view argument ``<arg>`` is replaced by the object (404 when unknown).
+    """
+    if rule not in access.rule_names():
+        raise LookupError(f"unknown access rule {rule!r}")
+    param = arg or (f"{access._snake(load.__name__)}_id" if load else None)
+    target = param[:-3] if param and param.endswith("_id") else None
+
+    def deco(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            secret = _bearer()
+            if secret is None:
+                return problem(401, "missing_token", _("Send an API token: Authorization: Bearer <token>."))
+            user = services.authenticate(db.session, secret, now_utc())
+            if user is None:
+                db.session.rollback()
+                return problem(401, "invalid_token", _("The API token is unknown or revoked."))
+            db.session.commit()  # last_used_at, written at most every few minutes
+            g._login_user = user
+            obj = None
+            if load is not None:
+                obj = db.session.get(load, kwargs.pop(param))
+                if obj is None:
+                    return problem(404, "not_found", _("Nothing with this id exists."))
+                kwargs[target] = obj
+            if not access.can(user, rule, obj):
+                return problem(403, "forbidden", _("Your account may not see this."))
+            g.no_store = True
+            return view(*args, **kwargs)
+
+        wrapper.access_rule = rule  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return deco
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Any:
+    return problem(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+
+
+@bp.after_request
+def _vary(response: Any) -> Any:
+    response.headers.add("Vary", "Authorization")
+    return response
+
+
+# -- documents -----------------------------------------------------------------------------------
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _plugin_value(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind == "score":
+        return float(Decimal(str(value)))
+    if kind == "number" and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value if isinstance(value, int) else float(value)
+    return str(value)
+
+
+def cohort_document(cohort: Cohort, user: Any) -> dict[str, Any]:
+    return {
+        "id": cohort.id,
+        "program": {"code": cohort.program.code, "name": cohort.program.name},
+        "name": cohort.name,
+        "year": cohort.year,
+        "title": cohort.title,
+        "start_date": cohort.start_date.isoformat() if cohort.start_date else None,
+        "end_date": cohort.end_date.isoformat() if cohort.end_date else None,
+        "location": cohort.location,
+        "status": cohort.status.value,
+        "roles": sorted(r.value for r in access.roles_in(user, cohort)),
+        "results_available": access.can(user, "results.view", cohort),
+    }
+
+
+def results_document(table: ResultTable) -> dict[str, Any]:
+    """The result table as JSON: the numbers the screen and the exports show."""
+    cohort = table.cohort
+    return {
+        "cohort": {"id": cohort.id, "title": cohort.title, "program": cohort.program.code, "name": cohort.name,
+                   "year": cohort.year},
+        "generated_at": table.generated_at.isoformat(),
+        "rules": {"released_grades_only": True, "final_requires_every_weighted_assessment": True},
+        "assessments": [{"id": a.id, "title": a.title, "kind": a.kind, "weight": float(a.weight),
+                         "aggregation": a.aggregation, "best_n": a.best_n} for a in table.assessments],
+        "columns": [{"key": c.key, "label": str(c.label), "kind": c.kind} for c in table.columns],
+        "participants": [{
+            "id": row.participant_id,
+            "nip": row.nip,
+            "name": row.name,
+            "instansi": row.instansi,
+            "unit": row.unit,
+            "jabatan": row.jabatan,
+            "golongan": row.golongan or None,
+            "scores": [{"assessment_id": a.id, "status": row.cells[a.id].state.value,
+                        "score": _number(row.cells[a.id].score) if row.cells[a.id].state == CellState.SCORED else None}
+                       for a in table.assessments],
+            "final_score": _number(row.final),
+            "complete": row.complete,
+            "predicate": row.predicate,
+            "rank": row.rank,
+            "columns": {c.key: _plugin_value(c.kind, row.extra.get(c.key)) for c in table.columns},
+        } for row in table.rows],
+    }
+
+
+# -- endpoints -----------------------------------------------------------------------------------
+
+@bp.route("/cohorts")
+@token_required("api.token")
+def cohorts():
+    user = current_user
+    stmt = select(Cohort).order_by(Cohort.year.desc(), Cohort.name, Cohort.id)
+    if not user.is_admin:
+        stmt = stmt.where(Cohort.id.in_(list(access.cohort_roles(user))))
+    items = [c for c in db.session.scalars(stmt) if access.can(user, "cohort.view", c)]
+    return jsonify(cohorts=[cohort_document(c, user) for c in items])
+
+
+@bp.route("/cohorts/<int:cohort_id>/results")
+@token_required("results.view", load=Cohort)
+def cohort_results(cohort: Cohort):
+    return jsonify(results_document(results.build_table(db.session, cohort)))
+
+
+@bp.route("/openapi.json")
+@require(PUBLIC)
+def openapi():
+    return jsonify(document())

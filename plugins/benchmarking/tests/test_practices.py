@@ -1,0 +1,374 @@
+"""The practice log: stage rules, grading through the core engine, evidence safety, follow-up,
+group scores, catalogue privacy and the batched result columns."""
+
+import io
+import os
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.assessments.models import Submission
+from lms.cohorts.models import Cohort, CohortStatus
+from lms.core.errors import DomainError
+from lms.grading import services as grading
+from lms.grading.models import Grade
+from plugins.benchmarking import evidence, followups, practices, reports, services
+from plugins.benchmarking.models import Attachment, FieldVisit, Followup, Practice
+from tests.support import count_queries, login
+
+pytestmark = pytest.mark.usefixtures("plugin_on")
+NOW = datetime.now(UTC).replace(microsecond=0)
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (31, 78, 95)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG_1PX = _png()
+
+
+@pytest.fixture
+def plugin_on(app):
+    if "benchmarking" not in app.config["PLUGINS_ENABLED"]:
+        pytest.skip("the benchmarking plugin is switched off (LMS_PLUGINS)")
+
+
+@pytest.fixture
+def world(ctx, session, make_cohort):
+    cohort = make_cohort(participants=4, instructors=1)
+    host = services.save_host(session, None, name="Pemerintah Kota Pontianak")
+    visit = services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=host, theme="Inovasi",
+                                start_date=date.today(), end_date=date.today(), guiding_questions="Apa?")
+    services.split_groups(session, visit, 2)
+    practices.ensure_assessments(session, visit, None)
+    session.commit()
+    return {"cohort": cohort, "visit": visit, "people": cohort.people["participants"],
+            "teacher": cohort.people["instructors"][0], "coordinator": cohort.people["coordinator"]}
+
+
+def adapted(**changes):
+    fields = practices.PracticeFields(
+        title="Rumah sakit tanpa kelas", category="health", stage="adapted",
+        identified="Satu standar layanan untuk semua pasien.", changes="Mulai di satu ruang percontohan.",
+        reasons=("budget",), target_unit="RSUD", timeline="6 bulan")
+    for key, value in changes.items():
+        setattr(fields, key, value)
+    return fields
+
+
+def logged(session, world, who=0, submit=True, **changes):
+    person = world["people"][who]
+    practice = practices.create_practice(session, world["visit"], person, adapted(**changes), NOW)
+    if submit:
+        practices.submit_practice(session, practice, person, NOW)
+    session.commit()
+    return practice
+
+
+# -- stage rules ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stage,missing", [
+    ("adopted", {"adoption_plan"}),
+    ("adapted", {"changes", "reasons", "target_unit", "timeline"}),
+])
+def test_a_plan_is_required_to_adopt_or_adapt(stage, missing):
+    fields = practices.PracticeFields(title="X", identified="Y", stage=stage)
+    with pytest.raises(practices.PracticeInvalid) as error:
+        practices.check(fields)
+    assert set(error.value.problems) == missing
+
+
+def test_identified_needs_no_plan_and_bad_links_are_refused():
+    practices.check(practices.PracticeFields(title="X", identified="Y", stage="identified"))
+    with pytest.raises(practices.PracticeInvalid) as error:
+        practices.check(practices.PracticeFields(title="X", identified="Y", evidence_links="javascript:alert(1)"))
+    assert "evidence_links" in error.value.problems
+
+
+def test_adapted_without_plan_over_http_is_422_and_nothing_stored(app, world, session):
+    client = app.test_client()
+    login(client, world["people"][0])
+    response = client.post(f"/benchmarking/visits/{world['visit'].id}/practices/new",
+                           data={"title": "Mal pelayanan", "category": "service_innovation", "stage": "adapted",
+                                 "identified": "Semua layanan di satu gedung."})
+    assert response.status_code == 422 and 'value="Mal pelayanan"' in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Practice)) == 0
+    assert session.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+# -- grading through the core engine -------------------------------------------------------------
+
+def test_practices_are_graded_and_released_by_the_core_engine(app, world, session):
+    practice = logged(session, world)
+    submission = session.get(Submission, practice.submission_id)
+    rubric = submission.assessment.rubric
+    assert submission.assessment.kind == practices.PRACTICE_KIND and len(rubric.criteria) == 5
+    client = app.test_client()
+    login(client, world["teacher"])
+    queue = client.get("/grading/").get_data(as_text=True)
+    assert f"/grading/submissions/{submission.id}" in queue
+    page = client.get(f"/grading/submissions/{submission.id}").get_data(as_text=True)
+    assert "Rumah sakit tanpa kelas" in page and "RSUD" in page
+    form = {f"level-{c.id}": str(c.levels[-1].id) for c in rubric.criteria} | {"action": "finalize", "version": ""}
+    assert client.post(f"/grading/submissions/{submission.id}", data=form).status_code == 302
+    assert client.post(f"/grading/submissions/{submission.id}/release").status_code == 302
+    grade = session.scalar(select(Grade).where(Grade.submission_id == submission.id))
+    assert grade.score == Decimal("100.00") and grade.status == "released"
+    owner = app.test_client()
+    login(owner, world["people"][0])
+    page = owner.get(f"/benchmarking/practices/{practice.id}").get_data(as_text=True)
+    assert "100,00" in page, page[page.find("<main"):page.find("<main") + 3000]
+
+
+# -- evidence ------------------------------------------------------------------------------------
+
+def upload(client, practice_id, data, name):
+    return client.post(f"/benchmarking/practices/{practice_id}/files", data={"file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def files_on_disk(app):
+    folder = os.path.join(app.config["UPLOAD_DIR"], "benchmarking")
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+def test_evidence_is_typed_by_content_named_safely_and_served_as_attachment(app, world, session):
+    practice = logged(session, world, submit=False)
+    client = app.test_client()
+    login(client, world["people"][0])
+    spoofed = upload(client, practice.id, b"<html><script>alert(1)</script></html>", "foto.jpg")
+    assert spoofed.status_code == 415
+    assert upload(client, practice.id, b"MZ\x90\x00" * 10, "laporan.pdf").status_code == 415
+    assert files_on_disk(app) == []
+    assert upload(client, practice.id, PNG_1PX, "../../etc/x.png").status_code == 302
+    attachment = session.scalar(select(Attachment))
+    assert attachment.original_name == "x.png" and attachment.content_type == "image/png"
+    assert files_on_disk(app) == [attachment.stored_name]
+    assert not os.path.isabs(attachment.stored_name) and "/" not in attachment.stored_name
+    with client.get(f"/benchmarking/files/{attachment.id}") as response:
+        assert response.status_code == 200 and response.data == PNG_1PX
+        assert response.headers["Content-Disposition"].startswith("attachment")
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    thumb = client.get(f"/benchmarking/files/{attachment.id}/thumbnail")
+    assert thumb.status_code == 200 and thumb.data.startswith(b"\xff\xd8")
+
+
+def test_file_and_practice_size_limits(app_factory, make_cohort, session):
+    app = app_factory(EVIDENCE_MAX_FILE_BYTES=300, EVIDENCE_MAX_PRACTICE_BYTES=500)
+    with app.test_request_context():
+        cohort = make_cohort(participants=1)
+        host = services.save_host(session, None, name="Host")
+        visit = services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=host, theme="T",
+                                    start_date=date.today(), end_date=date.today())
+        practices.ensure_assessments(session, visit, None)
+        person = cohort.people["participants"][0]
+        practice = practices.create_practice(session, visit, person, adapted(), NOW)
+        session.commit()
+        practice_id = practice.id
+    client = app.test_client()
+    login(client, person)
+    assert upload(client, practice_id, JPEG + b"\x00" * 400, "besar.jpg").status_code == 413
+    assert upload(client, practice_id, JPEG, "a.jpg").status_code == 302
+    assert upload(client, practice_id, JPEG, "b.jpg").status_code == 302
+    assert upload(client, practice_id, JPEG, "c.jpg").status_code == 413
+    assert len(files_on_disk(app)) == 2
+
+
+def test_another_participant_cannot_open_or_touch_a_practice_or_file(app, world, session):
+    practice = logged(session, world, submit=False)
+    owner, other = app.test_client(), app.test_client()
+    login(owner, world["people"][0])
+    upload(owner, practice.id, PNG_1PX, "bukti.png")
+    attachment = session.scalar(select(Attachment))
+    login(other, world["people"][1])
+    assert other.get(f"/benchmarking/practices/{practice.id}").status_code == 403
+    assert other.get(f"/benchmarking/practices/{practice.id}/edit").status_code == 403
+    assert other.post(f"/benchmarking/practices/{practice.id}/edit", data={"title": "curang"}).status_code == 403
+    assert other.get(f"/benchmarking/files/{attachment.id}").status_code == 403
+    assert other.post(f"/benchmarking/files/{attachment.id}/delete").status_code == 403
+    assert upload(other, practice.id, PNG_1PX, "x.png").status_code == 403
+    assert other.get("/benchmarking/files/999999").status_code == 404
+    session.expire_all()
+    assert session.get(Practice, practice.id).title == "Rumah sakit tanpa kelas"
+    assert session.scalar(select(func.count()).select_from(Attachment)) == 1
+
+
+def test_deleting_a_practice_or_a_file_leaves_no_orphans(app, world, session):
+    practice = logged(session, world, submit=False)
+    client = app.test_client()
+    login(client, world["people"][0])
+    upload(client, practice.id, PNG_1PX, "satu.png")
+    upload(client, practice.id, JPEG, "dua.jpg")
+    first = session.scalars(select(Attachment).order_by(Attachment.id)).first()
+    assert client.post(f"/benchmarking/files/{first.id}/delete").status_code == 302
+    assert len(files_on_disk(app)) == 1
+    submission_id = practice.submission_id
+    assert client.post(f"/benchmarking/practices/{practice.id}/delete").status_code == 302
+    assert files_on_disk(app) == []
+    session.expunge_all()
+    assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+    assert session.get(Practice, practice.id) is None and session.get(Submission, submission_id) is None
+
+
+# -- follow-up -----------------------------------------------------------------------------------
+
+def test_follow_up_rounds_reports_and_confirmation(world, session):
+    cohort = session.get(Cohort, world["cohort"].id)
+    practice = logged(session, world)
+    only_identified = logged(session, world, who=1, stage="identified")
+    round_ = followups.open_round(session, cohort, "3 bulan", date.today(), None)
+    person = world["people"][0]
+    with pytest.raises(DomainError, match="only identified"):
+        followups.report(session, round_, only_identified, world["people"][1], status="implemented", outcome="x",
+                         evidence_links="", today=date.today(), now=NOW)
+    with pytest.raises(DomainError, match="own"):
+        followups.report(session, round_, practice, world["people"][1], status="planned", outcome="",
+                         evidence_links="", today=date.today(), now=NOW)
+    with pytest.raises(DomainError):
+        followups.report(session, round_, practice, person, status="implemented", outcome="", evidence_links="",
+                         today=date.today(), now=NOW)
+    followup = followups.report(session, round_, practice, person, status="implemented",
+                                outcome="Ruang percontohan berjalan.", evidence_links="", today=date.today(), now=NOW)
+    followups.confirm(session, followup, world["teacher"], NOW)
+    session.commit()
+    assert practices.funnel(session, world["visit"])["implemented"] == 1
+    # Participants can still report once the cohort is closed.
+    cohort.status = CohortStatus.CLOSED
+    session.commit()
+    again = followups.report(session, round_, practice, person, status="in_progress", outcome="", evidence_links="",
+                             today=date.today(), now=NOW)
+    assert again.id == followup.id and again.confirmed_at is None
+
+
+def test_follow_up_over_http_for_an_identified_practice_is_refused(app, world, session):
+    cohort = session.get(Cohort, world["cohort"].id)
+    practice = logged(session, world, stage="identified")
+    round_ = followups.open_round(session, cohort, "3 bulan", date.today(), None)
+    session.commit()
+    client = app.test_client()
+    login(client, world["people"][0])
+    response = client.post(f"/benchmarking/rounds/{round_.id}/report",
+                           data={"practice_id": practice.id, "status": "implemented", "outcome": "x"})
+    assert response.status_code == 404
+    assert session.scalar(select(func.count()).select_from(Followup)) == 0
+
+
+# -- group reports -------------------------------------------------------------------------------
+
+def test_group_score_applies_to_every_member_with_audited_adjustments(world, session):
+    visit = session.get(FieldVisit, world["visit"].id)
+    group = visit.groups[0]
+    leader = next(m.user for m in group.members if m.user_id == group.leader_id)
+    member_ids = [m.user_id for m in group.members]
+    with pytest.raises(DomainError):
+        reports.write(session, group, next(m.user for m in group.members if m.user_id != leader.id), "x", [], 0, NOW)
+    report = reports.write(session, group, leader, "Laporan kelompok.", [], 0, NOW)
+    submission = session.get(Submission, report.submission_id)
+    from lms.assessments import services as assessments
+
+    assessments.submit(session, submission, leader, NOW)
+    rubric = submission.assessment.rubric
+    grade = grading.save_grade(session, submission, world["teacher"], grading.GradeInput(
+        levels={c.id: c.levels[2].id for c in rubric.criteria}, comments={}, finalize=True), None, NOW)
+    grading.release(session, grade, world["teacher"], NOW)
+    session.commit()
+    scores = reports.member_scores(session, [visit.id])
+    assert {scores[m] for m in member_ids} == {Decimal("75.00")}
+    with pytest.raises(DomainError):
+        reports.adjust(session, group, member_ids[0], Decimal(5), "", world["teacher"])
+    with pytest.raises(DomainError):
+        reports.adjust(session, group, member_ids[0], Decimal(30), "terlalu besar", world["teacher"])
+    reports.adjust(session, group, member_ids[0], Decimal(5), "Memimpin presentasi", world["teacher"])
+    reports.adjust(session, group, member_ids[0], Decimal(-5), "Koreksi", world["teacher"])
+    session.commit()
+    scores = reports.member_scores(session, [visit.id])
+    assert scores[member_ids[0]] == Decimal("70.00") and scores[member_ids[1]] == Decimal("75.00")
+    assert [a.reason for a in reports.adjustments(session, group.id)] == ["Koreksi", "Memimpin presentasi"]
+
+
+# -- catalogue -----------------------------------------------------------------------------------
+
+def test_catalogue_shows_other_cohorts_only_published_practices_without_grades(app, world, session, make_cohort):
+    published = logged(session, world, who=0, title="Pengaduan satu pintu", private_note="catatan rahasia")
+    hidden = logged(session, world, who=1, title="Tunjangan berbasis kinerja")
+    submission = session.get(Submission, published.submission_id)
+    rubric = submission.assessment.rubric
+    grading.save_grade(session, submission, world["teacher"], grading.GradeInput(
+        levels={c.id: c.levels[0].id for c in rubric.criteria}, comments={}, feedback="umpan balik rahasia",
+        finalize=True), None, NOW)
+    practices.set_published(session, published, True)
+    session.commit()
+    outsider = make_cohort(participants=1, name="Angkatan Lain").people["participants"][0]
+    client = app.test_client()
+    login(client, outsider)
+    page = client.get("/benchmarking/catalogue").get_data(as_text=True)
+    assert "Pengaduan satu pintu" in page and "Tunjangan berbasis kinerja" not in page
+    detail = client.get(f"/benchmarking/practices/{published.id}").get_data(as_text=True)
+    for secret in ("catatan rahasia", "umpan balik rahasia", "25,00", 'id="practice-grade"'):
+        assert secret not in detail
+    assert client.get(f"/benchmarking/practices/{hidden.id}").status_code == 403
+    assert "Pengaduan satu pintu" in client.get("/benchmarking/catalogue?q=pengaduan&stage=adapted").get_data(as_text=True)
+    assert "Pengaduan satu pintu" not in client.get("/benchmarking/catalogue?stage=adopted").get_data(as_text=True)
+
+
+# -- result columns ------------------------------------------------------------------------------
+
+def test_result_columns_are_batched(app, make_cohort, session):
+    from plugins.benchmarking.results import columns
+
+    counts = []
+    for size in (3, 30):
+        with app.test_request_context():
+            cohort = make_cohort(participants=size, name=f"Angkatan {size}")
+            host = services.save_host(session, None, name=f"Host {size}")
+            visit = services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=host, theme="T",
+                                        start_date=date.today(), end_date=date.today())
+            practices.ensure_assessments(session, visit, None)
+            for person in cohort.people["participants"]:
+                practice = practices.create_practice(session, visit, person, adapted(), NOW)
+                practices.submit_practice(session, practice, person, NOW)
+            session.commit()
+            ids = [p.id for p in cohort.people["participants"]]
+            with count_queries(app) as statements:
+                result = columns(session, cohort.id, ids)
+            counts.append(len(statements))
+            by_key = {c.key: c for c in result}
+            assert by_key["benchmarking_adapted"].values == {i: 1 for i in ids}
+            assert by_key["benchmarking_visit_score"].values == {i: None for i in ids}
+    assert counts[0] == counts[1], counts
+
+
+def test_funnel_and_host_statistics_pages(app, world, session):
+    logged(session, world, who=0)
+    logged(session, world, who=1, title="rumah  sakit TANPA kelas")
+    logged(session, world, who=2, stage="identified", title="Survei kepuasan")
+    client = app.test_client()
+    login(client, world["coordinator"])
+    page = client.get(f"/benchmarking/visits/{world['visit'].id}/funnel").get_data(as_text=True)
+    assert "Survei kepuasan" in page and 'id="funnel"' in page
+    top = practices.host_practices(session, world["visit"].host_id)
+    assert top[0]["planned"] == 2
+    participant = app.test_client()
+    login(participant, world["people"][3])
+    assert participant.get(f"/benchmarking/visits/{world['visit'].id}/funnel").status_code == 403
+
+
+def test_sniffing_office_documents():
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    assert evidence.sniff(buffer.getvalue()).endswith("wordprocessingml.document")
+    assert evidence.sniff(b"%PDF-1.7\n...") == "application/pdf"
+    assert evidence.sniff(b"PK\x03\x04not really a zip") is None
+    assert evidence.clean_name("..\\..\\windows\\x.pdf", "application/pdf") == "x.pdf"
+    assert evidence.clean_name("\x00\x1f", "application/pdf") == "bukti.pdf"

@@ -1,0 +1,552 @@
+"""The cohort result table: scores from released grades only, the final score, predicates, ranks,
+plugin columns, the results page with its charts, a participant's own sheet, and fixed query counts.
+
+The helpers at the top (``arrange``, ``give``, ``demo_with_results``...) are shared with
+test_exports.py and test_api.py.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from html.parser import HTMLParser
+from importlib.metadata import EntryPoint
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from lms.assessments import services as assessments
+from lms.assessments.models import Aggregation, Assessment, Submission, SubmissionState
+from lms.cohorts.models import Cohort, Membership
+from lms.grading import services as grading
+from lms.grading.models import Grade, GradeStatus
+from lms.plugins import manager
+from lms.results import services
+from lms.results.services import AssessmentColumn, Cell, CellState, ResultRow
+from lms.rubrics import services as rubrics
+from lms.rubrics.services import CriterionData, LevelData, RubricData
+from lms.users.models import User
+from tests.support import count_queries, login
+
+NOW = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
+
+
+# -- arranging cohorts with grades ---------------------------------------------------------------
+
+def rubric_data() -> RubricData:
+    """Two criteria, weights 2 and 1, four levels worth 1–4 points: levels (3, 3) give 100."""
+    return RubricData(title="Refleksi", criteria=[
+        CriterionData(title=t, weight=Decimal(w), levels=[LevelData(label, Decimal(p)) for p, label in
+                                                          enumerate(("Kurang", "Cukup", "Baik", "Sangat baik"), 1)])
+        for t, w in (("Relevansi", 2), ("Kedalaman", 1))])
+
+
+def people(session: Any, cohort_id: int, role: str) -> list[User]:
+    return list(session.scalars(select(User).join(Membership, Membership.user_id == User.id)
+                                .where(Membership.cohort_id == cohort_id, Membership.role == role).order_by(User.id)))
+
+
+def arrange(session: Any, make_cohort: Any, participants: int = 4, *, weights: tuple[int, ...] = (1, 2, 0),
+            **assessment_fields: Any) -> dict[str, Any]:
+    """A running cohort with a rubric and one assessment per weight (titles "Tugas 1", "Tugas 2"...)."""
+    cohort = make_cohort(participants=participants, instructors=1)
+    cohort = session.get(Cohort, cohort.id)
+    rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort)
+    items = []
+    for n, weight in enumerate(weights, start=1):
+        items.append(assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
+            title=f"Tugas {n}", due_at=NOW + timedelta(days=n), cutoff_at=NOW + timedelta(days=10),
+            rubric_id=rubric.id, weight=Decimal(weight), **assessment_fields)))
+    session.commit()
+    return {"cohort": cohort, "rubric": rubric, "assessments": items,
+            "participants": people(session, cohort.id, "participant"),
+            "teacher": people(session, cohort.id, "instructor")[0]}
+
+
+def give(session: Any, world: dict[str, Any], assessment: Assessment, who: int, picks: tuple[int, int] | None,
+         status: GradeStatus | None = GradeStatus.RELEASED) -> Submission:
+    """``who`` hands in work; with ``picks`` (level indexes) it is graded up to ``status``.
+
+    Levels (3, 3) score 100, (2, 2) 75, (1, 1) 50, (0, 0) 25 (see :func:`rubric_data`).
+    """
+    person = world["participants"][who]
+    submission = assessments.start_attempt(session, assessment, person, NOW)
+    assessments.save_draft(session, submission, "Rumah sakit tanpa kelas.", submission.version, person, NOW)
+    assessments.submit(session, submission, person, NOW)
+    if picks is not None and status is not None:
+        rubric = world["rubric"]
+        levels = {c.id: c.levels[p].id for c, p in zip(rubric.criteria, picks, strict=True)}
+        grade = grading.save_grade(session, submission, world["teacher"], grading.GradeInput(
+            levels=levels, comments={rubric.criteria[0].id: "Analisis baik"}, feedback="Bagus.",
+            finalize=status != GradeStatus.DRAFT), None, NOW)
+        if status == GradeStatus.RELEASED:
+            grading.release(session, grade, world["teacher"], NOW)
+    session.commit()
+    return submission
+
+
+def graded_world(session: Any, make_cohort: Any, participants: int = 4) -> dict[str, Any]:
+    """Weights 1, 2 and 0. Participant 0 complete (100 and 75 → 83.33); 1 complete with a tie on
+    participant 2's score; 3: a final-not-released grade and a draft-only submission; the rest nothing."""
+    world = arrange(session, make_cohort, participants)
+    a1, a2, a0 = world["assessments"]
+    give(session, world, a1, 0, (3, 3))
+    give(session, world, a2, 0, (2, 2))
+    give(session, world, a0, 0, (0, 0))
+    give(session, world, a1, 1, (1, 1))
+    give(session, world, a2, 1, (1, 1))
+    give(session, world, a1, 2, (1, 1))
+    give(session, world, a2, 2, (1, 1))
+    if participants > 3:
+        give(session, world, a1, 3, (3, 3), GradeStatus.FINAL)
+        give(session, world, a2, 3, None)
+    for who in range(4, participants):  # larger cohorts for the query counts: everyone complete
+        give(session, world, a1, who, (who % 4, who % 4))
+        give(session, world, a2, who, ((who + 1) % 4, who % 4))
+    return world
+
+
+def demo_with_results(app: Any) -> dict[str, Any]:
+    """`flask lms demo`'s data plus released grades on every weighted assessment for five participants
+    (two of them tied), so that finals, predicates and ranks exist. Returns ids by name."""
+    from lms import db
+    from lms.demo import load_demo
+
+    with app.app_context():
+        demo = load_demo(db.session, app)
+        session = db.session
+        cohort = demo["cohort"]
+        people_ = demo["participants"]
+        weighted = [a for a in session.scalars(select(Assessment).where(Assessment.cohort_id == cohort.id)) if a.weight > 0]
+        scores = [Decimal("95.50"), Decimal("81.25"), Decimal("81.25"), Decimal("70.00"), Decimal("55.55")]
+        for person, score in zip(people_[:5], scores, strict=True):
+            for assessment in weighted:
+                submission = session.scalar(select(Submission).where(
+                    Submission.assessment_id == assessment.id, Submission.participant_id == person.id))
+                if submission is None:
+                    submission = Submission(assessment=assessment, participant=person, attempt=1, body="demo",
+                                            state=SubmissionState.SUBMITTED, submitted_at=NOW, version=1)
+                    session.add(submission)
+                    session.flush()
+                grade = session.scalar(select(Grade).where(Grade.submission_id == submission.id))
+                if grade is None:
+                    grade = Grade(submission_id=submission.id, version=1)
+                    session.add(grade)
+                if grade.status != GradeStatus.RELEASED or grade.score is None:
+                    grade.status, grade.score, grade.released_at = GradeStatus.RELEASED, score, NOW
+        session.commit()
+        return {"cohort_id": cohort.id, "coordinator_id": demo["coordinator"].id,
+                "participant_ids": [p.id for p in people_], "instructor_id": demo["instructors"][0].id}
+
+
+def user(session: Any, user_id: int) -> User:
+    return session.get(User, user_id)
+
+
+class Cells(HTMLParser):
+    """The results page's table: per participant row, the cells with their data attributes."""
+
+    def __init__(self, table_id: str = "results") -> None:
+        super().__init__()
+        self.table_id = table_id
+        self.inside = False
+        self.rows: dict[int, dict[str, str]] = {}
+        self.row: dict[str, str] | None = None
+        self.key: str | None = None
+        self.depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "table" and a.get("id") == self.table_id:
+            self.inside = True
+        if not self.inside:
+            return
+        if tag == "tr" and a.get("data-participant"):
+            self.row = self.rows.setdefault(int(a["data-participant"]), {})
+        elif tag == "td" and self.row is not None:
+            classes = (a.get("class") or "").split()
+            if a.get("data-assessment"):
+                self.key = "a" + a["data-assessment"]
+            elif a.get("data-column"):
+                self.key = "c" + a["data-column"]
+            else:
+                self.key = next((c for c in ("rank", "nip", "name", "final", "predicate") if c in classes), None)
+            if self.key:
+                self.row[self.key] = ""
+        elif tag == "span" and self.row is not None and self.key and a.get("data-state"):
+            self.row[self.key + ":state"] = a["data-state"]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self.key = None
+        elif tag == "tr":
+            self.row = None
+        elif tag == "table" and self.inside:
+            self.inside = False
+
+    def handle_data(self, data: str) -> None:
+        if self.row is not None and self.key:
+            self.row[self.key] = (self.row[self.key] + data).strip()
+
+
+def screen_rows(html: str, table_id: str = "results") -> dict[int, dict[str, str]]:
+    parser = Cells(table_id)
+    parser.feed(html)
+    return parser.rows
+
+
+# -- the rules, as pure functions ------------------------------------------------------------------
+
+def column(aid: int, weight: str) -> AssessmentColumn:
+    return AssessmentColumn(id=aid, title=f"A{aid}", kind="reflection", weight=Decimal(weight), aggregation="mean",
+                            best_n=1)
+
+
+def test_final_score_is_the_weighted_mean_of_weighted_assessments():
+    cols = [column(1, "1"), column(2, "2"), column(3, "0")]
+    cells = {1: Cell(CellState.SCORED, Decimal("100")), 2: Cell(CellState.SCORED, Decimal("75")),
+             3: Cell(CellState.NOT_SUBMITTED)}
+    assert services.final_score(cols, cells) == Decimal("83.33")
+
+
+@pytest.mark.parametrize("state", [CellState.NOT_GRADED, CellState.NOT_SUBMITTED, CellState.UNSCORED])
+def test_missing_work_makes_the_final_incomplete_never_zero(state):
+    cols = [column(1, "1"), column(2, "2")]
+    assert services.final_score(cols, {1: Cell(CellState.SCORED, Decimal("90")), 2: Cell(state)}) is None
+
+
+def test_no_weighted_assessment_means_no_final_score():
+    assert services.final_score([column(1, "0")], {1: Cell(CellState.SCORED, Decimal("90"))}) is None
+
+
+def row_with(final: str | None, name: str) -> ResultRow:
+    return ResultRow(participant_id=hash(name) % 1000, name=name, email="", nip="", instansi="", unit="",
+                     jabatan="", golongan="", cells={}, final=None if final is None else Decimal(final))
+
+
+def test_ties_share_a_rank_and_the_next_rank_skips():
+    rows = [row_with("80.00", "A"), row_with("95.00", "B"), row_with("80.00", "C"), row_with(None, "D"),
+            row_with("70.10", "E")]
+    services.rank_rows(rows)
+    assert {r.name: r.rank for r in rows} == {"B": 1, "A": 2, "C": 2, "E": 4, "D": None}
+
+
+@pytest.mark.parametrize(("score", "band"), [("0", "0–10"), ("10", "0–10"), ("10.01", "10–20"), ("90", "80–90"),
+                                             ("90.01", "90–100"), ("100", "90–100"), ("55.5", "50–60")])
+def test_histogram_bands_close_on_the_right_like_the_predicates(score, band):
+    bins = services.histogram([Decimal(score), None])
+    assert sum(b.count for b in bins) == 1
+    assert next(b for b in bins if b.count).label == band
+
+
+# -- the table from real grades --------------------------------------------------------------------
+
+@pytest.fixture
+def world(ctx, session, make_cohort):
+    return graded_world(session, make_cohort)
+
+
+def table_of(session, world):
+    return services.build_table(session, session.get(Cohort, world["cohort"].id))
+
+
+def test_scores_come_from_released_grades_and_missing_work_is_marked(world, session):
+    table = table_of(session, world)
+    a1, a2, a0 = (a.id for a in world["assessments"])
+    p = [r.id for r in world["participants"]]
+    rows = {r.participant_id: r for r in table.rows}
+    assert rows[p[0]].cells[a1] == Cell(CellState.SCORED, Decimal("100.00"))
+    assert rows[p[0]].cells[a2] == Cell(CellState.SCORED, Decimal("75.00"))
+    assert rows[p[0]].cells[a0] == Cell(CellState.SCORED, Decimal("25.00"))
+    # A final grade that is not released yet is "not graded"; so is work without any grade.
+    assert rows[p[3]].cells[a1] == Cell(CellState.NOT_GRADED)
+    assert rows[p[3]].cells[a2] == Cell(CellState.NOT_GRADED)
+    assert rows[p[3]].cells[a0] == Cell(CellState.NOT_SUBMITTED)
+    assert rows[p[3]].final is None and not rows[p[3]].complete and rows[p[3]].rank is None
+
+
+def test_final_predicate_and_rank(world, session):
+    table = table_of(session, world)
+    p = [r.id for r in world["participants"]]
+    rows = {r.participant_id: r for r in table.rows}
+    # (100·1 + 75·2) / 3; the weight-0 assessment (25) does not count.
+    assert rows[p[0]].final == Decimal("83.33") and rows[p[0]].predicate == "Memuaskan" and rows[p[0]].rank == 1
+    assert rows[p[1]].final == rows[p[2]].final == Decimal("50.00")
+    assert rows[p[1]].predicate == "Tidak Memuaskan"
+    assert rows[p[1]].rank == rows[p[2]].rank == 2
+    assert table.ranked == 3
+    assert [r.participant_id for r in table.rows][:1] == [p[0]], "ranked rows come first"
+
+
+def test_predicate_follows_the_programs_own_bands(world, session):
+    cohort = session.get(Cohort, world["cohort"].id)
+    cohort.program.predicate_bands = [{"above": 80, "label": "Lulus dengan pujian"}, {"above": 45, "label": "Lulus"},
+                                      {"above": None, "label": "Belum lulus"}]
+    session.commit()
+    rows = {r.participant_id: r for r in table_of(session, world).rows}
+    p = [r.id for r in world["participants"]]
+    assert rows[p[0]].predicate == "Lulus dengan pujian"
+    assert rows[p[1]].predicate == "Lulus"
+
+
+def test_best_of_n_aggregates_released_attempts(ctx, session, make_cohort):
+    world = arrange(session, make_cohort, 1, weights=(1,), max_submissions=3, aggregation=Aggregation.BEST, best_n=2)
+    (a,) = world["assessments"]
+    give(session, world, a, 0, (0, 0))  # 25
+    give(session, world, a, 0, (3, 3))  # 100
+    give(session, world, a, 0, (1, 1))  # 50
+    row = table_of(session, world).rows[0]
+    assert row.cells[a.id] == Cell(CellState.SCORED, Decimal("75.00"))  # best two: (100 + 50) / 2
+    assert row.final == Decimal("75.00")
+
+
+def test_a_released_grade_without_rubric_is_graded_without_score(ctx, session, make_cohort):
+    world = arrange(session, make_cohort, 1, weights=(1,))
+    (a,) = world["assessments"]
+    a.rubric_id = None
+    session.commit()
+    submission = give(session, world, a, 0, None)
+    grade = grading.save_grade(session, submission, world["teacher"], grading.GradeInput(
+        levels={}, comments={}, feedback="Catatan saja.", finalize=True), None, NOW)
+    grading.release(session, grade, world["teacher"], NOW)
+    session.commit()
+    row = table_of(session, world).rows[0]
+    assert row.cells[a.id] == Cell(CellState.UNSCORED)
+    assert row.released and not row.complete
+
+
+def test_people_who_left_the_cohort_are_not_in_the_table(world, session):
+    leaver = world["participants"][0]
+    session.execute(Membership.__table__.delete().where(Membership.user_id == leaver.id))
+    session.commit()
+    table = table_of(session, world)
+    assert leaver.id not in {r.participant_id for r in table.rows}
+    assert all(item.participant_id != leaver.id for item in services.criterion_rows(session, table))
+
+
+def test_criterion_averages_over_released_grades(world, session):
+    table = table_of(session, world)
+    a1 = world["assessments"][0]
+    averages = {c.title: c for c in services.criterion_averages(session, table)[a1.id]}
+    # Released on Tugas 1: levels 4, 2, 2 points (participant 3's final grade is not released).
+    assert averages["Relevansi"].average == Decimal("2.67") and averages["Relevansi"].graded == 3
+    assert averages["Relevansi"].max_points == Decimal(4)
+    assert averages["Relevansi"].percent == Decimal("66.75")
+
+
+# -- the page ----------------------------------------------------------------------------------------
+
+def test_results_page_shows_the_table_and_charts(world, session, client):
+    cohort = world["cohort"]
+    login(client, cohort.people["coordinator"])
+    response = client.get(f"/cohorts/{cohort.id}/results")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    rows = screen_rows(html)
+    p = [r.id for r in world["participants"]]
+    a1, a2, a0 = (a.id for a in world["assessments"])
+    assert rows[p[0]]["final"] == "83,33" and rows[p[0]]["rank"] == "1" and rows[p[0]]["predicate"] == "Memuaskan"
+    assert rows[p[3]][f"a{a1}:state"] == "not_graded" and rows[p[3]][f"a{a0}:state"] == "not_submitted"
+    assert rows[p[3]]["final:state"] == "incomplete"
+    assert not re.search(r">\s*0(,00)?\s*<", html), "nothing missing is shown as 0"
+    for chart in ("chart-final", "chart-predicates", f"chart-assessment-{a1}"):
+        assert re.search(rf'<svg[^>]+id="{chart}"', html), chart
+    assert "<script>" not in html.split("</main>")[0].split('<main id="main"')[1]
+    assert 'style="' not in html
+    assert f'id="criteria-{a1}"' in html
+    # One bar per score band; participant 0's 83.33 sits in 80–90.
+    final_chart = html.split('id="chart-final"')[1].split("</svg>")[0]
+    assert final_chart.count('class="bar"') == 10
+    assert "80–90: 1" in final_chart
+
+
+def test_results_tab_for_staff_and_my_results_for_participants(world, client):
+    cohort = world["cohort"]
+    login(client, cohort.people["instructors"][0])
+    assert f'href="/cohorts/{cohort.id}/results"' in client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    client.post("/logout")
+    login(client, world["participants"][0])
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert f'href="/cohorts/{cohort.id}/results/mine"' in page and f'href="/cohorts/{cohort.id}/results"' not in page
+
+
+@pytest.mark.parametrize(("who", "status"), [("coordinator", 200), ("instructor", 200), ("participant", 403),
+                                             ("outsider", 403), ("admin", 200)])
+def test_who_sees_the_results_page_and_exports(world, client, make_user, who, status):
+    cohort = world["cohort"]
+    person = {"coordinator": cohort.people["coordinator"], "instructor": cohort.people["instructors"][0],
+              "participant": world["participants"][0], "outsider": make_user(),
+              "admin": make_user(is_admin=True)}[who]
+    login(client, person)
+    assert client.get(f"/cohorts/{cohort.id}/results").status_code == status
+    assert client.get(f"/cohorts/{cohort.id}/results/export?format=csv").status_code == status
+
+
+def test_another_cohorts_staff_cannot_see_results(world, session, client, make_cohort):
+    other = make_cohort(participants=1, instructors=1, name="Angkatan Lain")
+    login(client, other.people["coordinator"])
+    assert client.get(f"/cohorts/{world['cohort'].id}/results").status_code == 403
+    assert client.get(f"/cohorts/{world['cohort'].id}/results/export?format=xlsx").status_code == 403
+    assert client.get("/cohorts/999999/results").status_code == 404
+
+
+def test_sort_links_sort_and_keep_missing_values_last(world, client):
+    cohort = world["cohort"]
+    a1 = world["assessments"][0].id
+    login(client, cohort.people["coordinator"])
+    html = client.get(f"/cohorts/{cohort.id}/results?sort=a{a1}&dir=asc").get_data(as_text=True)
+    order = list(screen_rows(html))
+    p = [r.id for r in world["participants"]]
+    assert order[:3] == [p[1], p[2], p[0]] or order[:3] == [p[2], p[1], p[0]]
+    assert order[-1] == p[3]  # not graded: last whichever way
+    html = client.get(f"/cohorts/{cohort.id}/results?sort=a{a1}&dir=desc").get_data(as_text=True)
+    order = list(screen_rows(html))
+    assert order[0] == p[0] and order[-1] == p[3]
+    assert 'aria-sort="descending"' in html
+    assert f'href="/cohorts/{cohort.id}/results?sort=a{a1}&amp;dir=asc"' in html
+    # Names A to Z, and back.
+    names = [r["name"] for r in screen_rows(client.get(f"/cohorts/{cohort.id}/results?sort=name").get_data(as_text=True)).values()]
+    assert names == sorted(names, key=str.casefold)
+    names = [r["name"] for r in screen_rows(client.get(f"/cohorts/{cohort.id}/results?sort=name&dir=desc").get_data(as_text=True)).values()]
+    assert names == sorted(names, key=str.casefold, reverse=True)
+    assert client.get(f"/cohorts/{cohort.id}/results?sort=nonsense&dir=sideways").status_code == 200
+
+
+# -- a participant's own results ------------------------------------------------------------------
+
+def test_participant_downloads_own_sheet_once_released(world, client, session):
+    cohort = world["cohort"]
+    released, waiting = world["participants"][0], world["participants"][3]
+    login(client, waiting)
+    page = client.get(f"/cohorts/{cohort.id}/results/mine")
+    assert page.status_code == 200 and "results/mine.pdf" not in page.get_data(as_text=True)
+    refused = client.get(f"/cohorts/{cohort.id}/results/mine.pdf")
+    assert refused.status_code == 403 and 'id="results-problem"' in refused.get_data(as_text=True)
+    client.post("/logout")
+    login(client, released)
+    page = client.get(f"/cohorts/{cohort.id}/results/mine").get_data(as_text=True)
+    assert 'id="download-sheet"' in page and "83,33" in page and "Bagus." in page
+    pdf = client.get(f"/cohorts/{cohort.id}/results/mine.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert pdf.headers["Cache-Control"] == "no-store"
+    assert released.profile.nip in pdf.headers["Content-Disposition"]
+    from tests.test_exports import pdf_text
+
+    text = pdf_text(pdf.data)
+    assert released.name in text and "83,33" in text
+    assert waiting.name not in text and world["participants"][1].name not in text, "only one's own sheet"
+
+
+def test_staff_have_no_own_sheet(world, client):
+    login(client, world["cohort"].people["coordinator"])
+    assert client.get(f"/cohorts/{world['cohort'].id}/results/mine").status_code == 403
+
+
+def test_own_results_show_released_grades_only(world, client, session):
+    cohort = world["cohort"]
+    login(client, world["participants"][3])  # a final grade exists, not released
+    page = client.get(f"/cohorts/{cohort.id}/results/mine").get_data(as_text=True)
+    assert "100,00" not in page and "Analisis baik" not in page
+
+
+# -- plugin columns ---------------------------------------------------------------------------------
+
+def with_results_plugin(monkeypatch):
+    real = manager.discover
+
+    def discover():
+        found = real()
+        found["resultsdemo"] = EntryPoint(name="resultsdemo", value="tests.results_plugin", group=manager.GROUP)
+        return found
+
+    monkeypatch.setattr(manager, "discover", discover)
+
+
+@pytest.fixture
+def plugin_app(app_factory, monkeypatch):
+    from tests import results_plugin
+
+    with_results_plugin(monkeypatch)
+    results_plugin.calls.clear()
+    return app_factory(PLUGINS=["resultsdemo"])
+
+
+def test_plugin_columns_are_asked_once_for_everyone_and_rendered(plugin_app, session, make_cohort):
+    from tests import results_plugin
+
+    with plugin_app.test_request_context():
+        world = graded_world(session, make_cohort)
+    client = plugin_app.test_client()
+    login(client, world["cohort"].people["coordinator"])
+    results_plugin.calls.clear()
+    html = client.get(f"/cohorts/{world['cohort'].id}/results").get_data(as_text=True)
+    assert results_plugin.calls == [sorted(r.id for r in world["participants"])], "one batched call"
+    rows = screen_rows(html)
+    p = [r.id for r in world["participants"]]
+    assert rows[p[0]]["csubmitted"] == "3"
+    assert rows[p[3]]["csubmitted"] == "2"
+    assert rows[p[1]]["cmotto"] == '=HYPERLINK("http://x","y")'
+    assert rows[p[0]]["cvisit"] == "77,50" and rows[p[2]]["cvisit"] == "—"
+    assert "Submitted works" in html
+    # The count column is summed in the totals chart (the adoption funnel, with the benchmarking plugin).
+    totals = html.split('id="chart-totals"')[1].split("</svg>")[0]
+    assert "Submitted works: 9 (4 participants)" in totals
+
+
+def test_plugin_sorting_by_its_column(plugin_app, session, make_cohort):
+    with plugin_app.test_request_context():
+        world = graded_world(session, make_cohort)
+    client = plugin_app.test_client()
+    login(client, world["cohort"].people["coordinator"])
+    html = client.get(f"/cohorts/{world['cohort'].id}/results?sort=cvisit&dir=desc").get_data(as_text=True)
+    order = list(screen_rows(html))
+    assert order[0] == world["participants"][0].id
+    assert order[-1] in {world["participants"][2].id, world["participants"][3].id}
+
+
+def test_a_malformed_plugin_column_fails_loudly(plugin_app, session, make_cohort, monkeypatch):
+    from lms.plugins.types import ResultColumn
+    from tests import results_plugin
+
+    with plugin_app.test_request_context():
+        world = graded_world(session, make_cohort, participants=1)
+        cohort = session.get(Cohort, world["cohort"].id)
+        monkeypatch.setattr(results_plugin, "EXTRA", [ResultColumn("odd", "Odd", {}, kind="colour")])
+        with pytest.raises(ValueError, match="kind 'colour'"):
+            services.build_table(session, cohort)
+
+
+# -- query counts -------------------------------------------------------------------------------------
+
+def queries_for(app, client, url):
+    client.get(url)  # warm: first-request work is not the page's
+    with count_queries(app) as statements:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
+@pytest.mark.parametrize("path", ["", "?sort=final&dir=desc", "/export?format=csv", "/export?format=xlsx",
+                                  "/export?format=pdf"])
+def test_page_and_exports_run_a_fixed_number_of_queries(app, session, make_cohort, path):
+    counts = []
+    for size in (3, 12):
+        with app.test_request_context():
+            world = graded_world(session, make_cohort, participants=size)
+        client = app.test_client()
+        login(client, world["cohort"].people["coordinator"])
+        counts.append(queries_for(app, client, f"/cohorts/{world['cohort'].id}/results{path}"))
+    assert counts[0] == counts[1], counts
+
+
+def test_own_sheet_runs_a_fixed_number_of_queries(app, session, make_cohort):
+    counts = []
+    for size in (3, 12):
+        with app.test_request_context():
+            world = graded_world(session, make_cohort, participants=size)
+        client = app.test_client()
+        login(client, world["participants"][0])
+        counts.append(queries_for(app, client, f"/cohorts/{world['cohort'].id}/results/mine.pdf"))
+    assert counts[0] == counts[1], counts
