@@ -33,4 +33,39 @@ def dashboard():
     for contributed in get_plugin_manager(current_app).hook.lms_dashboard_widgets(user=current_user):
         widgets.extend(contributed or [])
     widgets.sort(key=lambda w: w.order)
-    return render_template("home/dashboard.html", sections=sections, counts=counts, widgets=widgets, Role=Role)
+    return render_template("home/dashboard.html", sections=sections, counts=counts, widgets=widgets, Role=Role,
+                           due=_due_for(sections[Role.PARTICIPANT]), to_grade=_to_grade(roles))
+
+
+def _due_for(cohorts_: list[Cohort]) -> list:
+    """The participant's open assessments that have no submission yet, soonest first (two queries)."""
+    from lms.assessments.models import Assessment
+    from lms.assessments.services import latest_submissions
+    from lms.core.timezones import now_utc
+
+    if not cohorts_:
+        return []
+    now = now_utc()
+    items = db.session.scalars(
+        select(Assessment).where(Assessment.cohort_id.in_([c.id for c in cohorts_]), Assessment.due_at.is_not(None),
+                                 (Assessment.cutoff_at.is_(None)) | (Assessment.cutoff_at > now))
+        .order_by(Assessment.due_at).limit(20)).all()
+    mine = latest_submissions(db.session, [a.id for a in items], current_user.id)
+    return [(a, mine.get(a.id)) for a in items if a.id not in mine or mine[a.id].state != "submitted"][:5]
+
+
+def _to_grade(roles: dict) -> int:
+    """Submitted work without a final grade in the cohorts the user teaches or coordinates."""
+    from sqlalchemy import func
+
+    from lms.assessments.models import Assessment, Submission, SubmissionState
+    from lms.grading.models import Grade, GradeStatus
+
+    taught = [cid for cid, have in roles.items() if have & {Role.INSTRUCTOR, Role.COORDINATOR}]
+    if not taught:
+        return 0
+    return db.session.scalar(
+        select(func.count()).select_from(Submission).join(Assessment, Assessment.id == Submission.assessment_id)
+        .outerjoin(Grade, Grade.submission_id == Submission.id)
+        .where(Assessment.cohort_id.in_(taught), Submission.state == SubmissionState.SUBMITTED,
+               (Grade.id.is_(None)) | (Grade.status == GradeStatus.DRAFT))) or 0
