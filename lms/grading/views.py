@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -172,7 +173,8 @@ def release_all(assessment: Assessment):
         flash(exc.message, "danger")
         return redirect(url_for("grading.progress", assessment_id=assessment.id))
     db.session.commit()
-    flash(_("%(n)s final grades released.", n=count) if count else _("No final grades were waiting for release."),
+    flash(ngettext("%(num)s final grade released.", "%(num)s final grades released.", count) if count
+          else _("No final grades were waiting for release."),
           "success" if count else "info")
     return redirect(url_for("grading.progress", assessment_id=assessment.id))
 
