@@ -111,9 +111,10 @@ def ctx(app: Any, app_factory: Callable[..., Any]) -> Iterator[Any]:
 
     It belongs to a twin app on the same database: Flask reuses a pushed context of the *same* app
     for test-client requests (with Flask-Login's cached user), so the twin keeps every request of
-    ``app`` in a context of its own, as in production.
+    ``app`` in a context of its own, as in production. The twin speaks English so that tests can
+    match the services' messages.
     """
-    twin = app_factory()
+    twin = app_factory(DEFAULT_LOCALE="en")  # service messages in English, to match them in tests
     with twin.test_request_context():
         yield app
 

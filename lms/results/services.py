@@ -1,7 +1,7 @@
 """The cohort result table: the one module that turns grades into results.
 
 The screen, the CSV, XLSX and PDF exports and the API all read the table built here; no score is
-stored twice. The rules (documented in docs/results.md):
+stored twice. The rules:
 
 - **Assessment score**: a participant's *released* grades of the assessment, aggregated as the
   assessment says (:func:`lms.grading.services.aggregate`: mean, or mean of the best N). Work handed
@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask, current_app
-from sqlalchemy import func, select
+from sqlalchemy import Float, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from lms.assessments.models import Assessment, Submission, SubmissionState
@@ -53,10 +53,14 @@ class CellState(enum.StrEnum):
     NOT_SUBMITTED = "not_submitted"  # nothing handed in
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(NamedTuple):
+    """One participant's result for one assessment (a tuple: a large cohort has tens of thousands)."""
+
     state: CellState
     score: Decimal | None = None
+
+
+_UNSCORED, _NOT_GRADED, _NOT_SUBMITTED = Cell(CellState.UNSCORED), Cell(CellState.NOT_GRADED), Cell(CellState.NOT_SUBMITTED)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class AssessmentColumn:
     weight: Decimal
     aggregation: str
     best_n: int
+    max_submissions: int = 1
 
     @property
     def counts(self) -> bool:
@@ -118,9 +123,6 @@ class ResultTable:
     def titles(self) -> dict[int, str]:
         return {a.id: a.title for a in self.assessments}
 
-    def row_for(self, participant_id: int) -> ResultRow | None:
-        return next((r for r in self.rows if r.participant_id == participant_id), None)
-
     @property
     def complete_rows(self) -> list[ResultRow]:
         return [r for r in self.rows if r.complete]
@@ -167,13 +169,13 @@ def _assessments(session: Session, cohort_id: int) -> list[AssessmentColumn]:
     """In the order of the cohort's timeline (by due time, undated last), as the assessments page."""
     rows = session.execute(
         select(Assessment.id, Assessment.title, Assessment.kind, Assessment.weight, Assessment.aggregation,
-               Assessment.best_n)
+               Assessment.best_n, Assessment.max_submissions)
         .where(Assessment.cohort_id == cohort_id)
         .order_by(Assessment.due_at.is_(None), Assessment.due_at, Assessment.id)
     )
     return [AssessmentColumn(id=r.id, title=r.title, kind=r.kind, weight=Decimal(r.weight or 0),
                              aggregation=str(r.aggregation.value if hasattr(r.aggregation, "value") else r.aggregation),
-                             best_n=r.best_n or 1) for r in rows]
+                             best_n=r.best_n or 1, max_submissions=r.max_submissions or 1) for r in rows]
 
 
 def _cells(session: Session, assessments: list[AssessmentColumn], people: set[int]) -> dict[int, dict[int, Cell]]:
@@ -182,7 +184,8 @@ def _cells(session: Session, assessments: list[AssessmentColumn], people: set[in
     released: dict[tuple[int, int], list[Decimal | None]] = {}
     handed_in: set[tuple[int, int]] = set()
     if ids:
-        rows = session.execute(
+        # Core execution: rows of plain values, without the ORM's per-row work (a row per submission).
+        rows = session.connection().execute(
             select(Submission.assessment_id, Submission.participant_id, Submission.state, Grade.status, Grade.score)
             .outerjoin(Grade, Grade.submission_id == Submission.id)
             .where(Submission.assessment_id.in_(ids))
@@ -190,7 +193,7 @@ def _cells(session: Session, assessments: list[AssessmentColumn], people: set[in
         for assessment_id, participant_id, state, status, score in rows:
             key = (participant_id, assessment_id)
             if status == GradeStatus.RELEASED:
-                released.setdefault(key, []).append(None if score is None else Decimal(score))
+                released.setdefault(key, []).append(score)
             elif state == SubmissionState.SUBMITTED:
                 handed_in.add(key)
     out: dict[int, dict[int, Cell]] = {}
@@ -202,11 +205,11 @@ def _cells(session: Session, assessments: list[AssessmentColumn], people: set[in
                 scores = [s for s in released[key] if s is not None]
                 # aggregate() reads only .aggregation and .best_n, which the column carries.
                 mine[a.id] = (Cell(CellState.SCORED, aggregate(a, scores)) if scores  # type: ignore[arg-type]
-                              else Cell(CellState.UNSCORED))
+                              else _UNSCORED)
             elif key in handed_in:
-                mine[a.id] = Cell(CellState.NOT_GRADED)
+                mine[a.id] = _NOT_GRADED
             else:
-                mine[a.id] = Cell(CellState.NOT_SUBMITTED)
+                mine[a.id] = _NOT_SUBMITTED
         out[pid] = mine
     return out
 
@@ -281,9 +284,6 @@ def build_table(session: Session, cohort: Cohort, *, participant_ids: Iterable[i
 
 
 # -- sorting the screen table --------------------------------------------------------------------
-
-SORT_KEYS = ("rank", "name", "nip", "instansi", "jabatan", "golongan", "final", "predicate")
-
 
 def sort_rows(table: ResultTable, key: str, descending: bool) -> list[ResultRow]:
     """Rows sorted by a column: a core key, ``a<assessment id>`` or ``c<plugin column key>``.
@@ -438,62 +438,79 @@ def criterion_averages(session: Session, table: ResultTable) -> dict[int, list[C
 
 # -- detail rows for the criteria sheet and the participants' sheets ------------------------------
 
-@dataclass(frozen=True, slots=True)
-class CriterionRow:
+class CriterionRow(NamedTuple):
+    """A tuple, not a dataclass: a large export makes ~100,000 of them, and tuples are made in C."""
+
     participant_id: int
     assessment_id: int
+    grade_id: int
     attempt: int
     criterion: str
     level: str | None
-    points: Decimal | None
-    max_points: Decimal | None
+    points: float | None
+    max_points: float | None
     comment: str
     grader: str | None
-    graded_at: datetime | None
+    graded_at: datetime | None  # the same object for every row of one grade
 
 
 def criterion_rows(session: Session, table: ResultTable, participant_ids: Iterable[int] | None = None,
                    batch: int = 2000) -> Iterator[CriterionRow]:
     """One row per released grade × criterion, by participant name, assessment and criterion.
 
-    One query, streamed ``batch`` rows at a time, so that a large cohort's sheet never sits in
-    memory whole. Rows of people who are no longer participants of the cohort are left out.
+    Four queries: the cohort's criteria and levels, the graders, the grading times, and the rows
+    themselves, streamed ``batch`` at a time so that a large cohort's sheet never sits in memory
+    whole. The stream carries ids and numbers only; names come from the small lookups (per-row
+    strings, decimals and dates cost more than the query). Rows of people who are no longer
+    participants of the cohort are left out.
     """
     ids = [a.id for a in table.assessments]
     if not ids:
         return
     keep = set(participant_ids) if participant_ids is not None else {r.participant_id for r in table.rows}
-    grader = aliased(User)
+    criteria: dict[int, tuple[str, float]] = {}
+    levels: dict[int, str] = {}
+    for cid, title, level_id, label, points in session.execute(
+        select(Criterion.id, Criterion.title, Level.id, Level.label, type_coerce(Level.points, Float))
+        .join(Rubric, Rubric.id == Criterion.rubric_id).outerjoin(Level, Level.criterion_id == Criterion.id)
+        .where(Rubric.cohort_id == table.cohort.id)
+    ):
+        best = criteria.get(cid, (title, 0.0))[1]
+        criteria[cid] = (title, max(best, points or 0.0))
+        if level_id is not None:
+            levels[level_id] = label
+    released = (select(Grade.id).join(Submission, Submission.id == Grade.submission_id)
+                .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED))
+    if participant_ids is not None:
+        released = released.where(Submission.participant_id.in_(list(keep)))
+    graders = dict(session.execute(select(User.id, User.name).where(
+        User.id.in_(select(Grade.grader_id).where(Grade.id.in_(released))))).all())
+    graded_at = dict(session.execute(select(Grade.id, Grade.updated_at).where(Grade.id.in_(released))).all())
     participant = aliased(User)
-    maximum = (select(Level.criterion_id.label("criterion_id"), func.max(Level.points).label("max_points"))
-               .group_by(Level.criterion_id).subquery())
     stmt = (
-        select(Submission.participant_id, Submission.assessment_id, Submission.attempt, Criterion.title, Level.label,
-               GradeCriterion.points, maximum.c.max_points, GradeCriterion.comment, grader.name, Grade.updated_at)
+        select(Submission.participant_id, Submission.assessment_id, Grade.id, Submission.attempt,
+               GradeCriterion.criterion_id, GradeCriterion.level_id, type_coerce(GradeCriterion.points, Float),
+               GradeCriterion.comment, Grade.grader_id)
         .select_from(GradeCriterion)
         .join(Grade, Grade.id == GradeCriterion.grade_id)
         .join(Submission, Submission.id == Grade.submission_id)
         .join(Assessment, Assessment.id == Submission.assessment_id)
         .join(participant, participant.id == Submission.participant_id)
         .join(Criterion, Criterion.id == GradeCriterion.criterion_id)
-        .outerjoin(Level, Level.id == GradeCriterion.level_id)
-        .outerjoin(maximum, maximum.c.criterion_id == Criterion.id)
-        .outerjoin(grader, grader.id == Grade.grader_id)
         .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED)
         .order_by(participant.name, participant.id, Assessment.due_at.is_(None), Assessment.due_at, Assessment.id,
                   Submission.attempt, Criterion.position, Criterion.id)
     )
     if participant_ids is not None:
         stmt = stmt.where(Submission.participant_id.in_(list(keep)))
-    result = session.execute(stmt.execution_options(yield_per=batch))
-    for pid, aid, attempt, title, level, points, max_points, comment, grader_name, graded_at in result:
+    # Core, not ORM, execution: plain rows of ids and numbers need none of the ORM's row handling.
+    result = session.connection().execution_options(yield_per=batch).execute(stmt)
+    for pid, aid, grade_id, attempt, cid, level_id, points, comment, grader_id, in result:
         if pid not in keep:
             continue
-        yield CriterionRow(
-            participant_id=pid, assessment_id=aid, attempt=attempt, criterion=title, level=level,
-            points=None if points is None else Decimal(points),
-            max_points=None if max_points is None else _decimal(max_points), comment=comment or "",
-            grader=grader_name, graded_at=graded_at)
+        title, max_points = criteria.get(cid, ("", 0.0))
+        yield CriterionRow(pid, aid, grade_id, attempt, title, levels.get(level_id) if level_id else None, points,
+                           max_points, comment or "", graders.get(grader_id), graded_at.get(grade_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -527,6 +544,9 @@ def feedback_of(session: Session, table: ResultTable,
         if pid in keep:
             out.setdefault(pid, []).append(Feedback(aid, attempt, None if score is None else Decimal(score),
                                                     feedback or "", released_at))
+    order = {a.id: i for i, a in enumerate(table.assessments)}
+    for items in out.values():
+        items.sort(key=lambda f: (order.get(f.assessment_id, 0), f.attempt))
     return out
 
 

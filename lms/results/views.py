@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import io
-import tempfile
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -33,8 +32,6 @@ def _weight(weight: Decimal) -> str:
 
 
 def _today() -> date:
-    from datetime import datetime
-
     return datetime.now(local_zone()).date()
 
 
@@ -88,8 +85,7 @@ def _send(table: services.ResultTable, fmt: str, participant: services.ResultRow
         exports.write_csv(table, text)
         body: Any = io.BytesIO(text.getvalue().encode("utf-8"))
     elif fmt == "xlsx":
-        # constant_memory XlsxWriter writes through temporary files anyway; send_file closes this one.
-        body = tempfile.TemporaryFile()  # noqa: SIM115
+        body = io.BytesIO()  # the zipped workbook; its sheets go through temporary files (constant_memory)
         exports.write_xlsx(db.session, table, body)
         body.seek(0)
     else:

@@ -1,0 +1,491 @@
+"""Exports: CSV (BOM, formula guard), XLSX (types, sheets, read back by LibreOffice), PDF (A4,
+Indonesian formats, no fetching outside the static folder), file names, the CLI, and the agreement
+of screen, CSV, XLSX, PDF and API on the demo cohort's numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+import threading
+from datetime import UTC, datetime
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from lms.cohorts.models import Cohort
+from lms.core.civil_service import format_nip
+from lms.grading.models import Grade
+from lms.results import exports, services
+from lms.results.services import CellState
+from lms.users.models import User
+from tests.support import login
+from tests.test_results import demo_with_results, graded_world, plugin_app, screen_rows  # noqa: F401
+
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)"]
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(text for text, _portrait in page_texts(data))
+
+
+def page_texts(data: bytes) -> list[tuple[str, bool]]:
+    """Each page's text, and whether the page is portrait (a results sheet) or landscape (the recap)."""
+    from pypdf import PdfReader
+
+    return [(page.extract_text() or "", page.mediabox.height > page.mediabox.width)
+            for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    assert data.startswith("\ufeff".encode()), "UTF-8 BOM first, so that Excel reads the encoding"
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def labels(app: Any) -> dict[str, str]:
+    """Marker texts as the app writes them (default language) → state."""
+    with app.test_request_context():
+        out = {exports.state_label(s): s.value for s in CellState if s != CellState.SCORED}
+        out[exports.Marker(exports._("incomplete")).text] = "incomplete"
+        return out
+
+
+@pytest.fixture
+def world(ctx, session, make_cohort):
+    return graded_world(session, make_cohort)
+
+
+@pytest.fixture
+def hostile(world, session):
+    """The four participants are named like formulas; so are their agencies and a grader comment."""
+    for person, name in zip(world["participants"], HOSTILE, strict=True):
+        person = session.get(User, person.id)
+        person.name = name
+        person.profile.instansi = name
+    grade = session.scalars(select(Grade)).first()
+    grade.criteria[0].comment = "=cmd|' /C calc'!A0"
+    session.commit()
+    return world
+
+
+def download(client: Any, cohort_id: int, fmt: str) -> Any:
+    response = client.get(f"/cohorts/{cohort_id}/results/export?format={fmt}")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return response
+
+
+def coordinator_client(client: Any, world: dict[str, Any]) -> Any:
+    login(client, world["cohort"].people["coordinator"])
+    return client
+
+
+# -- CSV -------------------------------------------------------------------------------------------
+
+def test_csv_has_a_bom_numbers_and_clear_markers(world, client, app):
+    data = download(coordinator_client(client, world), world["cohort"].id, "csv").data
+    rows = read_csv(data)
+    header = rows[0]
+    assert header[0] == "NIP"
+    with app.test_request_context():
+        titles = [exports._("%(title)s (weight %(weight)s)", title=f"Tugas {n}", weight=w) for n, w in ((1, 1), (2, 2), (3, 0))]
+    assert header[5:8] == titles
+    by_nip = {r[0]: r for r in rows[1:]}
+    p = world["participants"]
+    first = by_nip[p[0].profile.nip]
+    assert first[5:9] == ["100.00", "75.00", "25.00", "83.33"]
+    assert first[9:11] == ["Memuaskan", "1"]
+    waiting = by_nip[p[3].profile.nip]
+    marker = labels(app)
+    assert [marker[v] for v in waiting[5:9]] == ["not_graded", "not_graded", "not_submitted", "incomplete"]
+    assert waiting[10] == ""
+
+
+def test_formula_injection_is_inert_in_csv(hostile, client):
+    rows = read_csv(download(coordinator_client(client, hostile), hostile["cohort"].id, "csv").data)
+    names = [r[1] for r in rows[1:]]
+    assert sorted(names) == sorted("'" + n for n in HOSTILE)
+    assert all(r[2].startswith("'") for r in rows[1:])
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert "83.33" in [r[8] for r in rows[1:]], "numbers are not guarded"
+
+
+def test_guard_rules():
+    assert exports.guard("=1+1") == "'=1+1"
+    assert exports.guard("\tx") == "'\tx"
+    assert exports.guard("Budi") == "Budi"
+    assert exports.guard("") == ""
+    assert exports.guard(None) == ""
+
+
+# -- XLSX ------------------------------------------------------------------------------------------
+
+def workbook(data: bytes) -> Any:
+    return load_workbook(io.BytesIO(data), read_only=False)
+
+
+def test_xlsx_sheets_types_and_criteria_rows(world, client):
+    data = download(coordinator_client(client, world), world["cohort"].id, "xlsx").data
+    book = workbook(data)
+    assert len(book.sheetnames) == 2
+    results, criteria = book.worksheets[0], book.worksheets[1]
+    header = [c.value for c in results[1]]
+    nip_col, final_col = 0, 5 + len(world["assessments"])
+    assert header[5].startswith("Tugas 1") and header[final_col + 1] != "Tugas 3"
+    p = world["participants"]
+    rows = {r[nip_col].value: r for r in results.iter_rows(min_row=2)}
+    first = rows[p[0].profile.nip]
+    assert first[nip_col].data_type == "s", "NIPs are text (18 digits would lose precision as numbers)"
+    assert first[final_col].value == pytest.approx(83.33) and first[final_col].data_type == "n"
+    assert first[final_col].number_format == "0.00"
+    assert first[final_col + 2].value == 1
+    waiting = rows[p[3].profile.nip]
+    assert waiting[final_col].data_type == "s" and not isinstance(waiting[final_col].value, int | float)
+    # One row per released grade × criterion: 7 released grades of a two-criterion rubric.
+    lines = list(criteria.iter_rows(min_row=2, values_only=True))
+    assert len(lines) == 14
+    mine = [line for line in lines if line[0] == p[0].profile.nip and line[2] == "Tugas 1"]
+    assert [line[3:8] for line in mine] == [
+        (None, "Relevansi", "Sangat baik", 4, "Analisis baik"), (None, "Kedalaman", "Sangat baik", 4, None)], \
+        "no attempt number where only one submission is allowed"
+    assert mine[0][8] == "Widyaiswara" and isinstance(mine[0][9], datetime)
+    assert mine[0][9] == datetime(2026, 10, 1, 10, 0), "graded at, in WIB"
+    assert not [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_formula_injection_is_inert_in_xlsx(hostile, client):
+    book = workbook(download(coordinator_client(client, hostile), hostile["cohort"].id, "xlsx").data)
+    results, criteria = book.worksheets[0], book.worksheets[1]
+    cells = [row[1] for row in results.iter_rows(min_row=2)]
+    assert sorted(c.value for c in cells) == sorted(HOSTILE), "names are kept as typed"
+    for cell in cells:
+        assert cell.data_type == "s" and cell.quotePrefix, (cell.value, "text, quote-prefixed")
+    comment = [row[7] for row in criteria.iter_rows(min_row=2) if row[7].value]
+    assert any(c.value == "=cmd|' /C calc'!A0" and c.quotePrefix and c.data_type == "s" for c in comment)
+    for sheet in book.worksheets:
+        assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_xlsx_with_plugin_columns_and_its_extra_sheet(plugin_app, session, make_cohort):  # noqa: F811
+    with plugin_app.test_request_context():
+        world = graded_world(session, make_cohort)
+    client = plugin_app.test_client()
+    login(client, world["cohort"].people["coordinator"])
+    book = workbook(download(client, world["cohort"].id, "xlsx").data)
+    assert len(book.worksheets) == 3 and book.sheetnames[2] == "practices"
+    results = book.worksheets[0]
+    header = [c.value for c in results[1]]
+    submitted, motto, visit = header.index("Submitted works"), header.index("Motto"), header.index("Visit score")
+    rows = list(results.iter_rows(min_row=2))
+    assert sorted(r[submitted].value for r in rows) == [2, 2, 2, 3]
+    assert {r[visit].value for r in rows} == {77.5, 60, None}
+    hyperlink = next(r[motto] for r in rows if r[motto].value and r[motto].value.startswith("=HYPERLINK"))
+    assert hyperlink.data_type == "s" and hyperlink.quotePrefix
+    practices = list(book.worksheets[2].iter_rows(min_row=2))
+    assert len(practices) == 9 and practices[0][2].value == "=1+1" and practices[0][2].quotePrefix
+    csv_rows = read_csv(download(client, world["cohort"].id, "csv").data)
+    assert "Submitted works" in csv_rows[0]
+    assert sorted(r[csv_rows[0].index("Motto")] for r in csv_rows[1:]) == sorted(
+        ["", "'=HYPERLINK(\"http://x\",\"y\")", "'@SUM(A1)", "'-1"])
+
+
+OFFICE = shutil.which("libreoffice") or shutil.which("soffice")
+
+
+@pytest.mark.skipif(OFFICE is None, reason="LibreOffice is not installed (Debian: libreoffice-calc-nogui, "
+                                           "installed by .ci/run): the XLSX is not read back by an office reader")
+def test_libreoffice_reads_the_same_values(hostile, client, app, session, tmp_path):
+    data = download(coordinator_client(client, hostile), hostile["cohort"].id, "xlsx").data
+    source = tmp_path / "hasil.xlsx"
+    source.write_bytes(data)
+    # 44,34,76: comma, double quote, UTF-8; the last -1: every sheet to its own file.
+    filter_ = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    done = subprocess.run(
+        [OFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--convert-to", filter_,
+         "--outdir", str(tmp_path / "out"), str(source)],
+        capture_output=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)}, check=False)
+    files = sorted(os.listdir(tmp_path / "out")) if (tmp_path / "out").exists() else []
+    assert len(files) == 2, (done.stdout, done.stderr, files)
+    with app.test_request_context():
+        names = [exports.sheet_name(exports._(n)) for n in ("results", "criteria")]
+        table = services.build_table(session, session.get(Cohort, hostile["cohort"].id))
+    assert files == sorted(f"hasil-{n}.csv" for n in names)
+    with open(tmp_path / "out" / f"hasil-{names[0]}.csv", encoding="utf-8", newline="") as handle:
+        office = list(csv.reader(handle))
+    with app.test_request_context():
+        expected = [[c.header for c in exports.columns(table)]]
+        for row in table.rows:
+            expected.append([_office_text(c.kind, c.value(row)) for c in exports.columns(table)])
+    assert len(office) == len(expected)
+    for got, want in zip(office, expected, strict=True):
+        assert [_normal(v) for v in got] == [_normal(v) for v in want]
+    assert sorted(r[1] for r in office[1:]) == sorted(HOSTILE), "LibreOffice reads names, not formulas"
+    with open(tmp_path / "out" / f"hasil-{names[1]}.csv", encoding="utf-8", newline="") as handle:
+        criteria = list(csv.reader(handle))
+    assert len(criteria) == 1 + 14
+
+
+def _office_text(kind: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, exports.Marker):
+        return value.text
+    return str(value)
+
+
+def _normal(value: str) -> str:
+    """Numbers compare as numbers ("62.5" is "62.50"); text as is."""
+    try:
+        return f"{Decimal(value):.4f}"
+    except ArithmeticError:
+        return value
+
+
+# -- PDF -------------------------------------------------------------------------------------------
+
+def test_pdf_is_a4_in_indonesian_formats(world, client, app):
+    response = download(coordinator_client(client, world), world["cohort"].id, "pdf")
+    assert response.mimetype == "application/pdf"
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(response.data))
+    sizes = [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages]
+    assert sizes[0] == (842, 595), "the recap is A4 landscape"
+    assert sizes[-1] == (595, 842), "results sheets are A4 portrait"
+    portrait = [i for i, size in enumerate(sizes) if size == (595, 842)]
+    assert len(portrait) >= len(world["participants"]), "a sheet per participant"
+    text = pdf_text(response.data)
+    assert "83,33" in text and "83.33" not in text
+    assert "3 Agustus 2026" in text and "20 November 2026" in text
+    first = world["participants"][0]
+    assert format_nip(first.profile.nip) in text
+
+
+class Trap(BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802
+        Trap.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def trap():
+    Trap.hits = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trap)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+
+
+def test_pdf_fetches_nothing_from_the_network_or_files(world, session, client, trap, monkeypatch):
+    evil = (f"![peta]({trap}/peta.png)\n\n<img src=\"{trap}/raw.png\">\n\n![passwd](file:///etc/passwd)\n\n"
+            f"<img src=\"file:///etc/passwd\">\n\n[tautan]({trap}/link)")
+    for grade in session.scalars(select(Grade)):
+        grade.feedback = evil
+    session.commit()
+    seen: list[Any] = []
+    real = exports.make_fetcher
+
+    def spy(app: Any) -> Any:
+        fetcher = real(app)
+        seen.append(fetcher)
+        return fetcher
+
+    monkeypatch.setattr(exports, "make_fetcher", spy)
+    response = download(coordinator_client(client, world), world["cohort"].id, "pdf")
+    assert response.data.startswith(b"%PDF")
+    assert Trap.hits == [], "the PDF renderer fetched from the network"
+    refused = seen[0].refused
+    assert any(url.startswith(trap) for url in refused), refused
+    assert not [u for u in seen[0].fetched if not u.startswith(exports.PDF_BASE_URL)]
+    assert any(u.endswith("/static/favicon.svg") for u in seen[0].fetched), "own static files still load"
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd", "http://127.0.0.1/static/favicon.svg", "https://example.org/x.png",
+    exports.PDF_BASE_URL + "static/../../../../etc/passwd", exports.PDF_BASE_URL + "static/%2e%2e/%2e%2e/etc/passwd",
+    exports.PDF_BASE_URL + "etc/passwd", "data:image/png;base64,iVBORw0KGgo=", exports.PDF_BASE_URL + "static/nope.png",
+])
+def test_the_fetcher_refuses_everything_but_static_files(app, url):
+    fetcher = exports.make_fetcher(app)
+    with pytest.raises(ValueError, match="refused"):
+        fetcher(url)
+
+
+def test_the_fetcher_serves_static_files(app):
+    fetcher = exports.make_fetcher(app)
+    response = fetcher(exports.PDF_BASE_URL + "static/favicon.svg")
+    assert b"<svg" in response.read()
+    assert response.content_type == "image/svg+xml"
+    response.close()
+
+
+# -- names, formats and the CLI -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
+def test_file_names_carry_program_angkatan_and_date(world, client, fmt):
+    response = download(coordinator_client(client, world), world["cohort"].id, fmt)
+    disposition = response.headers["Content-Disposition"]
+    cohort = world["cohort"]
+    assert re.search(rf"filename=PKA_{cohort.name.replace(' ', '_')}_2026_\w+_\d{{4}}-\d\d-\d\d\.{fmt}", disposition), disposition
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_format_is_a_clear_400(world, client):
+    response = coordinator_client(client, world).get(f"/cohorts/{world['cohort'].id}/results/export?format=docx")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="results-problem"' in page and "docx" in page.split('id="results-problem"')[1]
+    assert client.get(f"/cohorts/{world['cohort'].id}/results/export").status_code == 400
+
+
+def test_cli_export_writes_each_format(world, app, client, tmp_path):
+    runner = app.test_cli_runner()
+    cohort_id = world["cohort"].id
+    for fmt in ("csv", "xlsx", "pdf"):
+        out = tmp_path / f"hasil.{fmt}"
+        result = runner.invoke(args=["lms", "export", str(cohort_id), "--format", fmt, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.stat().st_size > 0
+    assert (tmp_path / "hasil.pdf").read_bytes().startswith(b"%PDF")
+    assert workbook((tmp_path / "hasil.xlsx").read_bytes()).worksheets[0]["A1"].value == "NIP"
+    web = download(coordinator_client(client, world), cohort_id, "csv").data
+    assert (tmp_path / "hasil.csv").read_bytes() == web, "the CLI and the page export the same file"
+
+
+def test_cli_export_refuses_bad_input(world, app, tmp_path):
+    runner = app.test_cli_runner()
+    bad_format = runner.invoke(args=["lms", "export", str(world["cohort"].id), "--format", "docx", "-o", str(tmp_path / "x")])
+    assert bad_format.exit_code == 2 and "docx" in bad_format.output
+    unknown = runner.invoke(args=["lms", "export", "999999", "--format", "csv", "-o", str(tmp_path / "x.csv")])
+    assert unknown.exit_code == 1 and "no cohort has id 999999" in unknown.output
+
+
+# -- everyone agrees on the demo cohort -------------------------------------------------------------
+
+def test_screen_csv_xlsx_pdf_and_api_agree_on_the_demo_cohort(app, client):
+    from lms import db
+    from lms.api.services import create_token
+    from lms.demo import ACCOUNTS
+
+    ids = demo_with_results(app)
+    with app.app_context():
+        coordinator = db.session.get(User, ids["coordinator_id"])
+        _token, secret = create_token(db.session, coordinator, "agreement", datetime.now(UTC))
+        db.session.commit()
+    marker = labels(app)
+
+    api = client.get(f"/api/v1/cohorts/{ids['cohort_id']}/results", headers={"Authorization": f"Bearer {secret}"}).get_json()
+    n = len(api["assessments"])
+    expected = {}
+    for p in api["participants"]:
+        scores = [f"{s['score']:.2f}" if s["status"] == "scored" else s["status"] for s in p["scores"]]
+        final = f"{p['final_score']:.2f}" if p["complete"] else "incomplete"
+        expected[p["nip"]] = (*scores, final, p["predicate"] or "", str(p["rank"] or ""))
+    assert len(expected) == 25
+    finals = [v[n] for v in expected.values() if v[n] != "incomplete"]
+    assert len(finals) == 5 and len(set(finals)) == 4, "five complete participants, two tied"
+    ranks = sorted(int(v[n + 2]) for v in expected.values() if v[n + 2])
+    assert ranks == [1, 2, 2, 4, 5]
+
+    email, _name, password = ACCOUNTS["coordinator"]
+    client.post("/login", data={"email": email, "password": password})
+
+    csv_rows = read_csv(download(client, ids["cohort_id"], "csv").data)
+    from_csv = {r[0]: (*[marker.get(v, v) for v in r[5:5 + n + 1]], r[5 + n + 1], r[5 + n + 2]) for r in csv_rows[1:]}
+    assert from_csv == expected
+
+    sheet = workbook(download(client, ids["cohort_id"], "xlsx").data).worksheets[0]
+
+    def xlsx_value(v: Any) -> str:
+        if isinstance(v, int | float):
+            return f"{Decimal(repr(v)):.2f}"
+        return marker.get(v, v) if v is not None else ""
+
+    from_xlsx = {}
+    for r in sheet.iter_rows(min_row=2, values_only=True):
+        from_xlsx[r[0]] = (*[xlsx_value(v) for v in r[5:5 + n + 1]], r[5 + n + 1] or "",
+                           str(r[5 + n + 2]) if r[5 + n + 2] is not None else "")
+    assert from_xlsx == expected
+
+    html = client.get(f"/cohorts/{ids['cohort_id']}/results").get_data(as_text=True)
+    aids = [a["id"] for a in api["assessments"]]
+    from_screen = {}
+    for row in screen_rows(html).values():
+        cells = [row.get(f"a{a}:state") or row[f"a{a}"].replace(".", "").replace(",", ".") for a in aids]
+        final = row.get("final:state") or row["final"].replace(".", "").replace(",", ".")
+        from_screen[row["nip"].replace(" ", "")] = (*cells, final, row["predicate"], row["rank"])
+    assert from_screen == expected
+
+    pages = page_texts(download(client, ids["cohort_id"], "pdf").data)
+    token = re.compile(r"\d{1,3}(?:\.\d{3})*,\d{2}|" + "|".join(re.escape(label) for label in marker))
+    for nip, values in expected.items():
+        sheet_text = next(text for text, portrait in pages if portrait and format_nip(nip) in text)
+        found = [marker.get(t, t.replace(".", "").replace(",", ".")) for t in token.findall(sheet_text)][:n + 1]
+        assert tuple(found) == values[:n + 1], (nip, found, values)
+        if values[n + 1]:
+            assert values[n + 1] in sheet_text
+
+
+@pytest.mark.parametrize("values", [
+    ["Budi Santoso", "198609262015051001", "Refleksi agenda kepemimpinan", "", "Sangat baik"],
+    [0, 1, 2.5, 83.33, -1, 46000.5, 10**15, 1e-7],
+    ['=HYPERLINK("http://x","y")', "a & b", "<b>", " lead", "trail ", "ctl\x01x", "_x0041_", "snake_case",
+     "baris\nbaru", "\ufffe", "Ñandú — 98,36", "tab\there", "emoji 🙂"],
+])
+def test_fast_cells_write_the_same_xml_as_xlsxwriter(tmp_path, values):
+    """The fast cell writer is an optimisation only: byte for byte XlsxWriter's own output."""
+    import zipfile
+
+    import xlsxwriter
+
+    def build(path: Any, fast: bool) -> bytes:
+        book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                               "strings_to_urls": False, "strings_to_numbers": False})
+        bold = book.add_format({"bold": True})
+        sheet = book.add_worksheet("s", worksheet_class=exports._fast_worksheet_class() if fast else None)
+        sheet.set_column(0, 3, 20)
+        for row, value in enumerate(values):
+            for col, fmt in ((0, None), (1, bold)):
+                if isinstance(value, str):
+                    sheet.write_string(row, col, value, fmt)
+                else:
+                    sheet.write_number(row, col, value, fmt)
+        book.close()
+        with zipfile.ZipFile(path) as archive:
+            return archive.read("xl/worksheets/sheet1.xml")
+
+    assert build(tmp_path / "fast.xlsx", True) == build(tmp_path / "plain.xlsx", False)
+
+
+def test_criteria_sheet_numbers_attempts_where_several_are_allowed(ctx, session, make_cohort, client):
+    from lms.assessments.models import Aggregation
+    from tests.test_results import arrange, give
+
+    world = arrange(session, make_cohort, 1, weights=(1,), max_submissions=3, aggregation=Aggregation.BEST, best_n=2)
+    (assessment,) = world["assessments"]
+    for picks in ((0, 0), (3, 3), (1, 1)):
+        give(session, world, assessment, 0, picks)
+    book = workbook(download(coordinator_client(client, world), world["cohort"].id, "xlsx").data)
+    lines = list(book.worksheets[1].iter_rows(min_row=2, values_only=True))
+    assert [line[3] for line in lines] == [1, 1, 2, 2, 3, 3]
+    assert [line[6] for line in lines] == [1, 1, 4, 4, 2, 2]
