@@ -140,8 +140,17 @@ def demo_command(if_empty: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf"]), required=True, help="The file format.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="The file to write.")
-def export_command(cohort_id: int, fmt: str, output: str) -> None:
+@click.option("--lang", type=click.Choice(["id", "en"]), default=None,
+              help="Language of headers and labels (default: the app's default language).")
+def export_command(cohort_id: int, fmt: str, output: str, lang: str | None) -> None:
     """Write cohort COHORT_ID's results (the same table as the screen and the API) to a file."""
+    from flask_babel import force_locale
+
+    with force_locale(lang or current_app.config["DEFAULT_LOCALE"]):
+        _export(cohort_id, fmt, output)
+
+
+def _export(cohort_id: int, fmt: str, output: str) -> None:
     from lms.cohorts.models import Cohort
     from lms.results import exports, services
 

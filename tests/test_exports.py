@@ -363,7 +363,8 @@ def test_cli_export_writes_each_format(world, app, client, tmp_path):
     cohort_id = world["cohort"].id
     for fmt in ("csv", "xlsx", "pdf"):
         out = tmp_path / f"hasil.{fmt}"
-        result = runner.invoke(args=["lms", "export", str(cohort_id), "--format", fmt, "-o", str(out)])
+        # --lang: the page speaks the default language; this test runs inside an English context.
+        result = runner.invoke(args=["lms", "export", str(cohort_id), "--format", fmt, "-o", str(out), "--lang", "id"])
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 0
     assert (tmp_path / "hasil.pdf").read_bytes().startswith(b"%PDF")

@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from lms.cohorts.models import Cohort
-    from lms.plugins.types import CohortTab, DashboardWidget, NavItem, ResultColumn, SubmissionKind
+    from lms.plugins.types import (
+        CohortTab,
+        DashboardWidget,
+        NavItem,
+        ResultColumn,
+        ResultSheet,
+        SubmissionKind,
+    )
     from lms.users.models import User
 
 
@@ -83,4 +90,12 @@ def lms_result_columns(cohort: Cohort, participant_ids: list[int]) -> list[Resul
 
     Batched: the hook gets every participant id at once and must answer in a fixed number of
     queries (never one per participant); a test asserts the count at two cohort sizes.
+    """
+
+
+@hookspec
+def lms_result_sheets(cohort: Cohort, participant_ids: list[int]) -> list[ResultSheet]:
+    """Extra sheets for the cohort's XLSX export, after *results* and *criteria*.
+
+    Batched like :func:`lms_result_columns`: every participant at once, a fixed number of queries.
     """

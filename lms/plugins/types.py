@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,4 +73,18 @@ class ResultColumn:
     label: Any
     values: Mapping[int, Any]
     kind: str = "number"
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class ResultSheet:
+    """A sheet a plugin adds to a cohort's XLSX export (the benchmarking *practices*).
+
+    ``headers`` are ``(label, kind)`` pairs with the kinds of :class:`ResultColumn`; ``rows`` may be
+    a generator of row sequences. The plugin reads them in a fixed number of queries.
+    """
+
+    name: Any
+    headers: Sequence[tuple[Any, str]]
+    rows: Iterable[Sequence[Any]]
     order: int = 50

@@ -260,7 +260,7 @@ def sheet_name(text: str) -> str:
 
 def write_xlsx(session: Session, table: ResultTable, out: IO[bytes] | str, app: Flask | None = None) -> None:
     """The workbook: *results*, *criteria* (one row per released grade × criterion) and any sheet a
-    plugin registered (:func:`lms.results.services.register_sheet`), e.g. *practices*."""
+    plugin adds through the ``lms_result_sheets`` hook, e.g. *practices*."""
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(out, {

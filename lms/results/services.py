@@ -38,7 +38,7 @@ from lms.core.predicates import predicate_for
 from lms.db import utcnow
 from lms.grading.models import Grade, GradeCriterion, GradeStatus
 from lms.grading.services import aggregate
-from lms.plugins.types import ResultColumn
+from lms.plugins.types import ResultColumn, ResultSheet
 from lms.rubrics.models import Criterion, Level, Rubric
 from lms.users.models import ParticipantProfile, User
 
@@ -552,35 +552,16 @@ def feedback_of(session: Session, table: ResultTable,
 
 # -- extra XLSX sheets ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ExtraSheet:
-    """A sheet a plugin adds to the XLSX export (the benchmarking *practices*).
-
-    ``headers`` are ``(label, kind)`` pairs with the kinds of :class:`ResultColumn`; ``rows`` may be
-    a generator. The provider must read in a fixed number of queries.
-    """
-
-    name: Any
-    headers: Sequence[tuple[Any, str]]
-    rows: Iterable[Sequence[Any]]
-    order: int = 50
+ExtraSheet = ResultSheet  # the name the exports use
 
 
-SheetProvider = Callable[[Session, Cohort, list[int]], "ExtraSheet | None"]
-_SHEETS = "lms.results.sheets"
+def extra_sheets(session: Session, table: ResultTable, app: Flask | None = None) -> list[ResultSheet]:
+    """Sheets enabled plugins add to the XLSX export, through the batched ``lms_result_sheets`` hook."""
+    from lms.plugins.manager import get_plugin_manager
 
-
-def register_sheet(app: Flask, provider: SheetProvider) -> None:
-    """Let ``provider(session, cohort, participant_ids)`` add a sheet to this app's XLSX exports.
-
-    An optional extension point without a hook of its own: a plugin calls it from its blueprint's
-    ``record_once`` (so it is per app, like everything a plugin contributes).
-    """
-    app.extensions.setdefault(_SHEETS, []).append(provider)
-
-
-def extra_sheets(session: Session, table: ResultTable, app: Flask | None = None) -> list[ExtraSheet]:
     app = app or current_app
     ids = [r.participant_id for r in table.rows]
-    sheets = [s for provider in app.extensions.get(_SHEETS, []) if (s := provider(session, table.cohort, ids))]
+    sheets: list[ResultSheet] = []
+    for contributed in get_plugin_manager(app).hook.lms_result_sheets(cohort=table.cohort, participant_ids=ids):
+        sheets.extend(contributed or [])
     return sorted(sheets, key=lambda s: s.order)

@@ -41,6 +41,14 @@ def lms_submission_kinds() -> list[SubmissionKind]:
 
 
 @hookimpl
+def lms_result_sheets(cohort: Cohort, participant_ids: list[int]) -> list[Any]:
+    from plugins.benchmarking.results import practices_sheet
+
+    sheet = practices_sheet(db.session, cohort.id, participant_ids)
+    return [sheet] if sheet else []
+
+
+@hookimpl
 def lms_result_columns(cohort: Cohort, participant_ids: list[int]) -> list[ResultColumn]:
     from plugins.benchmarking.results import columns
 

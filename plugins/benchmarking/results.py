@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from lms.assessments.models import Assessment, Submission, SubmissionState
 from lms.grading.models import Grade, GradeStatus
 from lms.grading.services import aggregate
-from lms.plugins.types import ResultColumn
+from lms.plugins.types import ResultColumn, ResultSheet
 from plugins.benchmarking import practices, reports
 from plugins.benchmarking.models import FieldVisit, ImplementationStatus, Practice, Stage
 
@@ -64,3 +64,43 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
         ResultColumn("benchmarking_group_score", _l("Group report score"), {u: group_scores.get(u) for u in ids},
                      kind="score", order=65),
     ]
+
+
+def practices_sheet(session: Session, cohort_id: int, participant_ids: list[int]) -> ResultSheet | None:
+    """Every submitted practice of the cohort's visits: who, what, stage, plan, latest implementation
+    status and the released score (never an unreleased one). Three queries whatever the size."""
+    from lms.users.models import ParticipantProfile, User
+    from plugins.benchmarking.models import Host
+
+    ids = set(participant_ids)
+    rows = session.execute(
+        select(Practice, Submission, FieldVisit.start_date, Host.name, User.name, ParticipantProfile.nip)
+        .join(Submission, Submission.id == Practice.submission_id)
+        .join(FieldVisit, FieldVisit.id == Practice.visit_id).join(Host, Host.id == FieldVisit.host_id)
+        .join(User, User.id == Practice.participant_id)
+        .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
+        .where(FieldVisit.cohort_id == cohort_id, Submission.state == SubmissionState.SUBMITTED)
+        .order_by(User.name, Practice.id)
+    ).all()
+    rows = [r for r in rows if r[0].participant_id in ids]
+    if not rows:
+        return None
+    released = dict(session.execute(
+        select(Grade.submission_id, Grade.score).where(
+            Grade.submission_id.in_([r[1].id for r in rows]), Grade.status == GradeStatus.RELEASED)).all())
+    statuses = practices.latest_status(session, [r[0].id for r in rows])
+
+    def cells():
+        for practice, submission, visit_date, host, name, nip in rows:
+            status = statuses.get(practice.id)
+            yield [nip or "", name, host, visit_date.isoformat(), practice.title,
+                   str(practices.CATEGORY_LABELS[practice.category]), str(practices.STAGE_LABELS[practice.stage]),
+                   practice.target_unit, str(practices.STATUS_LABELS[status.status]) if status else "",
+                   "✓" if status and status.confirmed_at else "",
+                   float(released[submission.id]) if released.get(submission.id) is not None else None]
+
+    return ResultSheet(name=_l("practices"), order=10, headers=[
+        (_l("NIP"), "text"), (_l("Name"), "text"), (_l("Host"), "text"), (_l("Visit date"), "text"),
+        (_l("Practice"), "text"), (_l("Category"), "text"), (_l("Stage"), "text"), (_l("Target unit"), "text"),
+        (_l("Implementation"), "text"), (_l("Confirmed"), "text"), (_l("Score"), "score"),
+    ], rows=cells())

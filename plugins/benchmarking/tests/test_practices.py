@@ -372,3 +372,32 @@ def test_sniffing_office_documents():
     assert evidence.sniff(b"PK\x03\x04not really a zip") is None
     assert evidence.clean_name("..\\..\\windows\\x.pdf", "application/pdf") == "x.pdf"
     assert evidence.clean_name("\x00\x1f", "application/pdf") == "bukti.pdf"
+
+
+def test_xlsx_export_has_a_practices_sheet_without_unreleased_scores(app, world, session):
+    from openpyxl import load_workbook
+
+    from lms.results import exports
+    from lms.results import services as results
+
+    released = logged(session, world, who=0)
+    unreleased = logged(session, world, who=1, title="Mal pelayanan publik")
+    for practice, publish in ((released, True), (unreleased, False)):
+        submission = session.get(Submission, practice.submission_id)
+        rubric = submission.assessment.rubric
+        grade = grading.save_grade(session, submission, world["teacher"], grading.GradeInput(
+            levels={c.id: c.levels[-1].id for c in rubric.criteria}, comments={}, finalize=True), None, NOW)
+        if publish:
+            grading.release(session, grade, world["teacher"], NOW)
+    session.commit()
+    out = io.BytesIO()
+    with app.test_request_context():
+        table = results.build_table(session, session.get(Cohort, world["cohort"].id))
+        exports.write_xlsx(session, table, out)
+    book = load_workbook(io.BytesIO(out.getvalue()), read_only=True)
+    names = [ws.title for ws in book.worksheets]
+    sheet = book.worksheets[-1]
+    rows = {r[4]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert len(names) == 3 and set(rows) == {"Rumah sakit tanpa kelas", "Mal pelayanan publik"}
+    assert rows["Rumah sakit tanpa kelas"][-1] == 100 and rows["Mal pelayanan publik"][-1] is None
+    book.close()
