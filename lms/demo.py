@@ -120,13 +120,14 @@ def _demo_assessments(session: Session, cohort: Any, instructor: User, people: l
     from lms.rubrics.services import DEFAULT_REFLECTION_RUBRIC, create_rubric
 
     now = datetime.now(UTC).replace(microsecond=0)
+    end_of_day = now.replace(hour=16, minute=59, second=0)  # 23:59 WIB
     rubric = create_rubric(session, DEFAULT_REFLECTION_RUBRIC, actor=None, cohort=cohort)
     past = save_assessment(session, None, cohort, AssessmentFields(
-        title="Refleksi agenda kepemimpinan", due_at=now - timedelta(days=14), cutoff_at=now - timedelta(days=7),
+        title="Refleksi agenda kepemimpinan", due_at=end_of_day - timedelta(days=14), cutoff_at=end_of_day - timedelta(days=7),
         instructions="Tuliskan apa yang Anda pelajari dan bagaimana menerapkannya di instansi Anda (500–800 kata).",
         weight=Decimal(1), rubric_id=rubric.id))
     save_assessment(session, None, cohort, AssessmentFields(
-        title="Refleksi kunjungan benchmarking", due_at=now + timedelta(days=10), cutoff_at=now + timedelta(days=14),
+        title="Refleksi kunjungan benchmarking", due_at=end_of_day + timedelta(days=10), cutoff_at=end_of_day + timedelta(days=14),
         instructions="Refleksikan praktik baik yang Anda temukan di lokus benchmarking.", weight=Decimal(2),
         rubric_id=rubric.id))
     submitted_at = now - timedelta(days=15)
