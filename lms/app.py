@@ -78,7 +78,7 @@ def _init_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def _load_user(token: str) -> User | None:
         user_id, _, session_token = token.partition(":")
-        if not user_id.isdigit():
+        if not (user_id.isascii() and user_id.isdigit()):
             return None
         user = db.session.get(User, int(user_id))
         if user is None or user.session_token != session_token:

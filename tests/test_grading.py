@@ -363,3 +363,34 @@ def test_grading_pages_run_a_fixed_number_of_queries(app_factory, make_cohort, p
             assert client.get(url).status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_grading_refuses_work_changed_since_the_page_was_opened(world, session):
+    submission = submitted(session, world)
+    seen = submission.version
+    person = world["participants"][0]
+    assessments.withdraw(session, submission, person, NOW)
+    assessments.save_draft(session, submission, "Teks yang diganti.", submission.version, person, NOW)
+    assessments.submit(session, submission, person, NOW)
+    session.commit()
+    with pytest.raises(Conflict, match="changed this work"):
+        grading.save_grade(session, submission, world["instructors"][0], grading.GradeInput(
+            levels=levels(world["rubric"], [3, 3]), comments={}), None, NOW, seen_submission_version=seen)
+
+
+def test_a_final_grade_keeps_every_level_and_opening_the_editor_changes_nothing(app, world, session):
+    submission = submitted(session, world)
+    teacher = world["instructors"][0]
+    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
+        levels=levels(world["rubric"], [3, 3]), comments={}, finalize=True), None, NOW)
+    rubric = world["rubric"]
+    with pytest.raises(DomainError, match="every criterion"):
+        grading.save_grade(session, submission, teacher, grading.GradeInput(
+            levels={rubric.criteria[0].id: rubric.criteria[0].levels[0].id}, comments={}), grade.version, NOW)
+    session.rollback()
+    client = app.test_client()
+    login(client, world["participants"][1])
+    before = session.scalar(select(func.count()).select_from(Submission))
+    assert client.get(f"/assessments/{world['assessment'].id}/write").status_code == 302
+    assert session.scalar(select(func.count()).select_from(Submission)) == before
+    assert client.get("/grading/?cohort=%C2%B2&page=%C2%B2").status_code in (302, 403)

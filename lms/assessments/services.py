@@ -158,6 +158,24 @@ def start_attempt(session: Session, assessment: Assessment, participant: User, n
     return submission
 
 
+def new_attempt(session: Session, assessment: Assessment, participant: User, now: datetime) -> Submission:
+    """Always a fresh attempt (a plugin kind where each attempt is its own piece of work, such as a
+    practice log entry), within the number of submissions the assessment allows."""
+    ensure_editable(assessment.cohort)
+    if not is_participant(session, assessment.cohort_id, participant.id):
+        raise DomainError(_l("Only participants of the cohort submit work."), status=403)
+    _check_open(session, assessment, participant.id, now)
+    last = session.scalar(select(func.max(Submission.attempt)).where(
+        Submission.assessment_id == assessment.id, Submission.participant_id == participant.id)) or 0
+    if last + 1 > assessment.max_submissions:
+        raise Conflict(_l("You have made every submission this assessment allows."))
+    submission = Submission(assessment=assessment, participant=participant, attempt=last + 1,
+                            state=SubmissionState.DRAFT, body="", version=0, created_at=now, updated_at=now)
+    session.add(submission)
+    session.flush()
+    return submission
+
+
 def _revise(session: Session, submission: Submission, body: str, actor: User, reason: str, now: datetime) -> Revision:
     submission.version += 1
     submission.body = body
@@ -180,6 +198,7 @@ def save_draft(session: Session, submission: Submission, body: str, base_version
     if submission.participant_id != actor.id:
         raise DomainError(_l("You can only edit your own work."), status=403)
     ensure_editable(submission.assessment.cohort)
+    session.refresh(submission, with_for_update=True)  # one writer at a time per submission
     if submission.state == SubmissionState.SUBMITTED:
         raise Conflict(_l("This work is submitted. Withdraw it first to change it."))
     _check_open(session, submission.assessment, actor.id, now)
@@ -201,6 +220,7 @@ def submit(session: Session, submission: Submission, actor: User, now: datetime)
     if submission.participant_id != actor.id:
         raise DomainError(_l("You can only submit your own work."), status=403)
     ensure_editable(submission.assessment.cohort)
+    session.refresh(submission, with_for_update=True)  # one writer at a time per submission
     if submission.state == SubmissionState.SUBMITTED:
         raise Conflict(_l("This work is already submitted."))
     _check_open(session, submission.assessment, actor.id, now)
@@ -222,6 +242,7 @@ def withdraw(session: Session, submission: Submission, actor: User, now: datetim
     if submission.participant_id != actor.id:
         raise DomainError(_l("You can only withdraw your own work."), status=403)
     ensure_editable(submission.assessment.cohort)
+    session.refresh(submission, with_for_update=True)  # one writer at a time per submission
     if submission.state != SubmissionState.SUBMITTED:
         raise Conflict(_l("Only submitted work can be withdrawn."))
     due = submission.assessment.due_at

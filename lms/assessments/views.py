@@ -126,6 +126,23 @@ def show(assessment: Assessment):
 
 # -- participants: writing -----------------------------------------------------------------------
 
+@bp.route("/assessments/<int:assessment_id>/start", methods=["POST"])
+@require("assessment.submit", load=Assessment)
+def start(assessment: Assessment):
+    """Open the draft to write in: the current one, or a new attempt (a change, so never on GET)."""
+    kind = kind_of(assessment.kind)
+    if kind.write_endpoint != "assessments.write":
+        return redirect(url_for(kind.write_endpoint, assessment_id=assessment.id))
+    try:
+        services.start_attempt(db.session, assessment, current_user, now_utc())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("assessments.show", assessment_id=assessment.id)), 303
+    db.session.commit()
+    return redirect(url_for("assessments.write", assessment_id=assessment.id))
+
+
 @bp.route("/assessments/<int:assessment_id>/write")
 @require("assessment.submit", load=Assessment)
 def write(assessment: Assessment):
@@ -134,13 +151,7 @@ def write(assessment: Assessment):
         return redirect(url_for(kind.write_endpoint, assessment_id=assessment.id))
     current = services.current_submission(db.session, assessment, current_user)
     if current is None or current.state == SubmissionState.SUBMITTED:
-        try:
-            current = services.start_attempt(db.session, assessment, current_user, now_utc())
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "warning")
-            return redirect(url_for("assessments.show", assessment_id=assessment.id))
-        db.session.commit()
+        return redirect(url_for("assessments.show", assessment_id=assessment.id))
     g.no_store = True
     return render_template("assessments/write.html", assessment=assessment, submission=current,
                            cutoff=services.effective_cutoff(db.session, assessment, current_user.id), now=now_utc())
@@ -157,8 +168,10 @@ def _own_current(assessment: Assessment, submission_id: int | None) -> Submissio
 @require("assessment.submit", load=Assessment)
 def autosave(assessment: Assessment):
     """JSON: {submission_id, body, version} → 200 {version} | 409 {conflict, server_body, server_version}."""
-    data = request.get_json(silent=True) or {}
-    if not isinstance(data.get("body"), str) or not isinstance(data.get("version"), int):
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
+    if (not isinstance(data.get("body"), str) or not isinstance(data.get("version"), int)
+            or not isinstance(data.get("submission_id"), int) or isinstance(data.get("submission_id"), bool)):
         return jsonify(error="bad", message=_("The draft could not be read.")), 400
     submission = _own_current(assessment, data.get("submission_id"))
     try:

@@ -291,7 +291,9 @@ def _own_submission(user: Any, submission: Any) -> bool:
 
 @register("submission.grade")
 def _grade_submission(user: Any, submission: Any) -> bool:
-    return _teach_cohort(user, submission.assessment.cohort) and submission.participant_id != user.id
+    """The cohort's staff, for work handed in (a draft is the participant's alone)."""
+    return (submission.state != "draft" and submission.participant_id != user.id
+            and _teach_cohort(user, submission.assessment.cohort))
 
 
 @register("grading.queue")

@@ -28,6 +28,15 @@ class Form(FlaskForm):
             return _CatalogueTranslations()
 
 
+def int_or_none(raw: object) -> int | None:
+    """A positive whole number typed in a form or a URL, or None: "12" → 12; "²", "1e3", "" or a
+    number too long for the database → None (``str.isdigit`` alone accepts "²")."""
+    text = str(raw or "").strip()
+    if text.isascii() and text.isdigit() and len(text) < 10:
+        return int(text)
+    return None
+
+
 def N_(string: str) -> str:  # marks a message for extraction only
     return string
 

@@ -60,5 +60,8 @@ def paginate(session: Session, stmt: Select[Any], page: int, per_page: int, scal
 
 def page_arg(args: Any) -> int:
     """The ``page`` query argument; anything that is not a positive number means page 1."""
+    from lms.core.forms import int_or_none
+
     raw = args.get("page", "1")
-    return int(raw) if str(raw).isdigit() and int(raw) > 0 else 1
+    number = int_or_none(raw)
+    return number if number else 1

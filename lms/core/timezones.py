@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -30,3 +30,8 @@ def to_local_naive(value: datetime | None) -> datetime | None:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def today_local() -> date:
+    """Today's date where the app's people are (WIB by default), not the server's."""
+    return datetime.now(local_zone()).date()

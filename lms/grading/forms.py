@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lms.core.forms import int_or_none
 from lms.grading.services import GradeInput
 from lms.rubrics.models import Rubric
 
@@ -16,10 +17,10 @@ def parse_grade_form(form: Any, rubric: Rubric | None) -> tuple[GradeInput, int 
     if rubric is not None:
         for criterion in rubric.criteria:
             raw = form.get(f"level-{criterion.id}", "")
-            levels[criterion.id] = int(raw) if raw.isdigit() else None
+            levels[criterion.id] = int_or_none(raw)
             comments[criterion.id] = form.get(f"comment-{criterion.id}", "")[:5000]
     raw_version = form.get("version", "")
-    version = int(raw_version) if raw_version.isdigit() else None
+    version = int_or_none(raw_version)
     data = GradeInput(levels=levels, comments=comments, feedback=form.get("feedback", "")[:50000],
                       finalize=form.get("action") == "finalize", reason=form.get("reason", "")[:2000])
     return data, version

@@ -112,7 +112,7 @@ def rubric_for_grading(assessment: Assessment, grade: Grade | None) -> Rubric | 
 
 
 def save_grade(session: Session, submission: Submission, grader: User, data: GradeInput, base_version: int | None,
-               now: datetime) -> Grade:
+               now: datetime, seen_submission_version: int | None = None) -> Grade:
     """Create or change the grade of a submitted piece of work, in one flush, audited.
 
     ``base_version`` is the grade version the grader's page showed (None for a new grade): if the
@@ -123,8 +123,13 @@ def save_grade(session: Session, submission: Submission, grader: User, data: Gra
 
     assessment = submission.assessment
     ensure_editable(assessment.cohort)
+    # Lock the submission row: saves of one submission's grade (and a withdrawal) run one at a time,
+    # so the version checks below cannot be passed by two writers at once.
+    session.refresh(submission, with_for_update=True)
     if submission.state != SubmissionState.SUBMITTED:
         raise Conflict(_l("Only submitted work can be graded; this one is a draft or was returned for revision."))
+    if seen_submission_version is not None and seen_submission_version != submission.version:
+        raise Conflict(_l("The participant changed this work after you opened it; reload the page and grade what is there now."))
     grade = grade_of(session, submission.id)
     if grade is None and base_version is not None:
         raise Conflict(_l("The grade was removed meanwhile; reload the page."))
@@ -150,7 +155,7 @@ def save_grade(session: Session, submission: Submission, grader: User, data: Gra
     else:
         grade.rubric_id = None
         grade.score = None
-    if data.finalize:
+    if data.finalize or grade.status != GradeStatus.DRAFT:
         if rubric is not None and grade.score is None:
             raise DomainError(_l("Choose a level for every criterion before finalizing."))
         if rubric is None and not grade.feedback:
@@ -195,6 +200,10 @@ def release(session: Session, grade: Grade, actor: User, now: datetime) -> None:
         raise Conflict(_l("This grade is already released."))
     if grade.status != GradeStatus.FINAL:
         raise Conflict(_l("Only final grades can be released; finalize it first."))
+    if grade.rubric_id is not None and grade.score is None:
+        raise Conflict(_l("Choose a level for every criterion before releasing."))
+    if grade.needs_review:
+        raise Conflict(_l("The rubric changed since this grade was given; review it before releasing."))
     before = snapshot(grade)
     grade.status = GradeStatus.RELEASED
     grade.released_at = now
@@ -208,7 +217,8 @@ def release_assessment(session: Session, assessment: Assessment, actor: User, no
     ensure_editable(assessment.cohort)
     grades = session.scalars(
         select(Grade).join(Submission).where(Submission.assessment_id == assessment.id,
-                                             Grade.status == GradeStatus.FINAL)
+                                             Grade.status == GradeStatus.FINAL, Grade.needs_review.is_(False),
+                                             (Grade.rubric_id.is_(None)) | (Grade.score.is_not(None)))
         .options(selectinload(Grade.criteria))
     ).all()
     for grade in grades:
@@ -320,6 +330,8 @@ def released_grades_for(session: Session, participant_id: int, assessment_ids: l
         select(Submission.assessment_id, Grade).join(Grade, Grade.submission_id == Submission.id)
         .where(Submission.participant_id == participant_id, Submission.assessment_id.in_(assessment_ids),
                Grade.status == GradeStatus.RELEASED)
+        .options(selectinload(Grade.criteria).joinedload(GradeCriterion.criterion),
+                 selectinload(Grade.criteria).joinedload(GradeCriterion.level), joinedload(Grade.rubric))
     )
     out: dict[int, list[Grade]] = {}
     for assessment_id, grade in rows:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms import db
@@ -16,7 +17,7 @@ from lms.cohorts.models import Cohort, Membership, Role
 from lms.core import access
 from lms.core.access import require
 from lms.core.errors import DomainError
-from lms.core.forms import Form
+from lms.core.forms import Form, int_or_none
 from lms.core.pagination import page_arg, paginate
 from lms.core.timezones import now_utc
 from lms.grading import services
@@ -38,8 +39,8 @@ def _queue_stmt(filters: dict[str, str]):
     if current_user.is_admin and not taught:
         taught = list(db.session.scalars(select(Cohort.id)))
     late = {"1": True, "0": False}.get(filters.get("late", ""))
-    cohort_id = int(filters["cohort"]) if filters.get("cohort", "").isdigit() else None
-    assessment_id = int(filters["assessment"]) if filters.get("assessment", "").isdigit() else None
+    cohort_id = int_or_none(filters.get("cohort"))
+    assessment_id = int_or_none(filters.get("assessment"))
     state = filters.get("state", "") if filters.get("state", "") in services.QUEUE_STATES else ""
     return services.queue(taught, cohort_id=cohort_id, assessment_id=assessment_id, state=state, late=late), taught
 
@@ -104,8 +105,15 @@ def save(submission: Submission):
     submission = _load(submission.id)
     current = services.grade_of(db.session, submission.id)
     data, version = parse_grade_form(request.form, services.rubric_for_grading(submission.assessment, current))
+    seen = request.form.get("submission_version", "")
     try:
-        saved = services.save_grade(db.session, submission, current_user, data, version, now_utc())
+        saved = services.save_grade(db.session, submission, current_user, data, version, now_utc(),
+                                    seen_submission_version=int_or_none(seen))
+    except IntegrityError:  # two first saves of the same grade: the second one is a conflict
+        db.session.rollback()
+        flash(_("Another grader saved this grade while you were working. Review and save again."), "warning")
+        theirs = services.grade_of(db.session, submission.id)
+        return _render(submission, theirs, 409, conflict=theirs, mine={"data": data})
     except services.GradeConflict as exc:
         db.session.rollback()
         flash(exc.message, "warning")

@@ -47,7 +47,7 @@ def _cohort_arg(rule: str) -> Cohort | None:
     raw = request.values.get("cohort_id", "")
     if not raw:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
         abort(400)
     cohort = db.session.get(Cohort, int(raw))
     if cohort is None:

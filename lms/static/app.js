@@ -35,7 +35,7 @@
   var MAX_AGE = 7 * 24 * 3600 * 1000;
   function fields(form) {
     return Array.prototype.filter.call(form.elements, function (el) {
-      return el.name && el.name !== "csrf_token" && el.type !== "hidden" && el.type !== "file" &&
+      return el.name && el.name !== "csrf_token" && !el.hasAttribute("data-keep-not") && el.type !== "hidden" && el.type !== "file" &&
         el.type !== "submit" && el.type !== "button" && el.type !== "password";
     });
   }

@@ -59,7 +59,10 @@ def sniff(data: bytes) -> str | None:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = archive.namelist()
                 if "mimetype" in names:
-                    kind = archive.read("mimetype").decode("ascii", "replace").strip()
+                    if archive.getinfo("mimetype").file_size > 100:  # no zip bomb in a type marker
+                        return None
+                    with archive.open("mimetype") as marker:
+                        kind = marker.read(101).decode("ascii", "replace").strip()
                     return kind if kind in ALLOWED else None
                 if "[Content_Types].xml" in names:
                     for prefix, kind in _OOXML.items():
@@ -111,6 +114,10 @@ def add(session: Session, practice: Practice, owner: User, data: bytes, filename
     if kind is None:
         raise EvidenceError(_l("Only photos (JPEG, PNG, GIF, WebP), PDF and office documents are accepted."),
                             field="file", status=415)
+    _check_editable(session, practice)
+    if kind.startswith("image/") and not _reasonable_image(data):
+        raise EvidenceError(_l("The photo could not be read, or it is larger than %(mp)s megapixels.", mp=MAX_PIXELS // 1_000_000),
+                            field="file", status=415)
     stored = secrets.token_hex(16)
     target = path_of(upload_dir, stored)
     with open(target, "xb") as fh:
@@ -130,10 +137,38 @@ def remove(session: Session, attachment: Attachment, actor: User) -> str:
     """Delete the row; returns the stored name whose file the caller removes after commit."""
     if attachment.owner_id != actor.id:
         raise EvidenceError(_l("You can only delete your own files."), status=403)
+    if attachment.practice is not None:
+        _check_editable(session, attachment.practice)
     stored = attachment.stored_name
     session.delete(attachment)
     session.flush()
     return stored
+
+
+MAX_PIXELS = 40_000_000
+
+
+def _reasonable_image(data: bytes) -> bool:
+    """Readable, and small enough in pixels to make a thumbnail without exhausting memory."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except Exception:  # Pillow raises many kinds for a broken or hostile file
+        return False
+    return width * height <= MAX_PIXELS
+
+
+def _check_editable(session: Session, practice: Practice) -> None:
+    """Evidence changes with its practice: only while a draft or returned, in an open cohort."""
+    from lms.assessments.models import Submission, SubmissionState
+    from lms.cohorts.services import ensure_editable
+
+    ensure_editable(practice.visit.cohort)
+    state = session.scalar(select(Submission.state).where(Submission.id == practice.submission_id))
+    if state == SubmissionState.SUBMITTED:
+        raise EvidenceError(_l("This practice is submitted: its evidence can no longer change."), status=409)
 
 
 def discard_files(upload_dir: str, stored_names: Iterable[str]) -> None:
@@ -148,6 +183,9 @@ def thumbnail(path: str, size: int = 360) -> bytes:
     from PIL import Image
 
     with Image.open(path) as image:
+        if image.size[0] * image.size[1] > MAX_PIXELS:
+            raise ValueError("image too large for a thumbnail")
+        image.draft("RGB", (size, size))
         image = image.convert("RGB")
         image.thumbnail((size, size))
         out = io.BytesIO()

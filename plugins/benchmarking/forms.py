@@ -11,7 +11,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from lms.core.forms import Form
 from plugins.benchmarking.models import HostKind
@@ -76,7 +84,7 @@ class PracticeForm(Form):
     change_project_link = TextAreaField(_l("Link to your change project (aksi perubahan)"),
                                         validators=[Optional(), Length(max=2000)], render_kw={"rows": 1})
     private_note = TextAreaField(_l("Private note (only you see it)"), validators=[Optional(), Length(max=10000)],
-                                 render_kw={"rows": 2})
+                                 render_kw={"rows": 2, "data-keep-not": True})  # never kept on a shared device
 
     def __init__(self, *args, **kwargs):
         from plugins.benchmarking.models import PracticeCategory, Stage
@@ -120,5 +128,5 @@ class FollowupForm(Form):
 
 class AdjustmentForm(Form):
     member_id = SelectField(_l("Member"), coerce=int)
-    delta = DecimalField(_l("Points (+/−)"), places=2, validators=[DataRequired(message=_l("Enter the points."))])
+    delta = DecimalField(_l("Points (+/−)"), places=2, validators=[InputRequired(message=_l("Enter the points."))])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])

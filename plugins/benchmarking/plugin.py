@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from lms import db
 from lms.cohorts.models import Cohort, Role
 from lms.core import access
+from lms.core.timezones import today_local
 from lms.plugins import hookimpl
 from lms.plugins.types import CohortTab, DashboardWidget, NavItem, ResultColumn, SubmissionKind
 from lms.users.models import User
@@ -77,7 +78,7 @@ def lms_dashboard_widgets(user: User) -> list[DashboardWidget]:
     items = services.visits_of_participant(db.session, user)
     if not items:
         return []
-    upcoming = [item for item in items if item[0].end_date >= date.today()]
+    upcoming = [item for item in items if item[0].end_date >= today_local()]
     (visit, group), title = (upcoming[0], _l("Next field visit")) if upcoming else (items[-1], _l("Your latest field visit"))
     return [DashboardWidget(title=title, template="benchmarking/widget_next_visit.html",
                             context={"visit": visit, "group": group}, order=10)]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     Response,
@@ -26,9 +24,9 @@ from lms.cohorts.models import Cohort, Role
 from lms.core import access
 from lms.core.access import require
 from lms.core.errors import DomainError, attach
-from lms.core.forms import Form
+from lms.core.forms import Form, int_or_none
 from lms.core.pagination import page_arg, paginate
-from lms.core.timezones import now_utc
+from lms.core.timezones import now_utc, today_local
 from lms.grading.models import Grade, GradeStatus
 from plugins.benchmarking import evidence, followups, practices, reports
 from plugins.benchmarking.forms import (
@@ -225,7 +223,7 @@ def thumbnail(attachment: Attachment):
         abort(404)
     try:
         data = evidence.thumbnail(evidence.path_of(current_app.config["UPLOAD_DIR"], attachment.stored_name))
-    except (OSError, ValueError):
+    except Exception:  # a broken or oversized image has no thumbnail (Pillow raises many kinds)
         abort(404)
     return Response(data, mimetype="image/jpeg", headers={"X-Content-Type-Options": "nosniff",
                                                           "Cache-Control": "private, max-age=300"})
@@ -237,7 +235,12 @@ def delete_file(attachment: Attachment):
     if not Form().validate_on_submit():
         abort(400)
     practice_id = attachment.practice_id
-    stored = evidence.remove(db.session, attachment, current_user)
+    try:
+        stored = evidence.remove(db.session, attachment, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("benchmarking_practices.show", practice_id=practice_id)), 303
     _commit_and_discard([stored])
     flash(_("The file is deleted."), "success")
     return redirect(url_for("benchmarking_practices.show", practice_id=practice_id))
@@ -270,7 +273,7 @@ def catalogue():
     staff = access.cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR)
     args = {k: request.args.get(k, "") for k in ("q", "host", "category", "stage", "status")}
     stmt = practices.catalogue(current_user, staff, query=args["q"],
-                               host_id=int(args["host"]) if args["host"].isdigit() else None,
+                               host_id=int_or_none(args["host"]),
                                category=args["category"], stage=args["stage"], status=args["status"])
     page = paginate(db.session, stmt, page_arg(request.args), current_app.config["PAGE_SIZE"], scalars=False)
     statuses = practices.latest_status(db.session, [p.id for p, _v in page.items])
@@ -324,7 +327,7 @@ def report(round: FollowupRound):  # noqa: A002
             try:
                 followups.report(db.session, round, practice, current_user, status=form.status.data,
                                  outcome=form.outcome.data or "", evidence_links=form.evidence_links.data or "",
-                                 today=date.today(), now=now_utc())
+                                 today=today_local(), now=now_utc())
             except DomainError as exc:
                 db.session.rollback()
                 flash(exc.message, "danger")
@@ -340,7 +343,7 @@ def report(round: FollowupRound):  # noqa: A002
                                           status=followup.status.value if followup else "planned")
     return render_template("benchmarking/report_round.html", round=round, items=mine_, forms=forms,
                            existing=existing, statuses=practices.STATUS_LABELS,
-                           labels=practices.STAGE_LABELS, today=date.today()), status_code
+                           labels=practices.STAGE_LABELS, today=today_local()), status_code
 
 
 @bp.route("/followups/<int:followup_id>/confirm", methods=["POST"])
@@ -360,7 +363,7 @@ def my_rounds():
     cohort_ids = sorted(access.cohort_ids_with(current_user, Role.PARTICIPANT))
     items = db.session.scalars(select(FollowupRound).where(FollowupRound.cohort_id.in_(cohort_ids))
                                .order_by(FollowupRound.opens_on.desc())).all()
-    return render_template("benchmarking/my_rounds.html", items=items, today=date.today())
+    return render_template("benchmarking/my_rounds.html", items=items, today=today_local())
 
 
 # -- group reports -------------------------------------------------------------------------------
@@ -377,7 +380,7 @@ def group_report(group: VisitGroup):
     if request.method == "POST":
         if not Form().validate_on_submit():
             abort(400)
-        chosen = [int(v) for v in request.form.getlist("practice_ids") if v.isdigit()]
+        chosen = [n for v in request.form.getlist("practice_ids") if (n := int_or_none(v)) is not None]
         try:
             report_row = reports.write(db.session, group, current_user, request.form.get("body", ""), chosen,
                                        request.form.get("version", 0, type=int), now_utc())
@@ -457,7 +460,22 @@ def write_report(assessment: Assessment):
 
 @bp.app_template_global("benchmarking_practice_for")
 def practice_for(submission_id: int) -> Practice | None:
-    return db.session.scalar(select(Practice).where(Practice.submission_id == submission_id))
+    """The practice of a submission. The first call loads every practice of the same participant
+    in the same assessment (with evidence and host), so a page listing them runs no query per row."""
+    from flask import g
+    from sqlalchemy.orm import joinedload, selectinload
+
+    cache: dict[int, Practice] = g.setdefault("_benchmarking_practices", {})
+    if submission_id not in cache:
+        mine = select(Submission.assessment_id, Submission.participant_id).where(Submission.id == submission_id).subquery()
+        siblings = select(Submission.id).join(mine, (Submission.assessment_id == mine.c.assessment_id)
+                                              & (Submission.participant_id == mine.c.participant_id))
+        for practice in db.session.scalars(
+            select(Practice).where(Practice.submission_id.in_(siblings))
+            .options(selectinload(Practice.attachments), joinedload(Practice.visit).joinedload(FieldVisit.host))
+        ):
+            cache[practice.submission_id] = practice
+    return cache.get(submission_id)
 
 
 @bp.app_template_global("benchmarking_report_for")

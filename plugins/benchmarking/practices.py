@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from lms.assessments import services as assessments
 from lms.assessments.models import Aggregation, Assessment, Submission, SubmissionState
 from lms.cohorts.models import Membership, Role
+from lms.cohorts.services import ensure_editable
 from lms.core.errors import DomainError
 from lms.grading.models import Grade
 from lms.rubrics import services as rubrics
@@ -119,7 +120,9 @@ def ensure_assessments(session: Session, visit: FieldVisit, actor: User | None) 
         rubric = rubrics.create_rubric(session, report_rubric(), actor=actor, cohort=cohort)
         report = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
             title=str(_l("Benchmarking group report: %(host)s", host=visit.host.name)), kind=REPORT_KIND,
-            due_at=due, cutoff_at=due + timedelta(days=7), weight=Decimal(1), rubric_id=rubric.id,
+            # Weight 0: the report's one submission belongs to the leader, so each member's share (with
+            # adjustments) reaches the results through the plugin's group-score column instead.
+            due_at=due, cutoff_at=due + timedelta(days=7), weight=Decimal(0), rubric_id=rubric.id,
         ), known_kinds={REPORT_KIND})
         visit.report_assessment_id = report.id
     session.flush()
@@ -206,7 +209,7 @@ def create_practice(session: Session, visit: FieldVisit, participant: User, fiel
     if visit.assessment_id is None:
         raise DomainError(_l("This visit does not take practice logs yet; ask the program manager."), status=409)
     assessment = session.get(Assessment, visit.assessment_id)
-    submission = assessments.start_attempt(session, assessment, participant, now)
+    submission = assessments.new_attempt(session, assessment, participant, now)
     assessments.save_draft(session, submission, fields_.identified, submission.version, participant, now, reason="save")
     practice = Practice(submission_id=submission.id, visit_id=visit.id, participant_id=participant.id)
     _apply(practice, fields_, now)
@@ -235,8 +238,11 @@ def delete_practice(session: Session, practice: Practice, actor: User) -> list[s
     """Delete a practice no grader has touched; returns the stored files to remove after commit."""
     if practice.participant_id != actor.id:
         raise DomainError(_l("You can only delete your own practices."), status=403)
+    ensure_editable(practice.visit.cohort)
     if session.scalar(select(Grade.id).where(Grade.submission_id == practice.submission_id)) is not None:
         raise DomainError(_l("This practice has been graded and cannot be deleted."), status=409)
+    if session.scalar(select(Submission.state).where(Submission.id == practice.submission_id)) == SubmissionState.SUBMITTED:
+        raise DomainError(_l("This practice is submitted; withdraw it first."), status=409)
     stored = [a.stored_name for a in practice.attachments]
     stored += list(session.scalars(
         select(Attachment.stored_name).join(Followup, Attachment.followup_id == Followup.id)
@@ -294,13 +300,13 @@ def funnel(session: Session, visit: FieldVisit) -> dict[str, int]:
 
 
 def host_practices(session: Session, host_id: int, limit: int = 10) -> list[dict[str, Any]]:
-    """Across every cohort that visited the host: practices by title, how often adopted or adapted and
-    how often actually implemented, most adopted first."""
+    """Across every cohort that visited the host: published practices by title, how often adopted or
+    adapted and how often actually implemented, most adopted first (unpublished work stays private)."""
     rows = session.execute(
         select(Practice.id, Practice.title, Practice.stage).join(FieldVisit, FieldVisit.id == Practice.visit_id)
         .join(Submission, Submission.id == Practice.submission_id)
         .where(FieldVisit.host_id == host_id, Submission.state == SubmissionState.SUBMITTED,
-               Practice.stage != Stage.IDENTIFIED)
+               Practice.stage != Stage.IDENTIFIED, Practice.published.is_(True))
     ).all()
     statuses = latest_status(session, [pid for pid, _t, _s in rows])
     groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"title": "", "planned": 0, "implemented": 0})

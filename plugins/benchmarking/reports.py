@@ -4,7 +4,7 @@ individual adjustments that are kept as an append-only trail."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -49,6 +49,8 @@ def write(session: Session, group: VisitGroup, actor: User, body: str, practice_
         if set(practice_ids) - set(owners) or set(owners.values()) - members:
             raise DomainError(_l("A report can only refer to practices of the group's members."), field="practice_ids")
     report, submission = report_of(session, group.id)
+    if submission is not None and submission.participant_id != actor.id:
+        submission.participant_id = actor.id  # the leader changed: the report passes to the new one
     if report is None:
         assessment = session.get(Assessment, visit.report_assessment_id)
         submission = assessments.start_attempt(session, assessment, actor, now)
@@ -65,7 +67,7 @@ def adjust(session: Session, group: VisitGroup, member_id: int, delta: Decimal, 
     """Change one member's share of the group score by ``delta`` points (±20 at most), with a reason."""
     if member_id not in {m.user_id for m in group.members}:
         raise DomainError(_l("Only members of the group can have their score adjusted."), field="member_id")
-    if abs(delta) > MAX_ADJUSTMENT:
+    if not delta.is_finite() or abs(delta) > MAX_ADJUSTMENT:
         raise DomainError(_l("An adjustment is at most %(n)s points either way.", n=MAX_ADJUSTMENT), field="delta")
     if not reason.strip():
         raise DomainError(_l("Say why this member's score differs from the group's."), field="reason")
@@ -104,7 +106,7 @@ def member_scores(session: Session, visit_ids: list[int]) -> dict[int, Decimal |
         if score is None:
             continue
         value = score + latest.get((group_id, user_id), Decimal(0))
-        scores[user_id] = min(Decimal(100), max(Decimal(0), value)).quantize(Decimal("0.01"))
+        scores[user_id] = min(Decimal(100), max(Decimal(0), value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return scores
 
 

@@ -4,7 +4,7 @@ Batched: every participant at once, a fixed number of queries."""
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -52,7 +52,7 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
         for user_id, per_assessment in scores.items():
             values = [aggregate(by_assessment[a], s) for a, s in per_assessment.items()]
             values = [v for v in values if v is not None]
-            visit_scores[user_id] = (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01")) if values else None
+            visit_scores[user_id] = (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if values else None
     group_scores = reports.member_scores(session, visit_ids)
     return [
         ResultColumn("benchmarking_identified", _l("Practices identified"), {u: counts["identified"].get(u, 0) for u in ids}, order=60),

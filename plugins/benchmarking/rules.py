@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from lms.cohorts.models import Role
 from lms.core import access
 
@@ -54,9 +56,14 @@ def _visit_funnel(user: Any, visit: Any) -> bool:
 
 @access.register("benchmarking.practice.view")
 def _view_practice(user: Any, practice: Any) -> bool:
-    """Its author, the staff of its cohort, and anyone once the coordinator published it."""
-    return bool(practice.participant_id == user.id or practice.published
-                or access.can(user, "cohort.teach", _practice_cohort(practice)))
+    """Its author; the staff of its cohort once it is handed in; anyone once it is published."""
+    if practice.participant_id == user.id or practice.published:
+        return True
+    from lms import db
+    from lms.assessments.models import Submission
+
+    handed_in = db.session.scalar(select(Submission.state).where(Submission.id == practice.submission_id)) != "draft"
+    return handed_in and access.can(user, "cohort.teach", _practice_cohort(practice))
 
 
 @access.register("benchmarking.practice.edit")

@@ -111,7 +111,15 @@ def save_visit(
 
 
 def delete_visit(session: Session, visit: FieldVisit) -> None:
+    """Delete a visit nobody logged work for yet; practices and reports keep it."""
+    from plugins.benchmarking.models import GroupReport, Practice
+
     ensure_editable(visit.cohort)
+    used = session.scalar(select(Practice.id).where(Practice.visit_id == visit.id).limit(1)) or session.scalar(
+        select(GroupReport.id).join(VisitGroup, VisitGroup.id == GroupReport.group_id)
+        .where(VisitGroup.visit_id == visit.id).limit(1))
+    if used:
+        raise Conflict(_l("Participants have logged work for this visit; it cannot be deleted."))
     session.delete(visit)
     session.flush()
 
@@ -141,7 +149,12 @@ def split_groups(session: Session, visit: FieldVisit, count: int) -> list[VisitG
     Participants are ordered by agency and dealt round-robin, so people of one instansi spread over
     the groups; sizes differ by at most one. The first member of each group becomes its leader.
     """
+    from plugins.benchmarking.models import GroupReport
+
     ensure_editable(visit.cohort)
+    if session.scalar(select(GroupReport.id).join(VisitGroup, VisitGroup.id == GroupReport.group_id)
+                      .where(VisitGroup.visit_id == visit.id).limit(1)):
+        raise Conflict(_l("Groups have started their reports; adjust the groups by hand instead of splitting again."))
     people = participants_of(session, visit.cohort_id)
     if not people:
         raise DomainError(_l("The cohort has no participants to split."))

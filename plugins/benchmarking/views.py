@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,7 +12,9 @@ from lms.cohorts.models import Cohort
 from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.forms import Form as FlaskForm
+from lms.core.forms import int_or_none
 from lms.core.pagination import page_arg, paginate
+from lms.core.timezones import today_local
 from lms.core.views import cohort_tabs, refuse
 from plugins.benchmarking import practices, services
 from plugins.benchmarking.forms import HostForm, SplitForm, VisitForm
@@ -198,7 +198,12 @@ def delete_visit(visit: FieldVisit):
     if not FlaskForm().validate_on_submit():
         abort(400)
     cohort_id = visit.cohort_id
-    services.delete_visit(db.session, visit)
+    try:
+        services.delete_visit(db.session, visit)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("benchmarking.show_visit", visit_id=visit.id)), 303
     db.session.commit()
     flash(_("The visit is deleted."), "success")
     return redirect(url_for("benchmarking.cohort_visits", cohort_id=cohort_id))
@@ -223,7 +228,7 @@ def split_groups(visit: FieldVisit):
 
 
 def _int_or_none(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    return int_or_none(raw)
 
 
 @bp.route("/visits/<int:visit_id>/groups", methods=["POST"])
@@ -232,9 +237,9 @@ def assign_groups(visit: FieldVisit):
     if not FlaskForm().validate_on_submit():
         abort(400)
     members = {int(k.split("-", 1)[1]): _int_or_none(v) for k, v in request.form.items()
-               if k.startswith("member-") and k.split("-", 1)[1].isdigit()}
+               if k.startswith("member-") and int_or_none(k.split("-", 1)[1]) is not None}
     leaders = {int(k.split("-", 1)[1]): _int_or_none(v) for k, v in request.form.items()
-               if k.startswith("leader-") and k.split("-", 1)[1].isdigit()}
+               if k.startswith("leader-") and int_or_none(k.split("-", 1)[1]) is not None}
     try:
         services.assign_groups(db.session, visit, members, leaders)
     except DomainError as exc:
@@ -250,4 +255,4 @@ def assign_groups(visit: FieldVisit):
 @require("benchmarking.participant")
 def my_visits():
     items = services.visits_of_participant(db.session, current_user)
-    return render_template("benchmarking/my_visits.html", items=items, today=date.today())
+    return render_template("benchmarking/my_visits.html", items=items, today=today_local())

@@ -355,7 +355,9 @@ def test_two_tabs_meet_the_conflict_panel_and_keep_both_texts(live_server, page)
     write_url = f"/assessments/{ids['assessment']}/write"
 
     log_in(page, live_server, PARTICIPANT)
-    page.goto(write_url)
+    page.goto(f"/assessments/{ids['assessment']}")
+    page.click("#write")  # a POST opens the draft
+    page.wait_for_url(f"**{write_url}")
     second = page.context.new_page()
     # The 409 of the conflicting save is the app's answer, not a fault; anything else still fails.
     problems = watch(second, lambda text, url: url.endswith(f"/assessments/{ids['assessment']}/draft")

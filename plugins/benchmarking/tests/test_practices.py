@@ -20,7 +20,6 @@ from tests.support import count_queries, login
 
 pytestmark = pytest.mark.usefixtures("plugin_on")
 NOW = datetime.now(UTC).replace(microsecond=0)
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
 
 
 def _png() -> bytes:
@@ -32,6 +31,17 @@ def _png() -> bytes:
 
 
 PNG_1PX = _png()
+
+
+def _jpeg() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (63, 163, 124)).save(out, "JPEG")
+    return out.getvalue()
+
+
+JPEG = _jpeg()
 
 
 @pytest.fixture
@@ -161,7 +171,8 @@ def test_evidence_is_typed_by_content_named_safely_and_served_as_attachment(app,
 
 
 def test_file_and_practice_size_limits(app_factory, make_cohort, session):
-    app = app_factory(EVIDENCE_MAX_FILE_BYTES=300, EVIDENCE_MAX_PRACTICE_BYTES=500)
+    size = len(JPEG)
+    app = app_factory(EVIDENCE_MAX_FILE_BYTES=2 * size, EVIDENCE_MAX_PRACTICE_BYTES=2 * size + size // 2)
     with app.test_request_context():
         cohort = make_cohort(participants=1)
         host = services.save_host(session, None, name="Host")
@@ -174,7 +185,7 @@ def test_file_and_practice_size_limits(app_factory, make_cohort, session):
         practice_id = practice.id
     client = app.test_client()
     login(client, person)
-    assert upload(client, practice_id, JPEG + b"\x00" * 400, "besar.jpg").status_code == 413
+    assert upload(client, practice_id, JPEG + b"\x00" * (2 * size), "besar.jpg").status_code == 413
     assert upload(client, practice_id, JPEG, "a.jpg").status_code == 302
     assert upload(client, practice_id, JPEG, "b.jpg").status_code == 302
     assert upload(client, practice_id, JPEG, "c.jpg").status_code == 413
@@ -346,8 +357,9 @@ def test_result_columns_are_batched(app, make_cohort, session):
 
 
 def test_funnel_and_host_statistics_pages(app, world, session):
-    logged(session, world, who=0)
-    logged(session, world, who=1, title="rumah  sakit TANPA kelas")
+    for who, title in ((0, "Rumah sakit tanpa kelas"), (1, "rumah  sakit TANPA kelas")):
+        practices.set_published(session, logged(session, world, who=who, title=title), True)
+    session.commit()
     logged(session, world, who=2, stage="identified", title="Survei kepuasan")
     client = app.test_client()
     login(client, world["coordinator"])
@@ -401,3 +413,59 @@ def test_xlsx_export_has_a_practices_sheet_without_unreleased_scores(app, world,
     assert len(names) == 3 and set(rows) == {"Rumah sakit tanpa kelas", "Mal pelayanan publik"}
     assert rows["Rumah sakit tanpa kelas"][-1] == 100 and rows["Mal pelayanan publik"][-1] is None
     book.close()
+
+
+def test_two_drafts_are_two_practices_and_submitted_evidence_is_frozen(app, world, session):
+    first = logged(session, world, submit=False)
+    second = logged(session, world, submit=False, title="Mal pelayanan publik")
+    assert first.submission_id != second.submission_id
+    client = app.test_client()
+    login(client, world["people"][0])
+    assert upload(client, first.id, PNG_1PX, "a.png").status_code == 302
+    practices.submit_practice(session, session.get(Practice, first.id), world["people"][0], NOW)
+    session.commit()
+    assert upload(client, first.id, PNG_1PX, "b.png").status_code == 409
+    attachment = session.scalar(select(Attachment))
+    assert client.post(f"/benchmarking/files/{attachment.id}/delete").status_code == 303  # refused, with a message
+    assert client.post(f"/benchmarking/practices/{first.id}/delete").status_code == 303
+    session.expunge_all()
+    assert session.scalar(select(func.count()).select_from(Attachment)) == 1
+    assert session.get(Practice, first.id) is not None
+
+
+def test_a_zip_bomb_type_marker_is_not_read():
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text" + " " * 5_000_000)
+    assert len(buffer.getvalue()) < 100_000
+    assert evidence.sniff(buffer.getvalue()) is None
+
+
+def test_staff_cannot_open_a_draft_practice(app, world, session):
+    draft = logged(session, world, submit=False)
+    client = app.test_client()
+    login(client, world["teacher"])
+    assert client.get(f"/benchmarking/practices/{draft.id}").status_code == 403
+    assert client.get(f"/grading/submissions/{draft.submission_id}").status_code == 403
+
+
+def test_the_practice_assessment_page_runs_a_fixed_number_of_queries(app, world, session):
+    counts = []
+    client = app.test_client()
+    login(client, world["people"][0])
+    for extra in (2, 8):
+        for i in range(extra):
+            practice = logged(session, world, title=f"Praktik {extra}-{i}")
+            submission = session.get(Submission, practice.submission_id)
+            rubric = submission.assessment.rubric
+            grade = grading.save_grade(session, submission, world["teacher"], grading.GradeInput(
+                levels={c.id: c.levels[1].id for c in rubric.criteria}, comments={}, finalize=True), None, NOW)
+            grading.release(session, grade, world["teacher"], NOW)
+        session.commit()
+        assessment_id = session.get(FieldVisit, world["visit"].id).assessment_id
+        with count_queries(app) as statements:
+            assert client.get(f"/assessments/{assessment_id}").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
