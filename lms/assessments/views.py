@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from lms import db
@@ -288,6 +289,7 @@ def mine():
 
     cohort_ids = sorted(access.cohort_ids_with(current_user, Role.PARTICIPANT))
     items = db.session.scalars(select(Assessment).where(Assessment.cohort_id.in_(cohort_ids))
+                               .options(selectinload(Assessment.cohort))
                                .order_by(Assessment.due_at.is_(None), Assessment.due_at, Assessment.id)).all()
     ids = [a.id for a in items]
     return render_template("assessments/mine.html", items=items, now=now_utc(),

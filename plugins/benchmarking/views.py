@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from lms import db
 from lms.cohorts.models import Cohort
@@ -61,6 +62,7 @@ def create_host():
 def show_host(host: Host):
     visits = db.session.scalars(
         select(FieldVisit).where(FieldVisit.host_id == host.id).order_by(FieldVisit.start_date.desc())
+        .options(selectinload(FieldVisit.cohort))
     ).all()
     return render_template("benchmarking/host.html", host=host, visits=visits, kinds=services.HOST_KIND_LABELS,
                            top=practices.host_practices(db.session, host.id))
