@@ -394,3 +394,24 @@ def test_a_final_grade_keeps_every_level_and_opening_the_editor_changes_nothing(
     assert client.get(f"/assessments/{world['assessment'].id}/write").status_code == 302
     assert session.scalar(select(func.count()).select_from(Submission)) == before
     assert client.get("/grading/?cohort=%C2%B2&page=%C2%B2").status_code in (302, 403)
+
+
+def test_a_stale_write_of_a_grade_fails_at_the_database(app, world, session):
+    """Two writers that both read version n: the first UPDATE wins, the second matches no row."""
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.exc import StaleDataError
+
+    submission = submitted(session, world)
+    grade = grading.save_grade(session, submission, world["instructors"][0], grading.GradeInput(
+        levels=levels(world["rubric"], [3, 3]), comments={}), None, NOW)
+    session.commit()
+    engine = app.extensions["lms.db"].engine
+    with Session(engine) as first, Session(engine) as second:
+        a, b = first.get(Grade, grade.id), second.get(Grade, grade.id)
+        a.feedback, a.version = "pertama", a.version + 1
+        first.commit()
+        b.feedback, b.version = "kedua", b.version + 1
+        with pytest.raises(StaleDataError):
+            second.commit()
+    session.expire_all()
+    assert session.get(Grade, grade.id).feedback == "pertama"

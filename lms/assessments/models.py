@@ -94,6 +94,8 @@ class Submission(Base):
     participant: Mapped[User] = relationship()
 
     __table_args__ = (UniqueConstraint("assessment_id", "participant_id", "attempt"),)
+    # Versioned UPDATEs: a write based on a stale read fails instead of overwriting (see Grade).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class Revision(Base):

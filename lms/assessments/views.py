@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
 from lms import db
@@ -182,6 +183,9 @@ def autosave(assessment: Assessment):
         db.session.commit()  # keep the conflicting text as a revision
         return jsonify(error="conflict", message=str(exc.message), server_body=exc.submission.body,
                        server_version=exc.submission.version, kept_revision=exc.revision.id), 409
+    except StaleDataError:  # another tab saved in the same instant; the editor retries and sees it
+        db.session.rollback()
+        return jsonify(error="refused", message=_("Saved elsewhere at the same moment; saving again.")), 409
     except DomainError as exc:
         db.session.rollback()
         return jsonify(error="refused", message=str(exc.message)), exc.status

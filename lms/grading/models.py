@@ -60,6 +60,10 @@ class Grade(Base):
         back_populates="grade", cascade="all, delete-orphan", lazy="selectin"
     )
 
+    # The service sets the next version itself; SQLAlchemy adds "WHERE version = <old>" to every
+    # UPDATE, so a save based on a stale read fails (StaleDataError) instead of overwriting.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
 
 class GradeCriterion(Base):
     """The level chosen for one criterion, with its points and an optional comment."""

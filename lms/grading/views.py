@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from lms import db
 from lms.assessments.kinds import kind_of
@@ -109,7 +110,7 @@ def save(submission: Submission):
     try:
         saved = services.save_grade(db.session, submission, current_user, data, version, now_utc(),
                                     seen_submission_version=int_or_none(seen))
-    except IntegrityError:  # two first saves of the same grade: the second one is a conflict
+    except (IntegrityError, StaleDataError):  # two saves at the same moment: the second is a conflict
         db.session.rollback()
         flash(_("Another grader saved this grade while you were working. Review and save again."), "warning")
         theirs = services.grade_of(db.session, submission.id)
