@@ -47,6 +47,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if HERE in Path(str(item.path)).resolve().parents or "page" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+            # When a page navigates away mid-download, Werkzeug's development server (the live
+            # server here, never production) drops the static file without closing it.
+            item.add_marker(pytest.mark.filterwarnings("ignore:unclosed file <_io.BufferedReader name='.*/static/:ResourceWarning"))
+            item.add_marker(pytest.mark.filterwarnings("ignore:Exception ignored in. <_io.BufferedReader name='.*/static/:pytest.PytestUnraisableExceptionWarning"))
 
 
 # -- the live server -----------------------------------------------------------------------------
