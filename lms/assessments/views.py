@@ -24,7 +24,7 @@ from lms.core.errors import DomainError
 from lms.core.forms import Form
 from lms.core.markdown import render as render_markdown
 from lms.core.timezones import now_utc, to_local_naive, to_utc
-from lms.core.views import cohort_tabs, refuse
+from lms.core.views import act, cohort_tabs, refuse
 from lms.rubrics.models import Rubric
 
 bp = Blueprint("assessments", __name__, template_folder="templates")
@@ -223,17 +223,10 @@ def submit(assessment: Assessment):
 @bp.route("/submissions/<int:submission_id>/withdraw", methods=["POST"])
 @require("submission.own", load=Submission)
 def withdraw(submission: Submission):
-    if not Form().validate_on_submit():
-        abort(400)
-    try:
-        services.withdraw(db.session, submission, current_user, now_utc())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("assessments.show", assessment_id=submission.assessment_id))
-    db.session.commit()
-    flash(_("Withdrawn: it is a draft again. Submit it again before the due time."), "info")
-    return redirect(url_for("assessments.write", assessment_id=submission.assessment_id))
+    return act(lambda: services.withdraw(db.session, submission, current_user, now_utc()),
+               back=url_for("assessments.show", assessment_id=submission.assessment_id),
+               done=url_for("assessments.write", assessment_id=submission.assessment_id),
+               message=_("Withdrawn: it is a draft again. Submit it again before the due time."))
 
 
 @bp.route("/submissions/<int:submission_id>/revisions")

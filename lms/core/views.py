@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, flash, render_template
+from flask import current_app, flash, redirect, render_template
 
 from lms import db
 from lms.core.errors import DomainError, attach
@@ -26,3 +27,21 @@ def cohort_tabs(cohort: Any, user: Any) -> list[Any]:
     for contributed in get_plugin_manager(current_app).hook.lms_cohort_tabs(cohort=cohort, user=user):
         tabs.extend(contributed or [])
     return sorted(tabs, key=lambda t: (t.order, t.key))
+
+
+def act(action: Callable[[], Any], *, back: str, done: str | None = None, message: Any = None,
+        after_commit: Callable[[Any], None] | None = None) -> Any:
+    """A button's POST: run one service call, commit, say so and go on; or roll back, say why and
+    go back (303). CSRF is checked app-wide before any view runs."""
+    try:
+        result = action()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(back, code=303)
+    db.session.commit()
+    if after_commit is not None:
+        after_commit(result)
+    if message:
+        flash(message(result) if callable(message) else message, "success")
+    return redirect(done or back)

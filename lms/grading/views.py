@@ -21,6 +21,7 @@ from lms.core.errors import DomainError
 from lms.core.forms import Form, int_or_none
 from lms.core.pagination import page_arg, paginate
 from lms.core.timezones import now_utc
+from lms.core.views import act
 from lms.grading import services
 from lms.grading.forms import parse_grade_form
 from lms.grading.models import Grade
@@ -137,17 +138,10 @@ def save(submission: Submission):
 @bp.route("/submissions/<int:submission_id>/return", methods=["POST"])
 @require("submission.grade", load=Submission)
 def return_work(submission: Submission):
-    if not Form().validate_on_submit():
-        abort(400)
-    try:
-        services.return_for_revision(db.session, submission, current_user, request.form.get("note", ""), now_utc())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("Returned to the participant for revision."), "success")
-    return redirect(url_for("grading.grade", submission_id=submission.id, **_filters()))
+    back = url_for("grading.grade", submission_id=submission.id, **_filters())
+    return act(lambda: services.return_for_revision(db.session, submission, current_user,
+                                                    request.form.get("note", ""), now_utc()),
+               back=back, done=back, message=_("Returned to the participant for revision."))
 
 
 @bp.route("/submissions/<int:submission_id>/release", methods=["POST"])
@@ -173,19 +167,10 @@ def release_one(submission: Submission):
 @bp.route("/assessments/<int:assessment_id>/release", methods=["POST"])
 @require("assessment.teach", load=Assessment)
 def release_all(assessment: Assessment):
-    if not Form().validate_on_submit():
-        abort(400)
-    try:
-        count = services.release_assessment(db.session, assessment, current_user, now_utc())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("grading.progress", assessment_id=assessment.id))
-    db.session.commit()
-    flash(ngettext("%(num)s final grade released.", "%(num)s final grades released.", count) if count
-          else _("No final grades were waiting for release."),
-          "success" if count else "info")
-    return redirect(url_for("grading.progress", assessment_id=assessment.id))
+    return act(lambda: services.release_assessment(db.session, assessment, current_user, now_utc()),
+               back=url_for("grading.progress", assessment_id=assessment.id),
+               message=lambda count: ngettext("%(num)s final grade released.", "%(num)s final grades released.", count)
+               if count else _("No final grades were waiting for release."))
 
 
 @bp.route("/assessments/<int:assessment_id>/progress")

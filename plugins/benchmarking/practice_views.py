@@ -27,6 +27,7 @@ from lms.core.errors import DomainError, attach
 from lms.core.forms import Form, int_or_none
 from lms.core.pagination import page_arg, paginate
 from lms.core.timezones import now_utc, today_local
+from lms.core.views import act
 from lms.grading.models import Grade, GradeStatus
 from plugins.benchmarking import evidence, followups, practices, reports
 from plugins.benchmarking.forms import (
@@ -47,11 +48,6 @@ from plugins.benchmarking.models import (
 )
 
 bp = Blueprint("benchmarking_practices", __name__, url_prefix="/benchmarking", template_folder="templates")
-
-
-def _commit_and_discard(stored: list[str]) -> None:
-    db.session.commit()
-    evidence.discard_files(current_app.config["UPLOAD_DIR"], stored)
 
 
 # -- writing practices ---------------------------------------------------------------------------
@@ -141,45 +137,29 @@ def edit(practice: Practice):
 @bp.route("/practices/<int:practice_id>/submit", methods=["POST"])
 @require("benchmarking.practice.edit", load=Practice)
 def submit(practice: Practice):
-    if not Form().validate_on_submit():
-        abort(400)
-    try:
-        practices.submit_practice(db.session, practice, current_user, now_utc())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("benchmarking_practices.show", practice_id=practice.id)), 303
-    db.session.commit()
-    flash(_("Submitted for grading."), "success")
-    return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
+    back = url_for("benchmarking_practices.show", practice_id=practice.id)
+    return act(lambda: practices.submit_practice(db.session, practice, current_user, now_utc()),
+               back=back, message=_("Submitted for grading."))
 
 
 @bp.route("/practices/<int:practice_id>/delete", methods=["POST"])
 @require("benchmarking.practice.edit", load=Practice)
 def delete(practice: Practice):
-    if not Form().validate_on_submit():
-        abort(400)
-    visit_id = practice.visit_id
-    try:
-        stored = practices.delete_practice(db.session, practice, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("benchmarking_practices.show", practice_id=practice.id)), 303
-    _commit_and_discard(stored)
-    flash(_("The practice and its evidence are deleted."), "success")
-    return redirect(url_for("benchmarking_practices.mine", visit_id=visit_id))
+    upload_dir = current_app.config["UPLOAD_DIR"]
+    return act(lambda: practices.delete_practice(db.session, practice, current_user),
+               back=url_for("benchmarking_practices.show", practice_id=practice.id),
+               done=url_for("benchmarking_practices.mine", visit_id=practice.visit_id),
+               after_commit=lambda stored: evidence.discard_files(upload_dir, stored),
+               message=_("The practice and its evidence are deleted."))
 
 
 @bp.route("/practices/<int:practice_id>/publish", methods=["POST"])
 @require("benchmarking.practice.publish", load=Practice)
 def publish(practice: Practice):
-    if not Form().validate_on_submit():
-        abort(400)
-    practices.set_published(db.session, practice, request.form.get("published") == "1")
-    db.session.commit()
-    flash(_("Published in the practice catalogue.") if practice.published else _("Removed from the catalogue."), "success")
-    return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
+    publish_it = request.form.get("published") == "1"
+    return act(lambda: practices.set_published(db.session, practice, publish_it),
+               back=url_for("benchmarking_practices.show", practice_id=practice.id),
+               message=_("Published in the practice catalogue.") if publish_it else _("Removed from the catalogue."))
 
 
 # -- evidence ------------------------------------------------------------------------------------
@@ -232,18 +212,11 @@ def thumbnail(attachment: Attachment):
 @bp.route("/files/<int:attachment_id>/delete", methods=["POST"])
 @require("benchmarking.attachment.delete", load=Attachment)
 def delete_file(attachment: Attachment):
-    if not Form().validate_on_submit():
-        abort(400)
-    practice_id = attachment.practice_id
-    try:
-        stored = evidence.remove(db.session, attachment, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("benchmarking_practices.show", practice_id=practice_id)), 303
-    _commit_and_discard([stored])
-    flash(_("The file is deleted."), "success")
-    return redirect(url_for("benchmarking_practices.show", practice_id=practice_id))
+    upload_dir = current_app.config["UPLOAD_DIR"]
+    return act(lambda: evidence.remove(db.session, attachment, current_user),
+               back=url_for("benchmarking_practices.show", practice_id=attachment.practice_id),
+               after_commit=lambda stored: evidence.discard_files(upload_dir, [stored]),
+               message=_("The file is deleted."))
 
 
 # -- coordinators: funnel, catalogue, host statistics --------------------------------------------
@@ -349,12 +322,9 @@ def report(round: FollowupRound):  # noqa: A002
 @bp.route("/followups/<int:followup_id>/confirm", methods=["POST"])
 @require("benchmarking.followup.confirm", load=Followup)
 def confirm(followup: Followup):
-    if not Form().validate_on_submit():
-        abort(400)
-    followups.confirm(db.session, followup, current_user, now_utc())
-    db.session.commit()
-    flash(_("Confirmed."), "success")
-    return redirect(url_for("benchmarking_practices.round_reports", round_id=followup.round_id))
+    return act(lambda: followups.confirm(db.session, followup, current_user, now_utc()),
+               back=url_for("benchmarking_practices.round_reports", round_id=followup.round_id),
+               message=_("Confirmed."))
 
 
 @bp.route("/followups")
