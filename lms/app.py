@@ -38,6 +38,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
 
     db.init_app(app, app.config["DATABASE_URL"], app.config["DATABASE_ECHO"])
+    from lms.ops import metrics
+
+    metrics.init_app(app)  # first, so that its clock starts before any other before_request
     _init_extensions(app)
     _register_blueprints(app)
     from lms.plugins.manager import init_plugins
@@ -106,11 +109,12 @@ def _register_blueprints(app: Flask) -> None:
     from lms.cohorts.views import bp as cohorts_bp
     from lms.grading.views import bp as grading_bp
     from lms.home.views import bp as home_bp
+    from lms.ops.views import bp as ops_bp
     from lms.results.views import bp as results_bp
     from lms.rubrics.views import bp as rubrics_bp
     from lms.users.views import bp as users_bp
 
-    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp, results_bp, api_bp):
+    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp, results_bp, api_bp, ops_bp):
         app.register_blueprint(bp)
 
 

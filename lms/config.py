@@ -48,8 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "SECURE_COOKIES": True,
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     "PROXY_COUNT": 0,
-    # Storage for rate limits: "memory://" (per worker) or a "redis://" URL shared by workers.
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # Storage for rate limits: empty means LMS_REDIS_URL when that is set, else "memory://" (per
+    # worker process: limits are not shared between workers or nodes); or any limits storage URL.
+    "RATELIMIT_STORAGE_URI": "",
     # Login attempts allowed per client address.
     "LOGIN_RATE_LIMIT": "20 per minute",
     # Switch rate limiting off (tests that log in many times).
@@ -64,6 +65,18 @@ DEFAULTS: dict[str, Any] = {
     "EVIDENCE_MAX_PRACTICE_BYTES": 50 * 1024 * 1024,
     # Where uploaded files (roster previews, evidence) are kept; empty means instance/uploads.
     "UPLOAD_DIR": "",
+    # Redis shared by every node ("redis://host:6379/0"): rate limits, and the job queue when it
+    # uses Redis. Empty: no Redis, every store stays inside one machine.
+    "REDIS_URL": "",
+    # How many web nodes serve this site. Above 1, `flask lms check` (and gunicorn's start) refuse
+    # per-process stores: memory rate limits, SQLite, an embedded job queue, an unshared upload dir.
+    "NODES": 1,
+    # Set true once LMS_UPLOAD_DIR is one shared mount (NFS, CephFS...) seen by every node.
+    "UPLOAD_DIR_SHARED": False,
+    # Bearer token that lets a scraper read /metrics from another machine; empty: loopback only.
+    "METRICS_TOKEN": "",
+    # Seconds /readyz waits for its checks (database, Redis, queue, storage) before saying "timeout".
+    "READY_TIMEOUT": 1.5,
 }
 
 
@@ -130,6 +143,30 @@ def _validate(values: dict[str, Any]) -> None:
         raise ConfigError("LMS_PLUGINS must be a JSON list of plugin names, e.g. '[\"benchmarking\"]'")
 
 
+def ratelimit_storage(values: dict[str, Any]) -> str:
+    """The rate-limit storage URL: the explicit one, else the shared Redis, else this process's memory."""
+    return values["RATELIMIT_STORAGE_URI"] or values["REDIS_URL"] or "memory://"
+
+
+def multinode_problems(values: dict[str, Any]) -> list[str]:
+    """What keeps state inside one process or machine although LMS_NODES says several serve the site.
+
+    Each line names the setting to change; empty when LMS_NODES is 1 or everything is shared.
+    """
+    if values["NODES"] <= 1:
+        return []
+    problems = []
+    if ratelimit_storage(values).startswith("memory"):
+        problems.append("login rate limits are counted per process: set LMS_REDIS_URL (or LMS_RATELIMIT_STORAGE_URI) to a Redis every node reaches")
+    if not values["DATABASE_URL"] or values["DATABASE_URL"].startswith("sqlite"):
+        problems.append("the database is an SQLite file on one machine: set LMS_DATABASE_URL to PostgreSQL (postgresql+psycopg://...)")
+    if not values["REDIS_URL"]:
+        problems.append("the job queue is embedded (SQLite on this machine): set LMS_REDIS_URL so that every node and consumer shares it")
+    if not values["UPLOAD_DIR_SHARED"]:
+        problems.append("uploads and exports are kept in a local folder: mount one shared folder on every node as LMS_UPLOAD_DIR, then set LMS_UPLOAD_DIR_SHARED=true")
+    return problems
+
+
 def flask_settings(values: dict[str, Any]) -> dict[str, Any]:
     """Translate Tolok settings into the keys Flask and its extensions read."""
     relaxed = values["ENV"] in {"development", "testing"}
@@ -151,6 +188,11 @@ def flask_settings(values: dict[str, Any]) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": values["DEFAULT_LOCALE"],
         "BABEL_DEFAULT_TIMEZONE": values["DEFAULT_TIMEZONE"],
-        "RATELIMIT_STORAGE_URI": values["RATELIMIT_STORAGE_URI"],
+        "RATELIMIT_STORAGE_URI": ratelimit_storage(values),
         "RATELIMIT_ENABLED": values["RATELIMIT_ENABLED"],
+        # Redis gone: count in this process for a while rather than answer 500 on every login.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_timeout": 1, "socket_connect_timeout": 1} if ratelimit_storage(values).startswith("redis") else {}
+        ),
     }

@@ -26,15 +26,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _RULES: dict[str, RuleFn] = {}
 PUBLIC = "public"
+# Rules asked for anonymous callers too (a machine with a token, a probe): the rule decides alone.
+_ANONYMOUS: set[str] = {PUBLIC}
 
 
-def register(name: str) -> Callable[[RuleFn], RuleFn]:
-    """Register a rule under ``name``; a second rule with the same name is a start-up error."""
+def register(name: str, *, anonymous: bool = False) -> Callable[[RuleFn], RuleFn]:
+    """Register a rule under ``name``; a second rule with the same name is a start-up error.
+
+    ``anonymous=True`` asks the rule for visitors who are not logged in instead of sending them to
+    the login page: for callers that are machines (a Prometheus scraper with a bearer token).
+    """
 
     def deco(fn: RuleFn) -> RuleFn:
         if name in _RULES and _RULES[name] is not fn:
             raise RuntimeError(f"access rule {name!r} is registered twice")
         _RULES[name] = fn
+        if anonymous:
+            _ANONYMOUS.add(name)
         return fn
 
     return deco
@@ -50,7 +58,7 @@ def can(user: Any, rule: str, obj: Any = None) -> bool:
         check = _RULES[rule]
     except KeyError:
         raise LookupError(f"unknown access rule {rule!r}") from None
-    if rule != PUBLIC and not getattr(user, "is_authenticated", False):
+    if rule not in _ANONYMOUS and not getattr(user, "is_authenticated", False):
         return False
     return bool(check(user, obj))
 
@@ -76,7 +84,7 @@ def require(rule: str, load: type | None = None, arg: str | None = None) -> Call
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             from lms.extensions import login_manager
 
-            if rule != PUBLIC and not current_user.is_authenticated:
+            if rule not in _ANONYMOUS and not current_user.is_authenticated:
                 return login_manager.unauthorized()
             obj = None
             if load is not None:

@@ -1,0 +1,1 @@
+"""Running Tolok: health and readiness probes, Prometheus metrics, backups, multi-node checks."""

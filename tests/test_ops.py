@@ -1,0 +1,208 @@
+"""/healthz, /readyz and /metrics: what a load balancer, an orchestrator and Prometheus see."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from lms import cli
+from lms.app import create_app
+from tests.fixtures import BACKENDS, app_config
+from tests.support import PG_URL
+
+REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+
+
+@pytest.fixture(params=BACKENDS)
+def migrated_url(request, tmp_path):
+    """An empty database brought to heads by the migrations, as `flask db upgrade` does."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ready.sqlite3'}"
+        admin = None
+    else:
+        base = make_url(PG_URL)
+        name = f"{base.database}_ready_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
+    app = create_app(app_config(url, tmp_path))
+    cli.upgrade(app)
+    app.extensions["lms.db"].dispose()
+    yield url
+    if admin is not None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def ready_app(migrated_url, tmp_path):
+    built = []
+
+    def make(**extra):
+        app = create_app(app_config(migrated_url, tmp_path, **extra))
+        built.append(app)
+        return app
+
+    yield make
+    for app in built:
+        app.extensions["lms.db"].dispose()
+
+
+def test_healthz_answers_without_asking_anything(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "checks": {}}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_readyz_is_green_on_a_migrated_database_with_redis(ready_app):
+    response = ready_app(REDIS_URL=REDIS_URL).test_client().get("/readyz")
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert body == {"status": "ok", "checks": {"database": "ok", "migrations": "ok", "storage": "ok", "redis": "ok"}}
+
+
+def test_readyz_fails_on_a_database_the_migrations_never_touched(client):
+    # The test fixtures build tables from the models without Alembic: no version recorded.
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "fail"
+    assert body["checks"]["database"] == "ok"
+    assert "flask db upgrade" in body["checks"]["migrations"]
+
+
+def test_readyz_fails_when_the_database_is_behind_the_code(ready_app):
+    from alembic.script import ScriptDirectory
+
+    app = ready_app()
+    script = ScriptDirectory.from_config(cli.alembic_config(app))
+    head = next(h for h in script.get_heads() if isinstance(script.get_revision(h).down_revision, str))
+    older = script.get_revision(head).down_revision
+    with app.extensions["lms.db"].engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :old WHERE version_num = :head"), {"old": older, "head": head})
+    body = app.test_client().get("/readyz").get_json()
+    assert body["status"] == "fail" and body["checks"]["migrations"].startswith("behind")
+
+
+def test_readyz_accepts_a_database_ahead_of_the_code(ready_app):
+    """Rolling upgrade: migrations run first; nodes still on the old code must stay in the pool."""
+    app = ready_app()
+    with app.extensions["lms.db"].engine.begin() as conn:
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('fffffffffff1')"))
+        heads = [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))]
+        conn.execute(text("DELETE FROM alembic_version WHERE version_num = :h"), {"h": next(h for h in heads if h != "fffffffffff1")})
+    assert app.test_client().get("/readyz").get_json()["checks"]["migrations"] == "ok"
+
+
+def test_readyz_fails_when_uploads_cannot_be_written(ready_app, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    response = ready_app(UPLOAD_DIR=str(blocker / "uploads")).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["storage"].startswith("unavailable")
+
+
+def test_readyz_answers_quickly_when_redis_hangs(ready_app):
+    # A port that accepts connections and never answers: the worst case for a probe.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        app = ready_app(REDIS_URL=f"redis://127.0.0.1:{port}/0", READY_TIMEOUT=1.0)
+        started = time.monotonic()
+        response = app.test_client().get("/readyz")
+        elapsed = time.monotonic() - started
+    body = response.get_json()
+    assert response.status_code == 503
+    assert body["checks"]["database"] == "ok" and body["checks"]["redis"] != "ok"
+    assert "127.0.0.1" not in json.dumps(body)  # reasons name the failure, not the infrastructure
+    assert elapsed < 2.0
+
+
+def test_readyz_fails_when_redis_refuses(ready_app):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # bound, never listening: connections are refused
+        body = ready_app(REDIS_URL=f"redis://127.0.0.1:{port}/0").test_client().get("/readyz").get_json()
+    assert body["status"] == "fail" and body["checks"]["redis"].startswith("unavailable")
+
+
+def _scrape(client, **kwargs):
+    return client.get("/metrics", **kwargs)
+
+
+def test_metrics_count_requests_per_endpoint(client):
+    client.get("/healthz")
+    client.get("/healthz")
+    client.get("/no/such/page")
+    response = _scrape(client)
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain")
+    text_ = response.get_data(as_text=True)
+    assert 'lms_http_requests_total{endpoint="ops.healthz",method="GET",status="200"}' in text_
+    assert 'lms_http_requests_total{endpoint="unmatched",method="GET",status="404"}' in text_
+    assert 'lms_http_request_duration_seconds_bucket{endpoint="ops.healthz"' in text_
+    assert "/no/such/page" not in text_
+
+
+def test_metrics_refuse_callers_from_elsewhere(app_factory):
+    client = app_factory(METRICS_TOKEN="s3cret-metrics-token").test_client()
+    outside = {"REMOTE_ADDR": "203.0.113.7"}
+    assert _scrape(client, environ_base=outside).status_code == 403
+    assert _scrape(client, environ_base=outside, headers={"Authorization": "Bearer wrong"}).status_code == 403
+    assert _scrape(client, environ_base=outside, headers={"Authorization": "Basic s3cret-metrics-token"}).status_code == 403
+    ok = _scrape(client, environ_base=outside, headers={"Authorization": "Bearer s3cret-metrics-token"})
+    assert ok.status_code == 200 and b"lms_http_requests_total" in ok.data
+    assert _scrape(client, environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
+
+
+def test_metrics_without_a_token_configured_refuse_any_bearer(app_factory):
+    client = app_factory(METRICS_TOKEN="").test_client()
+    assert _scrape(client, environ_base={"REMOTE_ADDR": "203.0.113.7"}, headers={"Authorization": "Bearer "}).status_code == 403
+
+
+def test_metrics_behind_a_proxy_judge_the_forwarded_client(app_factory):
+    """Behind nginx the peer is always 127.0.0.1: a visitor from outside must not count as loopback."""
+    client = app_factory(PROXY_COUNT=1).test_client()
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    assert _scrape(client, environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 403
+    assert _scrape(client, environ_base=proxy, headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200
+    # Someone reaching gunicorn's port directly cannot claim to be loopback.
+    direct = {"REMOTE_ADDR": "198.51.100.9"}
+    assert _scrape(client, environ_base=direct, headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 403
+
+
+def test_metrics_add_up_across_worker_processes(tmp_path):
+    """gunicorn's workers are processes: with PROMETHEUS_MULTIPROC_DIR one scrape sees them all."""
+    folder = tmp_path / "prom"
+    folder.mkdir()
+    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(folder), LMS_ENV="testing",
+               LMS_DATABASE_URL=f"sqlite:///{tmp_path / 'mp.sqlite3'}", LMS_UPLOAD_DIR=str(tmp_path / "up"))
+    worker = textwrap.dedent("""
+        import sys
+        from lms.app import create_app
+        client = create_app().test_client()
+        for _ in range(int(sys.argv[1])):
+            assert client.get("/healthz").status_code == 200
+        if len(sys.argv) > 2:
+            print(client.get("/metrics").get_data(as_text=True))
+    """)
+    for count in ("3", "4"):
+        subprocess.run([sys.executable, "-c", worker, count], env=env, check=True, timeout=120)
+    scraped = subprocess.run([sys.executable, "-c", worker, "0", "scrape"], env=env, check=True, timeout=120,
+                             capture_output=True, text=True).stdout
+    line = next(x for x in scraped.splitlines() if x.startswith('lms_http_requests_total{endpoint="ops.healthz"'))
+    assert float(line.rsplit(" ", 1)[1]) == 7.0
