@@ -242,8 +242,8 @@ def restore(submission: Submission, revision_id: int):
     if not Form().validate_on_submit():
         abort(400)
     revision = db.session.get(Revision, revision_id)
-    if revision is None:
-        abort(404)
+    if revision is None or revision.submission_id != submission.id:
+        abort(404)  # another person's revision is unknown here, as the id of nothing would be
     try:
         services.restore(db.session, submission, revision, submission.version, current_user, now_utc())
     except DomainError as exc:
