@@ -67,7 +67,8 @@ def load_demo(session: Session, app: Flask, participants: int = 25) -> dict[str,
     session.flush()
 
     program = save_program(session, None, code="PKA", name="Pelatihan Kepemimpinan Administrator",
-                           description="Pelatihan kepemimpinan bagi pejabat administrator (eselon III).")
+                           description="Pelatihan kepemimpinan bagi pejabat administrator (eselon III).",
+                           actor=coordinator)
     cohort = save_cohort(session, None, program=program, actor=coordinator, name="Angkatan XII", year=2026,
                          start_date=date(2026, 8, 3), end_date=date(2026, 11, 20),
                          location="BPSDM Provinsi Kalimantan Tengah, Palangka Raya", status=CohortStatus.RUNNING)

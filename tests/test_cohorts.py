@@ -28,6 +28,34 @@ def test_manager_creates_program_with_default_bands_and_a_cohort(client, make_us
                                                         Membership.user_id == manager.id)) == Role.COORDINATOR
 
 
+def test_program_edits_are_scoped_to_the_managers_own_cohorts(app, make_user, make_cohort, session):
+    """Issue 10, item 17: a penyelenggara edits a program whose every cohort they coordinate (or,
+    unused, one they created); opening a cohort of someone else's program gives no right to edit it;
+    a program shared by two coordinators' cohorts, and every program, is the admin's to edit."""
+    first, second = make_user(is_manager=True), make_user(is_manager=True)
+    mine, theirs, admin = app.test_client(), app.test_client(), app.test_client()
+    login(mine, first)
+    login(theirs, second)
+    login(admin, make_user(is_admin=True))
+    form = {"code": "PKN", "name": "Pelatihan Kepemimpinan Nasional", "bands": "90 | Sangat Memuaskan\n* | Belum"}
+    assert mine.post("/programs/new", data=form).status_code == 302
+    program = session.scalar(select(Program).where(Program.code == "PKN"))
+    edit = f"/programs/{program.id}/edit"
+    assert mine.get(edit).status_code == 200 and theirs.get(edit).status_code == 403
+    make_cohort(coordinator=first, program=program, name="Angkatan I")
+    assert mine.get(edit).status_code == 200 and edit in mine.get("/programs").get_data(as_text=True)
+    assert theirs.post(edit, data=form | {"name": "Dibajak"}).status_code == 403
+    assert edit not in theirs.get("/programs").get_data(as_text=True)
+    # The other manager opens a cohort of it: now neither of them may change what both depend on.
+    assert theirs.post(f"/programs/{program.id}/cohorts/new", data={
+        "name": "Angkatan II", "year": 2026, "start_date": "2026-08-03", "end_date": "2026-11-20",
+        "status": "planned"}).status_code == 302
+    assert theirs.get(edit).status_code == 403 and mine.get(edit).status_code == 403
+    assert admin.post(edit, data=form | {"name": "PKN Tingkat II"}).status_code == 302
+    session.expire_all()
+    assert session.get(Program, program.id).name == "PKN Tingkat II"
+
+
 def test_bad_bands_and_dates_keep_what_was_typed(client, make_user, session):
     login(client, make_user(is_manager=True))
     response = client.post("/programs/new", data={"code": "PKP", "name": "Pengawas", "bands": "70 | A\n80 | B\n* | C"})

@@ -33,6 +33,8 @@ class Program(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     predicate_bands: Mapped[list[Band]] = mapped_column(JSON, default=lambda: list(DEFAULT_BANDS))
+    # Who created it: they may edit it until a cohort uses it (lms.core.access.may_edit_program).
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cohorts: Mapped[list[Cohort]] = relationship(back_populates="program", order_by="Cohort.year.desc(), Cohort.name")

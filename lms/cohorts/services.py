@@ -39,9 +39,12 @@ def role_label(role: str) -> str:
 
 def save_program(
     session: Session, program: Program | None, *, code: str, name: str, description: str = "",
-    bands: list[Band] | None = None,
+    bands: list[Band] | None = None, actor: User | None = None,
 ) -> Program:
-    """Create (``program`` None) or update a program; codes are unique, upper-cased."""
+    """Create (``program`` None) or update a program; codes are unique, upper-cased.
+
+    The ``actor`` who creates a program is recorded: they may edit it until a cohort uses it.
+    """
     code = code.strip().upper()
     if not code or not name.strip():
         raise DomainError(_l("Code and name are required."), field="code" if not code else "name")
@@ -49,7 +52,7 @@ def save_program(
     if clash is not None and (program is None or clash.id != program.id):
         raise Conflict(_l("Another program already uses the code %(code)s.", code=code), field="code")
     if program is None:
-        program = Program(code=code, name=name.strip())
+        program = Program(code=code, name=name.strip(), created_by_id=actor.id if actor is not None else None)
         session.add(program)
     program.code, program.name, program.description = code, name.strip(), description.strip()
     program.predicate_bands = list(bands or DEFAULT_BANDS)

@@ -48,13 +48,19 @@ def programs():
     cohorts = db.session.scalars(
         select(Cohort).where(Cohort.program_id.in_([p.id for p in items])).order_by(Cohort.year.desc(), Cohort.name)
     ).all()
+    every: dict[int, set[int]] = {}
+    for cohort in cohorts:
+        every.setdefault(cohort.program_id, set()).add(cohort.id)
+    # Every cohort of every listed program is loaded: this decides without a query per program.
+    editable = {p.id for p in items if access.may_edit_program(current_user, p, every.get(p.id, set()))}
     if not (current_user.is_admin or current_user.is_manager):
         cohorts = [c for c in cohorts if c.id in staff_of]
     counts = services.counts_by_cohort(db.session, [c.id for c in cohorts])
     by_program: dict[int, list[Cohort]] = {}
     for cohort in cohorts:
         by_program.setdefault(cohort.program_id, []).append(cohort)
-    return render_template("cohorts/programs.html", programs=items, by_program=by_program, counts=counts)
+    return render_template("cohorts/programs.html", programs=items, by_program=by_program, counts=counts,
+                           editable=editable)
 
 
 @bp.route("/programs/new", methods=["GET", "POST"])
@@ -66,7 +72,8 @@ def create_program():
     if form.validate_on_submit():
         try:
             program = services.save_program(db.session, None, code=form.code.data, name=form.name.data,
-                                            description=form.description.data or "", bands=form.parsed_bands)
+                                            description=form.description.data or "", bands=form.parsed_bands,
+                                            actor=current_user)
         except DomainError as exc:
             return refuse(form, exc, "cohorts/program_form.html", program=None)
         db.session.commit()
@@ -76,7 +83,7 @@ def create_program():
 
 
 @bp.route("/programs/<int:program_id>/edit", methods=["GET", "POST"])
-@require("programs.manage", load=Program)
+@require("program.edit", load=Program)
 def edit_program(program: Program):
     form = ProgramForm(obj=program)
     if request.method == "GET":

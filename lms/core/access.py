@@ -157,8 +157,33 @@ def _admin(user: Any, obj: Any) -> bool:
 
 @register("programs.manage")
 def _manage_programs(user: Any, obj: Any) -> bool:
-    """Admins and program managers (penyelenggara) create and edit programs and cohorts."""
+    """Admins and program managers (penyelenggara) create programs, and cohorts of any program (a
+    program is a curriculum that several institutions run angkatan of); editing one is ``program.edit``."""
     return bool(user.is_admin or user.is_manager)
+
+
+def may_edit_program(user: Any, program: Any, cohort_ids: set[int]) -> bool:
+    """Whether ``user`` may change ``program``, given the ids of every cohort of it.
+
+    Admins edit every program. A penyelenggara (program manager) edits a program only when every
+    cohort of it is one they coordinate, or, before any cohort uses it, when they created it: its
+    predicate bands decide the results of all its cohorts, so an edit must never reach a cohort
+    someone else runs (opening a cohort of a program gives no right to edit it). A program shared by
+    several coordinators' cohorts is edited by an admin.
+    """
+    if user.is_admin:
+        return True
+    if not user.is_manager:
+        return False
+    if not cohort_ids:
+        return program.created_by_id is not None and program.created_by_id == user.id
+    return cohort_ids <= cohort_ids_with(user, Role.COORDINATOR)
+
+
+@register("program.edit")
+def _edit_program(user: Any, program: Any) -> bool:
+    cohort_ids = set(db.session.scalars(select(Cohort.id).where(Cohort.program_id == program.id)))
+    return may_edit_program(user, program, cohort_ids)
 
 
 @register("programs.view")

@@ -55,6 +55,8 @@ class Host(Base):
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(50), default="")
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who added it: they may edit it until a visit uses it (rules.py, benchmarking.host.edit).
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -19,8 +19,28 @@ def _view_hosts(user: Any, obj: Any) -> bool:
 
 @access.register("benchmarking.hosts.manage")
 def _manage_hosts(user: Any, obj: Any) -> bool:
-    """Coordinators of any cohort curate the shared catalogue."""
+    """Coordinators of any cohort add hosts to the shared catalogue (changing one: ``benchmarking.host.edit``)."""
     return bool(user.is_admin or user.is_manager or access.cohort_ids_with(user, Role.COORDINATOR))
+
+
+@access.register("benchmarking.host.edit")
+def _edit_host(user: Any, host: Any) -> bool:
+    """Changing, archiving or deleting a host: admins; a coordinator when every visit to the host is
+    in a cohort they coordinate, or, before any visit uses it, when they added it.
+
+    A host shared by several coordinators' cohorts is edited by an admin: one coordinator's edit
+    (its contact, or archiving it) must not reach another's visits, and scheduling a visit to a host
+    gives no right to edit it.
+    """
+    if user.is_admin:
+        return True
+    from lms import db
+    from plugins.benchmarking.models import FieldVisit
+
+    cohort_ids = set(db.session.scalars(select(FieldVisit.cohort_id).where(FieldVisit.host_id == host.id)))
+    if not cohort_ids:
+        return host.created_by_id is not None and host.created_by_id == user.id and _manage_hosts(user, None)
+    return cohort_ids <= access.cohort_ids_with(user, Role.COORDINATOR)
 
 
 @access.register("benchmarking.visit.view")

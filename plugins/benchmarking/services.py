@@ -40,8 +40,11 @@ def search_hosts(query: str = "", archived: bool = False) -> Select[tuple[Host]]
     return stmt
 
 
-def save_host(session: Session, host: Host | None, **fields: str) -> Host:
-    """Create or update a host; names are unique (compared case-insensitively)."""
+def save_host(session: Session, host: Host | None, *, actor: User | None = None, **fields: str) -> Host:
+    """Create or update a host; names are unique (compared case-insensitively).
+
+    The ``actor`` who adds a host is recorded: they may edit it until a visit uses it.
+    """
     name = (fields.get("name") or "").strip()
     if not name:
         raise DomainError(_l("Enter the host's name."), field="name")
@@ -52,7 +55,7 @@ def save_host(session: Session, host: Host | None, **fields: str) -> Host:
     if website and not website.startswith(("http://", "https://")):
         raise DomainError(_l("The website must start with http:// or https://."), field="website")
     if host is None:
-        host = Host(name=name)
+        host = Host(name=name, created_by_id=actor.id if actor is not None else None)
         session.add(host)
     for key in HOST_FIELDS:
         if key in fields:

@@ -48,7 +48,7 @@ def create_host():
     form = HostForm()
     if form.validate_on_submit():
         try:
-            host = services.save_host(db.session, None, **_host_fields(form))
+            host = services.save_host(db.session, None, actor=current_user, **_host_fields(form))
         except DomainError as exc:
             return refuse(form, exc, "benchmarking/host_form.html", host=None)
         db.session.commit()
@@ -69,7 +69,7 @@ def show_host(host: Host):
 
 
 @bp.route("/hosts/<int:host_id>/edit", methods=["GET", "POST"])
-@require("benchmarking.hosts.manage", load=Host)
+@require("benchmarking.host.edit", load=Host)
 def edit_host(host: Host):
     form = HostForm(obj=host)
     if request.method == "GET":
@@ -86,7 +86,7 @@ def edit_host(host: Host):
 
 
 @bp.route("/hosts/<int:host_id>/archive", methods=["POST"])
-@require("benchmarking.hosts.manage", load=Host)
+@require("benchmarking.host.edit", load=Host)
 def archive_host(host: Host):
     if not FlaskForm().validate_on_submit():
         abort(400)
@@ -99,7 +99,7 @@ def archive_host(host: Host):
 
 
 @bp.route("/hosts/<int:host_id>/delete", methods=["POST"])
-@require("benchmarking.hosts.manage", load=Host)
+@require("benchmarking.host.edit", load=Host)
 def delete_host(host: Host):
     if not FlaskForm().validate_on_submit():
         abort(400)

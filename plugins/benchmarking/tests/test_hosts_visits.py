@@ -67,6 +67,33 @@ def test_coordinator_adds_searches_and_archives_hosts(client, cohort, session):
     assert "Surabaya" in client.get("/benchmarking/hosts?archived=1").get_data(as_text=True)
 
 
+def test_host_edits_are_scoped_to_the_coordinators_own_visits(app, cohort, host, session, make_cohort, make_user):
+    """Issue 10, item 17: a host is edited by the coordinators of every cohort that visits it (or,
+    unused, by whoever added it) and by admins; scheduling a visit to a host gives no right to edit it."""
+    other = make_cohort(name="Angkatan lain")
+    mine, theirs, admin = app.test_client(), app.test_client(), app.test_client()
+    login(mine, cohort.people["coordinator"])
+    login(theirs, other.people["coordinator"])
+    login(admin, make_user(is_admin=True))
+    assert mine.post(f"/benchmarking/cohorts/{cohort.id}/visits/new", data=visit_form(host)).status_code == 302
+    edit = f"/benchmarking/hosts/{host.id}/edit"
+    assert mine.get(edit).status_code == 200 and "/edit" in mine.get(f"/benchmarking/hosts/{host.id}").get_data(as_text=True)
+    assert theirs.get(edit).status_code == 403 and edit not in theirs.get(f"/benchmarking/hosts/{host.id}").get_data(as_text=True)
+    for url in (edit, f"/benchmarking/hosts/{host.id}/archive", f"/benchmarking/hosts/{host.id}/delete"):
+        assert theirs.post(url, data={"name": "Dibajak", "kind": "city", "archived": "1"}).status_code == 403
+    # Once the other cohort visits it too, it is shared: only an admin edits it.
+    assert theirs.post(f"/benchmarking/cohorts/{other.id}/visits/new", data=visit_form(host)).status_code == 302
+    assert mine.get(edit).status_code == 403 and theirs.get(edit).status_code == 403
+    assert admin.post(edit, data={"name": "Pemkot Pontianak", "kind": "city"}).status_code == 302
+    session.expire_all()
+    assert session.get(Host, host.id).name == "Pemkot Pontianak" and not session.get(Host, host.id).archived
+    # A new host is its creator's until a visit uses it.
+    assert theirs.post("/benchmarking/hosts/new", data={"name": "Kabupaten Banyuwangi", "kind": "regency"}).status_code == 302
+    added = session.scalar(select(Host).where(Host.name == "Kabupaten Banyuwangi"))
+    assert theirs.get(f"/benchmarking/hosts/{added.id}/edit").status_code == 200
+    assert mine.get(f"/benchmarking/hosts/{added.id}/edit").status_code == 403
+
+
 def test_duplicate_host_name_and_bad_website_are_refused(client, cohort, host, session):
     login(client, cohort.people["coordinator"])
     again = client.post("/benchmarking/hosts/new", data={"name": "pemerintah kota pontianak", "kind": "city"})
@@ -92,7 +119,7 @@ def test_a_host_used_by_a_visit_cannot_be_deleted_only_archived(client, cohort, 
     client.post(f"/benchmarking/hosts/{host.id}/delete")
     session.expire_all()
     assert session.get(Host, host.id) is not None
-    unused = services.save_host(session, None, name="Unused")
+    unused = services.save_host(session, None, name="Unused", actor=cohort.people["coordinator"])
     session.commit()
     client.post(f"/benchmarking/hosts/{unused.id}/delete")
     session.expunge_all()
