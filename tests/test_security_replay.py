@@ -1,0 +1,448 @@
+"""Replay every id-bearing URL and every state-changing request of the url map as the other cohort.
+
+Two cohorts, A and B, each with its penyelenggara (coordinator, also a program manager), widyaiswara
+and two peserta, every kind of object in each, an admin and an anonymous visitor: ten people, as
+the outside audit had them (issue 10). The test walks ``app.url_map`` and, for every rule with
+variables, fills them from cohort A's objects by the *name* of the variable (:data:`ARGS`), then:
+
+* a person of cohort A (or the admin, for admin pages) reaches every GET, so the test cannot pass
+  because the fixtures are wrong and everything is 404;
+* every person of cohort B and the anonymous visitor is refused every method of every such rule:
+  401/403/404 or, anonymous only, the login page; and no POST/PUT/PATCH/DELETE changes a table or
+  a stored file (a checksum of every table and the upload folder before and after);
+* where a rule has several variables, each of them in turn is swapped for cohort B's object while
+  the rest stay A's (``/cohorts/B/members/<A's membership>/remove``), and B is refused that too;
+* ids that travel in a form rather than the URL (:data:`FORM_PROBES`) are replayed the same way.
+
+A variable this mapping does not know fails the test, so a new endpoint cannot slip through
+unreplayed; :data:`ALLOWED` is the short list of endpoints another cohort may legitimately use.
+One app per backend serves the whole module (the replay refuses everything, so nothing changes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.app import create_app
+from lms.db import Base
+from tests.fixtures import BACKENDS, _reset_postgres, app_config
+from tests.support import FAST_HASH, PASSWORD, PG_URL, login, make_nip
+
+# A URL variable → the key of cohort A's object it names (see :func:`seed_cohort`).
+ARGS: dict[str, str] = {
+    "user_id": "participant",  # a peserta's profile and account
+    "api_token_id": "api_token",
+    "program_id": "program",
+    "cohort_id": "cohort",
+    "membership_id": "membership",
+    "rubric_id": "rubric",
+    "assessment_id": "assessment",
+    "submission_id": "submission",
+    "revision_id": "revision",
+    "host_id": "host",
+    "visit_id": "visit",
+    "practice_id": "practice",
+    "attachment_id": "attachment",
+    "round_id": "round",
+    "followup_id": "followup",
+    "group_id": "group",
+}
+
+# Where one endpoint needs another object of the same kind than the name says.
+OVERRIDES: dict[tuple[str, str], str] = {
+    ("benchmarking_practices.write_practice", "assessment_id"): "practice_assessment",
+    ("benchmarking_practices.write_report", "assessment_id"): "report_assessment",
+}
+
+# Query strings an endpoint needs to answer at all.
+QUERY: dict[str, str] = {"results.export": "format=csv"}
+
+# (endpoint, attacker role) pairs another cohort may use, each with its reason.
+ALLOWED: dict[tuple[str, str], str] = {
+    ("benchmarking.show_host", "coordinator"): "the host catalogue is shared by every cohort's staff",
+    ("benchmarking.show_host", "instructor"): "the host catalogue is shared by every cohort's staff",
+    ("cohorts.create_cohort", "coordinator"): "a program is a curriculum: every penyelenggara opens angkatan of it "
+                                           "(a new cohort touches nothing of cohort A; editing the program does)",
+}
+
+# Ids that a form carries: (method, endpoint, url keys from the attacker's own cohort, form fields → keys of A).
+FORM_PROBES: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
+    ("POST", "rubrics.copy", {"rubric_id": "rubric"}, {"cohort_id": "cohort"}),
+    ("GET", "rubrics.new", {}, {"cohort_id": "cohort"}),
+    ("POST", "rubrics.new", {}, {"cohort_id": "cohort"}),
+    ("POST", "assessments.submit", {"assessment_id": "assessment"}, {"submission_id": "submission"}),
+    ("POST", "assessments.extend", {"assessment_id": "assessment"}, {"participant_id": "participant"}),
+    ("POST", "cohorts.roster_import", {"cohort_id": "cohort"}, {"token": "roster_token"}),
+    ("POST", "benchmarking_practices.report", {"round_id": "round"}, {"practice_id": "practice"}),
+    ("POST", "benchmarking_practices.group_report", {"group_id": "group"}, {"practice_ids": "practice"}),
+    ("POST", "benchmarking_practices.adjust", {"group_id": "group"}, {"member_id": "participant"}),
+    ("POST", "benchmarking.create_visit", {"cohort_id": "cohort"}, {"host_id": "host"}),
+]
+
+ATTACKERS = ("coordinator", "instructor", "participant", "participant2", "anonymous")
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+# Columns a refused request may still write (none today).
+IGNORED_COLUMNS: set[tuple[str, str]] = set()
+
+
+@dataclass
+class World:
+    app: Any
+    ids: dict[str, dict[str, Any]]  # "a"/"b" → key → id
+    people: dict[str, dict[str, Any]]  # "a"/"b" → role → user
+    admin: Any
+    tokens: dict[int, str] = field(default_factory=dict)  # user id → API secret
+    clients: dict[int, Any] = field(default_factory=dict)
+
+    def client(self, user: Any | None) -> Any:
+        if user is None:
+            return self.app.test_client()
+        if user.id not in self.clients:
+            client = self.app.test_client()
+            login(client, user)
+            self.clients[user.id] = client
+        return self.clients[user.id]
+
+
+# -- the two cohorts -------------------------------------------------------------------------------
+
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (31, 78, 95)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _person(session: Session, n: int, name: str, **flags: Any) -> Any:
+    from lms.auth.services import set_password
+    from lms.users.models import ParticipantProfile, User
+
+    user = User(email=f"replay{n}@example.go.id", name=name, active=True, **flags)
+    set_password(user, PASSWORD, FAST_HASH)
+    if not flags:
+        user.profile = ParticipantProfile(nip=make_nip(n), instansi=f"Instansi {n % 2}")
+    session.add(user)
+    session.flush()
+    return user
+
+
+def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One cohort with every kind of object, each owned by someone of it."""
+    from lms.api import services as api
+    from lms.assessments import services as assessments
+    from lms.cohorts.models import CohortStatus, Membership, Role
+    from lms.cohorts.services import save_cohort, save_program
+    from lms.core.timezones import now_utc
+    from lms.grading import services as grading
+    from lms.rubrics.services import CriterionData, LevelData, RubricData, create_rubric
+
+    now = now_utc()
+    people = {
+        "coordinator": _person(session, first, f"Penyelenggara {tag}", is_manager=True),
+        "instructor": _person(session, first + 1, f"Widyaiswara {tag}"),
+        "participant": _person(session, first + 2, f"Peserta {tag}1"),
+        "participant2": _person(session, first + 3, f"Peserta {tag}2"),
+    }
+    people["instructor"].profile = None
+    program = save_program(session, None, code=f"PKA-{tag}", name=f"Pelatihan {tag}", actor=people["coordinator"])
+    cohort = save_cohort(session, None, program=program, actor=people["coordinator"], name=f"Angkatan {tag}",
+                         year=2026, start_date=date.today(), end_date=date.today() + timedelta(days=90),
+                         status=CohortStatus.RUNNING)
+    session.add(Membership(cohort=cohort, user=people["instructor"], role=Role.INSTRUCTOR))
+    member = Membership(cohort=cohort, user=people["participant"], role=Role.PARTICIPANT)
+    session.add_all([member, Membership(cohort=cohort, user=people["participant2"], role=Role.PARTICIPANT)])
+    session.flush()
+    levels = [LevelData(name, Decimal(points)) for name, points in (("Kurang", 1), ("Cukup", 2), ("Baik", 3))]
+    rubric = create_rubric(session, RubricData(title=f"Rubrik {tag}", criteria=[
+        CriterionData(title="Relevansi", weight=Decimal(1), levels=levels)]), actor=people["coordinator"], cohort=cohort)
+    assessment = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
+        title=f"Refleksi {tag}", due_at=now + timedelta(days=30), cutoff_at=now + timedelta(days=40),
+        rubric_id=rubric.id))
+    submission = assessments.start_attempt(session, assessment, people["participant"], now)
+    assessments.save_draft(session, submission, f"Refleksi peserta {tag}", submission.version, people["participant"], now)
+    revision = assessments.revisions(session, submission.id)[0]
+    assessments.submit(session, submission, people["participant"], now)
+    grade = grading.save_grade(session, submission, people["instructor"], grading.GradeInput(
+        levels={c.id: c.levels[-1].id for c in rubric.criteria}, comments={}, finalize=True), None, now)
+    grading.release(session, grade, people["instructor"], now)
+    token, _secret = api.create_token(session, people["participant"], f"token {tag}", now)
+    ids = {"program": program.id, "cohort": cohort.id, "membership": member.id, "rubric": rubric.id,
+           "assessment": assessment.id, "submission": submission.id, "revision": revision.id,
+           "participant": people["participant"].id, "api_token": token.id}
+    if plugin:
+        ids.update(_seed_benchmarking(app, session, tag, cohort, people, now))
+    return ids, people
+
+
+def _seed_benchmarking(app: Any, session: Session, tag: str, cohort: Any, people: dict[str, Any],
+                       now: Any) -> dict[str, Any]:
+    from plugins.benchmarking import evidence, followups, practices, reports, services
+
+    host = services.save_host(session, None, actor=people["coordinator"], name=f"Pemerintah Kota {tag}")
+    visit = services.save_visit(session, None, cohort=cohort, host=host, theme=f"Inovasi {tag}",
+                                start_date=date.today(), end_date=date.today(), guiding_questions="Apa?")
+    services.split_groups(session, visit, 1)
+    practices.ensure_assessments(session, visit, people["coordinator"])
+    session.flush()
+    group = visit.groups[0]
+    author = people["participant"]
+    practice = practices.create_practice(session, visit, author, practices.PracticeFields(
+        title=f"Praktik {tag}", category="health", stage="adapted", identified="Satu standar layanan.",
+        changes="Percontohan.", reasons=("budget",), target_unit="RSUD", timeline="6 bulan"), now)
+    attachment = evidence.add(session, practice, author, _png(), "bukti.png", upload_dir=app.config["UPLOAD_DIR"],
+                              max_file=10 * 2**20, max_practice=20 * 2**20)
+    practices.submit_practice(session, practice, author, now)
+    round_ = followups.open_round(session, cohort, f"Tindak lanjut {tag}", date.today(), None)
+    followup = followups.report(session, round_, practice, author, status="implemented", outcome="Berjalan.",
+                                evidence_links="", today=date.today(), now=now)
+    leader = next(m.user for m in group.members if m.user_id == group.leader_id)
+    reports.write(session, group, leader, f"Laporan {tag}", [], 0, now)
+    return {"host": host.id, "visit": visit.id, "group": group.id, "practice": practice.id,
+            "attachment": attachment.id, "round": round_.id, "followup": followup.id,
+            "practice_assessment": visit.assessment_id, "report_assessment": visit.report_assessment_id}
+
+
+def _roster_preview(world: World, tag: str) -> str:
+    """A roster file uploaded by the cohort's coordinator and waiting to be imported: its token."""
+    from lms.cohorts.roster import template_csv
+
+    client = world.client(world.people[tag]["coordinator"])
+    body = template_csv().replace("198609262015051001", "198703152010012003").encode("utf-8")
+    response = client.post(f"/cohorts/{world.ids[tag]['cohort']}/roster",
+                           data={"file": (io.BytesIO(body), "roster.csv")}, content_type="multipart/form-data")
+    found = re.search(r'name="token"[^>]*value="([^"]+)"', response.get_data(as_text=True))
+    assert response.status_code == 200 and found, response.get_data(as_text=True)[:2000]
+    return found.group(1)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One app per backend for the module (the database_url fixture is per test; this is its module twin)."""
+    tmp = tmp_path_factory.mktemp(f"replay-{request.param}")
+    url = PG_URL if request.param == "postgresql" else f"sqlite:///{tmp / 'replay.sqlite3'}"
+    app = create_app(app_config(url, tmp))
+    engine = app.extensions["lms.db"].engine
+    if engine.dialect.name == "postgresql":
+        _reset_postgres(engine)
+    else:
+        Base.metadata.create_all(engine)
+    plugin = "benchmarking" in app.config["PLUGINS_ENABLED"]
+    twin = create_app(app_config(url, tmp, DEFAULT_LOCALE="en"))
+    session = Session(bind=engine, expire_on_commit=False)
+    try:
+        with twin.test_request_context():
+            admin = _person(session, 1, "Admin", is_admin=True)
+            ids_a, people_a = seed_cohort(app, session, "A", 10, plugin)
+            ids_b, people_b = seed_cohort(app, session, "B", 20, plugin)
+            session.commit()
+            from lms.api import services as api
+            from lms.core.timezones import now_utc
+
+            built = World(app, {"a": ids_a, "b": ids_b}, {"a": people_a, "b": people_b}, admin)
+            for user in [admin, *people_a.values(), *people_b.values()]:
+                _token, built.tokens[user.id] = api.create_token(session, user, "replay", now_utc())
+            session.commit()
+        for tag in ("a", "b"):
+            built.ids[tag]["roster_token"] = _roster_preview(built, tag)
+        yield built
+    finally:
+        session.close()
+        twin.extensions["lms.db"].dispose()
+        app.extensions["lms.db"].dispose()
+
+
+# -- walking the url map ---------------------------------------------------------------------------
+
+def rules_with_variables(app: Any) -> Iterator[Any]:
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static") or not rule.arguments:
+            continue
+        yield rule
+
+
+def methods_of(rule: Any) -> list[str]:
+    return sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+def key_of(rule: Any, arg: str) -> str:
+    return OVERRIDES.get((rule.endpoint, arg)) or ARGS.get(arg, f"<unmapped {arg}>")
+
+
+def url_for_rule(rule: Any, world: World, owners: dict[str, str]) -> str:
+    """The rule's path with each variable taken from cohort ``owners[arg]`` ("a" unless told)."""
+    values = {arg: world.ids[owners.get(arg, "a")][key_of(rule, arg)] for arg in rule.arguments}
+    built = rule.build(values, append_unknown=False)
+    assert built is not None, (rule.rule, values)
+    return built[1] + (f"?{QUERY[rule.endpoint]}" if rule.endpoint in QUERY else "")
+
+
+def send(world: World, user: Any | None, method: str, endpoint: str, url: str, data: dict[str, Any] | None = None) -> Any:
+    """The request as ``user`` would make it: the API with their bearer token, the rest with their session."""
+    if endpoint.startswith("api."):
+        headers = {"Authorization": f"Bearer {world.tokens[user.id]}"} if user is not None else {}
+        response = world.app.test_client().open(url, method=method, headers=headers, data=data)
+    else:
+        response = world.client(user).open(url, method=method, data=data)
+    response.close()  # file downloads hold their file open until closed
+    return response
+
+
+def refused(response: Any, anonymous: bool) -> bool:
+    if response.status_code in (401, 403, 404):
+        return True
+    location = response.headers.get("Location", "")
+    return anonymous and response.status_code in (302, 303) and "/login" in location
+
+
+def reached(response: Any) -> bool:
+    location = response.headers.get("Location", "")
+    return response.status_code == 200 or (response.status_code in (302, 303) and "/login" not in location)
+
+
+def attackers(world: World) -> list[tuple[str, Any]]:
+    return [(role, None if role == "anonymous" else world.people["b"][role]) for role in ATTACKERS]
+
+
+def snapshot(world: World) -> dict[str, tuple[int, str]]:
+    """Row count and checksum of every table, and the names and sizes of every stored file."""
+    engine = world.app.extensions["lms.db"].engine
+    state: dict[str, tuple[int, str]] = {}
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.columns if (table.name, c.name) not in IGNORED_COLUMNS]
+            rows = conn.execute(select(*columns).order_by(*(table.primary_key.columns or columns))).all()
+            state[table.name] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+    files = []
+    for folder, _dirs, names in os.walk(world.app.config["UPLOAD_DIR"]):
+        files += [(os.path.join(folder, n), os.path.getsize(os.path.join(folder, n))) for n in names]
+    state["<files>"] = (len(files), hashlib.sha256(repr(sorted(files)).encode()).hexdigest())
+    return state
+
+
+def changed(before: dict[str, tuple[int, str]], after: dict[str, tuple[int, str]]) -> list[str]:
+    return sorted(name for name in after if before.get(name) != after[name])
+
+
+# -- the tests -------------------------------------------------------------------------------------
+
+def test_every_url_variable_is_mapped_to_an_object(world):
+    """A new endpoint whose variable the replay cannot fill fails here rather than go untested."""
+    unknown = sorted(f"{rule.endpoint} <{arg}>" for rule in rules_with_variables(world.app)
+                     for arg in rule.arguments if key_of(rule, arg) not in world.ids["a"])
+    assert not unknown, "add these URL variables to ARGS (and seed the object in both cohorts): " + ", ".join(unknown)
+    endpoints = set(world.app.view_functions)
+    stale = sorted(e for e, _role in ALLOWED if e not in endpoints and not e.startswith("benchmarking"))
+    assert not stale, f"ALLOWED names endpoints that no longer exist: {stale}"
+
+
+def test_cohort_a_reaches_every_get(world):
+    """Each GET works for someone of cohort A (admin pages: for the admin), so refusals below mean something."""
+    from lms.core.access import declared_rule
+
+    missing = []
+    for rule in rules_with_variables(world.app):
+        if "GET" not in rule.methods:
+            continue
+        url = url_for_rule(rule, world, {})
+        admin_only = declared_rule(world.app.view_functions[rule.endpoint]) == "admin"
+        tried = [world.admin] if admin_only else list(world.people["a"].values())
+        responses = [send(world, person, "GET", rule.endpoint, url) for person in tried]
+        if not any(reached(r) for r in responses):
+            missing.append(f"{rule.endpoint} {url} {[r.status_code for r in responses]}")
+    assert not missing, "cohort A cannot reach: " + "; ".join(missing)
+
+
+def test_other_cohort_is_refused_every_get(world):
+    holes = []
+    for rule in rules_with_variables(world.app):
+        if "GET" not in rule.methods:
+            continue
+        url = url_for_rule(rule, world, {})
+        for role, user in attackers(world):
+            if (rule.endpoint, role) in ALLOWED:
+                continue
+            response = send(world, user, "GET", rule.endpoint, url)
+            if not refused(response, user is None):
+                holes.append(f"{role} of B: GET {url} ({rule.endpoint}) → {response.status_code}")
+    assert not holes, "\n".join(holes)
+
+
+def test_other_cohort_is_refused_every_change_and_nothing_changes(world):
+    holes = []
+    for rule in rules_with_variables(world.app):
+        for method in set(methods_of(rule)) & MUTATING:
+            url = url_for_rule(rule, world, {})
+            before = snapshot(world)
+            for role, user in attackers(world):
+                if (rule.endpoint, role) in ALLOWED:
+                    continue
+                response = send(world, user, method, rule.endpoint, url)
+                if not refused(response, user is None):
+                    holes.append(f"{role} of B: {method} {url} ({rule.endpoint}) → {response.status_code}")
+            if diff := changed(before, snapshot(world)):
+                holes.append(f"{method} {url} ({rule.endpoint}) by cohort B changed {diff}")
+    assert not holes, "\n".join(holes)
+
+
+def test_mixed_ids_of_both_cohorts_are_refused(world):
+    """Each variable in turn from B's own cohort (where B may act), the others still A's."""
+    holes = []
+    for rule in rules_with_variables(world.app):
+        if len(rule.arguments) < 2:
+            continue
+        for own in sorted(rule.arguments):
+            url = url_for_rule(rule, world, {own: "b"})
+            for method in methods_of(rule):
+                before = snapshot(world)
+                for role, user in attackers(world):
+                    if user is None or (rule.endpoint, role) in ALLOWED:
+                        continue
+                    response = send(world, user, method, rule.endpoint, url)
+                    if not refused(response, False):
+                        holes.append(f"{role} of B: {method} {url} ({rule.endpoint}, own {own}) → {response.status_code}")
+                if diff := changed(before, snapshot(world)):
+                    holes.append(f"{method} {url} ({rule.endpoint}) by cohort B changed {diff}")
+    assert not holes, "\n".join(holes)
+
+
+def test_ids_carried_in_forms_are_refused(world):
+    """B acts on its own objects, naming one of A's in the form: refused, and nothing changes."""
+    holes, probed = [], 0
+    rules = {rule.endpoint: rule for rule in world.app.url_map.iter_rules()}
+    for method, endpoint, url_keys, form_keys in FORM_PROBES:
+        if endpoint not in rules:
+            assert endpoint.startswith("benchmarking"), f"FORM_PROBES names a missing endpoint {endpoint}"
+            continue
+        rule = rules[endpoint]
+        assert method in rule.methods, (endpoint, method)
+        values = {arg: world.ids["b"][url_keys[arg]] for arg in rule.arguments}
+        url = rule.build(values, append_unknown=False)[1]
+        data = {name: str(world.ids["a"][key]) for name, key in form_keys.items()}
+        query = "&".join(f"{k}={v}" for k, v in data.items())
+        before = snapshot(world)
+        for role, user in attackers(world):
+            if user is None:
+                continue
+            response = send(world, user, method, endpoint, url + ("?" + query if method == "GET" else ""),
+                            data if method != "GET" else None)
+            probed += 1
+            # The attacker may be refused by the rule itself, or by the view for A's id: both say no.
+            if response.status_code not in (400, 403, 404, 422) and not (
+                    response.status_code in (302, 303) and method != "GET"):
+                holes.append(f"{role} of B: {method} {url} {data} → {response.status_code}")
+        if diff := changed(before, snapshot(world)):
+            holes.append(f"{method} {url} {data} by cohort B changed {diff}")
+    assert probed and not holes, "\n".join(holes)
