@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask, g, redirect, request, session, url_for
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -140,14 +140,15 @@ def _register_errors(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from lms.cohorts.services import role_label, status_label
-    from lms.core import markdown, nav
+    from lms.core import markdown, nav, numbers
     from lms.core.civil_service import GOLONGAN, format_nip
 
     app.jinja_env.filters["nip"] = format_nip
     app.jinja_env.filters["pangkat"] = lambda code: GOLONGAN.get(code or "", "")
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
-    app.jinja_env.filters["number"] = lambda value, fmt="#,##0.##": "" if value is None else format_decimal(value, fmt)
-    app.jinja_env.filters["score"] = lambda value: "" if value is None else format_decimal(value, "#,##0.00")
+    # One formatter per locale and pattern per request: Babel's format_decimal per cell was half of a big table's time.
+    app.jinja_env.filters["number"] = numbers.format_number
+    app.jinja_env.filters["score"] = numbers.format_score
     app.jinja_env.filters["date_id"] = lambda value, fmt="d MMMM yyyy": format_date(value, fmt) if value else ""
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.globals["nav_items"] = nav.items_for

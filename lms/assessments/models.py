@@ -68,7 +68,7 @@ class Extension(Base):
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     cutoff_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("assessment_id", "participant_id"),)
@@ -108,5 +108,5 @@ class Revision(Base):
     number: Mapped[int] = mapped_column(Integer)  # the submission's version this revision produced
     body: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(String(20), default="save")  # autosave | save | submit | restore | conflict
-    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

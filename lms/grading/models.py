@@ -92,7 +92,7 @@ class GradeEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     grade_id: Mapped[int] = mapped_column(ForeignKey("grades.id", ondelete="CASCADE"), index=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     action: Mapped[str] = mapped_column(String(20))  # save | finalize | release | unrelease | return | adjust
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)

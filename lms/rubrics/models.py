@@ -28,7 +28,7 @@ class Rubric(Base):
     frozen: Mapped[bool] = mapped_column(Boolean, default=False)
     # A newer version replaced this one (kept for the grades that used it).
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     criteria: Mapped[list[Criterion]] = relationship(

@@ -238,7 +238,7 @@ class Followup(Base):
     outcome: Mapped[str] = mapped_column(Text, default="")  # Markdown
     evidence_links: Mapped[str] = mapped_column(Text, default="")
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     round: Mapped[FollowupRound] = relationship()
@@ -272,5 +272,5 @@ class ScoreAdjustment(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     delta: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     reason: Mapped[str] = mapped_column(Text)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
