@@ -13,7 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from babel import Locale
-from babel.numbers import NumberPattern, get_decimal_quantum, get_decimal_symbol, get_group_symbol, parse_pattern
+from babel.numbers import (
+    NumberPattern,
+    get_decimal_quantum,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_pattern,
+)
 
 
 class NumberFormatter:
