@@ -5,7 +5,7 @@ for ON DELETE SET NULL/CASCADE; without an index that is one sequential scan per
 table: deleting 4,500 users took 133 s. tests/test_indexes.py keeps every foreign key indexed.
 
 Revision ID: 3c1f0a7d9b21
-Revises: fb358a53074d
+Revises: 3c1d2e7a9b40
 Create Date: 2026-12-03 05:00:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '3c1f0a7d9b21'
-down_revision: str | Sequence[str] | None = 'fb358a53074d'
+down_revision: str | Sequence[str] | None = '3c1d2e7a9b40'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 3c1f0a7d9b21: deleting people scanned these tables once per person).
 
 Revision ID: 7a2e4c9d1f05
-Revises: eee6004206c9
+Revises: 8f2a4c6d1e93
 Create Date: 2026-12-03 05:00:00
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '7a2e4c9d1f05'
-down_revision: str | Sequence[str] | None = 'eee6004206c9'
+down_revision: str | Sequence[str] | None = '8f2a4c6d1e93'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
