@@ -46,6 +46,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from lms.plugins.manager import init_plugins
 
     init_plugins(app)
+    from lms.notifications.kinds import all_kinds
+
+    all_kinds(app)  # a plugin kind clashing with another fails here, at start-up
     _register_errors(app)
     _register_template_helpers(app)
     _register_security(app)
@@ -109,12 +112,14 @@ def _register_blueprints(app: Flask) -> None:
     from lms.cohorts.views import bp as cohorts_bp
     from lms.grading.views import bp as grading_bp
     from lms.home.views import bp as home_bp
+    from lms.notifications.views import bp as notifications_bp
     from lms.ops.views import bp as ops_bp
     from lms.results.views import bp as results_bp
     from lms.rubrics.views import bp as rubrics_bp
     from lms.users.views import bp as users_bp
 
-    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp, results_bp, api_bp, ops_bp):
+    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp, results_bp, api_bp, ops_bp,
+               notifications_bp):
         app.register_blueprint(bp)
 
 
@@ -142,6 +147,7 @@ def _register_template_helpers(app: Flask) -> None:
     from lms.cohorts.services import role_label, status_label
     from lms.core import markdown, nav, numbers
     from lms.core.civil_service import GOLONGAN, format_nip
+    from lms.notifications.views import unread_count
 
     app.jinja_env.filters["nip"] = format_nip
     app.jinja_env.filters["pangkat"] = lambda code: GOLONGAN.get(code or "", "")
@@ -156,6 +162,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["can"] = lambda rule, obj=None: _can(rule, obj)
+    app.jinja_env.globals["unread_notifications"] = unread_count
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -7,7 +7,7 @@ that the rules about due and cut-off times can be tested at any moment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from lms.assessments.models import (
 from lms.cohorts.models import Cohort, Membership, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
+from lms.notifications import events as notifications
 from lms.rubrics.models import Rubric
 from lms.users.models import User
 
@@ -232,6 +233,7 @@ def submit(session: Session, submission: Submission, actor: User, now: datetime)
     submission.submitted_at = now
     _revise(session, submission, submission.body, actor, "submit", now)
     session.flush()
+    notifications.work_submitted(session, submission, now)
     return submission
 
 
@@ -271,7 +273,8 @@ def revisions(session: Session, submission_id: int) -> list[Revision]:
 
 
 def grant_extension(session: Session, assessment: Assessment, participant: User, cutoff_at: datetime,
-                    actor: User) -> Extension:
+                    actor: User, now: datetime | None = None) -> Extension:
+    """Give one participant a later cut-off (or change it); they are told in their inbox."""
     ensure_editable(assessment.cohort)
     if not is_participant(session, assessment.cohort_id, participant.id):
         raise DomainError(_l("Extensions are for participants of this cohort."), field="participant_id")
@@ -282,8 +285,11 @@ def grant_extension(session: Session, assessment: Assessment, participant: User,
     if extension is None:
         extension = Extension(assessment_id=assessment.id, participant_id=participant.id, cutoff_at=cutoff_at)
         session.add(extension)
+    changed = extension.cutoff_at != cutoff_at or extension.id is None
     extension.cutoff_at, extension.granted_by_id = cutoff_at, actor.id
     session.flush()
+    if changed:
+        notifications.extension_granted(session, extension, assessment, actor, now or datetime.now(UTC))
     return extension
 
 

@@ -269,7 +269,7 @@ def extend(assessment: Assessment):
         return redirect(url_for("assessments.show", assessment_id=assessment.id))
     person = db.session.get(User, form.participant_id.data)
     try:
-        services.grant_extension(db.session, assessment, person, to_utc(form.cutoff_at.data), current_user)
+        services.grant_extension(db.session, assessment, person, to_utc(form.cutoff_at.data), current_user, now_utc())
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "danger")

@@ -22,6 +22,7 @@ from lms.cohorts.models import Membership, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
 from lms.grading.models import Grade, GradeCriterion, GradeEvent, GradeStatus
+from lms.notifications import events as notifications
 from lms.rubrics.models import Rubric
 from lms.users.models import User
 
@@ -210,6 +211,7 @@ def release(session: Session, grade: Grade, actor: User, now: datetime) -> None:
     grade.version += 1
     session.flush()
     _event(session, grade, actor, "release", before, "", now)
+    notifications.grades_released(session, [grade], actor, now)
 
 
 def release_assessment(session: Session, assessment: Assessment, actor: User, now: datetime) -> int:
@@ -219,7 +221,7 @@ def release_assessment(session: Session, assessment: Assessment, actor: User, no
         select(Grade).join(Submission).where(Submission.assessment_id == assessment.id,
                                              Grade.status == GradeStatus.FINAL, Grade.needs_review.is_(False),
                                              (Grade.rubric_id.is_(None)) | (Grade.score.is_not(None)))
-        .options(selectinload(Grade.criteria))
+        .options(selectinload(Grade.criteria), joinedload(Grade.submission))
     ).all()
     for grade in grades:
         before = snapshot(grade)
@@ -228,6 +230,7 @@ def release_assessment(session: Session, assessment: Assessment, actor: User, no
         session.flush()
         _event(session, grade, actor, "release", before, "", now)
     session.flush()
+    notifications.grades_released(session, grades, actor, now)
     return len(grades)
 
 
@@ -252,6 +255,7 @@ def return_for_revision(session: Session, submission: Submission, actor: User, n
     submission.state = SubmissionState.RETURNED
     session.flush()
     _event(session, grade, actor, "return", before, note, now)
+    notifications.work_returned(session, submission, actor, note, now)
 
 
 # -- lists ---------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from lms.plugins import hookspec
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from flask import Blueprint
     from sqlalchemy.orm import Session
 
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
         CohortTab,
         DashboardWidget,
         NavItem,
+        NotificationKind,
+        Reminder,
         ResultColumn,
         ResultSheet,
         SubmissionKind,
@@ -98,4 +102,25 @@ def lms_result_sheets(cohort: Cohort, participant_ids: list[int]) -> list[Result
     """Extra sheets for the cohort's XLSX export, after *results* and *criteria*.
 
     Batched like :func:`lms_result_columns`: every participant at once, a fixed number of queries.
+    """
+
+
+@hookspec
+def lms_notification_kinds() -> list[NotificationKind]:
+    """Kinds of notification the plugin sends, called when notifications are created and shown and
+    when the preference page renders.
+
+    Keys are namespaced by the plugin (``benchmarking.followup_opened``). The plugin creates
+    notifications of its kinds with ``lms.notifications.services.notify`` (from its services, after
+    the event) or returns them from :func:`lms_reminders`; a kind with ``replaces`` is used by the
+    core itself for the plugin's kind of work.
+    """
+
+
+@hookspec
+def lms_reminders(session: Session, now: datetime) -> list[Reminder]:
+    """Reminders due at ``now``, called by the periodic reminder job (hourly by default).
+
+    Return every reminder that is due, including ones already sent: the core sends each ``key`` once
+    per person. Answer in a fixed number of queries, whatever the number of cohorts and people.
     """

@@ -88,3 +88,48 @@ class ResultSheet:
     headers: Sequence[tuple[Any, str]]
     rows: Iterable[Sequence[Any]]
     order: int = 50
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """A kind of notification: what it says, who it is for, how it is delivered unless a person chose.
+
+    ``message`` is a (lazily) translated text with ``%(name)s`` placeholders filled from the
+    notification's payload in the recipient's language; ``detail`` names a payload key whose text (a
+    note, a reason) is shown below the message. ``default`` is ``"immediate"``, ``"digest"`` or
+    ``"off"``; ``audience`` (``"participant"`` or ``"staff"``) groups the preference page.
+    ``numbers`` and ``times`` name payload keys the core formats for the recipient (a score as
+    ``87,50`` in Indonesian; an ISO time in the app's time zone).
+
+    ``replaces`` is ``(core event, submission kind)``: the core sends this kind instead of its own for
+    that event on work of that kind, e.g. ``("work_returned", "benchmarking.practice")``, or
+    ``("deadline", "benchmarking.report")`` to take over the deadline reminders of that kind (the
+    plugin then sends its own through :func:`lms_reminders`).
+    """
+
+    key: str
+    label: Any
+    message: Any
+    default: str = "immediate"
+    audience: str = "participant"
+    detail: str | None = None
+    numbers: tuple[str, ...] = ()
+    times: tuple[str, ...] = ()
+    replaces: tuple[str, str] | None = None
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A notification a plugin wants sent by the periodic reminder job, once per person and ``key``.
+
+    ``key`` names the event (``benchmarking.followup_closing:12:2026-12-01``): the same key is never
+    sent twice to one person, so a plugin may return the same reminders on every run.
+    ``link`` is a path inside the app (``/benchmarking/...``).
+    """
+
+    kind: str
+    recipient_ids: Sequence[int]
+    payload: Mapping[str, Any]
+    link: str
+    key: str

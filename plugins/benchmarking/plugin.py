@@ -16,7 +16,15 @@ from lms.cohorts.models import Cohort, Role
 from lms.core import access
 from lms.core.timezones import today_local
 from lms.plugins import hookimpl
-from lms.plugins.types import CohortTab, DashboardWidget, NavItem, ResultColumn, SubmissionKind
+from lms.plugins.types import (
+    CohortTab,
+    DashboardWidget,
+    NavItem,
+    NotificationKind,
+    Reminder,
+    ResultColumn,
+    SubmissionKind,
+)
 from lms.users.models import User
 from plugins.benchmarking import models, practices, rules, services  # noqa: F401  (tables and access rules register on import)
 
@@ -39,6 +47,20 @@ def lms_submission_kinds() -> list[SubmissionKind]:
         SubmissionKind(key=practices.REPORT_KIND, label=_l("Benchmarking group report"),
                        write_endpoint="benchmarking_practices.write_report", template="benchmarking/_report.html"),
     ]
+
+
+@hookimpl
+def lms_notification_kinds() -> list[NotificationKind]:
+    from plugins.benchmarking.notifications import KINDS
+
+    return KINDS
+
+
+@hookimpl
+def lms_reminders(session: Session, now: Any) -> list[Reminder]:
+    from plugins.benchmarking.notifications import reminders
+
+    return reminders(session, now)
 
 
 @hookimpl

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
@@ -13,6 +13,7 @@ from lms.cohorts.models import Cohort, Membership, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
 from lms.users.models import ParticipantProfile, User
+from plugins.benchmarking import notifications
 from plugins.benchmarking.models import FieldVisit, GroupMember, Host, HostKind, VisitGroup
 
 HOST_KIND_LABELS = {
@@ -102,14 +103,19 @@ def save_visit(
         raise DomainError(_l("The visit ends before it starts."), field="end_date")
     if host.archived and (visit is None or visit.host_id != host.id):
         raise DomainError(_l("This host is archived; choose another or restore it first."), field="host_id")
+    before = None
     if visit is None:
         visit = FieldVisit(cohort=cohort)
         session.add(visit)
+    else:
+        before = notifications.visit_state(visit)
     visit.host = host
     visit.theme, visit.start_date, visit.end_date = theme.strip(), start_date, end_date
     visit.location, visit.briefing = location.strip(), briefing.strip()
     visit.guiding_questions = "\n".join(line.strip() for line in guiding_questions.splitlines() if line.strip())
     session.flush()
+    if before is not None:
+        notifications.visit_changed(session, visit, before, datetime.now(UTC))
     return visit
 
 

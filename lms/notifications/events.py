@@ -1,0 +1,79 @@
+"""The core's events, told to the people concerned. Domain services call these after their change
+(flushed, in the same transaction), so a refused or rolled-back action notifies nobody."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.assessments.models import Assessment, Extension, Submission
+from lms.cohorts.models import Cohort, Membership, Role
+from lms.notifications import kinds
+from lms.notifications.services import notify, path_for
+from lms.users.models import User
+
+
+def _kind(event: str, assessment: Assessment) -> str:
+    replacement = kinds.kind_for(event, assessment.kind)
+    return replacement.key if replacement else event
+
+
+def _staff_ids(session: Session, cohort_id: int) -> list[int]:
+    return list(session.scalars(select(Membership.user_id).where(
+        Membership.cohort_id == cohort_id, Membership.role.in_([Role.INSTRUCTOR, Role.COORDINATOR])).distinct()))
+
+
+def grades_released(session: Session, grades: Sequence[Any], actor: User, now: datetime) -> None:
+    """Each participant whose grade was released: the score and where to read the feedback."""
+    for grade in grades:
+        submission: Submission = grade.submission
+        assessment = submission.assessment
+        notify(session, [submission.participant_id], _kind(kinds.GRADE_RELEASED, assessment), {
+            "assessment": assessment.title, "cohort": assessment.cohort.title, "actor": actor.name,
+            "score": None if grade.score is None else str(grade.score),
+        }, link=path_for("assessments.show", assessment_id=assessment.id), now=now)
+
+
+def work_returned(session: Session, submission: Submission, actor: User, note: str, now: datetime) -> None:
+    assessment = submission.assessment
+    notify(session, [submission.participant_id], _kind(kinds.WORK_RETURNED, assessment), {
+        "assessment": assessment.title, "cohort": assessment.cohort.title, "actor": actor.name, "note": note.strip(),
+    }, link=path_for("assessments.show", assessment_id=assessment.id), now=now)
+
+
+def extension_granted(session: Session, extension: Extension, assessment: Assessment, actor: User,
+                      now: datetime) -> None:
+    notify(session, [extension.participant_id], _kind(kinds.EXTENSION_GRANTED, assessment), {
+        "assessment": assessment.title, "cohort": assessment.cohort.title, "actor": actor.name,
+        "cutoff": extension.cutoff_at.isoformat(),
+    }, link=path_for("assessments.show", assessment_id=assessment.id), now=now)
+
+
+def work_submitted(session: Session, submission: Submission, now: datetime) -> None:
+    """The cohort's instructors and coordinators: a daily digest of work to grade, and late work."""
+    assessment = submission.assessment
+    staff = _staff_ids(session, assessment.cohort_id)
+    if not staff:
+        return
+    payload = {"assessment": assessment.title, "cohort": assessment.cohort.title,
+               "participant": submission.participant.name,
+               "due": assessment.due_at.isoformat() if assessment.due_at else None}
+    link = path_for("grading.grade", submission_id=submission.id)
+    notify(session, staff, kinds.WORK_SUBMITTED, payload, link=link, now=now)
+    if submission.late:
+        notify(session, staff, kinds.LATE_SUBMISSION, payload, link=link, now=now)
+
+
+def roster_imported(session: Session, actor: User | int, cohort: Cohort, counts: dict[str, int], now: datetime) -> None:
+    """The person who imported a roster: how it went (it may have run as a background job)."""
+    notify(session, [actor], kinds.ROSTER_IMPORTED, {"cohort": cohort.title, **counts},
+           link=path_for("cohorts.participants", cohort_id=cohort.id), now=now)
+
+
+def export_ready(session: Session, owner: User | int, name: str, link: str, now: datetime) -> None:
+    """The person who started an export: it can be downloaded at ``link`` (a path inside the app)."""
+    notify(session, [owner], kinds.EXPORT_READY, {"name": name}, link=link, now=now)

@@ -1,0 +1,12 @@
+"""Who may read and change notifications: only their recipient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lms.core.access import register
+
+
+@register("notification.own")
+def _own_notification(user: Any, notification: Any) -> bool:
+    return notification.recipient_id == user.id

@@ -1,0 +1,188 @@
+"""Creating notifications, reading them, and each person's delivery choices.
+
+Services flush, never commit. ``notify`` decides per person, from their preference, whether the
+notification is e-mailed now, in tomorrow's digest or not at all; the immediate e-mails are handed
+to the job queue only after the caller's transaction commits (a rolled-back event sends nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, event, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lms.core.errors import DomainError
+from lms.notifications.kinds import all_kinds
+from lms.notifications.models import Delivery, MailState, Notification, NotificationPreference
+from lms.users.models import User
+
+PENDING = "lms.notifications.pending"  # session.info key: (app, ids) of immediate e-mails to queue on commit
+
+
+def path_for(endpoint: str, **values: Any) -> str:
+    """A path inside the app for ``endpoint``, with or without a request (jobs build links too)."""
+    adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
+    return adapter.build(endpoint, values)
+
+
+def preferences_of(session: Session, user_ids: Iterable[int], kind: str) -> dict[int, Delivery]:
+    """Each person's choice for ``kind`` (the kind's default when they made none), in one query."""
+    ids = list(user_ids)
+    default = Delivery(all_kinds()[kind].default)
+    chosen = dict(session.execute(select(NotificationPreference.user_id, NotificationPreference.delivery).where(
+        NotificationPreference.kind == kind, NotificationPreference.user_id.in_(ids))).all()) if ids else {}
+    return {user_id: Delivery(chosen.get(user_id, default)) for user_id in ids}
+
+
+def notify(session: Session, recipients: Iterable[User | int], kind: str, payload: Mapping[str, Any], *,
+           link: str = "", key: str | None = None, now: datetime) -> list[Notification]:
+    """Tell each recipient about an event: a row in their inbox, and an e-mail as they chose.
+
+    ``payload`` holds what the kind's message needs (plain JSON values); ``link`` is a path inside
+    the app. With ``key`` the event reaches each person once: recipients who already have a
+    notification with that key are skipped, also when two jobs run at the same moment.
+    """
+    kinds = all_kinds()
+    if kind not in kinds:
+        raise LookupError(f"unknown notification kind {kind!r}")
+    if link and (not link.startswith("/") or link.startswith("//")):
+        raise ValueError(f"a notification links inside the app, not to {link!r}")
+    ids = list(dict.fromkeys(r if isinstance(r, int) else r.id for r in recipients))
+    if key is not None and ids:
+        done = set(session.scalars(select(Notification.recipient_id).where(
+            Notification.key == key, Notification.recipient_id.in_(ids))))
+        ids = [i for i in ids if i not in done]
+    if not ids:
+        return []
+    choices = preferences_of(session, ids, kind)
+    state = {Delivery.IMMEDIATE: MailState.QUEUED, Delivery.DIGEST: MailState.DIGEST, Delivery.OFF: MailState.NONE}
+    created = []
+    for user_id in ids:
+        row = Notification(recipient_id=user_id, kind=kind, payload=dict(payload), link=link, key=key,
+                           created_at=now, mail_state=state[choices[user_id]])
+        if key is None:
+            session.add(row)
+            created.append(row)
+            continue
+        try:
+            with session.begin_nested():  # a concurrent run sent this one already: skip it, keep the rest
+                session.add(row)
+            created.append(row)
+        except IntegrityError:
+            pass
+    session.flush()
+    queued = [row.id for row in created if row.mail_state == MailState.QUEUED]
+    if queued:
+        app, pending = session.info.setdefault(PENDING, (current_app._get_current_object(), []))
+        pending.extend(queued)
+    return created
+
+
+# -- the inbox -----------------------------------------------------------------------------------
+
+def unread_count(session: Session, user_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.recipient_id == user_id, Notification.read_at.is_(None))) or 0
+
+
+def inbox(user_id: int, unread_only: bool = False) -> Select[tuple[Notification]]:
+    """A person's notifications, newest first (paginate it)."""
+    stmt = select(Notification).where(Notification.recipient_id == user_id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+def mark_read(session: Session, notification: Notification, user: User, now: datetime) -> Notification:
+    if notification.recipient_id != user.id:
+        raise DomainError(_l("This notification is not yours."), status=403)
+    if notification.read_at is None:
+        notification.read_at = now
+        session.flush()
+    return notification
+
+
+def mark_all_read(session: Session, user: User, now: datetime) -> int:
+    """Mark every unread notification of ``user`` read; returns how many were unread."""
+    result = session.execute(update(Notification).where(
+        Notification.recipient_id == user.id, Notification.read_at.is_(None)).values(read_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+# -- preferences ---------------------------------------------------------------------------------
+
+def kinds_for(user: User, is_staff: bool) -> list[Any]:
+    """The kinds a person's preference page lists: participant kinds, and staff kinds for staff."""
+    kinds = all_kinds().values()
+    return sorted((k for k in kinds if k.audience != "staff" or is_staff), key=lambda k: (k.audience != "participant", k.order, k.key))
+
+
+def choices_of(session: Session, user: User) -> dict[str, Delivery]:
+    """The person's delivery for every kind, their choice or the kind's default."""
+    chosen = dict(session.execute(select(NotificationPreference.kind, NotificationPreference.delivery)
+                                  .where(NotificationPreference.user_id == user.id)).all())
+    return {key: Delivery(chosen.get(key, kind.default)) for key, kind in all_kinds().items()}
+
+
+def set_preferences(session: Session, user: User, choices: Mapping[str, str]) -> None:
+    """Save a person's choices; an unknown kind or delivery is refused and nothing is saved."""
+    kinds = all_kinds()
+    parsed: dict[str, Delivery] = {}
+    for key, value in choices.items():
+        if key not in kinds:
+            raise DomainError(_l("Unknown kind of notification."))
+        try:
+            parsed[key] = Delivery(value)
+        except ValueError:
+            raise DomainError(_l("Choose immediately, daily digest or off.")) from None
+    existing = {p.kind: p for p in session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
+    for key, delivery in parsed.items():
+        row = existing.get(key)
+        if row is None:
+            session.add(NotificationPreference(user_id=user.id, kind=key, delivery=delivery))
+        else:
+            row.delivery = delivery
+    session.flush()
+
+
+# -- after the commit ----------------------------------------------------------------------------
+
+@event.listens_for(Session, "after_commit")
+def _queue_mail(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        app, ids = pending
+        dispatch(app, ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_mail(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def dispatch(app: Any, ids: list[int]) -> None:
+    """Send the immediate e-mails of committed notifications, in a session of their own."""
+    from lms.core.timezones import now_utc
+    from lms.notifications.delivery import send_immediate
+
+    from contextlib import nullcontext
+
+    from flask import has_app_context
+
+    # Pushing a second context of the same app would end the committing scoped session on its pop.
+    same = has_app_context() and current_app._get_current_object() is app
+    with nullcontext() if same else app.app_context():
+        own = Session(bind=app.extensions["lms.db"].engine, expire_on_commit=False)
+        try:
+            send_immediate(own, ids, now_utc())
+            own.commit()
+        finally:
+            own.close()

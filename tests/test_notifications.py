@@ -1,0 +1,240 @@
+"""Notifications: created by the events, shown in the inbox with the bell, delivered as each person
+chose, reminders sent once per person and event."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.assessments import services as assessments
+from lms.grading import services as grading
+from lms.notifications import services as notifications
+from lms.notifications.models import MailState, Notification, NotificationPreference
+from lms.notifications.reminders import send_reminders
+from lms.rubrics import services as rubrics
+from tests.support import count_queries, login
+from tests.test_grading import cohort_people, levels, rubric_data
+
+NOW = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(ctx, session, make_cohort):
+    from lms.cohorts.models import Cohort
+    from lms.users.models import User
+
+    cohort = make_cohort(participants=4, instructors=1)
+    cohort = session.get(Cohort, cohort.id)
+    rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort)
+    assessment = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
+        title="Refleksi benchmarking", due_at=NOW + timedelta(days=7), cutoff_at=NOW + timedelta(days=10),
+        rubric_id=rubric.id))
+    session.commit()
+    participants = [session.get(User, u.id) for u in cohort_people(session, cohort.id, "participant")]
+    instructors = [session.get(User, u.id) for u in cohort_people(session, cohort.id, "instructor")]
+    return {"cohort": cohort, "rubric": rubric, "assessment": assessment, "participants": participants,
+            "instructor": instructors[0]}
+
+
+def submit(session, world, person, at=NOW, assessment=None):
+    assessment = assessment or world["assessment"]
+    submission = assessments.start_attempt(session, assessment, person, at)
+    assessments.save_draft(session, submission, "Rumah sakit tanpa kelas.", submission.version, person, at)
+    assessments.submit(session, submission, person, at)
+    session.commit()
+    return submission
+
+
+def grade_all(session, world):
+    for person in world["participants"]:
+        submission = submit(session, world, person)
+        grading.save_grade(session, submission, world["instructor"], grading.GradeInput(
+            levels=levels(world["rubric"], [2, 3]), comments={}, feedback="Baik.", finalize=True), None, NOW)
+    session.commit()
+
+
+def of_kind(session, kind, recipient=None):
+    stmt = select(Notification).where(Notification.kind == kind).order_by(Notification.recipient_id)
+    if recipient is not None:
+        stmt = stmt.where(Notification.recipient_id == recipient.id)
+    return list(session.scalars(stmt))
+
+
+def test_releasing_a_cohort_notifies_each_participant_once_with_score_and_link(world, session):
+    grade_all(session, world)
+    off = world["participants"][0]
+    notifications.set_preferences(session, off, {"grade_released": "off"})
+    session.commit()
+    assert grading.release_assessment(session, world["assessment"], world["instructor"], NOW) == 4
+    session.commit()
+    rows = of_kind(session, "grade_released")
+    assert [r.recipient_id for r in rows] == sorted(p.id for p in world["participants"])
+    assert {r.payload["score"] for r in rows} == {"83.33"}
+    assert {r.link for r in rows} == {f"/assessments/{world['assessment'].id}"}
+    states = {r.recipient_id: r.mail_state for r in rows}
+    assert states.pop(off.id) == MailState.NONE  # inbox only
+    assert set(states.values()) == {MailState.SENT}  # e-mailed right after the commit
+
+
+def test_a_rolled_back_release_notifies_nobody(world, session):
+    grade_all(session, world)
+    grading.release_assessment(session, world["assessment"], world["instructor"], NOW)
+    session.rollback()
+    assert of_kind(session, "grade_released") == []
+
+
+def test_staff_get_submitted_work_in_their_digest_and_late_work_at_once(world, session):
+    late = world["participants"][1]
+    submit(session, world, world["participants"][0])
+    submit(session, world, late, at=NOW + timedelta(days=8))
+    submitted = of_kind(session, "work_submitted", world["instructor"])
+    assert len(submitted) == 2 and {r.mail_state for r in submitted} == {MailState.DIGEST}
+    coordinator = world["cohort"].people["coordinator"] if hasattr(world["cohort"], "people") else None
+    late_rows = of_kind(session, "late_submission")
+    assert [r.payload["participant"] for r in late_rows if r.recipient_id == world["instructor"].id] == [late.name]
+    assert coordinator is None or coordinator.id in {r.recipient_id for r in late_rows}
+
+
+def test_return_and_extension_tell_the_participant(world, session):
+    person = world["participants"][0]
+    submission = submit(session, world, person)
+    grading.return_for_revision(session, submission, world["instructor"], "Tambahkan data.", NOW)
+    assessments.grant_extension(session, world["assessment"], person, NOW + timedelta(days=12), world["instructor"], NOW)
+    session.commit()
+    (returned,) = of_kind(session, "work_returned", person)
+    assert returned.payload["note"] == "Tambahkan data." and returned.payload["actor"] == world["instructor"].name
+    (extension,) = of_kind(session, "extension_granted", person)
+    assert extension.payload["cutoff"] == (NOW + timedelta(days=12)).isoformat()
+    # the same cut-off again is no news; a new one is
+    assessments.grant_extension(session, world["assessment"], person, NOW + timedelta(days=12), world["instructor"], NOW)
+    assessments.grant_extension(session, world["assessment"], person, NOW + timedelta(days=13), world["instructor"], NOW)
+    session.commit()
+    assert len(of_kind(session, "extension_granted", person)) == 2
+
+
+def test_reminders_run_twice_send_once_and_skip_who_submitted(world, session, app):
+    done = world["participants"][0]
+    submit(session, world, done)
+    three_days = world["assessment"].due_at - timedelta(days=2, hours=12)
+    with app.app_context():
+        assert send_reminders(session, three_days) == 3
+        session.commit()
+        assert send_reminders(session, three_days + timedelta(hours=1)) == 0
+        session.commit()
+        one_day = world["assessment"].due_at - timedelta(hours=20)
+        assert send_reminders(session, one_day) == 3
+        session.commit()
+        assert send_reminders(session, one_day) == 0
+    assert len(of_kind(session, "deadline_3d")) == 3 and len(of_kind(session, "deadline_1d")) == 3
+    assert of_kind(session, "deadline_3d", done) == [] and of_kind(session, "deadline_1d", done) == []
+
+
+def test_reminders_skip_closed_cohorts_and_a_moved_deadline_is_a_new_event(world, session, app):
+    from lms.cohorts.models import CohortStatus
+
+    at = world["assessment"].due_at - timedelta(hours=20)
+    with app.app_context():
+        assert send_reminders(session, at) == 4
+        session.commit()
+        world["assessment"].due_at += timedelta(hours=2)
+        session.commit()
+        assert send_reminders(session, at) == 4
+        session.commit()
+        world["cohort"].status = CohortStatus.CLOSED
+        world["assessment"].due_at += timedelta(hours=2)
+        session.commit()
+        assert send_reminders(session, at) == 0
+
+
+def test_notify_with_a_key_skips_who_already_has_it(world, session):
+    people = world["participants"][:2]
+    first = notifications.notify(session, people[:1], "deadline_3d", {"assessment": "A"}, key="k", now=NOW)
+    second = notifications.notify(session, people, "deadline_3d", {"assessment": "A"}, key="k", now=NOW)
+    session.commit()
+    assert len(first) == 1 and [n.recipient_id for n in second] == [people[1].id]
+    with pytest.raises(LookupError):
+        notifications.notify(session, people, "no_such_kind", {}, now=NOW)
+    with pytest.raises(ValueError):
+        notifications.notify(session, people, "deadline_3d", {}, link="https://evil.example", now=NOW)
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+def seed(session, person, count, kind="work_returned"):
+    for i in range(count):
+        notifications.notify(session, [person], kind, {"assessment": f"Tugas {i}", "actor": "Widyaiswara",
+                                                       "note": "Perbaiki <b>ini</b>"},
+                             link="/assessments/1", now=NOW + timedelta(minutes=i))
+    session.commit()
+
+
+def test_bell_and_inbox_in_a_fixed_number_of_queries(world, session, app, client):
+    person = world["participants"][0]
+    login(client, person)
+    seed(session, person, 3)
+    with count_queries(app) as few:
+        page = client.get("/notifications/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="bell-count">3<' in html and "Tugas 2" in html
+    assert "Perbaiki &lt;b&gt;ini&lt;/b&gt;" in html  # a typed note is text, never markup
+    seed(session, person, 30)
+    with count_queries(app) as many:
+        assert client.get("/notifications/").status_code == 200
+    assert len(many) == len(few)
+    assert 'id="bell-count">33<' in client.get("/").get_data(as_text=True)  # the bell is on every page
+
+
+def test_open_marks_read_and_goes_to_the_link_mark_all_read(world, session, client):
+    person = world["participants"][0]
+    seed(session, person, 3)
+    first = of_kind(session, "work_returned", person)[0]
+    login(client, person)
+    response = client.post(f"/notifications/{first.id}/open")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/assessments/1")
+    session.expire_all()
+    assert session.get(Notification, first.id).read_at is not None
+    assert 'id="bell-count">2<' in client.get("/notifications/").get_data(as_text=True)
+    assert client.post("/notifications/read-all").status_code == 302
+    html = client.get("/notifications/").get_data(as_text=True)
+    assert "bell-count" not in html
+    assert session.scalar(select(func.count()).select_from(Notification).where(Notification.read_at.is_(None))) == 0
+
+
+def test_nobody_opens_or_reads_someone_elses_notification(world, session, client):
+    owner, other = world["participants"][:2]
+    seed(session, owner, 1)
+    row = of_kind(session, "work_returned", owner)[0]
+    login(client, other)
+    assert client.post(f"/notifications/{row.id}/open").status_code == 403
+    assert client.post(f"/notifications/{row.id}/read").status_code == 403
+    assert client.post("/notifications/999999/read").status_code == 404
+    assert "Tugas 0" not in client.get("/notifications/").get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Notification, row.id).read_at is None
+
+
+def test_preferences_page_saves_and_refuses_nonsense(world, session, client, login_as):
+    person, instructor = world["participants"][0], world["instructor"]
+    login(client, person)
+    page = client.get("/notifications/preferences").get_data(as_text=True)
+    assert 'name="kind-grade_released" value="immediate"' in page and "kind-work_submitted" not in page
+    assert client.post("/notifications/preferences", data={"kind-grade_released": "digest",
+                                                           "kind-deadline_3d": "off"}).status_code == 302
+    choices = dict(session.execute(select(NotificationPreference.kind, NotificationPreference.delivery)
+                                   .where(NotificationPreference.user_id == person.id)).all())
+    assert choices == {"grade_released": "digest", "deadline_3d": "off"}
+    bad = client.post("/notifications/preferences", data={"kind-grade_released": "sometimes", "kind-deadline_1d": "off"})
+    assert bad.status_code == 422
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(NotificationPreference)
+                          .where(NotificationPreference.user_id == person.id)) == 2  # nothing saved half-way
+    login_as(instructor)
+    assert "kind-work_submitted" in client.get("/notifications/preferences").get_data(as_text=True)
+
+
+def test_digest_preference_moves_the_mail_to_the_digest(world, session):
+    person = world["participants"][0]
+    notifications.set_preferences(session, person, {"work_returned": "digest"})
+    seed(session, person, 2)
+    assert {r.mail_state for r in of_kind(session, "work_returned", person)} == {MailState.DIGEST}
