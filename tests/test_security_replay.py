@@ -58,6 +58,7 @@ ARGS: dict[str, str] = {
     "round_id": "round",
     "followup_id": "followup",
     "group_id": "group",
+    "notification_id": "notification",
 }
 
 # Where one endpoint needs another object of the same kind than the name says.
@@ -179,7 +180,10 @@ def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) 
         levels={c.id: c.levels[-1].id for c in rubric.criteria}, comments={}, finalize=True), None, now)
     grading.release(session, grade, people["instructor"], now)
     token, _secret = api.create_token(session, people["participant"], f"token {tag}", now)
-    ids = {"program": program.id, "cohort": cohort.id, "membership": member.id, "rubric": rubric.id,
+    from lms.notifications.models import Notification
+
+    notification = session.scalar(select(Notification).where(Notification.recipient_id == people["participant"].id))
+    ids = {"notification": notification.id, "program": program.id, "cohort": cohort.id, "membership": member.id, "rubric": rubric.id,
            "assessment": assessment.id, "submission": submission.id, "revision": revision.id,
            "participant": people["participant"].id, "api_token": token.id}
     if plugin:
