@@ -6,7 +6,7 @@ list and the mail jobs' search for what waits. notification_preferences: one row
 they chose for (no row means the kind's default).
 
 Revision ID: 7f19b8390086
-Revises: 3c1d2e7a9b40
+Revises: 3c1f0a7d9b21
 Create Date: 2026-12-03 04:44:48.119345
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import lms.db
 
 revision: str = '7f19b8390086'
-down_revision: str | Sequence[str] | None = '3c1d2e7a9b40'
+down_revision: str | Sequence[str] | None = '3c1f0a7d9b21'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
