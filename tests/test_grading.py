@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +16,7 @@ from lms.grading import services as grading
 from lms.grading.models import Grade, GradeEvent, GradeStatus
 from lms.rubrics import services as rubrics
 from lms.rubrics.services import CriterionData, LevelData, RubricData
-from tests.support import count_queries, login
+from tests.support import count_queries, login, race
 
 NOW = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
 
@@ -117,6 +118,46 @@ def test_scaling_every_weight_changes_nothing(items, factor):
 def test_score_matches_the_formula(items):
     exact = sum(w * p / m for w, p, m in items) / sum(w for w, _p, _m in items) * 100
     assert abs(grading.weighted_score(items) - exact) <= Decimal("0.005")
+
+
+def _half_up_exact(value: Fraction) -> Decimal:
+    """An independent half-up to 0.01: integer arithmetic on the exact fraction (scores are ≥ 0)."""
+    hundredths = value * 100
+    whole, rest = divmod(hundredths.numerator, hundredths.denominator)
+    if 2 * rest >= hundredths.denominator:
+        whole += 1
+    return Decimal(whole) / 100
+
+
+@pytest.mark.parametrize(("items", "expected"), [
+    # Exactly 28.125 = 225/8 through sixths and thirds: Decimal's 28 digits gave 28.12499… → 28.12.
+    ([(5, 0, 4), (5, 1, 6), (5, 2, 3), (1, 2, 6)], "28.13"),
+    ([(2, 3, 7), (4, 1, 7), (1, 3, 4), (1, 4, 7)], "34.38"),
+    ([(5, 2, 3), (5, 4, 6), (5, 1, 6), (1, 0, 6)], "46.88"),
+    ([(1, "65.625", 100)], "65.63"),
+    ([(1, "0.005", 1)], "0.50"),
+])
+def test_score_rounds_exact_half_way_values_up(items, expected):
+    terms = [(Decimal(w), Decimal(p), Decimal(m)) for w, p, m in items]
+    assert grading.weighted_score(terms) == Decimal(expected)
+
+
+@given(terms())
+@settings(max_examples=300, deadline=None)
+def test_score_is_the_exact_value_rounded_once_half_up(items):
+    exact = (sum((Fraction(w) * Fraction(p) / Fraction(m) for w, p, m in items), Fraction(0))
+             / sum((Fraction(w) for w, _p, _m in items), Fraction(0)) * 100)
+    assert grading.weighted_score(items) == _half_up_exact(exact)
+
+
+@given(st.lists(points, min_size=1, max_size=8), st.integers(min_value=1, max_value=8))
+@settings(max_examples=300, deadline=None)
+def test_assessment_score_is_the_exact_mean_rounded_once(scores, best_n):
+    from types import SimpleNamespace
+
+    chosen = sorted(scores, reverse=True)[:best_n]
+    expected = _half_up_exact(sum((Fraction(s) for s in chosen), Fraction(0)) / len(chosen))
+    assert grading.aggregate(SimpleNamespace(aggregation="best", best_n=best_n), scores) == expected
 
 
 # -- states and transitions ----------------------------------------------------------------------
@@ -415,3 +456,48 @@ def test_a_stale_write_of_a_grade_fails_at_the_database(app, world, session):
             second.commit()
     session.expire_all()
     assert session.get(Grade, grade.id).feedback == "pertama"
+
+
+def test_grade_history_prints_scores_like_the_rest_of_the_ui(app, world, session, make_user):
+    """Item 10.20: the audit printed 83.33 where every other page prints 83,33."""
+    from lms.cohorts.models import Membership, Role
+
+    submission = submitted(session, world)
+    teacher = world["instructors"][0]
+    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
+        levels=levels(world["rubric"], [2, 3]), comments={}, finalize=True), None, NOW)
+    grading.release(session, grade, teacher, NOW)
+    grading.save_grade(session, submission, teacher, grading.GradeInput(
+        levels=levels(world["rubric"], [3, 3]), comments={}, finalize=True, reason="Salah pilih"), grade.version, NOW)
+    coordinator = make_user(name="Koordinator audit")
+    session.add(Membership(cohort_id=world["cohort"].id, user_id=coordinator.id, role=Role.COORDINATOR))
+    session.commit()
+    client = app.test_client()
+    login(client, coordinator)
+    page = client.get(f"/grading/assessments/{world['assessment'].id}/audit").get_data(as_text=True)
+    table = page[page.index('id="audit"'):]
+    assert "83,33" in table and "100,00" in table
+    assert "83.33" not in table and "100.00" not in table
+
+
+@pytest.mark.parametrize("rounds", [3])
+def test_two_graders_releasing_the_same_grade_at_once_release_it_once(app, world, session, rounds):
+    """Item 10.13: two simultaneous releases → one release, the other a clear refusal (was a 500)."""
+    for _ in range(rounds):
+        session.execute(GradeEvent.__table__.delete())
+        session.execute(Grade.__table__.delete())
+        session.execute(Submission.__table__.delete())
+        session.commit()
+        session.expunge_all()
+        submission = submitted(session, world)
+        grading.save_grade(session, submission, world["instructors"][0], grading.GradeInput(
+            levels=levels(world["rubric"], [2, 3]), comments={}, finalize=True), None, NOW)
+        session.commit()
+        clients = [app.test_client(), app.test_client()]
+        for client, teacher in zip(clients, world["instructors"], strict=True):
+            login(client, teacher)
+        url = f"/grading/submissions/{submission.id}/release"
+        statuses = [r.status_code for r in race(*(lambda c=c, url=url: c.post(url) for c in clients))]
+        assert sorted(statuses) == [302, 303], statuses  # released; refused and sent back with a message
+        events = session.scalars(select(GradeEvent.action).where(GradeEvent.submission_id == submission.id)).all()
+        assert sorted(events) == ["finalize", "release"]

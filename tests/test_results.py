@@ -211,6 +211,23 @@ def test_final_score_is_the_weighted_mean_of_weighted_assessments():
     assert services.final_score(cols, cells) == Decimal("83.33")
 
 
+def test_final_score_rounds_once_from_exact_assessment_scores():
+    """Item 10.18: half-way values round up, and the final comes from the exact assessment scores."""
+    from fractions import Fraction
+
+    cols = [column(1, "1"), column(2, "1")]
+    half_way = {1: Cell(CellState.SCORED, Decimal("65.62")), 2: Cell(CellState.SCORED, Decimal("65.63"))}
+    assert services.final_score(cols, half_way) == Decimal("65.63")  # exactly 65.625
+    # A mean of 70.00 and 70.01 is exactly 70.005 (shown 70.01); with 80 the final is exactly 75.0025:
+    # 75.00, where rounding the shown 70.01 again gave 75.01.
+    cells = {1: Cell(CellState.SCORED, Decimal("70.01"), Fraction(70005, 1000)),
+             2: Cell(CellState.SCORED, Decimal("80.00"), Fraction(80))}
+    assert services.final_score(cols, cells) == Decimal("75.00")
+    thirds = [column(1, "1"), column(2, "1"), column(3, "1")]
+    exact_thirds = {i: Cell(CellState.SCORED, Decimal("65.62"), Fraction(65625, 1000)) for i in (1, 2, 3)}
+    assert services.final_score(thirds, exact_thirds) == Decimal("65.63")
+
+
 @pytest.mark.parametrize("state", [CellState.NOT_GRADED, CellState.NOT_SUBMITTED, CellState.UNSCORED])
 def test_missing_work_makes_the_final_incomplete_never_zero(state):
     cols = [column(1, "1"), column(2, "2")]
@@ -257,9 +274,9 @@ def test_scores_come_from_released_grades_and_missing_work_is_marked(world, sess
     a1, a2, a0 = (a.id for a in world["assessments"])
     p = [r.id for r in world["participants"]]
     rows = {r.participant_id: r for r in table.rows}
-    assert rows[p[0]].cells[a1] == Cell(CellState.SCORED, Decimal("100.00"))
-    assert rows[p[0]].cells[a2] == Cell(CellState.SCORED, Decimal("75.00"))
-    assert rows[p[0]].cells[a0] == Cell(CellState.SCORED, Decimal("25.00"))
+    assert rows[p[0]].cells[a1][:2] == (CellState.SCORED, Decimal("100.00"))
+    assert rows[p[0]].cells[a2][:2] == (CellState.SCORED, Decimal("75.00"))
+    assert rows[p[0]].cells[a0][:2] == (CellState.SCORED, Decimal("25.00"))
     # A final grade that is not released yet is "not graded"; so is work without any grade.
     assert rows[p[3]].cells[a1] == Cell(CellState.NOT_GRADED)
     assert rows[p[3]].cells[a2] == Cell(CellState.NOT_GRADED)
@@ -298,7 +315,7 @@ def test_best_of_n_aggregates_released_attempts(ctx, session, make_cohort):
     give(session, world, a, 0, (3, 3))  # 100
     give(session, world, a, 0, (1, 1))  # 50
     row = table_of(session, world).rows[0]
-    assert row.cells[a.id] == Cell(CellState.SCORED, Decimal("75.00"))  # best two: (100 + 50) / 2
+    assert row.cells[a.id][:2] == (CellState.SCORED, Decimal("75.00"))  # best two: (100 + 50) / 2
     assert row.final == Decimal("75.00")
 
 
@@ -333,7 +350,8 @@ def test_criterion_averages_over_released_grades(world, session):
     # Released on Tugas 1: levels 4, 2, 2 points (participant 3's final grade is not released).
     assert averages["Relevansi"].average == Decimal("2.67") and averages["Relevansi"].graded == 3
     assert averages["Relevansi"].max_points == Decimal(4)
-    assert averages["Relevansi"].percent == Decimal("66.75")
+    # 8 of 12 points: 66.67 %, from the exact mean (not 66.75 from the rounded 2.67: round once).
+    assert averages["Relevansi"].percent == Decimal("66.67")
 
 
 # -- the page ----------------------------------------------------------------------------------------

@@ -84,5 +84,11 @@ def format_number(value: Any, pattern: str = "#,##0.##") -> str:
 
 
 def format_score(value: Any) -> str:
-    """A score with two decimals in the current locale ("" for None); the ``score`` filter."""
-    return "" if value is None else formatter("#,##0.00")(value)
+    """A score with two decimals in the current locale ("" for None); the ``score`` filter.
+
+    Rounded half-up first (:func:`lms.core.scores.half_up`), as every score is; a string (the grade
+    audit keeps scores as text) is read as an exact decimal.
+    """
+    from lms.core.scores import half_up
+
+    return "" if value is None or value == "" else formatter("#,##0.00")(half_up(value))

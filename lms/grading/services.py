@@ -2,7 +2,8 @@
 an append-only audit of every change. Plugins' kinds of work are graded by the same engine.
 
 Score (documented in docs/grading.md): for criteria i with weight wᵢ, chosen points pᵢ and the
-criterion's highest points maxᵢ, score = Σ wᵢ·pᵢ/maxᵢ ÷ Σ wᵢ × 100, rounded half-up to two decimals.
+criterion's highest points maxᵢ, score = Σ wᵢ·pᵢ/maxᵢ ÷ Σ wᵢ × 100, computed exactly and rounded once,
+half-up, to two decimals.
 """
 
 from __future__ import annotations
@@ -10,24 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from lms.assessments.models import Assessment, Submission, SubmissionState
 from lms.cohorts.models import Membership, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
+from lms.core.scores import exact, half_up, mean
 from lms.grading.models import Grade, GradeCriterion, GradeEvent, GradeStatus
 from lms.notifications import events as notifications
 from lms.rubrics.models import Rubric
 from lms.users.models import User
-
-TWO_PLACES = Decimal("0.01")
-
 
 # -- the score -----------------------------------------------------------------------------------
 
@@ -37,15 +38,21 @@ def weighted_score(terms: Iterable[tuple[Decimal, Decimal, Decimal]]) -> Decimal
     None when there is nothing to weigh (no criteria, or every weight zero). A criterion whose
     highest level is worth 0 points adds its weight but nothing earned (0/0 counts as 0).
     """
-    total_weight = Decimal(0)
-    earned = Decimal(0)
+    exact_value = exact_weighted_score(terms)
+    return None if exact_value is None else half_up(exact_value)
+
+
+def exact_weighted_score(terms: Iterable[tuple[Decimal, Decimal, Decimal]]) -> Fraction | None:
+    """:func:`weighted_score` before rounding, as an exact fraction (thirds stay thirds)."""
+    total_weight = Fraction(0)
+    earned = Fraction(0)
     for weight, points, maximum in terms:
-        total_weight += weight
+        total_weight += exact(weight)
         if maximum > 0:
-            earned += weight * points / maximum
+            earned += exact(weight) * exact(points) / exact(maximum)
     if total_weight <= 0:
         return None
-    return (earned / total_weight * 100).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    return earned / total_weight * 100
 
 
 def rubric_score(rubric: Rubric, chosen: dict[int, int | None]) -> Decimal | None:
@@ -195,8 +202,14 @@ def _apply_levels(grade: Grade, rubric: Rubric, data: GradeInput) -> None:
 
 
 def release(session: Session, grade: Grade, actor: User, now: datetime) -> None:
-    """Show a final grade to its participant; releasing twice or releasing a draft is refused."""
+    """Show a final grade to its participant; releasing twice or releasing a draft is refused.
+
+    Two graders pressing "release" at once: the row lock makes the second wait and then see the
+    first's release (PostgreSQL); where there is no row lock (SQLite) the versioned UPDATE of the
+    second matches nothing. Either way the second gets :class:`Conflict`, never a second release.
+    """
     ensure_editable(grade.submission.assessment.cohort)
+    session.refresh(grade, with_for_update=True)
     if grade.status == GradeStatus.RELEASED:
         raise Conflict(_l("This grade is already released."))
     if grade.status != GradeStatus.FINAL:
@@ -209,7 +222,11 @@ def release(session: Session, grade: Grade, actor: User, now: datetime) -> None:
     grade.status = GradeStatus.RELEASED
     grade.released_at = now
     grade.version += 1
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(_l("This grade was changed or released by someone else at the same moment; "
+                          "reload the page to see it.")) from None
     _event(session, grade, actor, "release", before, "", now)
     notifications.grades_released(session, [grade], actor, now)
 
@@ -344,11 +361,18 @@ def released_grades_for(session: Session, participant_id: int, assessment_ids: l
 
 
 def aggregate(assessment: Assessment, scores: list[Decimal]) -> Decimal | None:
-    """One participant's assessment score from their graded submissions: mean, or mean of best N."""
+    """One participant's assessment score from their graded submissions: mean, or mean of best N,
+    rounded once half-up to 0.01."""
+    value = exact_aggregate(assessment, scores)
+    return None if value is None else half_up(value)
+
+
+def exact_aggregate(assessment: Any, scores: Sequence[Decimal]) -> Fraction | None:
+    """:func:`aggregate` before rounding (reads only ``aggregation`` and ``best_n``)."""
     if not scores:
         return None
     chosen = sorted(scores, reverse=True)[: assessment.best_n] if assessment.aggregation == "best" else scores
-    return (sum(chosen, Decimal(0)) / len(chosen)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    return mean(chosen)
 
 
 def audit(session: Session, assessment_id: int) -> list[GradeEvent]:

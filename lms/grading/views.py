@@ -153,15 +153,9 @@ def release_one(submission: Submission):
     if current is None:
         flash(_("There is no grade to release yet."), "danger")
         return redirect(url_for("grading.grade", submission_id=submission.id)), 303
-    try:
-        services.release(db.session, current, current_user, now_utc())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("grading.grade", submission_id=submission.id, **_filters())), 303
-    db.session.commit()
-    flash(_("Released: the participant now sees the score and comments."), "success")
-    return redirect(url_for("grading.grade", submission_id=submission.id, **_filters()))
+    back = url_for("grading.grade", submission_id=submission.id, **_filters())
+    return act(lambda: services.release(db.session, current, current_user, now_utc()), back=back,
+               message=_("Released: the participant now sees the score and comments."))
 
 
 @bp.route("/assessments/<int:assessment_id>/release", methods=["POST"])

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import safe_join
 from werkzeug.utils import secure_filename
 
+from lms.core.scores import half_up
 from lms.core.timezones import local_zone
 from lms.plugins.types import ResultColumn
 from lms.results import services
@@ -135,7 +136,7 @@ def _csv_value(kind: str, value: Any) -> str:
     if isinstance(value, Marker):
         return guard(value.text)
     if kind == "score":
-        return f"{Decimal(value):.2f}"
+        return str(half_up(value))
     if kind in ("number", "int") and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return str(value)
     return guard(str(value))
@@ -413,7 +414,7 @@ class Formats:
         self.locale = locale
 
     def score(self, value: Decimal | None) -> str:
-        return self._decimal(value, "#,##0.00")
+        return self._decimal(None if value is None else half_up(value), "#,##0.00")
 
     def number(self, value: Any) -> str:
         return self._decimal(value, "#,##0.##")

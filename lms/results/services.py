@@ -25,7 +25,8 @@ import enum
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, Decimal
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 from flask import Flask, current_app
@@ -35,14 +36,15 @@ from sqlalchemy.orm import Session, aliased
 from lms.assessments.models import Assessment, Submission, SubmissionState
 from lms.cohorts.models import Cohort, Membership, Role
 from lms.core.predicates import predicate_for
+from lms.core.scores import TWO_PLACES, exact, half_up
+from lms.core.scores import mean as exact_mean
 from lms.db import utcnow
 from lms.grading.models import Grade, GradeCriterion, GradeStatus
-from lms.grading.services import aggregate
+from lms.grading.services import exact_aggregate
 from lms.plugins.types import ResultColumn, ResultSheet
 from lms.rubrics.models import Criterion, Level, Rubric
 from lms.users.models import ParticipantProfile, User
 
-TWO_PLACES = Decimal("0.01")
 COLUMN_KINDS = ("number", "score", "text")
 
 
@@ -57,7 +59,8 @@ class Cell(NamedTuple):
     """One participant's result for one assessment (a tuple: a large cohort has tens of thousands)."""
 
     state: CellState
-    score: Decimal | None = None
+    score: Decimal | None = None  # rounded once, half-up, to 0.01: what is shown
+    exact: Fraction | None = None  # the unrounded value the final score is computed from
 
 
 _UNSCORED, _NOT_GRADED, _NOT_SUBMITTED = Cell(CellState.UNSCORED), Cell(CellState.NOT_GRADED), Cell(CellState.NOT_SUBMITTED)
@@ -203,9 +206,8 @@ def _cells(session: Session, assessments: list[AssessmentColumn], people: set[in
             key = (pid, a.id)
             if key in released:
                 scores = [s for s in released[key] if s is not None]
-                # aggregate() reads only .aggregation and .best_n, which the column carries.
-                mine[a.id] = (Cell(CellState.SCORED, aggregate(a, scores)) if scores  # type: ignore[arg-type]
-                              else _UNSCORED)
+                value = exact_aggregate(a, scores) if scores else None
+                mine[a.id] = Cell(CellState.SCORED, half_up(value), value) if value is not None else _UNSCORED
             elif key in handed_in:
                 mine[a.id] = _NOT_GRADED
             else:
@@ -217,21 +219,22 @@ def _cells(session: Session, assessments: list[AssessmentColumn], people: set[in
 def final_score(assessments: Sequence[AssessmentColumn], cells: dict[int, Cell]) -> Decimal | None:
     """Σ wₐ·sₐ ÷ Σ wₐ over weighted assessments, half-up to 0.01; None unless each has a score.
 
-    None too when no assessment carries weight (there is nothing to rank on).
+    The sₐ are the exact assessment scores (not the rounded ones shown), so the final score is
+    rounded once. None too when no assessment carries weight (there is nothing to rank on).
     """
-    total = Decimal(0)
-    earned = Decimal(0)
+    total = Fraction(0)
+    earned = Fraction(0)
     for a in assessments:
         if not a.counts:
             continue
         cell = cells.get(a.id)
         if cell is None or cell.score is None:
             return None
-        total += a.weight
-        earned += a.weight * cell.score
+        total += exact(a.weight)
+        earned += exact(a.weight) * (cell.exact if cell.exact is not None else exact(cell.score))
     if total <= 0:
         return None
-    return (earned / total).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    return half_up(earned / total)
 
 
 def rank_rows(rows: Iterable[ResultRow]) -> None:
@@ -354,10 +357,8 @@ def predicate_counts(table: ResultTable) -> list[tuple[str, int]]:
 
 
 def mean(values: Iterable[Decimal | None]) -> Decimal | None:
-    present = [v for v in values if v is not None]
-    if not present:
-        return None
-    return (sum(present, Decimal(0)) / len(present)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    value = exact_mean(v for v in values if v is not None)
+    return None if value is None else half_up(value)
 
 
 def column_totals(table: ResultTable) -> list[tuple[ResultColumn, Decimal, int]]:
@@ -382,22 +383,24 @@ class CriterionAverage:
     title: str
     rubric_version: int
     position: int
-    average: Decimal  # points
+    average: Decimal  # points, rounded once
     max_points: Decimal
     graded: int
+    total: Decimal = Decimal(0)  # the exact sum of points the average and share come from
 
     @property
     def percent(self) -> Decimal:
-        if self.max_points <= 0:
+        if self.max_points <= 0 or not self.graded:
             return Decimal(0)
-        return (self.average / self.max_points * 100).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+        return half_up(exact(self.total) / self.graded / exact(self.max_points) * 100)
 
 
 def _decimal(value: Any) -> Decimal:
+    """A sum or maximum of two-place points; SQLite answers a float, read back to its two places."""
     if value is None:
         return Decimal(0)
-    if isinstance(value, float):  # SQLite's AVG
-        return Decimal(repr(value))
+    if isinstance(value, float):
+        return Decimal(repr(value)).quantize(TWO_PLACES)
     return Decimal(value)
 
 
@@ -413,7 +416,7 @@ def criterion_averages(session: Session, table: ResultTable) -> dict[int, list[C
                .group_by(Level.criterion_id).subquery())
     rows = session.execute(
         select(Submission.assessment_id, Criterion.id, Criterion.title, Criterion.position, Rubric.version,
-               maximum.c.max_points, func.avg(GradeCriterion.points), func.count(GradeCriterion.id))
+               maximum.c.max_points, func.sum(GradeCriterion.points), func.count(GradeCriterion.id))
         .select_from(GradeCriterion)
         .join(Grade, Grade.id == GradeCriterion.grade_id)
         .join(Submission, Submission.id == Grade.submission_id)
@@ -426,11 +429,11 @@ def criterion_averages(session: Session, table: ResultTable) -> dict[int, list[C
                   maximum.c.max_points)
     )
     out: dict[int, list[CriterionAverage]] = {}
-    for aid, cid, title, position, version, max_points, average, graded in rows:
+    for aid, cid, title, position, version, max_points, total, graded in rows:
         out.setdefault(aid, []).append(CriterionAverage(
             assessment_id=aid, criterion_id=cid, title=title, rubric_version=version, position=position,
-            average=_decimal(average).quantize(TWO_PLACES, rounding=ROUND_HALF_UP), max_points=_decimal(max_points),
-            graded=graded))
+            average=half_up(exact(_decimal(total)) / graded), max_points=_decimal(max_points),
+            graded=graded, total=_decimal(total)))
     for items in out.values():
         items.sort(key=lambda c: (-c.rubric_version, c.position, c.criterion_id))
     return out
@@ -504,7 +507,10 @@ def criterion_rows(session: Session, table: ResultTable, participant_ids: Iterab
     if participant_ids is not None:
         stmt = stmt.where(Submission.participant_id.in_(list(keep)))
     # Core, not ORM, execution: plain rows of ids and numbers need none of the ORM's row handling.
-    result = session.connection().execution_options(yield_per=batch).execute(stmt)
+    # On the statement, not the connection: Connection.execution_options() changes the session's
+    # connection in place, and every later statement of the request (an INSERT) would then be sent
+    # as a server-side cursor, which PostgreSQL refuses.
+    result = session.connection().execute(stmt.execution_options(yield_per=batch))
     for pid, aid, grade_id, attempt, cid, level_id, points, comment, grader_id, in result:
         if pid not in keep:
             continue

@@ -4,7 +4,7 @@ individual adjustments that are kept as an append-only trail."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from lms.assessments import services as assessments
 from lms.assessments.models import Assessment, Submission
 from lms.core.errors import DomainError
+from lms.core.scores import half_up
 from lms.grading.models import Grade, GradeStatus
 from lms.users.models import User
 from plugins.benchmarking.models import (
@@ -82,13 +83,16 @@ def adjustments(session: Session, group_id: int) -> list[ScoreAdjustment]:
                                 .order_by(ScoreAdjustment.at.desc(), ScoreAdjustment.id.desc())))
 
 
-def member_scores(session: Session, visit_ids: list[int]) -> dict[int, Decimal | None]:
-    """Each member's group-report score: the released grade of their group's report plus their latest
-    adjustment, kept within 0–100 (three queries whatever the cohort size)."""
+def member_scores(session: Session, visit_ids: list[int]) -> dict[int, dict[int, Decimal]]:
+    """Per visit, each member's group-report score: the released grade of their group's report plus
+    their latest adjustment, kept within 0–100 (two queries whatever the cohort size).
+
+    Keyed by visit id, then user id: a participant has one group per visit, so one score per visit.
+    """
     if not visit_ids:
         return {}
     rows = session.execute(
-        select(GroupMember.user_id, GroupMember.group_id, Grade.score)
+        select(VisitGroup.visit_id, GroupMember.user_id, GroupMember.group_id, Grade.score)
         .join(VisitGroup, VisitGroup.id == GroupMember.group_id)
         .join(GroupReport, GroupReport.group_id == VisitGroup.id)
         .join(Grade, (Grade.submission_id == GroupReport.submission_id) & (Grade.status == GradeStatus.RELEASED))
@@ -101,12 +105,12 @@ def member_scores(session: Session, visit_ids: list[int]) -> dict[int, Decimal |
         .where(VisitGroup.visit_id.in_(visit_ids)).order_by(ScoreAdjustment.at, ScoreAdjustment.id)
     ):
         latest[(group_id, user_id)] = delta
-    scores: dict[int, Decimal | None] = {}
-    for user_id, group_id, score in rows:
+    scores: dict[int, dict[int, Decimal]] = {}
+    for visit_id, user_id, group_id, score in rows:
         if score is None:
             continue
         value = score + latest.get((group_id, user_id), Decimal(0))
-        scores[user_id] = min(Decimal(100), max(Decimal(0), value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        scores.setdefault(visit_id, {})[user_id] = half_up(min(Decimal(100), max(Decimal(0), value)))
     return scores
 
 

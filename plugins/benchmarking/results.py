@@ -3,16 +3,17 @@ Batched: every participant at once, a fixed number of queries."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from collections import Counter, defaultdict
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Submission, SubmissionState
+from lms.core.scores import half_up, mean
 from lms.grading.models import Grade, GradeStatus
-from lms.grading.services import aggregate
+from lms.grading.services import exact_aggregate
 from lms.plugins.types import ResultColumn, ResultSheet
 from plugins.benchmarking import practices, reports
 from plugins.benchmarking.models import FieldVisit, ImplementationStatus, Practice, Stage
@@ -50,10 +51,22 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
         ):
             scores[user_id][assessment_id].append(score)
         for user_id, per_assessment in scores.items():
-            values = [aggregate(by_assessment[a], s) for a, s in per_assessment.items()]
-            values = [v for v in values if v is not None]
-            visit_scores[user_id] = (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if values else None
+            # Exact per visit, rounded once after the mean over visits.
+            exact_values = [exact_aggregate(by_assessment[a], s) for a, s in per_assessment.items()]
+            value = mean(v for v in exact_values if v is not None)
+            visit_scores[user_id] = None if value is None else half_up(value)
     group_scores = reports.member_scores(session, visit_ids)
+    # One group-report column per visit, in the order of the visits (a participant has a group in
+    # each): a single column would show whichever visit's score came last.
+    ordered = sorted(visits, key=lambda v: (v.start_date, v.id))
+    hosts = Counter(v.host_id for v in ordered)
+    group_columns = [
+        ResultColumn(f"benchmarking_group_score_{visit.id}",
+                     _l("Group report score: %(visit)s", visit=visit.host.name if hosts[visit.host_id] == 1
+                        else f"{visit.host.name} ({visit.start_date.isoformat()})"),
+                     {u: group_scores.get(visit.id, {}).get(u) for u in ids}, kind="score", order=65 + position)
+        for position, visit in enumerate(ordered)
+    ]
     return [
         ResultColumn("benchmarking_identified", _l("Practices identified"), {u: counts["identified"].get(u, 0) for u in ids}, order=60),
         ResultColumn("benchmarking_adopted", _l("Practices adopted"), {u: counts["adopted"].get(u, 0) for u in ids}, order=61),
@@ -61,8 +74,7 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
         ResultColumn("benchmarking_implemented", _l("Practices implemented"), {u: counts["implemented"].get(u, 0) for u in ids}, order=63),
         ResultColumn("benchmarking_visit_score", _l("Benchmarking visit score"), {u: visit_scores.get(u) for u in ids},
                      kind="score", order=64),
-        ResultColumn("benchmarking_group_score", _l("Group report score"), {u: group_scores.get(u) for u in ids},
-                     kind="score", order=65),
+        *group_columns,
     ]
 
 

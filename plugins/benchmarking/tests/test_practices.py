@@ -3,7 +3,7 @@ group scores, catalogue privacy and the batched result columns."""
 
 import io
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -290,7 +290,7 @@ def test_group_score_applies_to_every_member_with_audited_adjustments(world, ses
         levels={c.id: c.levels[2].id for c in rubric.criteria}, comments={}, finalize=True), None, NOW)
     grading.release(session, grade, world["teacher"], NOW)
     session.commit()
-    scores = reports.member_scores(session, [visit.id])
+    scores = reports.member_scores(session, [visit.id])[visit.id]
     assert {scores[m] for m in member_ids} == {Decimal("75.00")}
     with pytest.raises(DomainError):
         reports.adjust(session, group, member_ids[0], Decimal(5), "", world["teacher"])
@@ -299,7 +299,7 @@ def test_group_score_applies_to_every_member_with_audited_adjustments(world, ses
     reports.adjust(session, group, member_ids[0], Decimal(5), "Memimpin presentasi", world["teacher"])
     reports.adjust(session, group, member_ids[0], Decimal(-5), "Koreksi", world["teacher"])
     session.commit()
-    scores = reports.member_scores(session, [visit.id])
+    scores = reports.member_scores(session, [visit.id])[visit.id]
     assert scores[member_ids[0]] == Decimal("70.00") and scores[member_ids[1]] == Decimal("75.00")
     assert [a.reason for a in reports.adjustments(session, group.id)] == ["Koreksi", "Memimpin presentasi"]
 
@@ -469,3 +469,82 @@ def test_the_practice_assessment_page_runs_a_fixed_number_of_queries(app, world,
             assert client.get(f"/assessments/{assessment_id}").status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def _grade_group_report(session, visit, teacher, pick):
+    """The first group's report of ``visit`` written, submitted, graded at level ``pick`` and released."""
+    from lms.assessments import services as assessments
+
+    group = visit.groups[0]
+    leader = next(m.user for m in group.members if m.user_id == group.leader_id)
+    report = reports.write(session, group, leader, "Laporan kelompok.", [], 0, NOW)
+    submission = session.get(Submission, report.submission_id)
+    assessments.submit(session, submission, leader, NOW)
+    rubric = submission.assessment.rubric
+    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
+        levels={c.id: c.levels[pick].id for c in rubric.criteria}, comments={}, finalize=True), None, NOW)
+    grading.release(session, grade, teacher, NOW)
+    session.commit()
+    return [m.user_id for m in group.members]
+
+
+def test_two_visits_give_one_group_score_column_each_everywhere(app, world, session):
+    """Item 10.19: with two visits the group score came from whichever visit's row came last."""
+    import csv
+    import json
+
+    from openpyxl import load_workbook
+
+    from lms.api import services as tokens
+    from lms.results import exports
+    from lms.results import services as results
+    from lms.users.models import User
+
+    cohort = session.get(Cohort, world["cohort"].id)
+    first = session.get(FieldVisit, world["visit"].id)
+    host = services.save_host(session, None, name="Kabupaten Banyuwangi")
+    # The second visit starts earlier but was created later: columns follow the visits' dates.
+    second = services.save_visit(session, None, cohort=cohort, host=host, theme="Smart kampung",
+                                 start_date=date.today() - timedelta(days=1), end_date=date.today())
+    session.flush()
+    services.split_groups(session, second, 1)  # one group: everybody, so someone is in both visits' groups
+    practices.ensure_assessments(session, second, None)
+    session.commit()
+    in_first = _grade_group_report(session, first, world["teacher"], 2)  # 75.00
+    in_second = _grade_group_report(session, second, world["teacher"], 3)  # 100.00
+    person = next(u for u in in_first if u in in_second)
+    keys = [f"benchmarking_group_score_{second.id}", f"benchmarking_group_score_{first.id}"]
+
+    with app.test_request_context():
+        table = results.build_table(session, cohort)
+        group_columns = [c for c in table.columns if c.key.startswith("benchmarking_group_score")]
+        assert [c.key for c in group_columns] == keys
+        assert [str(c.label) for c in group_columns] == ["Group report score: Kabupaten Banyuwangi",
+                                                         "Group report score: Pemerintah Kota Pontianak"]
+        row = next(r for r in table.rows if r.participant_id == person)
+        assert [row.extra[k] for k in keys] == [Decimal("100.00"), Decimal("75.00")]
+        out = io.StringIO()
+        exports.write_csv(table, out)
+        lines = list(csv.reader(io.StringIO(out.getvalue().lstrip("\ufeff"))))
+        header, mine = lines[0], next(line for line in lines if session.get(User, person).name in line)
+        assert [mine[header.index(str(c.label))] for c in group_columns] == ["100.00", "75.00"]
+        xlsx = io.BytesIO()
+        exports.write_xlsx(session, table, xlsx, app=app)
+        sheet = load_workbook(xlsx, read_only=True).worksheets[0]
+        sheet_rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        top = sheet_rows[0]
+        mine_x = next(r for r in sheet_rows if session.get(User, person).name in r)
+        assert [mine_x[top.index(str(c.label))] for c in group_columns] == [100, 75]
+
+    _token, secret = tokens.create_token(session, session.get(User, world["coordinator"].id), "t", NOW)
+    session.commit()
+    client = app.test_client()
+    body = json.loads(client.get(f"/api/v1/cohorts/{cohort.id}/results",
+                                 headers={"Authorization": f"Bearer {secret}"}).get_data(as_text=True))
+    assert [c["key"] for c in body["columns"] if c["key"].startswith("benchmarking_group_score")] == keys
+    api_row = next(p for p in body["participants"] if p["id"] == person)
+    assert [api_row["columns"][k] for k in keys] == [100.0, 75.0]
+    login(client, world["coordinator"])
+    page = client.get(f"/cohorts/{cohort.id}/results").get_data(as_text=True)
+    assert page.index("Group report score: Kabupaten") < page.index("Group report score: Pemerintah")
+    assert "100,00" in page and "75,00" in page
