@@ -220,3 +220,25 @@ def token_revoke_command(token_id: int) -> None:
         raise click.ClickException(str(exc.message)) from None
     db.session.commit()
     click.echo(f"token {token.id} revoked")
+
+
+@lms_cli.command("check")
+@click.option("--config-only", is_flag=True, help="Judge the settings only; do not reach the database, Redis or storage.")
+def check_command(config_only: bool) -> None:
+    """Refuse to start what cannot work: per-process stores under LMS_NODES>1, and every readiness
+    check (database, migrations, storage, Redis, queue). Exits 1 and says what to change."""
+    from lms.config import multinode_problems
+    from lms.ops import health
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  (the checks run in threads)
+    problems = [f"multi-node: {p}" for p in multinode_problems(app.config)]
+    if not config_only:
+        for name, result in health.run(app, timeout=max(current_app.config["READY_TIMEOUT"], 5.0)).items():
+            if result != "ok":
+                problems.append(f"{name}: {result}")
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s); this configuration must not serve")
+    nodes = current_app.config["NODES"]
+    click.echo(f"ok: ready to serve as {'one of ' + str(nodes) + ' nodes' if nodes > 1 else 'a single node'}")

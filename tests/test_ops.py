@@ -206,3 +206,72 @@ def test_metrics_add_up_across_worker_processes(tmp_path):
                              capture_output=True, text=True).stdout
     line = next(x for x in scraped.splitlines() if x.startswith('lms_http_requests_total{endpoint="ops.healthz"'))
     assert float(line.rsplit(" ", 1)[1]) == 7.0
+
+
+def test_check_refuses_several_nodes_on_per_process_stores(app_factory):
+    app = app_factory(NODES=3)
+    result = app.test_cli_runner().invoke(args=["lms", "check", "--config-only"])
+    assert result.exit_code == 1
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        assert "LMS_DATABASE_URL" in result.output
+    for setting in ("LMS_REDIS_URL", "LMS_UPLOAD_DIR_SHARED"):
+        assert setting in result.output
+    assert "must not serve" in result.output
+
+
+def test_check_accepts_several_nodes_on_shared_stores():
+    from lms.config import load, multinode_problems
+
+    shared = load({"ENV": "testing", "NODES": 2, "DATABASE_URL": "postgresql+psycopg://db/lms",
+                   "REDIS_URL": REDIS_URL, "UPLOAD_DIR_SHARED": True})
+    assert multinode_problems(shared) == []
+    memory_limits = dict(shared, RATELIMIT_STORAGE_URI="memory://")
+    assert any("LMS_RATELIMIT_STORAGE_URI" in p for p in multinode_problems(memory_limits))
+    assert multinode_problems(dict(shared, NODES=1, REDIS_URL="", DATABASE_URL="")) == []
+
+
+def test_check_passes_a_ready_node(ready_app):
+    green = ready_app(REDIS_URL=REDIS_URL).test_cli_runner().invoke(args=["lms", "check"])
+    assert green.exit_code == 0, green.output
+    assert "single node" in green.output
+
+
+def test_check_refuses_a_node_that_is_not_ready(app):
+    # The fixtures' database has tables but no recorded migrations.
+    red = app.test_cli_runner().invoke(args=["lms", "check"])
+    assert red.exit_code == 1 and "migrations:" in red.output
+
+
+@pytest.fixture
+def redis_db():
+    import redis
+
+    conn = redis.Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+def _fail_login(client, email):
+    return client.post("/login", data={"email": email, "password": "wrong-password"}).status_code
+
+
+def test_login_limits_are_shared_between_nodes_through_redis(app_factory, redis_db, make_user):
+    user = make_user()
+    settings = {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "4 per minute", "REDIS_URL": REDIS_URL}
+    node1, node2 = app_factory(**settings).test_client(), app_factory(**settings).test_client()
+    answers = [_fail_login(node, user.email) for node in (node1, node2, node1, node2, node1, node2)]
+    assert answers == [200, 200, 200, 200, 429, 429]
+    assert redis_db.dbsize() > 0
+
+
+def test_logins_go_on_while_the_limit_store_is_down(app_factory, make_user):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+        user = make_user()
+        client = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute", REDIS_URL=dead).test_client()
+        answers = [_fail_login(client, user.email) for _ in range(5)]
+    # Counted in memory meanwhile: still limited, never a 500.
+    assert answers == [200, 200, 200, 429, 429]
