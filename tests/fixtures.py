@@ -192,3 +192,36 @@ def login_as(client: Any) -> Callable[..., Any]:
     return do
 
 
+
+
+@pytest.fixture
+def new_database(tmp_path: Any) -> Iterator[Callable[[str], str]]:
+    """Factory: a brand-new empty database ("sqlite" or "postgresql"), named after the test run's
+    PostgreSQL database (``<name>_<random>``) and dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    created: list[str] = []
+    admin = None
+
+    def make(backend: str) -> str:
+        nonlocal admin
+        suffix = uuid.uuid4().hex[:8]
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path / f'db-{suffix}.sqlite3'}"
+        base = make_url(PG_URL)
+        name = f"{base.database}_{suffix}"
+        admin = admin or create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return base.set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    if admin is not None:
+        with admin.connect() as conn:
+            for name in created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

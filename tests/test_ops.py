@@ -9,41 +9,25 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from lms import cli
 from lms.app import create_app
 from tests.fixtures import BACKENDS, app_config
-from tests.support import PG_URL
 
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 
 @pytest.fixture(params=BACKENDS)
-def migrated_url(request, tmp_path):
+def migrated_url(request, new_database, tmp_path):
     """An empty database brought to heads by the migrations, as `flask db upgrade` does."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ready.sqlite3'}"
-        admin = None
-    else:
-        base = make_url(PG_URL)
-        name = f"{base.database}_ready_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.set(database=name).render_as_string(hide_password=False)
+    url = new_database(request.param)
     app = create_app(app_config(url, tmp_path))
     cli.upgrade(app)
     app.extensions["lms.db"].dispose()
-    yield url
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-        admin.dispose()
+    return url
 
 
 @pytest.fixture
