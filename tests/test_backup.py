@@ -17,7 +17,7 @@ from tests.fixtures import BACKENDS, app_config
 from tests.support import PG_URL
 
 FILES = {
-    "roster/preview-1.csv": "nip;nama\n198001012005011001;Budi Santoso\n".encode(),
+    "roster/preview-1.csv": b"nip;nama\n198001012005011001;Budi Santoso\n",
     "benchmarking/ab/cd/bukti kunjungan.pdf": b"%PDF-1.4\n" + bytes(range(256)) * 64,
     "benchmarking/foto-lokus.jpg": os.urandom(50_000),
 }
