@@ -3,6 +3,7 @@ tables, row by row, and the same files, byte by byte; a bad archive or a used ta
 
 from __future__ import annotations
 
+import io
 import os
 import tarfile
 
@@ -137,7 +138,7 @@ def test_a_damaged_archive_restores_nothing(new_database, backend, tmp_path):
             data = src.extractfile(member).read() if member.isfile() else None
             if member.name == "uploads/roster/preview-1.csv":
                 data = data.replace(b"Budi", b"Joko")
-            dst.addfile(member, __import__("io").BytesIO(data) if data is not None else None)
+            dst.addfile(member, io.BytesIO(data) if data is not None else None)
     target = _app(new_database(backend), tmp_path / "restored", tmp_path)
     result = target.test_cli_runner().invoke(args=["lms", "restore", str(damaged)])
     assert result.exit_code == 1 and "damaged" in result.output

@@ -291,7 +291,7 @@ def restore(app: Flask, source: str) -> dict[str, Any]:
     if os.path.isdir(folder) and any(not n.startswith(".readyz-") for n in os.listdir(folder)):
         raise BackupError(f"the upload folder {folder} is not empty: restore into an empty folder")
     try:
-        archive = tarfile.open(source, "r:gz")
+        archive = tarfile.open(source, "r:gz")  # noqa: SIM115  (the with below closes it)
     except (OSError, tarfile.TarError) as exc:
         raise BackupError(f"cannot read {source}: {exc}") from exc
     with archive:
