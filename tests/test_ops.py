@@ -184,12 +184,15 @@ def test_metrics_add_up_across_worker_processes(tmp_path):
         if len(sys.argv) > 2:
             print(client.get("/metrics").get_data(as_text=True))
     """)
-    for count in ("3", "4"):
-        subprocess.run([sys.executable, "-c", worker, count], env=env, check=True, timeout=120)
+    # Two web workers, and a process of the consumer, which keeps its files in a subfolder.
+    (folder / "worker").mkdir()
+    for count, where in (("3", folder), ("4", folder), ("2", folder / "worker")):
+        subprocess.run([sys.executable, "-c", worker, count], env=dict(env, PROMETHEUS_MULTIPROC_DIR=str(where)),
+                       check=True, timeout=120)
     scraped = subprocess.run([sys.executable, "-c", worker, "0", "scrape"], env=env, check=True, timeout=120,
                              capture_output=True, text=True).stdout
     line = next(x for x in scraped.splitlines() if x.startswith('lms_http_requests_total{endpoint="ops.healthz"'))
-    assert float(line.rsplit(" ", 1)[1]) == 7.0
+    assert float(line.rsplit(" ", 1)[1]) == 9.0
 
 
 def test_check_refuses_several_nodes_on_per_process_stores(app_factory):

@@ -1,10 +1,12 @@
 """Prometheus metrics: requests and their latency per endpoint, plus what other parts add.
 
-prometheus-client keeps metrics per process. Under gunicorn (several worker processes) and with
-job consumers on the same machine, set ``PROMETHEUS_MULTIPROC_DIR`` to an empty folder writable by
-all of them before they start (deploy/ does, and wipes it at each start): every process then writes
-its samples there and /metrics adds them up (prometheus-client's multiprocess mode; gunicorn's
-``child_exit`` hook marks dead workers). Without it, /metrics shows the answering process only.
+prometheus-client keeps metrics per process. Under gunicorn (several worker processes) set
+``PROMETHEUS_MULTIPROC_DIR`` to an empty folder before it starts (deploy/ does: gunicorn.conf.py
+wipes the files at the top of it): every process writes its samples there and /metrics adds them up
+(prometheus-client's multiprocess mode; gunicorn's ``child_exit`` hook marks dead workers). The job
+consumer on the same machine uses a subfolder (``$PROMETHEUS_MULTIPROC_DIR/worker``, wiped at its own
+start), so that restarting one service never deletes the other's live files, and the web's /metrics
+adds the subfolders in too. Without the variable, /metrics shows the answering process only.
 
 Gauges that are read at scrape time (the job queue's depth) are collectors added with
 :func:`add_collector`; they are asked on each scrape, so they work in both modes.
@@ -12,6 +14,7 @@ Gauges that are read at scrape time (the job queue's depth) are collectors added
 
 from __future__ import annotations
 
+import glob
 import os
 import time
 from collections.abc import Iterable
@@ -73,13 +76,32 @@ class _Forward(Collector):
         return self.source.collect()
 
 
+class _Files(Collector):
+    """Every process's samples under ``folder`` and its subfolders (the consumer's), added up."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def collect(self) -> Iterable[Any]:
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        files = glob.glob(os.path.join(self.folder, "*.db")) + glob.glob(os.path.join(self.folder, "*", "*.db"))
+        return MultiProcessCollector.merge(files, accumulate=True)
+
+
+def wipe(folder: str) -> None:
+    """Forget the samples of processes from before a (re)start: the files at the top of ``folder``."""
+    os.makedirs(folder, exist_ok=True)
+    for path in glob.glob(os.path.join(folder, "*.db")):
+        os.remove(path)
+
+
 def render(app: Flask) -> bytes:
     """This node's metrics in Prometheus' text format."""
     registry = CollectorRegistry(auto_describe=True)
-    if multiprocess_dir():
-        from prometheus_client import multiprocess
-
-        multiprocess.MultiProcessCollector(registry)
+    folder = multiprocess_dir()
+    if folder:
+        registry.register(_Files(folder))
     else:
         registry.register(_Forward(REGISTRY))
     for collector in app.extensions.get("lms.metric_collectors", []):
