@@ -93,6 +93,17 @@ FORM_PROBES: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
 ]
 
 ATTACKERS = ("coordinator", "instructor", "participant", "participant2", "anonymous")
+
+# URL variables that name what belongs to one peserta (A1): another peserta of the same cohort (A2)
+# is refused every endpoint that names one of them.
+OWNED_ARGS = {"user_id", "api_token_id", "submission_id", "revision_id", "practice_id", "attachment_id",
+              "followup_id"}
+
+# Pages without variables that take ids in the query string: B asks them about cohort A's objects.
+QUERY_PROBES: dict[str, dict[str, str]] = {
+    "grading.queue": {"cohort": "cohort", "assessment": "assessment"},
+    "benchmarking_practices.catalogue": {"host": "host"},
+}
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 # Columns a refused request may still write (none today).
 IGNORED_COLUMNS: set[tuple[str, str]] = set()
@@ -173,11 +184,12 @@ def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) 
         title=f"Refleksi {tag}", due_at=now + timedelta(days=30), cutoff_at=now + timedelta(days=40),
         rubric_id=rubric.id))
     submission = assessments.start_attempt(session, assessment, people["participant"], now)
-    assessments.save_draft(session, submission, f"Refleksi peserta {tag}", submission.version, people["participant"], now)
+    assessments.save_draft(session, submission, f"Refleksi rahasia {tag}", submission.version, people["participant"], now)
     revision = assessments.revisions(session, submission.id)[0]
     assessments.submit(session, submission, people["participant"], now)
     grade = grading.save_grade(session, submission, people["instructor"], grading.GradeInput(
-        levels={c.id: c.levels[-1].id for c in rubric.criteria}, comments={}, finalize=True), None, now)
+        levels={c.id: c.levels[-1].id for c in rubric.criteria}, comments={}, feedback=f"Umpan balik {tag}",
+        finalize=True), None, now)
     grading.release(session, grade, people["instructor"], now)
     token, _secret = api.create_token(session, people["participant"], f"token {tag}", now)
     from lms.notifications.models import Notification
@@ -188,6 +200,12 @@ def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) 
            "participant": people["participant"].id, "api_token": token.id}
     if plugin:
         ids.update(_seed_benchmarking(app, session, tag, cohort, people, now))
+    # What no one outside the cohort may read on any page: its peserta and their work.
+    ids["markers"] = [f"Peserta {tag}1", f"Peserta {tag}2", f"Refleksi rahasia {tag}", f"Umpan balik {tag}"] + [
+        marker for person in (people["participant"], people["participant2"])
+        for marker in (person.email, person.profile.nip)] + (
+        [f"Praktik rahasia {tag}", f"Satu standar layanan {tag}", f"Tindak {tag} berjalan", f"Laporan kelompok {tag}"]
+        if plugin else [])
     return ids, people
 
 
@@ -204,16 +222,16 @@ def _seed_benchmarking(app: Any, session: Session, tag: str, cohort: Any, people
     group = visit.groups[0]
     author = people["participant"]
     practice = practices.create_practice(session, visit, author, practices.PracticeFields(
-        title=f"Praktik {tag}", category="health", stage="adapted", identified="Satu standar layanan.",
+        title=f"Praktik rahasia {tag}", category="health", stage="adapted", identified=f"Satu standar layanan {tag}.",
         changes="Percontohan.", reasons=("budget",), target_unit="RSUD", timeline="6 bulan"), now)
     attachment = evidence.add(session, practice, author, _png(), "bukti.png", upload_dir=app.config["UPLOAD_DIR"],
                               max_file=10 * 2**20, max_practice=20 * 2**20)
     practices.submit_practice(session, practice, author, now)
     round_ = followups.open_round(session, cohort, f"Tindak lanjut {tag}", date.today(), None)
-    followup = followups.report(session, round_, practice, author, status="implemented", outcome="Berjalan.",
+    followup = followups.report(session, round_, practice, author, status="implemented", outcome=f"Tindak {tag} berjalan.",
                                 evidence_links="", today=date.today(), now=now)
     leader = next(m.user for m in group.members if m.user_id == group.leader_id)
-    reports.write(session, group, leader, f"Laporan {tag}", [], 0, now)
+    reports.write(session, group, leader, f"Laporan kelompok {tag}", [], 0, now)
     return {"host": host.id, "visit": visit.id, "group": group.id, "practice": practice.id,
             "attachment": attachment.id, "round": round_.id, "followup": followup.id,
             "practice_assessment": visit.assessment_id, "report_assessment": visit.report_assessment_id}
@@ -450,3 +468,65 @@ def test_ids_carried_in_forms_are_refused(world):
         if diff := changed(before, snapshot(world)):
             holes.append(f"{method} {url} {data} by cohort B changed {diff}")
     assert probed and not holes, "\n".join(holes)
+
+
+def test_another_peserta_of_the_same_cohort_is_refused_what_is_not_theirs(world):
+    """Peserta A2 against A1's own work, account and files: refused, nothing changes."""
+    holes = []
+    sibling = world.people["a"]["participant2"]
+    for rule in rules_with_variables(world.app):
+        if not set(rule.arguments) & OWNED_ARGS:
+            continue
+        url = url_for_rule(rule, world, {})
+        for method in methods_of(rule):
+            before = snapshot(world)
+            response = send(world, sibling, method, rule.endpoint, url)
+            if not refused(response, False):
+                holes.append(f"peserta A2: {method} {url} ({rule.endpoint}) → {response.status_code}")
+            if diff := changed(before, snapshot(world)):
+                holes.append(f"{method} {url} ({rule.endpoint}) by peserta A2 changed {diff}")
+    assert not holes, "\n".join(holes)
+
+
+def _readable(response: Any) -> str:
+    if response.mimetype and (response.mimetype.startswith("text/") or "json" in response.mimetype):
+        return response.get_data(as_text=True)
+    return ""
+
+
+def test_no_page_cohort_b_may_open_shows_cohort_a_people_or_work(world):
+    """Every page without variables (with A's ids in the query where a page takes them), every
+    allowed page, and the API, as each person of B and anonymous: no name, e-mail, NIP or text of
+    cohort A's peserta appears."""
+    markers = world.ids["a"]["markers"]
+    leaks, pages = [], 0
+    for rule in world.app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static") or "GET" not in rule.methods:
+            continue
+        if rule.arguments:
+            if not any((rule.endpoint, role) in ALLOWED for role in ATTACKERS):
+                continue
+            url = url_for_rule(rule, world, {})
+        else:
+            url = rule.build({}, append_unknown=False)[1]
+            probe = QUERY_PROBES.get(rule.endpoint)
+            if probe:
+                url += "?" + "&".join(f"{k}={world.ids['a'][v]}" for k, v in probe.items() if v in world.ids["a"])
+        for role, user in attackers(world):
+            response = send(world, user, "GET", rule.endpoint, url)
+            pages += response.status_code == 200
+            body = _readable(response)
+            found = [m for m in markers if m in body]
+            if found:
+                leaks.append(f"{role} of B: GET {url} ({rule.endpoint}) shows {found}")
+    assert pages and not leaks, "\n".join(leaks)
+
+
+def test_markers_are_visible_to_cohort_a_staff(world):
+    """The leak test's markers are what pages really show: A's coordinator sees them."""
+    client = world.client(world.people["a"]["coordinator"])
+    body = client.get(f"/cohorts/{world.ids['a']['cohort']}/participants").get_data(as_text=True)
+    assert "Peserta A1" in body and "Peserta A2" in body
+    grading_page = world.client(world.people["a"]["instructor"]).get(
+        f"/grading/submissions/{world.ids['a']['submission']}").get_data(as_text=True)
+    assert "Refleksi rahasia A" in grading_page
