@@ -99,6 +99,10 @@ ATTACKERS = ("coordinator", "instructor", "participant", "participant2", "anonym
 OWNED_ARGS = {"user_id", "api_token_id", "submission_id", "revision_id", "practice_id", "attachment_id",
               "followup_id"}
 
+# Rules that are a peserta's alone: staff of their own cohort and admins are refused them too.
+PARTICIPANT_RULES = {"submission.own", "assessment.submit", "results.own", "benchmarking.practice.edit",
+                     "benchmarking.attachment.delete", "benchmarking.visit.log", "benchmarking.round.report"}
+
 # Pages without variables that take ids in the query string: B asks them about cohort A's objects.
 QUERY_PROBES: dict[str, dict[str, str]] = {
     "grading.queue": {"cohort": "cohort", "assessment": "assessment"},
@@ -277,6 +281,8 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             for user in [admin, *people_a.values(), *people_b.values()]:
                 _token, built.tokens[user.id] = api.create_token(session, user, "replay", now_utc())
             session.commit()
+        for user in [admin, *people_a.values(), *people_b.values()]:
+            built.client(user)  # log everyone in first: a login writes to users, a refusal must not
         for tag in ("a", "b"):
             built.ids[tag]["roster_token"] = _roster_preview(built, tag)
         yield built
@@ -530,3 +536,27 @@ def test_markers_are_visible_to_cohort_a_staff(world):
     grading_page = world.client(world.people["a"]["instructor"]).get(
         f"/grading/submissions/{world.ids['a']['submission']}").get_data(as_text=True)
     assert "Refleksi rahasia A" in grading_page
+
+
+def test_staff_and_admins_are_refused_what_is_a_peserta_s_alone(world):
+    """Writing, submitting, withdrawing and restoring a peserta's work, their files and own results
+    belong to them: cohort A's coordinator and widyaiswara and the admin are refused, nothing changes."""
+    from lms.core.access import declared_rule
+
+    holes, checked = [], 0
+    staff = [("coordinator A", world.people["a"]["coordinator"]), ("instructor A", world.people["a"]["instructor"]),
+             ("admin", world.admin)]
+    for rule in rules_with_variables(world.app):
+        if declared_rule(world.app.view_functions[rule.endpoint]) not in PARTICIPANT_RULES:
+            continue
+        url = url_for_rule(rule, world, {})
+        for method in methods_of(rule):
+            before = snapshot(world)
+            for name, person in staff:
+                checked += 1
+                response = send(world, person, method, rule.endpoint, url)
+                if not refused(response, False):
+                    holes.append(f"{name}: {method} {url} ({rule.endpoint}) → {response.status_code}")
+            if diff := changed(before, snapshot(world)):
+                holes.append(f"{method} {url} ({rule.endpoint}) by staff changed {diff}")
+    assert checked and not holes, "\n".join(holes)
