@@ -97,10 +97,10 @@ ATTACKERS = ("coordinator", "instructor", "participant", "participant2", "anonym
 # URL variables that name what belongs to one peserta (A1): another peserta of the same cohort (A2)
 # is refused every endpoint that names one of them.
 OWNED_ARGS = {"user_id", "api_token_id", "submission_id", "revision_id", "practice_id", "attachment_id",
-              "followup_id"}
+              "followup_id", "notification_id"}
 
 # Rules that are a peserta's alone: staff of their own cohort and admins are refused them too.
-PARTICIPANT_RULES = {"submission.own", "assessment.submit", "results.own", "benchmarking.practice.edit",
+PARTICIPANT_RULES = {"submission.own", "notification.own", "assessment.submit", "results.own", "benchmarking.practice.edit",
                      "benchmarking.attachment.delete", "benchmarking.visit.log", "benchmarking.round.report"}
 
 # Pages without variables that take ids in the query string: B asks them about cohort A's objects.
