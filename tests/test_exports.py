@@ -118,6 +118,28 @@ def test_formula_injection_is_inert_in_csv(hostile, client):
     assert "83.33" in [r[8] for r in rows[1:]], "numbers are not guarded"
 
 
+SEPARATED = ["Budi;=1+1;", "Ani,-2+3", 'Siti;"=cmd|\' /C calc\'!A0"', "Tono ;@SUM(A1)"]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_formulas_hidden_behind_a_separator_stay_text(world, session, client, delimiter):
+    """Excel in an Indonesian locale splits on ``;``: no part of any cell may start a formula."""
+    for person, name in zip(world["participants"], SEPARATED, strict=True):
+        person = session.get(User, person.id)
+        person.name = name
+        person.profile.unit = name
+    session.commit()
+    data = download(coordinator_client(client, world), world["cohort"].id, "csv").data
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter))
+    assert len(rows) == 1 + len(SEPARATED), "quoted cells keep their separators inside"
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell.lstrip('"').startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    if delimiter == ",":
+        assert sorted(r[1] for r in rows[1:]) == sorted(exports.guard(n) for n in SEPARATED)
+        assert not {r[1] for r in rows[1:]} & set(SEPARATED), "no hidden formula is written as typed"
+
+
 def test_guard_rules():
     assert exports.guard("=1+1") == "'=1+1"
     assert exports.guard("\tx") == "'\tx"

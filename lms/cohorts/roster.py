@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from lms.cohorts.models import Cohort, Membership, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.civil_service import NipError, normalize_golongan, validate_nip
+from lms.core.spreadsheet import csv_writer
 from lms.users.models import ParticipantProfile, User, email_key
 
 COLUMNS = ("nip", "name", "email", "instansi", "unit", "jabatan", "golongan")
@@ -347,7 +348,7 @@ def import_rows(session: Session, cohort: Cohort, preview_result: RosterPreview)
 def template_csv() -> str:
     """A header row and one example row for people to fill in."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(COLUMNS)
     writer.writerow(["198609262015051001", "Nama Peserta", "peserta@example.go.id",
                      "Pemerintah Provinsi Kalimantan Tengah", "Bappeda", "Kepala Bidang", "III/d"])

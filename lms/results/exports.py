@@ -2,7 +2,8 @@
 :mod:`lms.results.services` built; none of them computes a score.
 
 - CSV: UTF-8 with a BOM (so Excel reads the encoding right), comma-separated, numbers with a
-  decimal point; text cells go through the OWASP formula guard (:func:`guard`).
+  decimal point, every cell quoted; text cells go through the OWASP formula guard
+  (:func:`lms.core.spreadsheet.guard`).
 - XLSX: XlsxWriter in ``constant_memory`` mode with ``strings_to_formulas`` (and URLs, numbers)
   off; scores are numbers, NIPs text. A text cell that the guard flags gets the *quote prefix*
   style: Excel's own form of the leading apostrophe, which keeps the text as typed and never
@@ -15,7 +16,6 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 import mimetypes
 import os
@@ -35,6 +35,7 @@ from werkzeug.security import safe_join
 from werkzeug.utils import secure_filename
 
 from lms.core.scores import half_up
+from lms.core.spreadsheet import csv_writer, guard, needs_guard
 from lms.core.timezones import local_zone
 from lms.plugins.types import ResultColumn
 from lms.results import services
@@ -43,20 +44,6 @@ from lms.results.services import Cell, CellState, ResultRow, ResultTable
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "pdf": "application/pdf"}
-
-# OWASP CSV injection: a cell starting with one of these is read as a formula by spreadsheets.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def needs_guard(text: str) -> bool:
-    return text.startswith(FORMULA_STARTS)
-
-
-def guard(text: str | None) -> str:
-    """The OWASP guard for a text cell: a leading ``'`` when a spreadsheet could run it."""
-    text = "" if text is None else str(text)
-    return "'" + text if needs_guard(text) else text
-
 
 # -- the columns every tabular export shares -----------------------------------------------------
 
@@ -146,7 +133,7 @@ def write_csv(table: ResultTable, out: IO[str]) -> None:
     """The results sheet as CSV; ``out`` is a text stream (opened with ``newline=""``)."""
     cols = columns(table)
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow([guard(c.header) for c in cols])
     for row in table.rows:
         writer.writerow([_csv_value(c.kind, c.value(row)) for c in cols])

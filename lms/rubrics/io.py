@@ -16,9 +16,9 @@ title or description: the caller gives them. Files are written as UTF-8 with a b
 that spreadsheets read them right; reading accepts the mark, commas or semicolons between cells and
 decimal commas ("2,5"), which Indonesian spreadsheets write.
 
-Every text cell written to CSV passes the formula guard (a leading ``'`` before ``= + - @``, tab,
-CR, LF, or a leading ``'`` itself) and reading removes it again, so a round trip returns the same
-text; weights and points are numbers and are never guarded.
+Every text cell written to CSV passes the formula guard of :mod:`lms.core.spreadsheet` and
+reading removes it again, so a round trip returns the same text; weights and points are numbers
+and are never guarded.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from lms.core.spreadsheet import csv_writer, guard, unguard
 from lms.rubrics.services import CriterionData, LevelData, RubricData, problems
 
 HEADER = ("criterion", "criterion_description", "weight", "level", "level_description", "points")
 MAX_ROWS = 2000
-_GUARDED = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 class RubricFileError(ValueError):
@@ -212,22 +212,10 @@ def from_json(text: bytes | str) -> RubricData:
 
 # -- CSV -----------------------------------------------------------------------------------------
 
-def guard(cell: str) -> str:
-    """A text cell a spreadsheet shows as text, never runs as a formula (OWASP CSV injection)."""
-    return "'" + cell if cell.startswith((*_GUARDED, "'")) else cell
-
-
-def unguard(cell: str) -> str:
-    """Undo :func:`guard`."""
-    if len(cell) >= 2 and cell[0] == "'" and cell[1] in (*_GUARDED, "'"):
-        return cell[1:]
-    return cell
-
-
 def to_csv(data: RubricData, delimiter: str = ",") -> str:
     """The rubric's levels as CSV text, one row per level, starting with a byte-order mark."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer = csv_writer(out, delimiter=delimiter)
     writer.writerow(HEADER)
     for c in data.criteria:
         for lv in c.levels:
