@@ -23,9 +23,12 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
+# The web app and one job consumer (embedded SQLite queue: no other service); Ctrl-C stops both.
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi lms demo --if-empty
+	$(BIN)/flask --app wsgi lms worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 test: install-test

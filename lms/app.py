@@ -53,8 +53,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     _register_security(app)
     from lms import cli
+    from lms.jobs import queue
 
     cli.init_app(app)
+    queue.init_app(app)  # last: every module that registers a background task is imported by now
     return app
 
 
@@ -112,14 +114,15 @@ def _register_blueprints(app: Flask) -> None:
     from lms.cohorts.views import bp as cohorts_bp
     from lms.grading.views import bp as grading_bp
     from lms.home.views import bp as home_bp
+    from lms.jobs.views import bp as jobs_bp
     from lms.notifications.views import bp as notifications_bp
     from lms.ops.views import bp as ops_bp
     from lms.results.views import bp as results_bp
     from lms.rubrics.views import bp as rubrics_bp
     from lms.users.views import bp as users_bp
 
-    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp, results_bp, api_bp, ops_bp,
-               notifications_bp):
+    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp, results_bp, jobs_bp, api_bp,
+               ops_bp, notifications_bp):
         app.register_blueprint(bp)
 
 

@@ -135,6 +135,18 @@ def demo_command(if_empty: bool) -> None:
     click.echo(f"demo data loaded: {demo['cohort'].title}, {len(demo['participants'])} participants")
 
 
+@lms_cli.command("worker")
+@click.option("--workers", type=int, default=None, help="Worker threads (default: LMS_JOBS_WORKERS).")
+def worker_command(workers: int | None) -> None:
+    """Run a consumer of the background job queue (SQLite file, or Redis when LMS_REDIS_URL is set)."""
+    from lms.jobs.queue import run_consumer
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    store = "Redis (LMS_REDIS_URL)" if app.config["REDIS_URL"] else app.extensions["lms.jobs"].huey.storage.filename
+    click.echo(f"job consumer: queue {store}", err=True)
+    run_consumer(app, workers or app.config["JOBS_WORKERS"])
+
+
 @lms_cli.command("export")
 @click.argument("cohort_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf"]), required=True, help="The file format.")

@@ -77,6 +77,46 @@ DEFAULTS: dict[str, Any] = {
     "METRICS_TOKEN": "",
     # Seconds /readyz waits for its checks (database, Redis, queue, storage) before saying "timeout".
     "READY_TIMEOUT": 1.5,
+    # The embedded queue's SQLite file; empty means instance/jobs.sqlite3.
+    "JOBS_SQLITE_PATH": "",
+    # Run each background task at once inside the caller (unit tests only; a consumer refuses it).
+    "JOBS_IMMEDIATE": False,
+    # Worker threads of one `flask lms worker` consumer.
+    "JOBS_WORKERS": 2,
+    # How long the person who started a job may download its file, in hours.
+    "JOB_RESULT_HOURS": 24,
+    # A running job whose worker has not reported for this many seconds is marked failed (killed).
+    "JOB_STALE_SECONDS": 120,
+    # Outgoing mail server; empty means no e-mail leaves the machine: each message is logged and
+    # written as an .eml file to MAIL_OUTBOX_DIR (the development default).
+    "SMTP_HOST": "",
+    # 587 for starttls, 465 for ssl, 25 for none.
+    "SMTP_PORT": 587,
+    # Login on the mail server; empty means no AUTH.
+    "SMTP_USER": "",
+    # Password for SMTP_USER (from the environment only).
+    "SMTP_PASSWORD": "",
+    # "starttls" (upgrade a plain connection), "ssl" (TLS from the first byte) or "none".
+    "SMTP_SECURITY": "starttls",
+    # Seconds to wait for the mail server before the attempt counts as failed.
+    "SMTP_TIMEOUT": 20,
+    # The From: of every message.
+    "MAIL_FROM": "Tolok <no-reply@localhost>",
+    # Where .eml files go when SMTP_HOST is empty; empty means instance/outbox.
+    "MAIL_OUTBOX_DIR": "",
+    # Attempts to deliver one message before it is marked failed ("not sent").
+    "MAIL_MAX_ATTEMPTS": 6,
+    # Wait before the first retry, in seconds; each further retry waits twice as long.
+    "MAIL_RETRY_SECONDS": 30,
+    # The site's address as people reach it, for links in e-mail ("https://lms.example.go.id");
+    # empty means http://127.0.0.1:5000 (development).
+    "BASE_URL": "",
+    # How long an invitation link stays valid, in days.
+    "INVITATION_DAYS": 7,
+    # How long a "forgot password" link stays valid, in hours.
+    "PASSWORD_RESET_HOURS": 24,
+    # "Forgot password" requests allowed per client address.
+    "PASSWORD_RESET_RATE_LIMIT": "5 per 15 minutes",
 }
 
 
@@ -139,6 +179,10 @@ def _validate(values: dict[str, Any]) -> None:
         )
     if values["DEFAULT_LOCALE"] not in {"id", "en"}:
         raise ConfigError("LMS_DEFAULT_LOCALE must be 'id' or 'en'")
+    if values["SMTP_SECURITY"] not in {"none", "starttls", "ssl"}:
+        raise ConfigError("LMS_SMTP_SECURITY must be none, starttls or ssl")
+    if env == "production" and values["SMTP_HOST"] and not values["BASE_URL"]:
+        raise ConfigError("LMS_BASE_URL is required when LMS_SMTP_HOST is set: links in e-mail need the site's address")
     if not isinstance(values["PLUGINS"], list) or not all(isinstance(p, str) for p in values["PLUGINS"]):
         raise ConfigError("LMS_PLUGINS must be a JSON list of plugin names, e.g. '[\"benchmarking\"]'")
 

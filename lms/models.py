@@ -4,11 +4,12 @@ from lms.api.models import ApiToken
 from lms.assessments.models import Assessment, Extension, Revision, Submission
 from lms.cohorts.models import Cohort, Membership, Program
 from lms.grading.models import Grade, GradeCriterion, GradeEvent
+from lms.jobs.models import Job
 from lms.notifications.models import Notification, NotificationPreference
 from lms.rubrics.models import Criterion, Level, Rubric
 from lms.users.models import ParticipantProfile, User
 
 __all__ = [
-    "ApiToken", "Assessment", "Cohort", "Criterion", "Extension", "Grade", "GradeCriterion", "GradeEvent", "Level",
+    "ApiToken", "Assessment", "Cohort", "Criterion", "Extension", "Grade", "GradeCriterion", "GradeEvent", "Job", "Level",
     "Membership", "Notification", "NotificationPreference", "ParticipantProfile", "Program", "Revision", "Rubric", "Submission", "User",
 ]

@@ -37,6 +37,9 @@ def app_config(url: str, tmp_path: Any, **extra: Any) -> dict[str, Any]:
         "PASSWORD_HASH_METHOD": FAST_HASH,
         "RATELIMIT_ENABLED": False,
         "UPLOAD_DIR": str(tmp_path / "uploads"),
+        # The queue and outbox of this test only (never the instance folder's).
+        "JOBS_SQLITE_PATH": str(tmp_path / "jobs.sqlite3"),
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
         "PLUGINS": _plugins_from_env(),
         # Most tests post forms directly; test_auth proves CSRF protection with it switched on.
         "CSRF_ENABLED": False,

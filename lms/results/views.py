@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, g, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,7 +17,10 @@ from lms.cohorts.models import Cohort
 from lms.core.access import require
 from lms.core.timezones import local_zone
 from lms.core.views import cohort_tabs
+from lms.jobs import services as jobs
+from lms.jobs.views import start_page
 from lms.results import exports, services
+from lms.results import jobs as _export_jobs  # noqa: F401  (registers the export job kind)
 
 bp = Blueprint("results", __name__, template_folder="templates")
 
@@ -76,6 +80,19 @@ def export(cohort: Cohort):
     table = services.build_table(db.session, cohort)
     g.no_store = True  # NIPs and scores: never kept in shared caches
     return _send(table, fmt, None)
+
+
+@bp.route("/cohorts/<int:cohort_id>/results/export", methods=["POST"])
+@require("results.view", load=Cohort)
+def export_job(cohort: Cohort):
+    """Start an export in the background; its page shows progress and then the download."""
+    fmt = request.form.get("format", "")
+    if fmt not in exports.FORMATS:
+        return _problem(400, _("Unknown export format “%(format)s”: choose csv, xlsx or pdf.", format=fmt[:20]), cohort)
+    job = jobs.start_job(db.session, current_user, "results.export", {"cohort_id": cohort.id, "format": fmt},
+                         locale=str(get_locale()), back_url=url_for("results.cohort", cohort_id=cohort.id))
+    db.session.commit()
+    return start_page(job)
 
 
 def _send(table: services.ResultTable, fmt: str, participant: services.ResultRow | None) -> Any:
