@@ -59,6 +59,7 @@ ARGS: dict[str, str] = {
     "followup_id": "followup",
     "group_id": "group",
     "notification_id": "notification",
+    "job_id": "job",
 }
 
 # Where one endpoint needs another object of the same kind than the name says.
@@ -97,10 +98,10 @@ ATTACKERS = ("coordinator", "instructor", "participant", "participant2", "anonym
 # URL variables that name what belongs to one peserta (A1): another peserta of the same cohort (A2)
 # is refused every endpoint that names one of them.
 OWNED_ARGS = {"user_id", "api_token_id", "submission_id", "revision_id", "practice_id", "attachment_id",
-              "followup_id", "notification_id"}
+              "followup_id", "notification_id", "job_id"}
 
 # Rules that are a peserta's alone: staff of their own cohort and admins are refused them too.
-PARTICIPANT_RULES = {"submission.own", "notification.own", "assessment.submit", "results.own", "benchmarking.practice.edit",
+PARTICIPANT_RULES = {"submission.own", "notification.own", "job.own", "assessment.submit", "results.own", "benchmarking.practice.edit",
                      "benchmarking.attachment.delete", "benchmarking.visit.log", "benchmarking.round.report"}
 
 # Pages without variables that take ids in the query string: B asks them about cohort A's objects.
@@ -199,7 +200,18 @@ def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) 
     from lms.notifications.models import Notification
 
     notification = session.scalar(select(Notification).where(Notification.recipient_id == people["participant"].id))
-    ids = {"notification": notification.id, "program": program.id, "cohort": cohort.id, "membership": member.id, "rubric": rubric.id,
+    from lms.jobs.models import Job, JobStatus
+
+    job = Job(kind="results.export", owner_id=people["participant"].id, params={"cohort_id": cohort.id, "format": "csv"},
+              status=JobStatus.DONE, result_name=f"hasil_{tag}.csv", result_type="text/csv",
+              expires_at=now + timedelta(days=1))  # a job is its owner's alone, whoever they are
+    session.add(job)
+    session.flush()
+    job.result_path = os.path.join("jobs", str(job.id), "result")
+    os.makedirs(os.path.join(app.config["UPLOAD_DIR"], "jobs", str(job.id)), exist_ok=True)
+    with open(os.path.join(app.config["UPLOAD_DIR"], job.result_path), "w", encoding="utf-8") as handle:
+        handle.write(f"Peserta {tag}1")
+    ids = {"job": job.id, "notification": notification.id, "program": program.id, "cohort": cohort.id, "membership": member.id, "rubric": rubric.id,
            "assessment": assessment.id, "submission": submission.id, "revision": revision.id,
            "participant": people["participant"].id, "api_token": token.id}
     if plugin:
