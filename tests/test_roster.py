@@ -624,3 +624,31 @@ def test_preview_looks_people_up_in_batches(app, ctx, session, make_cohort, make
     assert result.ok and result.count("existing") == 120 and result.count("new") == 1080
     # 1,200 rows are three batches of NIPs and of emails: a few queries more, not one per row
     assert len(many) <= len(few) + 4, many
+
+
+def test_two_imports_of_the_same_new_person_at_once_make_one_account(app, session, make_cohort, make_user):
+    """Item 10.13: two coordinators importing the same new person at the same moment: one account,
+    the other import refused with 409, its file kept and its preview showing the person as existing."""
+    from tests.support import race
+
+    first, second = make_cohort(), make_cohort()
+    data = csv_file([person(1)])
+    clients = [app.test_client(), app.test_client()]
+    tokens = []
+    for client, cohort in zip(clients, (first, second), strict=True):
+        login(client, cohort.people["coordinator"])
+        tokens.append(token_in(upload(client, cohort, data)))
+    assert all(tokens)
+    responses = race(*(lambda c=c, k=k, t=t: import_token(c, k, t)
+                       for c, k, t in zip(clients, (first, second), tokens, strict=True)))
+    statuses = sorted(r.status_code for r in responses)
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(User).where(User.email == "peserta1@kalteng.go.id")) == 1
+    if statuses == [302, 409]:
+        refused = next(r for r in responses if r.status_code == 409)
+        assert "at the same moment" in text(refused) or "pada saat yang sama" in text(refused)
+        assert token_in(refused), "the file is kept: import again from the new preview"
+    else:  # the second read the first's commit in time and enrolled the existing person
+        assert statuses == [302, 302]
+    assert session.scalar(select(func.count()).select_from(Membership)
+                          .where(Membership.role == Role.PARTICIPANT)) == statuses.count(302)

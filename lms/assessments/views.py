@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
@@ -137,11 +138,14 @@ def start(assessment: Assessment):
         return redirect(url_for(kind.write_endpoint, assessment_id=assessment.id))
     try:
         services.start_attempt(db.session, assessment, current_user, now_utc())
+        db.session.commit()
+    except IntegrityError:
+        # Started at the same moment elsewhere (a double click, a second tab): write in that draft.
+        db.session.rollback()
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "warning")
         return redirect(url_for("assessments.show", assessment_id=assessment.id)), 303
-    db.session.commit()
     return redirect(url_for("assessments.write", assessment_id=assessment.id))
 
 

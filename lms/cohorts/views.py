@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from lms import db
 from lms.cohorts import roster as roster_service
@@ -315,11 +316,20 @@ def roster_import(cohort: Cohort):
             return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result,
                                    filename=filename, token=None, form=RosterUploadForm()), 409
         counts = roster_service.import_rows(db.session, cohort, result)
+        db.session.commit()
+    except IntegrityError:
+        # Another import created or enrolled some of these people at the same moment: nothing of this
+        # one is saved; the preview, read again, shows them as existing and the file is kept.
+        db.session.rollback()
+        flash(_("Some of these people were added by another import at the same moment, so nothing was "
+                "imported. Check the preview again and import."), "warning")
+        result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"])
+        return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result, filename=filename,
+                               token=token if result.ok else None, form=RosterUploadForm()), 409
     except (roster_service.RosterFileError, DomainError) as exc:
         db.session.rollback()
         flash(exc.args[0], "danger")
         return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
-    db.session.commit()
     _drop_upload(token)
     flash(_("Roster imported: %(created)s new accounts, %(enrolled)s existing people enrolled, "
             "%(updated)s profiles updated, %(unchanged)s unchanged.", **counts), "success")

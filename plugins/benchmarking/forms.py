@@ -4,6 +4,7 @@ from wtforms import (
     DateField,
     DecimalField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -85,6 +86,10 @@ class PracticeForm(Form):
                                         validators=[Optional(), Length(max=2000)], render_kw={"rows": 1})
     private_note = TextAreaField(_l("Private note (only you see it)"), validators=[Optional(), Length(max=10000)],
                                  render_kw={"rows": 2, "data-keep-not": True})  # never kept on a shared device
+    # A new practice: one key per rendering of the form, so a double submit stores it once.
+    form_key = HiddenField(validators=[Optional(), Length(max=64)])
+    # An existing practice: the version this form shows, so a save from a stale tab is refused.
+    version = HiddenField(validators=[Optional(), Length(max=12)])
 
     def __init__(self, *args, **kwargs):
         from plugins.benchmarking.models import PracticeCategory, Stage

@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     Enum,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -178,13 +181,24 @@ class Practice(Base):
     change_project_link: Mapped[str] = mapped_column(Text, default="")  # link to the aksi perubahan
     private_note: Mapped[str] = mapped_column(Text, default="")  # the participant's own, never shown to others
     published: Mapped[bool] = mapped_column(Boolean, default=False)  # in the cross-cohort catalogue
+    # What the catalogue shows: a copy taken when the practice is published, so a draft written after
+    # a return for revision is never public (see practices.publication).
+    published_copy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The author agreed, when submitting, that a published copy names them and shows their evidence files.
+    share_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # One per rendering of the "new practice" form: a double submit finds the practice it already made.
+    form_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Optimistic lock, as grades and submissions: a save from a stale tab is refused, never overwrites.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     visit: Mapped[FieldVisit] = relationship()
     participant: Mapped[User] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(back_populates="practice", cascade="all, delete-orphan",
                                                          order_by="Attachment.id")
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def reason_list(self) -> list[str]:

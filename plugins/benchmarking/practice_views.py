@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import (
     Blueprint,
     Response,
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -17,13 +20,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from lms import db
 from lms.assessments.models import Assessment, Submission
 from lms.cohorts.models import Cohort, Role
 from lms.core import access
 from lms.core.access import require
-from lms.core.errors import DomainError, attach
+from lms.core.errors import Conflict, DomainError, attach
 from lms.core.forms import Form, int_or_none
 from lms.core.pagination import page_arg, paginate
 from lms.core.timezones import now_utc, today_local
@@ -87,12 +92,23 @@ def _refuse_practice(form: PracticeForm, exc: DomainError, **context):
 @require("benchmarking.visit.log", load=FieldVisit, arg="visit_id")
 def create(visit: FieldVisit):
     form = PracticeForm()
+    if request.method == "GET":
+        form.form_key.data = secrets.token_urlsafe(32)
+    g.no_store = True  # the form carries its own key
     if form.validate_on_submit():
+        key = form.form_key.data or None
         try:
-            practice = practices.create_practice(db.session, visit, current_user, _fields(form), now_utc())
+            practice = practices.create_practice(db.session, visit, current_user, _fields(form), now_utc(), form_key=key)
+            db.session.commit()
+        except IntegrityError:
+            # A create at the same moment won the attempt number or this form's key: if it was this
+            # very form (a double submit), go to what it stored; else keep the text and say so.
+            db.session.rollback()
+            practice = practices.created_from(db.session, current_user, key)
+            if practice is None:
+                return _refuse_practice(form, Conflict(practices.CREATE_RACE), visit=visit, practice=None)
         except DomainError as exc:
             return _refuse_practice(form, exc, visit=visit, practice=None)
-        db.session.commit()
         flash(_("Practice saved as a draft. Add evidence, then submit it."), "success")
         return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
     return render_template("benchmarking/practice_form.html", form=form, visit=visit, practice=None), 422 if form.errors else 200
@@ -125,10 +141,20 @@ def edit(practice: Practice):
         form.category.data, form.stage.data = practice.category.value, practice.stage.value
     if form.validate_on_submit():
         try:
-            practices.update_practice(db.session, practice, _fields(form), current_user, now_utc())
+            practices.update_practice(db.session, practice, _fields(form), current_user, now_utc(),
+                                      base_version=int_or_none(form.version.data))
+            db.session.commit()
+        except (practices.PracticeConflict, StaleDataError):
+            # Saved from another tab since this form was opened: keep what was typed, show what is stored.
+            db.session.rollback()
+            stored = db.session.get(Practice, practice.id)
+            db.session.refresh(stored)
+            form.version.data = stored.version  # saving again from here is a choice made with both in view
+            return _refuse_practice(form, practices.PracticeConflict(stored), visit=stored.visit, practice=stored,
+                                    stored=stored, labels=practices.STAGE_LABELS,
+                                    categories=practices.CATEGORY_LABELS)
         except DomainError as exc:
             return _refuse_practice(form, exc, visit=practice.visit, practice=practice)
-        db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
     return render_template("benchmarking/practice_form.html", form=form, visit=practice.visit, practice=practice), 422 if form.errors else 200

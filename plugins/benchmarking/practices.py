@@ -21,7 +21,7 @@ from lms.assessments import services as assessments
 from lms.assessments.models import Aggregation, Assessment, Submission, SubmissionState
 from lms.cohorts.models import Membership, Role
 from lms.cohorts.services import ensure_editable
-from lms.core.errors import DomainError
+from lms.core.errors import Conflict, DomainError
 from lms.grading.models import Grade
 from lms.rubrics import services as rubrics
 from lms.rubrics.services import CriterionData, LevelData, RubricData
@@ -203,29 +203,74 @@ def _apply(practice: Practice, fields_: PracticeFields, now: datetime) -> None:
 
 
 def create_practice(session: Session, visit: FieldVisit, participant: User, fields_: PracticeFields,
-                    now: datetime) -> Practice:
-    """Log a new practice as a draft: a new attempt at the visit's practice assessment."""
+                    now: datetime, form_key: str | None = None) -> Practice:
+    """Log a new practice as a draft: a new attempt at the visit's practice assessment.
+
+    ``form_key`` is the key of the form rendering it was typed in: when a practice was already made
+    from it (a double click, a resent form) that practice is returned and nothing new is stored.
+    Two creates at the same moment can still collide on the attempt number or the key; the flush
+    then raises ``IntegrityError`` and the caller rolls back and asks :func:`created_from`.
+    """
     check(fields_)
     if visit.assessment_id is None:
         raise DomainError(_l("This visit does not take practice logs yet; ask the program manager."), status=409)
+    existing = created_from(session, participant, form_key)
+    if existing is not None:
+        return existing
     assessment = session.get(Assessment, visit.assessment_id)
     submission = assessments.new_attempt(session, assessment, participant, now)
     assessments.save_draft(session, submission, fields_.identified, submission.version, participant, now, reason="save")
-    practice = Practice(submission_id=submission.id, visit_id=visit.id, participant_id=participant.id)
+    practice = Practice(submission_id=submission.id, visit_id=visit.id, participant_id=participant.id,
+                        form_key=form_key or None, version=1)
     _apply(practice, fields_, now)
     session.add(practice)
     session.flush()
     return practice
 
 
-def update_practice(session: Session, practice: Practice, fields_: PracticeFields, actor: User, now: datetime) -> None:
-    """Change a draft or returned practice; each change of the text is a revision of its submission."""
+def created_from(session: Session, participant: User, form_key: str | None) -> Practice | None:
+    """The participant's practice made from the form rendering ``form_key``, if any."""
+    if not form_key:
+        return None
+    return session.scalar(select(Practice).where(Practice.form_key == form_key,
+                                                 Practice.participant_id == participant.id))
+
+
+CREATE_RACE = _l("Another practice was saved at the same moment, so this one was not saved yet. "
+                 "What you wrote is kept below: save it again.")
+
+
+class PracticeConflict(Conflict):
+    """The practice was saved from another tab since this form was opened; nothing was written.
+
+    The caller shows the stored version (``practice``) beside what this person typed.
+    """
+
+    def __init__(self, practice: Practice) -> None:
+        super().__init__(_l("This practice was changed in another tab or device since you opened it, so your "
+                            "changes were not saved. The stored version is shown below and your text is kept in "
+                            "the form: merge them and save again."))
+        self.practice = practice
+
+
+def update_practice(session: Session, practice: Practice, fields_: PracticeFields, actor: User, now: datetime,
+                    base_version: int | None = None) -> None:
+    """Change a draft or returned practice; each change of the text is a revision of its submission.
+
+    ``base_version`` is the practice version the form showed: a save from an older one is refused
+    with :class:`PracticeConflict` (optimistic locking, as grades). The versioned UPDATE also
+    refuses a save that loses a race at the same instant (``StaleDataError``).
+    """
     if practice.participant_id != actor.id:
         raise DomainError(_l("You can only edit your own practices."), status=403)
     check(fields_)
+    session.refresh(practice, with_for_update=True)  # one writer at a time per practice (PostgreSQL)
+    if base_version is not None and base_version != practice.version:
+        raise PracticeConflict(practice)
     submission = session.get(Submission, practice.submission_id)
     assessments.save_draft(session, submission, fields_.identified, submission.version, actor, now, reason="save")
     _apply(practice, fields_, now)
+    practice.version += 1
     session.flush()
 
 

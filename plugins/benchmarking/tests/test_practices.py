@@ -548,3 +548,111 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
     page = client.get(f"/cohorts/{cohort.id}/results").get_data(as_text=True)
     assert page.index("Group report score: Kabupaten") < page.index("Group report score: Pemerintah")
     assert "100,00" in page and "75,00" in page
+
+
+# -- races and lost work (issue 10, items 13 and 14) ----------------------------------------------
+
+PRACTICE_FORM = {"title": "Mal pelayanan publik", "category": "service_innovation", "stage": "identified",
+                 "identified": "Semua layanan perizinan di satu gedung."}
+
+
+def _form_key(client, visit_id):
+    import re
+
+    page = client.get(f"/benchmarking/visits/{visit_id}/practices/new").get_data(as_text=True)
+    return re.search(r'name="form_key" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def _clients(app, person, n=2):
+    clients = [app.test_client() for _ in range(n)]
+    for client in clients:
+        login(client, person)
+    return clients
+
+
+def _practice_count(session):
+    session.commit()
+    return session.scalar(select(func.count()).select_from(Practice))
+
+
+def test_a_double_submitted_practice_form_is_stored_once(app, world, session):
+    from tests.support import race
+
+    person, visit_id = world["people"][0], world["visit"].id
+    first, second = _clients(app, person)
+    key = _form_key(first, visit_id)
+    url = f"/benchmarking/visits/{visit_id}/practices/new"
+    responses = race(lambda: first.post(url, data=PRACTICE_FORM | {"form_key": key}),
+                     lambda: second.post(url, data=PRACTICE_FORM | {"form_key": key}))
+    assert [r.status_code for r in responses] == [302, 302]
+    assert _practice_count(session) == 1
+    stored = session.scalar(select(Practice))
+    assert {r.headers["Location"] for r in responses} == {f"/benchmarking/practices/{stored.id}"}
+    # Sent again later (the back button, a resent form): still one practice, and the same one.
+    again = first.post(url, data=PRACTICE_FORM | {"form_key": key})
+    assert again.headers["Location"] == f"/benchmarking/practices/{stored.id}"
+    assert _practice_count(session) == 1
+
+
+def test_two_practices_created_at_once_never_lose_the_text(app, world, session):
+    from tests.support import race
+
+    person, visit_id = world["people"][0], world["visit"].id
+    first, second = _clients(app, person)
+    keys = [_form_key(first, visit_id), _form_key(second, visit_id)]
+    url = f"/benchmarking/visits/{visit_id}/practices/new"
+    forms = [PRACTICE_FORM | {"form_key": keys[0]},
+             PRACTICE_FORM | {"form_key": keys[1], "title": "Sistem antrean daring"}]
+    responses = race(lambda: first.post(url, data=forms[0]), lambda: second.post(url, data=forms[1]))
+    statuses = [r.status_code for r in responses]
+    stored = {p.title for p in session.scalars(select(Practice))}
+    if 409 in statuses:  # the two collided on the attempt number: one saved, the other kept in its form
+        assert sorted(statuses) == [302, 409] and len(stored) == 1
+        refused = responses[statuses.index(409)]
+        page = refused.get_data(as_text=True)
+        mine = forms[statuses.index(409)]
+        assert f'value="{mine["title"]}"' in page and mine["identified"] in page
+        assert f'value="{mine["form_key"]}"' in page, "saving again from the refused form works"
+    else:
+        assert statuses == [302, 302] and stored == {"Mal pelayanan publik", "Sistem antrean daring"}
+
+
+def test_a_practice_edited_in_two_tabs_refuses_the_stale_save_and_shows_both(app, world, session):
+    practice = logged(session, world, submit=False)
+    tab_a, tab_b = _clients(app, world["people"][0])
+    url = f"/benchmarking/practices/{practice.id}/edit"
+    assert 'name="version" type="hidden" value="1"' in tab_a.get(url).get_data(as_text=True)
+    base = {"title": practice.title, "category": "health", "stage": "adapted", "identified": practice.identified,
+            "changes": practice.changes, "reasons": "budget", "target_unit": "RSUD", "timeline": "6 bulan",
+            "version": "1"}
+    assert tab_a.post(url, data=base | {"title": "Versi tab A"}).status_code == 302
+    stale = tab_b.post(url, data=base | {"title": "Versi tab B", "risks": "Anggaran terlambat"})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 409
+    assert 'id="stored-version"' in page and "Versi tab A" in page  # the stored version
+    assert 'value="Versi tab B"' in page and "Anggaran terlambat" in page  # theirs, kept in the form
+    assert 'name="version" type="hidden" value="2"' in page
+    session.expire_all()
+    assert session.get(Practice, practice.id).title == "Versi tab A"
+    # Saving again from the refused form, with both in view, is a deliberate choice and succeeds.
+    assert tab_b.post(url, data=base | {"title": "Versi gabungan", "version": "2"}).status_code == 302
+    session.expire_all()
+    assert session.get(Practice, practice.id).title == "Versi gabungan"
+
+
+def test_two_saves_of_one_practice_at_the_same_moment_keep_one_and_refuse_the_other(app, world, session):
+    from tests.support import race
+
+    practice = logged(session, world, submit=False)
+    tab_a, tab_b = _clients(app, world["people"][0])
+    url = f"/benchmarking/practices/{practice.id}/edit"
+    base = {"title": practice.title, "category": "health", "stage": "adapted", "identified": practice.identified,
+            "changes": practice.changes, "reasons": "budget", "target_unit": "RSUD", "timeline": "6 bulan",
+            "version": "1"}
+    responses = race(lambda: tab_a.post(url, data=base | {"title": "A"}),
+                     lambda: tab_b.post(url, data=base | {"title": "B"}))
+    statuses = [r.status_code for r in responses]
+    assert sorted(statuses) == [302, 409]
+    session.expire_all()
+    stored = session.get(Practice, practice.id)
+    assert stored.title == ["A", "B"][statuses.index(302)] and stored.version == 2
