@@ -110,8 +110,8 @@ QUERY_PROBES: dict[str, dict[str, str]] = {
     "benchmarking_practices.catalogue": {"host": "host"},
 }
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
-# Columns a refused request may still write (none today).
-IGNORED_COLUMNS: set[tuple[str, str]] = set()
+# Columns a refused request may still write: the API notes when the caller's own token was last used.
+IGNORED_COLUMNS: set[tuple[str, str]] = {("api_tokens", "last_used_at")}
 
 
 @dataclass
@@ -407,6 +407,7 @@ def test_cohort_a_reaches_every_get(world):
 
 def test_other_cohort_is_refused_every_get(world):
     holes = []
+    before = snapshot(world)
     for rule in rules_with_variables(world.app):
         if "GET" not in rule.methods:
             continue
@@ -417,6 +418,30 @@ def test_other_cohort_is_refused_every_get(world):
             response = send(world, user, "GET", rule.endpoint, url)
             if not refused(response, user is None):
                 holes.append(f"{role} of B: GET {url} ({rule.endpoint}) → {response.status_code}")
+    if diff := changed(before, snapshot(world)):
+        holes.append(f"cohort B's GETs changed {diff}")
+    assert not holes, "\n".join(holes)
+
+
+def test_anonymous_is_refused_every_endpoint_that_is_not_public(world):
+    """Every method of every endpoint, with or without variables: anonymous visitors go to the login
+    page (the API: 401) unless the endpoint's rule is asked for anonymous callers."""
+    from lms.core.access import anonymous_rules, declared_rule
+
+    holes, open_ = [], anonymous_rules()
+    for rule in world.app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
+            continue
+        if declared_rule(world.app.view_functions[rule.endpoint]) in open_:
+            continue
+        url = url_for_rule(rule, world, {}) if rule.arguments else rule.build({}, append_unknown=False)[1]
+        for method in methods_of(rule):
+            before = snapshot(world) if method in MUTATING else None
+            response = send(world, None, method, rule.endpoint, url)
+            if not refused(response, True):
+                holes.append(f"anonymous: {method} {url} ({rule.endpoint}) → {response.status_code}")
+            if before is not None and (diff := changed(before, snapshot(world))):
+                holes.append(f"anonymous {method} {url} ({rule.endpoint}) changed {diff}")
     assert not holes, "\n".join(holes)
 
 

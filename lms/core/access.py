@@ -52,6 +52,11 @@ def rule_names() -> set[str]:
     return set(_RULES)
 
 
+def anonymous_rules() -> set[str]:
+    """The rules asked for visitors who are not logged in (every other rule sends them to log in)."""
+    return set(_ANONYMOUS)
+
+
 def can(user: Any, rule: str, obj: Any = None) -> bool:
     """May ``user`` (possibly anonymous) do ``rule`` to ``obj``?"""
     try:
