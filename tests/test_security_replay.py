@@ -104,6 +104,14 @@ OWNED_ARGS = {"user_id", "api_token_id", "submission_id", "revision_id", "practi
 PARTICIPANT_RULES = {"submission.own", "notification.own", "job.own", "assessment.submit", "results.own", "benchmarking.practice.edit",
                      "benchmarking.attachment.delete", "benchmarking.visit.log", "benchmarking.round.report"}
 
+# Rules for the people who run a cohort, and for its teaching staff: lower roles of cohort A itself
+# are refused them (a widyaiswara does not run the cohort, a peserta does not grade).
+COORDINATOR_RULES = {"cohort.edit", "cohort.manage", "assessment.manage", "assessment.audit", "rubric.edit",
+                     "program.edit", "benchmarking.host.edit", "benchmarking.visit.manage",
+                     "benchmarking.followups.manage", "benchmarking.practice.publish"}
+STAFF_RULES = {"cohort.teach", "assessment.teach", "submission.grade", "results.view", "benchmarking.visit.funnel",
+               "benchmarking.round.staff", "benchmarking.group.adjust", "benchmarking.followup.confirm"}
+
 # Pages without variables that take ids in the query string: B asks them about cohort A's objects.
 QUERY_PROBES: dict[str, dict[str, str]] = {
     "grading.queue": {"cohort": "cohort", "assessment": "assessment"},
@@ -596,4 +604,30 @@ def test_staff_and_admins_are_refused_what_is_a_peserta_s_alone(world):
                     holes.append(f"{name}: {method} {url} ({rule.endpoint}) → {response.status_code}")
             if diff := changed(before, snapshot(world)):
                 holes.append(f"{method} {url} ({rule.endpoint}) by staff changed {diff}")
+    assert checked and not holes, "\n".join(holes)
+
+
+def test_lower_roles_of_cohort_a_are_refused_what_its_staff_do(world):
+    """Within cohort A: the widyaiswara and the peserta are refused what only its coordinator does,
+    the peserta what its teaching staff do; nothing changes."""
+    from lms.core.access import declared_rule
+
+    people = world.people["a"]
+    tiers = {**{name: ("instructor", "participant", "participant2") for name in COORDINATOR_RULES},
+             **{name: ("participant", "participant2") for name in STAFF_RULES}}
+    holes, checked = [], 0
+    for rule in rules_with_variables(world.app):
+        lower = tiers.get(declared_rule(world.app.view_functions[rule.endpoint]) or "")
+        if not lower:
+            continue
+        url = url_for_rule(rule, world, {})
+        for method in methods_of(rule):
+            before = snapshot(world)
+            for role in lower:
+                checked += 1
+                response = send(world, people[role], method, rule.endpoint, url)
+                if not refused(response, False):
+                    holes.append(f"{role} of A: {method} {url} ({rule.endpoint}) → {response.status_code}")
+            if diff := changed(before, snapshot(world)):
+                holes.append(f"{method} {url} ({rule.endpoint}) by A's lower roles changed {diff}")
     assert checked and not holes, "\n".join(holes)
