@@ -27,6 +27,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi lms demo --if-empty
+	$(BIN)/flask --app wsgi lms outbox
 	$(BIN)/flask --app wsgi lms worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)

@@ -52,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_errors(app)
     _register_template_helpers(app)
     _register_security(app)
+    import lms.mail.services  # noqa: F401  (registers the task mail.send)
     from lms import cli
     from lms.jobs import queue
 

@@ -147,6 +147,20 @@ def worker_command(workers: int | None) -> None:
     run_consumer(app, workers or app.config["JOBS_WORKERS"])
 
 
+@lms_cli.command("outbox")
+def outbox_command() -> None:
+    """Say where e-mail goes: the SMTP server, or the outbox folder of .eml files without one."""
+    from lms.mail.services import outbox_dir
+
+    config = current_app.config
+    if config["SMTP_HOST"]:
+        click.echo(f"e-mail is sent through {config['SMTP_HOST']}:{config['SMTP_PORT']} ({config['SMTP_SECURITY']})")
+    else:
+        folder = outbox_dir()
+        os.makedirs(folder, exist_ok=True)
+        click.echo(f"e-mail is not sent (no LMS_SMTP_HOST): each message is written to {folder}")
+
+
 @lms_cli.command("export")
 @click.argument("cohort_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf"]), required=True, help="The file format.")
