@@ -2,10 +2,9 @@
 
 Progress lives in the database so every web node shows the same bar whichever consumer runs the
 job; owner_id is indexed for the owner's list and cascades with the user.
-It also joins the two core heads that landed the same day (foreign-key indexes, notifications).
 
 Revision ID: 520edba1e64e
-Revises: 3c1f0a7d9b21, 7f19b8390086
+Revises: 7f19b8390086
 Create Date: 2026-12-03 04:43:13.457345
 """
 
@@ -17,7 +16,7 @@ from alembic import op
 import lms.db
 
 revision: str = '520edba1e64e'
-down_revision: str | Sequence[str] | None = ('3c1f0a7d9b21', '7f19b8390086')
+down_revision: str | Sequence[str] | None = '7f19b8390086'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
