@@ -36,15 +36,6 @@ NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin
 REDIS_SERVER = shutil.which("redis-server")
 LOGIN_LIMIT = 10
 
-
-def _has_queue() -> bool:
-    from lms.cli import lms_cli
-
-    return "worker" in lms_cli.commands
-
-
-HAS_QUEUE = _has_queue()
-
 pytestmark = [
     pytest.mark.multinode,
     pytest.mark.skipif(not NGINX, reason="nginx is not installed (Debian: nginx; .ci/run installs it)"),
@@ -270,17 +261,20 @@ def cluster(tmp_path_factory):
             user.must_change_password = False
         db.session.commit()
         emails = [u.email for u in users if not u.is_admin]
+        from lms.cohorts.models import Cohort
+
+        cohort_id = db.session.query(Cohort.id).scalar()
     app.extensions["lms.db"].dispose()
 
     c = Cluster(tmp, url)
     c.emails = emails
+    c.cohort_id = cohort_id
     try:
         c.start_redis()
         c.start_web(0)
         c.start_web(1)
-        if HAS_QUEUE:
-            c.start_worker(0)
-            c.start_worker(1)
+        c.start_worker(0)
+        c.start_worker(1)
         for port in c.node_ports:
             wait_for(lambda port=port: c.ready(port)[0] == 200, 60, f"node on {port} ready")
         c.start_nginx()
@@ -301,6 +295,34 @@ def test_a_login_on_one_node_is_valid_on_the_other(cluster):
     status, _h, body = person.get(cluster.node2_via_nginx, "/")
     assert status == 200, body[:300]
     assert b'action="/logout"' in body  # a logged-in page, not the login form
+
+
+def _sample(scraped: str, prefix: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in scraped.splitlines() if line.startswith(prefix))
+
+
+def test_a_pdf_export_started_on_one_node_runs_on_a_consumer_and_downloads_from_the_other(cluster):
+    coordinator = Browser()
+    assert coordinator.login(cluster.node1_via_nginx, "penyelenggara@tolok.example", PASSWORD) == 302
+    results = f"/cohorts/{cluster.cohort_id}/results"
+    token = coordinator.csrf(cluster.node1_via_nginx, results)
+    status, headers, _b = coordinator.request(cluster.node1_via_nginx, "POST", f"{results}/export",
+                                              {"csrf_token": token, "format": "pdf"})
+    assert status == 303, status
+    job_id = int(re.search(r"/jobs/(\d+)", headers["Location"]).group(1))
+
+    def finished():
+        state = json.loads(coordinator.get(cluster.node2_via_nginx, f"/jobs/{job_id}/status")[2])
+        return state if state["status"] in ("done", "failed") else None
+
+    state = wait_for(finished, 120, "the export job finished", interval=0.5)
+    assert state["status"] == "done", state
+    status, headers, body = coordinator.get(cluster.node2_via_nginx, f"/jobs/{job_id}/download")
+    assert status == 200 and headers["Content-Type"] == "application/pdf" and body.startswith(b"%PDF")
+    # One of the two consumers made it; each node's /metrics adds in its own consumer's samples.
+    made = [_sample(Browser().get(port, "/metrics")[2].decode(), 'lms_exports_total{format="pdf"}')
+            for port in cluster.node_ports]
+    assert sorted(made) == [0.0, 1.0], made
 
 
 def test_killing_a_node_mid_run_loses_no_request_nginx_can_retry(cluster):

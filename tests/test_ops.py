@@ -55,7 +55,8 @@ def test_readyz_is_green_on_a_migrated_database_with_redis(ready_app):
     response = ready_app(REDIS_URL=REDIS_URL).test_client().get("/readyz")
     body = response.get_json()
     assert response.status_code == 200, body
-    assert body == {"status": "ok", "checks": {"database": "ok", "migrations": "ok", "storage": "ok", "redis": "ok"}}
+    assert body == {"status": "ok", "checks": {"database": "ok", "migrations": "ok", "storage": "ok", "redis": "ok",
+                                               "queue": "ok"}}
 
 
 def test_readyz_fails_on_a_database_the_migrations_never_touched(client):
@@ -140,6 +141,38 @@ def test_metrics_count_requests_per_endpoint(client):
     assert 'lms_http_requests_total{endpoint="unmatched",method="GET",status="404"}' in text_
     assert 'lms_http_request_duration_seconds_bucket{endpoint="ops.healthz"' in text_
     assert "/no/such/page" not in text_
+
+
+def _sample(scraped: str, prefix: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in scraped.splitlines() if line.startswith(prefix))
+
+
+def test_metrics_show_jobs_their_outcome_and_exports(app_factory, make_cohort):
+    from tests.support import login
+
+    cohort = make_cohort(participants=2)
+    before = app_factory().test_client().get("/metrics").get_data(as_text=True)
+    app = app_factory(JOBS_IMMEDIATE=True)
+    client = app.test_client()
+    login(client, cohort.people["coordinator"])
+    assert client.post(f"/cohorts/{cohort.id}/results/export", data={"format": "csv"}).status_code == 303
+    scraped = client.get("/metrics").get_data(as_text=True)
+    done = 'lms_jobs_total{kind="results.export",outcome="done"}'
+    assert _sample(scraped, done) == _sample(before, done) + 1
+    assert _sample(scraped, 'lms_exports_total{format="csv"}') == _sample(before, 'lms_exports_total{format="csv"}') + 1
+    assert 'lms_job_duration_seconds_count{kind="results.export"}' in scraped
+
+
+def test_metrics_show_the_queue_depth(app_factory, make_cohort):
+    from tests.support import login
+
+    cohort = make_cohort()
+    client = app_factory().test_client()  # no consumer runs: the job waits in the queue
+    login(client, cohort.people["coordinator"])
+    client.post(f"/cohorts/{cohort.id}/results/export", data={"format": "pdf"})
+    scraped = client.get("/metrics").get_data(as_text=True)
+    assert "lms_jobs_queue_up 1.0" in scraped
+    assert 'lms_jobs_queue_depth{state="pending"} 1.0' in scraped
 
 
 def test_metrics_refuse_callers_from_elsewhere(app_factory):

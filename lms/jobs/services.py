@@ -27,6 +27,7 @@ from lms.core.errors import Conflict, DomainError
 from lms.db import utcnow
 from lms.jobs.models import Job, JobStatus
 from lms.jobs.queue import TaskRun, enqueue, periodic, task
+from lms.ops import metrics
 
 log = logging.getLogger("lms.jobs")
 HEARTBEAT_SECONDS = 10
@@ -232,6 +233,7 @@ def run_job(run: TaskRun, *, job_id: int) -> None:
             error = _("The job stopped because of an unexpected error (reference: job %(id)s).", id=job.id)
     session.rollback()  # the kind's own reads end here; the outcome is written below
     finished = utcnow()
+    metrics.job_finished(job.kind, error is not None, (finished - now).total_seconds())
     if error is None and context._result is not None:
         relative, name, mimetype = context._result
         hours = current_app.config["JOB_RESULT_HOURS"]

@@ -170,12 +170,12 @@ def _drop_mail(session: Session) -> None:
 
 def dispatch(app: Any, ids: list[int]) -> None:
     """Send the immediate e-mails of committed notifications, in a session of their own."""
-    from lms.core.timezones import now_utc
-    from lms.notifications.delivery import send_immediate
-
     from contextlib import nullcontext
 
     from flask import has_app_context
+
+    from lms.core.timezones import now_utc
+    from lms.notifications.delivery import send_immediate
 
     # Pushing a second context of the same app would end the committing scoped session on its pop.
     same = has_app_context() and current_app._get_current_object() is app

@@ -2,8 +2,7 @@
 
 Each check is ``fn(app) -> None`` that raises when its part is unusable. They run in threads with
 one deadline (``LMS_READY_TIMEOUT``) so that a dead PostgreSQL or Redis makes /readyz answer
-"timeout" in about a second instead of hanging the probe. Other parts of Tolok add their own with
-:func:`add_check` (the job queue does).
+"timeout" in about a second instead of hanging the probe.
 """
 
 from __future__ import annotations
@@ -24,11 +23,6 @@ log = logging.getLogger(__name__)
 
 class NotReady(Exception):
     """A check's own finding (not a crash): its message is the reason shown."""
-
-
-def add_check(app: Flask, name: str, check: Check) -> None:
-    """Make /readyz (and `flask lms check`) also ask ``check``."""
-    app.extensions.setdefault("lms.ready_checks", {})[name] = check
 
 
 def database(app: Flask) -> None:
@@ -81,6 +75,11 @@ def storage(app: Flask) -> None:
     os.remove(probe)
 
 
+def queue(app: Flask) -> None:
+    """The job queue's store (the SQLite file, or Redis) answers."""
+    app.extensions["lms.jobs"].huey.pending_count()
+
+
 def redis_client(app: Flask, url: str) -> Any:
     """One client per app and URL, with short timeouts: a probe must not hang on a dead Redis."""
     import redis
@@ -108,7 +107,8 @@ def checks_for(app: Flask) -> dict[str, Check]:
     limits = ratelimit_storage(app.config)
     if limits.startswith("redis") and limits != app.config["REDIS_URL"]:
         found["ratelimit"] = redis_ping(limits)
-    found.update(app.extensions.get("lms.ready_checks", {}))
+    if "lms.jobs" in app.extensions:
+        found["queue"] = queue
     return found
 
 

@@ -11,6 +11,7 @@ from lms.cohorts.models import Cohort
 from lms.core.errors import DomainError
 from lms.core.timezones import local_zone
 from lms.jobs.services import JobContext, job_kind
+from lms.ops import metrics
 from lms.results import exports, services
 
 
@@ -37,4 +38,5 @@ def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # 
             text = io.StringIO(newline="")
             exports.write_csv(table, text)
             handle.write(text.getvalue().encode("utf-8"))
+    metrics.EXPORTS.labels(format).inc()
     ctx.progress(100, _("Done: %(n)s participants.", n=len(table.rows)))
