@@ -63,6 +63,13 @@ def _practice_cohort(practice: Any) -> Any:
     return practice.visit.cohort
 
 
+def _handed_in(practice: Any) -> bool:
+    from lms import db
+    from lms.assessments.models import Submission
+
+    return db.session.scalar(select(Submission.state).where(Submission.id == practice.submission_id)) != "draft"
+
+
 @access.register("benchmarking.visit.log")
 def _log_practices(user: Any, visit: Any) -> bool:
     """Logging practices for a visit: the participants of its cohort."""
@@ -79,11 +86,7 @@ def _view_practice(user: Any, practice: Any) -> bool:
     """Its author; the staff of its cohort once it is handed in; anyone once it is published."""
     if practice.participant_id == user.id or practice.published:
         return True
-    from lms import db
-    from lms.assessments.models import Submission
-
-    handed_in = db.session.scalar(select(Submission.state).where(Submission.id == practice.submission_id)) != "draft"
-    return handed_in and access.can(user, "cohort.teach", _practice_cohort(practice))
+    return _handed_in(practice) and access.can(user, "cohort.teach", _practice_cohort(practice))
 
 
 @access.register("benchmarking.practice.edit")
@@ -93,7 +96,9 @@ def _edit_practice(user: Any, practice: Any) -> bool:
 
 @access.register("benchmarking.practice.publish")
 def _publish_practice(user: Any, practice: Any) -> bool:
-    return access.can(user, "cohort.manage", _practice_cohort(practice))
+    """The cohort's coordinators, for a practice handed in: a draft is its author's alone and is never
+    put in the catalogue (one that is already there may still be taken out)."""
+    return (_handed_in(practice) or practice.published) and access.can(user, "cohort.manage", _practice_cohort(practice))
 
 
 @access.register("benchmarking.attachment.view")

@@ -451,6 +451,22 @@ def test_staff_cannot_open_a_draft_practice(app, world, session):
     assert client.get(f"/grading/submissions/{draft.submission_id}").status_code == 403
 
 
+def test_a_coordinator_cannot_publish_a_draft_practice(app, world, session):
+    """Publishing a draft would have shown it to every user at its URL (practice.view: published)."""
+    draft = logged(session, world, submit=False)
+    client = app.test_client()
+    login(client, world["coordinator"])
+    assert client.post(f"/benchmarking/practices/{draft.id}/publish", data={"published": "1"}).status_code == 403
+    session.expire_all()
+    assert not session.get(Practice, draft.id).published
+    # One already in the catalogue that is a draft again (returned for revision) may still be taken out.
+    session.get(Practice, draft.id).published = True
+    session.commit()
+    assert client.post(f"/benchmarking/practices/{draft.id}/publish", data={"published": "0"}).status_code == 302
+    session.expire_all()
+    assert not session.get(Practice, draft.id).published
+
+
 def test_the_practice_assessment_page_runs_a_fixed_number_of_queries(app, world, session):
     counts = []
     client = app.test_client()
