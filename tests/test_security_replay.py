@@ -112,6 +112,9 @@ COORDINATOR_RULES = {"cohort.edit", "cohort.manage", "assessment.manage", "asses
 STAFF_RULES = {"cohort.teach", "assessment.teach", "submission.grade", "results.view", "benchmarking.visit.funnel",
                "benchmarking.round.staff", "benchmarking.group.adjust", "benchmarking.followup.confirm"}
 
+# A draft is its author's alone (peserta A2's here): staff of the cohort and admins are refused it.
+DRAFTS = {"submission_id": "draft_submission", "practice_id": "draft_practice", "attachment_id": "draft_attachment"}
+
 # Pages without variables that take ids in the query string: B asks them about cohort A's objects.
 QUERY_PROBES: dict[str, dict[str, str]] = {
     "grading.queue": {"cohort": "cohort", "assessment": "assessment"},
@@ -204,6 +207,8 @@ def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) 
         levels={c.id: c.levels[-1].id for c in rubric.criteria}, comments={}, feedback=f"Umpan balik {tag}",
         finalize=True), None, now)
     grading.release(session, grade, people["instructor"], now)
+    draft = assessments.start_attempt(session, assessment, people["participant2"], now)
+    assessments.save_draft(session, draft, f"Draf rahasia {tag}", draft.version, people["participant2"], now)
     token, _secret = api.create_token(session, people["participant"], f"token {tag}", now)
     from lms.notifications.models import Notification
 
@@ -221,14 +226,16 @@ def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) 
         handle.write(f"Peserta {tag}1")
     ids = {"job": job.id, "notification": notification.id, "program": program.id, "cohort": cohort.id, "membership": member.id, "rubric": rubric.id,
            "assessment": assessment.id, "submission": submission.id, "revision": revision.id,
-           "participant": people["participant"].id, "api_token": token.id}
+           "participant": people["participant"].id, "api_token": token.id, "draft_submission": draft.id}
     if plugin:
         ids.update(_seed_benchmarking(app, session, tag, cohort, people, now))
     # What no one outside the cohort may read on any page: its peserta and their work.
-    ids["markers"] = [f"Peserta {tag}1", f"Peserta {tag}2", f"Refleksi rahasia {tag}", f"Umpan balik {tag}"] + [
+    ids["markers"] = [f"Peserta {tag}1", f"Peserta {tag}2", f"Refleksi rahasia {tag}", f"Umpan balik {tag}",
+                      f"Draf rahasia {tag}"] + [
         marker for person in (people["participant"], people["participant2"])
         for marker in (person.email, person.profile.nip)] + (
-        [f"Praktik rahasia {tag}", f"Satu standar layanan {tag}", f"Tindak {tag} berjalan", f"Laporan kelompok {tag}"]
+        [f"Praktik rahasia {tag}", f"Satu standar layanan {tag}", f"Tindak {tag} berjalan", f"Laporan kelompok {tag}",
+         f"Draf praktik {tag}", f"Belum selesai {tag}"]
         if plugin else [])
     return ids, people
 
@@ -254,10 +261,16 @@ def _seed_benchmarking(app: Any, session: Session, tag: str, cohort: Any, people
     round_ = followups.open_round(session, cohort, f"Tindak lanjut {tag}", date.today(), None)
     followup = followups.report(session, round_, practice, author, status="implemented", outcome=f"Tindak {tag} berjalan.",
                                 evidence_links="", today=date.today(), now=now)
+    drafter = people["participant2"]
+    draft = practices.create_practice(session, visit, drafter, practices.PracticeFields(
+        title=f"Draf praktik {tag}", category="health", stage="identified", identified=f"Belum selesai {tag}."), now)
+    draft_file = evidence.add(session, draft, drafter, _png(), "draf.png", upload_dir=app.config["UPLOAD_DIR"],
+                              max_file=10 * 2**20, max_practice=20 * 2**20)
     leader = next(m.user for m in group.members if m.user_id == group.leader_id)
     reports.write(session, group, leader, f"Laporan kelompok {tag}", [], 0, now)
     return {"host": host.id, "visit": visit.id, "group": group.id, "practice": practice.id,
             "attachment": attachment.id, "round": round_.id, "followup": followup.id,
+            "draft_practice": draft.id, "draft_attachment": draft_file.id,
             "practice_assessment": visit.assessment_id, "report_assessment": visit.report_assessment_id}
 
 
@@ -329,9 +342,11 @@ def key_of(rule: Any, arg: str) -> str:
     return OVERRIDES.get((rule.endpoint, arg)) or ARGS.get(arg, f"<unmapped {arg}>")
 
 
-def url_for_rule(rule: Any, world: World, owners: dict[str, str]) -> str:
-    """The rule's path with each variable taken from cohort ``owners[arg]`` ("a" unless told)."""
-    values = {arg: world.ids[owners.get(arg, "a")][key_of(rule, arg)] for arg in rule.arguments}
+def url_for_rule(rule: Any, world: World, owners: dict[str, str], keys: dict[str, str] | None = None) -> str:
+    """The rule's path with each variable taken from cohort ``owners[arg]`` ("a" unless told), the
+    object named by ``keys[arg]`` where given."""
+    keys = keys or {}
+    values = {arg: world.ids[owners.get(arg, "a")][keys.get(arg) or key_of(rule, arg)] for arg in rule.arguments}
     built = rule.build(values, append_unknown=False)
     assert built is not None, (rule.rule, values)
     return built[1] + (f"?{QUERY[rule.endpoint]}" if rule.endpoint in QUERY else "")
@@ -631,3 +646,33 @@ def test_lower_roles_of_cohort_a_are_refused_what_its_staff_do(world):
             if diff := changed(before, snapshot(world)):
                 holes.append(f"{method} {url} ({rule.endpoint}) by A's lower roles changed {diff}")
     assert checked and not holes, "\n".join(holes)
+
+
+def test_drafts_are_their_author_s_alone(world):
+    """Peserta A2's draft reflection, draft practice and its file: A's coordinator and widyaiswara,
+    the admin, peserta A1 and everyone of B are refused every endpoint naming them; nothing changes."""
+    holes, checked = [], 0
+    people = [(f"{role} of A", world.people["a"][role]) for role in ("coordinator", "instructor", "participant")]
+    people += [("admin", world.admin)] + [(f"{role} of B", user) for role, user in attackers(world) if user]
+    for rule in rules_with_variables(world.app):
+        if not set(rule.arguments) & set(DRAFTS):
+            continue
+        url = url_for_rule(rule, world, {}, DRAFTS)
+        for method in methods_of(rule):
+            before = snapshot(world)
+            for name, person in people:
+                checked += 1
+                response = send(world, person, method, rule.endpoint, url)
+                if not refused(response, False):
+                    holes.append(f"{name}: {method} {url} ({rule.endpoint}) → {response.status_code}")
+            if diff := changed(before, snapshot(world)):
+                holes.append(f"{method} {url} ({rule.endpoint}) on a draft changed {diff}")
+    assert checked and not holes, "\n".join(holes)
+
+
+def test_the_author_reaches_their_drafts(world):
+    author = world.people["a"]["participant2"]
+    for url in (f"/submissions/{world.ids['a']['draft_submission']}/revisions",
+                *([f"/benchmarking/practices/{world.ids['a']['draft_practice']}",
+                   f"/benchmarking/files/{world.ids['a']['draft_attachment']}"] if "draft_practice" in world.ids["a"] else [])):
+        assert send(world, author, "GET", "", url).status_code == 200, url
