@@ -52,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_errors(app)
     _register_template_helpers(app)
     _register_security(app)
+    _register_logging(app)
     import lms.mail.services  # noqa: F401  (registers the task mail.send)
     from lms import cli
     from lms.jobs import queue
@@ -201,6 +202,24 @@ def _register_security(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if getattr(g, "no_store", False):
+        if getattr(g, "no_store", False) or _private(response):
             response.headers["Cache-Control"] = "no-store"
+        if request.is_secure and app.config["HSTS_MAX_AGE"]:
+            # is_secure reads X-Forwarded-Proto through ProxyFix when PROXY_COUNT is set.
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}; includeSubDomains")
         return response
+
+
+def _private(response: Any) -> bool:
+    """A response for a logged-in user (never a static file): browsers and proxies keep no copy,
+    so the back button on a shared computer shows nothing after logout."""
+    endpoint = request.endpoint or ""
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return False
+    return bool(current_user and current_user.is_authenticated)
+
+
+def _register_logging(app: Flask) -> None:
+    from lms.core import logging as logs
+
+    logs.init_app(app)

@@ -46,13 +46,19 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_DAYS": 14,
     # Send cookies over HTTPS only; forced off in development and testing.
     "SECURE_COOKIES": True,
+    # Strict-Transport-Security max-age, sent on requests that came over HTTPS; 0 sends none.
+    "HSTS_MAX_AGE": 31536000,
+    # Level of the JSON log lines written to stderr (requests and security events are INFO).
+    "LOG_LEVEL": "INFO",
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     "PROXY_COUNT": 0,
     # Storage for rate limits: empty means LMS_REDIS_URL when that is set, else "memory://" (per
     # worker process: limits are not shared between workers or nodes); or any limits storage URL.
     "RATELIMIT_STORAGE_URI": "",
-    # Login attempts allowed per client address.
+    # Failed login attempts allowed per client address (successful logins do not count).
     "LOGIN_RATE_LIMIT": "20 per minute",
+    # Failed login attempts allowed per account, from any address.
+    "LOGIN_ACCOUNT_RATE_LIMIT": "10 per 5 minutes",
     # Switch rate limiting off (tests that log in many times).
     "RATELIMIT_ENABLED": True,
     # Rows per page on long lists.
@@ -177,6 +183,9 @@ def _validate(values: dict[str, Any]) -> None:
             "LMS_SECRET_KEY is required in production: set it to a long random string, e.g. "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
         )
+    if str(values["LOG_LEVEL"]).upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError("LMS_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+    values["LOG_LEVEL"] = str(values["LOG_LEVEL"]).upper()
     if values["DEFAULT_LOCALE"] not in {"id", "en"}:
         raise ConfigError("LMS_DEFAULT_LOCALE must be 'id' or 'en'")
     if values["SMTP_SECURITY"] not in {"none", "starttls", "ssl"}:

@@ -128,13 +128,20 @@ def test_closed_cohort_is_read_only(client, world, session):
     assert session.get(Cohort, cohort.id).status == CohortStatus.RUNNING
 
 
-def test_coordinator_resets_password_of_own_participant_only(client, world):
+def test_only_admins_issue_temporary_passwords(client, world):
+    """A coordinator who could issue a temporary password could log in as the person (issue 10 #1)."""
     coordinator = world["a"].people["coordinator"]
     login(client, coordinator)
     mine = world["a"].people["participants"][0]
     theirs = world["b"].people["participants"][0]
+    page = client.get(f"/users/{mine.id}").get_data(as_text=True)
+    assert "reset-password" not in page
+    for person in (mine, theirs, world["a"].people["instructors"][0]):
+        assert client.post(f"/users/{person.id}/reset-password").status_code == 403
+    client.post("/logout")
+    login(client, world["admin"])
     response = client.post(f"/users/{mine.id}/reset-password")
     assert response.status_code == 200 and 'id="temp-password"' in response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
-    assert client.post(f"/users/{theirs.id}/reset-password").status_code == 403
-    assert client.post(f"/users/{world['a'].people['instructors'][0].id}/reset-password").status_code == 403
+
+

@@ -89,7 +89,10 @@ def coordinator_client(client: Any, world: dict[str, Any]) -> Any:
 # -- CSV -------------------------------------------------------------------------------------------
 
 def test_csv_has_a_bom_numbers_and_clear_markers(world, client, app):
-    data = download(coordinator_client(client, world), world["cohort"].id, "csv").data
+    response = download(coordinator_client(client, world), world["cohort"].id, "csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # charset once (issue 10 #23)
+    assert client.get("/roster-template.csv").headers["Content-Type"] == "text/csv; charset=utf-8"
+    data = response.data
     rows = read_csv(data)
     header = rows[0]
     assert header[0] == "NIP"

@@ -11,11 +11,12 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lms.api.models import ApiToken
 from lms.core.errors import Conflict, DomainError
+from lms.core.logging import security_on_commit
 from lms.users.models import User
 
 PREFIX = "tolok_"
@@ -41,6 +42,7 @@ def create_token(session: Session, user: User, name: str, now: datetime) -> tupl
                      created_at=now)
     session.add(token)
     session.flush()
+    security_on_commit(session, "token.created", token_id=token.id, owner_id=user.id)
     return token, secret
 
 
@@ -58,6 +60,19 @@ def revoke(session: Session, token: ApiToken, now: datetime) -> None:
         raise Conflict(_l("This token is already revoked."))
     token.revoked_at = now
     session.flush()
+    security_on_commit(session, "token.revoked", token_id=token.id, owner_id=token.user_id)
+
+
+def revoke_all(session: Session, user: User, now: datetime) -> int:
+    """Revoke every active token of ``user`` (password change, reset); returns how many."""
+    result = session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session="fetch")
+    )
+    revoked = result.rowcount or 0
+    if revoked:
+        security_on_commit(session, "token.revoked", owner_id=user.id, tokens_revoked=revoked)
+    return revoked
 
 
 def authenticate(session: Session, secret: str | None, now: datetime) -> User | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -20,8 +23,11 @@ from flask_login import current_user, login_user, logout_user
 from lms import db
 from lms.auth import services
 from lms.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
+from lms.core import logging as events
 from lms.core.access import require
+from lms.core.timezones import now_utc
 from lms.extensions import limiter
+from lms.users.models import email_key
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -35,9 +41,28 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.dashboard")
 
 
+def _login_failed(response: Any) -> bool:
+    """Only failed attempts count toward the login limits: a class of 40 behind one office address
+    logs in freely, while guessing is slowed per address and per account."""
+    return bool(g.get("login_failed"))
+
+
+def _account_key() -> str:
+    # Hashed so that the limiter's storage (Redis) holds no e-mail addresses.
+    email = email_key(request.form.get("email", ""))
+    return "login-account:" + hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
+
+
+def _locked_out(limit: Any) -> None:
+    events.security("login.locked", scope="account" if limit.key.find("login-account:") >= 0 else "address")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @require("public")
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+               deduct_when=_login_failed, on_breach=_locked_out)
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"], key_func=_account_key,
+               deduct_when=_login_failed, on_breach=_locked_out)
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -47,6 +72,8 @@ def login():
             db.session, form.email.data, form.password.data, current_app.config["PASSWORD_HASH_METHOD"]
         )
         if user is None:
+            g.login_failed = True
+            events.security("login.failed")
             flash(_("Email or password is wrong, or the account is not active."), "danger")
         else:
             db.session.commit()
@@ -64,6 +91,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @require("authenticated")
 def logout():
+    # Server-side: the session token in every cookie of this user is replaced, so a copied session
+    # or remember-me cookie replayed after logout is refused by the user loader.
+    services.end_sessions(db.session, current_user._get_current_object())
+    db.session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
     response = redirect(url_for("auth.login"))
@@ -82,10 +113,10 @@ def change_password():
             form.current.errors.append(_("The current password is wrong."))
         else:
             user = current_user._get_current_object()
-            services.set_password(user, form.new.data, method)
+            services.change_password(db.session, user, form.new.data, method, now_utc())
             db.session.commit()
             login_user(user, remember=False)  # the token changed: renew this login only
-            flash(_("Your password is changed. Other devices are logged out."), "success")
+            flash(_("Your password is changed. Other devices are logged out and your API tokens are revoked."), "success")
             return redirect(url_for("home.dashboard"))
     return render_template("auth/change_password.html", form=form)
 

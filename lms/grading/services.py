@@ -24,6 +24,7 @@ from lms.assessments.models import Assessment, Submission, SubmissionState
 from lms.cohorts.models import Membership, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
+from lms.core.logging import security_on_commit
 from lms.core.scores import exact, half_up, mean
 from lms.grading.models import Grade, GradeCriterion, GradeEvent, GradeStatus
 from lms.notifications import events as notifications
@@ -105,6 +106,9 @@ def _event(session: Session, grade: Grade, actor: User, action: str, before: dic
            now: datetime) -> None:
     session.add(GradeEvent(grade_id=grade.id, submission_id=grade.submission_id, actor_id=actor.id, action=action,
                            at=now, before=before, after=snapshot(grade), reason=reason.strip()))
+    security_on_commit(session, "grade.changed", action=action, grade_id=grade.id, submission_id=grade.submission_id,
+                       actor_id=actor.id, score_before=(before or {}).get("score"),
+                       score_after=None if grade.score is None else str(grade.score))
 
 
 def grade_of(session: Session, submission_id: int) -> Grade | None:

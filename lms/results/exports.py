@@ -41,7 +41,8 @@ from lms.plugins.types import ResultColumn
 from lms.results import services
 from lms.results.services import Cell, CellState, ResultRow, ResultTable
 
-FORMATS = {"csv": "text/csv; charset=utf-8",
+# Werkzeug adds "; charset=utf-8" to a text type itself: naming it here sent it twice.
+FORMATS = {"csv": "text/csv",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "pdf": "application/pdf"}
 

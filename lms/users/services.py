@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from lms.auth.services import set_password, temporary_password
+from lms.auth.services import change_password, set_password, temporary_password
+from lms.db import utcnow
 from lms.core.civil_service import GOLONGAN, NipError, validate_nip
 from lms.core.errors import Conflict, DomainError
 from lms.users.models import ParticipantProfile, User, email_key, new_session_token
@@ -70,10 +71,11 @@ def set_active(session: Session, user: User, actor: User, active: bool) -> None:
 
 
 def reset_password(session: Session, user: User, hash_method: str) -> str:
-    """Give the user a one-time temporary password, to be changed at the next login; returns it."""
+    """Give the user a one-time temporary password, to be changed at the next login; returns it.
+
+    Like any password change it ends the user's sessions and revokes their API tokens."""
     password = temporary_password()
-    set_password(user, password, hash_method, temporary=True)
-    session.flush()
+    change_password(session, user, password, hash_method, utcnow(), temporary=True)
     return password
 
 
