@@ -42,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     metrics.init_app(app)  # first, so that its clock starts before any other before_request
     _init_extensions(app)
+    _register_input_guards(app)
     _register_blueprints(app)
     from lms.plugins.manager import init_plugins
 
@@ -129,23 +130,49 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
-    from flask import render_template
     from flask_wtf.csrf import CSRFError
 
-    def render(code: int, description: str | None = None) -> tuple[str, int]:
-        return render_template("errors/error.html", code=code, description=description), code
-
-    for code in (400, 403, 404, 405, 413, 429):
-        app.register_error_handler(code, lambda e, code=code: render(code))
+    for code in (400, 403, 404, 405, 409, 413, 422, 429):
+        app.register_error_handler(code, lambda e, code=code: _answer_http(code, e))
 
     @app.errorhandler(CSRFError)
-    def _csrf(e: CSRFError) -> tuple[str, int]:
-        return render(400, "csrf")
+    def _csrf(e: CSRFError) -> Any:
+        return _answer(400, "csrf", "csrf_failed")
 
     @app.errorhandler(500)
-    def _server_error(e: Exception) -> tuple[str, int]:
+    def _server_error(e: Exception) -> Any:
         db.session.rollback()
-        return render(500)
+        return _answer(500, None, "internal_server_error")
+
+
+def _answer_http(code: int, exc: Any) -> Any:
+    from lms.core.bad_input import user_message
+
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() == "allow"] if hasattr(exc, "get_headers") else []
+    return _answer(code, user_message(exc), (getattr(exc, "name", "") or "error").lower().replace(" ", "_"),
+                   headers, api_message=getattr(exc, "description", None))
+
+
+def _answer(code: int, message: str | None, error: str, headers: list[tuple[str, str]] | None = None,
+            api_message: str | None = None) -> Any:
+    """One refusal, two forms: the error page, or under /api/v1 the API's problem JSON (never HTML)."""
+    from flask import make_response, render_template
+
+    from lms.core.errors import is_api_request, problem
+
+    if is_api_request():
+        response = problem(code, error, message if message and message != "csrf" else (api_message or error))
+    else:
+        response = make_response(render_template("errors/error.html", code=code, description=message), code)
+    for key, value in headers or []:
+        response.headers[key] = value
+    return response
+
+
+def _register_input_guards(app: Flask) -> None:
+    from lms.core import bad_input
+
+    bad_input.init_app(app, lambda code, message, error: _answer(code, message, error))
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -276,3 +276,62 @@ def test_api_results_run_a_fixed_number_of_queries(app, session, make_cohort):
             assert client.get(url, headers=bearer(secret)).status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+# -- every error under /api/v1 is the problem JSON, with no cookie ---------------------------------
+
+def assert_problem(response: Any, status: int) -> None:
+    assert response.status_code == status, response.status_code
+    assert response.is_json and response.content_type.startswith("application/json"), response.content_type
+    assert set(response.json) >= {"error", "message"} and response.json["message"]
+    assert "Set-Cookie" not in response.headers, response.headers.get("Set-Cookie")
+
+
+def test_unknown_paths_and_ids_are_json_404_without_a_cookie(app, client, session, world):
+    login(client, world["cohort"].people["coordinator"])  # a browser session must not leak into the API
+    assert_problem(client.get("/api/v1/nope"), 404)
+    assert_problem(client.get("/api/v1/cohorts/1/nope/deeper"), 404)
+    assert_problem(client.get("/api/v1/cohorts/99999999999/results"), 404)
+    secret = token_for(session, world["cohort"].people["coordinator"])
+    assert_problem(client.get("/api/v1/cohorts/2147483647/results", headers=bearer(secret)), 404)
+    assert_problem(client.get("/api/v1/cohorts", headers={"Authorization": "Bearer nope"}), 401)
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.content_type.startswith("text/html")
+
+
+def test_a_wrong_method_is_json_405_with_allow(client):
+    for method in ("post", "put", "delete", "patch"):
+        response = getattr(client, method)("/api/v1/cohorts")
+        assert_problem(response, 405)
+        assert "GET" in response.headers["Allow"]
+
+
+def test_a_body_over_the_limit_is_json_413(app_factory):
+    client = app_factory(MAX_CONTENT_LENGTH=1024).test_client()
+    response = client.post("/api/v1/cohorts", data={"x": "y" * 4096})
+    assert_problem(response, 413)
+
+
+def test_rate_limits_and_crashes_are_json_too(app_factory):
+    from flask import abort
+
+    from lms.core.access import PUBLIC, require
+
+    app = app_factory()
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @require(PUBLIC)
+    def limited():
+        abort(429)
+
+    @require(PUBLIC)
+    def broken():
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/api/v1/_limited", "api_limited_test", limited)
+    app.add_url_rule("/api/v1/_broken", "api_broken_test", broken)
+    client = app.test_client()
+    assert_problem(client.get("/api/v1/_limited"), 429)
+    response = client.get("/api/v1/_broken")
+    assert_problem(response, 500)
+    assert "boom" not in response.get_data(as_text=True)

@@ -25,6 +25,7 @@ from lms.api.openapi import document
 from lms.cohorts.models import Cohort
 from lms.core import access
 from lms.core.access import PUBLIC, require
+from lms.core.errors import problem
 from lms.core.timezones import now_utc
 from lms.extensions import csrf
 from lms.results import services as results
@@ -34,15 +35,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens only: a browser's cookies never authenticate a call here
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def problem(status: int, error: str, message: str) -> Any:
-    response = jsonify(error=error, message=message)
-    response.status_code = status
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="tolok"' + (
-            ', error="invalid_token"' if error == "invalid_token" else "")
-    return response
 
 
 def _bearer() -> str | None:

@@ -112,9 +112,12 @@ def _read_csv(data: bytes, max_rows: int) -> tuple[list[str], list[tuple[int, li
     delimiter = max(",;\t", key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        header = next(reader)
+        header = _check_header(next(reader))
     except StopIteration:
         raise RosterFileError(_l("The file is empty.")) from None
+    except csv.Error:
+        raise RosterFileError(_l("Row 1 (the header) is too long to be a header row: it must name the columns %(expected)s.",
+                                 expected=", ".join(COLUMNS))) from None
     rows: list[tuple[int, list[Any]]] = []
     try:
         for number, row in enumerate(reader, start=2):
@@ -124,8 +127,21 @@ def _read_csv(data: bytes, max_rows: int) -> tuple[list[str], list[tuple[int, li
             if len(rows) > max_rows:
                 raise RosterFileError(_l("The file has more than %(n)s rows; split it.", n=max_rows))
     except csv.Error as exc:
-        raise RosterFileError(_l("The CSV file is malformed: %(why)s", why=str(exc))) from None
+        raise RosterFileError(_l("Row %(row)s: the CSV file is malformed there (%(why)s).",
+                                 row=reader.line_num, why=str(exc))) from None
     return header, rows
+
+
+# A roster header names a few columns; anything far longer is not one (and would be echoed back).
+MAX_HEADER_CELLS = 100
+MAX_HEADER_CELL_CHARS = 200
+
+
+def _check_header(header: list[Any]) -> list[Any]:
+    if len(header) > MAX_HEADER_CELLS or any(len(_cell(v)) > MAX_HEADER_CELL_CHARS for v in header):
+        raise RosterFileError(_l("Row 1 (the header) is too long to be a header row: it must name the columns %(expected)s.",
+                                 expected=", ".join(COLUMNS)))
+    return header
 
 
 def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[str], list[tuple[int, list[Any]]]]:
@@ -142,7 +158,7 @@ def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[str], list[tuple[int, l
         header_row = next(iterator, None)
         if header_row is None:
             raise RosterFileError(_l("The file is empty."))
-        header = [_cell(v) for v in header_row]
+        header = [_cell(v) for v in _check_header(list(header_row))]
         rows: list[tuple[int, list[Any]]] = []
         for number, values in enumerate(iterator, start=2):
             if not any(_cell(v) for v in values):

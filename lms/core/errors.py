@@ -33,3 +33,25 @@ def attach(form: Any, error: DomainError) -> bool:
         field.errors = [*field.errors, error.message] if isinstance(field.errors, list) else [error.message]
         return True
     return False
+
+
+API_PREFIX = "/api/v1"
+
+
+def is_api_request() -> bool:
+    """True for a request under the JSON API, whose every answer, errors included, is JSON."""
+    from flask import has_request_context, request
+
+    return has_request_context() and (request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"))
+
+
+def problem(status: int, error: str, message: Any) -> Any:
+    """The API's problem document: ``{"error": <code>, "message": <text for people>}``."""
+    from flask import jsonify
+
+    response = jsonify(error=error, message=str(message))
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="tolok"' + (
+            ', error="invalid_token"' if error == "invalid_token" else "")
+    return response

@@ -6,10 +6,16 @@ Tolok's catalogues and looked up there at validation time.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_babel import get_translations
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+
+# Dates people may type: a year like 9999 overflowed the time-zone conversion (a 500); nothing in
+# a training program happens outside these years.
+MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 class _CatalogueTranslations:
@@ -26,6 +32,16 @@ class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form: Any) -> _CatalogueTranslations:
             return _CatalogueTranslations()
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """WTForms' validation, and every date or time kept to years the app can compute with."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, date) and not MIN_YEAR <= field.data.year <= MAX_YEAR:
+                field.errors = [*field.errors, _l("Choose a date between the years %(first)s and %(last)s.",
+                                                  first=MIN_YEAR, last=MAX_YEAR)]
+                valid = False
+        return valid
 
 
 def int_or_none(raw: object) -> int | None:
