@@ -238,3 +238,24 @@ def test_digest_preference_moves_the_mail_to_the_digest(world, session):
     notifications.set_preferences(session, person, {"work_returned": "digest"})
     seed(session, person, 2)
     assert {r.mail_state for r in of_kind(session, "work_returned", person)} == {MailState.DIGEST}
+
+
+def test_the_email_says_who_what_and_where_in_the_recipients_language(world, session, app):
+    from lms.notifications.delivery import render_digest, render_single
+
+    person = world["participants"][0]
+    (row,) = notifications.notify(session, [person], "grade_released", {"assessment": "Refleksi", "score": "87.125"},
+                                  link="/assessments/7", now=NOW)
+    session.commit()
+    app.config["BASE_URL"] = "https://lms.example.go.id"
+    with app.app_context():
+        person.locale = "id"
+        mail = render_single(person, row)
+        assert mail.to == person.email and f"{person.name}" in mail.text
+        assert "87,13" in mail.text and "https://lms.example.go.id/assessments/7" in mail.text
+        assert 'href="https://lms.example.go.id/assessments/7"' in mail.html and 'lang="id"' in mail.html
+        person.locale = "en"
+        assert "87.13" in render_single(person, row).text
+        digest = render_digest(person, [row, row])
+        assert digest.text.count("https://lms.example.go.id/assessments/7") == 2
+        assert "https://lms.example.go.id/notifications/preferences" in digest.text

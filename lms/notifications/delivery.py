@@ -10,15 +10,16 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import force_locale, format_datetime, format_decimal
+from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from lms.core.numbers import format_score
 from lms.notifications.kinds import all_kinds
 from lms.notifications.models import MailState, Notification
 from lms.plugins.types import NotificationKind
@@ -38,8 +39,8 @@ def _formatted(kind: NotificationKind, payload: dict[str, Any]) -> dict[str, Any
     values = _Blank(payload)
     for key in kind.numbers:
         try:
-            values[key] = format_decimal(Decimal(str(payload[key])), "#,##0.00")
-        except (KeyError, InvalidOperation, TypeError):
+            values[key] = format_score(str(payload[key])) if payload.get(key) is not None else "—"
+        except (InvalidOperation, TypeError, ValueError):
             values[key] = "—"
     for key in kind.times:
         try:
