@@ -151,7 +151,8 @@ def test_notify_with_a_key_skips_who_already_has_it(world, session):
     first = notifications.notify(session, people[:1], "deadline_3d", {"assessment": "A"}, key="k", now=NOW)
     second = notifications.notify(session, people, "deadline_3d", {"assessment": "A"}, key="k", now=NOW)
     session.commit()
-    assert len(first) == 1 and [n.recipient_id for n in second] == [people[1].id]
+    assert (first, second) == (1, 1)
+    assert [n.recipient_id for n in of_kind(session, "deadline_3d")] == [people[0].id, people[1].id]
     with pytest.raises(LookupError):
         notifications.notify(session, people, "no_such_kind", {}, now=NOW)
     with pytest.raises(ValueError):
@@ -244,9 +245,10 @@ def test_the_email_says_who_what_and_where_in_the_recipients_language(world, ses
     from lms.notifications.delivery import render_digest, render_single
 
     person = world["participants"][0]
-    (row,) = notifications.notify(session, [person], "grade_released", {"assessment": "Refleksi", "score": "87.125"},
-                                  link="/assessments/7", now=NOW)
+    notifications.notify(session, [person], "grade_released", {"assessment": "Refleksi", "score": "87.125"},
+                         link="/assessments/7", now=NOW)
     session.commit()
+    (row,) = of_kind(session, "grade_released", person)
     app.config["BASE_URL"] = "https://lms.example.go.id"
     with app.app_context():
         person.locale = "id"
@@ -259,3 +261,26 @@ def test_the_email_says_who_what_and_where_in_the_recipients_language(world, ses
         digest = render_digest(person, [row, row])
         assert digest.text.count("https://lms.example.go.id/assessments/7") == 2
         assert "https://lms.example.go.id/notifications/preferences" in digest.text
+
+
+def test_releasing_a_cohort_costs_the_same_queries_at_any_size(ctx, session, make_cohort, app):
+    from lms.cohorts.models import Cohort
+    from lms.users.models import User
+
+    counts = []
+    for size in (2, 8):
+        cohort = session.get(Cohort, make_cohort(participants=size, instructors=1).id)
+        rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort)
+        assessment = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
+            title="Refleksi", due_at=NOW + timedelta(days=7), rubric_id=rubric.id))
+        session.commit()
+        people = [session.get(User, u.id) for u in cohort_people(session, cohort.id, "participant")]
+        teacher = session.get(User, cohort_people(session, cohort.id, "instructor")[0].id)
+        world = {"assessment": assessment, "rubric": rubric, "participants": people, "instructor": teacher}
+        grade_all(session, world)
+        with count_queries(app) as statements:
+            grading.release_assessment(session, assessment, teacher, NOW)
+            session.flush()
+        session.commit()
+        counts.append(len([s for s in statements if "notification" in s.lower()]))
+    assert counts[0] == counts[1]

@@ -7,16 +7,15 @@ after the event's commit, one digest per person per day, and the reminders that 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import InvalidOperation
 from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from lms.core.numbers import format_score
@@ -129,17 +128,24 @@ def deliver(session: Session, mail: Mail) -> None:
 
 # -- the jobs ------------------------------------------------------------------------------------
 
-def send_immediate(session: Session, ids: Iterable[int], now: datetime) -> int:
-    """E-mail the given notifications that still wait for an immediate e-mail; returns how many."""
-    rows = session.scalars(select(Notification).where(Notification.id.in_(list(ids)),
-                                                      Notification.mail_state == MailState.QUEUED)
-                           .options(joinedload(Notification.recipient)).with_for_update(of=Notification)).all()
+def send_immediate(session: Session, now: datetime) -> int:
+    """E-mail every notification waiting for an immediate e-mail; returns how many were sent.
+
+    Each row is claimed with a conditional UPDATE before its e-mail is handed on, so two runs at
+    once (two consumers, a retry) never send one twice.
+    """
+    rows = session.scalars(select(Notification).where(Notification.mail_state == MailState.QUEUED)
+                           .order_by(Notification.id).options(joinedload(Notification.recipient))).all()
+    sent = 0
     for row in rows:
-        if row.recipient.active:
+        claimed = session.execute(update(Notification).where(
+            Notification.id == row.id, Notification.mail_state == MailState.QUEUED)
+            .values(mail_state=MailState.SENT, emailed_at=now).execution_options(synchronize_session=False)).rowcount
+        if claimed == 1 and row.recipient.active:
             deliver(session, render_single(row.recipient, row))
-        row.mail_state, row.emailed_at = MailState.SENT, now
+            sent += 1
     session.flush()
-    return len(rows)
+    return sent
 
 
 def send_digests(session: Session, now: datetime) -> int:
@@ -165,6 +171,3 @@ def send_digests(session: Session, now: datetime) -> int:
             row.mail_state, row.emailed_at = MailState.SENT, now
     session.flush()
     return sent
-
-
-REMINDER_WINDOWS = ((timedelta(days=1), "deadline_1d"), (timedelta(days=3), "deadline_3d"))

@@ -28,14 +28,17 @@ def _staff_ids(session: Session, cohort_id: int) -> list[int]:
 
 
 def grades_released(session: Session, grades: Sequence[Any], actor: User, now: datetime) -> None:
-    """Each participant whose grade was released: the score and where to read the feedback."""
+    """Each participant whose grade was released: the score and where to read the feedback (one
+    notify per assessment, so releasing a cohort's grades costs the same few queries at any size)."""
+    by_assessment: dict[int, list[Any]] = {}
     for grade in grades:
-        submission: Submission = grade.submission
-        assessment = submission.assessment
-        notify(session, [submission.participant_id], _kind(kinds.GRADE_RELEASED, assessment), {
+        by_assessment.setdefault(grade.submission.assessment_id, []).append(grade)
+    for released in by_assessment.values():
+        assessment = released[0].submission.assessment
+        scores = {g.submission.participant_id: {"score": None if g.score is None else str(g.score)} for g in released}
+        notify(session, list(scores), _kind(kinds.GRADE_RELEASED, assessment), {
             "assessment": assessment.title, "cohort": assessment.cohort.title, "actor": actor.name,
-            "score": None if grade.score is None else str(grade.score),
-        }, link=path_for("assessments.show", assessment_id=assessment.id), now=now)
+        }, personal=scores, link=path_for("assessments.show", assessment_id=assessment.id), now=now)
 
 
 def work_returned(session: Session, submission: Submission, actor: User, note: str, now: datetime) -> None:

@@ -68,6 +68,6 @@ def send_reminders(session: Session, now: datetime) -> int:
         reminders.extend(contributed or [])
     created = 0
     for reminder in reminders:
-        created += len(notify(session, reminder.recipient_ids, reminder.kind, reminder.payload,
-                              link=reminder.link, key=reminder.key, now=now))
+        created += notify(session, reminder.recipient_ids, reminder.kind, reminder.payload,
+                          link=reminder.link, key=reminder.key, now=now)
     return created

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, event, func, select, update
+from sqlalchemy import Select, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from lms.notifications.kinds import all_kinds
 from lms.notifications.models import Delivery, MailState, Notification, NotificationPreference
 from lms.users.models import User
 
-PENDING = "lms.notifications.pending"  # session.info key: (app, ids) of immediate e-mails to queue on commit
+PENDING = "lms.notifications.pending"  # session.info key: the app whose immediate e-mails to send on commit
 
 
 def path_for(endpoint: str, **values: Any) -> str:
@@ -41,12 +41,15 @@ def preferences_of(session: Session, user_ids: Iterable[int], kind: str) -> dict
 
 
 def notify(session: Session, recipients: Iterable[User | int], kind: str, payload: Mapping[str, Any], *,
-           link: str = "", key: str | None = None, now: datetime) -> list[Notification]:
+           link: str = "", key: str | None = None, now: datetime,
+           personal: Mapping[int, Mapping[str, Any]] | None = None) -> int:
     """Tell each recipient about an event: a row in their inbox, and an e-mail as they chose.
 
-    ``payload`` holds what the kind's message needs (plain JSON values); ``link`` is a path inside
-    the app. With ``key`` the event reaches each person once: recipients who already have a
-    notification with that key are skipped, also when two jobs run at the same moment.
+    ``payload`` holds what the kind's message needs (plain JSON values), ``personal`` what differs
+    per recipient id (their score); ``link`` is a path inside the app. A whole cohort is told in a
+    fixed number of queries. With ``key`` the event reaches each person once: recipients who already
+    have a notification with that key are skipped, also when two jobs run at the same moment.
+    Returns how many notifications were created.
     """
     kinds = all_kinds()
     if kind not in kinds:
@@ -59,29 +62,42 @@ def notify(session: Session, recipients: Iterable[User | int], kind: str, payloa
             Notification.key == key, Notification.recipient_id.in_(ids))))
         ids = [i for i in ids if i not in done]
     if not ids:
-        return []
+        return 0
     choices = preferences_of(session, ids, kind)
     state = {Delivery.IMMEDIATE: MailState.QUEUED, Delivery.DIGEST: MailState.DIGEST, Delivery.OFF: MailState.NONE}
+    rows = [{"recipient_id": user_id, "kind": kind, "payload": {**payload, **(personal or {}).get(user_id, {})},
+             "link": link, "key": key, "created_at": now, "read_at": None, "mail_state": state[choices[user_id]],
+             "emailed_at": None} for user_id in ids]
+    created = _insert(session, rows, keyed=key is not None)
+    if any(row["mail_state"] == MailState.QUEUED for row in created):
+        mail_after_commit(session)
+    return len(created)
+
+
+def _insert(session: Session, rows: list[dict[str, Any]], keyed: bool) -> list[dict[str, Any]]:
+    """One multi-row INSERT; for keyed rows a clash with a concurrent run falls back to one row at a
+    time, keeping those that are new."""
+    try:
+        with session.begin_nested():
+            session.execute(insert(Notification), rows)
+        return rows
+    except IntegrityError:
+        if not keyed:
+            raise
     created = []
-    for user_id in ids:
-        row = Notification(recipient_id=user_id, kind=kind, payload=dict(payload), link=link, key=key,
-                           created_at=now, mail_state=state[choices[user_id]])
-        if key is None:
-            session.add(row)
-            created.append(row)
-            continue
+    for row in rows:
         try:
-            with session.begin_nested():  # a concurrent run sent this one already: skip it, keep the rest
-                session.add(row)
+            with session.begin_nested():
+                session.execute(insert(Notification), [row])
             created.append(row)
         except IntegrityError:
             pass
-    session.flush()
-    queued = [row.id for row in created if row.mail_state == MailState.QUEUED]
-    if queued:
-        app, pending = session.info.setdefault(PENDING, (current_app._get_current_object(), []))
-        pending.extend(queued)
     return created
+
+
+def mail_after_commit(session: Session) -> None:
+    """Send the waiting immediate e-mails once this transaction commits (nothing on rollback)."""
+    session.info[PENDING] = current_app._get_current_object()
 
 
 # -- the inbox -----------------------------------------------------------------------------------
@@ -157,10 +173,9 @@ def set_preferences(session: Session, user: User, choices: Mapping[str, str]) ->
 
 @event.listens_for(Session, "after_commit")
 def _queue_mail(session: Session) -> None:
-    pending = session.info.pop(PENDING, None)
-    if pending:
-        app, ids = pending
-        dispatch(app, ids)
+    app = session.info.pop(PENDING, None)
+    if app is not None:
+        dispatch(app)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -168,8 +183,8 @@ def _drop_mail(session: Session) -> None:
     session.info.pop(PENDING, None)
 
 
-def dispatch(app: Any, ids: list[int]) -> None:
-    """Send the immediate e-mails of committed notifications, in a session of their own."""
+def dispatch(app: Any) -> None:
+    """Send the waiting immediate e-mails, in a session of their own."""
     from contextlib import nullcontext
 
     from flask import has_app_context
@@ -182,7 +197,7 @@ def dispatch(app: Any, ids: list[int]) -> None:
     with nullcontext() if same else app.app_context():
         own = Session(bind=app.extensions["lms.db"].engine, expire_on_commit=False)
         try:
-            send_immediate(own, ids, now_utc())
+            send_immediate(own, now_utc())
             own.commit()
         finally:
             own.close()
