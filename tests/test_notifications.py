@@ -19,6 +19,19 @@ NOW = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
+def app(app_factory):
+    """The queue runs each task at once in these tests (the mail after a commit, the reminders)."""
+    return app_factory(JOBS_IMMEDIATE=True)
+
+
+@pytest.fixture
+def ctx(app, app_factory):
+    twin = app_factory(DEFAULT_LOCALE="en", JOBS_IMMEDIATE=True)
+    with twin.test_request_context():
+        yield app
+
+
+@pytest.fixture
 def world(ctx, session, make_cohort):
     from lms.cohorts.models import Cohort
     from lms.users.models import User

@@ -22,7 +22,7 @@ from lms.notifications.kinds import all_kinds
 from lms.notifications.models import Delivery, MailState, Notification, NotificationPreference
 from lms.users.models import User
 
-PENDING = "lms.notifications.pending"  # session.info key: the app whose immediate e-mails to send on commit
+PENDING = "lms.notifications.pending"  # session.info key: the mail task is queued for this transaction
 
 
 def path_for(endpoint: str, **values: Any) -> str:
@@ -96,8 +96,20 @@ def _insert(session: Session, rows: list[dict[str, Any]], keyed: bool) -> list[d
 
 
 def mail_after_commit(session: Session) -> None:
-    """Send the waiting immediate e-mails once this transaction commits (nothing on rollback)."""
-    session.info[PENDING] = current_app._get_current_object()
+    """Send the waiting immediate e-mails once this transaction commits (nothing on rollback); one
+    task per transaction, however many notifications it created."""
+    from lms.jobs.queue import enqueue
+    from lms.notifications.tasks import MAIL_TASK
+
+    if not session.info.get(PENDING):
+        session.info[PENDING] = True
+        enqueue(session, MAIL_TASK)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(PENDING, None)
 
 
 # -- the inbox -----------------------------------------------------------------------------------
@@ -167,37 +179,3 @@ def set_preferences(session: Session, user: User, choices: Mapping[str, str]) ->
         else:
             row.delivery = delivery
     session.flush()
-
-
-# -- after the commit ----------------------------------------------------------------------------
-
-@event.listens_for(Session, "after_commit")
-def _queue_mail(session: Session) -> None:
-    app = session.info.pop(PENDING, None)
-    if app is not None:
-        dispatch(app)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_mail(session: Session) -> None:
-    session.info.pop(PENDING, None)
-
-
-def dispatch(app: Any) -> None:
-    """Send the waiting immediate e-mails, in a session of their own."""
-    from contextlib import nullcontext
-
-    from flask import has_app_context
-
-    from lms.core.timezones import now_utc
-    from lms.notifications.delivery import send_immediate
-
-    # Pushing a second context of the same app would end the committing scoped session on its pop.
-    same = has_app_context() and current_app._get_current_object() is app
-    with nullcontext() if same else app.app_context():
-        own = Session(bind=app.extensions["lms.db"].engine, expire_on_commit=False)
-        try:
-            send_immediate(own, now_utc())
-            own.commit()
-        finally:
-            own.close()

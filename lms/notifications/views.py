@@ -28,6 +28,7 @@ from lms.core.views import act
 from lms.notifications import (
     rules,  # noqa: F401  (registers notification.own)
     services,
+    tasks,  # noqa: F401  (registers the mail, digest and reminder tasks)
 )
 from lms.notifications.delivery import show
 from lms.notifications.kinds import all_kinds

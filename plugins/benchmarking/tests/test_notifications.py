@@ -21,6 +21,19 @@ TODAY = date(2026, 9, 1)
 
 
 @pytest.fixture
+def app(app_factory):
+    """The queue runs each task at once in these tests (the mail after a commit, the reminders)."""
+    return app_factory(JOBS_IMMEDIATE=True)
+
+
+@pytest.fixture
+def ctx(app, app_factory):
+    twin = app_factory(DEFAULT_LOCALE="en", JOBS_IMMEDIATE=True)
+    with twin.test_request_context():
+        yield app
+
+
+@pytest.fixture
 def plugin_on(app):
     if "benchmarking" not in app.config["PLUGINS_ENABLED"]:
         pytest.skip("the benchmarking plugin is switched off (LMS_PLUGINS)")
