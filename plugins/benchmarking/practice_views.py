@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from lms import db
-from lms.assessments.models import Assessment, Submission
+from lms.assessments.models import Assessment, Submission, SubmissionState
 from lms.cohorts.models import Cohort, Role
 from lms.core import access
 from lms.core.access import require
@@ -120,6 +120,11 @@ def show(practice: Practice):
     submission = db.session.get(Submission, practice.submission_id)
     own = practice.participant_id == current_user.id
     staff = access.can(current_user, "cohort.teach", practice.visit.cohort)
+    if not own and not (staff and submission.state != SubmissionState.DRAFT):
+        # Here only because it is published: the published copy, never the work behind it.
+        return render_template("benchmarking/published.html", practice=practice, shown=practices.published_view(practice),
+                               labels=practices.STAGE_LABELS, categories=practices.CATEGORY_LABELS,
+                               reasons=practices.REASON_LABELS)
     grade = None
     if own or staff:
         grade = db.session.scalar(select(Grade).where(Grade.submission_id == submission.id))
@@ -128,6 +133,7 @@ def show(practice: Practice):
     status = practices.latest_status(db.session, [practice.id]).get(practice.id)
     return render_template("benchmarking/practice.html", practice=practice, submission=submission, grade=grade,
                            own=own, staff=staff, status=status, evidence_form=EvidenceForm(),
+                           return_note=practices.return_note(db.session, submission.id) if own or staff else None,
                            labels=practices.STAGE_LABELS, categories=practices.CATEGORY_LABELS,
                            reasons=practices.REASON_LABELS, statuses=practices.STATUS_LABELS)
 
@@ -164,7 +170,8 @@ def edit(practice: Practice):
 @require("benchmarking.practice.edit", load=Practice)
 def submit(practice: Practice):
     back = url_for("benchmarking_practices.show", practice_id=practice.id)
-    return act(lambda: practices.submit_practice(db.session, practice, current_user, now_utc()),
+    consent = request.form.get("share_consent") == "1"
+    return act(lambda: practices.submit_practice(db.session, practice, current_user, now_utc(), share_consent=consent),
                back=back, message=_("Submitted for grading."))
 
 
@@ -253,7 +260,9 @@ def funnel(visit: FieldVisit):
     counts = practices.funnel(db.session, visit)
     rows = db.session.execute(
         select(Practice, Submission).join(Submission, Submission.id == Practice.submission_id)
-        .where(Practice.visit_id == visit.id).order_by(Practice.participant_id, Practice.id)).all()
+        # Drafts are their author's until handed in (as on the practice's own page).
+        .where(Practice.visit_id == visit.id, Submission.state != SubmissionState.DRAFT)
+        .order_by(Practice.participant_id, Practice.id)).all()
     statuses = practices.latest_status(db.session, [p.id for p, _s in rows])
     from sqlalchemy.orm import selectinload
 
@@ -275,10 +284,11 @@ def catalogue():
                                host_id=int_or_none(args["host"]),
                                category=args["category"], stage=args["stage"], status=args["status"])
     page = paginate(db.session, stmt, page_arg(request.args), current_app.config["PAGE_SIZE"], scalars=False)
-    statuses = practices.latest_status(db.session, [p.id for p, _v in page.items])
+    statuses = practices.latest_status(db.session, [p.id for p, _v, _live in page.items])
+    shown = {p.id: p if live else practices.published_view(p) for p, _v, live in page.items}
     hosts = db.session.scalars(select(Host).order_by(Host.name)).all()
     return render_template("benchmarking/catalogue.html", page=page, args={k: v for k, v in args.items() if v},
-                           statuses=statuses, hosts=hosts, categories=practices.CATEGORY_LABELS,
+                           statuses=statuses, shown=shown, hosts=hosts, categories=practices.CATEGORY_LABELS,
                            labels=practices.STAGE_LABELS, status_labels=practices.STATUS_LABELS)
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from lms.assessments import services as assessments
@@ -274,9 +274,16 @@ def update_practice(session: Session, practice: Practice, fields_: PracticeField
     session.flush()
 
 
-def submit_practice(session: Session, practice: Practice, actor: User, now: datetime) -> None:
+def submit_practice(session: Session, practice: Practice, actor: User, now: datetime,
+                    share_consent: bool = False) -> None:
+    """Hand the practice in, recording whether the author agrees that a published copy names them
+    and shows their evidence (asked at every submit: the answer of the latest one counts)."""
     submission = session.get(Submission, practice.submission_id)
     assessments.submit(session, submission, actor, now)
+    practice.share_consent = share_consent
+    if practice.published_copy and not share_consent:  # consent withdrawn: the published copy follows now
+        practice.published_copy = practice.published_copy | {"author": None, "evidence_links": "", "attachments": []}
+    session.flush()
 
 
 def delete_practice(session: Session, practice: Practice, actor: User) -> list[str]:
@@ -346,51 +353,73 @@ def funnel(session: Session, visit: FieldVisit) -> dict[str, int]:
 
 def host_practices(session: Session, host_id: int, limit: int = 10) -> list[dict[str, Any]]:
     """Across every cohort that visited the host: published practices by title, how often adopted or
-    adapted and how often actually implemented, most adopted first (unpublished work stays private)."""
+    adapted and how often actually implemented, most adopted first.
+
+    Only published copies are read: unpublished work, and drafts written after a return for revision,
+    stay private.
+    """
     rows = session.execute(
-        select(Practice.id, Practice.title, Practice.stage).join(FieldVisit, FieldVisit.id == Practice.visit_id)
-        .join(Submission, Submission.id == Practice.submission_id)
-        .where(FieldVisit.host_id == host_id, Submission.state == SubmissionState.SUBMITTED,
-               Practice.stage != Stage.IDENTIFIED, Practice.published.is_(True))
-    ).all()
-    statuses = latest_status(session, [pid for pid, _t, _s in rows])
+        select(Practice).join(FieldVisit, FieldVisit.id == Practice.visit_id)
+        .where(FieldVisit.host_id == host_id, Practice.published.is_(True))
+        .options(selectinload(Practice.attachments), joinedload(Practice.participant))
+    ).scalars().all()
+    shown = [published_view(p) for p in rows]
+    shown = [p for p in shown if p.stage != Stage.IDENTIFIED]
+    statuses = latest_status(session, [p.id for p in shown])
     groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"title": "", "planned": 0, "implemented": 0})
-    for pid, title, _stage in rows:
-        entry = groups[" ".join(title.lower().split())]
-        entry["title"] = entry["title"] or title
+    for practice in shown:
+        entry = groups[" ".join(practice.title.lower().split())]
+        entry["title"] = entry["title"] or practice.title
         entry["planned"] += 1
-        if pid in statuses and statuses[pid].status == ImplementationStatus.IMPLEMENTED:
+        if practice.id in statuses and statuses[practice.id].status == ImplementationStatus.IMPLEMENTED:
             entry["implemented"] += 1
     return sorted(groups.values(), key=lambda e: (-e["planned"], -e["implemented"], e["title"]))[:limit]
 
 
+def live_visibility(user: User, staff_cohorts: set[int]) -> Any:
+    """Where ``user`` reads a practice itself rather than its published copy: their own, and the
+    handed-in practices of cohorts they teach (every one for an admin). A SQL condition."""
+    staff: list[Any] = []
+    if user.is_admin:
+        staff.append(Practice.id.is_not(None))
+    elif staff_cohorts:
+        staff.append(FieldVisit.cohort_id.in_(sorted(staff_cohorts)))
+    handed_in = Submission.state != SubmissionState.DRAFT
+    return or_(Practice.participant_id == user.id, and_(or_(*staff), handed_in) if staff else false())
+
+
 def catalogue(user: User, staff_cohorts: set[int], *, query: str = "", host_id: int | None = None,
               category: str = "", stage: str = "", status: str = "") -> Select[Any]:
-    """Practices across cohorts: published ones for everyone, all of a cohort for its staff, one's own.
+    """Practices across cohorts: published copies for everyone, the practices themselves of the
+    cohorts one teaches (once handed in) and one's own.
 
-    Rows are ``(Practice, FieldVisit)``; grades, feedback and private notes are not part of it.
+    Rows are ``(Practice, FieldVisit, live)``: with ``live`` false only the published copy may be
+    shown (:func:`published_view`); searching and filtering read the same. Grades, feedback and
+    private notes are not part of it.
     """
-    visible = [Practice.published.is_(True), Practice.participant_id == user.id]
-    if user.is_admin:
-        visible.append(Practice.id.is_not(None))
-    elif staff_cohorts:
-        visible.append(FieldVisit.cohort_id.in_(sorted(staff_cohorts)))
+    live = live_visibility(user, staff_cohorts)
+    copy = Practice.published_copy
+
+    def shown(column: Any, key: str) -> Any:
+        return case((live, column), else_=func.coalesce(copy[key].as_string(), column))
+
     stmt = (
-        select(Practice, FieldVisit).join(FieldVisit, FieldVisit.id == Practice.visit_id)
+        select(Practice, FieldVisit, live.label("live")).join(FieldVisit, FieldVisit.id == Practice.visit_id)
         .join(Submission, Submission.id == Practice.submission_id)
-        .where(or_(*visible), or_(Submission.state == SubmissionState.SUBMITTED, Practice.participant_id == user.id))
-        .options(joinedload(FieldVisit.host), joinedload(Practice.participant))
+        .where(or_(live, Practice.published.is_(True)))
+        .options(joinedload(FieldVisit.host), joinedload(Practice.participant), selectinload(Practice.attachments))
         .order_by(Practice.updated_at.desc(), Practice.id.desc())
     )
     if query:
         like = f"%{query.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Practice.title).like(like), func.lower(Practice.identified).like(like)))
+        stmt = stmt.where(or_(func.lower(shown(Practice.title, "title")).like(like),
+                              func.lower(shown(Practice.identified, "identified")).like(like)))
     if host_id:
         stmt = stmt.where(FieldVisit.host_id == host_id)
     if category in {c.value for c in PracticeCategory}:
-        stmt = stmt.where(Practice.category == PracticeCategory(category))
+        stmt = stmt.where(shown(Practice.category, "category") == category)
     if stage in {s.value for s in Stage}:
-        stmt = stmt.where(Practice.stage == Stage(stage))
+        stmt = stmt.where(shown(Practice.stage, "stage") == stage)
     if status in {s.value for s in ImplementationStatus}:
         latest = (select(Followup.practice_id, func.max(Followup.reported_at).label("at"))
                   .group_by(Followup.practice_id).subquery())
@@ -400,9 +429,94 @@ def catalogue(user: User, staff_cohorts: set[int], *, query: str = "", host_id: 
     return stmt
 
 
+# -- the published copy --------------------------------------------------------------------------
+
+PUBLISHED_FIELDS = ("title", "category", "stage", "identified", "adoption_plan", "changes", "reasons", "target_unit",
+                    "timeline", "resources", "risks")
+
+
+def publication(practice: Practice) -> dict[str, Any]:
+    """What the catalogue shows of a practice: its content as it is now, without the private note or
+    the change-project link; the author's name, evidence links and files only with their consent."""
+    copy: dict[str, Any] = {name: getattr(practice, name) for name in PUBLISHED_FIELDS}
+    copy["category"], copy["stage"] = practice.category.value, practice.stage.value
+    consent = practice.share_consent
+    copy["author"] = practice.participant.name if consent else None
+    copy["evidence_links"] = practice.evidence_links if consent else ""
+    copy["attachments"] = [{"id": a.id, "name": a.original_name, "image": a.is_image}
+                           for a in practice.attachments] if consent else []
+    return copy
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published copy as the templates read it (the same names as a practice)."""
+
+    id: int
+    title: str
+    category: PracticeCategory
+    stage: Stage
+    identified: str
+    adoption_plan: str
+    changes: str
+    reasons: str
+    target_unit: str
+    timeline: str
+    resources: str
+    risks: str
+    author: str | None
+    evidence_links: str
+    attachments: tuple[dict[str, Any], ...]
+
+    @property
+    def reason_list(self) -> list[str]:
+        return [r for r in self.reasons.split(",") if r]
+
+
+def published_view(practice: Practice) -> Published:
+    """The public face of a published practice: its copy (a practice published before copies were
+    kept gets one made from its current content, with neither name nor files)."""
+    copy = practice.published_copy
+    if copy is None:
+        copy = publication(practice) | {"author": None, "evidence_links": "", "attachments": []}
+    return Published(
+        id=practice.id, title=copy["title"], category=PracticeCategory(copy["category"]), stage=Stage(copy["stage"]),
+        identified=copy["identified"], adoption_plan=copy["adoption_plan"], changes=copy["changes"],
+        reasons=copy["reasons"], target_unit=copy["target_unit"], timeline=copy["timeline"],
+        resources=copy["resources"], risks=copy["risks"], author=copy.get("author"),
+        evidence_links=copy.get("evidence_links", ""), attachments=tuple(copy.get("attachments", ())))
+
+
+def published_attachment_ids(practice: Practice) -> set[int]:
+    """The evidence files a published practice shares (none without the author's consent)."""
+    if not practice.published or not practice.share_consent or not practice.published_copy:
+        return set()
+    return {a["id"] for a in practice.published_copy.get("attachments", [])}
+
+
 def set_published(session: Session, practice: Practice, published: bool) -> None:
+    """Put the practice in the catalogue as it is now (a copy: later drafts, after a return for
+    revision, stay private until it is published again), or take it out."""
+    if published:
+        submission = session.get(Submission, practice.submission_id)
+        if submission.state != SubmissionState.SUBMITTED:
+            raise Conflict(_l("Only submitted practices can be published; this one is a draft or being revised."))
+        practice.published_copy = publication(practice)
+    else:
+        practice.published_copy = None
     practice.published = published
     session.flush()
+
+
+def return_note(session: Session, submission_id: int) -> str | None:
+    """The note of the latest return for revision, while the work is back with its author."""
+    from lms.grading.models import GradeEvent
+
+    return session.scalar(
+        select(GradeEvent.reason).join(Submission, Submission.id == GradeEvent.submission_id)
+        .where(GradeEvent.submission_id == submission_id, GradeEvent.action == "return",
+               Submission.state == SubmissionState.RETURNED)
+        .order_by(GradeEvent.at.desc(), GradeEvent.id.desc()).limit(1))
 
 
 def is_cohort_participant(session: Session, cohort_id: int, user_id: int) -> bool:

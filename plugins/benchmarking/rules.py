@@ -81,12 +81,18 @@ def _visit_funnel(user: Any, visit: Any) -> bool:
     return access.can(user, "cohort.teach", visit.cohort)
 
 
-@access.register("benchmarking.practice.view")
-def _view_practice(user: Any, practice: Any) -> bool:
-    """Its author; the staff of its cohort once it is handed in; anyone once it is published."""
-    if practice.participant_id == user.id or practice.published:
+def _sees_the_work(user: Any, practice: Any) -> bool:
+    """The practice itself (not its published copy): its author, and its cohort's staff once handed in."""
+    if practice.participant_id == user.id:
         return True
     return _handed_in(practice) and access.can(user, "cohort.teach", _practice_cohort(practice))
+
+
+@access.register("benchmarking.practice.view")
+def _view_practice(user: Any, practice: Any) -> bool:
+    """Its author; the staff of its cohort once it is handed in; anyone once it is published (who
+    then sees the published copy only)."""
+    return bool(practice.published) or _sees_the_work(user, practice)
 
 
 @access.register("benchmarking.practice.edit")
@@ -112,7 +118,13 @@ def _view_attachment(user: Any, attachment: Any) -> bool:
 
         followup = db.session.get(Followup, attachment.followup_id)
         practice = followup.practice if followup else None
-    return practice is not None and _view_practice(user, practice)
+        return practice is not None and _sees_the_work(user, practice)
+    if _sees_the_work(user, practice):
+        return True
+    # Through the catalogue: only files the author agreed to share with the published copy.
+    from plugins.benchmarking.practices import published_attachment_ids
+
+    return attachment.id in published_attachment_ids(practice)
 
 
 @access.register("benchmarking.attachment.delete")

@@ -672,3 +672,93 @@ def test_two_saves_of_one_practice_at_the_same_moment_keep_one_and_refuse_the_ot
     session.expire_all()
     stored = session.get(Practice, practice.id)
     assert stored.title == ["A", "B"][statuses.index(302)] and stored.version == 2
+
+
+# -- publication: only the published copy is public (issue 10, items 15 and 16) ---------------------
+
+def _outsider(app, make_cohort):
+    """A participant of another cohort, logged in."""
+    other = make_cohort(participants=1, name="Angkatan lain")
+    client = app.test_client()
+    login(client, other.people["participants"][0])
+    return client, other
+
+
+def test_a_returned_published_practice_keeps_its_draft_private_and_shows_the_note(app, world, session, make_cohort):
+    """Item 10.15: after a return for revision the new draft was public at the catalogue URL, and the
+    return note never reached the participant."""
+    practice = logged(session, world, title="Pengaduan satu pintu", identified="Versi yang dinilai.")
+    practices.set_published(session, practice, True)
+    session.commit()
+    submission = session.get(Submission, practice.submission_id)
+    grading.return_for_revision(session, submission, world["teacher"], "Tambahkan data kepuasan warga.", NOW)
+    session.commit()
+    practices.update_practice(session, practice, adapted(title="Draf rahasia baru", identified="Belum selesai ditulis."),
+                              world["people"][0], NOW)
+    session.commit()
+
+    outsider, other = _outsider(app, make_cohort)
+    page = outsider.get(f"/benchmarking/practices/{practice.id}").get_data(as_text=True)
+    assert "Pengaduan satu pintu" in page and "Versi yang dinilai." in page
+    assert "Draf rahasia baru" not in page and "Belum selesai ditulis." not in page
+    listing = outsider.get("/benchmarking/catalogue").get_data(as_text=True)
+    assert "Pengaduan satu pintu" in listing and "Draf rahasia baru" not in listing
+    assert "Draf rahasia baru" not in outsider.get("/benchmarking/catalogue?q=rahasia").get_data(as_text=True)
+    assert [t["title"] for t in practices.host_practices(session, world["visit"].host_id)] == ["Pengaduan satu pintu"]
+
+    author = app.test_client()
+    login(author, world["people"][0])
+    own = author.get(f"/benchmarking/practices/{practice.id}").get_data(as_text=True)
+    assert 'id="return-note"' in own and "Tambahkan data kepuasan warga." in own
+    assert "Draf rahasia baru" in own  # the author works on the draft
+
+
+def test_drafts_stay_out_of_the_funnel_and_other_cohorts_pages(app, world, session, make_cohort):
+    """Item 10.16: the funnel listed draft titles; a draft is its author's until handed in."""
+    logged(session, world, who=0, title="Praktik yang diserahkan")
+    logged(session, world, who=1, submit=False, title="Judul draf pribadi")
+    staff = app.test_client()
+    login(staff, world["teacher"])
+    funnel = staff.get(f"/benchmarking/visits/{world['visit'].id}/funnel").get_data(as_text=True)
+    assert "Praktik yang diserahkan" in funnel and "Judul draf pribadi" not in funnel
+    outsider_staff = app.test_client()
+    other = make_cohort(instructors=1, name="Angkatan lain")
+    login(outsider_staff, other.people["instructors"][0])
+    assert outsider_staff.get(f"/benchmarking/visits/{world['visit'].id}/funnel").status_code == 403
+    assert "Judul draf pribadi" not in outsider_staff.get("/benchmarking/catalogue").get_data(as_text=True)
+    assert "Judul draf pribadi" not in staff.get("/benchmarking/catalogue").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("consent", [False, True])
+def test_publishing_shares_name_and_files_only_with_the_authors_consent(app, world, session, make_cohort, consent):
+    """Item 10.16: publishing exposed the author's name and evidence files; now they are asked at submit."""
+    person = world["people"][0]
+    practice = practices.create_practice(session, world["visit"], person,
+                                         adapted(title="Klinik keliling", evidence_links="https://example.org/foto"), NOW)
+    evidence.add(session, practice, person, PNG_1PX, "foto-lokasi.png", upload_dir=app.config["UPLOAD_DIR"],
+                 max_file=10_000_000, max_practice=50_000_000)
+    session.commit()
+    author = app.test_client()
+    login(author, person)
+    page = author.get(f"/benchmarking/practices/{practice.id}").get_data(as_text=True)
+    assert 'name="share_consent"' in page
+    data = {"share_consent": "1"} if consent else {}
+    assert author.post(f"/benchmarking/practices/{practice.id}/submit", data=data).status_code == 302
+    session.expire_all()
+    assert session.get(Practice, practice.id).share_consent is consent
+    coordinator = app.test_client()
+    login(coordinator, world["coordinator"])
+    assert coordinator.post(f"/benchmarking/practices/{practice.id}/publish", data={"published": "1"}).status_code == 302
+
+    outsider, _other = _outsider(app, make_cohort)
+    shown = outsider.get(f"/benchmarking/practices/{practice.id}").get_data(as_text=True)
+    attachment = session.scalar(select(Attachment).where(Attachment.practice_id == practice.id))
+    download = outsider.get(f"/benchmarking/files/{attachment.id}")
+    download.close()
+    assert "Klinik keliling" in shown
+    assert (person.name in shown) is consent
+    assert ("foto-lokasi.png" in shown) is consent and ("https://example.org/foto" in shown) is consent
+    assert download.status_code == (200 if consent else 403)
+    # The cohort's own staff see the work itself, name and files, whatever the consent.
+    staff_page = coordinator.get(f"/benchmarking/practices/{practice.id}").get_data(as_text=True)
+    assert person.name in staff_page and "foto-lokasi.png" in staff_page
