@@ -32,7 +32,8 @@ def _migrations_dir() -> str:
 
 
 def alembic_config(app: Flask) -> Config:
-    """Alembic settings for this app: core revisions plus every enabled plugin's branch."""
+    """Alembic settings for this app: core revisions plus every installed plugin's branch (enabled or
+    not, so that switching a plugin off never hides revisions the database already has)."""
     from lms.plugins.manager import migration_dirs
 
     root = _migrations_dir()
@@ -47,7 +48,25 @@ def alembic_config(app: Flask) -> Config:
 
 
 def upgrade(app: Flask, revision: str = "heads") -> None:
-    command.upgrade(alembic_config(app), revision)
+    """Upgrade to ``revision``; ``heads`` means the heads of the core and of the enabled plugins only:
+    a disabled plugin's branch stays where it is (its tables are neither created nor dropped)."""
+    cfg = alembic_config(app)
+    if revision != "heads":
+        command.upgrade(cfg, revision)
+        return
+    for head in enabled_heads(app, cfg):
+        command.upgrade(cfg, head)
+
+
+def enabled_heads(app: Flask, cfg: Config) -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    from lms.plugins.manager import disabled_migration_dirs
+
+    script = ScriptDirectory.from_config(cfg)
+    off = [os.path.abspath(d) + os.sep for d in disabled_migration_dirs(app)]
+    return [head for head in script.get_heads()
+            if not any(os.path.abspath(script.get_revision(head).path).startswith(d) for d in off)]
 
 
 @db_cli.command("upgrade")

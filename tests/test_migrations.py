@@ -110,3 +110,45 @@ def test_plugin_tables_come_and_go_with_the_plugin(empty_database, tmp_path):
     tables = set(inspect(full.extensions["lms.db"].engine).get_table_names())
     assert "cohorts" in tables and not {t for t in tables if t.startswith("benchmarking_")}
     full.extensions["lms.db"].dispose()
+
+
+def _revisions(app):
+    with app.extensions["lms.db"].engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def _tables(app):
+    return set(inspect(app.extensions["lms.db"].engine).get_table_names())
+
+
+def test_switching_a_plugin_off_after_its_migrations_keeps_every_db_command_working(empty_database, tmp_path):
+    """Alembic knows an installed plugin's revisions whether it is enabled or not; only its
+    blueprints and hooks go away, and upgrading with it off neither creates nor drops its tables."""
+    if "benchmarking" not in discover():
+        pytest.skip("the benchmarking plugin is not installed")
+    full = create_app(app_config(empty_database, tmp_path, PLUGINS=["benchmarking"]))
+    result = full.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    applied = _revisions(full)
+    assert len(applied) >= 2  # the core's head and the plugin's
+    full.extensions["lms.db"].dispose()
+
+    bare = create_app(app_config(empty_database, tmp_path, PLUGINS=[]))
+    assert not any(name.startswith("benchmarking") for name in bare.blueprints)
+    runner = bare.test_cli_runner()
+    for args in (["db", "current"], ["db", "heads"], ["db", "upgrade"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, (args, result.output, result.exception)
+    assert _revisions(bare) == applied
+    assert "benchmarking_practices" in _tables(bare) and "cohorts" in _tables(bare)
+
+    result = runner.invoke(args=["db", "downgrade", "benchmarking@base"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "cohorts" in _tables(bare) and not {t for t in _tables(bare) if t.startswith("benchmarking_")}
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert not {t for t in _tables(bare) if t.startswith("benchmarking_")}, "a disabled plugin's tables stay away"
+    result = runner.invoke(args=["db", "downgrade", "base"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert _revisions(bare) == set()
+    bare.extensions["lms.db"].dispose()

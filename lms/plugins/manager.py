@@ -81,8 +81,35 @@ def enabled_plugins(app: Flask) -> tuple[str, ...]:
 
 
 def migration_dirs(app: Flask) -> list[str]:
-    """Every enabled plugin's Alembic version folders."""
+    """The Alembic version folders of every *installed* plugin, enabled or not.
+
+    A plugin switched off after its migrations ran leaves its revisions in the database; Alembic
+    must still know them or every ``flask db`` command fails with "Can't locate revision". Only
+    its blueprints and hooks go away (see :func:`disabled_migration_dirs` for what upgrade skips).
+    """
     dirs: list[str] = []
     for contributed in get_plugin_manager(app).hook.lms_migration_dirs():
         dirs.extend(contributed or [])
+    return dirs + disabled_migration_dirs(app)
+
+
+def disabled_migration_dirs(app: Flask) -> list[str]:
+    """Version folders of installed plugins that this app has not enabled.
+
+    Read from the plugin module's ``lms_migration_dirs`` without registering it: none of its hooks
+    runs. A disabled plugin that no longer imports contributes nothing.
+    """
+    enabled = set(enabled_plugins(app))
+    dirs: list[str] = []
+    for name, entry in sorted(discover().items()):
+        if name in enabled:
+            continue
+        try:
+            module = entry.load()
+        except ImportError:
+            continue
+        if isinstance(module, str):
+            module = import_module(module)
+        impl = getattr(module, "lms_migration_dirs", None)
+        dirs.extend((impl() if impl else None) or [])
     return dirs
