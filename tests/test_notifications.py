@@ -297,3 +297,52 @@ def test_releasing_a_cohort_costs_the_same_queries_at_any_size(ctx, session, mak
         session.commit()
         counts.append(len([s for s in statements if "notification" in s.lower()]))
     assert counts[0] == counts[1]
+
+
+# -- done when (issue 12): real e-mail through a real SMTP server --------------------------------
+
+def test_releasing_grades_mails_each_participant_once_and_the_digest_is_one_mail(app_factory, session, make_cohort):
+    from lms.cohorts.models import Cohort
+    from lms.notifications.delivery import send_digests
+    from lms.users.models import User
+    from tests.mailserver import body, smtp_server
+
+    with smtp_server() as (inbox, port):
+        config = {"JOBS_IMMEDIATE": True, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_SECURITY": "none",
+                  "SMTP_TIMEOUT": 5, "BASE_URL": "https://lms.example.go.id"}
+        app_factory(**config)
+        twin = app_factory(DEFAULT_LOCALE="en", **config)
+        with twin.test_request_context():
+            cohort = session.get(Cohort, make_cohort(participants=5, instructors=1).id)
+            rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort)
+            assessment = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
+                title="Refleksi benchmarking", due_at=NOW + timedelta(days=7), rubric_id=rubric.id))
+            session.commit()
+            people = [session.get(User, u.id) for u in cohort_people(session, cohort.id, "participant")]
+            teacher = session.get(User, cohort_people(session, cohort.id, "instructor")[0].id)
+            people[0].locale, people[1].locale = "id", "en"
+            notifications.set_preferences(session, people[4], {"grade_released": "off"})
+            session.commit()
+            grade_all(session, {"assessment": assessment, "rubric": rubric, "participants": people, "instructor": teacher})
+            assert inbox.messages == []  # submitted work waits for the staff's digest
+            grading.release_assessment(session, assessment, teacher, NOW)
+            session.commit()
+
+            assert len(of_kind(session, "grade_released")) == 5  # in every inbox, the "off" one's too
+            assert sorted(m["To"] for m in inbox.messages) == sorted(p.email for p in people[:4])
+            link = f"https://lms.example.go.id/assessments/{assessment.id}"
+            dewi, john = inbox.to(people[0].email)[0], inbox.to(people[1].email)[0]
+            assert people[0].name in body(dewi, "plain") and "83,33" in body(dewi, "plain") and link in body(dewi, "plain")
+            assert "83.33" in body(john, "plain") and f'href="{link}"' in body(john, "html")
+            assert dewi["Content-Language"] == "id" and john["Content-Language"] == "en"
+            assert inbox.to(people[4].email) == []
+
+            inbox.messages.clear()
+            coordinator = cohort.people["coordinator"]
+            assert send_digests(session, NOW + timedelta(days=1)) == 2  # the widyaiswara and the coordinator
+            session.commit()
+            assert send_digests(session, NOW + timedelta(days=1)) == 0
+            session.commit()
+    assert sorted(m["To"] for m in inbox.messages) == sorted([teacher.email, coordinator.email])
+    text = body(inbox.to(teacher.email)[0], "plain")  # five submissions, one e-mail
+    assert all(p.name in text for p in people) and text.count("https://lms.example.go.id/grading/submissions/") == 5

@@ -6,7 +6,6 @@ after the event's commit, one digest per person per day, and the reminders that 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import InvalidOperation
@@ -23,8 +22,6 @@ from lms.notifications.kinds import all_kinds
 from lms.notifications.models import MailState, Notification
 from lms.plugins.types import NotificationKind
 from lms.users.models import User
-
-log = logging.getLogger("lms.notifications")
 
 
 class _Blank(dict):
@@ -71,8 +68,10 @@ def show(notification: Notification, kinds: dict[str, NotificationKind] | None =
 
 
 def absolute(link: str) -> str:
-    base = (current_app.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
-    return base + (link or "/")
+    """A path inside the app as the link an e-mail needs (``LMS_BASE_URL`` in front)."""
+    from lms.mail.services import DEV_BASE_URL
+
+    return (current_app.config["BASE_URL"] or DEV_BASE_URL).rstrip("/") + (link or "/")
 
 
 def locale_of(user: User) -> str:
@@ -85,17 +84,21 @@ class Mail:
     subject: str
     text: str
     html: str
+    locale: str
+    user_id: int
+    purpose: str
 
 
 def render_single(user: User, notification: Notification) -> Mail:
     """One notification's e-mail: who it is for, what happened, where to click."""
     with force_locale(locale_of(user)):
         shown = show(notification)
-        context = {"user": user, "items": [shown], "link": absolute(notification.link),
-                   "settings": absolute(_settings_path())}
+        context = {"user": user, "items": [shown], "link": absolute(notification.link), "base_url": absolute("/"),
+                   "settings": absolute(_settings_path()), "program": (notification.payload or {}).get("cohort")}
         subject = _("[Tolok] %(what)s", what=shown.label)
         return Mail(user.email, subject, render_template("notifications/email/single.txt", **context),
-                    render_template("notifications/email/single.html", **context))
+                    render_template("notifications/email/single.html", **context), locale_of(user), user.id,
+                    "notification")
 
 
 def render_digest(user: User, notifications: list[Notification]) -> Mail:
@@ -103,10 +106,12 @@ def render_digest(user: User, notifications: list[Notification]) -> Mail:
     with force_locale(locale_of(user)):
         kinds = all_kinds()
         items = [(show(n, kinds), absolute(n.link)) for n in notifications]
-        context = {"user": user, "items": items, "inbox": absolute(_inbox_path()), "settings": absolute(_settings_path())}
+        context = {"user": user, "items": items, "inbox": absolute(_inbox_path()), "settings": absolute(_settings_path()),
+                   "base_url": absolute("/"), "program": None}
         subject = _("[Tolok] Your daily summary: %(count)s notifications", count=len(items))
         return Mail(user.email, subject, render_template("notifications/email/digest.txt", **context),
-                    render_template("notifications/email/digest.html", **context))
+                    render_template("notifications/email/digest.html", **context), locale_of(user), user.id,
+                    "notification-digest")
 
 
 def _inbox_path() -> str:
@@ -122,8 +127,12 @@ def _settings_path() -> str:
 
 
 def deliver(session: Session, mail: Mail) -> None:
-    """Hand one message to the mail service (the one place wired to it)."""
-    log.info("notification mail to user %s: %s", mail.to.split("@", 1)[-1], mail.subject)
+    """Hand one message to the mail service: recorded now, sent by its own job after the commit
+    (with retries, and "not sent" on record when the server keeps refusing)."""
+    from lms.mail.services import queue_message
+
+    queue_message(session, to=mail.to, subject=mail.subject, text=mail.text, html=mail.html, locale=mail.locale,
+                  user_id=mail.user_id, purpose=mail.purpose)
 
 
 # -- the jobs ------------------------------------------------------------------------------------
