@@ -295,3 +295,19 @@ def test_logins_go_on_while_the_limit_store_is_down(app_factory, make_user):
         answers = [_fail_login(client, user.email) for _ in range(5)]
     # Counted in memory meanwhile: still limited, never a 500.
     assert answers == [200, 200, 200, 429, 429]
+
+
+def test_gunicorn_refuses_to_start_a_node_of_several_on_per_process_stores(tmp_path):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+    env.update(LMS_ENV="testing", LMS_NODES="2", LMS_DATABASE_URL=f"sqlite:///{tmp_path / 'n.sqlite3'}",
+               GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1")
+    result = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(root / "deploy/gunicorn.conf.py"), "wsgi:app"],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "refusing to start" in result.stderr and "LMS_DATABASE_URL" in result.stderr and "LMS_REDIS_URL" in result.stderr
