@@ -289,19 +289,25 @@ def check_command(config_only: bool) -> None:
     click.echo(f"ok: ready to serve as {'one of ' + str(nodes) + ' nodes' if nodes > 1 else 'a single node'}")
 
 
+def _archive_step(step: str, path: str) -> dict:
+    """Run ``lms.ops.backup.<step>`` on this app; its refusals become a clean CLI error."""
+    from lms.ops import backup
+
+    try:
+        manifest = getattr(backup, step)(current_app._get_current_object(), path)  # type: ignore[attr-defined]
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    manifest["row_count"] = sum(t["rows"] for t in manifest["tables"].values())
+    return manifest
+
+
 @lms_cli.command("backup")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="The archive to write (.tar.gz).")
 def backup_command(output: str) -> None:
     """Write one archive with the database and the upload folder (see docs/deploy.md)."""
-    from lms.ops.backup import BackupError, backup
-
-    try:
-        manifest = backup(current_app._get_current_object(), output)  # type: ignore[attr-defined]
-    except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
-    rows = sum(t["rows"] for t in manifest["tables"].values())
-    click.echo(f"{output}: {len(manifest['tables'])} tables, {rows} rows, {len(manifest['files'])} files "
+    manifest = _archive_step("backup", output)
+    click.echo(f"{output}: {len(manifest['tables'])} tables, {manifest['row_count']} rows, {len(manifest['files'])} files "
                f"(revisions {', '.join(manifest['revisions'])})")
 
 
@@ -309,12 +315,6 @@ def backup_command(output: str) -> None:
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
 def restore_command(archive: str) -> None:
     """Fill an EMPTY database and upload folder from ARCHIVE; then run `flask db upgrade`."""
-    from lms.ops.backup import BackupError, restore
-
-    try:
-        manifest = restore(current_app._get_current_object(), archive)  # type: ignore[attr-defined]
-    except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
-    rows = sum(t["rows"] for t in manifest["tables"].values())
-    click.echo(f"restored {rows} rows in {len(manifest['tables'])} tables and {len(manifest['files'])} files "
-               f"from a backup of {manifest['created_at']}")
+    manifest = _archive_step("restore", archive)
+    click.echo(f"restored {manifest['row_count']} rows in {len(manifest['tables'])} tables and "
+               f"{len(manifest['files'])} files from a backup of {manifest['created_at']}")
