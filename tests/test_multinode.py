@@ -297,6 +297,22 @@ def test_a_login_on_one_node_is_valid_on_the_other(cluster):
     assert b'action="/logout"' in body  # a logged-in page, not the login form
 
 
+def test_logout_on_one_node_ends_the_session_on_the_other(cluster):
+    person = Browser()
+    assert person.login(cluster.node1_via_nginx, cluster.emails[5], PASSWORD) == 302
+    assert person.get(cluster.node1_via_nginx, "/")[0] == 200
+    kept = dict(person.cookies)  # what a thief (or a forgotten second tab) holds
+
+    token = person.csrf(cluster.node2_via_nginx, "/")
+    status, _h, _b = person.request(cluster.node2_via_nginx, "POST", "/logout", {"csrf_token": token})
+    assert status in (302, 303)
+
+    replay = Browser()
+    replay.cookies = kept
+    status, headers, _b = replay.get(cluster.node1_via_nginx, "/")
+    assert status == 302 and "/login" in headers["Location"], "the session outlived its logout on the other node"
+
+
 def _sample(scraped: str, prefix: str) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in scraped.splitlines() if line.startswith(prefix))
 
