@@ -85,7 +85,10 @@ def _round_trip(source, target_url, tmp_path):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_restore_gives_identical_tables_and_files(new_database, backend, tmp_path):
     source = _source(new_database, backend, tmp_path)
+    half = tmp_path / "source-uploads" / "roster" / ".preview-2.csv.part-1a2b"  # an upload being written
+    half.write_bytes(b"nip;na")
     _archive, target = _round_trip(source, new_database(backend), tmp_path)
+    half.unlink()
     before, after = _tables(source), _tables(target)
     assert set(before) == set(after)
     assert sum(len(rows) for rows in before.values()) > 100  # the demo cohort, not an empty shell

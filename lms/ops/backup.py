@@ -172,8 +172,8 @@ def backup(app: Flask, output: str) -> dict[str, Any]:
                 conn.rollback()
             if os.path.isdir(folder):
                 for full, rel in _files(folder):
-                    if os.path.basename(rel).startswith(".readyz-"):
-                        continue
+                    if os.path.basename(rel).startswith("."):
+                        continue  # a file still being written (".name.part-…") or a /readyz probe
                     manifest["files"][rel] = sha256(full)
                     archive.add(full, arcname=f"uploads/{rel}", recursive=False)
             data = json.dumps(manifest, indent=1).encode()
@@ -288,7 +288,7 @@ def restore(app: Flask, source: str) -> dict[str, Any]:
     """Fill an empty database and an empty upload folder from ``source``; all or nothing."""
     engine = app.extensions["lms.db"].engine
     folder = os.path.abspath(app.config["UPLOAD_DIR"])
-    if os.path.isdir(folder) and any(not n.startswith(".readyz-") for n in os.listdir(folder)):
+    if os.path.isdir(folder) and any(not n.startswith(".") for n in os.listdir(folder)):
         raise BackupError(f"the upload folder {folder} is not empty: restore into an empty folder")
     try:
         archive = tarfile.open(source, "r:gz")  # noqa: SIM115  (the with below closes it)
@@ -318,7 +318,7 @@ def restore(app: Flask, source: str) -> dict[str, Any]:
                         raise BackupError(f"{table.name}: the archive holds {count} rows, its manifest says {entry['rows']}")
                 _reset_sequences(conn, tables)
             if os.path.isdir(folder):
-                shutil.rmtree(folder)  # empty (checked above) apart from probe files
+                shutil.rmtree(folder)  # empty (checked above) apart from probe and partial files
             os.replace(staging, folder)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
