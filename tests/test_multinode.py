@@ -198,6 +198,7 @@ http {{
     uwsgi_temp_path {conf}/uwsgi;
     scgi_temp_path {conf}/scgi;
     client_max_body_size 64m;
+    proxy_read_timeout 75s;
     upstream site {{ server 127.0.0.1:{one} max_fails=1 fail_timeout=10s; server 127.0.0.1:{two} max_fails=1 fail_timeout=10s; keepalive 8; }}
     upstream node1 {{ server 127.0.0.1:{one}; }}
     upstream node2 {{ server 127.0.0.1:{two}; }}
