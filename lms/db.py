@@ -72,6 +72,10 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             kwargs["poolclass"] = StaticPool
     else:
         kwargs["pool_pre_ping"] = True
+        if url.startswith("postgresql"):
+            # A server that accepts TCP but never answers (hung, or a dead peer behind a firewall)
+            # must not hold a worker thread forever: fail the connect after 5 s (libpq's own option).
+            kwargs["connect_args"] = {"connect_timeout": 5}
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -311,3 +312,91 @@ def test_gunicorn_refuses_to_start_a_node_of_several_on_per_process_stores(tmp_p
                             cwd=root, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "refusing to start" in result.stderr and "LMS_DATABASE_URL" in result.stderr and "LMS_REDIS_URL" in result.stderr
+
+
+class Forwarder:
+    """A TCP relay in front of PostgreSQL that the test can cut and restore ("the database stops")."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = 0
+        self.sockets: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+
+    def start(self) -> None:
+        import threading
+
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self.port = listener.getsockname()[1]
+        self.listener = listener
+
+        def pump(src: socket.socket, dst: socket.socket) -> None:
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (src, dst):
+                    with contextlib.suppress(OSError):
+                        s.close()
+
+        def accept() -> None:
+            while True:
+                try:
+                    client, _ = listener.accept()
+                except OSError:
+                    return
+                server = socket.create_connection(self.target)
+                self.sockets += [client, server]
+                threading.Thread(target=pump, args=(client, server), daemon=True).start()
+                threading.Thread(target=pump, args=(server, client), daemon=True).start()
+
+        threading.Thread(target=accept, daemon=True).start()
+
+    def stop(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+        for s in self.sockets:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+        self.sockets = []
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="needs LMS_TEST_DATABASE_URL (PostgreSQL)")
+def test_readyz_red_within_seconds_when_postgresql_stops_and_green_when_it_returns(new_database, tmp_path):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(new_database("postgresql"))
+    direct = create_app(app_config(url.render_as_string(hide_password=False), tmp_path))
+    cli.upgrade(direct)
+    direct.extensions["lms.db"].dispose()
+    relay = Forwarder((url.host or "127.0.0.1", url.port or 5432))
+    relay.start()
+    app = create_app(app_config(url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False), tmp_path,
+                                READY_TIMEOUT=1.0))
+    client = app.test_client()
+    try:
+        assert client.get("/readyz").status_code == 200
+        relay.stop()
+        started = time.monotonic()
+        response = client.get("/readyz")
+        assert response.status_code == 503 and time.monotonic() - started < 5
+        checks = response.get_json()["checks"]
+        assert checks["database"] != "ok" and checks["storage"] == "ok"
+        # What needs no database still answers.
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/login").status_code == 200
+        relay.start()
+        started = time.monotonic()
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() - started < 5, "not green again within 5 s"
+            time.sleep(0.2)
+    finally:
+        relay.stop()
+        app.extensions["lms.db"].dispose()
