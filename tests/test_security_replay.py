@@ -96,9 +96,9 @@ FORM_PROBES: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
 ATTACKERS = ("coordinator", "instructor", "participant", "participant2", "anonymous")
 
 # URL variables that name what belongs to one peserta (A1): another peserta of the same cohort (A2)
-# is refused every endpoint that names one of them.
+# is refused every endpoint that names one of them (the visit group is A1's, A2 is in the other one).
 OWNED_ARGS = {"user_id", "api_token_id", "submission_id", "revision_id", "practice_id", "attachment_id",
-              "followup_id", "notification_id", "job_id"}
+              "followup_id", "notification_id", "job_id", "group_id"}
 
 # Rules that are a peserta's alone: staff of their own cohort and admins are refused them too.
 PARTICIPANT_RULES = {"submission.own", "notification.own", "job.own", "assessment.submit", "results.own", "benchmarking.practice.edit",
@@ -247,10 +247,10 @@ def _seed_benchmarking(app: Any, session: Session, tag: str, cohort: Any, people
     host = services.save_host(session, None, actor=people["coordinator"], name=f"Pemerintah Kota {tag}")
     visit = services.save_visit(session, None, cohort=cohort, host=host, theme=f"Inovasi {tag}",
                                 start_date=date.today(), end_date=date.today(), guiding_questions="Apa?")
-    services.split_groups(session, visit, 1)
+    services.split_groups(session, visit, 2)  # one peserta in each: A2 is not in A1's group
     practices.ensure_assessments(session, visit, people["coordinator"])
     session.flush()
-    group = visit.groups[0]
+    group = next(g for g in visit.groups if any(m.user_id == people["participant"].id for m in g.members))
     author = people["participant"]
     practice = practices.create_practice(session, visit, author, practices.PracticeFields(
         title=f"Praktik rahasia {tag}", category="health", stage="adapted", identified=f"Satu standar layanan {tag}.",
