@@ -12,7 +12,12 @@ variables, fills them from cohort A's objects by the *name* of the variable (:da
   a stored file (a checksum of every table and the upload folder before and after);
 * where a rule has several variables, each of them in turn is swapped for cohort B's object while
   the rest stay A's (``/cohorts/B/members/<A's membership>/remove``), and B is refused that too;
-* ids that travel in a form rather than the URL (:data:`FORM_PROBES`) are replayed the same way.
+* ids that travel in a form rather than the URL (:data:`FORM_PROBES`) are replayed the same way;
+* anonymous visitors are refused every endpoint whose rule is not asked for them, with or without
+  variables; no page B may open shows a name, e-mail, NIP or text of A's peserta (markers);
+* within cohort A: peserta A2 is refused A1's own objects (:data:`OWNED_ARGS`), A2's drafts are
+  refused to everyone else (:data:`DRAFTS`), a peserta's own endpoints to staff and admins, the
+  coordinator's endpoints to the widyaiswara and peserta, the teaching staff's to the peserta.
 
 A variable this mapping does not know fails the test, so a new endpoint cannot slip through
 unreplayed; :data:`ALLOWED` is the short list of endpoints another cohort may legitimately use.
