@@ -117,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.cohorts.views import bp as cohorts_bp
     from lms.grading.views import bp as grading_bp
     from lms.home.views import bp as home_bp
+    from lms.invitations.views import bp as invitations_bp
     from lms.jobs.views import bp as jobs_bp
     from lms.notifications.views import bp as notifications_bp
     from lms.ops.views import bp as ops_bp
@@ -124,7 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.rubrics.views import bp as rubrics_bp
     from lms.users.views import bp as users_bp
 
-    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp, results_bp, jobs_bp, api_bp,
+    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp, results_bp, jobs_bp, invitations_bp, api_bp,
                ops_bp, notifications_bp):
         app.register_blueprint(bp)
 

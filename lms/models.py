@@ -4,6 +4,7 @@ from lms.api.models import ApiToken
 from lms.assessments.models import Assessment, Extension, Revision, Submission
 from lms.cohorts.models import Cohort, Membership, Program
 from lms.grading.models import Grade, GradeCriterion, GradeEvent
+from lms.invitations.models import ActivationCode
 from lms.jobs.models import Job
 from lms.mail.models import MailMessage
 from lms.notifications.models import Notification, NotificationPreference
@@ -11,6 +12,6 @@ from lms.rubrics.models import Criterion, Level, Rubric
 from lms.users.models import ParticipantProfile, User
 
 __all__ = [
-    "ApiToken", "Assessment", "Cohort", "Criterion", "Extension", "Grade", "GradeCriterion", "GradeEvent", "Job", "Level", "MailMessage",
+    "ActivationCode", "ApiToken", "Assessment", "Cohort", "Criterion", "Extension", "Grade", "GradeCriterion", "GradeEvent", "Job", "Level", "MailMessage",
     "Membership", "Notification", "NotificationPreference", "ParticipantProfile", "Program", "Revision", "Rubric", "Submission", "User",
 ]

@@ -34,6 +34,7 @@ from lms.core.errors import DomainError
 from lms.core.pagination import page_arg, paginate
 from lms.core.predicates import DEFAULT_BANDS, bands_to_text
 from lms.core.views import cohort_tabs, refuse
+from lms.invitations import services as invitations
 from lms.users.forms import ParticipantForm
 
 bp = Blueprint("cohorts", __name__, template_folder="templates")
@@ -176,7 +177,9 @@ def participants(cohort: Cohort):
     query = request.args.get("q", "").strip()
     page = paginate(db.session, services.participants(cohort, query), page_arg(request.args),
                     current_app.config["PAGE_SIZE"])
-    return render_template("cohorts/participants.html", cohort=cohort, page=page, q=query, tabs=cohort_tabs(cohort, current_user))
+    access = invitations.access_states(db.session, [m.user for m in page.items])
+    return render_template("cohorts/participants.html", cohort=cohort, page=page, q=query, tabs=cohort_tabs(cohort, current_user),
+                           access=access, access_labels=invitations.ACCESS_LABELS)
 
 
 @bp.route("/cohorts/<int:cohort_id>/participants/new", methods=["GET", "POST"])

@@ -1,0 +1,245 @@
+"""Getting people in: invitation and reset links, activation codes, and who is in already.
+
+Links are signed (itsdangerous, the app's secret key), expire, and carry a fingerprint of the
+account's login state: setting a password changes it, so a link works once, and every older link
+of that account stops working too. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from lms.auth.services import set_password
+from lms.cohorts.models import Cohort, Membership, Role
+from lms.core.errors import DomainError
+from lms.db import utcnow
+from lms.invitations.models import ActivationCode
+from lms.mail.models import MailStatus
+from lms.mail.services import absolute_url, latest_status, queue_mail
+from lms.users.models import User, email_key
+
+INVITATION, RESET = "invitation", "password_reset"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
+
+
+# -- links ---------------------------------------------------------------------------------------
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"lms.{purpose}")
+
+
+def _fingerprint(user: User) -> str:
+    state = f"{user.session_token}:{user.password_hash or ''}"
+    return hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+def _max_age(purpose: str) -> timedelta:
+    config = current_app.config
+    return timedelta(days=config["INVITATION_DAYS"]) if purpose == INVITATION else timedelta(hours=config["PASSWORD_RESET_HOURS"])
+
+
+def make_token(user: User, purpose: str) -> str:
+    return _serializer(purpose).dumps({"u": user.id, "f": _fingerprint(user)})
+
+
+class LinkRefused(DomainError):
+    """The link is expired, used or forged; ``expired`` tells the page what to offer."""
+
+    status = 410
+
+    def __init__(self, message: Any, expired: bool) -> None:
+        super().__init__(message)
+        self.expired = expired
+
+
+def user_for_token(session: Session, token: str, purpose: str) -> User:
+    """The account a valid, unused, unexpired link is for; :class:`LinkRefused` otherwise."""
+    try:
+        data = _serializer(purpose).loads(token, max_age=int(_max_age(purpose).total_seconds()))
+    except SignatureExpired:
+        raise LinkRefused(_("This link has expired. Ask for a new one below."), expired=True) from None
+    except BadSignature:
+        raise LinkRefused(_("This link is not valid. Ask for a new one below."), expired=False) from None
+    user = session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("f") != _fingerprint(user):
+        raise LinkRefused(_("This link has been used already. Log in, or ask for a new link below."), expired=False)
+    return user
+
+
+def choose_password(session: Session, token: str, purpose: str, password: str) -> User:
+    """Set the password through a link; the link (and every older one) stops working."""
+    user = user_for_token(session, token, purpose)
+    set_password(user, password, current_app.config["PASSWORD_HASH_METHOD"])
+    session.execute(update(ActivationCode).where(ActivationCode.user_id == user.id, ActivationCode.used_at.is_(None))
+                    .values(used_at=utcnow()))
+    user.last_login_at = utcnow()
+    session.flush()
+    return user
+
+
+def _expiry_text(purpose: str, locale: str) -> str:
+    with force_locale(locale):
+        return format_datetime(utcnow() + _max_age(purpose), "medium")
+
+
+def _locale(user: User) -> str:
+    return user.locale or current_app.config["DEFAULT_LOCALE"]
+
+
+# -- invitations ----------------------------------------------------------------------------------
+
+def invitable(session: Session, cohort: Cohort, user_ids: Iterable[int] | None) -> list[User]:
+    """The cohort's participants among ``user_ids`` (all when None) who have no password yet.
+
+    Ids of people outside the cohort are ignored, so a form cannot invite anyone else."""
+    stmt = (select(User).join(Membership, Membership.user_id == User.id)
+            .where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT,
+                   User.password_hash.is_(None), User.active.is_(True))
+            .order_by(User.id))
+    if user_ids is not None:
+        ids = [i for i in user_ids if isinstance(i, int)]
+        stmt = stmt.where(User.id.in_(ids))
+    return list(session.scalars(stmt))
+
+
+def invite(session: Session, cohort: Cohort, users: Sequence[User]) -> int:
+    """Queue an invitation e-mail to each of ``users`` (sent after the commit); returns how many."""
+    if not users:
+        raise DomainError(_("Nobody to invite: everyone chosen has set a password already."))
+    program = cohort.program.name
+    for user in users:
+        locale = _locale(user)
+        queue_mail(session, to=user.email, template="invitation", locale=locale, user_id=user.id, purpose=INVITATION,
+                   subject=_l("Your access to %(program)s on Tolok", program=program),
+                   context={"name": user.name, "email": user.email, "program": program, "cohort": cohort.title,
+                            "link": absolute_url("invitations.activate", token=make_token(user, INVITATION)),
+                            "expires": _expiry_text(INVITATION, locale)})
+    return len(users)
+
+
+def request_reset(session: Session, email: str) -> None:
+    """Queue a reset link when an active account has this address; silent otherwise (the page
+    says the same either way, so it cannot tell who has an account)."""
+    user = session.scalar(select(User).where(func.lower(User.email) == email_key(email)))
+    if user is None or not user.active:
+        return
+    locale = _locale(user)
+    queue_mail(session, to=user.email, template="password_reset", locale=locale, user_id=user.id, purpose=RESET,
+               subject=_l("Choose a new Tolok password"),
+               context={"name": user.name, "link": absolute_url("invitations.reset", token=make_token(user, RESET)),
+                        "expires": _expiry_text(RESET, locale)})
+
+
+# -- who is in ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Access:
+    state: str  # active, invited, sending, not_sent, bounced, not_invited
+    detail: str = ""
+
+
+ACCESS_LABELS = {
+    "active": _l("active"), "invited": _l("invited"), "sending": _l("invitation queued"),
+    "not_sent": _l("not sent"), "bounced": _l("bounced"), "not_invited": _l("not invited"),
+}
+
+
+def access_states(session: Session, users: Sequence[User]) -> dict[int, Access]:
+    """Each person's way in, for the participants list: one query whatever the page size."""
+    waiting = [u.id for u in users if u.password_hash is None]
+    latest = latest_status(session, waiting, [INVITATION, RESET])
+    states: dict[int, Access] = {}
+    for user in users:
+        if user.password_hash is not None:
+            states[user.id] = Access("active")
+            continue
+        message = latest.get(user.id)
+        if message is None:
+            states[user.id] = Access("not_invited")
+        elif message.status == MailStatus.SENT:
+            states[user.id] = Access("invited")
+        elif message.status == MailStatus.BOUNCED:
+            states[user.id] = Access("bounced", message.last_error or "")
+        elif message.status == MailStatus.FAILED or message.last_error:
+            states[user.id] = Access("not_sent", message.last_error or "")
+        else:
+            states[user.id] = Access("sending")
+    return states
+
+
+# -- activation codes -------------------------------------------------------------------------------
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch in CODE_ALPHABET)
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
+
+
+def issue_codes(session: Session, cohort: Cohort) -> list[tuple[User, str]]:
+    """A fresh code for each participant who has no password yet; their older codes stop working."""
+    users = invitable(session, cohort, None)
+    if not users:
+        raise DomainError(_("Every participant of this cohort has set a password already: no codes are needed."))
+    now = utcnow()
+    session.execute(update(ActivationCode).where(ActivationCode.user_id.in_([u.id for u in users]),
+                                                 ActivationCode.used_at.is_(None)).values(used_at=now))
+    expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
+    issued = []
+    for user in users:
+        code = new_code()
+        session.add(ActivationCode(user_id=user.id, code_hash=_hash_code(code), created_at=now, expires_at=expires))
+        issued.append((user, code))
+    session.flush()
+    return issued
+
+
+def redeem_code(session: Session, code: str, password: str) -> User:
+    """Set the first password with a printed code; the code works once."""
+    refused = DomainError(_("This code is not valid, used already or expired. Ask your coordinator for a new one."),
+                          field="code")
+    if len(normalise_code(code)) != 12:
+        raise refused
+    now = utcnow()
+    row = session.scalar(select(ActivationCode).where(ActivationCode.code_hash == _hash_code(code)))
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        raise refused
+    claimed = session.execute(update(ActivationCode).where(ActivationCode.id == row.id, ActivationCode.used_at.is_(None))
+                              .values(used_at=now)).rowcount
+    user = session.get(User, row.user_id)
+    if claimed != 1 or user is None or not user.active:
+        raise refused
+    set_password(user, password, current_app.config["PASSWORD_HASH_METHOD"])
+    user.last_login_at = now
+    session.flush()
+    return user
+
+
+def code_owner(session: Session, code: str) -> User | None:
+    row = session.scalar(select(ActivationCode).where(ActivationCode.code_hash == _hash_code(code)))
+    return session.get(User, row.user_id) if row is not None else None
+
+
+def require_password_change(user: User) -> None:
+    """At the next request or login the user must choose a new password before anything else."""
+    user.must_change_password = True
+

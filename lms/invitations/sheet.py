@@ -1,0 +1,21 @@
+"""The printable sheet of activation codes (WeasyPrint, the same URL fetcher as the exports)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, render_template
+
+from lms.mail.services import absolute_url
+
+
+def render_codes_pdf(cohort: Any, issued: list[tuple[Any, str]]) -> bytes:
+    """One A4 sheet, a cut-out slip per participant: name, NIP, login, code and where to type it."""
+    from weasyprint import HTML
+
+    from lms.results.exports import PDF_BASE_URL, make_fetcher
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    html = render_template("invitations/codes_pdf.html", cohort=cohort, issued=issued,
+                           where=absolute_url("invitations.code"), days=app.config["INVITATION_DAYS"])
+    return HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=make_fetcher(app)).write_pdf()
