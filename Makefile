@@ -45,5 +45,9 @@ translations: install-test
 	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d lms/translations
 
+# The small version of bench/pages.py on SQLite (under two minutes); bench/README.md shows the large one.
+bench: install-test
+	LMS_ENV=testing $(BIN)/python -m bench.pages --cohorts 2 --size 30 --national 300 --runs 1 --delete
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.cohorts.models import Cohort, Membership, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
+from lms.core.pagination import Page, paginate
 from lms.users.models import ParticipantProfile, User
 from plugins.benchmarking import notifications
 from plugins.benchmarking.models import FieldVisit, GroupMember, Host, HostKind, VisitGroup
@@ -221,6 +223,137 @@ def assign_groups(
     for group_id, leader_id in leaders.items():
         groups[group_id].leader_id = leader_id
     session.flush()
+
+
+CARD_MEMBERS = 10  # members listed on a group's card; the rest are in the people list, filtered by group
+
+
+def group_cards(session: Session, visit: FieldVisit, page: int, per_page: int) -> tuple[Page, dict[int, int],
+                                                                                       dict[int, list[User]]]:
+    """One page of the visit's groups with each group's size and first members (leader first).
+
+    Four queries whatever the cohort size: the page of groups (count and rows), the sizes, and at
+    most :data:`CARD_MEMBERS` members per group through a window function.
+    """
+    groups = paginate(session, select(VisitGroup).where(VisitGroup.visit_id == visit.id)
+                      .order_by(VisitGroup.position, VisitGroup.id), page, per_page)
+    ids = [g.id for g in groups.items]
+    if not ids:
+        return groups, {}, {}
+    sizes = dict(session.execute(select(GroupMember.group_id, func.count()).where(GroupMember.group_id.in_(ids))
+                                 .group_by(GroupMember.group_id)).all())
+    ranked = (
+        select(GroupMember.group_id, GroupMember.user_id,
+               func.row_number().over(
+                   partition_by=GroupMember.group_id,
+                   order_by=[case((GroupMember.user_id == VisitGroup.leader_id, 0), else_=1), func.lower(User.name),
+                             GroupMember.user_id]).label("n"))
+        .join(VisitGroup, VisitGroup.id == GroupMember.group_id).join(User, User.id == GroupMember.user_id)
+        .where(GroupMember.group_id.in_(ids)).subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.group_id, User).join(User, User.id == ranked.c.user_id)
+        .where(ranked.c.n <= CARD_MEMBERS).order_by(ranked.c.group_id, ranked.c.n)
+        .options(selectinload(User.profile))).all()
+    members: dict[int, list[User]] = {}
+    for group_id, user in rows:
+        members.setdefault(group_id, []).append(user)
+    return groups, sizes, members
+
+
+def people_of_visit(visit: FieldVisit, query: str = "", group: str = "") -> Select[Any]:
+    """The cohort's participants with their group in this visit, by name, for the hand adjustment.
+
+    ``query`` matches name, NIP or agency; ``group`` is a group id, ``"none"`` (no group) or empty.
+    Rows are ``(User, GroupMember | None)``: one page of them is one query.
+    """
+    stmt = (
+        select(User, GroupMember)
+        .join(Membership, (Membership.user_id == User.id) & (Membership.cohort_id == visit.cohort_id)
+              & (Membership.role == Role.PARTICIPANT))
+        .outerjoin(GroupMember, (GroupMember.user_id == User.id) & (GroupMember.visit_id == visit.id))
+        .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
+        .options(selectinload(User.profile))
+        .order_by(func.lower(User.name), User.id)
+    )
+    words = query.strip().lower()
+    if words:
+        stmt = stmt.where(or_(func.lower(User.name).contains(words, autoescape=True),
+                              ParticipantProfile.nip.contains(words, autoescape=True),
+                              func.lower(ParticipantProfile.instansi).contains(words, autoescape=True)))
+    if group == "none":
+        stmt = stmt.where(GroupMember.id.is_(None))
+    elif group.isdigit():
+        stmt = stmt.where(GroupMember.group_id == int(group))
+    return stmt
+
+
+def group_overview(session: Session, visit: FieldVisit) -> tuple[int, int, list[tuple[int, str, int | None]]]:
+    """The cohort's number of participants, how many have no group in this visit, and every group's
+    id, name and leader (for the "move to" choice and the people list), in two queries."""
+    people, unassigned = session.execute(
+        select(func.count(), func.count(case((GroupMember.id.is_(None), 1))))
+        .select_from(Membership)
+        .outerjoin(GroupMember, (GroupMember.user_id == Membership.user_id) & (GroupMember.visit_id == visit.id))
+        .where(Membership.cohort_id == visit.cohort_id, Membership.role == Role.PARTICIPANT)).one()
+    names = [(gid, name, leader) for gid, name, leader in session.execute(
+        select(VisitGroup.id, VisitGroup.name, VisitGroup.leader_id).where(VisitGroup.visit_id == visit.id)
+        .order_by(VisitGroup.position, VisitGroup.id))]
+    return people, unassigned, names
+
+
+def move_members(session: Session, visit: FieldVisit, user_ids: list[int], group_id: int | None) -> int:
+    """Put the chosen participants in one group of the visit (or in none), all or nothing.
+
+    Anyone who is not a participant of the cohort, or a group of another visit, is refused and
+    nothing changes. A leader who leaves their group leaves it without a leader. Returns how many
+    people moved.
+    """
+    ensure_editable(visit.cohort)
+    chosen = set(user_ids)
+    if not chosen:
+        raise DomainError(_l("Choose at least one participant."))
+    if group_id is not None and session.scalar(
+            select(VisitGroup.id).where(VisitGroup.id == group_id, VisitGroup.visit_id == visit.id)) is None:
+        raise DomainError(_l("Unknown group."))
+    allowed = set(session.scalars(select(Membership.user_id).where(
+        Membership.cohort_id == visit.cohort_id, Membership.role == Role.PARTICIPANT, Membership.user_id.in_(chosen))))
+    if allowed != chosen:
+        raise DomainError(_l("Only participants of this cohort can be in a group."))
+    current = {m.user_id: m for m in session.scalars(
+        select(GroupMember).where(GroupMember.visit_id == visit.id, GroupMember.user_id.in_(chosen)))}
+    left = [m.group_id for m in current.values() if m.group_id != group_id]
+    if left:
+        for group in session.scalars(select(VisitGroup).where(VisitGroup.id.in_(left),
+                                                              VisitGroup.leader_id.in_(chosen))):
+            group.leader_id = None
+    moved = 0
+    for user_id in sorted(chosen):
+        member = current.get(user_id)
+        if group_id is None:
+            if member is not None:
+                session.delete(member)
+                moved += 1
+        elif member is None:
+            session.add(GroupMember(group_id=group_id, visit_id=visit.id, user_id=user_id))
+            moved += 1
+        elif member.group_id != group_id:
+            member.group_id = group_id
+            moved += 1
+    session.flush()
+    return moved
+
+
+def make_leader(session: Session, visit: FieldVisit, user_id: int) -> VisitGroup:
+    """Make a member the leader of their group in this visit; someone in no group is refused."""
+    ensure_editable(visit.cohort)
+    member = session.scalar(select(GroupMember).where(GroupMember.visit_id == visit.id, GroupMember.user_id == user_id))
+    if member is None:
+        raise DomainError(_l("Put the participant in a group first; a leader must be one of its members."))
+    group = session.get(VisitGroup, member.group_id)
+    group.leader_id = user_id
+    session.flush()
+    return group
 
 
 def add_member(session: Session, group: VisitGroup, user: User) -> GroupMember:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms import db
 from lms.cohorts.models import Cohort
+from lms.core import access
 from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.forms import Form as FlaskForm
 from lms.core.forms import int_or_none
 from lms.core.pagination import page_arg, paginate
 from lms.core.timezones import today_local
-from lms.core.views import cohort_tabs, refuse
+from lms.core.views import act, cohort_tabs, refuse
 from plugins.benchmarking import practices, services
 from plugins.benchmarking.forms import HostForm, SplitForm, VisitForm
 from plugins.benchmarking.models import FieldVisit, Host
@@ -166,17 +168,32 @@ def create_visit(cohort: Cohort):
     return render_template("benchmarking/visit_form.html", form=form, cohort=cohort, visit=None), 422 if form.errors else 200
 
 
+GROUP_CARDS_PER_PAGE = 12
+
+
 @bp.route("/visits/<int:visit_id>")
 @require("benchmarking.visit.view", load=FieldVisit, arg="visit_id")
 def show_visit(visit: FieldVisit):
-    groups = services.cohort_visits(db.session, visit.cohort_id)
-    visit = next(v for v in groups if v.id == visit.id)
-    people = services.participants_of(db.session, visit.cohort_id)
-    by_id = {p.id: p for p in people}
-    group_of = {m.user_id: g for g in visit.groups for m in g.members}
-    unassigned = [p for p in people if p.id not in group_of]
-    return render_template("benchmarking/visit.html", visit=visit, people=people, by_id=by_id,
-                           group_of=group_of, unassigned=unassigned, split_form=SplitForm(count=len(visit.groups) or min(4, max(1, len(people)))))
+    return _visit_page(visit)
+
+
+def _visit_page(visit: FieldVisit, status: int = 200):
+    """The visit, a page of group cards and, for those who arrange groups, a page of the cohort's
+    people with their group: a fixed number of queries and a bounded page whatever the cohort size."""
+    groups, sizes, members = services.group_cards(db.session, visit, int_or_none(request.args.get("groups")) or 1,
+                                                  GROUP_CARDS_PER_PAGE)
+    people_count, unassigned, group_rows = services.group_overview(db.session, visit)
+    filters = {k: request.args.get(k, "").strip()[:100] for k in ("q", "group") if request.args.get(k, "").strip()}
+    people = None
+    if access.can(current_user, "benchmarking.visit.manage", visit):
+        people = paginate(db.session, services.people_of_visit(visit, filters.get("q", ""), filters.get("group", "")),
+                          page_arg(request.args), current_app.config["PAGE_SIZE"], scalars=False)
+    return render_template(
+        "benchmarking/visit.html", visit=visit, groups=groups, sizes=sizes, members=members, people=people,
+        people_count=people_count, unassigned=unassigned, group_names={gid: name for gid, name, _leader in group_rows},
+        leaders={leader for _g, _n, leader in group_rows if leader}, filters=filters,
+        split_form=SplitForm(count=len(group_rows) or min(4, max(1, people_count))),
+    ), status
 
 
 @bp.route("/visits/<int:visit_id>/edit", methods=["GET", "POST"])
@@ -247,10 +264,38 @@ def assign_groups(visit: FieldVisit):
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "danger")
-        return show_visit.__wrapped__(visit), exc.status  # same page, nothing saved
+        return _visit_page(visit, exc.status)  # same page, nothing saved
     db.session.commit()
     flash(_("Groups saved."), "success")
     return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
+
+
+def _back_to_people(visit: FieldVisit) -> str:
+    """The people list as it was filtered when the form was sent (the form carries its filters)."""
+    keep = {k: request.form.get(k, "") for k in ("q", "group", "page") if request.form.get(k, "")}
+    return url_for("benchmarking.show_visit", visit_id=visit.id, **keep) + "#people"
+
+
+@bp.route("/visits/<int:visit_id>/groups/move", methods=["POST"])
+@require("benchmarking.visit.manage", load=FieldVisit, arg="visit_id")
+def move_members(visit: FieldVisit):
+    people = [n for n in (int_or_none(v) for v in request.form.getlist("person")) if n is not None]
+    target = request.form.get("to", "")
+    group_id = int_or_none(target)
+    if target and group_id is None:
+        abort(400)
+    return act(lambda: services.move_members(db.session, visit, people, group_id), back=_back_to_people(visit),
+               message=lambda n: ngettext("%(num)s participant moved.", "%(num)s participants moved.", n))
+
+
+@bp.route("/visits/<int:visit_id>/groups/leader", methods=["POST"])
+@require("benchmarking.visit.manage", load=FieldVisit, arg="visit_id")
+def make_leader(visit: FieldVisit):
+    user_id = int_or_none(request.form.get("leader"))
+    if user_id is None:
+        abort(400)
+    return act(lambda: services.make_leader(db.session, visit, user_id), back=_back_to_people(visit),
+               message=lambda group: _("Leader of %(group)s changed.", group=group.name))
 
 
 @bp.route("/my-visits")

@@ -279,3 +279,79 @@ def test_visit_page_runs_a_fixed_number_of_queries(app, make_cohort, session, ho
             assert client.get(f"/benchmarking/visits/{visit.id}").status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def people_rows(page: str) -> int:
+    return page[page.index('id="people-table"'):].split("<tbody>", 1)[1].split("</tbody>")[0].count("<tr>")
+
+
+def group_cards(page: str) -> int:
+    return page.split('id="groups"', 1)[1].split('id="people"', 1)[0].count('<section class="card')
+
+
+def test_visit_page_is_bounded_whatever_the_cohort_size(app, client, session, make_cohort, host):
+    """No <select> per participant and no list longer than its page: 30 people, pages of 4."""
+    cohort = make_cohort(participants=30, name="Angkatan Besar")
+    visit = schedule(session, cohort, host)
+    with app.test_request_context():
+        services.split_groups(session, visit, 15)  # groups of 2
+    session.commit()
+    app.config["PAGE_SIZE"] = 4
+    login(client, cohort.people["coordinator"])
+    page = client.get(f"/benchmarking/visits/{visit.id}").get_data(as_text=True)
+    assert people_rows(page) == 4
+    assert group_cards(page) == 12, "twelve group cards a page"
+    assert page.split('id="groups"', 1)[1].split("</main>")[0].count("<select") == 2, "one filter and one 'move to' choice, not one per person"
+    assert page.count("make leader") <= 4
+    second = client.get(f"/benchmarking/visits/{visit.id}?groups=2").get_data(as_text=True)
+    assert group_cards(second) == 3
+    last = client.get(f"/benchmarking/visits/{visit.id}?page=8").get_data(as_text=True)
+    assert people_rows(last) == 2  # 30 = 7 × 4 + 2
+
+
+def test_coordinator_finds_people_and_moves_the_chosen_to_a_group(client, session, cohort, host, make_cohort, app):
+    visit = schedule(session, cohort, host)
+    with app.test_request_context():
+        a, b = services.split_groups(session, visit, 2)
+    session.commit()
+    login(client, cohort.people["coordinator"])
+    found = client.get(f"/benchmarking/visits/{visit.id}?q=kapuas").get_data(as_text=True)
+    table = found[found.index('id="people-table"'):].split("</tbody>")[0]
+    assert people_rows(found) == 3 and "Pemkab Kapuas" in table and "Pemprov Kalteng" not in table
+    in_a = [m.user_id for m in a.members]
+    movers = [uid for uid in in_a if uid != a.leader_id][:2] + [a.leader_id]
+    response = client.post(f"/benchmarking/visits/{visit.id}/groups/move",
+                           data={"person": [str(u) for u in movers], "to": str(b.id), "q": "x"})
+    assert response.status_code == 302 and "q=x" in response.headers["Location"]
+    session.expire_all()
+    assert {m.user_id for m in session.scalars(select(GroupMember).where(GroupMember.group_id == b.id))} >= set(movers)
+    assert session.get(VisitGroup, a.id).leader_id is None, "the leader left: the group has none until one is named"
+    # An outsider in the list: refused, nothing moves.
+    outsider = make_cohort(participants=1, name="Angkatan Lain").people["participants"][0]
+    stay = next(uid for uid in in_a if uid not in movers)
+    response = client.post(f"/benchmarking/visits/{visit.id}/groups/move",
+                           data={"person": [str(stay), str(outsider.id)], "to": str(b.id)}, follow_redirects=True)
+    assert response.status_code == 200 and "alert-danger" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.scalar(select(GroupMember.group_id).where(GroupMember.user_id == stay)) == a.id
+    assert session.scalar(select(GroupMember).where(GroupMember.user_id == outsider.id)) is None
+    # Out of every group, then a leader for a.
+    assert client.post(f"/benchmarking/visits/{visit.id}/groups/move", data={"person": [str(stay)], "to": ""}).status_code == 302
+    session.expire_all()
+    assert session.scalar(select(GroupMember).where(GroupMember.user_id == stay)) is None
+    refused = client.post(f"/benchmarking/visits/{visit.id}/groups/leader", data={"leader": str(stay)})
+    assert refused.status_code == 303
+    new_leader = session.scalar(select(GroupMember.user_id).where(GroupMember.group_id == a.id))
+    assert client.post(f"/benchmarking/visits/{visit.id}/groups/leader", data={"leader": str(new_leader)}).status_code == 302
+    session.expire_all()
+    assert session.get(VisitGroup, a.id).leader_id == new_leader
+    # A group of another visit is refused.
+    other = schedule(session, cohort, host)
+    with app.test_request_context():
+        foreign = services.split_groups(session, other, 1)[0]
+    session.commit()
+    assert client.post(f"/benchmarking/visits/{visit.id}/groups/move",
+                       data={"person": [str(new_leader)], "to": str(foreign.id)}).status_code == 303
+    session.expire_all()
+    assert session.scalar(select(GroupMember.group_id).where(GroupMember.user_id == new_leader,
+                                                             GroupMember.visit_id == visit.id)) == a.id
