@@ -347,6 +347,54 @@ def progress(session: Session, assessments: Sequence[Assessment]) -> dict[int, d
     return result
 
 
+PROGRESS_FILTERS = ("missing", "ungraded", "graded", "released")
+
+
+def progress_people(assessment: Assessment, *, show: str = "", query: str = "", descending: bool = False) -> Select[Any]:
+    """The cohort's participants for the progress page, filtered and sorted by the database.
+
+    ``show``: ``missing`` (nothing submitted), ``ungraded`` (submitted, no final or released grade),
+    ``graded`` (final or released) or ``released``; ``query`` matches the name or the NIP.
+    """
+    from lms.users.models import ParticipantProfile
+
+    stmt = (select(User).join(Membership, Membership.user_id == User.id)
+            .where(Membership.cohort_id == assessment.cohort_id, Membership.role == Role.PARTICIPANT))
+    submitted = (select(Submission.id).where(Submission.assessment_id == assessment.id,
+                                             Submission.participant_id == User.id,
+                                             Submission.state == SubmissionState.SUBMITTED))
+    graded = submitted.join(Grade, Grade.submission_id == Submission.id)
+    if show == "missing":
+        stmt = stmt.where(~submitted.exists())
+    elif show == "ungraded":
+        stmt = stmt.where(submitted.exists(), ~graded.where(
+            Grade.status.in_([GradeStatus.FINAL, GradeStatus.RELEASED])).exists())
+    elif show == "graded":
+        stmt = stmt.where(graded.where(Grade.status.in_([GradeStatus.FINAL, GradeStatus.RELEASED])).exists())
+    elif show == "released":
+        stmt = stmt.where(graded.where(Grade.status == GradeStatus.RELEASED).exists())
+    words = query.strip().lower()
+    if words:
+        stmt = stmt.outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id).where(
+            func.lower(User.name).contains(words, autoescape=True) | ParticipantProfile.nip.contains(words, autoescape=True))
+    name = func.lower(User.name)
+    return stmt.order_by(name.desc() if descending else name, User.id.desc() if descending else User.id)
+
+
+def work_of(session: Session, assessment: Assessment, participant_ids: list[int]) -> dict[int, list[tuple[Submission, Grade | None]]]:
+    """The listed participants' submissions to the assessment with their grades (one query)."""
+    if not participant_ids:
+        return {}
+    rows = session.execute(
+        select(Submission, Grade).outerjoin(Grade, Grade.submission_id == Submission.id)
+        .where(Submission.assessment_id == assessment.id, Submission.participant_id.in_(participant_ids))
+        .order_by(Submission.attempt))
+    out: dict[int, list[tuple[Submission, Grade | None]]] = {}
+    for submission, grade in rows:
+        out.setdefault(submission.participant_id, []).append((submission, grade))
+    return out
+
+
 def released_grades_for(session: Session, participant_id: int, assessment_ids: list[int]) -> dict[int, list[Grade]]:
     """Released grades per assessment for one participant (one query)."""
     if not assessment_ids:

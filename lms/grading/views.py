@@ -171,18 +171,16 @@ def release_all(assessment: Assessment):
 @require("assessment.teach", load=Assessment)
 def progress(assessment: Assessment):
     counts = services.progress(db.session, [assessment])[assessment.id]
-    people = db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.cohort_id == assessment.cohort_id, Membership.role == Role.PARTICIPANT)
-        .options(selectinload(User.profile)).order_by(User.name)).all()
-    rows = db.session.execute(
-        select(Submission, Grade).outerjoin(Grade, Grade.submission_id == Submission.id)
-        .where(Submission.assessment_id == assessment.id).order_by(Submission.attempt)).all()
-    by_person: dict[int, list] = {}
-    for submission, grade_row in rows:
-        by_person.setdefault(submission.participant_id, []).append((submission, grade_row))
-    return render_template("grading/progress.html", assessment=assessment, counts=counts, people=people,
-                           by_person=by_person)
+    show = request.args.get("show", "")
+    show = show if show in services.PROGRESS_FILTERS else ""
+    query = request.args.get("q", "").strip()[:100]
+    descending = request.args.get("dir", "") == "desc"
+    page = paginate(db.session, services.progress_people(assessment, show=show, query=query, descending=descending),
+                    page_arg(request.args), current_app.config["PAGE_SIZE"])
+    by_person = services.work_of(db.session, assessment, [p.id for p in page.items])
+    filters = {k: v for k, v in (("show", show), ("q", query), ("dir", "desc" if descending else "")) if v}
+    return render_template("grading/progress.html", assessment=assessment, counts=counts, page=page,
+                           by_person=by_person, filters=filters, shows=services.PROGRESS_FILTERS)
 
 
 @bp.route("/assessments/<int:assessment_id>/audit")
