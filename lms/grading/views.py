@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from lms import db
 from lms.assessments.kinds import kind_of
 from lms.assessments.models import Assessment, Submission
-from lms.cohorts.models import Cohort, Membership, Role
+from lms.cohorts.models import Cohort, Role
 from lms.core import access
 from lms.core.access import require
 from lms.core.errors import DomainError
@@ -25,7 +25,6 @@ from lms.core.views import act
 from lms.grading import services
 from lms.grading.forms import parse_grade_form
 from lms.grading.models import Grade
-from lms.users.models import User
 
 bp = Blueprint("grading", __name__, url_prefix="/grading", template_folder="templates")
 
