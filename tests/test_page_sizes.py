@@ -93,3 +93,20 @@ def test_progress_sorts_by_name_both_ways_and_searches(client, graded_cohort, ap
     assert names("?dir=desc") == ascending[::-1]
     someone = cohort.people["participants"][4]
     assert names(f"?q={someone.name.upper()}") == [someone.name]
+
+
+def test_dashboard_counts_submitted_work_without_a_final_grade(client, graded_cohort, session, app):
+    cohort, assessment_id, teacher = graded_cohort
+    with app.test_request_context():  # a draft grade leaves the work waiting
+        waiting = session.scalars(select(Submission).where(Submission.assessment_id == assessment_id)
+                                  .order_by(Submission.id.desc())).first()
+        from lms.assessments.models import Assessment
+
+        criterion = session.get(Assessment, assessment_id).rubric.criteria[0]
+        grading.save_grade(session, waiting, teacher, grading.GradeInput(
+            levels={criterion.id: criterion.levels[0].id}, comments={}), None, NOW)
+        session.commit()
+    login(client, teacher)
+    page = client.get("/").get_data(as_text=True)
+    notice = page[page.index('id="to-grade"'):].split("</span>", 1)[0]
+    assert ">3 " in notice, notice  # six submitted, three final; the draft-graded one still waits

