@@ -8,7 +8,7 @@ submissions, see bench/README.md).
   the dashboard's count and the progress page read only submitted rows of an assessment.
 
 Revision ID: 9d4b2f6e8a13
-Revises: 520edba1e64e
+Revises: ecb705db3d5d
 Create Date: 2026-12-03 05:30:00
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '9d4b2f6e8a13'
-down_revision: str | Sequence[str] | None = '520edba1e64e'
+down_revision: str | Sequence[str] | None = 'ecb705db3d5d'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
