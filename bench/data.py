@@ -232,3 +232,33 @@ def generate(app: Any, size: Size, seed: int = 13) -> World:
         session.commit()
         assert session.scalar(select(User.id).where(User.id == world.admin_id))
     return world
+
+
+def known(app: Any) -> World:
+    """The ids of data a previous :func:`generate` left in the database (``--reuse``), with new API tokens."""
+    from lms.api.services import create_token
+    from lms.assessments.models import Assessment
+    from lms.cohorts.models import Cohort, Membership, Role
+    from lms.users.models import User
+    from plugins.benchmarking.models import FieldVisit
+
+    database = app.extensions["lms.db"]
+    world = World()
+    now = datetime.now(UTC)
+    with app.test_request_context():
+        session = database.session()
+        world.admin_id = session.scalar(select(User.id).where(User.is_admin.is_(True)).order_by(User.id))
+        for label in ("c150", "national"):
+            cohort = session.scalar(select(Cohort).where(Cohort.name == f"Angkatan {label}"))
+            people = session.scalars(select(Membership.user_id).where(
+                Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT).order_by(Membership.user_id)).all()
+            coordinator = session.scalar(select(Membership.user_id).where(
+                Membership.cohort_id == cohort.id, Membership.role == Role.COORDINATOR))
+            world.cohorts[label] = {
+                "cohort": cohort.id, "coordinator": coordinator, "participant": people[0], "people": len(people),
+                "visit": session.scalar(select(FieldVisit.id).where(FieldVisit.cohort_id == cohort.id)),
+                "assessment": session.scalar(select(Assessment.id).where(
+                    Assessment.cohort_id == cohort.id, Assessment.title == "Refleksi 1"))}
+            _token, world.tokens[label] = create_token(session, session.get(User, coordinator), f"bench {now:%H%M%S}", now)
+        session.commit()
+    return world

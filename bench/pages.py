@@ -25,12 +25,12 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import event, text
 
-from bench.data import Size, World, generate
+from bench.data import Size, World, generate, known
 
 # The data each page shows, in one query: what its floor reads. ``:c`` is the cohort, ``:v`` the
 # visit, ``:a`` the assessment, ``:p`` the participant.
@@ -138,11 +138,10 @@ def floor(app: Any, name: str, params: dict[str, int]) -> tuple[float, int]:
     return time.perf_counter() - started, len(out.getvalue())
 
 
-def measure(app: Any, world: World, label: str, runs: int) -> list[dict[str, Any]]:
+def measure(app: Any, world: World, label: str, runs: int) -> Iterator[dict[str, Any]]:
     engine = app.extensions["lms.db"].engine
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    results = []
     for name, url, who, floor_name, params in pages(world, label):
         get = client_for(app, who)
         response = get(url)  # warm: templates compiled, caches filled
@@ -161,9 +160,8 @@ def measure(app: Any, world: World, label: str, runs: int) -> list[dict[str, Any
         tracemalloc.stop()
         floor_params = dict(params, csv=int("export" in name))
         floor_seconds = min(floor(app, floor_name, floor_params)[0] for _ in range(runs))
-        results.append({"page": name, "status": status, "seconds": min(timings), "queries": queries,
-                        "peak_mb": peak / 1024 / 1024, "kb": len(body) / 1024, "floor": floor_seconds})
-    return results
+        yield {"page": name, "status": status, "seconds": min(timings), "queries": queries,
+               "peak_mb": peak / 1024 / 1024, "kb": len(body) / 1024, "floor": floor_seconds}
 
 
 def delete_national(app: Any, world: World) -> tuple[float, float]:
@@ -193,14 +191,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--national", type=int, default=3000, help="peserta of the national cohort (default 3000)")
     parser.add_argument("--runs", type=int, default=3, help="timed requests per page, the best counts (default 3)")
     parser.add_argument("--delete", action="store_true", help="finally delete the national cohort and its peserta")
+    parser.add_argument("--reuse", action="store_true", help="measure the data a previous run left in --database")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="tolok-bench-pages-") as tmp:
         url = args.database or f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}"
-        empty_database(url)
+        if not args.reuse:
+            empty_database(url)
         app = make_app(url, tmp)
         started = time.perf_counter()
-        world = generate(app, Size(cohorts=args.cohorts, size=args.size, national=args.national))
+        world = known(app) if args.reuse else generate(app, Size(cohorts=args.cohorts, size=args.size,
+                                                                 national=args.national))
         backend = app.extensions["lms.db"].engine.dialect.name
         print(f"{backend}: {args.cohorts} cohorts × {args.size} + {args.national} peserta; "
               + ", ".join(f"{n} {t}" for t, n in world.counts.items())
