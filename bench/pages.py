@@ -20,6 +20,7 @@ import argparse
 import csv
 import html
 import io
+import logging
 import os
 import sys
 import tempfile
@@ -193,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delete", action="store_true", help="finally delete the national cohort and its peserta")
     parser.add_argument("--reuse", action="store_true", help="measure the data a previous run left in --database")
     args = parser.parse_args(argv)
+    logging.disable(logging.INFO)  # one JSON line per request would bury the table
 
     with tempfile.TemporaryDirectory(prefix="tolok-bench-pages-") as tmp:
         url = args.database or f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}"
