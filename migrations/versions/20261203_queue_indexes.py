@@ -8,7 +8,7 @@ submissions, see bench/README.md).
   the dashboard's count and the progress page read only submitted rows of an assessment.
 
 Revision ID: 9d4b2f6e8a13
-Revises: ecb705db3d5d
+Revises: 94fe34afb476
 Create Date: 2026-12-03 05:30:00
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '9d4b2f6e8a13'
-down_revision: str | Sequence[str] | None = 'ecb705db3d5d'
+down_revision: str | Sequence[str] | None = '94fe34afb476'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
