@@ -180,6 +180,14 @@ def outbox_command() -> None:
         click.echo(f"e-mail is not sent (no LMS_SMTP_HOST): each message is written to {folder}")
 
 
+@lms_cli.command("purge-previews")
+def purge_previews_command() -> None:
+    """Delete roster preview files (they hold NIPs and e-mails) older than a day."""
+    from lms.cohorts.roster import purge_previews
+
+    click.echo(f"{purge_previews()} roster preview file(s) removed")
+
+
 @lms_cli.command("export")
 @click.argument("cohort_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf"]), required=True, help="The file format.")
@@ -202,16 +210,18 @@ def _export(cohort_id: int, fmt: str, output: str) -> None:
     cohort = db.session.get(Cohort, cohort_id)
     if cohort is None:
         raise click.ClickException(f"no cohort has id {cohort_id}")
+    from lms.core.storage import atomic_write
+
     table = services.build_table(db.session, cohort)
-    if fmt == "csv":
-        with open(output, "w", encoding="utf-8", newline="") as handle:
+    if fmt == "csv":  # each written under a temporary name, renamed when complete
+        with atomic_write(output, "w", encoding="utf-8", newline="") as handle:
             exports.write_csv(table, handle)
     elif fmt == "xlsx":
-        with open(output, "wb") as handle:
+        with atomic_write(output) as handle:
             exports.write_xlsx(db.session, table, handle)
     else:
         pdf = exports.render_pdf(db.session, table)
-        with open(output, "wb") as handle:
+        with atomic_write(output) as handle:
             handle.write(pdf)
     click.echo(f"{cohort.title}: {len(table.rows)} participants written to {output}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import zipfile
 from datetime import date, timedelta
@@ -652,3 +653,56 @@ def test_two_imports_of_the_same_new_person_at_once_make_one_account(app, sessio
         assert statuses == [302, 302]
     assert session.scalar(select(func.count()).select_from(Membership)
                           .where(Membership.role == Role.PARTICIPANT)) == statuses.count(302)
+
+
+# -- preview files (NIPs and e-mails) do not outlive their use --------------------------------------
+
+def preview_files(app) -> set[str]:
+    folder = os.path.join(app.config["UPLOAD_DIR"], "roster")
+    return set(os.listdir(folder)) if os.path.isdir(folder) else set()
+
+
+def test_the_preview_file_is_deleted_once_imported(app, coordinator, cohort):
+    token = token_in(upload(coordinator, cohort, csv_file([person(1), person(2)])))
+    assert {f"{token}.bin", f"{token}.json"} <= preview_files(app)
+    assert import_token(coordinator, cohort, token).status_code == 302
+    assert preview_files(app) == set()
+
+
+def test_the_preview_file_is_deleted_when_cancelled_and_cannot_be_imported_after(app, coordinator, cohort, session):
+    page = upload(coordinator, cohort, csv_file([person(3)]))
+    token = token_in(page)
+    assert "roster/cancel" in page.get_data(as_text=True)
+    response = coordinator.post(f"/cohorts/{cohort.id}/roster/cancel", data={"token": token})
+    assert response.status_code == 302
+    assert preview_files(app) == set()
+    assert import_token(coordinator, cohort, token).status_code == 410
+    assert totals(session)[1] == 0
+
+
+def test_someone_elses_preview_cannot_be_cancelled(app, client, coordinator, cohort, make_cohort, session):
+    token = token_in(upload(coordinator, cohort, csv_file([person(4)])))
+    other = make_cohort()
+    client.post("/logout")
+    login(client, other.people["coordinator"])
+    assert client.post(f"/cohorts/{cohort.id}/roster/cancel", data={"token": token}).status_code == 403
+    assert client.post(f"/cohorts/{other.id}/roster/cancel", data={"token": token}).status_code == 404
+    assert {f"{token}.bin", f"{token}.json"} <= preview_files(app)
+
+
+def test_previews_older_than_a_day_are_purged_by_a_new_preview_and_by_the_cli(app, coordinator, cohort):
+    import time
+
+    old = token_in(upload(coordinator, cohort, csv_file([person(5)])))
+    day_ago = time.time() - 24 * 3600 - 60
+    folder = os.path.join(app.config["UPLOAD_DIR"], "roster")
+    for name in (f"{old}.bin", f"{old}.json"):
+        os.utime(os.path.join(folder, name), (day_ago, day_ago))
+    fresh = token_in(upload(coordinator, cohort, csv_file([person(6)])))
+    assert preview_files(app) == {f"{fresh}.bin", f"{fresh}.json"}
+
+    for name in (f"{fresh}.bin", f"{fresh}.json"):
+        os.utime(os.path.join(folder, name), (day_ago, day_ago))
+    result = app.test_cli_runner().invoke(args=["lms", "purge-previews"])
+    assert result.exit_code == 0 and "2" in result.output
+    assert preview_files(app) == set()

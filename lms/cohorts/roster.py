@@ -361,6 +361,18 @@ def import_rows(session: Session, cohort: Cohort, preview_result: RosterPreview)
     return counts
 
 
+# Roster previews hold NIPs and e-mail addresses: kept only until imported or cancelled, and never
+# longer than this (purged on each new preview and by `flask lms purge-previews`).
+PREVIEW_MAX_AGE_SECONDS = 24 * 3600
+
+
+def purge_previews() -> int:
+    """Remove roster files uploaded for a preview more than a day ago; returns how many files."""
+    from lms.core import storage
+
+    return storage.purge("roster", PREVIEW_MAX_AGE_SECONDS)
+
+
 def template_csv() -> str:
     """A header row and one example row for people to fill in."""
     out = io.StringIO()

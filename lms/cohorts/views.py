@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
@@ -28,7 +27,7 @@ from lms.cohorts import roster as roster_service
 from lms.cohorts import services
 from lms.cohorts.forms import CohortForm, ProgramForm, RosterUploadForm, StaffForm, StatusForm
 from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
-from lms.core import access
+from lms.core import access, storage
 from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.pagination import page_arg, paginate
@@ -243,32 +242,26 @@ def remove_member(cohort: Cohort, membership_id: int):
 
 # -- roster import -------------------------------------------------------------------------------
 
-def _roster_dir() -> str:
-    path = os.path.join(current_app.config["UPLOAD_DIR"], "roster")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
 def _store_upload(cohort: Cohort, data: bytes, filename: str) -> str:
+    roster_service.purge_previews()
     token = secrets.token_urlsafe(16)
-    base = os.path.join(_roster_dir(), token)
-    with open(base + ".bin", "wb") as fh:
-        fh.write(data)
-    with open(base + ".json", "w", encoding="utf-8") as fh:
-        json.dump({"cohort_id": cohort.id, "user_id": current_user.id, "filename": filename}, fh)
+    meta = {"cohort_id": cohort.id, "user_id": current_user.id, "filename": filename}
+    storage.put("roster", data, name=token + ".bin")
+    storage.put("roster", json.dumps(meta).encode("utf-8"), name=token + ".json")
     return token
 
 
+def _valid_token(token: str) -> bool:
+    return bool(token) and len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum() and token.isascii()
+
+
 def _load_upload(cohort: Cohort, token: str) -> tuple[bytes, str]:
-    if not token or not token.replace("-", "").replace("_", "").isalnum():
+    if not _valid_token(token):
         abort(400)
-    base = os.path.join(_roster_dir(), token)
     try:
-        with open(base + ".json", encoding="utf-8") as fh:
-            meta = json.load(fh)
-        with open(base + ".bin", "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
+        meta = json.loads(storage.read("roster", token + ".json"))
+        data = storage.read("roster", token + ".bin")
+    except (FileNotFoundError, ValueError):
         abort(410)
     if meta["cohort_id"] != cohort.id or meta["user_id"] != current_user.id:
         abort(404)
@@ -276,10 +269,9 @@ def _load_upload(cohort: Cohort, token: str) -> tuple[bytes, str]:
 
 
 def _drop_upload(token: str) -> None:
-    base = os.path.join(_roster_dir(), token)
-    for suffix in (".bin", ".json"):
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(base + suffix)
+    if _valid_token(token):
+        for suffix in (".bin", ".json"):
+            storage.delete("roster", token + suffix)
 
 
 @bp.route("/cohorts/<int:cohort_id>/roster", methods=["GET", "POST"])
@@ -337,6 +329,16 @@ def roster_import(cohort: Cohort):
     flash(_("Roster imported: %(created)s new accounts, %(enrolled)s existing people enrolled, "
             "%(updated)s profiles updated, %(unchanged)s unchanged.", **counts), "success")
     return redirect(url_for("cohorts.participants", cohort_id=cohort.id))
+
+
+@bp.route("/cohorts/<int:cohort_id>/roster/cancel", methods=["POST"])
+@require("cohort.edit", load=Cohort)
+def roster_cancel(cohort: Cohort):
+    token = request.form.get("token", "")
+    _load_upload(cohort, token)  # only the person who uploaded it, for this cohort
+    _drop_upload(token)
+    flash(_("The roster file is discarded; nothing was imported."), "info")
+    return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
 
 
 @bp.route("/roster-template.csv")
