@@ -11,12 +11,14 @@ import secrets
 import unicodedata
 import zipfile
 from collections.abc import Iterable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lms.core.errors import DomainError
+from lms.core.storage import atomic_write
 from lms.users.models import User
 from plugins.benchmarking.models import Attachment, Practice
 
@@ -82,6 +84,17 @@ def clean_name(filename: str | None, content_type: str) -> str:
     return name or f"bukti{ALLOWED.get(content_type, '')}"
 
 
+def served_as(content_type: str, original_name: str) -> tuple[str, str]:
+    """(type, file name) for a download, always served as an attachment: the type verified at
+    upload (or a plain byte stream if it is not one Tolok accepts) and a name whose extension
+    matches that type: a PNG uploaded as ``poly.html`` comes back as ``poly.png``."""
+    if content_type not in ALLOWED:
+        content_type = "application/octet-stream"
+    stem = original_name.rsplit(".", 1)[0] if "." in original_name.strip(".") else original_name
+    stem = stem.strip(" .") or "bukti"
+    return content_type, stem + ALLOWED.get(content_type, ".bin")
+
+
 def folder(upload_dir: str) -> str:
     path = os.path.join(upload_dir, "benchmarking")
     os.makedirs(path, exist_ok=True)
@@ -98,7 +111,8 @@ def add(session: Session, practice: Practice, owner: User, data: bytes, filename
         upload_dir: str, max_file: int, max_practice: int) -> Attachment:
     """Store one evidence file for a practice; refuses a wrong type, a file or a total that is too big.
 
-    The file is written before the row is flushed and removed again if the flush fails.
+    The file is written (atomically, by the upload store) before the row is flushed and removed
+    again if the flush fails.
     """
     if practice.participant_id != owner.id:
         raise EvidenceError(_l("You can only add evidence to your own practices."), status=403)
@@ -106,6 +120,7 @@ def add(session: Session, practice: Practice, owner: User, data: bytes, filename
         raise EvidenceError(_l("The file is empty."), field="file")
     if len(data) > max_file:
         raise EvidenceError(_l("The file is larger than %(mb)s MB.", mb=max_file // (1024 * 1024)), field="file", status=413)
+    _lock_practice(session, practice)
     used = session.scalar(select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.practice_id == practice.id)) or 0
     if used + len(data) > max_practice:
         raise EvidenceError(_l("A practice can hold at most %(mb)s MB of evidence.", mb=max_practice // (1024 * 1024)),
@@ -116,11 +131,11 @@ def add(session: Session, practice: Practice, owner: User, data: bytes, filename
                             field="file", status=415)
     _check_editable(session, practice)
     if kind.startswith("image/") and not _reasonable_image(data):
-        raise EvidenceError(_l("The photo could not be read, or it is larger than %(mp)s megapixels.", mp=MAX_PIXELS // 1_000_000),
-                            field="file", status=415)
+        raise EvidenceError(_l("The photo could not be read, or it is larger than %(mp)s megapixels.",
+                               mp=max_pixels(kind) // 1_000_000), field="file", status=415)
     stored = secrets.token_hex(16)
     target = path_of(upload_dir, stored)
-    with open(target, "xb") as fh:
+    with atomic_write(target) as fh:  # a full disk leaves no partial file under the stored name
         fh.write(data)
     try:
         attachment = Attachment(practice_id=practice.id, owner_id=owner.id, original_name=clean_name(filename, kind),
@@ -145,19 +160,45 @@ def remove(session: Session, attachment: Attachment, actor: User) -> str:
     return stored
 
 
-MAX_PIXELS = 40_000_000
+# Pixels are checked from the header, before anything is decoded. A JPEG is thumbnailed in draft
+# mode (the decoder scales by 1/2..1/8 while decoding), so a 48-megapixel phone photo costs little;
+# other formats decode in full (a 40 MP PNG took 125 MB and 2.7 s), so they get a lower cap.
+MAX_PIXELS = 50_000_000
+MAX_PIXELS_FULL_DECODE = 16_000_000
+
+
+def max_pixels(kind: str) -> int:
+    return MAX_PIXELS if kind == "image/jpeg" else MAX_PIXELS_FULL_DECODE
+
+
+def _open_image(source: Any) -> Any:
+    from PIL import Image
+
+    # Pillow's own decompression-bomb guard, for any image opened anywhere in the process.
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    return Image.open(source)
 
 
 def _reasonable_image(data: bytes) -> bool:
     """Readable, and small enough in pixels to make a thumbnail without exhausting memory."""
-    from PIL import Image
-
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with _open_image(io.BytesIO(data)) as image:
             width, height = image.size
+            kind = IMAGE_TYPES.get(image.format or "", "")
     except Exception:  # Pillow raises many kinds for a broken or hostile file
         return False
-    return width * height <= MAX_PIXELS
+    return bool(kind) and width * height <= max_pixels(kind)
+
+
+IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+
+
+def _lock_practice(session: Session, practice: Practice) -> None:
+    """Serialise evidence uploads to one practice, so that the quota sum sees every committed file:
+    two uploads at once stored 59.4 MB under a 50 MB quota. A no-op UPDATE takes the practice row's
+    lock on PostgreSQL and the write lock on SQLite; the second upload waits for the first's commit."""
+    table = Practice.__table__
+    session.execute(update(table).where(table.c.id == practice.id).values(id=table.c.id))
 
 
 def _check_editable(session: Session, practice: Practice) -> None:
@@ -180,12 +221,12 @@ def discard_files(upload_dir: str, stored_names: Iterable[str]) -> None:
 
 def thumbnail(path: str, size: int = 360) -> bytes:
     """A re-encoded JPEG preview: whatever the upload carried besides pixels does not survive."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        if image.size[0] * image.size[1] > MAX_PIXELS:
+    with _open_image(path) as image:
+        kind = IMAGE_TYPES.get(image.format or "", "")
+        if not kind or image.size[0] * image.size[1] > max_pixels(kind):
             raise ValueError("image too large for a thumbnail")
-        image.draft("RGB", (size, size))
+        if kind == "image/jpeg":
+            image.draft("RGB", (size, size))  # decode at 1/2..1/8 scale: never the full pixels
         image = image.convert("RGB")
         image.thumbnail((size, size))
         out = io.BytesIO()

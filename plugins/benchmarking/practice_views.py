@@ -222,8 +222,8 @@ def upload(practice: Practice):
 @require("benchmarking.attachment.view", load=Attachment)
 def download(attachment: Attachment):
     path = evidence.path_of(current_app.config["UPLOAD_DIR"], attachment.stored_name)
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.original_name, max_age=0)
+    mimetype, name = evidence.served_as(attachment.content_type, attachment.original_name)
+    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
