@@ -62,6 +62,10 @@ def test_pdf_export_job_runs_shows_progress_and_downloads_for_its_owner_only(app
     assert "attachment" in response.headers["Content-Disposition"] and ".pdf" in response.headers["Content-Disposition"]
     texts = " ".join(text for text, _portrait in page_texts(response.data))
     assert world["participants"][0].name in texts
+    from lms.notifications.models import Notification
+
+    (ready,) = session.scalars(select(Notification).where(Notification.kind == "export_ready")).all()
+    assert ready.recipient_id == world["cohort"].people["coordinator"].id and ready.link == f"/jobs/{job_id}"
 
     other = app.test_client()
     login(other, make_user(is_admin=True))  # not even an admin reads another person's export

@@ -271,6 +271,10 @@ def test_valid_file_previews_without_saving_then_imports_everyone(coordinator, c
     assert second.profile.instansi == "Pemerintah Provinsi Kalimantan Tengah"
     assert second.profile.unit == "Bappeda" and second.profile.jabatan == "Kepala Bidang"
     assert second.active and second.password_hash is None  # an admin sets a password later
+    from lms.notifications.models import Notification
+
+    (told,) = session.scalars(select(Notification).where(Notification.kind == "roster_imported")).all()
+    assert told.recipient_id == cohort.people["coordinator"].id and told.payload["created"] == 3
 
 
 def test_importing_the_same_file_again_changes_nothing(coordinator, cohort, session):

@@ -32,8 +32,10 @@ from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.pagination import page_arg, paginate
 from lms.core.predicates import DEFAULT_BANDS, bands_to_text
+from lms.core.timezones import now_utc
 from lms.core.views import cohort_tabs, refuse
 from lms.invitations import services as invitations
+from lms.notifications.events import roster_imported
 from lms.users.forms import ParticipantForm
 
 bp = Blueprint("cohorts", __name__, template_folder="templates")
@@ -311,6 +313,7 @@ def roster_import(cohort: Cohort):
             return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result,
                                    filename=filename, token=None, form=RosterUploadForm()), 409
         counts = roster_service.import_rows(db.session, cohort, result)
+        roster_imported(db.session, current_user, cohort, counts, now_utc())
         db.session.commit()
     except IntegrityError:
         # Another import created or enrolled some of these people at the same moment: nothing of this

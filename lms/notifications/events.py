@@ -71,9 +71,11 @@ def work_submitted(session: Session, submission: Submission, now: datetime) -> N
         notify(session, staff, kinds.LATE_SUBMISSION, payload, link=link, now=now)
 
 
-def roster_imported(session: Session, actor: User | int, cohort: Cohort, counts: dict[str, int], now: datetime) -> None:
-    """The person who imported a roster: how it went (it may have run as a background job)."""
-    notify(session, [actor], kinds.ROSTER_IMPORTED, {"cohort": cohort.title, **counts},
+def roster_imported(session: Session, actor: User, cohort: Cohort, counts: dict[str, int], now: datetime) -> None:
+    """The cohort's coordinators and whoever imported: how the roster import went."""
+    coordinators = list(session.scalars(select(Membership.user_id).where(
+        Membership.cohort_id == cohort.id, Membership.role == Role.COORDINATOR)))
+    notify(session, [actor.id, *coordinators], kinds.ROSTER_IMPORTED, {"cohort": cohort.title, "actor": actor.name, **counts},
            link=path_for("cohorts.participants", cohort_id=cohort.id), now=now)
 
 

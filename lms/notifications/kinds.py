@@ -46,8 +46,9 @@ CORE_KINDS = (
         key=ROSTER_IMPORTED, label=_l("Roster import finished"), audience="staff", order=62,
         message=_l("The roster import for %(cohort)s is finished: %(created)s new accounts, %(enrolled)s enrolled, "
                    "%(updated)s updated.")),
+    # Inbox only unless chosen: whoever starts an export usually watches its progress bar.
     NotificationKind(
-        key=EXPORT_READY, label=_l("Export ready"), audience="staff", order=63,
+        key=EXPORT_READY, label=_l("Export ready"), audience="staff", default="off", order=63,
         message=_l("Your export %(name)s is ready to download.")),
 )
 

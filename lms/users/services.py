@@ -7,9 +7,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from lms.auth.services import change_password, set_password, temporary_password
-from lms.db import utcnow
 from lms.core.civil_service import GOLONGAN, NipError, validate_nip
 from lms.core.errors import Conflict, DomainError
+from lms.db import utcnow
 from lms.users.models import ParticipantProfile, User, email_key, new_session_token
 
 
