@@ -92,10 +92,17 @@ def app_factory(database_url: str, tmp_path: Any) -> Iterator[Callable[..., Any]
         app.extensions["lms.db"].dispose()
 
 
+def _queue_mode(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return {"JOBS_IMMEDIATE": True} if request.node.get_closest_marker("jobs_immediate") else {}
+
+
 @pytest.fixture
-def app(app_factory: Callable[..., Any]) -> Any:
-    """The app, with no context pushed: each test-client request gets its own, as in production."""
-    return app_factory()
+def app(app_factory: Callable[..., Any], request: pytest.FixtureRequest) -> Any:
+    """The app, with no context pushed: each test-client request gets its own, as in production.
+
+    Marked ``jobs_immediate``, it runs each background task at once in the caller (a mail after a commit).
+    """
+    return app_factory(**_queue_mode(request))
 
 
 @pytest.fixture
@@ -109,7 +116,7 @@ def session(app: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def ctx(app: Any, app_factory: Callable[..., Any]) -> Iterator[Any]:
+def ctx(app: Any, app_factory: Callable[..., Any], request: pytest.FixtureRequest) -> Iterator[Any]:
     """A request context for tests that call services or render messages outside a request.
 
     It belongs to a twin app on the same database: Flask reuses a pushed context of the *same* app
@@ -117,7 +124,7 @@ def ctx(app: Any, app_factory: Callable[..., Any]) -> Iterator[Any]:
     ``app`` in a context of its own, as in production. The twin speaks English so that tests can
     match the services' messages.
     """
-    twin = app_factory(DEFAULT_LOCALE="en")  # service messages in English, to match them in tests
+    twin = app_factory(DEFAULT_LOCALE="en", **_queue_mode(request))  # service messages in English, to match them in tests
     with twin.test_request_context():
         yield app
 

@@ -17,27 +17,16 @@ from tests.test_grading import cohort_people, levels, rubric_data
 
 NOW = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
 
-
-@pytest.fixture
-def app(app_factory):
-    """The queue runs each task at once in these tests (the mail after a commit, the reminders)."""
-    return app_factory(JOBS_IMMEDIATE=True)
+# The mail after a commit and the reminders run at once, in the caller.
+pytestmark = pytest.mark.jobs_immediate
 
 
-@pytest.fixture
-def ctx(app, app_factory):
-    twin = app_factory(DEFAULT_LOCALE="en", JOBS_IMMEDIATE=True)
-    with twin.test_request_context():
-        yield app
-
-
-@pytest.fixture
-def world(ctx, session, make_cohort):
+def cohort_world(session, make_cohort, participants):
+    """A running cohort with one instructor and a reflection due in a week, graded by rubric."""
     from lms.cohorts.models import Cohort
     from lms.users.models import User
 
-    cohort = make_cohort(participants=4, instructors=1)
-    cohort = session.get(Cohort, cohort.id)
+    cohort = session.get(Cohort, make_cohort(participants=participants, instructors=1).id)
     rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort)
     assessment = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
         title="Refleksi benchmarking", due_at=NOW + timedelta(days=7), cutoff_at=NOW + timedelta(days=10),
@@ -47,6 +36,11 @@ def world(ctx, session, make_cohort):
     instructors = [session.get(User, u.id) for u in cohort_people(session, cohort.id, "instructor")]
     return {"cohort": cohort, "rubric": rubric, "assessment": assessment, "participants": participants,
             "instructor": instructors[0]}
+
+
+@pytest.fixture
+def world(ctx, session, make_cohort):
+    return cohort_world(session, make_cohort, 4)
 
 
 def submit(session, world, person, at=NOW, assessment=None):
@@ -277,22 +271,12 @@ def test_the_email_says_who_what_and_where_in_the_recipients_language(world, ses
 
 
 def test_releasing_a_cohort_costs_the_same_queries_at_any_size(ctx, session, make_cohort, app):
-    from lms.cohorts.models import Cohort
-    from lms.users.models import User
-
     counts = []
     for size in (2, 8):
-        cohort = session.get(Cohort, make_cohort(participants=size, instructors=1).id)
-        rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort)
-        assessment = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
-            title="Refleksi", due_at=NOW + timedelta(days=7), rubric_id=rubric.id))
-        session.commit()
-        people = [session.get(User, u.id) for u in cohort_people(session, cohort.id, "participant")]
-        teacher = session.get(User, cohort_people(session, cohort.id, "instructor")[0].id)
-        world = {"assessment": assessment, "rubric": rubric, "participants": people, "instructor": teacher}
+        world = cohort_world(session, make_cohort, size)
         grade_all(session, world)
         with count_queries(app) as statements:
-            grading.release_assessment(session, assessment, teacher, NOW)
+            grading.release_assessment(session, world["assessment"], world["instructor"], NOW)
             session.flush()
         session.commit()
         counts.append(len([s for s in statements if "notification" in s.lower()]))
@@ -302,9 +286,7 @@ def test_releasing_a_cohort_costs_the_same_queries_at_any_size(ctx, session, mak
 # -- done when (issue 12): real e-mail through a real SMTP server --------------------------------
 
 def test_releasing_grades_mails_each_participant_once_and_the_digest_is_one_mail(app_factory, session, make_cohort):
-    from lms.cohorts.models import Cohort
     from lms.notifications.delivery import send_digests
-    from lms.users.models import User
     from tests.mailserver import body, smtp_server
 
     with smtp_server() as (inbox, port):
@@ -313,17 +295,12 @@ def test_releasing_grades_mails_each_participant_once_and_the_digest_is_one_mail
         app_factory(**config)
         twin = app_factory(DEFAULT_LOCALE="en", **config)
         with twin.test_request_context():
-            cohort = session.get(Cohort, make_cohort(participants=5, instructors=1).id)
-            rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort)
-            assessment = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
-                title="Refleksi benchmarking", due_at=NOW + timedelta(days=7), rubric_id=rubric.id))
-            session.commit()
-            people = [session.get(User, u.id) for u in cohort_people(session, cohort.id, "participant")]
-            teacher = session.get(User, cohort_people(session, cohort.id, "instructor")[0].id)
+            world = cohort_world(session, make_cohort, 5)
+            cohort, assessment, people, teacher = (world[k] for k in ("cohort", "assessment", "participants", "instructor"))
             people[0].locale, people[1].locale = "id", "en"
             notifications.set_preferences(session, people[4], {"grade_released": "off"})
             session.commit()
-            grade_all(session, {"assessment": assessment, "rubric": rubric, "participants": people, "instructor": teacher})
+            grade_all(session, world)
             assert inbox.messages == []  # submitted work waits for the staff's digest
             grading.release_assessment(session, assessment, teacher, NOW)
             session.commit()

@@ -13,30 +13,12 @@ from lms.notifications.models import Notification
 from lms.notifications.reminders import send_reminders
 from plugins.benchmarking import followups, practices, reports, services
 from plugins.benchmarking.models import VisitGroup
-from plugins.benchmarking.tests.test_practices import adapted
+from plugins.benchmarking.tests.test_practices import adapted, plugin_on  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.usefixtures("plugin_on")
+pytestmark = [pytest.mark.usefixtures("plugin_on"), pytest.mark.jobs_immediate]
 NOW = datetime(2026, 9, 1, 3, 0, tzinfo=UTC)
 TODAY = date(2026, 9, 1)
 
-
-@pytest.fixture
-def app(app_factory):
-    """The queue runs each task at once in these tests (the mail after a commit, the reminders)."""
-    return app_factory(JOBS_IMMEDIATE=True)
-
-
-@pytest.fixture
-def ctx(app, app_factory):
-    twin = app_factory(DEFAULT_LOCALE="en", JOBS_IMMEDIATE=True)
-    with twin.test_request_context():
-        yield app
-
-
-@pytest.fixture
-def plugin_on(app):
-    if "benchmarking" not in app.config["PLUGINS_ENABLED"]:
-        pytest.skip("the benchmarking plugin is switched off (LMS_PLUGINS)")
 
 
 @pytest.fixture
