@@ -239,8 +239,8 @@ def run_job(run: TaskRun, *, job_id: int) -> None:
         hours = current_app.config["JOB_RESULT_HOURS"]
         _write_state(job.id, status=JobStatus.DONE, progress=100, finished_at=finished, result_path=relative,
                      result_name=name, result_type=mimetype, expires_at=finished + timedelta(hours=hours))
+        from lms.core.urls import path_for
         from lms.notifications import events as notifications
-        from lms.notifications.services import path_for
 
         # The owner may have left the progress page: the bell (and e-mail, if they chose it) says so.
         notifications.export_ready(session, job.owner_id, name, path_for("jobs.show", job_id=job.id), finished)

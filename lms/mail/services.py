@@ -34,9 +34,9 @@ DEV_BASE_URL = "http://127.0.0.1:5000"
 
 def absolute_url(endpoint: str, **values: Any) -> str:
     """An absolute link for e-mail (``LMS_BASE_URL`` + the endpoint's path), with or without a request."""
-    app = current_app
-    adapter = app.url_map.bind("localhost", script_name=app.config.get("APPLICATION_ROOT") or "/")
-    return (app.config["BASE_URL"] or DEV_BASE_URL).rstrip("/") + adapter.build(endpoint, values)
+    from lms.core.urls import path_for
+
+    return (current_app.config["BASE_URL"] or DEV_BASE_URL).rstrip("/") + path_for(endpoint, **values)
 
 
 def outbox_dir(app: Flask | None = None) -> str:

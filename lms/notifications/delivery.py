@@ -115,13 +115,13 @@ def render_digest(user: User, notifications: list[Notification]) -> Mail:
 
 
 def _inbox_path() -> str:
-    from lms.notifications.services import path_for
+    from lms.core.urls import path_for
 
     return path_for("notifications.inbox")
 
 
 def _settings_path() -> str:
-    from lms.notifications.services import path_for
+    from lms.core.urls import path_for
 
     return path_for("notifications.preferences")
 

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Extension, Submission
 from lms.cohorts.models import Cohort, Membership, Role
+from lms.core.urls import path_for
 from lms.notifications import kinds
-from lms.notifications.services import notify, path_for
+from lms.notifications.services import notify
 from lms.users.models import User
 
 

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Submission, SubmissionState
 from lms.cohorts.models import Cohort, CohortStatus, Membership, Role
+from lms.core.urls import path_for
 from lms.notifications.kinds import DEADLINE_1D, DEADLINE_3D, DEADLINE_EVENT, all_kinds
-from lms.notifications.services import notify, path_for
+from lms.notifications.services import notify
 from lms.plugins.types import Reminder
 
 HORIZON = timedelta(days=3)

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,12 +22,6 @@ from lms.notifications.models import Delivery, MailState, Notification, Notifica
 from lms.users.models import User
 
 PENDING = "lms.notifications.pending"  # session.info key: the mail task is queued for this transaction
-
-
-def path_for(endpoint: str, **values: Any) -> str:
-    """A path inside the app for ``endpoint``, with or without a request (jobs build links too)."""
-    adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
-    return adapter.build(endpoint, values)
 
 
 def preferences_of(session: Session, user_ids: Iterable[int], kind: str) -> dict[int, Delivery]:

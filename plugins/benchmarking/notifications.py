@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from lms.assessments.models import Assessment, Submission, SubmissionState
 from lms.cohorts.models import Cohort, CohortStatus
 from lms.core.timezones import local_zone
-from lms.notifications.services import notify, path_for
+from lms.core.urls import path_for
+from lms.notifications.services import notify
 from lms.plugins.types import NotificationKind, Reminder
 from plugins.benchmarking.models import (
     FieldVisit,
