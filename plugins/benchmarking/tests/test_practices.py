@@ -551,6 +551,12 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
         top = sheet_rows[0]
         mine_x = next(r for r in sheet_rows if session.get(User, person).name in r)
         assert [mine_x[top.index(str(c.label))] for c in group_columns] == [100, 75]
+        from pypdf import PdfReader
+
+        pdf = exports.render_pdf(session, table, app=app)
+        text = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+        assert "Group report score: Kabupaten" in text.replace("- ", "") or text.count("Group report score") >= 2
+        assert "100,00" in text and "75,00" in text
 
     _token, secret = tokens.create_token(session, session.get(User, world["coordinator"].id), "t", NOW)
     session.commit()
