@@ -83,11 +83,46 @@ def test_enrol_one_participant_validates_nip_and_never_duplicates(client, make_c
     again = client.post(f"/cohorts/{cohort.id}/participants/new", data=data)
     assert again.status_code == 409
     other = make_cohort(coordinator=cohort.people["coordinator"], name="Angkatan XIII")
-    assert client.post(f"/cohorts/{other.id}/participants/new", data=data).status_code == 302
+    # Someone of the coordinator's cohorts: shown for confirmation, then linked as they are.
+    ask = client.post(f"/cohorts/{other.id}/participants/new", data=dict(data, name="Nama Lain", instansi="Lain"))
+    assert ask.status_code == 200 and 'id="confirm-person"' in ask.get_data(as_text=True)
+    assert "ahmad@kalteng.go.id" in ask.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Membership).where(Membership.role == Role.PARTICIPANT)) == 1
+    confirmed = dict(data, name="Nama Lain", instansi="Lain", confirm="198609262015051001")
+    assert client.post(f"/cohorts/{other.id}/participants/new", data=confirmed).status_code == 302
     assert session.scalar(select(func.count()).select_from(Membership).where(Membership.role == Role.PARTICIPANT)) == 2
     from lms.users.models import User
 
     assert session.scalar(select(func.count()).select_from(User).where(User.email == "ahmad@kalteng.go.id")) == 1
+    ahmad = session.scalar(select(User).where(User.email == "ahmad@kalteng.go.id"))
+    assert (ahmad.name, ahmad.profile.instansi) == ("Ahmad Fauzi", "Pemprov Kalteng")  # nothing overwritten
+
+
+def test_enrolling_another_cohorts_peserta_by_nip_takes_nothing_over(client, make_cohort, session):
+    """Issue 10 #1: a coordinator of A enrols B's peserta by NIP with their own name and e-mail."""
+    from lms.users.models import User
+
+    a, b = make_cohort(name="Angkatan A"), make_cohort(participants=1, name="Angkatan B")
+    victim = session.get(User, b.people["participants"][0].id)
+    original = (victim.name, victim.email, victim.profile.instansi, victim.password_hash)
+    login(client, a.people["coordinator"])
+    response = client.post(f"/cohorts/{a.id}/participants/new", data={
+        "nip": victim.profile.nip, "name": "Penyusup", "email": "penyusup@evil.example", "instansi": "X",
+        "confirm": victim.profile.nip})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert victim.name not in page and victim.email not in page
+    session.expire_all()
+    victim = session.get(User, victim.id)
+    assert (victim.name, victim.email, victim.profile.instansi, victim.password_hash) == original
+    assert client.post(f"/users/{victim.id}/reset-password").status_code == 403
+    # With the person's own e-mail the coordinator enrols them, without seeing or changing anything first.
+    linked = client.post(f"/cohorts/{a.id}/participants/new", data={
+        "nip": victim.profile.nip, "name": "Penyusup", "email": victim.email})
+    assert linked.status_code == 302
+    session.expire_all()
+    victim = session.get(User, victim.id)
+    assert (victim.name, victim.email, victim.profile.instansi, victim.password_hash) == original
 
 
 def test_staff_added_by_email_and_last_coordinator_stays(client, make_cohort, make_user, session):

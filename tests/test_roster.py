@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from lms.cohorts import roster
 from lms.cohorts.models import CohortStatus, Membership, Role
+from lms.cohorts.services import NOT_ENROLLABLE
 from lms.core.civil_service import format_nip
 from lms.core.errors import DomainError
 from lms.users.models import ParticipantProfile, User
@@ -214,19 +215,32 @@ def test_every_problem_of_a_row_is_listed_and_row_numbers_count_blank_lines(coor
     assert "Unknown golongan VI" in problems[4]
 
 
-def test_email_of_someone_with_another_nip_is_refused(coordinator, cohort, make_user):
-    make_user(email="budi@kalteng.go.id", nip=nip(900))
+def known_to(session, make_cohort, cohort, user):
+    """Make ``user`` a participant of another cohort of the same coordinator: someone they may see."""
+    other = make_cohort(coordinator=cohort.people["coordinator"], name="Angkatan Lain")
+    session.add(Membership(cohort=other, user=session.get(User, user.id), role=Role.PARTICIPANT))
+    session.commit()
+
+
+def test_email_of_someone_with_another_nip_is_refused(coordinator, cohort, make_user, make_cohort, session):
+    budi = make_user(email="budi@kalteng.go.id", nip=nip(900))
     response = upload(coordinator, cohort, csv_file([person(1), person(2, email="Budi@kalteng.go.id")]))
     assert response.status_code == 422
+    assert error_rows(response) == {3: english(NOT_ENROLLABLE)}  # a stranger: nothing said about them
+    known_to(session, make_cohort, cohort, budi)
+    response = upload(coordinator, cohort, csv_file([person(1), person(2, email="Budi@kalteng.go.id")]))
     assert error_rows(response) == {3: "The email belongs to a person with another NIP."}
 
 
-def test_nip_and_email_of_two_different_people_are_refused(coordinator, cohort, make_user):
-    make_user(email="budi@kalteng.go.id", nip=nip(2))
+def test_nip_and_email_of_two_different_people_are_refused(coordinator, cohort, make_user, make_cohort, session):
+    budi = make_user(email="budi@kalteng.go.id", nip=nip(2))
     make_user(email="ani@kalteng.go.id")  # an account without a profile
     response = upload(coordinator, cohort, csv_file([person(1), person(2, email="ani@kalteng.go.id")]))
     assert response.status_code == 422
-    assert error_rows(response) == {3: "The email belongs to another person than the NIP."}
+    assert error_rows(response) == {3: english(NOT_ENROLLABLE)}
+    known_to(session, make_cohort, cohort, budi)
+    response = upload(coordinator, cohort, csv_file([person(1), person(2, email="ani@kalteng.go.id")]))
+    assert error_rows(response) == {3: english(NOT_ENROLLABLE)}
 
 
 def test_staff_of_the_cohort_cannot_be_enrolled_as_participant(coordinator, cohort, session):
@@ -249,7 +263,7 @@ def test_valid_file_previews_without_saving_then_imports_everyone(coordinator, c
     assert preview.status_code == 200
     page = text(preview)
     assert "All 3 rows are valid:" in page
-    assert "3 new accounts, 0 existing people to enrol, 0 profiles to update, 0 already enrolled." in page
+    assert "3 people new to your cohorts, 0 people from your cohorts to enrol, 0 profiles to update, 0 already enrolled." in page
     assert "Import 3 participants" in page
     assert "19600102 201001 1 001" in page  # NIPs are shown grouped
     token = token_in(preview)
@@ -284,41 +298,52 @@ def test_importing_the_same_file_again_changes_nothing(coordinator, cohort, sess
 
     again = upload(coordinator, cohort, data)
     assert again.status_code == 200
-    assert "0 new accounts, 0 existing people to enrol, 0 profiles to update, 4 already enrolled." in text(again)
+    assert "0 people new to your cohorts, 0 people from your cohorts to enrol, 0 profiles to update, 4 already enrolled." in text(again)
     done = import_token(coordinator, cohort, token_in(again), follow_redirects=True)
 
     assert "Roster imported: 0 new accounts, 0 existing people enrolled, 0 profiles updated, 4 unchanged." in text(done)
     assert totals(session) == after_first
 
 
-def test_reimport_with_a_new_jabatan_updates_the_profile_only(coordinator, cohort, session):
+def test_reimport_with_a_new_jabatan_changes_no_profile_for_a_coordinator_but_does_for_an_admin(
+        coordinator, cohort, session, make_user):
     rows = [person(i) for i in range(2)]
     assert import_token(coordinator, cohort, token_in(upload(coordinator, cohort, csv_file(rows)))).status_code == 302
     after_first = totals(session)
     rows[1].update(jabatan="Sekretaris Daerah", golongan="IV/c")
 
     again = upload(coordinator, cohort, csv_file(rows))
-    assert "0 profiles to update" not in text(again) and "1 profiles to update" in text(again)
+    assert "0 profiles to update, 2 already enrolled" in text(again)
     done = import_token(coordinator, cohort, token_in(again), follow_redirects=True)
+    assert "0 profiles updated, 2 unchanged." in text(done)
+    profile = participants_of(session, cohort)["peserta1@kalteng.go.id"].profile
+    assert (profile.jabatan, profile.golongan) == ("Kepala Bidang", "III/d")
 
+    admin = make_user(is_admin=True)
+    in_english(session, admin)
+    coordinator.post("/logout")
+    login(coordinator, admin)
+    again = upload(coordinator, cohort, csv_file(rows))
+    assert "1 profiles to update" in text(again)
+    done = import_token(coordinator, cohort, token_in(again), follow_redirects=True)
     assert "0 new accounts, 0 existing people enrolled, 1 profiles updated, 1 unchanged." in text(done)
-    assert totals(session) == after_first
+    assert totals(session) == (after_first[0] + 1, *after_first[1:])  # only the admin is new
     profile = participants_of(session, cohort)["peserta1@kalteng.go.id"].profile
     assert (profile.jabatan, profile.golongan) == ("Sekretaris Daerah", "IV/c")
 
 
-def test_person_already_in_the_system_is_enrolled_not_duplicated(coordinator, cohort, session, make_cohort, make_user):
+def test_person_of_ones_own_cohorts_is_shown_and_linked_as_they_are(coordinator, cohort, session, make_cohort,
+                                                                    make_user):
     known = make_user(name="Siti Rahayu", email="siti@kalteng.go.id", nip=nip(7), instansi="Pemprov Kalteng")
-    other = make_cohort(name="Angkatan Lain")
-    session.add(Membership(cohort=other, user=known, role=Role.PARTICIPANT))
-    session.commit()
+    known_to(session, make_cohort, cohort, known)
     before = totals(session)
-    # the file has another address for her: she is matched on her NIP, and her account keeps its email
-    rows = [person(1), person(7, name="Siti R.", email="siti.rahayu@gmail.com")]
+    # the file has another name, address and agency for her: she is matched on her NIP and kept as she is
+    rows = [person(1), person(7, name="Siti R.", email="siti.rahayu@gmail.com", instansi="Lain")]
 
     preview = upload(coordinator, cohort, csv_file(rows))
     assert preview.status_code == 200
-    assert "1 new accounts, 1 existing people to enrol" in text(preview)
+    assert "1 people new to your cohorts, 1 people from your cohorts to enrol" in text(preview)
+    assert re.search(r"exists, will be linked: <[^>]+>Siti Rahayu \(siti@kalteng.go.id\)", text(preview))
     assert "email kept as siti@kalteng.go.id" in text(preview)
     done = import_token(coordinator, cohort, token_in(preview), follow_redirects=True)
 
@@ -326,17 +351,62 @@ def test_person_already_in_the_system_is_enrolled_not_duplicated(coordinator, co
     assert totals(session) == (before[0] + 1, before[1] + 1, before[2] + 2)
     enrolled = participants_of(session, cohort)
     assert enrolled["siti@kalteng.go.id"].id == known.id
+    assert (known.name, enrolled["siti@kalteng.go.id"].profile.instansi) == ("Siti Rahayu", "Pemprov Kalteng")
     assert "siti.rahayu@gmail.com" not in enrolled
-    assert session.scalar(select(func.count()).select_from(Membership).where(Membership.user_id == known.id)) == 2
 
 
-def test_account_without_profile_is_matched_by_email_and_given_one(coordinator, cohort, session, make_user):
-    known = make_user(email="andi@kalteng.go.id")  # e.g. an instructor of another cohort
+def test_a_stranger_is_linked_only_by_nip_and_own_email_and_never_shown(coordinator, cohort, session, make_cohort,
+                                                                      make_user):
+    """Issue 10 #1 and #3: another cohort's peserta, by NIP alone, is neither shown nor taken over."""
+    stranger = make_user(name="Siti Rahayu", email="siti@kalteng.go.id", nip=nip(7), instansi="Pemprov Kalteng")
+    session.add(Membership(cohort=make_cohort(name="Angkatan Lain"), user=stranger, role=Role.PARTICIPANT))
+    session.commit()
+    taken_over = upload(coordinator, cohort, csv_file([person(1), person(7, name="Maling", email="maling@x.id")]))
+    assert error_rows(taken_over) == {3: english(NOT_ENROLLABLE)}
+    for hidden in ("Siti Rahayu", "siti@kalteng.go.id", "Pemprov Kalteng"):
+        assert hidden not in text(taken_over)
+
+    preview = upload(coordinator, cohort, csv_file([person(1), person(7, name="S. Rahayu", email="SITI@kalteng.go.id")]))
+    assert preview.status_code == 200
+    assert "2 people new to your cohorts, 0 people from your cohorts to enrol" in text(preview)
+    assert "Siti Rahayu" not in text(preview) and "Pemprov Kalteng" not in text(preview)
+    assert import_token(coordinator, cohort, token_in(preview)).status_code == 302
+    enrolled = participants_of(session, cohort)
+    siti = enrolled["siti@kalteng.go.id"]
+    assert siti.id == stranger.id and siti.name == "Siti Rahayu" and siti.profile.instansi == "Pemprov Kalteng"
+
+
+def test_staff_accounts_are_never_enrolled_by_a_coordinator(coordinator, cohort, session, make_cohort, make_user):
+    """Issue 10 #2: an admin, a program manager, another cohort's widyaiswara."""
+    instructor = make_cohort(participants=0, instructors=1, name="Angkatan Lain").people["instructors"][0]
+    staff = [make_user(is_admin=True, nip=nip(20)), make_user(is_manager=True, nip=nip(21)), instructor]
+    session.get(User, instructor.id).profile = ParticipantProfile(nip=nip(22))
+    session.commit()
+    rows = [person(20 + i, email=who.email) for i, who in enumerate(staff)]
+    response = upload(coordinator, cohort, csv_file(rows))
+    assert response.status_code == 422
+    assert set(error_rows(response).values()) == {english(NOT_ENROLLABLE)}  # strangers: nothing said
+    before = totals(session)
+    for who, n in zip(staff, (20, 21, 22), strict=True):
+        single = coordinator.post(f"/cohorts/{cohort.id}/participants/new", data={
+            "nip": nip(n), "name": who.name, "email": who.email, "confirm": nip(n)})
+        assert single.status_code == 409, who
+    assert totals(session) == before
+
+
+def test_account_without_profile_is_given_one_by_an_admin_only(coordinator, cohort, session, make_user):
+    known = make_user(email="andi@kalteng.go.id")  # e.g. an account an admin made before the roster
     before = totals(session)
     response = upload(coordinator, cohort, csv_file([person(3, email="ANDI@kalteng.go.id")]))
-    assert "0 new accounts, 1 existing people to enrol" in text(response)
+    assert error_rows(response) == {2: english(NOT_ENROLLABLE)}
+    admin = make_user(is_admin=True)
+    in_english(session, admin)
+    coordinator.post("/logout")
+    login(coordinator, admin)
+    response = upload(coordinator, cohort, csv_file([person(3, email="ANDI@kalteng.go.id")]))
+    assert "0 people new to your cohorts, 1 people from your cohorts to enrol" in text(response)
     assert import_token(coordinator, cohort, token_in(response)).status_code == 302
-    assert totals(session) == (before[0], before[1] + 1, before[2] + 1)
+    assert totals(session) == (before[0] + 1, before[1] + 1, before[2] + 1)
     user = participants_of(session, cohort)["andi@kalteng.go.id"]
     assert user.id == known.id and user.profile.nip == nip(3)
 
@@ -350,7 +420,7 @@ def test_import_refuses_when_the_database_changed_since_the_preview(coordinator,
     response = import_token(coordinator, cohort, token)
 
     assert response.status_code == 409
-    assert error_rows(response) == {3: "The email belongs to a person with another NIP."}
+    assert error_rows(response) == {3: english(NOT_ENROLLABLE)}
     assert totals(session) == before
 
 

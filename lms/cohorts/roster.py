@@ -20,7 +20,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lms.cohorts.models import Cohort, Membership, Role
-from lms.cohorts.services import ensure_editable
+from lms.cohorts.services import (
+    ensure_editable,
+    known_people,
+    match_participant,
+    staff_accounts,
+    trusted,
+)
 from lms.core.civil_service import NipError, normalize_golongan, validate_nip
 from lms.core.spreadsheet import csv_writer
 from lms.users.models import ParticipantProfile, User, email_key
@@ -51,9 +57,12 @@ class RosterRow:
     line: int  # the row number a spreadsheet shows (the header is row 1)
     values: dict[str, str]
     errors: list[Any] = field(default_factory=list)
-    status: str = "new"  # new | existing | enrolled | update | error
+    # new: not in the actor's cohorts (a new account, or linked to the account with this NIP and
+    # email without showing it) | existing: in the actor's cohorts, will be linked | enrolled | update | error
+    status: str = "new"
     user_id: int | None = None
     changes: list[str] = field(default_factory=list)
+    person: tuple[str, str] | None = None  # name and email of the existing account, when the actor may see it
 
     @property
     def ok(self) -> bool:
@@ -64,6 +73,8 @@ class RosterRow:
 class RosterPreview:
     rows: list[RosterRow]
     unknown_columns: list[str]
+    # Only admins (and the system) update the profiles of people who already have an account.
+    updates_profiles: bool = True
 
     @property
     def error_rows(self) -> list[RosterRow]:
@@ -192,19 +203,24 @@ def map_columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
     return positions, unknown
 
 
-def preview(session: Session, cohort: Cohort, data: bytes, filename: str, max_rows: int) -> RosterPreview:
-    """Every row with its problems and what importing would do; reads, never writes."""
+def preview(session: Session, cohort: Cohort, data: bytes, filename: str, max_rows: int,
+            actor: User | None = None) -> RosterPreview:
+    """Every row with its problems and what importing would do, as ``actor`` may see it; reads only.
+
+    Nothing tells a non-admin whether a NIP or email is in use outside their cohorts, or whose it is
+    (see :func:`lms.cohorts.services.match_participant`).
+    """
     header, raw_rows = read_table(data, filename, max_rows)
     positions, unknown = map_columns(header)
     if not raw_rows:
         raise RosterFileError(_l("The file has a header but no participants."))
     rows = [_parse_row(number, values, positions) for number, values in raw_rows]
     _check_duplicates(rows)
-    _check_against_database(session, cohort, rows)
+    _check_against_database(session, cohort, rows, actor)
     for row in rows:
         if row.errors:
             row.status = "error"
-    return RosterPreview(rows=rows, unknown_columns=unknown)
+    return RosterPreview(rows=rows, unknown_columns=unknown, updates_profiles=trusted(actor))
 
 
 def _parse_row(number: int, values: list[Any], positions: dict[str, int]) -> RosterRow:
@@ -257,7 +273,7 @@ def _chunks(items: list[str]) -> list[list[str]]:
     return [items[i:i + _BATCH] for i in range(0, len(items), _BATCH)]
 
 
-def _check_against_database(session: Session, cohort: Cohort, rows: list[RosterRow]) -> None:
+def _check_against_database(session: Session, cohort: Cohort, rows: list[RosterRow], actor: User | None) -> None:
     nips = [r.values["nip"] for r in rows if len(r.values["nip"]) == 18]
     emails = [r.values["email"] for r in rows if r.values["email"]]
     by_nip: dict[str, tuple[int, str]] = {}
@@ -276,39 +292,54 @@ def _check_against_database(session: Session, cohort: Cohort, rows: list[RosterR
             .where(func.lower(User.email).in_(chunk))
         ):
             by_email[email_key(user_email)] = (user_id, nip)
+    found = sorted({uid for uid, _e in by_nip.values()} | {uid for uid, _n in by_email.values()})
+    known: set[int] = set()
+    staff: set[int] = set()
+    names: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(found), _BATCH):
+        chunk_ids = found[start:start + _BATCH]
+        known |= known_people(session, actor, chunk_ids)
+        staff |= staff_accounts(session, chunk_ids)
+    for start in range(0, len(known), _BATCH):
+        ids = sorted(known)[start:start + _BATCH]
+        names.update({uid: (name, email) for uid, name, email in
+                      session.execute(select(User.id, User.name, User.email).where(User.id.in_(ids)))})
     roles: dict[int, set[Role]] = {}
     for user_id, role in session.execute(
         select(Membership.user_id, Membership.role).where(Membership.cohort_id == cohort.id)
     ):
         roles.setdefault(user_id, set()).add(Role(role))
+    see_all = trusted(actor)
 
     for row in rows:
         nip, email = row.values["nip"], row.values["email"]
-        user_id: int | None = None
-        if nip in by_nip:
-            user_id, known_email = by_nip[nip]
-            other = by_email.get(email)
-            if other is not None and other[0] != user_id:
-                row.errors.append(_l("The email belongs to another person than the NIP."))
-            elif email_key(known_email) != email:
-                row.changes.append(str(_l("email kept as %(email)s", email=known_email)))
-        elif email in by_email:
-            user_id, other_nip = by_email[email]
-            if other_nip is not None:
-                row.errors.append(_l("The email belongs to a person with another NIP."))
-        row.user_id = user_id
+        have_here = roles.get(by_nip[nip][0] if nip in by_nip else by_email.get(email, (None,))[0], set())
+        if have_here - {Role.PARTICIPANT}:
+            # Staff of this very cohort: the actor sees them on the cohort's page anyway.
+            row.errors.append(_l("This person is staff of the cohort and cannot be enrolled as a participant."))
+            continue
+        match = match_participant(actor, nip=nip, email=email, by_nip=by_nip.get(nip), by_email=by_email.get(email),
+                                  known=known, staff=staff)
+        if match.error is not None:
+            row.errors.append(match.error)
+            continue
+        row.user_id = user_id = match.user_id
         if user_id is None:
             row.status = "new"
             continue
-        have = roles.get(user_id, set())
-        if have - {Role.PARTICIPANT}:
-            row.errors.append(_l("This person is staff of the cohort and cannot be enrolled as a participant."))
+        if not match.known:
+            row.status = "new"  # linked to the account with this NIP and email, shown like a new person
+            continue
+        row.person = names.get(user_id)
+        if nip in by_nip and email_key(by_nip[nip][1]) != email:
+            row.changes.append(str(_l("email kept as %(email)s", email=by_nip[nip][1])))
         profile = profiles.get(user_id)
-        if profile is not None:
+        if profile is not None and see_all:
             for column in ("instansi", "unit", "jabatan", "golongan"):
                 new = row.values[column]
                 if new and new != (getattr(profile, column) or ""):
                     row.changes.append(column)
+        have = roles.get(user_id, set())
         row.status = ("update" if row.changes and any(c in COLUMNS for c in row.changes) else "enrolled") \
             if Role.PARTICIPANT in have else "existing"
 
@@ -341,7 +372,9 @@ def import_rows(session: Session, cohort: Cohort, preview_result: RosterPreview)
         user = users[row.user_id]
         profile = user.profile
         changed = False
-        if profile is None:
+        if not preview_result.updates_profiles:
+            pass  # an existing person is linked as they are: a coordinator edits no one's profile
+        elif profile is None:
             user.profile = ParticipantProfile(nip=v["nip"], instansi=v["instansi"], unit=v["unit"],
                                               jabatan=v["jabatan"], golongan=golongan)
             changed = True
@@ -350,7 +383,7 @@ def import_rows(session: Session, cohort: Cohort, preview_result: RosterPreview)
                 if v[column] and v[column] != (getattr(profile, column) or ""):
                     setattr(profile, column, v[column])
                     changed = True
-        if row.status == "existing":
+        if row.status in ("existing", "new"):  # "new" with an account: linked without being shown
             session.add(Membership(cohort=cohort, user=user, role=Role.PARTICIPANT))
             counts["enrolled"] += 1
         elif changed:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
@@ -13,7 +15,7 @@ from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
 from lms.core.errors import Conflict, DomainError
 from lms.core.predicates import DEFAULT_BANDS, Band
 from lms.users import services as users
-from lms.users.models import ParticipantProfile, User
+from lms.users.models import ParticipantProfile, User, email_key
 
 STATUS_LABELS = {
     CohortStatus.PLANNED: _l("Planned"),
@@ -163,11 +165,113 @@ def add_staff_by_email(session: Session, cohort: Cohort, email: str, role: Role)
     return add_member(session, cohort, user, role)
 
 
+# Said instead of any detail when a NIP or email matches an account the actor may not see: it names
+# neither the field nor the person, so enrolment cannot be used to look people up.
+NOT_ENROLLABLE = _l("This NIP or email cannot be used to enrol someone as typed. Check both, or ask an "
+                    "administrator.")
+STAFF_NOT_PARTICIPANT = _l("This person is staff (an administrator, program manager or instructor) and cannot be "
+                           "enrolled as a participant; ask an administrator.")
+
+
+@dataclass(frozen=True)
+class Match:
+    """Whom a typed NIP and email would enrol: an account (``user_id``) or a new one (None)."""
+
+    user_id: int | None = None
+    known: bool = False  # the actor may already see this person (shown as "exists, will be linked")
+    error: Any = None  # why this NIP/email cannot be enrolled by this actor
+
+
+def trusted(actor: User | None) -> bool:
+    """Admins, and the system itself (CLI, demo data: no actor), may see and edit every account."""
+    return actor is None or bool(actor.is_admin)
+
+
+def known_people(session: Session, actor: User | None, user_ids: Iterable[int]) -> set[int]:
+    """Of ``user_ids``, the people ``actor`` may already see: members of a cohort the actor teaches
+    or coordinates (rule ``user.view``); everyone for admins and the system. One query."""
+    ids = list(user_ids)
+    if trusted(actor) or not ids:
+        return set(ids)
+    assert actor is not None
+    taught = select(Membership.cohort_id).where(Membership.user_id == actor.id, Membership.role != Role.PARTICIPANT)
+    return set(session.scalars(
+        select(Membership.user_id).where(Membership.user_id.in_(ids), Membership.cohort_id.in_(taught)).distinct()
+    ))
+
+
+def staff_accounts(session: Session, user_ids: Iterable[int]) -> set[int]:
+    """Of ``user_ids``, the staff accounts: admins, program managers, and anyone who is instructor or
+    coordinator of any cohort. One query."""
+    ids = list(user_ids)
+    if not ids:
+        return set()
+    teaching = select(Membership.user_id).where(Membership.role != Role.PARTICIPANT)
+    return set(session.scalars(
+        select(User.id).where(User.id.in_(ids), or_(User.is_admin, User.is_manager, User.id.in_(teaching)))
+    ))
+
+
+def match_participant(
+    actor: User | None, *, nip: str, email: str, by_nip: tuple[int, str] | None,
+    by_email: tuple[int, str | None] | None, known: set[int], staff: set[int],
+) -> Match:
+    """Decide whom a typed NIP and email enrol, for ``actor``; the one rule enrolment and roster share.
+
+    ``by_nip`` is (user id, email) of the account with this NIP; ``by_email`` (user id, NIP or None)
+    of the account with this email. An existing account is matched on its NIP and never changed by
+    a non-admin. For people the actor may not see, every refusal is :data:`NOT_ENROLLABLE`, and an
+    account is linked only when the typed email is the account's own (the actor knows both already).
+    """
+    see_all = trusted(actor)
+
+    def refuse(specific: Any, *ids: int) -> Match:
+        visible = see_all or all(i in known for i in ids)
+        return Match(error=specific if visible else NOT_ENROLLABLE)
+
+    if by_nip is not None and by_email is not None and by_nip[0] != by_email[0]:
+        return refuse(_l("The email belongs to another person than the NIP."), by_nip[0], by_email[0])
+    if by_nip is None and by_email is None:
+        return Match()
+    user_id = by_nip[0] if by_nip is not None else by_email[0]  # type: ignore[index]
+    if by_nip is None and by_email is not None and by_email[1] is not None and by_email[1] != nip:
+        return refuse(_l("The email belongs to a person with another NIP."), user_id)
+    if see_all:
+        return Match(user_id=user_id, known=True)
+    is_known = user_id in known
+    if user_id in staff:
+        return refuse(STAFF_NOT_PARTICIPANT, user_id)
+    if by_nip is None:
+        # An account without a NIP: giving it one would change a profile the actor does not own.
+        return refuse(_l("This account has no NIP yet: an administrator can add it, then enrol the person."), user_id)
+    if not is_known and email_key(by_nip[1]) != email_key(email):
+        return Match(error=NOT_ENROLLABLE)
+    return Match(user_id=user_id, known=is_known)
+
+
+class ConfirmPerson(DomainError):
+    """The NIP belongs to someone the actor knows: show who, and enrol only once confirmed."""
+
+    status = 200
+
+    def __init__(self, person: User) -> None:
+        super().__init__(_l("This NIP belongs to %(name)s (%(email)s), who already takes part in your cohorts. "
+                            "Enrol this person? Their name, email and profile stay as they are.",
+                            name=person.name, email=person.email))
+        self.person = person
+
+
 def enrol_participant(
     session: Session, cohort: Cohort, *, email: str, name: str, nip: str, instansi: str = "",
-    unit: str = "", jabatan: str = "", golongan: str | None = None,
+    unit: str = "", jabatan: str = "", golongan: str | None = None, actor: User | None = None,
+    confirm_nip: str | None = None,
 ) -> Membership:
-    """Enrol one person: found by NIP, else by email, else created; never duplicated."""
+    """Enrol one person: found by NIP (see :func:`match_participant`), else created; never duplicated.
+
+    An existing person is linked as they are: only admins (and the system, ``actor`` None) update
+    their profile. When ``actor`` may see the person, they must confirm first: the call raises
+    :class:`ConfirmPerson` unless ``confirm_nip`` is this NIP.
+    """
     ensure_editable(cohort)
     from lms.core.civil_service import NipError, validate_nip
 
@@ -175,17 +279,31 @@ def enrol_participant(
         clean_nip = validate_nip(nip)
     except NipError as exc:
         raise DomainError(exc.args[0], field="nip") from None
-    by_nip = session.scalar(select(User).join(ParticipantProfile).where(ParticipantProfile.nip == clean_nip))
-    by_email = users.find_by_email(session, email)
-    if by_nip is not None and by_email is not None and by_nip.id != by_email.id:
-        raise Conflict(_l("This NIP and this email belong to two different people."), field="email")
-    user = by_nip or by_email
-    if user is not None and user.profile is not None and user.profile.nip != clean_nip:
-        raise Conflict(_l("This email belongs to a person with another NIP."), field="email")
-    if user is None:
+    found = session.scalar(select(User).join(ParticipantProfile).where(ParticipantProfile.nip == clean_nip))
+    other = users.find_by_email(session, email)
+    ids = {u.id for u in (found, other) if u is not None}
+    match = match_participant(
+        actor, nip=clean_nip, email=email,
+        by_nip=(found.id, found.email) if found is not None else None,
+        by_email=(other.id, other.profile.nip if other.profile else None) if other is not None else None,
+        known=known_people(session, actor, ids), staff=staff_accounts(session, ids),
+    )
+    if match.error is not None:
+        raise Conflict(match.error)
+    if match.user_id is None:
         user = users.create_user(session, email=email, name=name)
-    users.save_profile(session, user, nip=clean_nip, instansi=instansi, unit=unit, jabatan=jabatan, golongan=golongan)
-    return add_member(session, cohort, user, Role.PARTICIPANT)
+        users.save_profile(session, user, nip=clean_nip, instansi=instansi, unit=unit, jabatan=jabatan,
+                           golongan=golongan)
+        return add_member(session, cohort, user, Role.PARTICIPANT)
+    user = session.get(User, match.user_id)
+    assert user is not None
+    if trusted(actor):
+        users.save_profile(session, user, nip=clean_nip, instansi=instansi, unit=unit, jabatan=jabatan,
+                           golongan=golongan)
+    membership = add_member(session, cohort, user, Role.PARTICIPANT)  # "already enrolled" comes first
+    if actor is not None and match.known and confirm_nip != clean_nip:
+        raise ConfirmPerson(user)  # the caller rolls back: nothing is saved until confirmed
+    return membership
 
 
 def counts_by_cohort(session: Session, cohort_ids: Iterable[int]) -> dict[int, dict[Role, int]]:

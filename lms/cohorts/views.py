@@ -192,8 +192,11 @@ def enrol(cohort: Cohort):
             membership = services.enrol_participant(
                 db.session, cohort, email=form.email.data, name=form.name.data, nip=form.nip.data,
                 instansi=form.instansi.data or "", unit=form.unit.data or "", jabatan=form.jabatan.data or "",
-                golongan=form.golongan.data or None,
+                golongan=form.golongan.data or None, actor=current_user, confirm_nip=form.confirm.data,
             )
+        except services.ConfirmPerson as ask:
+            db.session.rollback()
+            return render_template("cohorts/enrol.html", form=form, cohort=cohort, ask=ask), 200
         except DomainError as exc:
             return refuse(form, exc, "cohorts/enrol.html", cohort=cohort)
         db.session.commit()
@@ -287,7 +290,8 @@ def roster(cohort: Cohort):
             abort(413)
         filename = os.path.basename(upload.filename or "roster")
         try:
-            result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"])
+            result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"],
+                                        actor=current_user)
         except roster_service.RosterFileError as exc:
             form.file.errors = [exc.args[0]]
             return render_template("cohorts/roster.html", cohort=cohort, form=form), 422
@@ -308,7 +312,8 @@ def roster_import(cohort: Cohort):
     token = request.form.get("token", "")
     data, filename = _load_upload(cohort, token)
     try:
-        result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"])
+        result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"],
+                                        actor=current_user)
         if not result.ok:  # the database changed since the preview
             return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result,
                                    filename=filename, token=None, form=RosterUploadForm()), 409
@@ -321,7 +326,8 @@ def roster_import(cohort: Cohort):
         db.session.rollback()
         flash(_("Some of these people were added by another import at the same moment, so nothing was "
                 "imported. Check the preview again and import."), "warning")
-        result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"])
+        result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"],
+                                        actor=current_user)
         return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result, filename=filename,
                                token=token if result.ok else None, form=RosterUploadForm()), 409
     except (roster_service.RosterFileError, DomainError) as exc:

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from lms.core.civil_service import golongan_choices
@@ -33,3 +33,5 @@ class ParticipantForm(UserForm, ProfileForm):
 
     is_manager = None
     is_admin = None
+    # The NIP of an existing person the coordinator saw and confirmed on the previous answer.
+    confirm = HiddenField()
