@@ -271,3 +271,21 @@ def test_hsts_only_over_https_as_the_proxy_reports_it(app_factory):
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     direct = app_factory().test_client()  # no proxy trusted: a forged header changes nothing
     assert "Strict-Transport-Security" not in direct.get("/login", headers={"X-Forwarded-Proto": "https"}).headers
+
+
+def test_a_reset_link_revokes_api_tokens_too(client, make_user, session):
+    from lms.api.services import create_token
+    from lms.core.timezones import now_utc
+    from lms.invitations.services import RESET, make_token
+
+    user = make_user()
+    _token, secret = create_token(session, user, "script", now_utc())
+    session.commit()
+    other = client.application.test_client()
+    login(other, user)
+    with client.application.test_request_context():
+        link = make_token(user, RESET)
+    response = client.post(f"/reset/{link}", data={"new": "baru-sekali-99", "confirm": "baru-sekali-99"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert client.get("/api/v1/cohorts", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert other.get("/").status_code == 302

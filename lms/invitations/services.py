@@ -22,7 +22,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from lms.auth.services import set_password
+from lms.auth.services import change_password
 from lms.cohorts.models import Cohort, Membership, Role
 from lms.core.errors import DomainError
 from lms.db import utcnow
@@ -82,7 +82,8 @@ def user_for_token(session: Session, token: str, purpose: str) -> User:
 def choose_password(session: Session, token: str, purpose: str, password: str) -> User:
     """Set the password through a link; the link (and every older one) stops working."""
     user = user_for_token(session, token, purpose)
-    set_password(user, password, current_app.config["PASSWORD_HASH_METHOD"])
+    # A reset is a password change: every session and API token of the old password ends.
+    change_password(session, user, password, current_app.config["PASSWORD_HASH_METHOD"], utcnow())
     session.execute(update(ActivationCode).where(ActivationCode.user_id == user.id, ActivationCode.used_at.is_(None))
                     .values(used_at=utcnow()))
     user.last_login_at = utcnow()
@@ -228,7 +229,7 @@ def redeem_code(session: Session, code: str, password: str) -> User:
     user = session.get(User, row.user_id)
     if claimed != 1 or user is None or not user.active:
         raise refused
-    set_password(user, password, current_app.config["PASSWORD_HASH_METHOD"])
+    change_password(session, user, password, current_app.config["PASSWORD_HASH_METHOD"], now)
     user.last_login_at = now
     session.flush()
     return user
