@@ -67,10 +67,12 @@ def migrations(app: Flask) -> None:
 
 def storage(app: Flask) -> None:
     """The upload folder takes a file (a stale or read-only shared mount fails here)."""
+    from lms.core.storage import atomic_write
+
     folder = app.config["UPLOAD_DIR"]
     os.makedirs(folder, exist_ok=True)
     probe = os.path.join(folder, f".readyz-{uuid.uuid4().hex}")
-    with open(probe, "wb") as handle:
+    with atomic_write(probe) as handle:  # the uploads' own write path: temporary name, fsync, rename
         handle.write(b"ok")
     os.remove(probe)
 
