@@ -337,6 +337,9 @@ def roster_import(cohort: Cohort):
     _drop_upload(token)
     flash(_("Roster imported: %(created)s new accounts, %(enrolled)s existing people enrolled, "
             "%(updated)s profiles updated, %(unchanged)s unchanged.", **counts), "success")
+    if counts.get("created"):
+        flash(_("Next: send the new participants their invitations (“Invite everyone not yet active”) "
+                "or print activation codes."), "info")
     return redirect(url_for("cohorts.participants", cohort_id=cohort.id))
 
 
