@@ -72,11 +72,12 @@ def test_roster_of_40_invited_read_from_smtp_follow_one_link_log_in_link_used_on
         assert set(access_of(client, cohort).values()) == {"not_invited"}
         response = client.post(f"/cohorts/{cohort.id}/invitations", data={"scope": "all"}, follow_redirects=True)
         assert response.status_code == 200 and "40 invitations are being sent." in response.get_data(as_text=True)
-        assert len(inbox.messages) == 40 and len({m["To"] for m in inbox.messages}) == 40
+        invitations = [m for m in inbox.messages if "/activate/" in body(m, "plain")]  # (the importer is told too)
+        assert len(invitations) == 40 and len({m["To"] for m in invitations}) == 40
         states = access_of(client, cohort)
         assert len(states) == 40 and set(states.values()) == {"invited"}
 
-        first = inbox.messages[0]
+        first = invitations[0]
         address = first["To"]
         path = link_in(first)
         visitor = app.test_client()
@@ -97,10 +98,10 @@ def test_roster_of_40_invited_read_from_smtp_follow_one_link_log_in_link_used_on
         assert access_of(client, cohort)[address] == "active"
 
         # Re-send to one who did not react: a new message; the 39 not yet active can be invited again.
-        second = inbox.messages[1]["To"]
+        second = invitations[1]["To"]
         user_id = session.scalar(select(User.id).where(User.email == second))
         client.post(f"/cohorts/{cohort.id}/invitations", data={"scope": "ticked", "user_ids": [str(user_id)]})
-        assert len(inbox.to(second)) == 2 and len(inbox.messages) == 41
+        assert len(inbox.to(second)) == 2
 
 
 def test_an_expired_link_is_refused_with_a_way_to_ask_for_a_new_one(app_factory, cohort, session, monkeypatch):
@@ -196,7 +197,7 @@ def test_another_cohorts_coordinator_cannot_invite_and_foreign_ids_are_ignored(a
         assert outsider.post(f"/cohorts/{cohort.id}/activation-codes").status_code == 403
         victim = session.scalar(select(User.id).where(User.email == person(1)["email"].lower()))
         outsider.post(f"/cohorts/{other.id}/invitations", data={"scope": "ticked", "user_ids": [str(victim)]})
-        assert inbox.messages == []
+        assert not [m for m in inbox.messages if "/activate/" in body(m, "plain")]  # no invitation went out
 
 
 def test_an_admin_can_require_a_new_password_at_next_login(app_factory, make_user, session):
