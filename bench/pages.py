@@ -174,6 +174,10 @@ def delete_national(app: Any, world: World) -> tuple[float, float]:
             "SELECT user_id FROM memberships WHERE cohort_id = :c AND role = 'participant'"), {"c": cohort_id})]
     started = time.perf_counter()
     with engine.begin() as conn:
+        # Grades point to the cohort's rubrics with ON DELETE RESTRICT, and PostgreSQL may reach the
+        # rubrics before the grades when it cascades from the cohort: the work goes first.
+        conn.execute(text("DELETE FROM submissions WHERE assessment_id IN "
+                          "(SELECT id FROM assessments WHERE cohort_id = :c)"), {"c": cohort_id})
         conn.execute(text("DELETE FROM cohorts WHERE id = :c"), {"c": cohort_id})
     cohort_seconds = time.perf_counter() - started
     started = time.perf_counter()
