@@ -535,8 +535,8 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
         table = results.build_table(session, cohort)
         group_columns = [c for c in table.columns if c.key.startswith("benchmarking_group_score")]
         assert [c.key for c in group_columns] == keys
-        assert [str(c.label) for c in group_columns] == ["Group report score: Kabupaten Banyuwangi",
-                                                         "Group report score: Pemerintah Kota Pontianak"]
+        assert [str(c.label) for c in group_columns] == ["Nilai laporan kelompok: Kabupaten Banyuwangi",
+                                                         "Nilai laporan kelompok: Pemerintah Kota Pontianak"]
         row = next(r for r in table.rows if r.participant_id == person)
         assert [row.extra[k] for k in keys] == [Decimal("100.00"), Decimal("75.00")]
         out = io.StringIO()
@@ -555,7 +555,7 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
 
         pdf = exports.render_pdf(session, table, app=app)
         text = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages)
-        assert "Group report score: Kabupaten" in text.replace("- ", "") or text.count("Group report score") >= 2
+        assert "Nilai laporan kelompok: Kabupaten" in text.replace("- ", "") or text.count("Nilai laporan kelompok") >= 2
         assert "100,00" in text and "75,00" in text
 
     _token, secret = tokens.create_token(session, session.get(User, world["coordinator"].id), "t", NOW)
@@ -568,7 +568,7 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
     assert [api_row["columns"][k] for k in keys] == [100.0, 75.0]
     login(client, world["coordinator"])
     page = client.get(f"/cohorts/{cohort.id}/results").get_data(as_text=True)
-    assert page.index("Group report score: Kabupaten") < page.index("Group report score: Pemerintah")
+    assert page.index("Nilai laporan kelompok: Kabupaten") < page.index("Nilai laporan kelompok: Pemerintah")
     assert "100,00" in page and "75,00" in page
 
 
