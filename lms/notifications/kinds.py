@@ -42,11 +42,11 @@ CORE_KINDS = (
     NotificationKind(
         key=LATE_SUBMISSION, label=_l("Late submission"), audience="staff", order=61, times=("due",),
         message=_l("%(participant)s submitted %(assessment)s late (due %(due)s, %(cohort)s).")),
+    # Roster import and export: inbox only unless chosen; whoever started them usually watches the page.
     NotificationKind(
-        key=ROSTER_IMPORTED, label=_l("Roster import finished"), audience="staff", order=62,
+        key=ROSTER_IMPORTED, label=_l("Roster import finished"), audience="staff", default="off", order=62,
         message=_l("The roster import for %(cohort)s is finished: %(created)s new accounts, %(enrolled)s enrolled, "
                    "%(updated)s updated.")),
-    # Inbox only unless chosen: whoever starts an export usually watches its progress bar.
     NotificationKind(
         key=EXPORT_READY, label=_l("Export ready"), audience="staff", default="off", order=63,
         message=_l("Your export %(name)s is ready to download.")),
