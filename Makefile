@@ -24,6 +24,8 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 # The web app and one job consumer (embedded SQLite queue: no other service); Ctrl-C stops both.
+# Links in e-mail point at the port the app serves on unless LMS_BASE_URL says otherwise.
+run: export LMS_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi lms demo --if-empty
