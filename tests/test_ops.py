@@ -350,6 +350,9 @@ class Forwarder:
                     client, _ = listener.accept()
                 except OSError:
                     return
+                if self.listener is not listener:  # stopped while this connection was being accepted
+                    client.close()
+                    return
                 server = socket.create_connection(self.target)
                 self.sockets += [client, server]
                 threading.Thread(target=pump, args=(client, server), daemon=True).start()
@@ -359,8 +362,12 @@ class Forwarder:
 
     def stop(self) -> None:
         if self.listener is not None:
-            self.listener.close()
-            self.listener = None
+            listener, self.listener = self.listener, None
+            # close() alone does not wake a thread blocked in accept() on Linux: the old socket
+            # would go on accepting ("the database is back" too early); shutdown() wakes it.
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
         for s in self.sockets:
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)

@@ -314,26 +314,34 @@ def roster_import(cohort: Cohort):
     try:
         result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"],
                                         actor=current_user)
-        if not result.ok:  # the database changed since the preview
-            return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result,
-                                   filename=filename, token=None, form=RosterUploadForm()), 409
-        counts = roster_service.import_rows(db.session, cohort, result)
-        roster_imported(db.session, current_user, cohort, counts, now_utc())
-        db.session.commit()
+        if result.ok:
+            counts = roster_service.import_rows(db.session, cohort, result)
+            roster_imported(db.session, current_user, cohort, counts, now_utc())
+            db.session.commit()
+        else:
+            # What is stored changed since the preview (another import, a second tab): the new preview
+            # says what would happen now. Its reads are separate statements, so a commit landing
+            # between them can also make it inconsistent: read once more, after the other's commit.
+            db.session.rollback()
+            flash(_("Since the preview, some of these people were changed elsewhere (for example by another "
+                    "import at the same moment), so nothing was imported. Check the new preview and import."),
+                  "warning")
     except IntegrityError:
         # Another import created or enrolled some of these people at the same moment: nothing of this
         # one is saved; the preview, read again, shows them as existing and the file is kept.
         db.session.rollback()
         flash(_("Some of these people were added by another import at the same moment, so nothing was "
                 "imported. Check the preview again and import."), "warning")
-        result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"],
-                                        actor=current_user)
-        return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result, filename=filename,
-                               token=token if result.ok else None, form=RosterUploadForm()), 409
+        result = None
     except (roster_service.RosterFileError, DomainError) as exc:
         db.session.rollback()
         flash(exc.args[0], "danger")
         return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
+    if result is None or not result.ok:
+        result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"],
+                                        actor=current_user)
+        return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result, filename=filename,
+                               token=token if result.ok else None, form=RosterUploadForm()), 409
     _drop_upload(token)
     flash(_("Roster imported: %(created)s new accounts, %(enrolled)s existing people enrolled, "
             "%(updated)s profiles updated, %(unchanged)s unchanged.", **counts), "success")
