@@ -2,6 +2,7 @@
 
 from lms.api.models import ApiToken
 from lms.assessments.models import Assessment, Extension, Revision, Submission
+from lms.attendance.models import AttendanceRecord, ClassSession
 from lms.cohorts.models import Cohort, Membership, Program
 from lms.grading.models import Grade, GradeCriterion, GradeEvent
 from lms.invitations.models import ActivationCode
@@ -12,6 +13,6 @@ from lms.rubrics.models import Criterion, Level, Rubric
 from lms.users.models import ParticipantProfile, User
 
 __all__ = [
-    "ActivationCode", "ApiToken", "Assessment", "Cohort", "Criterion", "Extension", "Grade", "GradeCriterion", "GradeEvent", "Job", "Level", "MailMessage",
+    "ActivationCode", "ApiToken", "Assessment", "AttendanceRecord", "ClassSession", "Cohort", "Criterion", "Extension", "Grade", "GradeCriterion", "GradeEvent", "Job", "Level", "MailMessage",
     "Membership", "Notification", "NotificationPreference", "ParticipantProfile", "Program", "Revision", "Rubric", "Submission", "User",
 ]

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.predicates import DEFAULT_BANDS, Band
@@ -33,6 +44,8 @@ class Program(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     predicate_bands: Mapped[list[Band]] = mapped_column(JSON, default=lambda: list(DEFAULT_BANDS))
+    # The least attendance (percent of the recorded JP) a peserta needs to pass; None: no minimum.
+    attendance_minimum: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     # Who created it: they may edit it until a cohort uses it (lms.core.access.may_edit_program).
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
