@@ -1,0 +1,54 @@
+"""For coordinators and everyone signed in: a visit's funnel and the practice catalogue."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms import db
+from lms.assessments.models import Submission, SubmissionState
+from lms.cohorts.models import Role
+from lms.core import access
+from lms.core.access import require
+from lms.core.forms import int_or_none
+from lms.core.pagination import page_arg, paginate
+from lms.users.models import User
+from plugins.benchmarking import practices
+from plugins.benchmarking.models import FieldVisit, Host, Practice
+from plugins.benchmarking.practice_views.blueprint import bp
+
+
+@bp.route("/visits/<int:visit_id>/funnel")
+@require("benchmarking.visit.funnel", load=FieldVisit, arg="visit_id")
+def funnel(visit: FieldVisit):
+    counts = practices.funnel(db.session, visit)
+    rows = db.session.execute(
+        select(Practice, Submission).join(Submission, Submission.id == Practice.submission_id)
+        # Drafts are their author's until handed in (as on the practice's own page).
+        .where(Practice.visit_id == visit.id, Submission.state != SubmissionState.DRAFT)
+        .order_by(Practice.participant_id, Practice.id)).all()
+    statuses = practices.latest_status(db.session, [p.id for p, _s in rows])
+    people = {u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_({p.participant_id for p, _s in rows})).options(selectinload(User.profile)))}
+    return render_template("benchmarking/funnel.html", visit=visit, counts=counts, rows=rows, statuses=statuses,
+                           people=people, labels=practices.STAGE_LABELS, status_labels=practices.STATUS_LABELS,
+                           top=practices.host_practices(db.session, visit.host_id))
+
+
+@bp.route("/catalogue")
+@require("authenticated")
+def catalogue():
+    staff = access.cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR)
+    args = {k: request.args.get(k, "") for k in ("q", "host", "category", "stage", "status")}
+    stmt = practices.catalogue(current_user, staff, query=args["q"],
+                               host_id=int_or_none(args["host"]),
+                               category=args["category"], stage=args["stage"], status=args["status"])
+    page = paginate(db.session, stmt, page_arg(request.args), current_app.config["PAGE_SIZE"], scalars=False)
+    statuses = practices.latest_status(db.session, [p.id for p, _v, _live in page.items])
+    shown = {p.id: p if live else practices.published_view(p) for p, _v, live in page.items}
+    hosts = db.session.scalars(select(Host).order_by(Host.name)).all()
+    return render_template("benchmarking/catalogue.html", page=page, args={k: v for k, v in args.items() if v},
+                           statuses=statuses, shown=shown, hosts=hosts, categories=practices.CATEGORY_LABELS,
+                           labels=practices.STAGE_LABELS, status_labels=practices.STATUS_LABELS)

@@ -1,0 +1,98 @@
+"""Follow-up rounds: coordinators open them, participants report on adopted practices, staff confirm."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms import db
+from lms.cohorts.models import Cohort, Role
+from lms.core import access
+from lms.core.access import require
+from lms.core.errors import DomainError, attach
+from lms.core.timezones import now_utc, today_local
+from lms.core.views import act
+from plugins.benchmarking import followups, practices
+from plugins.benchmarking.forms import FollowupForm, RoundForm
+from plugins.benchmarking.models import Followup, FollowupRound
+from plugins.benchmarking.practice_views.blueprint import bp
+
+
+@bp.route("/cohorts/<int:cohort_id>/followups", methods=["GET", "POST"])
+@require("benchmarking.followups.manage", load=Cohort)
+def rounds(cohort: Cohort):
+    form = RoundForm()
+    if form.validate_on_submit():
+        try:
+            followups.open_round(db.session, cohort, form.title.data, form.opens_on.data, form.due_on.data)
+        except DomainError as exc:
+            db.session.rollback()
+            attach(form, exc) or flash(exc.message, "danger")
+            return render_template("benchmarking/rounds.html", cohort=cohort, form=form,
+                                   items=followups.rounds_of(db.session, cohort.id)), exc.status
+        db.session.commit()
+        flash(_("Follow-up round opened. Participants report on their adopted and adapted practices."), "success")
+        return redirect(url_for("benchmarking_practices.rounds", cohort_id=cohort.id))
+    return render_template("benchmarking/rounds.html", cohort=cohort, form=form,
+                           items=followups.rounds_of(db.session, cohort.id)), 422 if form.errors else 200
+
+
+@bp.route("/rounds/<int:round_id>")
+@require("benchmarking.round.staff", load=FollowupRound, arg="round_id")
+def round_reports(round: FollowupRound):  # noqa: A002 - the name the access loader gives
+    return render_template("benchmarking/round.html", round=round,
+                           items=followups.round_reports(db.session, round.id), statuses=practices.STATUS_LABELS)
+
+
+@bp.route("/rounds/<int:round_id>/report", methods=["GET", "POST"])
+@require("benchmarking.round.report", load=FollowupRound, arg="round_id")
+def report(round: FollowupRound):  # noqa: A002
+    mine_ = followups.reportable(db.session, current_user, round.cohort_id)
+    existing = {f.practice_id: f for f in db.session.scalars(
+        select(Followup).where(Followup.round_id == round.id, Followup.practice_id.in_([p.id for p in mine_])))}
+    status_code = 200
+    if request.method == "POST":
+        form = FollowupForm()
+        practice = next((p for p in mine_ if str(p.id) == request.form.get("practice_id")), None)
+        if practice is None:
+            abort(404)
+        if form.validate_on_submit():
+            try:
+                followups.report(db.session, round, practice, current_user, status=form.status.data,
+                                 outcome=form.outcome.data or "", evidence_links=form.evidence_links.data or "",
+                                 today=today_local(), now=now_utc())
+            except DomainError as exc:
+                db.session.rollback()
+                flash(exc.message, "danger")
+                status_code = exc.status
+            else:
+                db.session.commit()
+                flash(_("Thank you: your report is saved."), "success")
+                return redirect(url_for("benchmarking_practices.report", round_id=round.id))
+    forms = {}
+    for practice in mine_:
+        followup = existing.get(practice.id)
+        forms[practice.id] = FollowupForm(formdata=None, obj=followup,
+                                          status=followup.status.value if followup else "planned")
+    return render_template("benchmarking/report_round.html", round=round, items=mine_, forms=forms,
+                           existing=existing, statuses=practices.STATUS_LABELS,
+                           labels=practices.STAGE_LABELS, today=today_local()), status_code
+
+
+@bp.route("/followups/<int:followup_id>/confirm", methods=["POST"])
+@require("benchmarking.followup.confirm", load=Followup)
+def confirm(followup: Followup):
+    return act(lambda: followups.confirm(db.session, followup, current_user, now_utc()),
+               back=url_for("benchmarking_practices.round_reports", round_id=followup.round_id),
+               message=_("Confirmed."))
+
+
+@bp.route("/followups")
+@require("participant.any")
+def my_rounds():
+    cohort_ids = sorted(access.cohort_ids_with(current_user, Role.PARTICIPANT))
+    items = db.session.scalars(select(FollowupRound).where(FollowupRound.cohort_id.in_(cohort_ids))
+                               .order_by(FollowupRound.opens_on.desc())).all()
+    return render_template("benchmarking/my_rounds.html", items=items, today=today_local())

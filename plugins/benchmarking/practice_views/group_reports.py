@@ -1,0 +1,87 @@
+"""A visit group's report: written together, submitted for grading, adjusted per member."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms import db
+from lms.assessments import services as assessments
+from lms.assessments.models import Submission
+from lms.core import access
+from lms.core.access import require
+from lms.core.errors import DomainError
+from lms.core.forms import Form, int_or_none
+from lms.core.timezones import now_utc
+from lms.grading.models import Grade, GradeStatus
+from plugins.benchmarking import reports
+from plugins.benchmarking.forms import AdjustmentForm
+from plugins.benchmarking.models import Practice, VisitGroup
+from plugins.benchmarking.practice_views.blueprint import bp
+
+
+@bp.route("/groups/<int:group_id>/report", methods=["GET", "POST"])
+@require("benchmarking.group.member", load=VisitGroup, arg="group_id")
+def group_report(group: VisitGroup):
+    report_row, submission = reports.report_of(db.session, group.id)
+    member_ids = [m.user_id for m in group.members]
+    options = db.session.scalars(select(Practice).where(Practice.visit_id == group.visit_id,
+                                                        Practice.participant_id.in_(member_ids))
+                                 .order_by(Practice.participant_id, Practice.id)).all()
+    status_code = 200
+    if request.method == "POST":
+        if not Form().validate_on_submit():
+            abort(400)
+        chosen = [n for v in request.form.getlist("practice_ids") if (n := int_or_none(v)) is not None]
+        try:
+            report_row = reports.write(db.session, group, current_user, request.form.get("body", ""), chosen,
+                                       request.form.get("version", 0, type=int), now_utc())
+            if request.form.get("action") == "submit":
+                assessments.submit(db.session, db.session.get(Submission, report_row.submission_id), current_user,
+                                   now_utc())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+            status_code = exc.status
+        else:
+            db.session.commit()
+            flash(_("Report submitted.") if request.form.get("action") == "submit" else _("Report saved."), "success")
+            return redirect(url_for("benchmarking_practices.group_report", group_id=group.id))
+        report_row, submission = reports.report_of(db.session, group.id)
+    grade = None
+    if submission is not None:
+        grade = db.session.scalar(select(Grade).where(Grade.submission_id == submission.id))
+        if grade is not None and grade.status != GradeStatus.RELEASED and not access.can(
+                current_user, "cohort.teach", group.visit.cohort):
+            grade = None
+    adjust_form = None
+    if access.can(current_user, "benchmarking.group.adjust", group):
+        adjust_form = AdjustmentForm()
+        adjust_form.member_id.choices = [(m.user_id, m.user.name) for m in group.members]
+    chosen_ids = {int(i) for i in (report_row.practice_ids.split(",") if report_row and report_row.practice_ids else [])}
+    return render_template("benchmarking/group_report.html", group=group, report=report_row, submission=submission,
+                           options=options, chosen_ids=chosen_ids, grade=grade, adjust_form=adjust_form,
+                           history=reports.adjustments(db.session, group.id)), status_code
+
+
+@bp.route("/groups/<int:group_id>/adjust", methods=["POST"])
+@require("benchmarking.group.adjust", load=VisitGroup, arg="group_id")
+def adjust(group: VisitGroup):
+    form = AdjustmentForm()
+    form.member_id.choices = [(m.user_id, m.user.name) for m in group.members]
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+        return redirect(url_for("benchmarking_practices.group_report", group_id=group.id)), 303
+    try:
+        reports.adjust(db.session, group, form.member_id.data, form.delta.data, form.reason.data, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("benchmarking_practices.group_report", group_id=group.id)), 303
+    db.session.commit()
+    flash(_("Adjustment recorded."), "success")
+    return redirect(url_for("benchmarking_practices.group_report", group_id=group.id))

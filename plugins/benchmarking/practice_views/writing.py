@@ -1,0 +1,164 @@
+"""Writing practices: a participant's log of practices for a visit, created, edited, submitted, deleted and published."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from lms import db
+from lms.assessments.models import Submission, SubmissionState
+from lms.core import access
+from lms.core.access import require
+from lms.core.errors import Conflict, DomainError, attach
+from lms.core.forms import int_or_none
+from lms.core.timezones import now_utc
+from lms.core.views import act
+from lms.grading.models import Grade, GradeStatus
+from plugins.benchmarking import evidence, practices
+from plugins.benchmarking.forms import EvidenceForm, PracticeForm
+from plugins.benchmarking.models import FieldVisit, Practice, VisitGroup
+from plugins.benchmarking.practice_views.blueprint import bp
+
+
+@bp.route("/visits/<int:visit_id>/practices")
+@require("benchmarking.visit.log", load=FieldVisit, arg="visit_id")
+def mine(visit: FieldVisit):
+    items = practices.practices_of(db.session, visit.id, current_user.id)
+    group = db.session.scalar(select(VisitGroup).join(VisitGroup.members).where(
+        VisitGroup.visit_id == visit.id, VisitGroup.members.any(user_id=current_user.id)))
+    return render_template("benchmarking/my_practices.html", visit=visit, items=items, group=group,
+                           labels=practices.STAGE_LABELS, categories=practices.CATEGORY_LABELS)
+
+
+def _fields(form: PracticeForm) -> practices.PracticeFields:
+    return practices.PracticeFields(
+        title=form.title.data or "", category=form.category.data or "", identified=form.identified.data or "",
+        evidence_links=form.evidence_links.data or "", stage=form.stage.data or "",
+        adoption_plan=form.adoption_plan.data or "", changes=form.changes.data or "",
+        reasons=tuple(form.reasons.data or ()), target_unit=form.target_unit.data or "",
+        timeline=form.timeline.data or "", resources=form.resources.data or "", risks=form.risks.data or "",
+        change_project_link=form.change_project_link.data or "", private_note=form.private_note.data or "",
+    )
+
+
+def _refuse_practice(form: PracticeForm, exc: DomainError, **context):
+    db.session.rollback()
+    if isinstance(exc, practices.PracticeInvalid):
+        for name, message in exc.problems.items():
+            getattr(form, name).errors = [message]
+    elif not attach(form, exc):
+        flash(exc.message, "danger")
+    return render_template("benchmarking/practice_form.html", form=form, **context), exc.status
+
+
+@bp.route("/visits/<int:visit_id>/practices/new", methods=["GET", "POST"])
+@require("benchmarking.visit.log", load=FieldVisit, arg="visit_id")
+def create(visit: FieldVisit):
+    form = PracticeForm()
+    if request.method == "GET":
+        form.form_key.data = secrets.token_urlsafe(32)
+    g.no_store = True  # the form carries its own key
+    if form.validate_on_submit():
+        key = form.form_key.data or None
+        try:
+            practice = practices.create_practice(db.session, visit, current_user, _fields(form), now_utc(), form_key=key)
+            db.session.commit()
+        except IntegrityError:
+            # A create at the same moment won the attempt number or this form's key: if it was this
+            # very form (a double submit), go to what it stored; else keep the text and say so.
+            db.session.rollback()
+            practice = practices.created_from(db.session, current_user, key)
+            if practice is None:
+                return _refuse_practice(form, Conflict(practices.CREATE_RACE), visit=visit, practice=None)
+        except DomainError as exc:
+            return _refuse_practice(form, exc, visit=visit, practice=None)
+        flash(_("Practice saved as a draft. Add evidence, then submit it."), "success")
+        return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
+    return render_template("benchmarking/practice_form.html", form=form, visit=visit, practice=None), 422 if form.errors else 200
+
+
+@bp.route("/practices/<int:practice_id>")
+@require("benchmarking.practice.view", load=Practice)
+def show(practice: Practice):
+    submission = db.session.get(Submission, practice.submission_id)
+    own = practice.participant_id == current_user.id
+    staff = access.can(current_user, "cohort.teach", practice.visit.cohort)
+    if not own and not (staff and submission.state != SubmissionState.DRAFT):
+        # Here only because it is published: the published copy, never the work behind it.
+        return render_template("benchmarking/published.html", practice=practice, shown=practices.published_view(practice),
+                               labels=practices.STAGE_LABELS, categories=practices.CATEGORY_LABELS,
+                               reasons=practices.REASON_LABELS)
+    grade = None
+    if own or staff:
+        grade = db.session.scalar(select(Grade).where(Grade.submission_id == submission.id))
+        if own and not staff and (grade is None or grade.status != GradeStatus.RELEASED):
+            grade = None
+    status = practices.latest_status(db.session, [practice.id]).get(practice.id)
+    return render_template("benchmarking/practice.html", practice=practice, submission=submission, grade=grade,
+                           own=own, staff=staff, status=status, evidence_form=EvidenceForm(),
+                           return_note=practices.return_note(db.session, submission.id) if own or staff else None,
+                           labels=practices.STAGE_LABELS, categories=practices.CATEGORY_LABELS,
+                           reasons=practices.REASON_LABELS, statuses=practices.STATUS_LABELS)
+
+
+@bp.route("/practices/<int:practice_id>/edit", methods=["GET", "POST"])
+@require("benchmarking.practice.edit", load=Practice)
+def edit(practice: Practice):
+    form = PracticeForm(obj=practice)
+    if request.method == "GET":
+        form.reasons.data = practice.reason_list
+        form.category.data, form.stage.data = practice.category.value, practice.stage.value
+    if form.validate_on_submit():
+        try:
+            practices.update_practice(db.session, practice, _fields(form), current_user, now_utc(),
+                                      base_version=int_or_none(form.version.data))
+            db.session.commit()
+        except (practices.PracticeConflict, StaleDataError):
+            # Saved from another tab since this form was opened: keep what was typed, show what is stored.
+            db.session.rollback()
+            stored = db.session.get(Practice, practice.id)
+            db.session.refresh(stored)
+            form.version.data = stored.version  # saving again from here is a choice made with both in view
+            return _refuse_practice(form, practices.PracticeConflict(stored), visit=stored.visit, practice=stored,
+                                    stored=stored, labels=practices.STAGE_LABELS,
+                                    categories=practices.CATEGORY_LABELS)
+        except DomainError as exc:
+            return _refuse_practice(form, exc, visit=practice.visit, practice=practice)
+        flash(_("Saved."), "success")
+        return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
+    return render_template("benchmarking/practice_form.html", form=form, visit=practice.visit, practice=practice), 422 if form.errors else 200
+
+
+@bp.route("/practices/<int:practice_id>/submit", methods=["POST"])
+@require("benchmarking.practice.edit", load=Practice)
+def submit(practice: Practice):
+    back = url_for("benchmarking_practices.show", practice_id=practice.id)
+    consent = request.form.get("share_consent") == "1"
+    return act(lambda: practices.submit_practice(db.session, practice, current_user, now_utc(), share_consent=consent),
+               back=back, message=_("Submitted for grading."))
+
+
+@bp.route("/practices/<int:practice_id>/delete", methods=["POST"])
+@require("benchmarking.practice.edit", load=Practice)
+def delete(practice: Practice):
+    upload_dir = current_app.config["UPLOAD_DIR"]
+    return act(lambda: practices.delete_practice(db.session, practice, current_user),
+               back=url_for("benchmarking_practices.show", practice_id=practice.id),
+               done=url_for("benchmarking_practices.mine", visit_id=practice.visit_id),
+               after_commit=lambda stored: evidence.discard_files(upload_dir, stored),
+               message=_("The practice and its evidence are deleted."))
+
+
+@bp.route("/practices/<int:practice_id>/publish", methods=["POST"])
+@require("benchmarking.practice.publish", load=Practice)
+def publish(practice: Practice):
+    publish_it = request.form.get("published") == "1"
+    return act(lambda: practices.set_published(db.session, practice, publish_it),
+               back=url_for("benchmarking_practices.show", practice_id=practice.id),
+               message=_("Published in the practice catalogue.") if publish_it else _("Removed from the catalogue."))
