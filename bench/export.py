@@ -150,7 +150,8 @@ def measure(url: str, tmp: str, cohort_id: int, fmt: str, trace: bool, pdf_rows:
     from sqlalchemy import event
 
     from lms.cohorts.models import Cohort
-    from lms.results import exports, services
+    from lms.results import exports
+    from lms.results.table import build_table
 
     app = make_app(url, tmp)
     database = app.extensions["lms.db"]
@@ -169,10 +170,10 @@ def measure(url: str, tmp: str, cohort_id: int, fmt: str, trace: bool, pdf_rows:
             tracemalloc.start()
         first: list[int] | None = None
         if fmt == "pdf":
-            first = [r.participant_id for r in services.build_table(session, cohort).rows[:pdf_rows]]
+            first = [r.participant_id for r in build_table(session, cohort).rows[:pdf_rows]]
             statements.clear()
         started = time.perf_counter()
-        table = services.build_table(session, cohort, participant_ids=first)
+        table = build_table(session, cohort, participant_ids=first)
         built = time.perf_counter()
         if fmt == "pdf":
             with open(out_path, "wb") as handle:

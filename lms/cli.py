@@ -205,14 +205,15 @@ def export_command(cohort_id: int, fmt: str, output: str, lang: str | None) -> N
 
 def _export(cohort_id: int, fmt: str, output: str) -> None:
     from lms.cohorts.models import Cohort
-    from lms.results import exports, services
+    from lms.results import exports
+    from lms.results.table import build_table
 
     cohort = db.session.get(Cohort, cohort_id)
     if cohort is None:
         raise click.ClickException(f"no cohort has id {cohort_id}")
     from lms.core.storage import atomic_write
 
-    table = services.build_table(db.session, cohort)
+    table = build_table(db.session, cohort)
     if fmt == "csv":  # each written under a temporary name, renamed when complete
         with atomic_write(output, "w", encoding="utf-8", newline="") as handle:
             exports.write_csv(table, handle)

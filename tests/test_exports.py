@@ -23,8 +23,8 @@ from sqlalchemy import select
 from lms.cohorts.models import Cohort
 from lms.core.civil_service import format_nip
 from lms.grading.models import Grade
-from lms.results import exports, services
-from lms.results.services import CellState
+from lms.results import exports
+from lms.results.table import CellState, build_table
 from lms.users.models import User
 from tests.support import login
 from tests.test_results import demo_with_results, graded_world, plugin_app, screen_rows  # noqa: F401
@@ -241,7 +241,7 @@ def test_libreoffice_reads_the_same_values(hostile, client, app, session, tmp_pa
     assert len(files) == 2, (done.stdout, done.stderr, files)
     with app.test_request_context():
         names = [exports.sheet_name(exports._(n)) for n in ("results", "criteria")]
-        table = services.build_table(session, session.get(Cohort, hostile["cohort"].id))
+        table = build_table(session, session.get(Cohort, hostile["cohort"].id))
     assert files == sorted(f"hasil-{n}.csv" for n in names)
     with open(tmp_path / "out" / f"hasil-{names[0]}.csv", encoding="utf-8", newline="") as handle:
         office = list(csv.reader(handle))

@@ -23,8 +23,17 @@ from lms.cohorts.models import Cohort, Membership
 from lms.grading import services as grading
 from lms.grading.models import Grade, GradeStatus
 from lms.plugins import manager
-from lms.results import services
-from lms.results.services import AssessmentColumn, Cell, CellState, ResultRow
+from lms.results.charts import criterion_averages, histogram
+from lms.results.details import criterion_rows
+from lms.results.table import (
+    AssessmentColumn,
+    Cell,
+    CellState,
+    ResultRow,
+    build_table,
+    final_score,
+    rank_rows,
+)
 from lms.rubrics import services as rubrics
 from lms.rubrics.services import CriterionData, LevelData, RubricData
 from lms.users.models import User
@@ -208,7 +217,7 @@ def test_final_score_is_the_weighted_mean_of_weighted_assessments():
     cols = [column(1, "1"), column(2, "2"), column(3, "0")]
     cells = {1: Cell(CellState.SCORED, Decimal("100")), 2: Cell(CellState.SCORED, Decimal("75")),
              3: Cell(CellState.NOT_SUBMITTED)}
-    assert services.final_score(cols, cells) == Decimal("83.33")
+    assert final_score(cols, cells) == Decimal("83.33")
 
 
 def test_final_score_rounds_once_from_exact_assessment_scores():
@@ -217,25 +226,25 @@ def test_final_score_rounds_once_from_exact_assessment_scores():
 
     cols = [column(1, "1"), column(2, "1")]
     half_way = {1: Cell(CellState.SCORED, Decimal("65.62")), 2: Cell(CellState.SCORED, Decimal("65.63"))}
-    assert services.final_score(cols, half_way) == Decimal("65.63")  # exactly 65.625
+    assert final_score(cols, half_way) == Decimal("65.63")  # exactly 65.625
     # A mean of 70.00 and 70.01 is exactly 70.005 (shown 70.01); with 80 the final is exactly 75.0025:
     # 75.00, where rounding the shown 70.01 again gave 75.01.
     cells = {1: Cell(CellState.SCORED, Decimal("70.01"), Fraction(70005, 1000)),
              2: Cell(CellState.SCORED, Decimal("80.00"), Fraction(80))}
-    assert services.final_score(cols, cells) == Decimal("75.00")
+    assert final_score(cols, cells) == Decimal("75.00")
     thirds = [column(1, "1"), column(2, "1"), column(3, "1")]
     exact_thirds = {i: Cell(CellState.SCORED, Decimal("65.62"), Fraction(65625, 1000)) for i in (1, 2, 3)}
-    assert services.final_score(thirds, exact_thirds) == Decimal("65.63")
+    assert final_score(thirds, exact_thirds) == Decimal("65.63")
 
 
 @pytest.mark.parametrize("state", [CellState.NOT_GRADED, CellState.NOT_SUBMITTED, CellState.UNSCORED])
 def test_missing_work_makes_the_final_incomplete_never_zero(state):
     cols = [column(1, "1"), column(2, "2")]
-    assert services.final_score(cols, {1: Cell(CellState.SCORED, Decimal("90")), 2: Cell(state)}) is None
+    assert final_score(cols, {1: Cell(CellState.SCORED, Decimal("90")), 2: Cell(state)}) is None
 
 
 def test_no_weighted_assessment_means_no_final_score():
-    assert services.final_score([column(1, "0")], {1: Cell(CellState.SCORED, Decimal("90"))}) is None
+    assert final_score([column(1, "0")], {1: Cell(CellState.SCORED, Decimal("90"))}) is None
 
 
 def row_with(final: str | None, name: str) -> ResultRow:
@@ -246,14 +255,14 @@ def row_with(final: str | None, name: str) -> ResultRow:
 def test_ties_share_a_rank_and_the_next_rank_skips():
     rows = [row_with("80.00", "A"), row_with("95.00", "B"), row_with("80.00", "C"), row_with(None, "D"),
             row_with("70.10", "E")]
-    services.rank_rows(rows)
+    rank_rows(rows)
     assert {r.name: r.rank for r in rows} == {"B": 1, "A": 2, "C": 2, "E": 4, "D": None}
 
 
 @pytest.mark.parametrize(("score", "band"), [("0", "0–10"), ("10", "0–10"), ("10.01", "10–20"), ("90", "80–90"),
                                              ("90.01", "90–100"), ("100", "90–100"), ("55.5", "50–60")])
 def test_histogram_bands_close_on_the_right_like_the_predicates(score, band):
-    bins = services.histogram([Decimal(score), None])
+    bins = histogram([Decimal(score), None])
     assert sum(b.count for b in bins) == 1
     assert next(b for b in bins if b.count).label == band
 
@@ -266,7 +275,7 @@ def world(ctx, session, make_cohort):
 
 
 def table_of(session, world):
-    return services.build_table(session, session.get(Cohort, world["cohort"].id))
+    return build_table(session, session.get(Cohort, world["cohort"].id))
 
 
 def test_scores_come_from_released_grades_and_missing_work_is_marked(world, session):
@@ -340,13 +349,13 @@ def test_people_who_left_the_cohort_are_not_in_the_table(world, session):
     session.commit()
     table = table_of(session, world)
     assert leaver.id not in {r.participant_id for r in table.rows}
-    assert all(item.participant_id != leaver.id for item in services.criterion_rows(session, table))
+    assert all(item.participant_id != leaver.id for item in criterion_rows(session, table))
 
 
 def test_criterion_averages_over_released_grades(world, session):
     table = table_of(session, world)
     a1 = world["assessments"][0]
-    averages = {c.title: c for c in services.criterion_averages(session, table)[a1.id]}
+    averages = {c.title: c for c in criterion_averages(session, table)[a1.id]}
     # Released on Tugas 1: levels 4, 2, 2 points (participant 3's final grade is not released).
     assert averages["Relevansi"].average == Decimal("2.67") and averages["Relevansi"].graded == 3
     assert averages["Relevansi"].max_points == Decimal(4)
@@ -537,7 +546,7 @@ def test_a_malformed_plugin_column_fails_loudly(plugin_app, session, make_cohort
         cohort = session.get(Cohort, world["cohort"].id)
         monkeypatch.setattr(results_plugin, "EXTRA", [ResultColumn("odd", "Odd", {}, kind="colour")])
         with pytest.raises(ValueError, match="kind 'colour'"):
-            services.build_table(session, cohort)
+            build_table(session, cohort)
 
 
 # -- query counts -------------------------------------------------------------------------------------

@@ -28,8 +28,7 @@ from lms.core.access import PUBLIC, require
 from lms.core.errors import problem
 from lms.core.timezones import now_utc
 from lms.extensions import csrf
-from lms.results import services as results
-from lms.results.services import CellState, ResultTable
+from lms.results.table import CellState, ResultTable, build_table
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens only: a browser's cookies never authenticate a call here
@@ -175,7 +174,7 @@ def cohorts():
 @bp.route("/cohorts/<int:cohort_id>/results")
 @token_required("results.view", load=Cohort)
 def cohort_results(cohort: Cohort):
-    return jsonify(results_document(results.build_table(db.session, cohort)))
+    return jsonify(results_document(build_table(db.session, cohort)))
 
 
 @bp.route("/openapi.json")

@@ -1,5 +1,5 @@
 """Exports of the cohort result table: CSV, XLSX and PDF. They only format what
-:mod:`lms.results.services` built; none of them computes a score.
+:mod:`lms.results.table` built; none of them computes a score.
 
 - CSV: UTF-8 with a BOM (so Excel reads the encoding right), comma-separated, numbers with a
   decimal point, every cell quoted; text cells go through the OWASP formula guard
@@ -38,8 +38,10 @@ from lms.core.scores import half_up
 from lms.core.spreadsheet import csv_writer, guard, needs_guard
 from lms.core.timezones import local_zone
 from lms.plugins.types import ResultColumn
-from lms.results import services
-from lms.results.services import Cell, CellState, ResultRow, ResultTable
+from lms.results.charts import histogram, mean, predicate_counts
+from lms.results.details import CriterionRow, criterion_rows, feedback_of
+from lms.results.sheets import extra_sheets
+from lms.results.table import Cell, CellState, ResultRow, ResultTable
 
 # Werkzeug adds "; charset=utf-8" to a text type itself: naming it here sent it twice.
 FORMATS = {"csv": "text/csv",
@@ -272,7 +274,7 @@ def write_xlsx(session: Session, table: ResultTable, out: IO[bytes] | str, app: 
 
     _write_criteria(session, table, _Sheet(workbook, workbook.add_worksheet(sheet_name(_("criteria")), worksheet_class=fast)))
 
-    for extra in services.extra_sheets(session, table, app):
+    for extra in extra_sheets(session, table, app):
         sheet = _Sheet(workbook, workbook.add_worksheet(sheet_name(str(extra.name)), worksheet_class=fast))
         sheet.headers([str(label) for label, _kind in extra.headers], [18] * len(extra.headers))
         extra_kinds = [kind for _label, kind in extra.headers]
@@ -303,7 +305,7 @@ def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet) -> None
     strings: dict[str, Any] = {}  # criterion titles, levels, graders: few, each checked once
     last_time: datetime | None = None
     serial = 0.0
-    for r, item in enumerate(services.criterion_rows(session, table), start=1):
+    for r, item in enumerate(criterion_rows(session, table), start=1):
         nip, name, name_fmt = people[item.participant_id]
         if nip:
             text(r, 0, nip, None)
@@ -454,16 +456,16 @@ def render_pdf(session: Session, table: ResultTable, *, recap: bool = True, app:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     # The whole cohort's recap reads every row; a single sheet only its participant's.
     ids = None if recap else [r.participant_id for r in table.rows]
-    feedback = services.feedback_of(session, table, ids)
-    criteria: dict[int, list[services.CriterionRow]] = {}
-    for item in services.criterion_rows(session, table, ids):
+    feedback = feedback_of(session, table, ids)
+    criteria: dict[int, list[CriterionRow]] = {}
+    for item in criterion_rows(session, table, ids):
         criteria.setdefault(item.participant_id, []).append(item)
     finals = [r.final for r in table.rows]
     html = render_template(
         "results/pdf.html", table=table, recap=recap, feedback=feedback, criteria=criteria, fmt=Formats("id"),
         today=datetime.now(local_zone()).date(), logo=f"{app.static_url_path}/favicon.svg",
-        bins=services.histogram(finals), mean_final=services.mean(finals),
-        predicate_bars=[(label, n, str(n)) for label, n in services.predicate_counts(table)],
+        bins=histogram(finals), mean_final=mean(finals),
+        predicate_bars=[(label, n, str(n)) for label, n in predicate_counts(table)],
     )
     fetcher = make_fetcher(app)
     document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher)

@@ -12,7 +12,8 @@ from lms.core.errors import DomainError
 from lms.core.timezones import local_zone
 from lms.jobs.services import JobContext, job_kind
 from lms.ops import metrics
-from lms.results import exports, services
+from lms.results import exports
+from lms.results.table import build_table
 
 
 @job_kind("results.export", title=_l("Cohort results export"))
@@ -24,7 +25,7 @@ def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # 
     if cohort is None:
         raise DomainError(_("This cohort no longer exists."))
     ctx.progress(5, _("Reading the results…"))
-    table = services.build_table(ctx.session, cohort)
+    table = build_table(ctx.session, cohort)
     ctx.progress(30, _("Writing the file for %(n)s participants…", n=len(table.rows)))
     name = exports.filename(table, format, datetime.now(local_zone()).date())
     with ctx.output(name, exports.FORMATS[format]) as handle:

@@ -19,8 +19,12 @@ from lms.core.timezones import local_zone
 from lms.core.views import cohort_tabs
 from lms.jobs import services as jobs
 from lms.jobs.views import start_page
-from lms.results import exports, services
+from lms.results import exports
 from lms.results import jobs as _export_jobs  # noqa: F401  (registers the export job kind)
+from lms.results.charts import column_totals, criterion_averages, histogram, mean, predicate_counts
+from lms.results.details import CriterionRow, criterion_rows, feedback_of
+from lms.results.sorting import sort_rows
+from lms.results.table import ResultRow, ResultTable, build_table
 
 bp = Blueprint("results", __name__, template_folder="templates")
 
@@ -47,10 +51,10 @@ def _problem(status: int, message: str, cohort: Cohort) -> tuple[str, int]:
 @bp.route("/cohorts/<int:cohort_id>/results")
 @require("results.view", load=Cohort)
 def cohort(cohort: Cohort):
-    table = services.build_table(db.session, cohort)
+    table = build_table(db.session, cohort)
     key = request.args.get("sort", "rank")
     descending = request.args.get("dir", "") == "desc"
-    rows = services.sort_rows(table, key, descending)
+    rows = sort_rows(table, key, descending)
 
     def sort_url(column: str, desc: bool | None) -> str:
         if desc is None:  # first click: scores high to low, everything else A to Z (rank 1 first)
@@ -60,13 +64,13 @@ def cohort(cohort: Cohort):
     fmt = exports.Formats()
     finals = [r.final for r in table.rows]
     totals = [(column.label, total, _("%(total)s (%(people)s participants)", total=fmt.number(total), people=people))
-              for column, total, people in services.column_totals(table)]
+              for column, total, people in column_totals(table)]
     return render_template(
         "results/cohort.html", cohort=cohort, table=table, rows=rows, sort=(key, descending, sort_url), fmt=fmt,
-        bins=services.histogram(finals), mean_final=services.mean(finals),
-        predicate_bars=[(label, n, str(n)) for label, n in services.predicate_counts(table)],
-        averages=services.criterion_averages(db.session, table),
-        assessment_bins={a.id: services.histogram(r.cells[a.id].score for r in table.rows) for a in table.assessments},
+        bins=histogram(finals), mean_final=mean(finals),
+        predicate_bars=[(label, n, str(n)) for label, n in predicate_counts(table)],
+        averages=criterion_averages(db.session, table),
+        assessment_bins={a.id: histogram(r.cells[a.id].score for r in table.rows) for a in table.assessments},
         totals=totals, tabs=cohort_tabs(cohort, current_user),
     )
 
@@ -77,7 +81,7 @@ def export(cohort: Cohort):
     fmt = request.args.get("format", "")
     if fmt not in exports.FORMATS:
         return _problem(400, _("Unknown export format “%(format)s”: choose csv, xlsx or pdf.", format=fmt[:20]), cohort)
-    table = services.build_table(db.session, cohort)
+    table = build_table(db.session, cohort)
     g.no_store = True  # NIPs and scores: never kept in shared caches
     return _send(table, fmt, None)
 
@@ -95,7 +99,7 @@ def export_job(cohort: Cohort):
     return start_page(job)
 
 
-def _send(table: services.ResultTable, fmt: str, participant: services.ResultRow | None) -> Any:
+def _send(table: ResultTable, fmt: str, participant: ResultRow | None) -> Any:
     name = exports.filename(table, fmt, _today(), participant)
     if fmt == "csv":
         text = io.StringIO(newline="")
@@ -113,13 +117,13 @@ def _send(table: services.ResultTable, fmt: str, participant: services.ResultRow
 @bp.route("/cohorts/<int:cohort_id>/results/mine")
 @require("results.own", load=Cohort)
 def mine(cohort: Cohort):
-    table = services.build_table(db.session, cohort, participant_ids=[current_user.id])
+    table = build_table(db.session, cohort, participant_ids=[current_user.id])
     row = table.rows[0] if table.rows else None
     released = bool(row and row.released)
-    feedback = services.feedback_of(db.session, table, [current_user.id]) if released else {}
-    criteria: dict[int, list[services.CriterionRow]] = {}
+    feedback = feedback_of(db.session, table, [current_user.id]) if released else {}
+    criteria: dict[int, list[CriterionRow]] = {}
     if released:
-        for item in services.criterion_rows(db.session, table, [current_user.id]):
+        for item in criterion_rows(db.session, table, [current_user.id]):
             criteria.setdefault(item.participant_id, []).append(item)
     return render_template("results/mine.html", cohort=cohort, table=table, row=row, released=released,
                            feedback=feedback, criteria=criteria, fmt=exports.Formats(),
@@ -129,7 +133,7 @@ def mine(cohort: Cohort):
 @bp.route("/cohorts/<int:cohort_id>/results/mine.pdf")
 @require("results.own", load=Cohort)
 def mine_pdf(cohort: Cohort):
-    table = services.build_table(db.session, cohort, participant_ids=[current_user.id])
+    table = build_table(db.session, cohort, participant_ids=[current_user.id])
     row = table.rows[0] if table.rows else None
     if row is None or not row.released:
         return _problem(403, _("Your results are not released yet. The sheet can be downloaded once an "

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from lms.cohorts.models import Cohort
 from lms.demo import ACCOUNTS
-from lms.results import services
+from lms.results.table import build_table
 from tests.browser.fixtures import DESKTOP, PHONE, LiveServer
 from tests.test_results import demo_with_results
 
@@ -32,7 +32,7 @@ def test_coordinator_sees_charts_and_downloads_the_xlsx(live_server, page, tmp_p
 
     def expected(session):
         with live_server.app.test_request_context():
-            table = services.build_table(session, session.get(Cohort, cohort_id))
+            table = build_table(session, session.get(Cohort, cohort_id))
             return {r.nip: (None if r.final is None else float(r.final), r.rank) for r in table.rows}, len(table.assessments)
 
     want, assessments = live_server.query(expected)

@@ -390,7 +390,7 @@ def test_xlsx_export_has_a_practices_sheet_without_unreleased_scores(app, world,
     from openpyxl import load_workbook
 
     from lms.results import exports
-    from lms.results import services as results
+    from lms.results.table import build_table
 
     released = logged(session, world, who=0)
     unreleased = logged(session, world, who=1, title="Mal pelayanan publik")
@@ -404,7 +404,7 @@ def test_xlsx_export_has_a_practices_sheet_without_unreleased_scores(app, world,
     session.commit()
     out = io.BytesIO()
     with app.test_request_context():
-        table = results.build_table(session, session.get(Cohort, world["cohort"].id))
+        table = build_table(session, session.get(Cohort, world["cohort"].id))
         exports.write_xlsx(session, table, out)
     book = load_workbook(io.BytesIO(out.getvalue()), read_only=True)
     names = [ws.title for ws in book.worksheets]
@@ -513,7 +513,7 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
 
     from lms.api import services as tokens
     from lms.results import exports
-    from lms.results import services as results
+    from lms.results.table import build_table
     from lms.users.models import User
 
     cohort = session.get(Cohort, world["cohort"].id)
@@ -532,7 +532,7 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
     keys = [f"benchmarking_group_score_{second.id}", f"benchmarking_group_score_{first.id}"]
 
     with app.test_request_context():
-        table = results.build_table(session, cohort)
+        table = build_table(session, cohort)
         group_columns = [c for c in table.columns if c.key.startswith("benchmarking_group_score")]
         assert [c.key for c in group_columns] == keys
         assert [str(c.label) for c in group_columns] == ["Nilai laporan kelompok: Kabupaten Banyuwangi",

@@ -1,0 +1,134 @@
+"""Detail rows for the exports: each released grade's criteria (the criteria sheet) and feedback
+(the participants' results sheets), streamed or in one query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from sqlalchemy import Float, select, type_coerce
+from sqlalchemy.orm import Session, aliased
+
+from lms.assessments.models import Assessment, Submission
+from lms.grading.models import Grade, GradeCriterion, GradeStatus
+from lms.results.table import ResultTable
+from lms.rubrics.models import Criterion, Level, Rubric
+from lms.users.models import User
+
+
+class CriterionRow(NamedTuple):
+    """A tuple, not a dataclass: a large export makes ~100,000 of them, and tuples are made in C."""
+
+    participant_id: int
+    assessment_id: int
+    grade_id: int
+    attempt: int
+    criterion: str
+    level: str | None
+    points: float | None
+    max_points: float | None
+    comment: str
+    grader: str | None
+    graded_at: datetime | None  # the same object for every row of one grade
+
+
+def criterion_rows(session: Session, table: ResultTable, participant_ids: Iterable[int] | None = None,
+                   batch: int = 2000) -> Iterator[CriterionRow]:
+    """One row per released grade × criterion, by participant name, assessment and criterion.
+
+    Four queries: the cohort's criteria and levels, the graders, the grading times, and the rows
+    themselves, streamed ``batch`` at a time so that a large cohort's sheet never sits in memory
+    whole. The stream carries ids and numbers only; names come from the small lookups (per-row
+    strings, decimals and dates cost more than the query). Rows of people who are no longer
+    participants of the cohort are left out.
+    """
+    ids = [a.id for a in table.assessments]
+    if not ids:
+        return
+    keep = set(participant_ids) if participant_ids is not None else {r.participant_id for r in table.rows}
+    criteria: dict[int, tuple[str, float]] = {}
+    levels: dict[int, str] = {}
+    for cid, title, level_id, label, points in session.execute(
+        select(Criterion.id, Criterion.title, Level.id, Level.label, type_coerce(Level.points, Float))
+        .join(Rubric, Rubric.id == Criterion.rubric_id).outerjoin(Level, Level.criterion_id == Criterion.id)
+        .where(Rubric.cohort_id == table.cohort.id)
+    ):
+        best = criteria.get(cid, (title, 0.0))[1]
+        criteria[cid] = (title, max(best, points or 0.0))
+        if level_id is not None:
+            levels[level_id] = label
+    released = (select(Grade.id).join(Submission, Submission.id == Grade.submission_id)
+                .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED))
+    if participant_ids is not None:
+        released = released.where(Submission.participant_id.in_(list(keep)))
+    graders = dict(session.execute(select(User.id, User.name).where(
+        User.id.in_(select(Grade.grader_id).where(Grade.id.in_(released))))).all())
+    graded_at = dict(session.execute(select(Grade.id, Grade.updated_at).where(Grade.id.in_(released))).all())
+    participant = aliased(User)
+    stmt = (
+        select(Submission.participant_id, Submission.assessment_id, Grade.id, Submission.attempt,
+               GradeCriterion.criterion_id, GradeCriterion.level_id, type_coerce(GradeCriterion.points, Float),
+               GradeCriterion.comment, Grade.grader_id)
+        .select_from(GradeCriterion)
+        .join(Grade, Grade.id == GradeCriterion.grade_id)
+        .join(Submission, Submission.id == Grade.submission_id)
+        .join(Assessment, Assessment.id == Submission.assessment_id)
+        .join(participant, participant.id == Submission.participant_id)
+        .join(Criterion, Criterion.id == GradeCriterion.criterion_id)
+        .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED)
+        .order_by(participant.name, participant.id, Assessment.due_at.is_(None), Assessment.due_at, Assessment.id,
+                  Submission.attempt, Criterion.position, Criterion.id)
+    )
+    if participant_ids is not None:
+        stmt = stmt.where(Submission.participant_id.in_(list(keep)))
+    # Core, not ORM, execution: plain rows of ids and numbers need none of the ORM's row handling.
+    # On the statement, not the connection: Connection.execution_options() changes the session's
+    # connection in place, and every later statement of the request (an INSERT) would then be sent
+    # as a server-side cursor, which PostgreSQL refuses.
+    result = session.connection().execute(stmt.execution_options(yield_per=batch))
+    for pid, aid, grade_id, attempt, cid, level_id, points, comment, grader_id, in result:
+        if pid not in keep:
+            continue
+        title, max_points = criteria.get(cid, ("", 0.0))
+        yield CriterionRow(pid, aid, grade_id, attempt, title, levels.get(level_id) if level_id else None, points,
+                           max_points, comment or "", graders.get(grader_id), graded_at.get(grade_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    assessment_id: int
+    attempt: int
+    score: Decimal | None
+    feedback: str
+    released_at: datetime | None
+
+
+def feedback_of(session: Session, table: ResultTable,
+                participant_ids: Iterable[int] | None = None) -> dict[int, list[Feedback]]:
+    """Released grades' feedback (Markdown) per participant of the table, or of ``participant_ids``,
+    for the results sheets (one query)."""
+    ids = [a.id for a in table.assessments]
+    if not ids:
+        return {}
+    keep = set(participant_ids) if participant_ids is not None else {r.participant_id for r in table.rows}
+    stmt = (
+        select(Submission.participant_id, Submission.assessment_id, Submission.attempt, Grade.score, Grade.feedback,
+               Grade.released_at)
+        .join(Grade, Grade.submission_id == Submission.id)
+        .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED)
+        .order_by(Submission.participant_id, Submission.assessment_id, Submission.attempt)
+    )
+    if participant_ids is not None:
+        stmt = stmt.where(Submission.participant_id.in_(list(keep)))
+    out: dict[int, list[Feedback]] = {}
+    for pid, aid, attempt, score, feedback, released_at in session.execute(stmt):
+        if pid in keep:
+            out.setdefault(pid, []).append(Feedback(aid, attempt, None if score is None else Decimal(score),
+                                                    feedback or "", released_at))
+    order = {a.id: i for i, a in enumerate(table.assessments)}
+    for items in out.values():
+        items.sort(key=lambda f: (order.get(f.assessment_id, 0), f.attempt))
+    return out
