@@ -113,6 +113,7 @@ def _select_locale() -> str:
 def _register_blueprints(app: Flask) -> None:
     from lms.api.views import bp as api_bp
     from lms.assessments.views import bp as assessments_bp
+    from lms.attendance.views import bp as attendance_bp
     from lms.auth.views import bp as auth_bp
     from lms.cohorts.views import bp as cohorts_bp
     from lms.grading.views import bp as grading_bp
@@ -126,7 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.users.views import bp as users_bp
 
     for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp, results_bp, jobs_bp, invitations_bp, api_bp,
-               ops_bp, notifications_bp):
+               ops_bp, notifications_bp, attendance_bp):
         app.register_blueprint(bp)
 
 

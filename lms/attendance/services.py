@@ -122,10 +122,9 @@ def participants(session: Session, cohort: Cohort) -> list[User]:
 def sheet(session: Session, class_session: ClassSession, people: Iterable[User]) -> list[tuple[User, Presence]]:
     """Each peserta with their recorded status; *hadir* for anyone not recorded yet (the default a
     recorder changes only for those who are not there)."""
-    recorded = dict(session.execute(
+    recorded = {person_id: status for person_id, status in session.execute(
         select(AttendanceRecord.participant_id, AttendanceRecord.status)
-        .where(AttendanceRecord.session_id == class_session.id)
-    ).tuples().all())
+        .where(AttendanceRecord.session_id == class_session.id))}
     return [(person, Presence(recorded.get(person.id, Presence.HADIR))) for person in people]
 
 
@@ -149,8 +148,8 @@ def record(session: Session, class_session: ClassSession, actor: User, *, versio
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise Conflict(_l("Someone else saved this attendance list while you were filling it in. "
-                          "Reload the page to see their list, then save yours again."))
+        raise Conflict(_l("Someone else saved this attendance list while you were filling it in; yours was not "
+                          "saved. Check the list as it is now and save again."))
     existing = {r.participant_id: r for r in session.scalars(
         select(AttendanceRecord).where(AttendanceRecord.session_id == class_session.id))}
     for person_id in sorted(cohort_people):

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
+    DecimalField,
     EmailField,
     IntegerField,
     SelectChoice,
@@ -25,6 +26,9 @@ class ProgramForm(Form):
                        render_kw={"placeholder": "Pelatihan Kepemimpinan Administrator"})
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     bands = TextAreaField(_l("Predicate bands"), validators=[DataRequired()], render_kw={"rows": 6})
+    attendance_minimum = DecimalField(_l("Attendance minimum (%)"), places=2,
+                                      validators=[Optional(), NumberRange(min=0, max=100)],
+                                      render_kw={"inputmode": "decimal", "placeholder": "90"})
 
     def validate_bands(self, field):
         try:

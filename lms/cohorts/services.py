@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
 from lms.core.errors import Conflict, DomainError
 from lms.core.predicates import DEFAULT_BANDS, Band
+from lms.core.scores import half_up
 from lms.users import services as users
 from lms.users.models import ParticipantProfile, User, email_key
 
@@ -41,7 +43,7 @@ def role_label(role: str) -> str:
 
 def save_program(
     session: Session, program: Program | None, *, code: str, name: str, description: str = "",
-    bands: list[Band] | None = None, actor: User | None = None,
+    bands: list[Band] | None = None, actor: User | None = None, attendance_minimum: Decimal | None = None,
 ) -> Program:
     """Create (``program`` None) or update a program; codes are unique, upper-cased.
 
@@ -58,6 +60,7 @@ def save_program(
         session.add(program)
     program.code, program.name, program.description = code, name.strip(), description.strip()
     program.predicate_bands = list(bands or DEFAULT_BANDS)
+    program.attendance_minimum = None if attendance_minimum is None else half_up(attendance_minimum)
     session.flush()
     return program
 

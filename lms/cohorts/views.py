@@ -76,7 +76,7 @@ def create_program():
         try:
             program = services.save_program(db.session, None, code=form.code.data, name=form.name.data,
                                             description=form.description.data or "", bands=form.parsed_bands,
-                                            actor=current_user)
+                                            attendance_minimum=form.attendance_minimum.data, actor=current_user)
         except DomainError as exc:
             return refuse(form, exc, "cohorts/program_form.html", program=None)
         db.session.commit()
@@ -94,7 +94,8 @@ def edit_program(program: Program):
     if form.validate_on_submit():
         try:
             services.save_program(db.session, program, code=form.code.data, name=form.name.data,
-                                  description=form.description.data or "", bands=form.parsed_bands)
+                                  description=form.description.data or "", bands=form.parsed_bands,
+                                  attendance_minimum=form.attendance_minimum.data)
         except DomainError as exc:
             return refuse(form, exc, "cohorts/program_form.html", program=program)
         db.session.commit()

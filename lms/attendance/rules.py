@@ -1,0 +1,30 @@
+"""Who may see and keep attendance: the cohort's staff; the timetable is the coordinators'."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lms.core.access import can, register
+
+
+@register("attendance.view")
+def _view_attendance(user: Any, cohort: Any) -> bool:
+    """The timetable, the totals and the teaching hours: the cohort's widyaiswara and coordinators."""
+    return can(user, "cohort.teach", cohort)
+
+
+@register("attendance.plan")
+def _plan_sessions(user: Any, cohort: Any) -> bool:
+    """Adding sessions to an open cohort: its coordinators."""
+    return can(user, "cohort.edit", cohort)
+
+
+@register("attendance.session.edit")
+def _edit_session(user: Any, class_session: Any) -> bool:
+    return can(user, "cohort.edit", class_session.cohort)
+
+
+@register("attendance.session.record")
+def _record_session(user: Any, class_session: Any) -> bool:
+    """Taking attendance: the cohort's widyaiswara and coordinators, while the cohort is open."""
+    return not class_session.cohort.is_closed and can(user, "cohort.teach", class_session.cohort)
