@@ -150,7 +150,9 @@ def measure(url: str, tmp: str, cohort_id: int, fmt: str, trace: bool, pdf_rows:
     from sqlalchemy import event
 
     from lms.cohorts.models import Cohort
-    from lms.results import exports
+    from lms.results.exports.as_csv import write_csv
+    from lms.results.exports.as_pdf import render_pdf
+    from lms.results.exports.as_xlsx import write_xlsx
     from lms.results.table import build_table
 
     app = make_app(url, tmp)
@@ -177,13 +179,13 @@ def measure(url: str, tmp: str, cohort_id: int, fmt: str, trace: bool, pdf_rows:
         built = time.perf_counter()
         if fmt == "pdf":
             with open(out_path, "wb") as handle:
-                handle.write(exports.render_pdf(session, table))
+                handle.write(render_pdf(session, table))
         elif fmt == "csv":
             with open(out_path, "w", encoding="utf-8", newline="") as handle:
-                exports.write_csv(table, handle)
+                write_csv(table, handle)
         else:
             with open(out_path, "wb") as handle:
-                exports.write_xlsx(session, table, handle)
+                write_xlsx(session, table, handle)
         elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1] if trace else None
         if trace:

@@ -205,7 +205,9 @@ def export_command(cohort_id: int, fmt: str, output: str, lang: str | None) -> N
 
 def _export(cohort_id: int, fmt: str, output: str) -> None:
     from lms.cohorts.models import Cohort
-    from lms.results import exports
+    from lms.results.exports.as_csv import write_csv
+    from lms.results.exports.as_pdf import render_pdf
+    from lms.results.exports.as_xlsx import write_xlsx
     from lms.results.table import build_table
 
     cohort = db.session.get(Cohort, cohort_id)
@@ -216,12 +218,12 @@ def _export(cohort_id: int, fmt: str, output: str) -> None:
     table = build_table(db.session, cohort)
     if fmt == "csv":  # each written under a temporary name, renamed when complete
         with atomic_write(output, "w", encoding="utf-8", newline="") as handle:
-            exports.write_csv(table, handle)
+            write_csv(table, handle)
     elif fmt == "xlsx":
         with atomic_write(output) as handle:
-            exports.write_xlsx(db.session, table, handle)
+            write_xlsx(db.session, table, handle)
     else:
-        pdf = exports.render_pdf(db.session, table)
+        pdf = render_pdf(db.session, table)
         with atomic_write(output) as handle:
             handle.write(pdf)
     click.echo(f"{cohort.title}: {len(table.rows)} participants written to {output}")

@@ -17,13 +17,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from flask_babel import gettext as _
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from lms.cohorts.models import Cohort
 from lms.core.civil_service import format_nip
+from lms.core.spreadsheet import guard
 from lms.grading.models import Grade
-from lms.results import exports
+from lms.results.exports import as_pdf
+from lms.results.exports.as_pdf import PDF_BASE_URL, make_fetcher
+from lms.results.exports.as_xlsx import _fast_worksheet_class, sheet_name
+from lms.results.exports.columns import Marker, columns, state_label
 from lms.results.table import CellState, build_table
 from lms.users.models import User
 from tests.support import login
@@ -52,8 +57,8 @@ def read_csv(data: bytes) -> list[list[str]]:
 def labels(app: Any) -> dict[str, str]:
     """Marker texts as the app writes them (default language) → state."""
     with app.test_request_context():
-        out = {exports.state_label(s): s.value for s in CellState if s != CellState.SCORED}
-        out[exports.Marker(exports._("incomplete")).text] = "incomplete"
+        out = {state_label(s): s.value for s in CellState if s != CellState.SCORED}
+        out[Marker(_("incomplete")).text] = "incomplete"
         return out
 
 
@@ -97,7 +102,7 @@ def test_csv_has_a_bom_numbers_and_clear_markers(world, client, app):
     header = rows[0]
     assert header[0] == "NIP"
     with app.test_request_context():
-        titles = [exports._("%(title)s (weight %(weight)s)", title=f"Tugas {n}", weight=w) for n, w in ((1, 1), (2, 2), (3, 0))]
+        titles = [_("%(title)s (weight %(weight)s)", title=f"Tugas {n}", weight=w) for n, w in ((1, 1), (2, 2), (3, 0))]
     assert header[5:8] == titles
     by_nip = {r[0]: r for r in rows[1:]}
     p = world["participants"]
@@ -139,16 +144,16 @@ def test_formulas_hidden_behind_a_separator_stay_text(world, session, client, de
         for cell in row:
             assert not cell.lstrip('"').startswith(("=", "+", "-", "@", "\t", "\r")), cell
     if delimiter == ",":
-        assert sorted(r[1] for r in rows[1:]) == sorted(exports.guard(n) for n in SEPARATED)
+        assert sorted(r[1] for r in rows[1:]) == sorted(guard(n) for n in SEPARATED)
         assert not {r[1] for r in rows[1:]} & set(SEPARATED), "no hidden formula is written as typed"
 
 
 def test_guard_rules():
-    assert exports.guard("=1+1") == "'=1+1"
-    assert exports.guard("\tx") == "'\tx"
-    assert exports.guard("Budi") == "Budi"
-    assert exports.guard("") == ""
-    assert exports.guard(None) == ""
+    assert guard("=1+1") == "'=1+1"
+    assert guard("\tx") == "'\tx"
+    assert guard("Budi") == "Budi"
+    assert guard("") == ""
+    assert guard(None) == ""
 
 
 # -- XLSX ------------------------------------------------------------------------------------------
@@ -240,15 +245,15 @@ def test_libreoffice_reads_the_same_values(hostile, client, app, session, tmp_pa
     files = sorted(os.listdir(tmp_path / "out")) if (tmp_path / "out").exists() else []
     assert len(files) == 2, (done.stdout, done.stderr, files)
     with app.test_request_context():
-        names = [exports.sheet_name(exports._(n)) for n in ("results", "criteria")]
+        names = [sheet_name(_(n)) for n in ("results", "criteria")]
         table = build_table(session, session.get(Cohort, hostile["cohort"].id))
     assert files == sorted(f"hasil-{n}.csv" for n in names)
     with open(tmp_path / "out" / f"hasil-{names[0]}.csv", encoding="utf-8", newline="") as handle:
         office = list(csv.reader(handle))
     with app.test_request_context():
-        expected = [[c.header for c in exports.columns(table)]]
+        expected = [[c.header for c in columns(table)]]
         for row in table.rows:
-            expected.append([_office_text(c.kind, c.value(row)) for c in exports.columns(table)])
+            expected.append([_office_text(c.kind, c.value(row)) for c in columns(table)])
     assert len(office) == len(expected)
     for got, want in zip(office, expected, strict=True):
         assert [_normal(v) for v in got] == [_normal(v) for v in want]
@@ -261,7 +266,7 @@ def test_libreoffice_reads_the_same_values(hostile, client, app, session, tmp_pa
 def _office_text(kind: str, value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, exports.Marker):
+    if isinstance(value, Marker):
         return value.text
     return str(value)
 
@@ -328,37 +333,37 @@ def test_pdf_fetches_nothing_from_the_network_or_files(world, session, client, t
         grade.feedback = evil
     session.commit()
     seen: list[Any] = []
-    real = exports.make_fetcher
+    real = make_fetcher
 
     def spy(app: Any) -> Any:
         fetcher = real(app)
         seen.append(fetcher)
         return fetcher
 
-    monkeypatch.setattr(exports, "make_fetcher", spy)
+    monkeypatch.setattr(as_pdf, "make_fetcher", spy)
     response = download(coordinator_client(client, world), world["cohort"].id, "pdf")
     assert response.data.startswith(b"%PDF")
     assert Trap.hits == [], "the PDF renderer fetched from the network"
     refused = seen[0].refused
     assert any(url.startswith(trap) for url in refused), refused
-    assert not [u for u in seen[0].fetched if not u.startswith(exports.PDF_BASE_URL)]
+    assert not [u for u in seen[0].fetched if not u.startswith(PDF_BASE_URL)]
     assert any(u.endswith("/static/favicon.svg") for u in seen[0].fetched), "own static files still load"
 
 
 @pytest.mark.parametrize("url", [
     "file:///etc/passwd", "http://127.0.0.1/static/favicon.svg", "https://example.org/x.png",
-    exports.PDF_BASE_URL + "static/../../../../etc/passwd", exports.PDF_BASE_URL + "static/%2e%2e/%2e%2e/etc/passwd",
-    exports.PDF_BASE_URL + "etc/passwd", "data:image/png;base64,iVBORw0KGgo=", exports.PDF_BASE_URL + "static/nope.png",
+    PDF_BASE_URL + "static/../../../../etc/passwd", PDF_BASE_URL + "static/%2e%2e/%2e%2e/etc/passwd",
+    PDF_BASE_URL + "etc/passwd", "data:image/png;base64,iVBORw0KGgo=", PDF_BASE_URL + "static/nope.png",
 ])
 def test_the_fetcher_refuses_everything_but_static_files(app, url):
-    fetcher = exports.make_fetcher(app)
+    fetcher = make_fetcher(app)
     with pytest.raises(ValueError, match="refused"):
         fetcher(url)
 
 
 def test_the_fetcher_serves_static_files(app):
-    fetcher = exports.make_fetcher(app)
-    response = fetcher(exports.PDF_BASE_URL + "static/favicon.svg")
+    fetcher = make_fetcher(app)
+    response = fetcher(PDF_BASE_URL + "static/favicon.svg")
     assert b"<svg" in response.read()
     assert response.content_type == "image/svg+xml"
     response.close()
@@ -488,7 +493,7 @@ def test_fast_cells_write_the_same_xml_as_xlsxwriter(tmp_path, values):
         book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                                "strings_to_urls": False, "strings_to_numbers": False})
         bold = book.add_format({"bold": True})
-        sheet = book.add_worksheet("s", worksheet_class=exports._fast_worksheet_class() if fast else None)
+        sheet = book.add_worksheet("s", worksheet_class=_fast_worksheet_class() if fast else None)
         sheet.set_column(0, 3, 20)
         for row, value in enumerate(values):
             for col, fmt in ((0, None), (1, bold)):

@@ -67,7 +67,7 @@ def test_purge_removes_only_old_files_and_leftover_partials(store_ctx):
 
 
 def test_an_export_failing_half_way_leaves_no_file(app, tmp_path, monkeypatch, make_cohort):
-    from lms.results import exports
+    from lms.results.exports import as_csv
 
     cohort = make_cohort(participants=2)
 
@@ -75,7 +75,7 @@ def test_an_export_failing_half_way_leaves_no_file(app, tmp_path, monkeypatch, m
         handle.write("NIP,Nama\r\n" * 1000)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(exports, "write_csv", half)
+    monkeypatch.setattr(as_csv, "write_csv", half)
     output = tmp_path / "out" / "hasil.csv"
     output.parent.mkdir()
     result = app.test_cli_runner().invoke(args=["lms", "export", str(cohort.id), "--format", "csv", "--output", str(output)])

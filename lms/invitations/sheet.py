@@ -13,7 +13,7 @@ def render_codes_pdf(cohort: Any, issued: list[tuple[Any, str]]) -> bytes:
     """One A4 sheet, a cut-out slip per participant: name, NIP, login, code and where to type it."""
     from weasyprint import HTML
 
-    from lms.results.exports import PDF_BASE_URL, make_fetcher
+    from lms.results.exports.as_pdf import PDF_BASE_URL, make_fetcher
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     html = render_template("invitations/codes_pdf.html", cohort=cohort, issued=issued,

@@ -12,14 +12,18 @@ from lms.core.errors import DomainError
 from lms.core.timezones import local_zone
 from lms.jobs.services import JobContext, job_kind
 from lms.ops import metrics
-from lms.results import exports
+from lms.results.exports import FORMATS
+from lms.results.exports.as_csv import write_csv
+from lms.results.exports.as_pdf import render_pdf
+from lms.results.exports.as_xlsx import write_xlsx
+from lms.results.exports.names import filename
 from lms.results.table import build_table
 
 
 @job_kind("results.export", title=_l("Cohort results export"))
 def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # noqa: A002 (the params' key)
     """The same table as the screen, written as ``format`` (pdf, xlsx or csv) to the job's file."""
-    if format not in exports.FORMATS:
+    if format not in FORMATS:
         raise DomainError(_("Unknown export format “%(format)s”: choose csv, xlsx or pdf.", format=format[:20]))
     cohort = ctx.session.get(Cohort, cohort_id)
     if cohort is None:
@@ -27,17 +31,17 @@ def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # 
     ctx.progress(5, _("Reading the results…"))
     table = build_table(ctx.session, cohort)
     ctx.progress(30, _("Writing the file for %(n)s participants…", n=len(table.rows)))
-    name = exports.filename(table, format, datetime.now(local_zone()).date())
-    with ctx.output(name, exports.FORMATS[format]) as handle:
+    name = filename(table, format, datetime.now(local_zone()).date())
+    with ctx.output(name, FORMATS[format]) as handle:
         if format == "pdf":
-            handle.write(exports.render_pdf(ctx.session, table))
+            handle.write(render_pdf(ctx.session, table))
         elif format == "xlsx":
-            exports.write_xlsx(ctx.session, table, handle)
+            write_xlsx(ctx.session, table, handle)
         else:
             import io
 
             text = io.StringIO(newline="")
-            exports.write_csv(table, text)
+            write_csv(table, text)
             handle.write(text.getvalue().encode("utf-8"))
     metrics.EXPORTS.labels(format).inc()
     ctx.progress(100, _("Done: %(n)s participants.", n=len(table.rows)))

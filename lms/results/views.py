@@ -19,10 +19,15 @@ from lms.core.timezones import local_zone
 from lms.core.views import cohort_tabs
 from lms.jobs import services as jobs
 from lms.jobs.views import start_page
-from lms.results import exports
 from lms.results import jobs as _export_jobs  # noqa: F401  (registers the export job kind)
 from lms.results.charts import column_totals, criterion_averages, histogram, mean, predicate_counts
 from lms.results.details import CriterionRow, criterion_rows, feedback_of
+from lms.results.exports import FORMATS
+from lms.results.exports.as_csv import write_csv
+from lms.results.exports.as_pdf import Formats, render_pdf
+from lms.results.exports.as_xlsx import write_xlsx
+from lms.results.exports.columns import state_label, weight_text
+from lms.results.exports.names import filename
 from lms.results.sorting import sort_rows
 from lms.results.table import ResultRow, ResultTable, build_table
 
@@ -31,12 +36,12 @@ bp = Blueprint("results", __name__, template_folder="templates")
 
 @bp.app_template_global("results_state_label")
 def _state_label(state: Any) -> str:
-    return exports.state_label(state)
+    return state_label(state)
 
 
 @bp.app_template_global("results_weight")
 def _weight(weight: Decimal) -> str:
-    return exports.weight_text(weight)
+    return weight_text(weight)
 
 
 def _today() -> date:
@@ -61,7 +66,7 @@ def cohort(cohort: Cohort):
             desc = column in ("final",) or column.startswith(("a", "c"))
         return url_for("results.cohort", cohort_id=cohort.id, sort=column, dir="desc" if desc else "asc")
 
-    fmt = exports.Formats()
+    fmt = Formats()
     finals = [r.final for r in table.rows]
     totals = [(column.label, total, _("%(total)s (%(people)s participants)", total=fmt.number(total), people=people))
               for column, total, people in column_totals(table)]
@@ -79,7 +84,7 @@ def cohort(cohort: Cohort):
 @require("results.view", load=Cohort)
 def export(cohort: Cohort):
     fmt = request.args.get("format", "")
-    if fmt not in exports.FORMATS:
+    if fmt not in FORMATS:
         return _problem(400, _("Unknown export format “%(format)s”: choose csv, xlsx or pdf.", format=fmt[:20]), cohort)
     table = build_table(db.session, cohort)
     g.no_store = True  # NIPs and scores: never kept in shared caches
@@ -91,7 +96,7 @@ def export(cohort: Cohort):
 def export_job(cohort: Cohort):
     """Start an export in the background; its page shows progress and then the download."""
     fmt = request.form.get("format", "")
-    if fmt not in exports.FORMATS:
+    if fmt not in FORMATS:
         return _problem(400, _("Unknown export format “%(format)s”: choose csv, xlsx or pdf.", format=fmt[:20]), cohort)
     job = jobs.start_job(db.session, current_user, "results.export", {"cohort_id": cohort.id, "format": fmt},
                          locale=str(get_locale()), back_url=url_for("results.cohort", cohort_id=cohort.id))
@@ -100,18 +105,18 @@ def export_job(cohort: Cohort):
 
 
 def _send(table: ResultTable, fmt: str, participant: ResultRow | None) -> Any:
-    name = exports.filename(table, fmt, _today(), participant)
+    name = filename(table, fmt, _today(), participant)
     if fmt == "csv":
         text = io.StringIO(newline="")
-        exports.write_csv(table, text)
+        write_csv(table, text)
         body: Any = io.BytesIO(text.getvalue().encode("utf-8"))
     elif fmt == "xlsx":
         body = io.BytesIO()  # the zipped workbook; its sheets go through temporary files (constant_memory)
-        exports.write_xlsx(db.session, table, body)
+        write_xlsx(db.session, table, body)
         body.seek(0)
     else:
-        body = io.BytesIO(exports.render_pdf(db.session, table, recap=participant is None))
-    return send_file(body, mimetype=exports.FORMATS[fmt], as_attachment=True, download_name=name, max_age=0)
+        body = io.BytesIO(render_pdf(db.session, table, recap=participant is None))
+    return send_file(body, mimetype=FORMATS[fmt], as_attachment=True, download_name=name, max_age=0)
 
 
 @bp.route("/cohorts/<int:cohort_id>/results/mine")
@@ -126,7 +131,7 @@ def mine(cohort: Cohort):
         for item in criterion_rows(db.session, table, [current_user.id]):
             criteria.setdefault(item.participant_id, []).append(item)
     return render_template("results/mine.html", cohort=cohort, table=table, row=row, released=released,
-                           feedback=feedback, criteria=criteria, fmt=exports.Formats(),
+                           feedback=feedback, criteria=criteria, fmt=Formats(),
                            tabs=cohort_tabs(cohort, current_user))
 
 

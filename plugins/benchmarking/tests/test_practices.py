@@ -389,7 +389,7 @@ def test_sniffing_office_documents():
 def test_xlsx_export_has_a_practices_sheet_without_unreleased_scores(app, world, session):
     from openpyxl import load_workbook
 
-    from lms.results import exports
+    from lms.results.exports.as_xlsx import write_xlsx
     from lms.results.table import build_table
 
     released = logged(session, world, who=0)
@@ -405,7 +405,7 @@ def test_xlsx_export_has_a_practices_sheet_without_unreleased_scores(app, world,
     out = io.BytesIO()
     with app.test_request_context():
         table = build_table(session, session.get(Cohort, world["cohort"].id))
-        exports.write_xlsx(session, table, out)
+        write_xlsx(session, table, out)
     book = load_workbook(io.BytesIO(out.getvalue()), read_only=True)
     names = [ws.title for ws in book.worksheets]
     sheet = book.worksheets[-1]
@@ -512,7 +512,9 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
     from openpyxl import load_workbook
 
     from lms.api import services as tokens
-    from lms.results import exports
+    from lms.results.exports.as_csv import write_csv
+    from lms.results.exports.as_pdf import render_pdf
+    from lms.results.exports.as_xlsx import write_xlsx
     from lms.results.table import build_table
     from lms.users.models import User
 
@@ -540,12 +542,12 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
         row = next(r for r in table.rows if r.participant_id == person)
         assert [row.extra[k] for k in keys] == [Decimal("100.00"), Decimal("75.00")]
         out = io.StringIO()
-        exports.write_csv(table, out)
+        write_csv(table, out)
         lines = list(csv.reader(io.StringIO(out.getvalue().lstrip("\ufeff"))))
         header, mine = lines[0], next(line for line in lines if session.get(User, person).name in line)
         assert [mine[header.index(str(c.label))] for c in group_columns] == ["100.00", "75.00"]
         xlsx = io.BytesIO()
-        exports.write_xlsx(session, table, xlsx, app=app)
+        write_xlsx(session, table, xlsx, app=app)
         sheet = load_workbook(xlsx, read_only=True).worksheets[0]
         sheet_rows = [list(r) for r in sheet.iter_rows(values_only=True)]
         top = sheet_rows[0]
@@ -553,7 +555,7 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
         assert [mine_x[top.index(str(c.label))] for c in group_columns] == [100, 75]
         from pypdf import PdfReader
 
-        pdf = exports.render_pdf(session, table, app=app)
+        pdf = render_pdf(session, table, app=app)
         text = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages)
         assert "Nilai laporan kelompok: Kabupaten" in text.replace("- ", "") or text.count("Nilai laporan kelompok") >= 2
         assert "100,00" in text and "75,00" in text

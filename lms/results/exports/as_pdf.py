@@ -1,0 +1,161 @@
+"""PDF: WeasyPrint from the same Jinja macros as the screen, A4, Indonesian number and date
+formats, with a URL fetcher that reads the app's own static files and refuses everything else."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from flask import Flask, current_app, render_template
+from flask_babel import format_date, format_datetime, format_decimal
+from sqlalchemy.orm import Session
+from werkzeug.security import safe_join
+
+from lms.core.scores import half_up
+from lms.core.timezones import local_zone
+from lms.plugins.types import ResultColumn
+from lms.results.charts import histogram, mean, predicate_counts
+from lms.results.details import CriterionRow, criterion_rows, feedback_of
+from lms.results.table import ResultTable
+
+# The PDF's base URL: links the templates make with url_for() resolve under this origin, and the
+# fetcher serves only this origin's static paths from disk.
+PDF_BASE_URL = "http://tolok.pdf.invalid/"
+
+
+class StaticOnlyFetcher:
+    """WeasyPrint URL fetcher that reads the app's own static files and refuses everything else.
+
+    WeasyPrint's default fetcher follows ``http(s)://`` and ``file://`` URLs: from user Markdown
+    (an ``<img>`` in grader feedback) that is server-side request forgery or a local file read.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.roots: dict[str, str] = {}
+        if app.static_folder and app.static_url_path is not None:
+            self.roots[app.static_url_path.rstrip("/") + "/"] = app.static_folder
+        for bp in app.blueprints.values():
+            if bp.has_static_folder and bp.static_url_path and bp.static_folder:
+                prefix = (bp.url_prefix or "").rstrip("/") + bp.static_url_path.rstrip("/") + "/"
+                self.roots[prefix] = bp.static_folder
+        self.fetched: list[str] = []
+        self.refused: list[str] = []
+
+    def path_for(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        base = urlsplit(PDF_BASE_URL)
+        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or parts.query:
+            return None
+        path = unquote(parts.path)
+        for prefix, root in self.roots.items():
+            if path.startswith(prefix):
+                found = safe_join(root, path[len(prefix):])
+                if found and os.path.isfile(found):
+                    return found
+        return None
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        from weasyprint.urls import URLFetcherResponse
+
+        found = self.path_for(url)
+        if found is None:
+            self.refused.append(url)
+            raise ValueError(f"refused to fetch {url!r}: PDFs may use the app's static files only")
+        self.fetched.append(url)
+        with open(found, "rb") as handle:
+            body = handle.read()
+        mime = mimetypes.guess_type(found)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body=body, headers={"Content-Type": mime})
+
+
+def make_fetcher(app: Flask) -> StaticOnlyFetcher:
+    """The fetcher as WeasyPrint wants it: a subclass of its ``URLFetcher`` (imported lazily, as
+    WeasyPrint is slow to import) whose ``fetch`` is ours; a refused URL is skipped, the PDF made."""
+    from weasyprint.urls import URLFetcher
+
+    class Fetcher(StaticOnlyFetcher, URLFetcher):
+        def __init__(self, app: Flask) -> None:
+            URLFetcher.__init__(self, allow_redirects=False, fail_on_errors=False)
+            StaticOnlyFetcher.__init__(self, app)
+
+    return Fetcher(app)
+
+
+class Formats:
+    """Numbers and dates for templates: the user's locale on screen (``locale=None``), a fixed one
+    (Indonesian) in PDFs."""
+
+    def __init__(self, locale: str | None = None) -> None:
+        self.locale = locale
+
+    def score(self, value: Decimal | None) -> str:
+        return self._decimal(None if value is None else half_up(value), "#,##0.00")
+
+    def number(self, value: Any) -> str:
+        return self._decimal(value, "#,##0.##")
+
+    def _decimal(self, value: Any, pattern: str) -> str:
+        if value is None:
+            return ""
+        if self.locale is None:
+            return format_decimal(value, pattern)
+        from babel.numbers import format_decimal as babel_decimal
+
+        return babel_decimal(value, pattern, locale=self.locale)
+
+    def date(self, value: date | None) -> str:
+        if value is None:
+            return ""
+        if self.locale is None:
+            return format_date(value, "d MMMM yyyy")
+        from babel.dates import format_date as babel_date
+
+        return babel_date(value, "d MMMM yyyy", locale=self.locale)
+
+    def datetime(self, value: datetime | None) -> str:
+        if value is None:
+            return ""
+        if self.locale is None:
+            return format_datetime(value, "d MMMM yyyy HH:mm")
+        from babel.dates import format_datetime as babel_datetime
+
+        return babel_datetime(value, "d MMMM yyyy HH:mm", tzinfo=local_zone(), locale=self.locale)
+
+    def cell(self, column: ResultColumn, value: Any) -> str:
+        if value is None:
+            return "—"
+        if column.kind == "score":
+            return self.score(Decimal(str(value)))
+        if column.kind == "number" and isinstance(value, int | float | Decimal):
+            return self.number(value)
+        return str(value)
+
+
+PDF_CSS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "print.css")
+
+
+def render_pdf(session: Session, table: ResultTable, *, recap: bool = True, app: Flask | None = None) -> bytes:
+    """A4 PDF: the cohort recap (when ``recap``) and one results sheet per row of ``table``."""
+    from weasyprint import CSS, HTML
+
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    # The whole cohort's recap reads every row; a single sheet only its participant's.
+    ids = None if recap else [r.participant_id for r in table.rows]
+    feedback = feedback_of(session, table, ids)
+    criteria: dict[int, list[CriterionRow]] = {}
+    for item in criterion_rows(session, table, ids):
+        criteria.setdefault(item.participant_id, []).append(item)
+    finals = [r.final for r in table.rows]
+    html = render_template(
+        "results/pdf.html", table=table, recap=recap, feedback=feedback, criteria=criteria, fmt=Formats("id"),
+        today=datetime.now(local_zone()).date(), logo=f"{app.static_url_path}/favicon.svg",
+        bins=histogram(finals), mean_final=mean(finals),
+        predicate_bars=[(label, n, str(n)) for label, n in predicate_counts(table)],
+    )
+    fetcher = make_fetcher(app)
+    document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=[CSS(filename=PDF_CSS, url_fetcher=fetcher)])

@@ -1,0 +1,86 @@
+"""The columns every tabular export shares: one place defines them, in export order.
+
+A new column (outcome, attendance, certificate …) is one more :class:`Column` in :func:`columns`;
+the CSV and the XLSX results sheet both read this list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
+from lms.plugins.types import ResultColumn
+from lms.results.table import Cell, CellState, ResultRow, ResultTable
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """Text standing in for a value that does not exist (yet): "not graded", "incomplete"."""
+
+    text: str
+
+
+def cell_marker(cell: Cell) -> Marker:
+    return Marker({
+        CellState.NOT_SUBMITTED: _("not submitted"),
+        CellState.NOT_GRADED: _("not graded"),
+        CellState.UNSCORED: _("no score"),
+    }.get(cell.state, ""))
+
+
+def state_label(state: CellState | str) -> str:
+    """The words for a cell's state, as the screen, exports and PDF show them."""
+    return {
+        CellState.SCORED: _("scored"),
+        CellState.UNSCORED: _("no score"),
+        CellState.NOT_GRADED: _("not graded"),
+        CellState.NOT_SUBMITTED: _("not submitted"),
+    }[CellState(state)]
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str  # "text", "nip", "score", "number", "int"
+    value: Callable[[ResultRow], Any]  # a value, None (empty) or a Marker
+    width: int = 12
+
+
+def weight_text(weight: Decimal) -> str:
+    return format_decimal(weight, "#,##0.##")
+
+
+def columns(table: ResultTable) -> list[Column]:
+    """The result table's columns, in export order, with translated headers."""
+    cols = [
+        Column(_("NIP"), "nip", lambda r: r.nip, 21),
+        Column(_("Name"), "text", lambda r: r.name, 30),
+        Column(_("Agency"), "text", lambda r: r.instansi, 30),
+        Column(_("Position"), "text", lambda r: r.jabatan, 24),
+        Column(_("Golongan"), "text", lambda r: r.golongan, 10),
+    ]
+    for a in table.assessments:
+        header = _("%(title)s (weight %(weight)s)", title=a.title, weight=weight_text(a.weight))
+
+        def score(r: ResultRow, aid: int = a.id) -> Any:
+            cell = r.cells[aid]
+            return cell.score if cell.state == CellState.SCORED else cell_marker(cell)
+
+        cols.append(Column(header, "score", score, 16))
+    cols += [
+        Column(_("Final score"), "score", lambda r: r.final if r.complete else Marker(_("incomplete")), 12),
+        Column(_("Predicate"), "text", lambda r: r.predicate, 20),
+        Column(_("Ranking"), "int", lambda r: r.rank, 9),
+    ]
+    for c in table.columns:
+        cols.append(Column(str(c.label), _column_kind(c), lambda r, key=c.key: r.extra.get(key), 14))
+    return cols
+
+
+def _column_kind(column: ResultColumn) -> str:
+    return {"number": "number", "score": "score", "text": "text"}[column.kind]
