@@ -166,20 +166,23 @@ def measure(app: Any, world: World, label: str, runs: int) -> Iterator[dict[str,
 
 
 def delete_national(app: Any, world: World) -> tuple[float, float]:
-    """Delete the national cohort (its work goes with it: ON DELETE CASCADE), then its peserta."""
-    engine = app.extensions["lms.db"].engine
+    """Delete the national cohort with all its work (the service the command uses), then its peserta."""
+    from lms.cohorts.models import Cohort
+    from lms.cohorts.services import delete_cohort
+
+    database = app.extensions["lms.db"]
+    engine = database.engine
     cohort_id = world.cohorts["national"]["cohort"]
     with engine.begin() as conn:
         people = [r[0] for r in conn.execute(text(
             "SELECT user_id FROM memberships WHERE cohort_id = :c AND role = 'participant'"), {"c": cohort_id})]
-    started = time.perf_counter()
-    with engine.begin() as conn:
-        # Grades point to the cohort's rubrics with ON DELETE RESTRICT, and PostgreSQL may reach the
-        # rubrics before the grades when it cascades from the cohort: the work goes first.
-        conn.execute(text("DELETE FROM submissions WHERE assessment_id IN "
-                          "(SELECT id FROM assessments WHERE cohort_id = :c)"), {"c": cohort_id})
-        conn.execute(text("DELETE FROM cohorts WHERE id = :c"), {"c": cohort_id})
-    cohort_seconds = time.perf_counter() - started
+    with app.app_context():
+        session = database.session()
+        cohort = session.get(Cohort, cohort_id)
+        started = time.perf_counter()
+        delete_cohort(session, cohort)
+        session.commit()
+        cohort_seconds = time.perf_counter() - started
     started = time.perf_counter()
     with engine.begin() as conn:
         for start in range(0, len(people), 1000):

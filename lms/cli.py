@@ -188,6 +188,28 @@ def purge_previews_command() -> None:
     click.echo(f"{purge_previews()} roster preview file(s) removed")
 
 
+@lms_cli.command("delete-cohort")
+@click.argument("cohort_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete_cohort_command(cohort_id: int, yes: bool) -> None:
+    """Delete cohort COHORT_ID with all its work (submissions, grades, practices); its people stay."""
+    import time
+
+    from lms.cohorts.models import Cohort
+    from lms.cohorts.services import delete_cohort
+
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise click.ClickException(f"no cohort has id {cohort_id}")
+    title = cohort.title
+    if not yes:
+        click.confirm(f"Delete {title} with all its work?", abort=True)
+    started = time.perf_counter()
+    delete_cohort(db.session, cohort)
+    db.session.commit()
+    click.echo(f"{title} deleted in {time.perf_counter() - started:.1f} s")
+
+
 @lms_cli.command("export")
 @click.argument("cohort_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf"]), required=True, help="The file format.")

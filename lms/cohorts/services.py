@@ -9,9 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from lms.assessments.models import Assessment, Submission
 from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
 from lms.core.errors import Conflict, DomainError
 from lms.core.predicates import DEFAULT_BANDS, Band
@@ -356,3 +357,24 @@ def staff(session: Session, cohort: Cohort) -> list[Membership]:
         .options(joinedload(Membership.user))
         .order_by(Membership.role, Membership.id)
     ))
+
+
+def delete_cohort(session: Session, cohort: Cohort) -> None:
+    """Delete a cohort with all its work in three set-based statements, whatever its size.
+
+    Grades keep their rubric, and assessments theirs, with ``ON DELETE RESTRICT`` (checked at once,
+    not at the end of the statement): cascading from the cohort, PostgreSQL may reach the rubrics
+    before the grades or assessments that point to them. So the work goes first, in order — the
+    submissions of the cohort's assessments (grades, criterion rows, revisions and plugin rows such
+    as practices follow by ``ON DELETE CASCADE``), then the assessments, then the cohort
+    (memberships, rubrics, plugin rows such as field visits). The people stay: they are accounts,
+    not the cohort's. Flushes; the caller commits.
+    """
+    assessments = select(Assessment.id).where(Assessment.cohort_id == cohort.id).scalar_subquery()
+    options = {"synchronize_session": False}
+    session.flush()
+    session.execute(delete(Submission).where(Submission.assessment_id.in_(assessments)), execution_options=options)
+    session.execute(delete(Assessment).where(Assessment.cohort_id == cohort.id), execution_options=options)
+    session.execute(delete(Cohort).where(Cohort.id == cohort.id), execution_options=options)
+    session.expunge(cohort)
+    session.expire_all()  # rows of the cohort the session may still hold are gone
