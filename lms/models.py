@@ -9,10 +9,21 @@ from lms.invitations.models import ActivationCode
 from lms.jobs.models import Job
 from lms.mail.models import MailMessage
 from lms.notifications.models import Notification, NotificationPreference
+from lms.results.models import (
+    CohortScheme,
+    DisciplinaryDecision,
+    ResultComponent,
+    ResultScheme,
+    SchemeEvent,
+    WorkComponent,
+)
 from lms.rubrics.models import Criterion, Level, Rubric
+from lms.scoresheets.models import ScoreSheet, SheetCriterion, SheetEntry, SheetEvent
 from lms.users.models import ParticipantProfile, User
 
 __all__ = [
     "ActivationCode", "ApiToken", "Assessment", "AttendanceRecord", "ClassSession", "Cohort", "Criterion", "Extension", "Grade", "GradeCriterion", "GradeEvent", "Job", "Level", "MailMessage",
     "Membership", "Notification", "NotificationPreference", "ParticipantProfile", "Program", "Revision", "Rubric", "Submission", "User",
+    "CohortScheme", "DisciplinaryDecision", "ResultComponent", "ResultScheme", "SchemeEvent", "WorkComponent",
+    "ScoreSheet", "SheetCriterion", "SheetEntry", "SheetEvent",
 ]

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         Reminder,
         ResultColumn,
         ResultSheet,
+        ResultSource,
         SubmissionKind,
     )
     from lms.users.models import User
@@ -94,6 +95,17 @@ def lms_result_columns(cohort: Cohort, participant_ids: list[int]) -> list[Resul
 
     Batched: the hook gets every participant id at once and must answer in a fixed number of
     queries (never one per participant); a test asserts the count at two cohort sizes.
+    """
+
+
+@hookspec
+def lms_result_sources() -> list[ResultSource]:
+    """Plugin scores a program's result component may be built from, called when a program's
+    result definition is edited and when a cohort's results are computed.
+
+    The scores themselves arrive through :func:`lms_result_columns`: each column of kind "score"
+    whose ``source`` names one of these keys. A component whose source is not declared by an
+    enabled plugin has no score (its peserta stay *ditunda*), never 0.
     """
 
 

@@ -67,6 +67,8 @@ class ResultColumn:
 
     ``values`` maps participant (user) id to the cell: a number, a text, or None for "nothing yet"
     (shown as such, never as 0). ``kind`` is "number" (counts), "score" (0–100, two decimals) or "text".
+    ``source`` names a :class:`ResultSource` the column's scores feed (a "score" column only): a
+    program's result component built from that source takes the mean of every column that names it.
     """
 
     key: str
@@ -74,6 +76,20 @@ class ResultColumn:
     values: Mapping[int, Any]
     kind: str = "number"
     order: int = 50
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class ResultSource:
+    """A kind of plugin score a program's result component may be built from.
+
+    ``key`` is namespaced by the plugin (``benchmarking.group_report``) and stays the same across
+    cohorts, so a program's definition can name it; each cohort's scores arrive through the
+    ``source`` of the plugin's :class:`ResultColumn` (one column per visit, say).
+    """
+
+    key: str
+    label: Any
 
 
 @dataclass(frozen=True)

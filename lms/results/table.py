@@ -38,13 +38,14 @@ from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Submission, SubmissionState
 from lms.cohorts.models import Cohort, Membership, Role
-from lms.core.predicates import predicate_for
 from lms.core.scores import exact, half_up
 from lms.db import utcnow
 from lms.grading.models import Grade, GradeStatus
 from lms.grading.services import exact_aggregate
 from lms.plugins.manager import get_plugin_manager
 from lms.plugins.types import ResultColumn
+from lms.results import components
+from lms.results.models import WORK_SOURCE
 from lms.users.models import ParticipantProfile, User
 
 COLUMN_KINDS = ("number", "score", "text")
@@ -100,6 +101,7 @@ class ResultRow:
     predicate: str | None = None
     rank: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # plugin column key → value (None: nothing yet)
+    outcome: components.Outcome | None = None  # components, final score, predikat, lulus / tidak lulus / ditunda
 
     @property
     def released(self) -> bool:
@@ -255,31 +257,36 @@ def canonical_order(row: ResultRow) -> tuple[Any, ...]:
 
 def build_table(session: Session, cohort: Cohort, *, participant_ids: Iterable[int] | None = None,
                 app: Flask | None = None) -> ResultTable:
-    """The cohort's result table, ranked, in four queries plus the plugins' own (fixed) ones.
+    """The cohort's result table, ranked, in a fixed number of queries plus the plugins' own.
 
-    ``participant_ids`` keeps only those rows (ranks are still computed over the whole cohort);
-    plugins are always asked about the rows that are kept.
+    The final score, predikat and outcome come from the cohort's result components
+    (:mod:`lms.results.components`). ``participant_ids`` keeps only those rows (ranks are still
+    computed over the whole cohort); plugins are asked about the rows that are kept, or about every
+    participant when a component is built from a plugin's scores.
     """
     people = _participants(session, cohort.id)
     assessments = _assessments(session, cohort.id)
     ids = {p.id for p in people}
     cells = _cells(session, assessments, ids)
-    bands = cohort.program.predicate_bands
+    keep = set(participant_ids) if participant_ids is not None else ids
+    scheme = components.scheme_for(session, cohort)
+    uses_plugins = any(c.source != WORK_SOURCE for c in components.component_defs(scheme))
+    columns = plugin_columns(cohort, sorted(ids) if uses_plugins else [p.id for p in people if p.id in keep], app)
+    context = components.gather(session, cohort, assessments, ids, columns, utcnow())
     rows: list[ResultRow] = []
     for p in people:
         row = ResultRow(participant_id=p.id, name=p.name, email=p.email, nip=p.nip or "", instansi=p.instansi or "",
                         unit=p.unit or "", jabatan=p.jabatan or "", golongan=p.golongan or "", cells=cells[p.id])
-        row.final = final_score(assessments, row.cells)
+        row.outcome = components.outcome_of(context, p.id, row.cells)
+        row.final = row.outcome.final_score
         row.complete = row.final is not None
-        row.predicate = predicate_for(float(row.final), bands) if row.final is not None else None
+        row.predicate = row.outcome.predikat
         rows.append(row)
     rank_rows(rows)
     ranked = sum(1 for r in rows if r.rank is not None)
     if participant_ids is not None:
-        keep = set(participant_ids)
         rows = [r for r in rows if r.participant_id in keep]
     rows.sort(key=canonical_order)
-    columns = plugin_columns(cohort, [r.participant_id for r in rows], app)
     for row in rows:
         row.extra = {c.key: c.values.get(row.participant_id) for c in columns}
     return ResultTable(cohort=cohort, assessments=assessments, rows=rows, columns=columns, generated_at=utcnow(),

@@ -72,6 +72,13 @@ def lms_result_sheets(cohort: Cohort, participant_ids: list[int]) -> list[Any]:
 
 
 @hookimpl
+def lms_result_sources() -> list[Any]:
+    from plugins.benchmarking.results import SOURCES
+
+    return SOURCES
+
+
+@hookimpl
 def lms_result_columns(cohort: Cohort, participant_ids: list[int]) -> list[ResultColumn]:
     from plugins.benchmarking.results import columns
 

@@ -14,9 +14,17 @@ from lms.assessments.models import Assessment, Submission, SubmissionState
 from lms.core.scores import half_up, mean
 from lms.grading.models import Grade, GradeStatus
 from lms.grading.services import exact_aggregate
-from lms.plugins.types import ResultColumn, ResultSheet
+from lms.plugins.types import ResultColumn, ResultSheet, ResultSource
 from plugins.benchmarking import practices, reports
 from plugins.benchmarking.models import FieldVisit, ImplementationStatus, Practice, Stage
+
+GROUP_REPORT = "benchmarking.group_report"
+INDIVIDUAL_REPORT = "benchmarking.individual_report"
+
+SOURCES = [
+    ResultSource(GROUP_REPORT, _l("Field visit: group report score")),
+    ResultSource(INDIVIDUAL_REPORT, _l("Field visit: individual score (practices)")),
+]
 
 
 def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> list[ResultColumn]:
@@ -64,7 +72,8 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
         ResultColumn(f"benchmarking_group_score_{visit.id}",
                      _l("Group report score: %(visit)s", visit=visit.host.name if hosts[visit.host_id] == 1
                         else f"{visit.host.name} ({visit.start_date.isoformat()})"),
-                     {u: group_scores.get(visit.id, {}).get(u) for u in ids}, kind="score", order=65 + position)
+                     {u: group_scores.get(visit.id, {}).get(u) for u in ids}, kind="score", order=65 + position,
+                     source=GROUP_REPORT)
         for position, visit in enumerate(ordered)
     ]
     return [
@@ -73,7 +82,7 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
         ResultColumn("benchmarking_adapted", _l("Practices adapted"), {u: counts["adapted"].get(u, 0) for u in ids}, order=62),
         ResultColumn("benchmarking_implemented", _l("Practices implemented"), {u: counts["implemented"].get(u, 0) for u in ids}, order=63),
         ResultColumn("benchmarking_visit_score", _l("Benchmarking visit score"), {u: visit_scores.get(u) for u in ids},
-                     kind="score", order=64),
+                     kind="score", order=64, source=INDIVIDUAL_REPORT),
         *group_columns,
     ]
 

@@ -1,0 +1,128 @@
+"""What a program's final result is made of: versioned component definitions, which cohort keeps
+which version, which work feeds which component, and the penyelenggara's disciplinary decisions.
+
+A definition (*scheme*) is never edited in place: every save is a new version of the program's
+definition. A cohort that has started keeps the version it started with until the penyelenggara
+re-applies another one, which is recorded in :class:`SchemeEvent` with a reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.db import Base, UTCDateTime, utcnow
+
+# Where a component's scores come from: the cohort's own work (assessments and staff-entered score
+# sheets tagged with the component's key), or a plugin's source (``lms_result_sources``).
+WORK_SOURCE = "work"
+
+
+class ResultScheme(Base):
+    """One version of a program's result definition: weighted components and the pass rules."""
+
+    __tablename__ = "result_schemes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # A final score under this fails the peserta (None: no minimum on the final score).
+    pass_minimum: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    components: Mapped[list[ResultComponent]] = relationship(
+        back_populates="scheme", cascade="all, delete-orphan", order_by="ResultComponent.position", lazy="selectin")
+
+    __table_args__ = (UniqueConstraint("program_id", "version"),)
+
+    @property
+    def total_weight(self) -> Decimal:
+        return sum((c.weight for c in self.components), Decimal(0))
+
+
+class ResultComponent(Base):
+    """A weighted part of the final result (sikap perilaku, aksi perubahan, studi lapangan...)."""
+
+    __tablename__ = "result_components"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("result_schemes.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # Stable across versions: the cohort's work is tagged with it.
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    weight: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    # A component score under this fails the peserta (None: no minimum).
+    minimum: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    source: Mapped[str] = mapped_column(String(80), default=WORK_SOURCE)
+
+    scheme: Mapped[ResultScheme] = relationship(back_populates="components")
+
+    __table_args__ = (UniqueConstraint("scheme_id", "key"),)
+
+
+class CohortScheme(Base):
+    """The definition version a cohort keeps (set when it started, changed only by re-applying)."""
+
+    __tablename__ = "result_cohort_schemes"
+
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("result_schemes.id", ondelete="RESTRICT"), index=True)
+    # Optimistic lock: two penyelenggara re-applying at once never pass each other silently.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    scheme: Mapped[ResultScheme] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class SchemeEvent(Base):
+    """Append-only: a definition version was pinned to or re-applied on a cohort, by whom and why."""
+
+    __tablename__ = "result_scheme_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    from_scheme_id: Mapped[int | None] = mapped_column(ForeignKey("result_schemes.id", ondelete="SET NULL"), index=True)
+    to_scheme_id: Mapped[int] = mapped_column(ForeignKey("result_schemes.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # pin | reapply
+    # Scores that existed when the definition changed: the reason is required then.
+    graded: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkComponent(Base):
+    """Which component an assessment of a cohort counts towards (untagged work counts nowhere)."""
+
+    __tablename__ = "result_work_components"
+
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True)
+    component_key: Mapped[str] = mapped_column(String(40))
+
+
+class DisciplinaryDecision(Base):
+    """A penyelenggara's decision that a peserta does not pass for a disciplinary reason.
+
+    Withdrawing one keeps the row (who, when, why): the outcome history stays explainable.
+    """
+
+    __tablename__ = "result_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_result_decisions_cohort_id_participant_id", "cohort_id", "participant_id"),)
