@@ -54,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     _register_security(app)
     _register_logging(app)
+    _register_transaction(app)
     import lms.mail.services  # noqa: F401  (registers the task mail.send)
     from lms import cli
     from lms.jobs import queue
@@ -174,7 +175,14 @@ def _answer(code: int, message: str | None, error: str, headers: list[tuple[str,
 def _register_input_guards(app: Flask) -> None:
     from lms.core import bad_input
 
-    bad_input.init_app(app, lambda code, message, error: _answer(code, message, error))
+    bad_input.init_app(app)
+
+
+def _register_transaction(app: Flask) -> None:
+    from lms.core import transaction
+
+    # Last of the after_request functions, so it runs first: the others see what a failed commit answers.
+    transaction.init_app(app, lambda code, message, error: _answer(code, message, error))
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -65,7 +65,9 @@ def token_required(rule: str, load: type | None = None, arg: str | None = None) 
             if user is None:
                 db.session.rollback()
                 return problem(401, "invalid_token", _("The API token is unknown or revoked."))
-            db.session.commit()  # last_used_at, written at most every few minutes
+            # last_used_at (written at most every few minutes) is kept even when the answer is a 403 or
+            # 404, which the request's own commit would roll back.
+            db.session.commit()
             g._login_user = user
             obj = None
             if load is not None:

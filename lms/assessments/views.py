@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
 from lms import db
@@ -21,11 +20,10 @@ from lms.assessments.models import Aggregation, Assessment, Revision, Submission
 from lms.cohorts.models import Cohort, Role
 from lms.core import access
 from lms.core.access import require
-from lms.core.errors import DomainError
 from lms.core.forms import Form
 from lms.core.markdown import render as render_markdown
 from lms.core.timezones import now_utc, to_local_naive, to_utc
-from lms.core.views import act, cohort_tabs, refuse
+from lms.core.views import act, cohort_tabs, form_page, refuse_to
 from lms.rubrics.models import Rubric
 
 bp = Blueprint("assessments", __name__, template_folder="templates")
@@ -80,30 +78,24 @@ def _fields(form: AssessmentForm) -> services.AssessmentFields:
 @require("cohort.edit", load=Cohort)
 def create(cohort: Cohort):
     form = _form(cohort)
+    page = form_page(form, "assessments/form.html", cohort=cohort, assessment=None)
     if form.validate_on_submit():
-        try:
-            assessment = services.save_assessment(db.session, None, cohort, _fields(form), set(all_kinds()))
-        except DomainError as exc:
-            return refuse(form, exc, "assessments/form.html", cohort=cohort, assessment=None)
-        db.session.commit()
+        assessment = services.save_assessment(db.session, None, cohort, _fields(form), set(all_kinds()))
         flash(_("Assessment created."), "success")
         return redirect(url_for("assessments.show", assessment_id=assessment.id))
-    return render_template("assessments/form.html", form=form, cohort=cohort, assessment=None), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/assessments/<int:assessment_id>/edit", methods=["GET", "POST"])
 @require("assessment.manage", load=Assessment)
 def edit(assessment: Assessment):
     form = _form(assessment.cohort, assessment)
+    page = form_page(form, "assessments/form.html", cohort=assessment.cohort, assessment=assessment)
     if form.validate_on_submit():
-        try:
-            services.save_assessment(db.session, assessment, assessment.cohort, _fields(form), set(all_kinds()))
-        except DomainError as exc:
-            return refuse(form, exc, "assessments/form.html", cohort=assessment.cohort, assessment=assessment)
-        db.session.commit()
+        services.save_assessment(db.session, assessment, assessment.cohort, _fields(form), set(all_kinds()))
         flash(_("Saved."), "success")
         return redirect(url_for("assessments.show", assessment_id=assessment.id))
-    return render_template("assessments/form.html", form=form, cohort=assessment.cohort, assessment=assessment), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/assessments/<int:assessment_id>")
@@ -136,16 +128,13 @@ def start(assessment: Assessment):
     kind = kind_of(assessment.kind)
     if kind.write_endpoint != "assessments.write":
         return redirect(url_for(kind.write_endpoint, assessment_id=assessment.id))
+    refuse_to(url_for("assessments.show", assessment_id=assessment.id), "warning")
     try:
         services.start_attempt(db.session, assessment, current_user, now_utc())
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         # Started at the same moment elsewhere (a double click, a second tab): write in that draft.
         db.session.rollback()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return redirect(url_for("assessments.show", assessment_id=assessment.id)), 303
     return redirect(url_for("assessments.write", assessment_id=assessment.id))
 
 
@@ -183,17 +172,13 @@ def autosave(assessment: Assessment):
     try:
         revision = services.save_draft(db.session, submission, data["body"], data["version"], current_user, now_utc(),
                                        reason="autosave" if data.get("auto", True) else "save")
+        db.session.flush()
     except services.DraftConflict as exc:
-        db.session.commit()  # keep the conflicting text as a revision
+        # Not a refusal: the conflicting text is kept as a revision, so this 409 commits on purpose.
+        db.session.commit()
         return jsonify(error="conflict", message=str(exc.message), server_body=exc.submission.body,
                        server_version=exc.submission.version, kept_revision=exc.revision.id), 409
-    except StaleDataError:  # another tab saved in the same instant; the editor retries and sees it
-        db.session.rollback()
-        return jsonify(error="refused", message=_("Saved elsewhere at the same moment; saving again.")), 409
-    except DomainError as exc:
-        db.session.rollback()
-        return jsonify(error="refused", message=str(exc.message)), exc.status
-    db.session.commit()
+    # Any other refusal (another tab saving in the same instant included) is JSON {"error": "refused"}.
     return jsonify(version=submission.version, saved=revision is not None,
                    saved_at=submission.updated_at.isoformat())
 
@@ -207,19 +192,14 @@ def submit(assessment: Assessment):
     body = request.form.get("body", "").replace("\r\n", "\n").replace("\r", "\n")
     version = request.form.get("version", type=int)
     now = now_utc()
+    refuse_to(url_for("assessments.write", assessment_id=assessment.id))
     try:
         if version is not None and body != submission.body:
             services.save_draft(db.session, submission, body, version, current_user, now, reason="save")
         services.submit(db.session, submission, current_user, now)
-    except services.DraftConflict as exc:
-        db.session.commit()
+    except services.DraftConflict as exc:  # the typed text is kept as a revision: committed, not refused
         flash(exc.message, "warning")
         return redirect(url_for("assessments.write", assessment_id=assessment.id))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("assessments.write", assessment_id=assessment.id)), 303
-    db.session.commit()
     flash(_("Submitted.") + (" " + _("It is marked late.") if submission.late else ""), "success")
     return redirect(url_for("assessments.show", assessment_id=assessment.id))
 
@@ -248,15 +228,10 @@ def restore(submission: Submission, revision_id: int):
     revision = db.session.get(Revision, revision_id)
     if revision is None or revision.submission_id != submission.id:
         abort(404)  # another person's revision is unknown here, as the id of nothing would be
-    try:
-        services.restore(db.session, submission, revision, submission.version, current_user, now_utc())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("assessments.revisions", submission_id=submission.id))
-    db.session.commit()
-    flash(_("The earlier text is back in your draft."), "success")
-    return redirect(url_for("assessments.write", assessment_id=submission.assessment_id))
+    return act(lambda: services.restore(db.session, submission, revision, submission.version, current_user, now_utc()),
+               back=url_for("assessments.revisions", submission_id=submission.id),
+               done=url_for("assessments.write", assessment_id=submission.assessment_id),
+               message=_("The earlier text is back in your draft."))
 
 
 @bp.route("/assessments/<int:assessment_id>/extensions", methods=["POST"])
@@ -272,15 +247,10 @@ def extend(assessment: Assessment):
                 flash(error, "danger")
         return redirect(url_for("assessments.show", assessment_id=assessment.id))
     person = db.session.get(User, form.participant_id.data)
-    try:
-        services.grant_extension(db.session, assessment, person, to_utc(form.cutoff_at.data), current_user, now_utc())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("assessments.show", assessment_id=assessment.id))
-    db.session.commit()
-    flash(_("Extension granted to %(name)s.", name=person.name), "success")
-    return redirect(url_for("assessments.show", assessment_id=assessment.id))
+    return act(lambda: services.grant_extension(db.session, assessment, person, to_utc(form.cutoff_at.data),
+                                                current_user, now_utc()),
+               back=url_for("assessments.show", assessment_id=assessment.id),
+               message=_("Extension granted to %(name)s.", name=person.name))
 
 
 @bp.route("/my/assessments")

@@ -76,7 +76,6 @@ def login():
             events.security("login.failed")
             flash(_("Email or password is wrong, or the account is not active."), "danger")
         else:
-            db.session.commit()
             login_user(user, remember=form.remember.data)
             session.pop("locale", None)
             if user.must_change_password:
@@ -94,7 +93,6 @@ def logout():
     # Server-side: the session token in every cookie of this user is replaced, so a copied session
     # or remember-me cookie replayed after logout is refused by the user loader.
     services.end_sessions(db.session, current_user._get_current_object())
-    db.session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
     response = redirect(url_for("auth.login"))
@@ -114,7 +112,6 @@ def change_password():
         else:
             user = current_user._get_current_object()
             services.change_password(db.session, user, form.new.data, method, now_utc())
-            db.session.commit()
             login_user(user, remember=False)  # the token changed: renew this login only
             flash(_("Your password is changed. Other devices are logged out and your API tokens are revoked."), "success")
             return redirect(url_for("home.dashboard"))
@@ -129,7 +126,6 @@ def language():
     if form.validate_on_submit():
         if current_user.is_authenticated:
             current_user.locale = form.locale.data
-            db.session.commit()
         else:
             session["locale"] = form.locale.data
     return redirect(_safe_next(request.form.get("next")))

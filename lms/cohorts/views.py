@@ -29,11 +29,11 @@ from lms.cohorts.forms import CohortForm, ProgramForm, RosterUploadForm, StaffFo
 from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
 from lms.core import access, storage
 from lms.core.access import require
-from lms.core.errors import DomainError
+from lms.core.forms import Form as FlaskForm
 from lms.core.pagination import page_arg, paginate
 from lms.core.predicates import DEFAULT_BANDS, bands_to_text
 from lms.core.timezones import now_utc
-from lms.core.views import cohort_tabs, refuse
+from lms.core.views import act, after_commit, cohort_tabs, form_page, refuse_to
 from lms.invitations import services as invitations
 from lms.notifications.events import roster_imported
 from lms.users.forms import ParticipantForm
@@ -70,38 +70,32 @@ def programs():
 @require("programs.manage")
 def create_program():
     form = ProgramForm()
+    page = form_page(form, "cohorts/program_form.html", program=None)
     if request.method == "GET":
         form.bands.data = bands_to_text(DEFAULT_BANDS)
     if form.validate_on_submit():
-        try:
-            program = services.save_program(db.session, None, code=form.code.data, name=form.name.data,
-                                            description=form.description.data or "", bands=form.parsed_bands,
-                                            attendance_minimum=form.attendance_minimum.data, actor=current_user)
-        except DomainError as exc:
-            return refuse(form, exc, "cohorts/program_form.html", program=None)
-        db.session.commit()
+        program = services.save_program(db.session, None, code=form.code.data, name=form.name.data,
+                                        description=form.description.data or "", bands=form.parsed_bands,
+                                        attendance_minimum=form.attendance_minimum.data, actor=current_user)
         flash(_("Program %(code)s created.", code=program.code), "success")
         return redirect(url_for("cohorts.programs"))
-    return render_template("cohorts/program_form.html", form=form, program=None), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/programs/<int:program_id>/edit", methods=["GET", "POST"])
 @require("program.edit", load=Program)
 def edit_program(program: Program):
     form = ProgramForm(obj=program)
+    page = form_page(form, "cohorts/program_form.html", program=program)
     if request.method == "GET":
         form.bands.data = bands_to_text(program.predicate_bands)
     if form.validate_on_submit():
-        try:
-            services.save_program(db.session, program, code=form.code.data, name=form.name.data,
-                                  description=form.description.data or "", bands=form.parsed_bands,
-                                  attendance_minimum=form.attendance_minimum.data)
-        except DomainError as exc:
-            return refuse(form, exc, "cohorts/program_form.html", program=program)
-        db.session.commit()
+        services.save_program(db.session, program, code=form.code.data, name=form.name.data,
+                              description=form.description.data or "", bands=form.parsed_bands,
+                              attendance_minimum=form.attendance_minimum.data)
         flash(_("Saved."), "success")
         return redirect(url_for("cohorts.programs"))
-    return render_template("cohorts/program_form.html", form=form, program=program), 422 if form.errors else 200
+    return page()
 
 
 # -- cohorts -------------------------------------------------------------------------------------
@@ -118,15 +112,12 @@ def _cohort_fields(form: CohortForm) -> dict:
 @require("programs.manage", load=Program)
 def create_cohort(program: Program):
     form = CohortForm()
+    page = form_page(form, "cohorts/cohort_form.html", program=program, cohort=None)
     if form.validate_on_submit():
-        try:
-            cohort = services.save_cohort(db.session, None, program=program, actor=current_user, **_cohort_fields(form))
-        except DomainError as exc:
-            return refuse(form, exc, "cohorts/cohort_form.html", program=program, cohort=None)
-        db.session.commit()
+        cohort = services.save_cohort(db.session, None, program=program, actor=current_user, **_cohort_fields(form))
         flash(_("Cohort created. Next: add instructors and participants."), "success")
         return redirect(url_for("cohorts.show", cohort_id=cohort.id))
-    return render_template("cohorts/cohort_form.html", form=form, program=program, cohort=None), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/cohorts/<int:cohort_id>")
@@ -143,17 +134,14 @@ def show(cohort: Cohort):
 @require("cohort.edit", load=Cohort)
 def edit(cohort: Cohort):
     form = CohortForm(obj=cohort, status=cohort.status.value)
+    page = form_page(form, "cohorts/cohort_form.html", program=cohort.program, cohort=cohort)
     if request.method == "GET":
         form.status.data = cohort.status.value
     if form.validate_on_submit():
-        try:
-            services.save_cohort(db.session, cohort, program=cohort.program, actor=None, **_cohort_fields(form))
-        except DomainError as exc:
-            return refuse(form, exc, "cohorts/cohort_form.html", program=cohort.program, cohort=cohort)
-        db.session.commit()
+        services.save_cohort(db.session, cohort, program=cohort.program, actor=None, **_cohort_fields(form))
         flash(_("Saved."), "success")
         return redirect(url_for("cohorts.show", cohort_id=cohort.id))
-    return render_template("cohorts/cohort_form.html", form=form, program=cohort.program, cohort=cohort), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/cohorts/<int:cohort_id>/status", methods=["POST"])
@@ -163,7 +151,6 @@ def set_status(cohort: Cohort):
     if not form.validate_on_submit():
         abort(400)
     services.set_status(db.session, cohort, CohortStatus(form.status.data))
-    db.session.commit()
     if cohort.is_closed:
         flash(_("The cohort is closed: it is now read-only."), "info")
     else:
@@ -188,6 +175,7 @@ def participants(cohort: Cohort):
 @require("cohort.edit", load=Cohort)
 def enrol(cohort: Cohort):
     form = ParticipantForm()
+    page = form_page(form, "cohorts/enrol.html", cohort=cohort)
     if form.validate_on_submit():
         try:
             membership = services.enrol_participant(
@@ -195,29 +183,21 @@ def enrol(cohort: Cohort):
                 instansi=form.instansi.data or "", unit=form.unit.data or "", jabatan=form.jabatan.data or "",
                 golongan=form.golongan.data or None, actor=current_user, confirm_nip=form.confirm.data,
             )
-        except services.ConfirmPerson as ask:
+        except services.ConfirmPerson as ask:  # not a refusal: a question, asked with nothing saved
             db.session.rollback()
-            return render_template("cohorts/enrol.html", form=form, cohort=cohort, ask=ask), 200
-        except DomainError as exc:
-            return refuse(form, exc, "cohorts/enrol.html", cohort=cohort)
-        db.session.commit()
+            return page(200, ask=ask)
         flash(_("%(name)s is enrolled.", name=membership.user.name), "success")
         return redirect(url_for("cohorts.participants", cohort_id=cohort.id))
-    return render_template("cohorts/enrol.html", form=form, cohort=cohort), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/cohorts/<int:cohort_id>/staff", methods=["POST"])
 @require("cohort.edit", load=Cohort)
 def add_staff(cohort: Cohort):
     form = StaffForm()
+    refuse_to(url_for("cohorts.show", cohort_id=cohort.id))
     if form.validate_on_submit():
-        try:
-            membership = services.add_staff_by_email(db.session, cohort, form.email.data, Role(form.role.data))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            return redirect(url_for("cohorts.show", cohort_id=cohort.id))
-        db.session.commit()
+        membership = services.add_staff_by_email(db.session, cohort, form.email.data, Role(form.role.data))
         flash(_("%(name)s added as %(role)s.", name=membership.user.name,
                 role=services.role_label(membership.role)), "success")
     else:
@@ -234,16 +214,10 @@ def remove_member(cohort: Cohort, membership_id: int):
     if membership is None or membership.cohort_id != cohort.id:
         abort(404)
     name = membership.user.name
-    back = request.form.get("back") == "participants"
-    try:
-        services.remove_member(db.session, membership)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("%(name)s is removed from the cohort.", name=name), "success")
-    return redirect(url_for("cohorts.participants" if back else "cohorts.show", cohort_id=cohort.id))
+    back = url_for("cohorts.participants" if request.form.get("back") == "participants" else "cohorts.show",
+                   cohort_id=cohort.id)
+    return act(lambda: services.remove_member(db.session, membership), back=back,
+               message=_("%(name)s is removed from the cohort.", name=name))
 
 
 # -- roster import -------------------------------------------------------------------------------
@@ -306,19 +280,18 @@ def roster(cohort: Cohort):
 @bp.route("/cohorts/<int:cohort_id>/roster/import", methods=["POST"])
 @require("cohort.edit", load=Cohort)
 def roster_import(cohort: Cohort):
-    from lms.core.forms import Form as FlaskForm
-
     if not FlaskForm().validate_on_submit():
         abort(400)
     token = request.form.get("token", "")
     data, filename = _load_upload(cohort, token)
+    refuse_to(url_for("cohorts.roster", cohort_id=cohort.id))
     try:
         result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"],
                                         actor=current_user)
         if result.ok:
             counts = roster_service.import_rows(db.session, cohort, result)
             roster_imported(db.session, current_user, cohort, counts, now_utc())
-            db.session.commit()
+            db.session.flush()  # a clash with another import surfaces here, where it is answered below
         else:
             # What is stored changed since the preview (another import, a second tab): the new preview
             # says what would happen now. Its reads are separate statements, so a commit landing
@@ -334,7 +307,7 @@ def roster_import(cohort: Cohort):
         flash(_("Some of these people were added by another import at the same moment, so nothing was "
                 "imported. Check the preview again and import."), "warning")
         result = None
-    except (roster_service.RosterFileError, DomainError) as exc:
+    except roster_service.RosterFileError as exc:
         db.session.rollback()
         flash(exc.args[0], "danger")
         return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
@@ -343,7 +316,7 @@ def roster_import(cohort: Cohort):
                                         actor=current_user)
         return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result, filename=filename,
                                token=token if result.ok else None, form=RosterUploadForm()), 409
-    _drop_upload(token)
+    after_commit(lambda: _drop_upload(token))
     flash(_("Roster imported: %(created)s new accounts, %(enrolled)s existing people enrolled, "
             "%(updated)s profiles updated, %(unchanged)s unchanged.", **counts), "success")
     if counts.get("created"):

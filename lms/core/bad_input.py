@@ -6,9 +6,8 @@ One place for what every endpoint would otherwise get wrong on its own:
   name: PostgreSQL cannot store it in text and answered 500; it is a 400 with a message now;
 - ids in URLs: ``<int:...>`` matches only what fits the database's 32-bit integer columns, so
   ``/cohorts/2147483648`` is a 404 instead of an out-of-range error on PostgreSQL;
-- an ``IntegrityError`` that no service turned into a domain error (two "create" of the same
-  unique name at once) is a 409, a ``DataError`` (a value out of the column's range) a 400: both
-  roll back and answer with a message, as a page or, under ``/api/v1``, as the API's problem JSON;
+- the database's own refusals (``IntegrityError``, ``DataError``) are answered by
+  :mod:`lms.core.transaction`, with every other refusal;
 - nothing under ``/api/v1`` sets a session cookie: the API authenticates by bearer token only.
 """
 
@@ -19,11 +18,9 @@ from typing import Any
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
-from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
-from lms import db
 from lms.core.errors import is_api_request
 
 # The largest id an INTEGER primary key holds on PostgreSQL (and what SQLite is asked to hold too).
@@ -75,27 +72,14 @@ def _refuse_nul() -> None:
         raise Refused(_("The request contains a NUL character (\\0), which is not allowed in text."))
 
 
-def init_app(app: Flask, answer: Any) -> None:
-    """Install the converter, the NUL check, the database-error handlers and the API cookie rule.
+def init_app(app: Flask) -> None:
+    """Install the converter, the NUL check and the API cookie rule.
 
-    Call before any blueprint is registered (rules pick their converters when added). ``answer(code,
-    message, error)`` renders the app's error page or, under /api/v1, the API's problem JSON.
+    Call before any blueprint is registered (rules pick their converters when added).
     """
     app.url_map.converters["int"] = BoundedIntConverter
     app.session_interface = _NoCookiesForTheApi()
     app.before_request(_refuse_nul)
-
-    @app.errorhandler(IntegrityError)
-    def _conflict(exc: IntegrityError) -> Any:
-        db.session.rollback()
-        return answer(409, _("This was saved at the same moment by someone else, or something with the same "
-                             "name already exists. Reload the page to see what is stored, then try again."), "conflict")
-
-    @app.errorhandler(DataError)
-    def _out_of_range(exc: DataError) -> Any:
-        db.session.rollback()
-        return answer(400, _("A value is too long or out of range. Check the numbers, dates and lengths you "
-                             "entered and try again."), "bad_value")
 
 
 def user_message(exc: HTTPException) -> str | None:

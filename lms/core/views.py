@@ -1,22 +1,20 @@
-"""Helpers that views share: answering a refused form, gathering plugin contributions."""
+"""Helpers that views share: a button's POST, gathering plugin contributions.
+
+The request owns the transaction and one handler answers refusals (:mod:`lms.core.transaction`):
+a view declares where a refusal goes (``form_page``, ``refuse_to``, ``act``) and never commits.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template
+from flask import current_app, flash, redirect
 
-from lms import db
-from lms.core.errors import DomainError, attach
+from lms.core import transaction
+from lms.core.transaction import after_commit, form_page, on_refusal, refuse_to
 
-
-def refuse(form: Any, error: DomainError, template: str, **context: Any) -> tuple[str, int]:
-    """Roll back, show the service's message under its field (or as a flash), keep what was typed."""
-    db.session.rollback()
-    if not attach(form, error):
-        flash(error.message, "danger")
-    return render_template(template, form=form, **context), error.status
+__all__ = ["act", "after_commit", "cohort_tabs", "form_page", "on_refusal", "refuse_to"]
 
 
 def cohort_tabs(cohort: Any, user: Any) -> list[Any]:
@@ -31,17 +29,13 @@ def cohort_tabs(cohort: Any, user: Any) -> list[Any]:
 
 def act(action: Callable[[], Any], *, back: str, done: str | None = None, message: Any = None,
         after_commit: Callable[[Any], None] | None = None) -> Any:
-    """A button's POST: run one service call, commit, say so and go on; or roll back, say why and
-    go back (303). CSRF is checked app-wide before any view runs."""
-    try:
-        result = action()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(back, code=303)
-    db.session.commit()
+    """A button's POST: run one service call, say so and go on to ``done``; a refusal rolls back,
+    says why and goes ``back`` (303). CSRF is checked app-wide before any view runs; the request
+    commits once the redirect is returned, then ``after_commit(result)`` runs."""
+    refuse_to(back)
+    result = action()
     if after_commit is not None:
-        after_commit(result)
+        transaction.after_commit(lambda: after_commit(result))
     if message:
         flash(message(result) if callable(message) else message, "success")
     return redirect(done or back)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from lms import db
 from lms.assessments.kinds import kind_of
@@ -21,7 +21,8 @@ from lms.core.errors import DomainError
 from lms.core.forms import Form, int_or_none
 from lms.core.pagination import page_arg, paginate
 from lms.core.timezones import now_utc
-from lms.core.views import act
+from lms.core.transaction import DatabaseRefused
+from lms.core.views import act, on_refusal
 from lms.grading import services
 from lms.grading.forms import parse_grade_form
 from lms.grading.models import Grade
@@ -107,24 +108,22 @@ def save(submission: Submission):
     current = services.grade_of(db.session, submission.id)
     data, version = parse_grade_form(request.form, services.rubric_for_grading(submission.assessment, current))
     seen = request.form.get("submission_version", "")
-    try:
-        saved = services.save_grade(db.session, submission, current_user, data, version, now_utc(),
-                                    seen_submission_version=int_or_none(seen))
-    except (IntegrityError, StaleDataError):  # two saves at the same moment: the second is a conflict
-        db.session.rollback()
-        flash(_("Another grader saved this grade while you were working. Review and save again."), "warning")
+
+    def refused(error: DomainError) -> Any:
         theirs = services.grade_of(db.session, submission.id)
-        return _render(submission, theirs, 409, conflict=theirs, mine={"data": data})
-    except services.GradeConflict as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        theirs = services.grade_of(db.session, submission.id)
-        return _render(submission, theirs, 409, conflict=theirs, mine={"data": data})
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _render(submission, services.grade_of(db.session, submission.id), exc.status, mine={"data": data})
-    db.session.commit()
+        if isinstance(error, services.GradeConflict | DatabaseRefused) and error.status == 409:
+            # Two saves at the same moment (the database's refusal) or one after the page was opened.
+            message = error.message if isinstance(error, services.GradeConflict) else _(
+                "Another grader saved this grade while you were working. Review and save again.")
+            flash(message, "warning")
+            return _render(submission, theirs, 409, conflict=theirs, mine={"data": data})
+        flash(error.message, "danger")
+        return _render(submission, theirs, error.status, mine={"data": data})
+
+    on_refusal(refused)
+    saved = services.save_grade(db.session, submission, current_user, data, version, now_utc(),
+                                seen_submission_version=int_or_none(seen))
+    db.session.flush()  # a save at the same moment by another grader is refused here, not after the redirect
     flash(_("Grade finalized.") if saved.status != "draft" and data.finalize else _("Grade saved."), "success")
     filters = _filters()
     if request.form.get("next") == "1":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import (
     Blueprint,
     current_app,
@@ -23,9 +25,10 @@ from lms.cohorts.models import Cohort
 from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.forms import int_or_none
-from lms.core.views import act, refuse
+from lms.core.views import act, form_page, on_refusal, refuse_to
 from lms.extensions import limiter
 from lms.invitations import services
+from lms.invitations.sheet import render_codes_pdf
 from lms.users.models import User
 
 bp = Blueprint("invitations", __name__, template_folder="templates")
@@ -56,18 +59,9 @@ def invite(cohort: Cohort):
 @require("cohort.edit", load=Cohort)
 def activation_codes(cohort: Cohort):
     """A printable sheet with a new one-time code for each participant not yet active."""
-    import io
-
-    from lms.invitations.sheet import render_codes_pdf
-
-    try:
-        issued = services.issue_codes(db.session, cohort)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(_participants(cohort), code=303)
-    pdf = render_codes_pdf(cohort, issued)
-    db.session.commit()
+    refuse_to(_participants(cohort))
+    issued = services.issue_codes(db.session, cohort)
+    pdf = render_codes_pdf(cohort, issued)  # the codes are committed only once their sheet is made
     g.no_store = True  # the codes are as good as passwords until used
     name = f"{cohort.program.code}_{cohort.name}_{cohort.year}_activation_codes.pdf".replace(" ", "_")
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=name, max_age=0)
@@ -91,16 +85,13 @@ def _choose(token: str, purpose: str, title: str):
         return render_template("invitations/link_refused.html", message=refused.message, expired=refused.expired,
                                form=ForgotPasswordForm()), refused.status
     form = NewPasswordForm(min_length=current_app.config["PASSWORD_MIN_LENGTH"], email=user.email, name=user.name)
+    page = form_page(form, "invitations/choose.html", user=user, title=title)
     if form.validate_on_submit():
-        try:
-            user = services.choose_password(db.session, token, purpose, form.new.data)
-        except DomainError as error:
-            return refuse(form, error, "invitations/choose.html", user=user, title=title)
-        db.session.commit()
+        user = services.choose_password(db.session, token, purpose, form.new.data)
         login_user(user, remember=False)
         flash(_("Your password is set. Welcome to Tolok!"), "success")
         return redirect(url_for("home.dashboard"))
-    return render_template("invitations/choose.html", form=form, user=user, title=title), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/activate/<token>", methods=["GET", "POST"])
@@ -122,14 +113,14 @@ def reset(token: str):
 @limiter.limit(_reset_limit, methods=["POST"])
 def forgot():
     form = ForgotPasswordForm()
+    page = form_page(form, "invitations/forgot.html")
     if form.validate_on_submit():
         services.request_reset(db.session, form.email.data)
-        db.session.commit()
         # The same words whether or not the address has an account.
         flash(_("If an account uses this address, a link to choose a new password is on its way. "
                 "Check your inbox (and spam folder) in a few minutes."), "info")
         return redirect(url_for("auth.login"), code=303)
-    return render_template("invitations/forgot.html", form=form), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/activate", methods=["GET", "POST"])
@@ -138,14 +129,16 @@ def forgot():
 def code():
     g.no_store = True
     form = CodeForm(min_length=current_app.config["PASSWORD_MIN_LENGTH"])
+    page = form_page(form, "invitations/code.html")
+
+    def refused(error: DomainError) -> tuple[str, int]:
+        form.new.data = form.confirm.data = ""  # a refused code never echoes the new password back
+        return page.refused(error)
+
+    on_refusal(refused)
     if form.validate_on_submit():
-        try:
-            user = services.redeem_code(db.session, form.code.data, form.new.data)
-        except DomainError as error:
-            form.new.data = form.confirm.data = ""
-            return refuse(form, error, "invitations/code.html")
-        db.session.commit()
+        user = services.redeem_code(db.session, form.code.data, form.new.data)
         login_user(user, remember=False)
         flash(_("Your password is set. Welcome to Tolok!"), "success")
         return redirect(url_for("home.dashboard"))
-    return render_template("invitations/code.html", form=form), 422 if form.errors else 200
+    return page()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -24,7 +26,7 @@ from lms.core.errors import DomainError
 from lms.core.forms import Form
 from lms.core.pagination import page_arg, paginate
 from lms.core.timezones import now_utc
-from lms.core.views import act
+from lms.core.views import act, on_refusal
 from lms.notifications import (
     rules,  # noqa: F401  (registers notification.own)
     services,
@@ -96,22 +98,24 @@ def _is_staff() -> bool:
 def preferences():
     kinds = services.kinds_for(current_user, _is_staff())
     chosen = services.choices_of(db.session, current_user)
-    status = 200
+
+    def page(status: int = 200) -> Any:
+        return render_template("notifications/preferences.html", kinds=kinds, chosen=chosen, form=Form(),
+                               deliveries=[(Delivery.IMMEDIATE, _("Immediately")), (Delivery.DIGEST, _("Daily digest")),
+                                           (Delivery.OFF, _("Off (inbox only)"))]), status
+
     if request.method == "POST":
         if not Form().validate_on_submit():
             abort(400)
         submitted = {kind.key: request.form[f"kind-{kind.key}"] for kind in kinds if f"kind-{kind.key}" in request.form}
-        try:
-            services.set_preferences(db.session, current_user, submitted)
-        except DomainError as error:
-            db.session.rollback()
+
+        def refused(error: DomainError) -> Any:
             flash(error.message, "danger")
             chosen.update({k: v for k, v in submitted.items() if v in {d.value for d in Delivery}})
-            status = error.status
-        else:
-            db.session.commit()
-            flash(_("Your notification settings are saved."), "success")
-            return redirect(url_for("notifications.preferences"))
-    return render_template("notifications/preferences.html", kinds=kinds, chosen=chosen, form=Form(),
-                           deliveries=[(Delivery.IMMEDIATE, _("Immediately")), (Delivery.DIGEST, _("Daily digest")),
-                                       (Delivery.OFF, _("Off (inbox only)"))]), status
+            return page(error.status)
+
+        on_refusal(refused)
+        services.set_preferences(db.session, current_user, submitted)
+        flash(_("Your notification settings are saved."), "success")
+        return redirect(url_for("notifications.preferences"))
+    return page()

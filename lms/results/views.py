@@ -100,7 +100,6 @@ def export_job(cohort: Cohort):
         return _problem(400, _("Unknown export format “%(format)s”: choose csv, xlsx or pdf.", format=fmt[:20]), cohort)
     job = jobs.start_job(db.session, current_user, "results.export", {"cohort_id": cohort.id, "format": fmt},
                          locale=str(get_locale()), back_url=url_for("results.cohort", cohort_id=cohort.id))
-    db.session.commit()
     return start_page(job)
 
 

@@ -28,7 +28,7 @@ from lms.cohorts.models import Cohort, CohortStatus, Membership, Role
 from lms.core.access import can, require
 from lms.core.errors import DomainError
 from lms.core.pagination import page_arg, paginate
-from lms.core.views import cohort_tabs
+from lms.core.views import cohort_tabs, form_page, on_refusal, refuse_to
 from lms.rubrics import io as rubric_io
 from lms.rubrics import services
 from lms.rubrics.forms import ImportForm, RubricForm
@@ -139,22 +139,18 @@ def new():
         return _builder(form, rubric=None, cohort=cohort)
     if data is None:
         return _builder(form, rubric=None, cohort=cohort, status=422)
-    try:
-        rubric = services.create_rubric(db.session, data, actor=current_user, cohort=cohort, is_template=cohort is None)
-    except DomainError as exc:
-        db.session.rollback()
-        _show_refusal(form, exc)
-        return _builder(form, rubric=None, cohort=cohort, status=exc.status)
-    db.session.commit()
+    on_refusal(lambda exc: _refused(form, exc, rubric=None, cohort=cohort))
+    rubric = services.create_rubric(db.session, data, actor=current_user, cohort=cohort, is_template=cohort is None)
     flash(_("Rubric %(title)s saved.", title=rubric.title), "success")
     return redirect(url_for("rubrics.show", rubric_id=rubric.id))
 
 
-def _show_refusal(form: RubricForm, exc: DomainError) -> None:
+def _refused(form: RubricForm, exc: DomainError, **builder: Any) -> tuple[str, int]:
     if isinstance(exc, services.RubricInvalid):
         form.add_problems(exc.problems)
     else:
         flash(exc.message, "danger")
+    return _builder(form, status=exc.status, **builder)
 
 
 @bp.route("/<int:rubric_id>/edit", methods=["GET", "POST"])
@@ -178,14 +174,9 @@ def edit(rubric: Rubric):
     if data is None:
         return _builder(form, rubric=rubric, cohort=cohort, status=422, grades=grades)
     old_version = rubric.version
-    try:
-        current, made_new = services.update_rubric(db.session, rubric, data, actor=current_user,
-                                                   review_grades=bool(form.review_grades.data))
-    except DomainError as exc:
-        db.session.rollback()
-        _show_refusal(form, exc)
-        return _builder(form, rubric=rubric, cohort=cohort, status=exc.status, grades=grades)
-    db.session.commit()
+    on_refusal(lambda exc: _refused(form, exc, rubric=rubric, cohort=cohort, grades=grades))
+    current, made_new = services.update_rubric(db.session, rubric, data, actor=current_user,
+                                               review_grades=bool(form.review_grades.data))
     if made_new:
         flash(_("The rubric was already used for grading, so your changes are saved as version %(new)s.",
                 new=current.version), "info")
@@ -234,13 +225,8 @@ def copy(rubric: Rubric):
     target = _cohort_arg("cohort.edit")
     if target is None:
         abort(400)
-    try:
-        made = services.copy_rubric(db.session, rubric, actor=current_user, cohort=target)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("rubrics.show", rubric_id=rubric.id))
-    db.session.commit()
+    refuse_to(url_for("rubrics.show", rubric_id=rubric.id))
+    made = services.copy_rubric(db.session, rubric, actor=current_user, cohort=target)
     flash(_("%(title)s is copied into %(cohort)s. Changes to the copy do not change the original.",
             title=made.title, cohort=target.title), "success")
     return redirect(url_for("rubrics.show", rubric_id=made.id))
@@ -251,13 +237,8 @@ def copy(rubric: Rubric):
 def save_as_template(rubric: Rubric):
     if not can(current_user, "rubrics.library.edit"):
         abort(403)
-    try:
-        made = services.copy_rubric(db.session, rubric, actor=current_user, is_template=True)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("rubrics.show", rubric_id=rubric.id))
-    db.session.commit()
+    refuse_to(url_for("rubrics.show", rubric_id=rubric.id))
+    made = services.copy_rubric(db.session, rubric, actor=current_user, is_template=True)
     flash(_("%(title)s is saved in the rubric library.", title=made.title), "success")
     return redirect(url_for("rubrics.show", rubric_id=made.id))
 
@@ -265,30 +246,31 @@ def save_as_template(rubric: Rubric):
 # -- import --------------------------------------------------------------------------------------
 
 def _import(form: ImportForm, cohort: Cohort | None) -> Any:
-    template = "rubrics/import.html"
+    page = form_page(form, "rubrics/import.html", cohort=cohort)
+
+    def refused(exc: DomainError | rubric_io.RubricFileError, status: int) -> tuple[str, int]:
+        form.file.errors = [exc.message]  # whatever is wrong, it is wrong with the file
+        return page(status)
+
+    on_refusal(lambda exc: refused(exc, exc.status))
     if not form.validate_on_submit():
-        return render_template(template, form=form, cohort=cohort), 422 if form.errors else 200
+        return page()
     upload = form.file.data
     raw = upload.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
         form.file.errors = [_("The file is too large for a rubric (at most 1 MB).")]
-        return render_template(template, form=form, cohort=cohort), 413
+        return page(413)
     stem = os.path.splitext(os.path.basename(upload.filename or ""))[0].strip()
     typed = (form.title.data or "").strip()
     try:
         data = rubric_io.read_file(raw, title=typed or stem)
-        if typed:
-            data.title = typed
-        elif not str(data.title).strip():
-            data.title = stem or _("Imported rubric")
-        rubric = services.create_rubric(db.session, data, actor=current_user, cohort=cohort,
-                                        is_template=cohort is None)
-    except (rubric_io.RubricFileError, DomainError) as exc:
-        db.session.rollback()
-        form.file.errors = [exc.message]
-        status = exc.status if isinstance(exc, DomainError) else 422
-        return render_template(template, form=form, cohort=cohort), status
-    db.session.commit()
+    except rubric_io.RubricFileError as exc:
+        return refused(exc, 422)
+    if typed:
+        data.title = typed
+    elif not str(data.title).strip():
+        data.title = stem or _("Imported rubric")
+    rubric = services.create_rubric(db.session, data, actor=current_user, cohort=cohort, is_template=cohort is None)
     flash(_("Rubric %(title)s imported.", title=rubric.title), "success")
     return redirect(url_for("rubrics.show", rubric_id=rubric.id))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,6 +19,7 @@ from lms.core.access import require
 from lms.core.errors import DomainError, attach
 from lms.core.pagination import page_arg, paginate
 from lms.core.timezones import now_utc
+from lms.core.views import act, form_page, on_refusal, refuse_to
 from lms.users import services
 from lms.users.forms import UserForm
 from lms.users.models import User
@@ -38,61 +41,45 @@ def index():
 @require("admin")
 def create():
     form = UserForm()
+    page = form_page(form, "users/form.html", user=None)
     if form.validate_on_submit():
-        try:
-            user = services.create_user(
-                db.session, email=form.email.data, name=form.name.data,
-                is_admin=form.is_admin.data, is_manager=form.is_manager.data,
-            )
-            password = services.reset_password(db.session, user, current_app.config["PASSWORD_HASH_METHOD"])
-        except DomainError as exc:
-            db.session.rollback()
-            attach(form, exc) or flash(exc.message, "danger")
-            return render_template("users/form.html", form=form, user=None), exc.status
-        db.session.commit()
+        user = services.create_user(
+            db.session, email=form.email.data, name=form.name.data,
+            is_admin=form.is_admin.data, is_manager=form.is_manager.data,
+        )
+        password = services.reset_password(db.session, user, current_app.config["PASSWORD_HASH_METHOD"])
         g.no_store = True
         return render_template("users/temporary_password.html", user=user, password=password, created=True)
-    return render_template("users/form.html", form=form, user=None), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
 @require("admin", load=User)
 def edit(user: User):
     form = UserForm(obj=user)
+    page = form_page(form, "users/form.html", user=user)
     if form.validate_on_submit():
-        try:
-            services.update_user(db.session, user, current_user, email=form.email.data, name=form.name.data,
-                                 is_admin=form.is_admin.data, is_manager=form.is_manager.data)
-        except DomainError as exc:
-            db.session.rollback()
-            attach(form, exc) or flash(exc.message, "danger")
-            return render_template("users/form.html", form=form, user=user), exc.status
-        db.session.commit()
+        services.update_user(db.session, user, current_user, email=form.email.data, name=form.name.data,
+                             is_admin=form.is_admin.data, is_manager=form.is_manager.data)
         flash(_("Saved."), "success")
         return redirect(url_for("users.show", user_id=user.id))
-    return render_template("users/form.html", form=form, user=user), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
 @require("admin", load=User)
 def set_active(user: User):
     active = request.form.get("active") == "1"
-    try:
-        services.set_active(db.session, user, current_user, active)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("users.show", user_id=user.id))
-    db.session.commit()
-    flash(_("The account is active again.") if active else _("The account is deactivated; its sessions are ended."), "success")
-    return redirect(url_for("users.show", user_id=user.id))
+    return act(lambda: services.set_active(db.session, user, current_user, active),
+               back=url_for("users.show", user_id=user.id),
+               message=_("The account is active again.") if active
+               else _("The account is deactivated; its sessions are ended."))
 
 
 @bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
 @require("user.reset_password", load=User)
 def reset_password(user: User):
     password = services.reset_password(db.session, user, current_app.config["PASSWORD_HASH_METHOD"])
-    db.session.commit()
     g.no_store = True
     return render_template("users/temporary_password.html", user=user, password=password, created=False)
 
@@ -120,13 +107,15 @@ def create_token():
     form = TokenForm()
     if not form.validate_on_submit():
         return _show(current_user, 422, token_form=form)
-    try:
-        _token, secret = api_services.create_token(db.session, current_user, form.name.data, now_utc())
-    except DomainError as exc:
-        db.session.rollback()
-        attach(form, exc) or flash(exc.message, "danger")
-        return _show(current_user, exc.status, token_form=form)
-    db.session.commit()
+
+
+    def refused(error: DomainError) -> Any:
+        if not attach(form, error):
+            flash(error.message, "danger")
+        return _show(current_user, error.status, token_form=form)
+
+    on_refusal(refused)
+    _token, secret = api_services.create_token(db.session, current_user, form.name.data, now_utc())
     g.no_store = True
     return _show(current_user, new_token=secret, token_form=TokenForm(formdata=None))
 
@@ -134,13 +123,8 @@ def create_token():
 @bp.route("/account/tokens/<int:api_token_id>/revoke", methods=["POST"])
 @require("api.token.own", load=ApiToken)
 def revoke_token(api_token: ApiToken):
-    try:
-        api_services.revoke(db.session, api_token, now_utc())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return redirect(url_for("users.show", user_id=api_token.user_id))
-    db.session.commit()
+    refuse_to(url_for("users.show", user_id=api_token.user_id), "warning")
+    api_services.revoke(db.session, api_token, now_utc())
     flash(_("The token “%(name)s” is revoked; it no longer works.", name=api_token.name), "success")
     return redirect(url_for("users.show", user_id=api_token.user_id))
 

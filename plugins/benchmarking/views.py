@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -18,7 +20,7 @@ from lms.core.forms import Form as FlaskForm
 from lms.core.forms import int_or_none
 from lms.core.pagination import page_arg, paginate
 from lms.core.timezones import today_local
-from lms.core.views import act, cohort_tabs, refuse
+from lms.core.views import act, cohort_tabs, form_page, on_refusal
 from plugins.benchmarking import practices, services
 from plugins.benchmarking.forms import HostForm, SplitForm, VisitForm
 from plugins.benchmarking.models import FieldVisit, Host
@@ -48,15 +50,12 @@ def _host_fields(form: HostForm) -> dict[str, str]:
 @require("benchmarking.hosts.manage")
 def create_host():
     form = HostForm()
+    page = form_page(form, "benchmarking/host_form.html", host=None)
     if form.validate_on_submit():
-        try:
-            host = services.save_host(db.session, None, actor=current_user, **_host_fields(form))
-        except DomainError as exc:
-            return refuse(form, exc, "benchmarking/host_form.html", host=None)
-        db.session.commit()
+        host = services.save_host(db.session, None, actor=current_user, **_host_fields(form))
         flash(_("%(name)s is added to the catalogue.", name=host.name), "success")
         return redirect(url_for("benchmarking.show_host", host_id=host.id))
-    return render_template("benchmarking/host_form.html", form=form, host=None), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/hosts/<int:host_id>")
@@ -74,17 +73,14 @@ def show_host(host: Host):
 @require("benchmarking.host.edit", load=Host)
 def edit_host(host: Host):
     form = HostForm(obj=host)
+    page = form_page(form, "benchmarking/host_form.html", host=host)
     if request.method == "GET":
         form.kind.data = host.kind.value
     if form.validate_on_submit():
-        try:
-            services.save_host(db.session, host, **_host_fields(form))
-        except DomainError as exc:
-            return refuse(form, exc, "benchmarking/host_form.html", host=host)
-        db.session.commit()
+        services.save_host(db.session, host, **_host_fields(form))
         flash(_("Saved."), "success")
         return redirect(url_for("benchmarking.show_host", host_id=host.id))
-    return render_template("benchmarking/host_form.html", form=form, host=host), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/hosts/<int:host_id>/archive", methods=["POST"])
@@ -94,7 +90,6 @@ def archive_host(host: Host):
         abort(400)
     archived = request.form.get("archived") == "1"
     services.set_archived(db.session, host, archived)
-    db.session.commit()
     flash(_("The host is archived: it stays on past visits but cannot be chosen for new ones.") if archived
           else _("The host is back in the catalogue."), "success")
     return redirect(url_for("benchmarking.show_host", host_id=host.id))
@@ -106,15 +101,8 @@ def delete_host(host: Host):
     if not FlaskForm().validate_on_submit():
         abort(400)
     name = host.name
-    try:
-        services.delete_host(db.session, host)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("benchmarking.show_host", host_id=host.id)), 302
-    db.session.commit()
-    flash(_("%(name)s is deleted.", name=name), "success")
-    return redirect(url_for("benchmarking.hosts"))
+    return act(lambda: services.delete_host(db.session, host), back=url_for("benchmarking.show_host", host_id=host.id),
+               done=url_for("benchmarking.hosts"), message=_("%(name)s is deleted.", name=name))
 
 
 # -- visits --------------------------------------------------------------------------------------
@@ -154,18 +142,15 @@ def _visit_fields(form: VisitForm) -> dict:
 @require("cohort.edit", load=Cohort)
 def create_visit(cohort: Cohort):
     form = _visit_form()
+    page = form_page(form, "benchmarking/visit_form.html", cohort=cohort, visit=None)
     if not form.host_id.choices:
         flash(_("Add a host organisation to the catalogue first."), "info")
     if form.validate_on_submit():
-        try:
-            visit = services.save_visit(db.session, None, cohort=cohort, **_visit_fields(form))
-            practices.ensure_assessments(db.session, visit, current_user)
-        except DomainError as exc:
-            return refuse(form, exc, "benchmarking/visit_form.html", cohort=cohort, visit=None)
-        db.session.commit()
+        visit = services.save_visit(db.session, None, cohort=cohort, **_visit_fields(form))
+        practices.ensure_assessments(db.session, visit, current_user)
         flash(_("The visit is scheduled. Next: split the participants into groups."), "success")
         return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
-    return render_template("benchmarking/visit_form.html", form=form, cohort=cohort, visit=None), 422 if form.errors else 200
+    return page()
 
 
 GROUP_CARDS_PER_PAGE = 12
@@ -200,15 +185,12 @@ def _visit_page(visit: FieldVisit, status: int = 200):
 @require("benchmarking.visit.manage", load=FieldVisit, arg="visit_id")
 def edit_visit(visit: FieldVisit):
     form = _visit_form(visit)
+    page = form_page(form, "benchmarking/visit_form.html", cohort=visit.cohort, visit=visit)
     if form.validate_on_submit():
-        try:
-            services.save_visit(db.session, visit, cohort=visit.cohort, **_visit_fields(form))
-        except DomainError as exc:
-            return refuse(form, exc, "benchmarking/visit_form.html", cohort=visit.cohort, visit=visit)
-        db.session.commit()
+        services.save_visit(db.session, visit, cohort=visit.cohort, **_visit_fields(form))
         flash(_("Saved."), "success")
         return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
-    return render_template("benchmarking/visit_form.html", form=form, cohort=visit.cohort, visit=visit), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/visits/<int:visit_id>/delete", methods=["POST"])
@@ -217,15 +199,9 @@ def delete_visit(visit: FieldVisit):
     if not FlaskForm().validate_on_submit():
         abort(400)
     cohort_id = visit.cohort_id
-    try:
-        services.delete_visit(db.session, visit)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("benchmarking.show_visit", visit_id=visit.id)), 303
-    db.session.commit()
-    flash(_("The visit is deleted."), "success")
-    return redirect(url_for("benchmarking.cohort_visits", cohort_id=cohort_id))
+    return act(lambda: services.delete_visit(db.session, visit),
+               back=url_for("benchmarking.show_visit", visit_id=visit.id),
+               done=url_for("benchmarking.cohort_visits", cohort_id=cohort_id), message=_("The visit is deleted."))
 
 
 @bp.route("/visits/<int:visit_id>/groups/split", methods=["POST"])
@@ -235,15 +211,10 @@ def split_groups(visit: FieldVisit):
     if not form.validate_on_submit():
         flash(_("Choose a number of groups."), "danger")
         return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
-    try:
-        groups = services.split_groups(db.session, visit, form.count.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
-    db.session.commit()
-    flash(_("Participants are split into %(n)s groups. Adjust them below if needed.", n=len(groups)), "success")
-    return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
+    return act(lambda: services.split_groups(db.session, visit, form.count.data),
+               back=url_for("benchmarking.show_visit", visit_id=visit.id),
+               message=lambda groups: _("Participants are split into %(n)s groups. Adjust them below if needed.",
+                                        n=len(groups)))
 
 
 def _int_or_none(raw: str | None) -> int | None:
@@ -259,13 +230,14 @@ def assign_groups(visit: FieldVisit):
                if k.startswith("member-") and int_or_none(k.split("-", 1)[1]) is not None}
     leaders = {int(k.split("-", 1)[1]): _int_or_none(v) for k, v in request.form.items()
                if k.startswith("leader-") and int_or_none(k.split("-", 1)[1]) is not None}
-    try:
-        services.assign_groups(db.session, visit, members, leaders)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _visit_page(visit, exc.status)  # same page, nothing saved
-    db.session.commit()
+
+
+    def refused(error: DomainError) -> Any:
+        flash(error.message, "danger")
+        return _visit_page(visit, error.status)  # same page, nothing saved
+
+    on_refusal(refused)
+    services.assign_groups(db.session, visit, members, leaders)
     flash(_("Groups saved."), "success")
     return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
 
