@@ -22,7 +22,7 @@ from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.forms import int_or_none
 from lms.core.pagination import page_arg, paginate
-from lms.core.views import act, refuse
+from lms.core.views import act, form_page, on_refusal
 
 bp = Blueprint("attendance", __name__, template_folder="templates")
 SESSIONS_PER_PAGE = 50
@@ -53,18 +53,14 @@ def _session_form(cohort: Cohort, form: SessionForm) -> SessionForm:
 
 
 def _save(cohort: Cohort, class_session: ClassSession | None, form: SessionForm) -> Any:
+    page = form_page(form, "attendance/session_form.html", cohort=cohort, class_session=class_session)
     if form.validate_on_submit():
-        try:
-            services.save_session(db.session, cohort, class_session, day=form.day.data, starts_at=form.starts_at.data,
-                                  ends_at=form.ends_at.data, jp=form.jp.data, topic=form.topic.data,
-                                  instructor_id=form.instructor_id.data)
-        except DomainError as error:
-            return refuse(form, error, "attendance/session_form.html", cohort=cohort, class_session=class_session)
-        db.session.commit()
+        services.save_session(db.session, cohort, class_session, day=form.day.data, starts_at=form.starts_at.data,
+                              ends_at=form.ends_at.data, jp=form.jp.data, topic=form.topic.data,
+                              instructor_id=form.instructor_id.data)
         flash(_("Session saved."), "success")
         return redirect(_index(cohort), code=303)
-    return (render_template("attendance/session_form.html", form=form, cohort=cohort, class_session=class_session),
-            422 if form.errors else 200)
+    return page()
 
 
 @bp.route("/cohorts/<int:cohort_id>/attendance/sessions/new", methods=["GET", "POST"])
@@ -121,15 +117,16 @@ def record(class_session: ClassSession):
         db.session.rollback()
         flash(_("The list could not be read; check each person's status and save again."), "danger")
         return _sheet_page(class_session, form, chosen, 422)
-    try:
-        services.record(db.session, class_session, current_user, version=version, statuses=chosen,
-                        instructor_present=bool(form.instructor_present.data))
-    except DomainError as error:
-        db.session.rollback()
+
+
+    def refused(error: DomainError) -> Any:
         db.session.refresh(class_session)
         flash(error.message, "danger")
         return _sheet_page(class_session, form, status=error.status)
-    db.session.commit()
+
+    on_refusal(refused)
+    services.record(db.session, class_session, current_user, version=version, statuses=chosen,
+                    instructor_present=bool(form.instructor_present.data))
     absent = sum(1 for p in chosen.values() if p != Presence.HADIR)
     flash(_("Attendance saved: %(absent)s not present.", absent=absent), "success")
     return redirect(url_for("attendance.index", cohort_id=class_session.cohort_id), code=303)

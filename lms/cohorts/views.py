@@ -258,6 +258,7 @@ def _drop_upload(token: str) -> None:
 @require("cohort.edit", load=Cohort)
 def roster(cohort: Cohort):
     form = RosterUploadForm()
+    page = form_page(form, "cohorts/roster.html", cohort=cohort)
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read(current_app.config["ROSTER_MAX_BYTES"] + 1)
@@ -269,12 +270,12 @@ def roster(cohort: Cohort):
                                         actor=current_user)
         except roster_service.RosterFileError as exc:
             form.file.errors = [exc.args[0]]
-            return render_template("cohorts/roster.html", cohort=cohort, form=form), 422
+            return page(422)
         token = _store_upload(cohort, data, filename) if result.ok else None
         status = 200 if result.ok else 422
         return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result,
                                filename=filename, token=token, form=form), status
-    return render_template("cohorts/roster.html", cohort=cohort, form=form), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/cohorts/<int:cohort_id>/roster/import", methods=["POST"])

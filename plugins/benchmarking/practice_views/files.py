@@ -8,8 +8,7 @@ from flask_login import current_user
 
 from lms import db
 from lms.core.access import require
-from lms.core.errors import DomainError
-from lms.core.views import act
+from lms.core.views import act, on_refusal
 from plugins.benchmarking import evidence
 from plugins.benchmarking.forms import EvidenceForm
 from plugins.benchmarking.models import Attachment, Practice
@@ -25,14 +24,11 @@ def upload(practice: Practice):
         return redirect(url_for("benchmarking_practices.show", practice_id=practice.id)), 303
     limit = current_app.config["EVIDENCE_MAX_FILE_BYTES"]
     data = form.file.data.read(limit + 1)
-    try:
-        evidence.add(db.session, practice, current_user, data, form.file.data.filename,
-                     upload_dir=current_app.config["UPLOAD_DIR"], max_file=limit,
-                     max_practice=current_app.config["EVIDENCE_MAX_PRACTICE_BYTES"])
-    except DomainError as exc:
-        db.session.rollback()
-        return render_template("benchmarking/upload_refused.html", practice=practice, message=exc.message), exc.status
-    db.session.commit()
+    on_refusal(lambda exc: (render_template("benchmarking/upload_refused.html", practice=practice,
+                                            message=exc.message), exc.status))
+    evidence.add(db.session, practice, current_user, data, form.file.data.filename,
+                 upload_dir=current_app.config["UPLOAD_DIR"], max_file=limit,
+                 max_practice=current_app.config["EVIDENCE_MAX_PRACTICE_BYTES"])
     flash(_("Evidence added."), "success")
     return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
 

@@ -11,9 +11,9 @@ from lms import db
 from lms.cohorts.models import Cohort, Role
 from lms.core import access
 from lms.core.access import require
-from lms.core.errors import DomainError, attach
+from lms.core.errors import DomainError
 from lms.core.timezones import now_utc, today_local
-from lms.core.views import act
+from lms.core.views import act, form_page, on_refusal
 from plugins.benchmarking import followups, practices
 from plugins.benchmarking.forms import FollowupForm, RoundForm
 from plugins.benchmarking.models import Followup, FollowupRound
@@ -24,19 +24,12 @@ from plugins.benchmarking.practice_views.blueprint import bp
 @require("benchmarking.followups.manage", load=Cohort)
 def rounds(cohort: Cohort):
     form = RoundForm()
+    page = form_page(form, "benchmarking/rounds.html", cohort=cohort, items=followups.rounds_of(db.session, cohort.id))
     if form.validate_on_submit():
-        try:
-            followups.open_round(db.session, cohort, form.title.data, form.opens_on.data, form.due_on.data)
-        except DomainError as exc:
-            db.session.rollback()
-            attach(form, exc) or flash(exc.message, "danger")
-            return render_template("benchmarking/rounds.html", cohort=cohort, form=form,
-                                   items=followups.rounds_of(db.session, cohort.id)), exc.status
-        db.session.commit()
+        followups.open_round(db.session, cohort, form.title.data, form.opens_on.data, form.due_on.data)
         flash(_("Follow-up round opened. Participants report on their adopted and adapted practices."), "success")
         return redirect(url_for("benchmarking_practices.rounds", cohort_id=cohort.id))
-    return render_template("benchmarking/rounds.html", cohort=cohort, form=form,
-                           items=followups.rounds_of(db.session, cohort.id)), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/rounds/<int:round_id>")
@@ -52,33 +45,35 @@ def report(round: FollowupRound):  # noqa: A002
     mine_ = followups.reportable(db.session, current_user, round.cohort_id)
     existing = {f.practice_id: f for f in db.session.scalars(
         select(Followup).where(Followup.round_id == round.id, Followup.practice_id.in_([p.id for p in mine_])))}
-    status_code = 200
+
+
+    def page(status: int = 200) -> tuple[str, int]:
+        forms = {}
+        for practice in mine_:
+            followup = existing.get(practice.id)
+            forms[practice.id] = FollowupForm(formdata=None, obj=followup,
+                                              status=followup.status.value if followup else "planned")
+        return render_template("benchmarking/report_round.html", round=round, items=mine_, forms=forms,
+                               existing=existing, statuses=practices.STATUS_LABELS,
+                               labels=practices.STAGE_LABELS, today=today_local()), status
+
+    def refused(exc: DomainError) -> tuple[str, int]:
+        flash(exc.message, "danger")
+        return page(exc.status)
+
     if request.method == "POST":
         form = FollowupForm()
         practice = next((p for p in mine_ if str(p.id) == request.form.get("practice_id")), None)
         if practice is None:
             abort(404)
         if form.validate_on_submit():
-            try:
-                followups.report(db.session, round, practice, current_user, status=form.status.data,
-                                 outcome=form.outcome.data or "", evidence_links=form.evidence_links.data or "",
-                                 today=today_local(), now=now_utc())
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-                status_code = exc.status
-            else:
-                db.session.commit()
-                flash(_("Thank you: your report is saved."), "success")
-                return redirect(url_for("benchmarking_practices.report", round_id=round.id))
-    forms = {}
-    for practice in mine_:
-        followup = existing.get(practice.id)
-        forms[practice.id] = FollowupForm(formdata=None, obj=followup,
-                                          status=followup.status.value if followup else "planned")
-    return render_template("benchmarking/report_round.html", round=round, items=mine_, forms=forms,
-                           existing=existing, statuses=practices.STATUS_LABELS,
-                           labels=practices.STAGE_LABELS, today=today_local()), status_code
+            on_refusal(refused)
+            followups.report(db.session, round, practice, current_user, status=form.status.data,
+                             outcome=form.outcome.data or "", evidence_links=form.evidence_links.data or "",
+                             today=today_local(), now=now_utc())
+            flash(_("Thank you: your report is saved."), "success")
+            return redirect(url_for("benchmarking_practices.report", round_id=round.id))
+    return page()
 
 
 @bp.route("/followups/<int:followup_id>/confirm", methods=["POST"])

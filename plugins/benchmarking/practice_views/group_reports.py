@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,6 +17,7 @@ from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.forms import Form, int_or_none
 from lms.core.timezones import now_utc
+from lms.core.views import act, on_refusal
 from lms.grading.models import Grade, GradeStatus
 from plugins.benchmarking import reports
 from plugins.benchmarking.forms import AdjustmentForm
@@ -25,31 +28,32 @@ from plugins.benchmarking.practice_views.blueprint import bp
 @bp.route("/groups/<int:group_id>/report", methods=["GET", "POST"])
 @require("benchmarking.group.member", load=VisitGroup, arg="group_id")
 def group_report(group: VisitGroup):
-    report_row, submission = reports.report_of(db.session, group.id)
     member_ids = [m.user_id for m in group.members]
     options = db.session.scalars(select(Practice).where(Practice.visit_id == group.visit_id,
                                                         Practice.participant_id.in_(member_ids))
                                  .order_by(Practice.participant_id, Practice.id)).all()
-    status_code = 200
     if request.method == "POST":
         if not Form().validate_on_submit():
             abort(400)
         chosen = [n for v in request.form.getlist("practice_ids") if (n := int_or_none(v)) is not None]
-        try:
-            report_row = reports.write(db.session, group, current_user, request.form.get("body", ""), chosen,
-                                       request.form.get("version", 0, type=int), now_utc())
-            if request.form.get("action") == "submit":
-                assessments.submit(db.session, db.session.get(Submission, report_row.submission_id), current_user,
-                                   now_utc())
-        except DomainError as exc:
-            db.session.rollback()
+
+        def refused(exc: DomainError) -> Any:
             flash(exc.message, "danger")
-            status_code = exc.status
-        else:
-            db.session.commit()
-            flash(_("Report submitted.") if request.form.get("action") == "submit" else _("Report saved."), "success")
-            return redirect(url_for("benchmarking_practices.group_report", group_id=group.id))
-        report_row, submission = reports.report_of(db.session, group.id)
+            return _group_report_page(group, options, exc.status)
+
+        on_refusal(refused)
+        report_row = reports.write(db.session, group, current_user, request.form.get("body", ""), chosen,
+                                   request.form.get("version", 0, type=int), now_utc())
+        if request.form.get("action") == "submit":
+            assessments.submit(db.session, db.session.get(Submission, report_row.submission_id), current_user,
+                               now_utc())
+        flash(_("Report submitted.") if request.form.get("action") == "submit" else _("Report saved."), "success")
+        return redirect(url_for("benchmarking_practices.group_report", group_id=group.id))
+    return _group_report_page(group, options)
+
+
+def _group_report_page(group: VisitGroup, options: Any, status: int = 200) -> Any:
+    report_row, submission = reports.report_of(db.session, group.id)
     grade = None
     if submission is not None:
         grade = db.session.scalar(select(Grade).where(Grade.submission_id == submission.id))
@@ -63,7 +67,7 @@ def group_report(group: VisitGroup):
     chosen_ids = {int(i) for i in (report_row.practice_ids.split(",") if report_row and report_row.practice_ids else [])}
     return render_template("benchmarking/group_report.html", group=group, report=report_row, submission=submission,
                            options=options, chosen_ids=chosen_ids, grade=grade, adjust_form=adjust_form,
-                           history=reports.adjustments(db.session, group.id)), status_code
+                           history=reports.adjustments(db.session, group.id)), status
 
 
 @bp.route("/groups/<int:group_id>/adjust", methods=["POST"])
@@ -76,12 +80,7 @@ def adjust(group: VisitGroup):
             for error in errors:
                 flash(error, "danger")
         return redirect(url_for("benchmarking_practices.group_report", group_id=group.id)), 303
-    try:
-        reports.adjust(db.session, group, form.member_id.data, form.delta.data, form.reason.data, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("benchmarking_practices.group_report", group_id=group.id)), 303
-    db.session.commit()
-    flash(_("Adjustment recorded."), "success")
-    return redirect(url_for("benchmarking_practices.group_report", group_id=group.id))
+    return act(lambda: reports.adjust(db.session, group, form.member_id.data, form.delta.data, form.reason.data,
+                                      current_user),
+               back=url_for("benchmarking_practices.group_report", group_id=group.id),
+               message=_("Adjustment recorded."))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from lms import db
 from lms.assessments.models import Submission, SubmissionState
@@ -18,7 +18,7 @@ from lms.core.access import require
 from lms.core.errors import Conflict, DomainError, attach
 from lms.core.forms import int_or_none
 from lms.core.timezones import now_utc
-from lms.core.views import act
+from lms.core.views import act, form_page, on_refusal
 from lms.grading.models import Grade, GradeStatus
 from plugins.benchmarking import evidence, practices
 from plugins.benchmarking.forms import EvidenceForm, PracticeForm
@@ -47,8 +47,7 @@ def _fields(form: PracticeForm) -> practices.PracticeFields:
     )
 
 
-def _refuse_practice(form: PracticeForm, exc: DomainError, **context):
-    db.session.rollback()
+def _refuse_practice(form: PracticeForm, exc: DomainError, **context: Any) -> tuple[str, int]:
     if isinstance(exc, practices.PracticeInvalid):
         for name, message in exc.problems.items():
             getattr(form, name).errors = [message]
@@ -64,23 +63,23 @@ def create(visit: FieldVisit):
     if request.method == "GET":
         form.form_key.data = secrets.token_urlsafe(32)
     g.no_store = True  # the form carries its own key
+    page = form_page(form, "benchmarking/practice_form.html", visit=visit, practice=None)
+    on_refusal(lambda exc: _refuse_practice(form, exc, visit=visit, practice=None))
     if form.validate_on_submit():
         key = form.form_key.data or None
         try:
             practice = practices.create_practice(db.session, visit, current_user, _fields(form), now_utc(), form_key=key)
-            db.session.commit()
+            db.session.flush()  # a clash with a create at the same moment surfaces here
         except IntegrityError:
             # A create at the same moment won the attempt number or this form's key: if it was this
             # very form (a double submit), go to what it stored; else keep the text and say so.
             db.session.rollback()
             practice = practices.created_from(db.session, current_user, key)
             if practice is None:
-                return _refuse_practice(form, Conflict(practices.CREATE_RACE), visit=visit, practice=None)
-        except DomainError as exc:
-            return _refuse_practice(form, exc, visit=visit, practice=None)
+                raise Conflict(practices.CREATE_RACE) from None
         flash(_("Practice saved as a draft. Add evidence, then submit it."), "success")
         return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
-    return render_template("benchmarking/practice_form.html", form=form, visit=visit, practice=None), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/practices/<int:practice_id>")
@@ -111,28 +110,29 @@ def show(practice: Practice):
 @require("benchmarking.practice.edit", load=Practice)
 def edit(practice: Practice):
     form = PracticeForm(obj=practice)
+    page = form_page(form, "benchmarking/practice_form.html", visit=practice.visit, practice=practice)
     if request.method == "GET":
         form.reasons.data = practice.reason_list
         form.category.data, form.stage.data = practice.category.value, practice.stage.value
-    if form.validate_on_submit():
-        try:
-            practices.update_practice(db.session, practice, _fields(form), current_user, now_utc(),
-                                      base_version=int_or_none(form.version.data))
-            db.session.commit()
-        except (practices.PracticeConflict, StaleDataError):
-            # Saved from another tab since this form was opened: keep what was typed, show what is stored.
-            db.session.rollback()
-            stored = db.session.get(Practice, practice.id)
-            db.session.refresh(stored)
-            form.version.data = stored.version  # saving again from here is a choice made with both in view
-            return _refuse_practice(form, practices.PracticeConflict(stored), visit=stored.visit, practice=stored,
-                                    stored=stored, labels=practices.STAGE_LABELS,
-                                    categories=practices.CATEGORY_LABELS)
-        except DomainError as exc:
+
+    def refused(exc: DomainError) -> tuple[str, int]:
+        if not isinstance(exc, practices.PracticeConflict) and exc.status != 409:
             return _refuse_practice(form, exc, visit=practice.visit, practice=practice)
+        # Saved from another tab since this form was opened: keep what was typed, show what is stored.
+        stored = db.session.get(Practice, practice.id)
+        db.session.refresh(stored)
+        form.version.data = stored.version  # saving again from here is a choice made with both in view
+        return _refuse_practice(form, practices.PracticeConflict(stored), visit=stored.visit, practice=stored,
+                                stored=stored, labels=practices.STAGE_LABELS, categories=practices.CATEGORY_LABELS)
+
+    on_refusal(refused)
+    if form.validate_on_submit():
+        practices.update_practice(db.session, practice, _fields(form), current_user, now_utc(),
+                                  base_version=int_or_none(form.version.data))
+        db.session.flush()  # a save from another tab in the same instant is refused here (StaleDataError)
         flash(_("Saved."), "success")
         return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
-    return render_template("benchmarking/practice_form.html", form=form, visit=practice.visit, practice=practice), 422 if form.errors else 200
+    return page()
 
 
 @bp.route("/practices/<int:practice_id>/submit", methods=["POST"])
