@@ -91,7 +91,8 @@ SCHEMAS: dict[str, Any] = {
     "Participant": {
         "type": "object",
         "required": ["id", "nip", "name", "instansi", "unit", "jabatan", "golongan", "scores", "final_score",
-                     "complete", "predicate", "rank", "columns"],
+                     "complete", "predicate", "rank", "columns", "outcome", "outcome_reasons", "components",
+                     "attendance_percent", "certificate"],
         "properties": {
             "id": {"type": "integer"},
             "nip": {"type": "string", "description": "18 digits, no spaces (empty when unknown)."},
@@ -109,7 +110,40 @@ SCHEMAS: dict[str, Any] = {
             "rank": {"type": ["integer", "null"], "minimum": 1, "description": "Equal final scores share a rank."},
             "columns": {"type": "object", "additionalProperties": {"type": ["number", "string", "null"]},
                         "description": "Plugin column values by column key; null means nothing yet."},
+            "outcome": {"enum": ["lulus", "tidak_lulus", "ditunda"],
+                        "description": "lulus: passed; tidak_lulus: failed (a component or attendance under its "
+                                       "minimum, or a disciplinary decision); ditunda: pending (work not graded "
+                                       "yet, an extension open, attendance not recorded)."},
+            "outcome_reasons": {"type": "array", "items": {"type": "string"},
+                                "description": "Why the outcome is not lulus, in the caller's language; empty "
+                                               "for lulus."},
+            "components": {"type": "array", "items": _ref("Component"),
+                           "description": "The program's result components in order; final_score is "
+                                          "Σ weight·score ÷ 100 over them, rounded once, half-up."},
+            "attendance_percent": {"type": ["number", "null"], "minimum": 0, "maximum": 100,
+                                   "description": "JP attended ÷ JP recorded × 100; null while nothing is recorded."},
+            "certificate": {"oneOf": [{"type": "null"}, _ref("Certificate")],
+                            "description": "The peserta's certificate; null until one is issued (lulus only)."},
         },
+    },
+    "Component": {
+        "type": "object",
+        "required": ["name", "weight", "score"],
+        "properties": {
+            "key": {"type": "string", "description": "The component's code, stable across definition versions."},
+            "name": {"type": "string"},
+            "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 100,
+                       "description": "Weight in the final score; a definition's weights add up to 100."},
+            "minimum": {"type": ["number", "null"], "minimum": 0, "maximum": 100,
+                        "description": "A score under this fails the peserta; null: no minimum."},
+            "score": {"type": ["number", "null"], "minimum": 0, "maximum": 100,
+                      "description": "Two decimals; null while any of its work has no score (never 0)."},
+        },
+    },
+    "Certificate": {
+        "type": "object",
+        "required": ["number", "verify_url"],
+        "properties": {"number": {"type": "string"}, "verify_url": {"type": "string", "format": "uri"}},
     },
     "Results": {
         "type": "object",

@@ -28,7 +28,7 @@ from lms.core.access import PUBLIC, require
 from lms.core.errors import problem
 from lms.core.timezones import now_utc
 from lms.extensions import csrf
-from lms.results.table import CellState, ResultTable, build_table
+from lms.results.table import CellState, ResultRow, ResultTable, build_table
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens only: a browser's cookies never authenticate a call here
@@ -129,6 +129,19 @@ def cohort_document(cohort: Cohort, user: Any) -> dict[str, Any]:
     }
 
 
+def _outcome_fields(row: ResultRow) -> dict[str, Any]:
+    """The final result of one row (issue 15): outcome with reasons, components, attendance, certificate."""
+    outcome = row.outcome
+    return {
+        "outcome": outcome.status if outcome else None,
+        "outcome_reasons": list(outcome.reasons) if outcome else [],
+        "components": [{"key": c.key, "name": c.name, "weight": float(c.weight), "minimum": _number(c.minimum),
+                        "score": _number(c.score)} for c in (outcome.components if outcome else [])],
+        "attendance_percent": _number(outcome.attendance_percent) if outcome else None,
+        "certificate": None,
+    }
+
+
 def results_document(table: ResultTable) -> dict[str, Any]:
     """The result table as JSON: the numbers the screen and the exports show."""
     cohort = table.cohort
@@ -156,6 +169,7 @@ def results_document(table: ResultTable) -> dict[str, Any]:
             "predicate": row.predicate,
             "rank": row.rank,
             "columns": {c.key: _plugin_value(c.kind, row.extra.get(c.key)) for c in table.columns},
+            **_outcome_fields(row),
         } for row in table.rows],
     }
 

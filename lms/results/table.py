@@ -117,6 +117,10 @@ class ResultTable:
     columns: list[ResultColumn]  # plugin columns, in order
     generated_at: datetime
     ranked: int = 0  # participants of the whole cohort with a rank (the table may hold fewer rows)
+    # The program's result components the cohort uses (empty: no definition, the assessments' weights decide).
+    components: list[components.ComponentDef] = field(default_factory=list)
+    definition_version: int | None = None
+    attendance_minimum: Decimal | None = None
 
     @property
     def weighted(self) -> list[AssessmentColumn]:
@@ -290,4 +294,6 @@ def build_table(session: Session, cohort: Cohort, *, participant_ids: Iterable[i
     for row in rows:
         row.extra = {c.key: c.values.get(row.participant_id) for c in columns}
     return ResultTable(cohort=cohort, assessments=assessments, rows=rows, columns=columns, generated_at=utcnow(),
-                       ranked=ranked)
+                       ranked=ranked, components=context.components if scheme is not None else [],
+                       definition_version=scheme.version if scheme is not None else None,
+                       attendance_minimum=context.attendance_minimum)

@@ -72,10 +72,21 @@ def columns(table: ResultTable) -> list[Column]:
             return cell.score if cell.state == CellState.SCORED else cell_marker(cell)
 
         cols.append(Column(header, "score", score, 16))
+    for position, component in enumerate(table.components):
+        header = _("%(title)s (weight %(weight)s)", title=component.name, weight=weight_text(component.weight))
+
+        def part(r: ResultRow, at: int = position) -> Any:
+            score = r.outcome.components[at].score if r.outcome else None
+            return score if score is not None else Marker(_("incomplete"))
+
+        cols.append(Column(header, "score", part, 16))
     cols += [
         Column(_("Final score"), "score", lambda r: r.final if r.complete else Marker(_("incomplete")), 12),
         Column(_("Predicate"), "text", lambda r: r.predicate, 20),
         Column(_("Ranking"), "int", lambda r: r.rank, 9),
+        Column(_("Attendance (%)"), "score", lambda r: r.outcome.attendance_percent if r.outcome else None, 12),
+        Column(_("Outcome"), "text", lambda r: r.outcome.label if r.outcome else None, 14),
+        Column(_("Reasons"), "text", lambda r: "; ".join(r.outcome.reasons) if r.outcome else None, 40),
     ]
     for c in table.columns:
         cols.append(Column(str(c.label), _column_kind(c), lambda r, key=c.key: r.extra.get(key), 14))

@@ -29,6 +29,7 @@ from lms.scoresheets.models import ObserverRole
 from plugins.benchmarking import practices, reports, services
 from plugins.benchmarking.models import FieldVisit
 from plugins.benchmarking.results import GROUP_REPORT
+from tests.test_api import bearer, schema_validator, token_for
 
 pytestmark = pytest.mark.usefixtures("plugin_on")
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -118,7 +119,7 @@ def _conduct(session: Any, world: dict[str, Any], person: Any, by_observer: list
             sheets.CellInput(person.id, c.id, text, 0) for c in sheet.criteria], NOW)
 
 
-def test_outcomes_final_scores_and_predikat_match_the_hand_computation(world, session):
+def _arrange_every_outcome(session: Any, world: dict[str, Any]) -> None:
     p = world["people"]
     teacher = world["teacher"]
     # (group report, conduct by the three observers, aksi perubahan, seminar; None = handed in, not graded)
@@ -153,6 +154,10 @@ def test_outcomes_final_scores_and_predikat_match_the_hand_computation(world, se
                           statuses={absent.id: Presence.ALPA}, instructor_present=True)
     session.commit()
 
+
+def test_outcomes_final_scores_and_predikat_match_the_hand_computation(world, session):
+    p = world["people"]
+    _arrange_every_outcome(session, world)
     result = outcomes.cohort_outcomes(session, session.get(Cohort, world["cohort"].id))
 
     def of(i: int) -> outcomes.Outcome:
@@ -223,3 +228,24 @@ def test_weights_are_validated_and_a_started_cohort_keeps_its_version(world, ses
     assert (event.from_scheme_id, event.to_scheme_id, event.graded) == (first.id, second.id, 1)
     assert event.reason == "Keputusan rapat evaluasi"
     assert outcomes.definition_of(session, cohort).id == second.id
+
+
+def test_api_rows_carry_outcome_reasons_components_and_attendance(app, world, session):
+    pytest.importorskip("jsonschema")
+    _arrange_every_outcome(session, world)
+    p = world["people"]
+    client = app.test_client()
+    auth = bearer(token_for(session, world["coordinator"]))
+    document = client.get(f"/api/v1/cohorts/{world['cohort'].id}/results", headers=auth).get_json()
+    schema_validator("Results").validate(document)
+    rows = {r["id"]: r for r in document["participants"]}
+    assert rows[p[3].id]["outcome"] == "lulus" and rows[p[3].id]["final_score"] == 75.53
+    assert rows[p[3].id]["components"] == [
+        {"key": "stula", "name": "Studi Lapangan", "weight": 20.0, "minimum": None, "score": 75.0},
+        {"key": "sikap", "name": "Sikap perilaku", "weight": 25.0, "minimum": None, "score": 80.1},
+        {"key": "aksi", "name": "Aksi perubahan", "weight": 35.0, "minimum": 70.0, "score": 70.0},
+        {"key": "seminar", "name": "Seminar", "weight": 20.0, "minimum": None, "score": 80.0}]
+    assert rows[p[8].id]["outcome"] == "tidak_lulus" and rows[p[8].id]["attendance_percent"] == 20.0
+    assert len(rows[p[8].id]["outcome_reasons"]) == 1
+    assert rows[p[4].id]["outcome"] == "ditunda" and rows[p[4].id]["final_score"] is None
+    assert rows[p[0].id]["certificate"] is None
