@@ -123,12 +123,14 @@ def _register_blueprints(app: Flask) -> None:
     from lms.jobs.views import bp as jobs_bp
     from lms.notifications.views import bp as notifications_bp
     from lms.ops.views import bp as ops_bp
+    from lms.results.definition_views import bp as results_definitions_bp
     from lms.results.views import bp as results_bp
     from lms.rubrics.views import bp as rubrics_bp
+    from lms.scoresheets.views import bp as scoresheets_bp
     from lms.users.views import bp as users_bp
 
     for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp, results_bp, jobs_bp, invitations_bp, api_bp,
-               ops_bp, notifications_bp, attendance_bp):
+               ops_bp, notifications_bp, attendance_bp, results_definitions_bp, scoresheets_bp):
         app.register_blueprint(bp)
 
 

@@ -145,3 +145,16 @@ def test_only_admins_issue_temporary_passwords(client, world):
     assert response.headers["Cache-Control"] == "no-store"
 
 
+
+
+def test_every_final_result_endpoint_is_attacked_from_another_cohort(app):
+    """The final-result and score-sheet endpoints (issue 15) are each tried by a coordinator and an
+    instructor of another cohort and by a peserta in tests/test_scoresheets.py; a new endpoint
+    missing from that list fails here."""
+    import re
+
+    from tests.test_scoresheets import ATTACKED_RULES
+
+    endpoints = {r.rule for r in app.url_map.iter_rules()
+                 if r.endpoint.startswith(("results_definitions.", "scoresheets."))}
+    assert endpoints and {re.sub(r"<int:\w+>", "<id>", e) for e in endpoints} <= ATTACKED_RULES
