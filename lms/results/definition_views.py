@@ -204,3 +204,9 @@ def component_label(source: str, names: dict[str, str]) -> str:
 @bp.app_template_global("result_source_label")
 def _source_label(source: str, names: dict[str, str]) -> str:
     return component_label(source, names)
+
+
+@bp.app_template_global("default_predicate_bands")
+def _default_bands() -> list[Any]:
+    """Tolok's shipped bands: pages flag a program still using them as defaults to review."""
+    return list(DEFAULT_BANDS)

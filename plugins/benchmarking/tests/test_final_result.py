@@ -29,6 +29,7 @@ from lms.scoresheets.models import ObserverRole
 from plugins.benchmarking import practices, reports, services
 from plugins.benchmarking.models import FieldVisit
 from plugins.benchmarking.results import GROUP_REPORT
+from tests.support import login
 from tests.test_api import bearer, schema_validator, token_for
 
 pytestmark = pytest.mark.usefixtures("plugin_on")
@@ -249,3 +250,14 @@ def test_api_rows_carry_outcome_reasons_components_and_attendance(app, world, se
     assert len(rows[p[8].id]["outcome_reasons"]) == 1
     assert rows[p[4].id]["outcome"] == "ditunda" and rows[p[4].id]["final_score"] is None
     assert rows[p[0].id]["certificate"] is None
+
+
+def test_results_page_shows_components_attendance_and_outcomes_with_reasons(app, world, session):
+    _arrange_every_outcome(session, world)
+    client = app.test_client()
+    login(client, world["coordinator"])
+    page = client.get(f"/cohorts/{world['cohort'].id}/results").get_data(as_text=True)
+    assert "Sikap perilaku (25)" in page and "Aksi perubahan (35)" in page
+    assert page.count('class="outcome"') == 9
+    assert "SK No. 12/2026" in page  # the reason is on the page, not only in the export
+    assert "20,00%" in page or "20.00%" in page
