@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import config as config_module
 from lms import db
+from lms.core import access
 from lms.extensions import babel, csrf, limiter, login_manager
 
 CSP = (
@@ -46,7 +47,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     from lms.plugins.manager import init_plugins
 
-    init_plugins(app)
+    pm = init_plugins(app)
+    _register_access_rules(app, pm)
     from lms.notifications.kinds import all_kinds
 
     all_kinds(app)  # a plugin kind clashing with another fails here, at start-up
@@ -61,7 +63,29 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     cli.init_app(app)
     queue.init_app(app)  # last: every module that registers a background task is imported by now
+    access.check_endpoints(app)
     return app
+
+
+def _register_access_rules(app: Flask, pm: Any) -> None:
+    """Each core package's rules.py joins the app's plugin manager, like a plugin, and the app's
+    rules are what the enabled packages and plugins answer to ``lms_access_rules``."""
+    from lms.api import rules as api_rules
+    from lms.assessments import rules as assessments_rules
+    from lms.attendance import rules as attendance_rules
+    from lms.cohorts import rules as cohorts_rules
+    from lms.grading import rules as grading_rules
+    from lms.jobs import rules as jobs_rules
+    from lms.notifications import rules as notifications_rules
+    from lms.ops import rules as ops_rules
+    from lms.results import rules as results_rules
+    from lms.rubrics import rules as rubrics_rules
+    from lms.users import rules as users_rules
+
+    for module in (cohorts_rules, users_rules, rubrics_rules, assessments_rules, grading_rules, results_rules,
+                   api_rules, jobs_rules, notifications_rules, ops_rules, attendance_rules):
+        pm.register(module, name=module.__name__)
+    access.init_app(app, pm.hook.lms_access_rules())
 
 
 def _init_extensions(app: Flask) -> None:

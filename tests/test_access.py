@@ -16,7 +16,7 @@ def test_every_endpoint_declares_an_access_rule(app):
             continue
         view = app.view_functions[rule.endpoint]
         declared = declared_rule(view)
-        if declared is None or declared not in rule_names():
+        if declared is None or declared not in rule_names(app):
             missing.append(f"{rule.endpoint} ({rule.rule})")
     assert not missing, "endpoints without a declared access rule: " + ", ".join(missing)
 

@@ -464,7 +464,7 @@ def test_anonymous_is_refused_every_endpoint_that_is_not_public(world):
     page (the API: 401) unless the endpoint's rule is asked for anonymous callers."""
     from lms.core.access import anonymous_rules, declared_rule
 
-    holes, open_ = [], anonymous_rules()
+    holes, open_ = [], anonymous_rules(world.app)
     for rule in world.app.url_map.iter_rules():
         if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
             continue

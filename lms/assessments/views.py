@@ -18,6 +18,7 @@ from lms.assessments.forms import AssessmentForm, ExtensionForm
 from lms.assessments.kinds import all_kinds, kind_of
 from lms.assessments.models import Aggregation, Assessment, Revision, Submission, SubmissionState
 from lms.cohorts.models import Cohort, Role
+from lms.cohorts.rules import cohort_ids_with, roles_in
 from lms.core import access
 from lms.core.access import require
 from lms.core.forms import Form
@@ -41,7 +42,7 @@ def cohort(cohort: Cohort):
     counts = grading.progress(db.session, items) if staff else {}
     mine = {}
     released = {}
-    if Role.PARTICIPANT in access.roles_in(current_user, cohort):
+    if Role.PARTICIPANT in roles_in(current_user, cohort):
         ids = [a.id for a in items]
         mine = services.latest_submissions(db.session, ids, current_user.id)
         released = grading.released_grades_for(db.session, current_user.id, ids)
@@ -103,7 +104,7 @@ def edit(assessment: Assessment):
 def show(assessment: Assessment):
     from lms.grading import services as grading
 
-    participant = Role.PARTICIPANT in access.roles_in(current_user, assessment.cohort_id)
+    participant = Role.PARTICIPANT in roles_in(current_user, assessment.cohort_id)
     submissions = services.submissions_of(db.session, assessment.id, current_user.id) if participant else []
     grades = {}
     if submissions:
@@ -258,7 +259,7 @@ def extend(assessment: Assessment):
 def mine():
     from lms.grading import services as grading
 
-    cohort_ids = sorted(access.cohort_ids_with(current_user, Role.PARTICIPANT))
+    cohort_ids = sorted(cohort_ids_with(current_user, Role.PARTICIPANT))
     items = db.session.scalars(select(Assessment).where(Assessment.cohort_id.in_(cohort_ids))
                                .options(selectinload(Assessment.cohort))
                                .order_by(Assessment.due_at.is_(None), Assessment.due_at, Assessment.id)).all()

@@ -4,27 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from lms.core.access import can, register
+from lms.core.access import Rule, Rules, can
+from lms.plugins import hookimpl
+
+rules = Rules()
 
 
-@register("attendance.view")
+@rules.rule("attendance.view")
 def _view_attendance(user: Any, cohort: Any) -> bool:
     """The timetable, the totals and the teaching hours: the cohort's widyaiswara and coordinators."""
     return can(user, "cohort.teach", cohort)
 
 
-@register("attendance.plan")
+@rules.rule("attendance.plan")
 def _plan_sessions(user: Any, cohort: Any) -> bool:
     """Adding sessions to an open cohort: its coordinators."""
     return can(user, "cohort.edit", cohort)
 
 
-@register("attendance.session.edit")
+@rules.rule("attendance.session.edit")
 def _edit_session(user: Any, class_session: Any) -> bool:
     return can(user, "cohort.edit", class_session.cohort)
 
 
-@register("attendance.session.record")
+@rules.rule("attendance.session.record")
 def _record_session(user: Any, class_session: Any) -> bool:
     """Taking attendance: the cohort's widyaiswara and coordinators, while the cohort is open."""
     return not class_session.cohort.is_closed and can(user, "cohort.teach", class_session.cohort)
+
+
+@hookimpl
+def lms_access_rules() -> list[Rule]:
+    return list(rules)

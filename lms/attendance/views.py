@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from lms import db
 from lms.attendance import (
-    rules,  # noqa: F401  (registers the attendance rules)
     services,
 )
 from lms.attendance.forms import RecordForm, SessionForm

@@ -27,7 +27,8 @@ from lms.cohorts import roster as roster_service
 from lms.cohorts import services
 from lms.cohorts.forms import CohortForm, ProgramForm, RosterUploadForm, StaffForm, StatusForm
 from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
-from lms.core import access, storage
+from lms.cohorts.rules import cohort_ids_with, may_edit_program
+from lms.core import storage
 from lms.core.access import require
 from lms.core.forms import Form as FlaskForm
 from lms.core.pagination import page_arg, paginate
@@ -46,7 +47,7 @@ bp = Blueprint("cohorts", __name__, template_folder="templates")
 @bp.route("/programs")
 @require("programs.view")
 def programs():
-    staff_of = access.cohort_ids_with(current_user, Role.COORDINATOR, Role.INSTRUCTOR)
+    staff_of = cohort_ids_with(current_user, Role.COORDINATOR, Role.INSTRUCTOR)
     items = services.visible_programs(db.session, current_user, staff_of)
     cohorts = db.session.scalars(
         select(Cohort).where(Cohort.program_id.in_([p.id for p in items])).order_by(Cohort.year.desc(), Cohort.name)
@@ -55,7 +56,7 @@ def programs():
     for cohort in cohorts:
         every.setdefault(cohort.program_id, set()).add(cohort.id)
     # Every cohort of every listed program is loaded: this decides without a query per program.
-    editable = {p.id for p in items if access.may_edit_program(current_user, p, every.get(p.id, set()))}
+    editable = {p.id for p in items if may_edit_program(current_user, p, every.get(p.id, set()))}
     if not (current_user.is_admin or current_user.is_manager):
         cohorts = [c for c in cohorts if c.id in staff_of]
     counts = services.counts_by_cohort(db.session, [c.id for c in cohorts])

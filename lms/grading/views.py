@@ -15,7 +15,7 @@ from lms import db
 from lms.assessments.kinds import kind_of
 from lms.assessments.models import Assessment, Submission
 from lms.cohorts.models import Cohort, Role
-from lms.core import access
+from lms.cohorts.rules import cohort_ids_with
 from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.forms import Form, int_or_none
@@ -37,7 +37,7 @@ def _filters() -> dict[str, str]:
 
 
 def _queue_stmt(filters: dict[str, str]):
-    taught = sorted(access.cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR))
+    taught = sorted(cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR))
     if current_user.is_admin and not taught:
         taught = list(db.session.scalars(select(Cohort.id)))
     late = {"1": True, "0": False}.get(filters.get("late", ""))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from lms import db
 from lms.cohorts import services as cohorts
 from lms.cohorts.models import Cohort, Role
-from lms.core import access
+from lms.cohorts.rules import cohort_roles
 from lms.core.access import require
 
 bp = Blueprint("home", __name__, template_folder="templates")
@@ -18,7 +18,7 @@ bp = Blueprint("home", __name__, template_folder="templates")
 @bp.route("/")
 @require("authenticated")
 def dashboard():
-    roles = access.cohort_roles(current_user)
+    roles = cohort_roles(current_user)
     ids = list(roles)
     items = db.session.scalars(select(Cohort).where(Cohort.id.in_(ids)).order_by(Cohort.year.desc(), Cohort.name)).all() if ids else []
     counts = cohorts.counts_by_cohort(db.session, [c.id for c in items])

@@ -11,7 +11,6 @@ from lms import db
 from lms.core.access import require
 from lms.core.views import act
 from lms.jobs import (
-    rules,  # noqa: F401  (registers job.own)
     services,
 )
 from lms.jobs.models import Job

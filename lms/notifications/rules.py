@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from lms.core.access import register
+from lms.core.access import Rule, Rules
+from lms.plugins import hookimpl
+
+rules = Rules()
 
 
-@register("notification.own")
+@rules.rule("notification.own")
 def _own_notification(user: Any, notification: Any) -> bool:
     return notification.recipient_id == user.id
+
+
+@hookimpl
+def lms_access_rules() -> list[Rule]:
+    return list(rules)

@@ -20,7 +20,7 @@ from flask_login import current_user
 
 from lms import db
 from lms.cohorts.models import Role
-from lms.core import access
+from lms.cohorts.rules import cohort_ids_with
 from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.forms import Form
@@ -28,7 +28,6 @@ from lms.core.pagination import page_arg, paginate
 from lms.core.timezones import now_utc
 from lms.core.views import act, on_refusal
 from lms.notifications import (
-    rules,  # noqa: F401  (registers notification.own)
     services,
     tasks,  # noqa: F401  (registers the mail, digest and reminder tasks)
 )
@@ -90,7 +89,7 @@ def _back() -> str:
 
 def _is_staff() -> bool:
     return bool(current_user.is_admin or current_user.is_manager
-                or access.cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR))
+                or cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR))
 
 
 @bp.route("/preferences", methods=["GET", "POST"])

@@ -8,7 +8,10 @@ from typing import Any
 
 from flask import current_app, request
 
-from lms.core.access import register
+from lms.core.access import Rule, Rules
+from lms.plugins import hookimpl
+
+rules = Rules()
 
 
 def _is_loopback(address: str | None) -> bool:
@@ -38,7 +41,12 @@ def bearer_token_matches(expected: str) -> bool:
     return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected.encode())
 
 
-@register("ops.metrics", anonymous=True)
+@rules.rule("ops.metrics", anonymous=True)
 def _read_metrics(user: Any, obj: Any) -> bool:
     """Prometheus scrapers: a caller on this machine, or ``Authorization: Bearer $LMS_METRICS_TOKEN``."""
     return from_loopback() or bearer_token_matches(current_app.config["METRICS_TOKEN"])
+
+
+@hookimpl
+def lms_access_rules() -> list[Rule]:
+    return list(rules)

@@ -6,7 +6,6 @@ from flask import Blueprint, Response, current_app, g, jsonify
 
 from lms.core.access import require
 from lms.ops import health, metrics
-from lms.ops import rules as _rules  # noqa: F401  (registers ops.metrics)
 
 bp = Blueprint("ops", __name__)
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from lms.cohorts.models import Cohort
+    from lms.core.access import Rule
     from lms.plugins.types import (
         CohortTab,
         DashboardWidget,
@@ -47,6 +48,16 @@ def lms_migration_dirs() -> list[str]:
 
     Called by ``flask db ...`` and by the schema test; revisions there must depend on a core
     revision and create only tables prefixed ``<plugin>_``.
+    """
+
+
+@hookspec
+def lms_access_rules() -> list[Rule]:
+    """Access rules to add, called once while the app is built.
+
+    Every core package contributes its ``rules.py`` the same way, so an app knows the rules of its
+    packages and enabled plugins only; a rule name given twice is a start-up error. Collect them
+    with :class:`lms.core.access.Rules`; ask another package's rule by name with ``can()``.
     """
 
 

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from lms import db
 from lms.cohorts.models import Cohort, Role
+from lms.cohorts.rules import cohort_ids_with
 from lms.core import access
+from lms.core.access import Rule
 from lms.core.timezones import today_local
 from lms.plugins import hookimpl
 from lms.plugins.types import (
@@ -26,9 +28,14 @@ from lms.plugins.types import (
     SubmissionKind,
 )
 from lms.users.models import User
-from plugins.benchmarking import models, practices, rules, services  # noqa: F401  (tables and access rules register on import)
+from plugins.benchmarking import models, practices, rules, services  # noqa: F401  (tables on the metadata)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@hookimpl
+def lms_access_rules() -> list[Rule]:
+    return list(rules.rules)
 
 
 @hookimpl
@@ -102,7 +109,7 @@ def lms_nav_items(user: User) -> list[NavItem]:
 
 @hookimpl
 def lms_dashboard_widgets(user: User) -> list[DashboardWidget]:
-    if not access.cohort_ids_with(user, Role.PARTICIPANT):
+    if not cohort_ids_with(user, Role.PARTICIPANT):
         return []
     items = services.visits_of_participant(db.session, user)
     if not items:

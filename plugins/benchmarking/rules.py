@@ -1,5 +1,5 @@
-"""The benchmarking plugin's access rules, registered in the core's one registry
-(:mod:`lms.core.access`) so that every decision is still looked up there by name."""
+"""The benchmarking plugin's access rules, contributed through ``lms_access_rules`` to the apps that
+enable the plugin; every decision is still looked up by name (:func:`lms.core.access.can`)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,26 @@ from typing import Any
 from sqlalchemy import select
 
 from lms.cohorts.models import Role
+from lms.cohorts.rules import cohort_ids_with, roles_in
 from lms.core import access
+from lms.core.access import Rules
+
+rules = Rules()
 
 
-@access.register("benchmarking.hosts.view")
+@rules.rule("benchmarking.hosts.view")
 def _view_hosts(user: Any, obj: Any) -> bool:
     """The host catalogue: staff of any cohort, program managers and admins."""
-    return bool(user.is_admin or user.is_manager or access.cohort_ids_with(user, Role.INSTRUCTOR, Role.COORDINATOR))
+    return bool(user.is_admin or user.is_manager or cohort_ids_with(user, Role.INSTRUCTOR, Role.COORDINATOR))
 
 
-@access.register("benchmarking.hosts.manage")
+@rules.rule("benchmarking.hosts.manage")
 def _manage_hosts(user: Any, obj: Any) -> bool:
     """Coordinators of any cohort add hosts to the shared catalogue (changing one: ``benchmarking.host.edit``)."""
-    return bool(user.is_admin or user.is_manager or access.cohort_ids_with(user, Role.COORDINATOR))
+    return bool(user.is_admin or user.is_manager or cohort_ids_with(user, Role.COORDINATOR))
 
 
-@access.register("benchmarking.host.edit")
+@rules.rule("benchmarking.host.edit")
 def _edit_host(user: Any, host: Any) -> bool:
     """Changing, archiving or deleting a host: admins; a coordinator when every visit to the host is
     in a cohort they coordinate, or, before any visit uses it, when they added it.
@@ -40,23 +44,23 @@ def _edit_host(user: Any, host: Any) -> bool:
     cohort_ids = set(db.session.scalars(select(FieldVisit.cohort_id).where(FieldVisit.host_id == host.id)))
     if not cohort_ids:
         return host.created_by_id is not None and host.created_by_id == user.id and _manage_hosts(user, None)
-    return cohort_ids <= access.cohort_ids_with(user, Role.COORDINATOR)
+    return cohort_ids <= cohort_ids_with(user, Role.COORDINATOR)
 
 
-@access.register("benchmarking.visit.view")
+@rules.rule("benchmarking.visit.view")
 def _view_visit(user: Any, visit: Any) -> bool:
     return access.can(user, "cohort.view", visit.cohort)
 
 
-@access.register("benchmarking.visit.manage")
+@rules.rule("benchmarking.visit.manage")
 def _manage_visit(user: Any, visit: Any) -> bool:
     return access.can(user, "cohort.edit", visit.cohort)
 
 
-@access.register("benchmarking.participant")
+@rules.rule("benchmarking.participant")
 def _is_participant(user: Any, obj: Any) -> bool:
     """Someone who takes part in at least one cohort (the 'my visits' page)."""
-    return bool(access.cohort_ids_with(user, Role.PARTICIPANT))
+    return bool(cohort_ids_with(user, Role.PARTICIPANT))
 
 
 def _practice_cohort(practice: Any) -> Any:
@@ -70,13 +74,13 @@ def _handed_in(practice: Any) -> bool:
     return db.session.scalar(select(Submission.state).where(Submission.id == practice.submission_id)) != "draft"
 
 
-@access.register("benchmarking.visit.log")
+@rules.rule("benchmarking.visit.log")
 def _log_practices(user: Any, visit: Any) -> bool:
     """Logging practices for a visit: the participants of its cohort."""
-    return Role.PARTICIPANT in access.roles_in(user, visit.cohort_id)
+    return Role.PARTICIPANT in roles_in(user, visit.cohort_id)
 
 
-@access.register("benchmarking.visit.funnel")
+@rules.rule("benchmarking.visit.funnel")
 def _visit_funnel(user: Any, visit: Any) -> bool:
     return access.can(user, "cohort.teach", visit.cohort)
 
@@ -88,26 +92,26 @@ def _sees_the_work(user: Any, practice: Any) -> bool:
     return _handed_in(practice) and access.can(user, "cohort.teach", _practice_cohort(practice))
 
 
-@access.register("benchmarking.practice.view")
+@rules.rule("benchmarking.practice.view")
 def _view_practice(user: Any, practice: Any) -> bool:
     """Its author; the staff of its cohort once it is handed in; anyone once it is published (who
     then sees the published copy only)."""
     return bool(practice.published) or _sees_the_work(user, practice)
 
 
-@access.register("benchmarking.practice.edit")
+@rules.rule("benchmarking.practice.edit")
 def _edit_practice(user: Any, practice: Any) -> bool:
     return practice.participant_id == user.id
 
 
-@access.register("benchmarking.practice.publish")
+@rules.rule("benchmarking.practice.publish")
 def _publish_practice(user: Any, practice: Any) -> bool:
     """The cohort's coordinators, for a practice handed in: a draft is its author's alone and is never
     put in the catalogue (one that is already there may still be taken out)."""
     return (_handed_in(practice) or practice.published) and access.can(user, "cohort.manage", _practice_cohort(practice))
 
 
-@access.register("benchmarking.attachment.view")
+@rules.rule("benchmarking.attachment.view")
 def _view_attachment(user: Any, attachment: Any) -> bool:
     if attachment.owner_id == user.id:
         return True
@@ -127,18 +131,18 @@ def _view_attachment(user: Any, attachment: Any) -> bool:
     return attachment.id in published_attachment_ids(practice)
 
 
-@access.register("benchmarking.attachment.delete")
+@rules.rule("benchmarking.attachment.delete")
 def _delete_attachment(user: Any, attachment: Any) -> bool:
     return attachment.owner_id == user.id
 
 
-@access.register("benchmarking.followups.manage")
+@rules.rule("benchmarking.followups.manage")
 def _manage_followups(user: Any, cohort: Any) -> bool:
     """Follow-up rounds: the cohort's coordinators, also after the cohort is closed."""
     return access.can(user, "cohort.manage", cohort)
 
 
-@access.register("benchmarking.round.staff")
+@rules.rule("benchmarking.round.staff")
 def _round_staff(user: Any, round_: Any) -> bool:
     from lms import db
     from lms.cohorts.models import Cohort
@@ -146,23 +150,23 @@ def _round_staff(user: Any, round_: Any) -> bool:
     return access.can(user, "cohort.teach", db.session.get(Cohort, round_.cohort_id))
 
 
-@access.register("benchmarking.round.report")
+@rules.rule("benchmarking.round.report")
 def _round_report(user: Any, round_: Any) -> bool:
-    return Role.PARTICIPANT in access.roles_in(user, round_.cohort_id)
+    return Role.PARTICIPANT in roles_in(user, round_.cohort_id)
 
 
-@access.register("benchmarking.followup.confirm")
+@rules.rule("benchmarking.followup.confirm")
 def _confirm_followup(user: Any, followup: Any) -> bool:
     return followup.practice.participant_id != user.id and access.can(
         user, "cohort.teach", _practice_cohort(followup.practice))
 
 
-@access.register("benchmarking.group.member")
+@rules.rule("benchmarking.group.member")
 def _group_member(user: Any, group: Any) -> bool:
     """A group's report: its members, and the staff of the cohort."""
     return user.id in {m.user_id for m in group.members} or access.can(user, "cohort.teach", group.visit.cohort)
 
 
-@access.register("benchmarking.group.adjust")
+@rules.rule("benchmarking.group.adjust")
 def _adjust_group(user: Any, group: Any) -> bool:
     return access.can(user, "cohort.teach", group.visit.cohort) and not group.visit.cohort.is_closed

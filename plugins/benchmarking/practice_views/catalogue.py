@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from lms import db
 from lms.assessments.models import Submission, SubmissionState
 from lms.cohorts.models import Role
-from lms.core import access
+from lms.cohorts.rules import cohort_ids_with
 from lms.core.access import require
 from lms.core.forms import int_or_none
 from lms.core.pagination import page_arg, paginate
@@ -40,7 +40,7 @@ def funnel(visit: FieldVisit):
 @bp.route("/catalogue")
 @require("authenticated")
 def catalogue():
-    staff = access.cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR)
+    staff = cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR)
     args = {k: request.args.get(k, "") for k in ("q", "host", "category", "stage", "status")}
     stmt = practices.catalogue(current_user, staff, query=args["q"],
                                host_id=int_or_none(args["host"]),

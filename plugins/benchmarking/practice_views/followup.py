@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lms import db
 from lms.cohorts.models import Cohort, Role
-from lms.core import access
+from lms.cohorts.rules import cohort_ids_with
 from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.timezones import now_utc, today_local
@@ -87,7 +87,7 @@ def confirm(followup: Followup):
 @bp.route("/followups")
 @require("participant.any")
 def my_rounds():
-    cohort_ids = sorted(access.cohort_ids_with(current_user, Role.PARTICIPANT))
+    cohort_ids = sorted(cohort_ids_with(current_user, Role.PARTICIPANT))
     items = db.session.scalars(select(FollowupRound).where(FollowupRound.cohort_id.in_(cohort_ids))
                                .order_by(FollowupRound.opens_on.desc())).all()
     return render_template("benchmarking/my_rounds.html", items=items, today=today_local())
