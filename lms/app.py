@@ -80,10 +80,11 @@ def _register_access_rules(app: Flask, pm: Any) -> None:
     from lms.ops import rules as ops_rules
     from lms.results import rules as results_rules
     from lms.rubrics import rules as rubrics_rules
+    from lms.scoresheets import rules as scoresheets_rules
     from lms.users import rules as users_rules
 
     for module in (cohorts_rules, users_rules, rubrics_rules, assessments_rules, grading_rules, results_rules,
-                   api_rules, jobs_rules, notifications_rules, ops_rules, attendance_rules):
+                   api_rules, jobs_rules, notifications_rules, ops_rules, attendance_rules, scoresheets_rules):
         pm.register(module, name=module.__name__)
     access.init_app(app, pm.hook.lms_access_rules())
 

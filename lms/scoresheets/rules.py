@@ -5,16 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from lms.core.access import can, register
+from lms.core.access import Rule, Rules, can
+from lms.plugins import hookimpl
+
+rules = Rules()
 
 
-@register("scoresheet.enter")
+@rules.rule("scoresheet.enter")
 def _enter(user: Any, sheet: Any) -> bool:
     """The grid and its worksheet: the cohort's widyaiswara and coordinators (and admins)."""
     return can(user, "cohort.teach", sheet.cohort)
 
 
-@register("scoresheet.manage")
+@rules.rule("scoresheet.manage")
 def _manage(user: Any, sheet: Any) -> bool:
     """Changing the sheet itself and reading its audit trail: the cohort's coordinators (and admins)."""
     return can(user, "cohort.manage", sheet.cohort)
+
+
+@hookimpl
+def lms_access_rules() -> list[Rule]:
+    return list(rules)

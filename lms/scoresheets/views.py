@@ -20,7 +20,6 @@ from lms.core.timezones import now_utc
 from lms.core.views import cohort_tabs, on_refusal
 from lms.results import components
 from lms.results.models import WORK_SOURCE
-from lms.scoresheets import rules as _rules  # noqa: F401  (registers the score-sheet rules)
 from lms.scoresheets import services, worksheet
 from lms.scoresheets.models import Combination, ObserverRole, ScoreSheet
 
