@@ -95,7 +95,9 @@ def load_demo(session: Session, app: Flask, participants: int = 25) -> dict[str,
         "participants": people, "program": program, "cohort": cohort,
     }
     from lms.plugins.manager import get_plugin_manager
+    from lms.results.demo import finished_angkatan
 
+    demo["finished_cohort"] = finished_angkatan(session, demo)
     get_plugin_manager(app).hook.lms_demo_data(session=session, demo=demo)
     session.flush()
     return demo

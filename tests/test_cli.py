@@ -43,13 +43,14 @@ def test_demo_data_is_realistic_and_loads_once(app, session):
     cohort = session.scalar(select(Cohort))
     assert cohort.program.code == "PKA"
     counts = dict(session.execute(select(Membership.role, func.count()).group_by(Membership.role)).all())
-    assert counts[Role.PARTICIPANT] >= 25 and counts[Role.INSTRUCTOR] == 2 and counts[Role.COORDINATOR] == 1
+    # The running PKA cohort and the finished PKP angkatan (issue 15), with the same staff.
+    assert counts[Role.PARTICIPANT] >= 25 and counts[Role.INSTRUCTOR] == 4 and counts[Role.COORDINATOR] == 2
     for profile in session.scalars(select(ParticipantProfile)):
         assert validate_nip(profile.nip) == profile.nip
     assert len({p.golongan for p in session.scalars(select(ParticipantProfile))}) >= 3
     again = runner.invoke(args=["lms", "demo", "--if-empty"])
     assert again.exit_code == 0 and "not loaded" in again.output
-    assert session.scalar(select(func.count()).select_from(Cohort)) == 1
+    assert session.scalar(select(func.count()).select_from(Cohort)) == 2
 
 
 def test_demo_accounts_log_in(app, client):
@@ -60,3 +61,19 @@ def test_demo_accounts_log_in(app, client):
         response = client.post("/login", data={"email": email, "password": password})
         assert response.status_code == 302, email
         client.post("/logout")
+
+
+def test_demo_has_a_finished_angkatan_with_every_outcome(app, session):
+    from lms.cohorts.models import CohortStatus
+    from lms.results.outcomes import cohort_outcomes
+
+    assert app.test_cli_runner().invoke(args=["lms", "demo"]).exit_code == 0
+    finished = session.scalar(select(Cohort).where(Cohort.status == CohortStatus.CLOSED))
+    with app.test_request_context():
+        result = cohort_outcomes(session, finished)
+    statuses = sorted(o.status for o in result.values())
+    assert statuses == ["ditunda"] + ["lulus"] * 4 + ["tidak_lulus"] * 3
+    assert sorted(c for o in result.values() for c in o.codes if o.status == "tidak_lulus") == [
+        "attendance_minimum", "component_minimum", "decision"]
+    assert {o.predikat for o in result.values() if o.status == "lulus"} == {
+        "Sangat Memuaskan", "Memuaskan", "Cukup Memuaskan"}
