@@ -261,3 +261,21 @@ def test_results_page_shows_components_attendance_and_outcomes_with_reasons(app,
     assert page.count('class="outcome"') == 9
     assert "SK No. 12/2026" in page  # the reason is on the page, not only in the export
     assert "20,00%" in page or "20.00%" in page
+
+
+def test_a_peserta_sees_components_and_outcome_on_their_sheet_once_the_angkatan_is_closed(app, world, session):
+    from lms.cohorts.models import CohortStatus
+
+    _arrange_every_outcome(session, world)
+    me = world["people"][3]
+    client = app.test_client()
+    login(client, me)
+    url = f"/cohorts/{world['cohort'].id}/results/mine"
+    running = client.get(url).get_data(as_text=True)
+    assert "Seminar" in running and 'class="text-end outcome"' not in running and 'data-component="sikap"' not in running
+    cohort = session.get(Cohort, world["cohort"].id)
+    cohort.status = CohortStatus.CLOSED
+    session.commit()
+    closed = client.get(url).get_data(as_text=True)
+    assert 'class="text-end outcome"' in closed and 'data-component="sikap"' in closed
+    assert "75,53" in closed or "75.53" in closed
