@@ -241,3 +241,35 @@ def test_instructor_of_the_cohort_enters_scores_but_manages_nothing(client, sess
             continue  # entering scores is theirs (tested above)
         else:
             assert getattr(client, method)(url, data=data).status_code == 403, (method, url)
+
+
+def test_outcomes_and_the_grid_run_a_fixed_number_of_queries(app, session, make_cohort, make_user):
+    from lms.results.table import build_table
+    from tests.support import count_queries
+
+    counts = []
+    program = Program(code="PKP", name="Pelatihan Kepemimpinan Pengawas")
+    session.add(program)
+    session.flush()
+    definitions.save_definition(session, program, [ComponentData("sikap", "Sikap perilaku", Decimal(100))], None, NOW,
+                                sources=set())
+    session.commit()
+    for size in (3, 12):
+        made = make_cohort(participants=size, instructors=1, program=program)
+        cohort = session.get(Cohort, made.id)
+        sheet = sheets.save_sheet(session, cohort, None, sheets.SheetData(
+            title="Sikap", criteria=[sheets.CriterionData("A"), sheets.CriterionData("B")], component_key="sikap"))
+        teacher = made.people["instructors"][0]
+        sheets.save_scores(session, sheet, teacher, teacher.id, sheets.ObserverRole.WIDYAISWARA, [
+            sheets.CellInput(p.id, c.id, "80", 0) for p in made.people["participants"] for c in sheet.criteria], NOW)
+        session.commit()
+        with app.test_request_context(), count_queries(app) as statements:
+            table = build_table(session, cohort)
+        assert {r.outcome.status for r in table.rows} == {"lulus"}
+        client = app.test_client()
+        login(client, teacher)
+        with count_queries(app) as page:
+            assert client.get(f"/score-sheets/{sheet.id}").status_code == 200
+        counts.append((len(statements), len(page)))
+        session.expire_all()
+    assert counts[0] == counts[1], counts
