@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from lms import db
+from lms.core.context import real_app
 
 lms_cli = AppGroup("lms", help="Tolok administration.")
 db_cli = AppGroup("db", help="Database migrations (Alembic).")
@@ -160,7 +161,7 @@ def worker_command(workers: int | None) -> None:
     """Run a consumer of the background job queue (SQLite file, or Redis when LMS_REDIS_URL is set)."""
     from lms.jobs.queue import run_consumer
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = real_app()
     store = "Redis (LMS_REDIS_URL)" if app.config["REDIS_URL"] else app.extensions["lms.jobs"].huey.storage.filename
     click.echo(f"job consumer: queue {store}", err=True)
     run_consumer(app, workers or app.config["JOBS_WORKERS"])
@@ -310,7 +311,7 @@ def check_command(config_only: bool) -> None:
     from lms.config import multinode_problems
     from lms.ops import health
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  (the checks run in threads)
+    app = real_app()
     problems = [f"multi-node: {p}" for p in multinode_problems(app.config)]
     if not config_only:
         for name, result in health.run(app, timeout=max(current_app.config["READY_TIMEOUT"], 5.0)).items():
@@ -329,7 +330,7 @@ def _archive_step(step: str, path: str) -> dict:
     from lms.ops import backup
 
     try:
-        manifest = getattr(backup, step)(current_app._get_current_object(), path)  # type: ignore[attr-defined]
+        manifest = getattr(backup, step)(real_app(), path)
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     manifest["row_count"] = sum(t["rows"] for t in manifest["tables"].values())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -153,12 +154,12 @@ class ConfigError(RuntimeError):
     """The configuration cannot start the app; raised at start-up, never at request time."""
 
 
-def load(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+def load(overrides: dict[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Defaults, then ``LMS_*`` environment variables, then ``overrides``; validated."""
-    environ = os.environ if environ is None else environ
+    env: Mapping[str, str] = os.environ if environ is None else environ
     values = dict(DEFAULTS)
     for key, default in DEFAULTS.items():
-        raw = environ.get(ENV_PREFIX + key)
+        raw = env.get(ENV_PREFIX + key)
         if raw is not None:
             values[key] = _parse(key, raw, default)
     if overrides:

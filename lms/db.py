@@ -7,13 +7,14 @@ CLI, exports, Alembic and tests can each build an app, or a bare ``Database``, o
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
@@ -53,6 +54,16 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def changed_rows(session: Session, statement: UpdateBase) -> int:
+    """Run an UPDATE or DELETE and return how many rows it matched (0 if the driver cannot say).
+
+    ``Session.execute`` is typed to return a plain ``Result``; for DML it is a ``CursorResult``, the
+    one kind that carries ``rowcount``. Claims (``... WHERE state = 'queued'``) read it to know who won.
+    """
+    result = cast(CursorResult[Any], session.execute(statement))
+    return max(result.rowcount, 0)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from lms.api.models import ApiToken
 from lms.core.errors import Conflict, DomainError
 from lms.core.logging import security_on_commit
+from lms.db import changed_rows
 from lms.users.models import User
 
 PREFIX = "tolok_"
@@ -65,11 +66,10 @@ def revoke(session: Session, token: ApiToken, now: datetime) -> None:
 
 def revoke_all(session: Session, user: User, now: datetime) -> int:
     """Revoke every active token of ``user`` (password change, reset); returns how many."""
-    result = session.execute(
+    revoked = changed_rows(session,
         update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=now).execution_options(synchronize_session="fetch")
     )
-    revoked = result.rowcount or 0
     if revoked:
         security_on_commit(session, "token.revoked", owner_id=user.id, tokens_revoked=revoked)
     return revoked

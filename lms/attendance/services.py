@@ -25,7 +25,7 @@ from lms.cohorts.models import Cohort, Membership, Role
 from lms.core.errors import Conflict, DomainError
 from lms.core.scores import half_up
 from lms.core.spreadsheet import csv_writer, guard
-from lms.db import utcnow
+from lms.db import changed_rows, utcnow
 from lms.users.models import User
 
 MAX_JP = 20  # a whole training day is at most about 12 JP; more is a typing mistake
@@ -141,12 +141,12 @@ def record(session: Session, class_session: ClassSession, actor: User, *, versio
         raise DomainError(_l("The list contains people who are not peserta of this cohort; reload the page."))
     # Claim the sheet first: one of two recorders saving at once moves the version on, the other
     # finds it moved (PostgreSQL's row lock, SQLite's write lock) and saves nothing.
-    claimed = session.execute(
+    claimed = changed_rows(session,
         update(ClassSession).where(ClassSession.id == class_session.id, ClassSession.version == version)
         .values(version=ClassSession.version + 1, recorded_at=utcnow(), recorded_by_id=actor.id,
                 instructor_present=instructor_present)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if claimed != 1:
         raise Conflict(_l("Someone else saved this attendance list while you were filling it in; yours was not "
                           "saved. Check the list as it is now and save again."))

@@ -279,19 +279,19 @@ def _check_against_database(session: Session, cohort: Cohort, rows: list[RosterR
     by_nip: dict[str, tuple[int, str]] = {}
     profiles: dict[int, ParticipantProfile] = {}
     for chunk in _chunks(nips):
-        for profile, user_email in session.execute(
+        for stored, user_email in session.execute(
             select(ParticipantProfile, User.email).join(User).where(ParticipantProfile.nip.in_(chunk))
         ):
-            by_nip[profile.nip] = (profile.user_id, user_email)
-            profiles[profile.user_id] = profile
+            by_nip[stored.nip] = (stored.user_id, user_email)
+            profiles[stored.user_id] = stored
     by_email: dict[str, tuple[int, str | None]] = {}
     for chunk in _chunks(emails):
-        for user_id, user_email, nip in session.execute(
+        for uid, user_email, nip in session.execute(
             select(User.id, User.email, ParticipantProfile.nip)
             .outerjoin(ParticipantProfile)
             .where(func.lower(User.email).in_(chunk))
         ):
-            by_email[email_key(user_email)] = (user_id, nip)
+            by_email[email_key(user_email)] = (uid, nip)
     found = sorted({uid for uid, _e in by_nip.values()} | {uid for uid, _n in by_email.values()})
     known: set[int] = set()
     staff: set[int] = set()
@@ -305,15 +305,16 @@ def _check_against_database(session: Session, cohort: Cohort, rows: list[RosterR
         names.update({uid: (name, email) for uid, name, email in
                       session.execute(select(User.id, User.name, User.email).where(User.id.in_(ids)))})
     roles: dict[int, set[Role]] = {}
-    for user_id, role in session.execute(
+    for member_id, role in session.execute(
         select(Membership.user_id, Membership.role).where(Membership.cohort_id == cohort.id)
     ):
-        roles.setdefault(user_id, set()).add(Role(role))
+        roles.setdefault(member_id, set()).add(Role(role))
     see_all = trusted(actor)
 
     for row in rows:
         nip, email = row.values["nip"], row.values["email"]
-        have_here = roles.get(by_nip[nip][0] if nip in by_nip else by_email.get(email, (None,))[0], set())
+        here_id = by_nip[nip][0] if nip in by_nip else by_email[email][0] if email in by_email else None
+        have_here = roles.get(here_id, set()) if here_id is not None else set()
         if have_here - {Role.PARTICIPANT}:
             # Staff of this very cohort: the actor sees them on the cohort's page anyway.
             row.errors.append(_l("This person is staff of the cohort and cannot be enrolled as a participant."))

@@ -295,10 +295,10 @@ def enrol_participant(
     if match.error is not None:
         raise Conflict(match.error)
     if match.user_id is None:
-        user = users.create_user(session, email=email, name=name)
-        users.save_profile(session, user, nip=clean_nip, instansi=instansi, unit=unit, jabatan=jabatan,
+        created = users.create_user(session, email=email, name=name)
+        users.save_profile(session, created, nip=clean_nip, instansi=instansi, unit=unit, jabatan=jabatan,
                            golongan=golongan)
-        return add_member(session, cohort, user, Role.PARTICIPANT)
+        return add_member(session, cohort, created, Role.PARTICIPANT)
     user = session.get(User, match.user_id)
     assert user is not None
     if trusted(actor):
@@ -326,7 +326,7 @@ def counts_by_cohort(session: Session, cohort_ids: Iterable[int]) -> dict[int, d
     return counts
 
 
-def participants(cohort: Cohort, query: str = "") -> Select[tuple[Membership]]:
+def participants(cohort: Cohort, query: str = "") -> Select[Membership]:
     """The cohort's participants with their profiles, searchable by name, email, NIP or agency."""
     stmt = (
         select(Membership)

@@ -49,7 +49,7 @@ class Page:
         return out
 
 
-def paginate(session: Session, stmt: Select[Any], page: int, per_page: int, scalars: bool = True) -> Page:
+def paginate(session: Session, stmt: Select[*tuple[Any, ...]], page: int, per_page: int, scalars: bool = True) -> Page:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)

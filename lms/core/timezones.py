@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -12,6 +13,10 @@ def local_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
 
 
+@overload
+def to_utc(local: datetime) -> datetime: ...
+@overload
+def to_utc(local: None) -> None: ...
 def to_utc(local: datetime | None) -> datetime | None:
     """A time typed in the local zone (naive, from a form) as an aware UTC time."""
     if local is None:
@@ -21,6 +26,10 @@ def to_utc(local: datetime | None) -> datetime | None:
     return local.astimezone(UTC)
 
 
+@overload
+def to_local_naive(value: datetime) -> datetime: ...
+@overload
+def to_local_naive(value: None) -> None: ...
 def to_local_naive(value: datetime | None) -> datetime | None:
     """An aware time as the naive local time a ``datetime-local`` input shows."""
     if value is None:

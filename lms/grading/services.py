@@ -285,7 +285,7 @@ QUEUE_STATES = ("ungraded", "draft", "final", "released", "review", "returned")
 
 
 def queue(cohort_ids: Sequence[int], *, cohort_id: int | None = None, assessment_id: int | None = None,
-          state: str = "", late: bool | None = None) -> Select[Any]:
+          state: str = "", late: bool | None = None) -> Select[Submission, Grade]:
     """Submissions to grade in the given cohorts, oldest submission first, with their grade.
 
     Rows are ``(Submission, Grade | None)``; the assessment and participant come with them, so a
@@ -355,7 +355,7 @@ def progress(session: Session, assessments: Sequence[Assessment]) -> dict[int, d
 PROGRESS_FILTERS = ("missing", "ungraded", "graded", "released")
 
 
-def progress_people(assessment: Assessment, *, show: str = "", query: str = "", descending: bool = False) -> Select[Any]:
+def progress_people(assessment: Assessment, *, show: str = "", query: str = "", descending: bool = False) -> Select[User]:
     """The cohort's participants for the progress page, filtered and sorted by the database.
 
     ``show``: ``missing`` (nothing submitted), ``ungraded`` (submitted, no final or released grade),

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from lms.auth.services import change_password
 from lms.cohorts.models import Cohort, Membership, Role
 from lms.core.errors import DomainError
-from lms.db import utcnow
+from lms.db import changed_rows, utcnow
 from lms.invitations.models import ActivationCode
 from lms.mail.models import MailStatus
 from lms.mail.services import absolute_url, latest_status, queue_mail
@@ -224,8 +224,8 @@ def redeem_code(session: Session, code: str, password: str) -> User:
     row = session.scalar(select(ActivationCode).where(ActivationCode.code_hash == _hash_code(code)))
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise refused
-    claimed = session.execute(update(ActivationCode).where(ActivationCode.id == row.id, ActivationCode.used_at.is_(None))
-                              .values(used_at=now)).rowcount
+    claimed = changed_rows(session, update(ActivationCode).where(ActivationCode.id == row.id, ActivationCode.used_at.is_(None))
+                           .values(used_at=now))
     user = session.get(User, row.user_id)
     if claimed != 1 or user is None or not user.active:
         raise refused

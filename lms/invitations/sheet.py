@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template
+from flask import render_template
 
+from lms.core.context import real_app
 from lms.mail.services import absolute_url
 
 
@@ -15,7 +16,7 @@ def render_codes_pdf(cohort: Any, issued: list[tuple[Any, str]]) -> bytes:
 
     from lms.results.exports.as_pdf import PDF_BASE_URL, make_fetcher
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = real_app()
     html = render_template("invitations/codes_pdf.html", cohort=cohort, issued=issued,
                            where=absolute_url("invitations.code"), days=app.config["INVITATION_DAYS"])
     return HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=make_fetcher(app)).write_pdf()

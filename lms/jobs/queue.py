@@ -100,7 +100,8 @@ class Queue:
 
         def run(*_args: Any, task: Any = None, **kwargs: Any) -> None:
             with app.app_context():
-                session = db.session()
+                database = db.get_db()
+                session = database.session()
                 retries_left = task.retries if task is not None else 0
                 try:
                     spec.fn(TaskRun(session, retries_left), **kwargs)
@@ -109,7 +110,7 @@ class Queue:
                     session.rollback()
                     raise
                 finally:
-                    db.session.remove()
+                    database.session.remove()
 
         run.__name__ = spec.name.replace(".", "_")
         if spec.schedule is not None:

@@ -23,8 +23,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from lms.core.context import real_app
 from lms.core.errors import Conflict, DomainError
-from lms.db import utcnow
+from lms.db import changed_rows, utcnow
 from lms.jobs.models import Job, JobStatus
 from lms.jobs.queue import TaskRun, enqueue, periodic, task
 from lms.ops import metrics
@@ -116,13 +117,13 @@ def start_job(session: Session, owner: Any, kind: str, params: dict[str, Any], *
 
 def retry(session: Session, job: Job) -> Job:
     """Queue a failed job again; a job that is not failed (or a second click) is a conflict."""
-    result = session.execute(
+    retried = changed_rows(session,
         update(Job).where(Job.id == job.id, Job.status == JobStatus.FAILED)
         .values(status=JobStatus.QUEUED, progress=0, message="", error=None, started_at=None,
                 heartbeat_at=None, finished_at=None)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if retried != 1:
         raise Conflict(_("This job is not failed (any more): there is nothing to retry."))
     session.refresh(job)
     enqueue(session, "jobs.run", job_id=job.id)
@@ -208,11 +209,11 @@ def run_job(run: TaskRun, *, job_id: int) -> None:
     """Claim a queued job (one worker wins), run its kind, record done or failed."""
     session = run.session
     now = utcnow()
-    claimed = session.execute(
+    claimed = changed_rows(session,
         update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED)
         .values(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=Job.attempts + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     session.commit()
     if claimed != 1:
         return  # already taken, finished or deleted
@@ -221,7 +222,7 @@ def run_job(run: TaskRun, *, job_id: int) -> None:
     kind = _KINDS.get(job.kind)
     context = JobContext(session, job)
     error: str | None = None
-    with force_locale(job.locale), _Heartbeat(current_app._get_current_object(), job.id):  # type: ignore[attr-defined]
+    with force_locale(job.locale), _Heartbeat(real_app(), job.id):
         try:
             if kind is None:
                 raise DomainError(_("This kind of job is no longer known to the server."))

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from lms.core.numbers import format_score
+from lms.db import changed_rows
 from lms.notifications.kinds import all_kinds
 from lms.notifications.models import MailState, Notification
 from lms.plugins.types import NotificationKind
@@ -147,9 +148,9 @@ def send_immediate(session: Session, now: datetime) -> int:
                            .order_by(Notification.id).options(joinedload(Notification.recipient))).all()
     sent = 0
     for row in rows:
-        claimed = session.execute(update(Notification).where(
+        claimed = changed_rows(session, update(Notification).where(
             Notification.id == row.id, Notification.mail_state == MailState.QUEUED)
-            .values(mail_state=MailState.SENT, emailed_at=now).execution_options(synchronize_session=False)).rowcount
+            .values(mail_state=MailState.SENT, emailed_at=now).execution_options(synchronize_session=False))
         if claimed == 1 and row.recipient.active:
             deliver(session, render_single(row.recipient, row))
             sent += 1

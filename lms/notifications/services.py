@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lms.core.errors import DomainError
+from lms.db import changed_rows
 from lms.notifications.kinds import all_kinds
 from lms.notifications.models import Delivery, MailState, Notification, NotificationPreference
 from lms.users.models import User
@@ -112,7 +113,7 @@ def unread_count(session: Session, user_id: int) -> int:
         Notification.recipient_id == user_id, Notification.read_at.is_(None))) or 0
 
 
-def inbox(user_id: int, unread_only: bool = False) -> Select[tuple[Notification]]:
+def inbox(user_id: int, unread_only: bool = False) -> Select[Notification]:
     """A person's notifications, newest first (paginate it)."""
     stmt = select(Notification).where(Notification.recipient_id == user_id)
     if unread_only:
@@ -131,10 +132,9 @@ def mark_read(session: Session, notification: Notification, user: User, now: dat
 
 def mark_all_read(session: Session, user: User, now: datetime) -> int:
     """Mark every unread notification of ``user`` read; returns how many were unread."""
-    result = session.execute(update(Notification).where(
+    return changed_rows(session, update(Notification).where(
         Notification.recipient_id == user.id, Notification.read_at.is_(None)).values(read_at=now)
         .execution_options(synchronize_session=False))
-    return result.rowcount or 0
 
 
 # -- preferences ---------------------------------------------------------------------------------

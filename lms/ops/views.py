@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, jsonify
+from flask import Blueprint, Response, g, jsonify
 
 from lms.core.access import require
+from lms.core.context import real_app
 from lms.ops import health, metrics
 
 bp = Blueprint("ops", __name__)
@@ -23,7 +24,7 @@ def healthz():
 def readyz():
     """May this node take traffic: database, migrations, storage, Redis and queue when configured."""
     g.no_store = True
-    checks = health.run(current_app._get_current_object())  # type: ignore[attr-defined]
+    checks = health.run(real_app())
     ok = all(value == "ok" for value in checks.values())
     return jsonify(status="ok" if ok else "fail", checks=checks), 200 if ok else 503
 
@@ -32,5 +33,5 @@ def readyz():
 @require("ops.metrics")
 def prometheus_metrics():
     g.no_store = True
-    body = metrics.render(current_app._get_current_object())  # type: ignore[attr-defined]
+    body = metrics.render(real_app())
     return Response(body, content_type=metrics.CONTENT_TYPE)

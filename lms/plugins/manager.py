@@ -48,8 +48,8 @@ def init_plugins(app: Flask) -> pluggy.PluginManager:
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        name = pm.get_name(exc.plugin) if getattr(exc, "plugin", None) is not None else "?"
-        raise PluginError(f"plugin {name!r} implements a hook that does not exist: {exc}") from exc
+        culprit = pm.get_name(exc.plugin) if getattr(exc, "plugin", None) is not None else "?"
+        raise PluginError(f"plugin {culprit!r} implements a hook that does not exist: {exc}") from exc
     app.extensions["lms.plugins"] = pm
     app.config["PLUGINS_ENABLED"] = tuple(enabled)
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from lms.cohorts.models import Cohort
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
+from lms.db import changed_rows
 from lms.rubrics.models import Criterion, Level, Rubric
 
 # The columns hold Numeric(8, 2): six digits before the point, two after.
@@ -284,12 +285,12 @@ def mark_for_review(session: Session, *, old: Rubric, new: Rubric) -> int:
         .join(Assessment, Submission.assessment_id == Assessment.id)
         .where(Assessment.rubric_id == new.id)
     )
-    result = session.execute(
+    flagged = changed_rows(session,
         update(Grade).where(Grade.rubric_id == old.id, Grade.submission_id.in_(in_moved))
         .values(needs_review=True).execution_options(synchronize_session="fetch")
     )
     session.flush()
-    return result.rowcount or 0
+    return flagged
 
 
 def grades_using(session: Session, rubric: Rubric) -> int:
@@ -330,7 +331,7 @@ def rubric_to_data(rubric: Rubric) -> RubricData:
 
 # -- finding -------------------------------------------------------------------------------------
 
-def library(session: Session, query: str = "") -> Select[tuple[Rubric]]:
+def library(session: Session, query: str = "") -> Select[Rubric]:
     """The current version of every template, by title; ``query`` searches the titles."""
     stmt = (
         select(Rubric)

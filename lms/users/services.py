@@ -79,7 +79,7 @@ def reset_password(session: Session, user: User, hash_method: str) -> str:
     return password
 
 
-def search_users(query: str = "", role: str = "") -> Select[tuple[User]]:
+def search_users(query: str = "", role: str = "") -> Select[User]:
     stmt = select(User).outerjoin(ParticipantProfile)
     if query:
         like = f"%{query.strip().lower()}%"

@@ -197,8 +197,8 @@ def _lock_practice(session: Session, practice: Practice) -> None:
     """Serialise evidence uploads to one practice, so that the quota sum sees every committed file:
     two uploads at once stored 59.4 MB under a 50 MB quota. A no-op UPDATE takes the practice row's
     lock on PostgreSQL and the write lock on SQLite; the second upload waits for the first's commit."""
-    table = Practice.__table__
-    session.execute(update(table).where(table.c.id == practice.id).values(id=table.c.id))
+    session.execute(update(Practice).where(Practice.id == practice.id).values(id=Practice.id)
+                    .execution_options(synchronize_session=False))
 
 
 def _check_editable(session: Session, practice: Practice) -> None:

@@ -139,15 +139,16 @@ def _group_reports(session: Session, now: datetime) -> list[Reminder]:
     done = set(session.scalars(
         select(GroupReport.group_id).join(Submission, Submission.id == GroupReport.submission_id)
         .where(GroupReport.group_id.in_(list(members)), Submission.state == SubmissionState.SUBMITTED)))
-    assessment_of = dict(visits)
+    # due_at is never None here (the query filters on it); the tuple keeps it typed as such.
+    assessment_of = {v: (a, a.due_at) for v, a in visits if a.due_at is not None}
     out = []
     for group_id, people in members.items():
         if group_id in done:
             continue
-        assessment = assessment_of[group_visit[group_id]]
+        assessment, due_at = assessment_of[group_visit[group_id]]
         out.append(Reminder(
             kind=GROUP_REPORT_DUE, recipient_ids=sorted(people),
-            payload={"assessment": assessment.title, "due": assessment.due_at.isoformat()},
+            payload={"assessment": assessment.title, "due": due_at.isoformat()},
             link=path_for("benchmarking_practices.group_report", group_id=group_id),
-            key=f"{GROUP_REPORT_DUE}:{group_id}:{assessment.due_at.isoformat()}"))
+            key=f"{GROUP_REPORT_DUE}:{group_id}:{due_at.isoformat()}"))
     return out

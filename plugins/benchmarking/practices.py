@@ -389,7 +389,7 @@ def live_visibility(user: User, staff_cohorts: set[int]) -> Any:
 
 
 def catalogue(user: User, staff_cohorts: set[int], *, query: str = "", host_id: int | None = None,
-              category: str = "", stage: str = "", status: str = "") -> Select[Any]:
+              category: str = "", stage: str = "", status: str = "") -> Select[Practice, FieldVisit, bool]:
     """Practices across cohorts: published copies for everyone, the practices themselves of the
     cohorts one teaches (once handed in) and one's own.
 

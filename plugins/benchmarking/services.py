@@ -34,7 +34,7 @@ HOST_FIELDS = ("name", "kind", "region", "address", "website", "recognition", "c
 
 # -- hosts ---------------------------------------------------------------------------------------
 
-def search_hosts(query: str = "", archived: bool = False) -> Select[tuple[Host]]:
+def search_hosts(query: str = "", archived: bool = False) -> Select[Host]:
     stmt = select(Host).where(Host.archived.is_(archived)).order_by(func.lower(Host.name))
     if query:
         like = f"%{query.strip().lower()}%"
@@ -261,7 +261,7 @@ def group_cards(session: Session, visit: FieldVisit, page: int, per_page: int) -
     return groups, sizes, members
 
 
-def people_of_visit(visit: FieldVisit, query: str = "", group: str = "") -> Select[Any]:
+def people_of_visit(visit: FieldVisit, query: str = "", group: str = "") -> Select[User, GroupMember]:
     """The cohort's participants with their group in this visit, by name, for the hand adjustment.
 
     ``query`` matches name, NIP or agency; ``group`` is a group id, ``"none"`` (no group) or empty.
@@ -350,10 +350,9 @@ def make_leader(session: Session, visit: FieldVisit, user_id: int) -> VisitGroup
     member = session.scalar(select(GroupMember).where(GroupMember.visit_id == visit.id, GroupMember.user_id == user_id))
     if member is None:
         raise DomainError(_l("Put the participant in a group first; a leader must be one of its members."))
-    group = session.get(VisitGroup, member.group_id)
-    group.leader_id = user_id
+    member.group.leader_id = user_id
     session.flush()
-    return group
+    return member.group
 
 
 def add_member(session: Session, group: VisitGroup, user: User) -> GroupMember:
