@@ -209,7 +209,7 @@ def generate(app: Any, size: Size, seed: int = 13) -> World:
                                     "participant_id": chunk[0], "attempt": 1, "state": SubmissionState.SUBMITTED,
                                     "body": "Laporan kelompok.", "late": False, "submitted_at": now,
                                     "created_at": now, "updated_at": now, "version": 1})
-                reports.append({"group_id": next_group, "submission_id": next_submission, "practice_ids": ""})
+                reports.append({"group_id": next_group, "submission_id": next_submission})
                 next_submission += 1
                 next_group += 1
             world.cohorts[label] = {"cohort": cohort.id, "coordinator": coordinator.id, "participant": ids[0],

@@ -6,7 +6,6 @@ import os
 from typing import Any
 
 from flask import Flask, g, redirect, request, session, url_for
-from flask_babel import format_date, format_datetime
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -220,11 +219,11 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["nip"] = format_nip
     app.jinja_env.filters["pangkat"] = lambda code: GOLONGAN.get(code or "", "")
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = numbers.format_datetime
     # One formatter per locale and pattern per request: Babel's format_decimal per cell was half of a big table's time.
     app.jinja_env.filters["number"] = numbers.format_number
     app.jinja_env.filters["score"] = numbers.format_score
-    app.jinja_env.filters["date_id"] = lambda value, fmt="d MMMM yyyy": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["date_id"] = numbers.format_date
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.globals["nav_items"] = nav.items_for
     app.jinja_env.globals["status_label"] = status_label

@@ -36,6 +36,19 @@ def test_create_user_refuses_duplicate_and_short_password(app):
     assert short.exit_code != 0
 
 
+def test_create_user_refuses_an_address_email_validator_refuses(app):
+    """The command once stored 'a b@@c': it now says why and stores nothing."""
+    runner = app.test_cli_runner()
+    for bad in ("a b@@c", "tanpa-domain@", "peserta.kalteng.go.id"):
+        result = runner.invoke(args=["lms", "create-user", "--email", bad, "--name", "A", "--password-stdin"],
+                               input="panjang-sekali\n")
+        assert result.exit_code != 0 and "valid email" in result.output, (bad, result.output)
+    with app.app_context():
+        from lms import db
+
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
 def test_demo_data_is_realistic_and_loads_once(app, session):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["lms", "demo", "--if-empty"])

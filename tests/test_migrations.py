@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from lms import cli
@@ -152,3 +154,51 @@ def test_switching_a_plugin_off_after_its_migrations_keeps_every_db_command_work
     assert result.exit_code == 0, (result.output, result.exception)
     assert _revisions(bare) == set()
     bare.extensions["lms.db"].dispose()
+
+
+# The benchmarking revision before group reports referred to practices through a table.
+BEFORE_REPORT_PRACTICES = "3c9e7b21d4a8"
+
+
+def test_group_report_practices_move_between_the_comma_list_and_the_association_table(empty_database, tmp_path):
+    """The references of existing reports survive the upgrade and the downgrade; an id in an old
+    list that names no practice any more is dropped on the way up (a foreign key now holds)."""
+    if "benchmarking" not in discover():
+        pytest.skip("the benchmarking plugin is not installed")
+    from lms.demo import load_demo
+    from plugins.benchmarking import reports
+    from plugins.benchmarking.models import GroupReport, Practice
+
+    app = create_app(app_config(empty_database, tmp_path, PLUGINS=["benchmarking"]))
+    cli.upgrade(app)
+    session = app.extensions["lms.db"].session
+    with app.app_context():
+        demo = load_demo(session, app, participants=12)
+        group = next(g for g in demo["benchmarking_visit"].groups if g.leader is not None)
+        members = {m.user_id for m in group.members}
+        chosen = sorted(session.scalars(select(Practice.id).where(
+            Practice.visit_id == group.visit_id, Practice.participant_id.in_(members))))[:2]
+        assert len(chosen) == 2, "the demo gives the group's members practices to refer to"
+        # Written a few days after the visit: before its due time, as the demo's own practices are.
+        written = datetime.combine(group.visit.end_date + timedelta(days=3), time(12), tzinfo=UTC)
+        report = reports.write(session, group, group.leader, "Laporan kelompok.", chosen, 0, written)
+        session.commit()
+        report_id = report.id
+        session.remove()
+    engine = app.extensions["lms.db"].engine
+
+    command.downgrade(cli.alembic_config(app), BEFORE_REPORT_PRACTICES)
+    with engine.begin() as conn:
+        listed = conn.execute(text("SELECT practice_ids FROM benchmarking_group_reports WHERE id = :id"),
+                              {"id": report_id}).scalar_one()
+        assert listed == ",".join(str(i) for i in chosen)
+        assert "benchmarking_report_practices" not in inspect(conn).get_table_names()
+        conn.execute(text("UPDATE benchmarking_group_reports SET practice_ids = :ids WHERE id = :id"),
+                     {"ids": f"{listed},999999", "id": report_id})
+
+    cli.upgrade(app)
+    with app.app_context():
+        assert [p.id for p in session.get(GroupReport, report_id).practices] == chosen
+        session.remove()
+    assert schema_diff(app) == []
+    app.extensions["lms.db"].dispose()

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from lms.users.models import User
@@ -49,3 +50,31 @@ def test_user_list_searches_and_paginates(app, client, make_user):
     assert "Peserta 000" in first and "page=2" in first
     found = client.get("/admin/users?q=peserta 052").get_data(as_text=True)
     assert "Peserta 052" in found and "Peserta 000" not in found
+
+
+def test_an_address_email_validator_refuses_is_refused_on_create_and_edit(client, make_user, session):
+    admin = make_user(is_admin=True)
+    login(client, admin)
+    response = client.post("/admin/users/new", data={"name": "Spasi", "email": "a b@@c"})
+    assert response.status_code == 422 and 'value="Spasi"' in response.get_data(as_text=True)
+    assert session.scalar(select(User).where(User.name == "Spasi")) is None
+    person = make_user()
+    response = client.post(f"/admin/users/{person.id}/edit", data={"name": person.name, "email": "nama@@instansi"})
+    assert response.status_code == 422
+    session.expire_all()
+    assert "@@" not in session.get(User, person.id).email
+
+
+def test_the_service_refuses_what_the_form_would(session, make_user):
+    from lms.core.errors import DomainError
+    from lms.users import services
+
+    for bad in ("a b@@c", "x@", "@instansi.go.id", "nama@instansi..go.id", f"{'a' * 250}@x.id"):
+        with pytest.raises(DomainError) as refused:
+            services.create_user(session, email=bad, name="Siapa")
+        assert refused.value.field == "email"
+    user = services.create_user(session, email="  Nama.Lengkap@Kalteng.go.id ", name="Siapa")
+    assert user.email == "nama.lengkap@kalteng.go.id"
+    with pytest.raises(DomainError):
+        services.update_user(session, user, make_user(is_admin=True), email="a b@@c", name="Siapa",
+                             is_admin=False, is_manager=False)

@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -25,14 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.cohorts.models import Cohort
-from lms.db import Base, UTCDateTime, utcnow
+from lms.db import Base, UTCDateTime, enum_type, utcnow
 from lms.rubrics.models import Rubric
 from lms.users.models import User
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
 
 
 class Aggregation(enum.StrEnum):
@@ -61,7 +55,7 @@ class Assessment(Base):
     weight: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal(1))
     rubric_id: Mapped[int | None] = mapped_column(ForeignKey("rubrics.id", ondelete="RESTRICT"), index=True)
     max_submissions: Mapped[int] = mapped_column(Integer, default=1)
-    aggregation: Mapped[Aggregation] = mapped_column(_enum(Aggregation, "assessment_aggregation"), default=Aggregation.MEAN)
+    aggregation: Mapped[Aggregation] = mapped_column(enum_type(Aggregation, "assessment_aggregation", 16), default=Aggregation.MEAN)
     best_n: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -91,7 +85,7 @@ class Submission(Base):
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
-    state: Mapped[SubmissionState] = mapped_column(_enum(SubmissionState, "submission_state"), default=SubmissionState.DRAFT)
+    state: Mapped[SubmissionState] = mapped_column(enum_type(SubmissionState, "submission_state", 16), default=SubmissionState.DRAFT)
     body: Mapped[str] = mapped_column(Text, default="")
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

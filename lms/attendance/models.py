@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.cohorts.models import Cohort
-from lms.db import Base, UTCDateTime, utcnow
+from lms.db import Base, UTCDateTime, enum_type, utcnow
 from lms.users.models import User
 
 
@@ -57,8 +57,7 @@ class AttendanceRecord(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("attendance_sessions.id", ondelete="CASCADE"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     status: Mapped[Presence] = mapped_column(
-        Enum(Presence, name="presence", native_enum=False, length=8,
-             values_callable=lambda e: [m.value for m in e], validate_strings=True),
+        enum_type(Presence, "presence", 8),
         default=Presence.HADIR,
     )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

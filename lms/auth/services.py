@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.api.services import revoke_all
+from lms.core.emails import email_key
 from lms.core.logging import security_on_commit
 from lms.db import utcnow
-from lms.users.models import User, email_key, new_session_token
+from lms.users.models import User, new_session_token
 
 # Checked against when the email is unknown, so that a wrong email takes as long as a wrong password.
 # Computed once per hash method: computing it per call made an unknown email twice as slow.

@@ -25,9 +25,9 @@ from lms.auth import services
 from lms.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
 from lms.core import logging as events
 from lms.core.access import require
+from lms.core.emails import email_key
 from lms.core.timezones import now_utc
 from lms.extensions import limiter
-from lms.users.models import email_key
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 

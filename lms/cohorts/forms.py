@@ -12,11 +12,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from lms.cohorts.models import CohortStatus, Role
 from lms.cohorts.services import ROLE_LABELS, STATUS_LABELS
-from lms.core.forms import Form
+from lms.core.forms import EmailAddress, Form
 from lms.core.predicates import BandsError, parse_bands
 
 
@@ -54,7 +54,7 @@ class CohortForm(Form):
 
 
 class StaffForm(Form):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress()])
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in (Role.INSTRUCTOR, Role.COORDINATOR)])
 
 

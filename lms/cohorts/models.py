@@ -9,7 +9,6 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     Numeric,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.predicates import DEFAULT_BANDS, Band
-from lms.db import Base, UTCDateTime, utcnow
+from lms.db import Base, UTCDateTime, enum_type, utcnow
 from lms.users.models import User
 
 
@@ -64,8 +63,7 @@ class Cohort(Base):
     end_date: Mapped[date | None] = mapped_column(Date)
     location: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[CohortStatus] = mapped_column(
-        Enum(CohortStatus, name="cohort_status", native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e], validate_strings=True),
+        enum_type(CohortStatus, "cohort_status", 16),
         default=CohortStatus.PLANNED,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -91,8 +89,7 @@ class Membership(Base):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(
-        Enum(Role, name="membership_role", native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e], validate_strings=True)
+        enum_type(Role, "membership_role", 16)
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -28,8 +28,10 @@ from lms.cohorts.services import (
     trusted,
 )
 from lms.core.civil_service import NipError, normalize_golongan, validate_nip
+from lms.core.emails import clean_email, email_key
+from lms.core.errors import DomainError
 from lms.core.spreadsheet import csv_writer
-from lms.users.models import ParticipantProfile, User, email_key
+from lms.users.models import ParticipantProfile, User
 
 COLUMNS = ("nip", "name", "email", "instansi", "unit", "jabatan", "golongan")
 REQUIRED = ("nip", "name", "email")
@@ -44,7 +46,6 @@ ALIASES: dict[str, set[str]] = {
     "golongan": {"golongan", "gol", "pangkat/golongan", "pangkat golongan", "golongan ruang", "gol ruang",
                  "rank", "grade", "pangkat / golongan"},
 }
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _BATCH = 500
 
 
@@ -237,11 +238,14 @@ def _parse_row(number: int, values: list[Any], positions: dict[str, int]) -> Ros
     if not row.values["name"]:
         row.errors.append(_l("The name is missing."))
     email = email_key(row.values["email"])
-    row.values["email"] = email
     if not email:
         row.errors.append(_l("The email is missing."))
-    elif not _EMAIL_RE.match(email) or len(email) > 254:
-        row.errors.append(_l("%(email)s is not a valid email address.", email=email))
+    else:
+        try:
+            email = clean_email(email)
+        except DomainError:
+            row.errors.append(_l("%(email)s is not a valid email address.", email=email))
+    row.values["email"] = email
     if row.values["golongan"]:
         code = normalize_golongan(row.values["golongan"])
         if code is None:

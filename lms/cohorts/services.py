@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from lms.assessments.models import Assessment, Submission
 from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
+from lms.core.emails import email_key
 from lms.core.errors import Conflict, DomainError
 from lms.core.predicates import DEFAULT_BANDS, Band
 from lms.core.scores import half_up
 from lms.users import services as users
-from lms.users.models import ParticipantProfile, User, email_key
+from lms.users.models import ParticipantProfile, User
 
 STATUS_LABELS = {
     CohortStatus.PLANNED: _l("Planned"),

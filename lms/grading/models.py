@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    Enum,
     ForeignKey,
     Integer,
     Numeric,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.assessments.models import Submission
-from lms.db import Base, UTCDateTime, utcnow
+from lms.db import Base, UTCDateTime, enum_type, utcnow
 from lms.rubrics.models import Criterion, Level, Rubric
 from lms.users.models import User
 
@@ -42,8 +41,7 @@ class Grade(Base):
     score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     feedback: Mapped[str] = mapped_column(Text, default="")  # Markdown
     status: Mapped[GradeStatus] = mapped_column(
-        Enum(GradeStatus, name="grade_status", native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e], validate_strings=True),
+        enum_type(GradeStatus, "grade_status", 16),
         default=GradeStatus.DRAFT,
     )
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

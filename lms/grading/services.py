@@ -8,7 +8,7 @@ half-up, to two decimals.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -81,7 +81,7 @@ class GradeConflict(Conflict):
 
 @dataclass(frozen=True)
 class GradeInput:
-    levels: dict[int, int | None]  # criterion id → level id
+    levels: Mapping[int, int | None]  # criterion id → level id
     comments: dict[int, str]  # criterion id → comment
     feedback: str = ""
     finalize: bool = False

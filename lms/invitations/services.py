@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -24,12 +24,14 @@ from sqlalchemy.orm import Session
 
 from lms.auth.services import change_password
 from lms.cohorts.models import Cohort, Membership, Role
+from lms.core.emails import email_key
 from lms.core.errors import DomainError
+from lms.core.numbers import format_datetime
 from lms.db import changed_rows, utcnow
 from lms.invitations.models import ActivationCode
 from lms.mail.models import MailStatus
 from lms.mail.services import absolute_url, latest_status, queue_mail
-from lms.users.models import User, email_key
+from lms.users.models import User
 
 INVITATION, RESET = "invitation", "password_reset"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper

@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.db import Base, UTCDateTime, utcnow
+from lms.db import Base, UTCDateTime, enum_type, utcnow
 
 
 class JobStatus(enum.StrEnum):
@@ -29,7 +29,7 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(60))
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     status: Mapped[JobStatus] = mapped_column(
-        Enum(JobStatus, name="job_status", native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]),
+        enum_type(JobStatus, "job_status", 10),
         default=JobStatus.QUEUED,
     )
     # What the job works on, as the kind's function receives it (JSON: ids, format, language).

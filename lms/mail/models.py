@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.db import Base, UTCDateTime, utcnow
+from lms.db import Base, UTCDateTime, enum_type, utcnow
 
 
 class MailStatus(enum.StrEnum):
@@ -36,7 +36,7 @@ class MailMessage(Base):
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[MailStatus] = mapped_column(
-        Enum(MailStatus, name="mail_status", native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]),
+        enum_type(MailStatus, "mail_status", 10),
         default=MailStatus.QUEUED,
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)

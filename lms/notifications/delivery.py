@@ -12,12 +12,12 @@ from decimal import InvalidOperation
 from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
-from lms.core.numbers import format_score
+from lms.core.numbers import format_datetime, format_score
 from lms.db import changed_rows
 from lms.notifications.kinds import all_kinds
 from lms.notifications.models import MailState, Notification

@@ -6,16 +6,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db import Base, UTCDateTime, utcnow
+from lms.db import Base, UTCDateTime, enum_type, utcnow
 from lms.users.models import User
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
 
 
 class Delivery(enum.StrEnum):
@@ -45,7 +40,7 @@ class Notification(Base):
     key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    mail_state: Mapped[MailState] = mapped_column(_enum(MailState, "notification_mail_state"), default=MailState.NONE)
+    mail_state: Mapped[MailState] = mapped_column(enum_type(MailState, "notification_mail_state", 16), default=MailState.NONE)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     recipient: Mapped[User] = relationship()
@@ -68,6 +63,6 @@ class NotificationPreference(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(80))
-    delivery: Mapped[Delivery] = mapped_column(_enum(Delivery, "notification_delivery"))
+    delivery: Mapped[Delivery] = mapped_column(enum_type(Delivery, "notification_delivery", 16))
 
     __table_args__ = (UniqueConstraint("user_id", "kind"),)

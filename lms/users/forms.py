@@ -1,14 +1,14 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from lms.core.civil_service import golongan_choices
-from lms.core.forms import Form
+from lms.core.forms import EmailAddress, Form
 
 
 class UserForm(Form):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
     is_manager = BooleanField(_l("Program manager (penyelenggara): may create programs and cohorts"))
     is_admin = BooleanField(_l("Administrator"))
 

@@ -64,9 +64,4 @@ class ParticipantProfile(Base):
     user: Mapped[User] = relationship(back_populates="profile")
 
 
-def email_key(email: str) -> str:
-    """Emails are compared and stored lower-cased and trimmed."""
-    return email.strip().lower()
-
-
-__all__ = ["User", "ParticipantProfile", "email_key"]
+__all__ = ["User", "ParticipantProfile"]

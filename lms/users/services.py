@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from lms.auth.services import change_password, set_password, temporary_password
 from lms.core.civil_service import GOLONGAN, NipError, validate_nip
+from lms.core.emails import clean_email, email_key
 from lms.core.errors import Conflict, DomainError
 from lms.db import utcnow
-from lms.users.models import ParticipantProfile, User, email_key, new_session_token
+from lms.users.models import ParticipantProfile, User, new_session_token
 
 
 def find_by_email(session: Session, email: str) -> User | None:
@@ -29,10 +30,8 @@ def create_user(
     temporary: bool = False,
 ) -> User:
     """A new account; an email already in use is refused (emails are compared lower-cased)."""
-    email = email_key(email)
+    email = clean_email(email)
     name = name.strip()
-    if not email or "@" not in email:
-        raise DomainError(_l("Enter a valid email address."), field="email")
     if not name:
         raise DomainError(_l("Enter the person's name."), field="name")
     if find_by_email(session, email) is not None:
@@ -48,7 +47,9 @@ def create_user(
 def update_user(
     session: Session, user: User, actor: User, *, email: str, name: str, is_admin: bool, is_manager: bool
 ) -> User:
-    email = email_key(email)
+    email = clean_email(email)
+    if not name.strip():
+        raise DomainError(_l("Enter the person's name."), field="name")
     other = find_by_email(session, email)
     if other is not None and other.id != user.id:
         raise Conflict(_l("An account with this email already exists."), field="email")

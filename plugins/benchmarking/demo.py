@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lms.assessments.models import Assessment
 from lms.grading.services import GradeInput, release, save_grade
 from plugins.benchmarking import followups, practices
 from plugins.benchmarking.models import FieldVisit
@@ -32,8 +31,8 @@ def practices_demo(session: Session, demo: dict[str, Any], visit: FieldVisit) ->
     instructor = demo["instructors"][0]
     now = datetime.now(UTC).replace(microsecond=0)
     logged = datetime.combine(visit.end_date, datetime.min.time(), tzinfo=UTC) + timedelta(days=2)
-    assessment = session.get(Assessment, visit.assessment_id)
-    rubric = assessment.rubric
+    rubric = visit.assessment.rubric if visit.assessment else None
+    assert rubric is not None, "ensure_assessments gives the visit its practice assessment and rubric"
     made = []
     for index, person in enumerate(people[:10]):
         title, category, stage, identified = PRACTICES[index % len(PRACTICES)]
@@ -52,7 +51,7 @@ def practices_demo(session: Session, demo: dict[str, Any], visit: FieldVisit) ->
         made.append(practice)
     for index, practice in enumerate(made[:6]):
         picks = {c.id: c.levels[(index + i) % len(c.levels)].id for i, c in enumerate(rubric.criteria)}
-        grade = save_grade(session, practice_submission(session, practice), instructor, GradeInput(
+        grade = save_grade(session, practice.submission, instructor, GradeInput(
             levels=picks, comments={}, feedback="Analisis tuan rumah sudah tajam; rencana perlu indikator.",
             finalize=True), None, now)
         if index < 4:
@@ -71,8 +70,3 @@ def practices_demo(session: Session, demo: dict[str, Any], visit: FieldVisit) ->
         if index == 0:
             followups.confirm(session, followup, instructor, now)
 
-
-def practice_submission(session: Session, practice: Any) -> Any:
-    from lms.assessments.models import Submission
-
-    return session.get(Submission, practice.submission_id)

@@ -14,7 +14,6 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -22,7 +21,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from lms.core.forms import Form
+from lms.core.forms import EmailAddress, Form
 from plugins.benchmarking.models import HostKind
 from plugins.benchmarking.services import HOST_KIND_LABELS
 
@@ -40,7 +39,7 @@ class HostForm(Form):
     recognition = TextAreaField(_l("Recognition (Markdown)"), validators=[Optional(), Length(max=20000)],
                                 render_kw={"rows": 5})
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
-    contact_email = EmailField(_l("Contact email"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    contact_email = EmailField(_l("Contact email"), validators=[Optional(), EmailAddress(), Length(max=254)])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50)])
 
 

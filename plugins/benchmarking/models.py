@@ -10,20 +10,22 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.assessments.models import Assessment, Submission
 from lms.cohorts.models import Cohort
-from lms.db import Base, UTCDateTime, utcnow
+from lms.db import Base, UTCDateTime, enum_type, utcnow
 from lms.users.models import User
 
 
@@ -37,10 +39,6 @@ class HostKind(enum.StrEnum):
     OTHER = "other"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=24,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
-
 
 class Host(Base):
     """An organisation known for a best practice, visited by cohorts; shared across cohorts."""
@@ -49,7 +47,7 @@ class Host(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[HostKind] = mapped_column(_enum(HostKind, "benchmarking_host_kind"), default=HostKind.CITY)
+    kind: Mapped[HostKind] = mapped_column(enum_type(HostKind, "benchmarking_host_kind", 24), default=HostKind.CITY)
     region: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(Text, default="")
     website: Mapped[str] = mapped_column(String(300), default="")
@@ -85,6 +83,8 @@ class FieldVisit(Base):
 
     cohort: Mapped[Cohort] = relationship()
     host: Mapped[Host] = relationship(lazy="joined")
+    assessment: Mapped[Assessment | None] = relationship(foreign_keys=[assessment_id])
+    report_assessment: Mapped[Assessment | None] = relationship(foreign_keys=[report_assessment_id])
     groups: Mapped[list[VisitGroup]] = relationship(
         back_populates="visit", cascade="all, delete-orphan", order_by="VisitGroup.position"
     )
@@ -164,11 +164,11 @@ class Practice(Base):
     visit_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_visits.id", ondelete="CASCADE"), index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(300))
-    category: Mapped[PracticeCategory] = mapped_column(_enum(PracticeCategory, "benchmarking_category"),
+    category: Mapped[PracticeCategory] = mapped_column(enum_type(PracticeCategory, "benchmarking_category", 24),
                                                        default=PracticeCategory.SERVICE_INNOVATION)
     identified: Mapped[str] = mapped_column(Text, default="")  # Markdown: what the host does, why it works
     evidence_links: Mapped[str] = mapped_column(Text, default="")  # one URL per line
-    stage: Mapped[Stage] = mapped_column(_enum(Stage, "benchmarking_stage"), default=Stage.IDENTIFIED)
+    stage: Mapped[Stage] = mapped_column(enum_type(Stage, "benchmarking_stage", 24), default=Stage.IDENTIFIED)
     # Adopted: what will be replicated and where.
     adoption_plan: Mapped[str] = mapped_column(Text, default="")
     # Adapted: what changes and why, for which unit, when, with what, at what risk.
@@ -193,6 +193,7 @@ class Practice(Base):
     # Optimistic lock, as grades and submissions: a save from a stale tab is refused, never overwrites.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
+    submission: Mapped[Submission] = relationship()
     visit: Mapped[FieldVisit] = relationship()
     participant: Mapped[User] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(back_populates="practice", cascade="all, delete-orphan",
@@ -248,7 +249,7 @@ class Followup(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_followup_rounds.id", ondelete="CASCADE"), index=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_practices.id", ondelete="CASCADE"), index=True)
-    status: Mapped[ImplementationStatus] = mapped_column(_enum(ImplementationStatus, "benchmarking_impl_status"))
+    status: Mapped[ImplementationStatus] = mapped_column(enum_type(ImplementationStatus, "benchmarking_impl_status", 24))
     outcome: Mapped[str] = mapped_column(Text, default="")  # Markdown
     evidence_links: Mapped[str] = mapped_column(Text, default="")
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -262,6 +263,15 @@ class Followup(Base):
     __table_args__ = (UniqueConstraint("round_id", "practice_id"),)
 
 
+# The practices a group report refers to (chosen by its leader among the members' practices).
+report_practices = Table(
+    "benchmarking_report_practices",
+    Base.metadata,
+    Column("report_id", ForeignKey("benchmarking_group_reports.id", ondelete="CASCADE"), primary_key=True),
+    Column("practice_id", ForeignKey("benchmarking_practices.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class GroupReport(Base):
     """A group's one report; its core submission (owned by the group's leader) is graded once and
     the score applies to every member, with audited individual adjustments."""
@@ -271,9 +281,10 @@ class GroupReport(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_groups.id", ondelete="CASCADE"), unique=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), unique=True)
-    practice_ids: Mapped[str] = mapped_column(Text, default="")  # comma list of referenced practices
 
     group: Mapped[VisitGroup] = relationship()
+    submission: Mapped[Submission] = relationship()
+    practices: Mapped[list[Practice]] = relationship(secondary=report_practices, order_by=Practice.id)
 
 
 class ScoreAdjustment(Base):

@@ -18,7 +18,7 @@ from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from lms.assessments import services as assessments
-from lms.assessments.models import Aggregation, Assessment, Submission, SubmissionState
+from lms.assessments.models import Aggregation, Submission, SubmissionState
 from lms.cohorts.models import Membership, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
@@ -212,13 +212,12 @@ def create_practice(session: Session, visit: FieldVisit, participant: User, fiel
     then raises ``IntegrityError`` and the caller rolls back and asks :func:`created_from`.
     """
     check(fields_)
-    if visit.assessment_id is None:
+    if visit.assessment is None:
         raise DomainError(_l("This visit does not take practice logs yet; ask the program manager."), status=409)
     existing = created_from(session, participant, form_key)
     if existing is not None:
         return existing
-    assessment = session.get(Assessment, visit.assessment_id)
-    submission = assessments.new_attempt(session, assessment, participant, now)
+    submission = assessments.new_attempt(session, visit.assessment, participant, now)
     assessments.save_draft(session, submission, fields_.identified, submission.version, participant, now, reason="save")
     practice = Practice(submission_id=submission.id, visit_id=visit.id, participant_id=participant.id,
                         form_key=form_key or None, version=1)
@@ -267,7 +266,7 @@ def update_practice(session: Session, practice: Practice, fields_: PracticeField
     session.refresh(practice, with_for_update=True)  # one writer at a time per practice (PostgreSQL)
     if base_version is not None and base_version != practice.version:
         raise PracticeConflict(practice)
-    submission = session.get(Submission, practice.submission_id)
+    submission = practice.submission
     assessments.save_draft(session, submission, fields_.identified, submission.version, actor, now, reason="save")
     _apply(practice, fields_, now)
     practice.version += 1
@@ -278,8 +277,7 @@ def submit_practice(session: Session, practice: Practice, actor: User, now: date
                     share_consent: bool = False) -> None:
     """Hand the practice in, recording whether the author agrees that a published copy names them
     and shows their evidence (asked at every submit: the answer of the latest one counts)."""
-    submission = session.get(Submission, practice.submission_id)
-    assessments.submit(session, submission, actor, now)
+    assessments.submit(session, practice.submission, actor, now)
     practice.share_consent = share_consent
     if practice.published_copy and not share_consent:  # consent withdrawn: the published copy follows now
         practice.published_copy = practice.published_copy | {"author": None, "evidence_links": "", "attachments": []}
@@ -293,13 +291,13 @@ def delete_practice(session: Session, practice: Practice, actor: User) -> list[s
     ensure_editable(practice.visit.cohort)
     if session.scalar(select(Grade.id).where(Grade.submission_id == practice.submission_id)) is not None:
         raise DomainError(_l("This practice has been graded and cannot be deleted."), status=409)
-    if session.scalar(select(Submission.state).where(Submission.id == practice.submission_id)) == SubmissionState.SUBMITTED:
+    if practice.submission.state == SubmissionState.SUBMITTED:
         raise DomainError(_l("This practice is submitted; withdraw it first."), status=409)
     stored = [a.stored_name for a in practice.attachments]
     stored += list(session.scalars(
         select(Attachment.stored_name).join(Followup, Attachment.followup_id == Followup.id)
         .where(Followup.practice_id == practice.id)))
-    session.delete(session.get(Submission, practice.submission_id))  # cascades to the practice
+    session.delete(practice.submission)  # cascades to the practice
     session.flush()
     return stored
 
@@ -498,8 +496,7 @@ def set_published(session: Session, practice: Practice, published: bool) -> None
     """Put the practice in the catalogue as it is now (a copy: later drafts, after a return for
     revision, stay private until it is published again), or take it out."""
     if published:
-        submission = session.get(Submission, practice.submission_id)
-        if submission.state != SubmissionState.SUBMITTED:
+        if practice.submission.state != SubmissionState.SUBMITTED:
             raise Conflict(_l("Only submitted practices can be published; this one is a draft or being revised."))
         practice.published_copy = publication(practice)
     else:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.assessments import services as assessments
-from lms.assessments.models import Assessment, Submission
+from lms.assessments.models import Submission
 from lms.core.errors import DomainError
 from lms.core.scores import half_up
 from lms.grading.models import Grade, GradeStatus
@@ -32,7 +32,7 @@ def report_of(session: Session, group_id: int) -> tuple[GroupReport | None, Subm
     report = session.scalar(select(GroupReport).where(GroupReport.group_id == group_id))
     if report is None:
         return None, None
-    return report, session.get(Submission, report.submission_id)
+    return report, report.submission
 
 
 def write(session: Session, group: VisitGroup, actor: User, body: str, practice_ids: list[int], base_version: int,
@@ -44,22 +44,23 @@ def write(session: Session, group: VisitGroup, actor: User, body: str, practice_
     if visit.report_assessment_id is None:
         raise DomainError(_l("This visit has no group report."), status=409)
     members = {m.user_id for m in group.members}
+    chosen: list[Practice] = []
     if practice_ids:
-        owners = dict(session.execute(select(Practice.id, Practice.participant_id).where(
-            Practice.id.in_(practice_ids), Practice.visit_id == visit.id)).all())
-        if set(practice_ids) - set(owners) or set(owners.values()) - members:
+        chosen = list(session.scalars(select(Practice).where(
+            Practice.id.in_(practice_ids), Practice.visit_id == visit.id).order_by(Practice.id)))
+        if set(practice_ids) - {p.id for p in chosen} or {p.participant_id for p in chosen} - members:
             raise DomainError(_l("A report can only refer to practices of the group's members."), field="practice_ids")
-    report, submission = report_of(session, group.id)
-    if submission is not None and submission.participant_id != actor.id:
-        submission.participant_id = actor.id  # the leader changed: the report passes to the new one
+    report = session.scalar(select(GroupReport).where(GroupReport.group_id == group.id))
     if report is None:
-        assessment = session.get(Assessment, visit.report_assessment_id)
-        submission = assessments.start_attempt(session, assessment, actor, now)
-        report = GroupReport(group_id=group.id, submission_id=submission.id)
+        assert visit.report_assessment is not None  # report_assessment_id is checked above
+        submission = assessments.start_attempt(session, visit.report_assessment, actor, now)
+        report = GroupReport(group_id=group.id, submission=submission)
         session.add(report)
         base_version = submission.version
-    assessments.save_draft(session, submission, body, base_version, actor, now, reason="save")
-    report.practice_ids = ",".join(str(i) for i in sorted(set(practice_ids)))
+    elif report.submission.participant_id != actor.id:
+        report.submission.participant_id = actor.id  # the leader changed: the report passes to the new one
+    assessments.save_draft(session, report.submission, body, base_version, actor, now, reason="save")
+    report.practices = chosen
     session.flush()
     return report
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Submission, SubmissionState
+from lms.core.numbers import format_date
 from lms.core.scores import half_up, mean
 from lms.grading.models import Grade, GradeStatus
 from lms.grading.services import exact_aggregate
@@ -57,7 +58,8 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
             .where(Submission.assessment_id.in_(assessment_ids), Grade.status == GradeStatus.RELEASED,
                    Grade.score.is_not(None))
         ):
-            scores[user_id][assessment_id].append(score)
+            if score is not None:  # (filtered in the query; the column is nullable)
+                scores[user_id][assessment_id].append(score)
         for user_id, per_assessment in scores.items():
             # Exact per visit, rounded once after the mean over visits.
             exact_values = [exact_aggregate(by_assessment[a], s) for a, s in per_assessment.items()]
@@ -71,7 +73,7 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
     group_columns = [
         ResultColumn(f"benchmarking_group_score_{visit.id}",
                      _l("Group report score: %(visit)s", visit=visit.host.name if hosts[visit.host_id] == 1
-                        else f"{visit.host.name} ({visit.start_date.isoformat()})"),
+                        else f"{visit.host.name} ({format_date(visit.start_date)})"),
                      {u: group_scores.get(visit.id, {}).get(u) for u in ids}, kind="score", order=65 + position,
                      source=GROUP_REPORT)
         for position, visit in enumerate(ordered)
@@ -114,7 +116,7 @@ def practices_sheet(session: Session, cohort_id: int, participant_ids: list[int]
     def cells():
         for practice, submission, visit_date, host, name, nip in rows:
             status = statuses.get(practice.id)
-            yield [nip or "", name, host, visit_date.isoformat(), practice.title,
+            yield [nip or "", name, host, format_date(visit_date), practice.title,
                    str(practices.CATEGORY_LABELS[practice.category]), str(practices.STAGE_LABELS[practice.stage]),
                    practice.target_unit, str(practices.STATUS_LABELS[status.status]) if status else "",
                    "✓" if status and status.confirmed_at else "",

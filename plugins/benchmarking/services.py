@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, or_, select
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lms.cohorts.models import Cohort, Membership, Role
 from lms.cohorts.services import ensure_editable
+from lms.core.emails import clean_email
 from lms.core.errors import Conflict, DomainError
 from lms.core.pagination import Page, paginate
 from lms.users.models import ParticipantProfile, User
@@ -57,6 +57,8 @@ def save_host(session: Session, host: Host | None, *, actor: User | None = None,
     website = (fields.get("website") or "").strip()
     if website and not website.startswith(("http://", "https://")):
         raise DomainError(_l("The website must start with http:// or https://."), field="website")
+    if (fields.get("contact_email") or "").strip():
+        fields["contact_email"] = clean_email(fields["contact_email"], field="contact_email")
     if host is None:
         host = Host(name=name, created_by_id=actor.id if actor is not None else None)
         session.add(host)

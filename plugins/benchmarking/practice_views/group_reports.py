@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from lms import db
 from lms.assessments import services as assessments
-from lms.assessments.models import Submission
 from lms.core import access
 from lms.core.access import require
 from lms.core.errors import DomainError
@@ -45,8 +44,7 @@ def group_report(group: VisitGroup):
         report_row = reports.write(db.session, group, current_user, request.form.get("body", ""), chosen,
                                    request.form.get("version", 0, type=int), now_utc())
         if request.form.get("action") == "submit":
-            assessments.submit(db.session, db.session.get(Submission, report_row.submission_id), current_user,
-                               now_utc())
+            assessments.submit(db.session, report_row.submission, current_user, now_utc())
         flash(_("Report submitted.") if request.form.get("action") == "submit" else _("Report saved."), "success")
         return redirect(url_for("benchmarking_practices.group_report", group_id=group.id))
     return _group_report_page(group, options)
@@ -64,7 +62,7 @@ def _group_report_page(group: VisitGroup, options: Any, status: int = 200) -> An
     if access.can(current_user, "benchmarking.group.adjust", group):
         adjust_form = AdjustmentForm()
         adjust_form.member_id.choices = [(m.user_id, m.user.name) for m in group.members]
-    chosen_ids = {int(i) for i in (report_row.practice_ids.split(",") if report_row and report_row.practice_ids else [])}
+    chosen_ids = {p.id for p in report_row.practices} if report_row else set()
     return render_template("benchmarking/group_report.html", group=group, report=report_row, submission=submission,
                            options=options, chosen_ids=chosen_ids, grade=grade, adjust_form=adjust_form,
                            history=reports.adjustments(db.session, group.id)), status

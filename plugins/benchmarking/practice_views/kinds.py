@@ -59,9 +59,7 @@ def report_for(submission_id: int) -> dict | None:
     row = db.session.scalar(select(GroupReport).where(GroupReport.submission_id == submission_id))
     if row is None:
         return None
-    ids = [int(i) for i in row.practice_ids.split(",") if i]
-    titles = db.session.scalars(select(Practice).where(Practice.id.in_(ids))).all() if ids else []
-    return {"report": row, "practices": titles}
+    return {"report": row, "practices": row.practices}
 
 
 @bp.app_template_global("benchmarking_labels")

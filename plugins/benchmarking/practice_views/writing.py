@@ -5,14 +5,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms import db
-from lms.assessments.models import Submission, SubmissionState
+from lms.assessments.models import SubmissionState
 from lms.core import access
 from lms.core.access import require
 from lms.core.errors import Conflict, DomainError, attach
@@ -74,9 +74,10 @@ def create(visit: FieldVisit):
             # A create at the same moment won the attempt number or this form's key: if it was this
             # very form (a double submit), go to what it stored; else keep the text and say so.
             db.session.rollback()
-            practice = practices.created_from(db.session, current_user, key)
-            if practice is None:
+            earlier = practices.created_from(db.session, current_user, key)
+            if earlier is None:
                 raise Conflict(practices.CREATE_RACE) from None
+            practice = earlier
         flash(_("Practice saved as a draft. Add evidence, then submit it."), "success")
         return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
     return page()
@@ -85,7 +86,7 @@ def create(visit: FieldVisit):
 @bp.route("/practices/<int:practice_id>")
 @require("benchmarking.practice.view", load=Practice)
 def show(practice: Practice):
-    submission = db.session.get(Submission, practice.submission_id)
+    submission = practice.submission
     own = practice.participant_id == current_user.id
     staff = access.can(current_user, "cohort.teach", practice.visit.cohort)
     if not own and not (staff and submission.state != SubmissionState.DRAFT):
@@ -120,6 +121,8 @@ def edit(practice: Practice):
             return _refuse_practice(form, exc, visit=practice.visit, practice=practice)
         # Saved from another tab since this form was opened: keep what was typed, show what is stored.
         stored = db.session.get(Practice, practice.id)
+        if stored is None:  # deleted from another tab meanwhile
+            abort(404)
         db.session.refresh(stored)
         form.version.data = stored.version  # saving again from here is a choice made with both in view
         return _refuse_practice(form, practices.PracticeConflict(stored), visit=stored.visit, practice=stored,

@@ -145,6 +145,17 @@ def test_service_refuses_visit_ending_before_start(ctx, session, cohort, host):
     assert error.value.field == "end_date"
 
 
+def test_a_host_contact_email_follows_the_one_email_rule(ctx, session, host):
+    from lms.core.errors import DomainError
+
+    with pytest.raises(DomainError) as error:
+        services.save_host(session, None, name="Kabupaten Kotawaringin Timur", kind="regency", contact_email="a b@@c")
+    assert error.value.field == "contact_email"
+    saved = services.save_host(session, None, name="Kabupaten Kotawaringin Timur", kind="regency",
+                               contact_email=" Humas@Kotimkab.go.id ")
+    assert saved.contact_email == "humas@kotimkab.go.id"
+
+
 def schedule(session, cohort, host):
     visit = services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=session.get(Host, host.id),
                                 theme="Inovasi", start_date=date.today() + timedelta(days=3),

@@ -57,17 +57,11 @@ def test_a_returned_practice_uses_the_plugins_kind(world, session):
     practice = practices.create_practice(session, world["visit"], person, adapted(), NOW)
     practices.submit_practice(session, practice, person, NOW)
     session.commit()
-    grading.return_for_revision(session, practice_submission(session, practice), world["teacher"], "Lengkapi risiko.", NOW)
+    grading.return_for_revision(session, practice.submission, world["teacher"], "Lengkapi risiko.", NOW)
     session.commit()
     assert rows(session, "work_returned") == []
     (row,) = rows(session, "benchmarking.practice_returned")
     assert row.recipient_id == person.id and row.payload["note"] == "Lengkapi risiko."
-
-
-def practice_submission(session, practice):
-    from lms.assessments.models import Submission
-
-    return session.get(Submission, practice.submission_id)
 
 
 def test_followup_round_announced_once_and_closing_reminder_skips_who_reported(world, session, app):
