@@ -140,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.assessments.views import bp as assessments_bp
     from lms.attendance.views import bp as attendance_bp
     from lms.auth.views import bp as auth_bp
+    from lms.certificates.views import bp as certificates_bp
     from lms.cohorts.views import bp as cohorts_bp
     from lms.grading.views import bp as grading_bp
     from lms.home.views import bp as home_bp
@@ -154,7 +155,8 @@ def _register_blueprints(app: Flask) -> None:
     from lms.users.views import bp as users_bp
 
     for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp, results_bp, jobs_bp, invitations_bp, api_bp,
-               ops_bp, notifications_bp, attendance_bp, results_definitions_bp, scoresheets_bp):
+               ops_bp, notifications_bp, attendance_bp, results_definitions_bp, scoresheets_bp,
+               certificates_bp):
         app.register_blueprint(bp)
 
 

@@ -124,6 +124,8 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_RESET_HOURS": 24,
     # "Forgot password" requests allowed per client address.
     "PASSWORD_RESET_RATE_LIMIT": "5 per 15 minutes",
+    # Public certificate verification pages (/verify/<code>) allowed per client address.
+    "VERIFY_RATE_LIMIT": "30 per minute",
 }
 
 

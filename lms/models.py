@@ -3,6 +3,12 @@
 from lms.api.models import ApiToken
 from lms.assessments.models import Assessment, Extension, Revision, Submission
 from lms.attendance.models import AttendanceRecord, ClassSession
+from lms.certificates.models import (
+    Certificate,
+    CertificateCounter,
+    CertificateEvent,
+    CertificateTemplate,
+)
 from lms.cohorts.models import Cohort, Membership, Program
 from lms.grading.models import Grade, GradeCriterion, GradeEvent
 from lms.invitations.models import ActivationCode
@@ -22,7 +28,8 @@ from lms.scoresheets.models import ScoreSheet, SheetCriterion, SheetEntry, Sheet
 from lms.users.models import ParticipantProfile, User
 
 __all__ = [
-    "ActivationCode", "ApiToken", "Assessment", "AttendanceRecord", "ClassSession", "Cohort", "Criterion", "Extension", "Grade", "GradeCriterion", "GradeEvent", "Job", "Level", "MailMessage",
+    "ActivationCode", "ApiToken", "Assessment", "AttendanceRecord", "Certificate", "CertificateCounter", "CertificateEvent",
+    "CertificateTemplate", "ClassSession", "Cohort", "Criterion", "Extension", "Grade", "GradeCriterion", "GradeEvent", "Job", "Level", "MailMessage",
     "Membership", "Notification", "NotificationPreference", "ParticipantProfile", "Program", "Revision", "Rubric", "Submission", "User",
     "CohortScheme", "DisciplinaryDecision", "ResultComponent", "ResultScheme", "SchemeEvent", "WorkComponent",
     "ScoreSheet", "SheetCriterion", "SheetEntry", "SheetEvent",

@@ -1,0 +1,47 @@
+"""A cohort's certificates as one A4 PDF (WeasyPrint), each with its QR code inline as SVG.
+
+The QR code holds the public verification address (``LMS_BASE_URL`` + ``/verify/<code>``); the
+URL fetcher is the results exports' one, which reads the app's static files and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import segno
+from flask import Flask, current_app, render_template
+from markupsafe import Markup
+
+from lms.certificates.models import Certificate, CertificateTemplate
+from lms.certificates.services import show_code
+from lms.mail.services import absolute_url
+from lms.results.exports.as_pdf import PDF_BASE_URL, Formats, make_fetcher
+
+PDF_CSS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "certificate.css")
+
+
+def verify_url(certificate: Certificate) -> str:
+    return absolute_url("certificates.verify", code=certificate.code)
+
+
+def qr_svg(url: str) -> Markup:
+    """The QR code of ``url`` as an inline ``<svg>`` (no file, nothing to fetch)."""
+    code = segno.make(url, error="m", micro=False)
+    return Markup(code.svg_inline(scale=3, border=2, dark="#000", omitsize=True))  # noqa: S704 (segno's own markup)
+
+
+def render_pdf(certificates: Sequence[Certificate], template: CertificateTemplate, app: Flask | None = None) -> bytes:
+    """One page per certificate, in the order given."""
+    from weasyprint import (  # slow to import: only where a PDF is made, as the results exports do
+        CSS,
+        HTML,
+    )
+
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    pages = [(c, verify_url(c), qr_svg(verify_url(c)), show_code(c.code)) for c in certificates]
+    html = render_template("certificates/pdf.html", pages=pages, template=template, fmt=Formats("id"),
+                           letterhead=[line for line in template.letterhead.splitlines() if line.strip()])
+    fetcher = make_fetcher(app)
+    document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=[CSS(filename=PDF_CSS, url_fetcher=fetcher)])
