@@ -77,6 +77,8 @@ def test_only_lulus_peserta_get_numbers_in_order_once(world, session):
     assert [(x.participant_id, x.number) for x in made] == [(a.id, "001/PKA-XII/2026"), (c.id, "002/PKA-XII/2026")]
     assert made[0].predikat == "Sangat Memuaskan" and made[0].nip == a.profile.nip and made[0].issued_on == TODAY
     assert issued(session, world) == []  # nobody twice
+    assert {uid: x.number for uid, x in services.issued_by_participant(session, world["cohort"]).items()} == \
+        {a.id: "001/PKA-XII/2026", c.id: "002/PKA-XII/2026"}
     world["outcomes"][b.id] = FakeOutcome("lulus", "Cukup Memuaskan")  # passed later (e.g. after remedial)
     assert [x.number for x in issued(session, world)] == ["003/PKA-XII/2026"]
     assert session.scalar(select(func.count()).select_from(CertificateEvent).where(CertificateEvent.action == "issued")) == 3
@@ -163,7 +165,7 @@ def test_one_job_numbers_the_cohort_and_writes_one_pdf(client, world, session, m
 def test_the_qr_code_is_inline_svg_of_the_verification_address(world, session, app):
     made = issued(session, world)
     with app.test_request_context():
-        url = pdf.verify_url(made[0])
+        url = services.verify_url(made[0])
         svg = str(pdf.qr_svg(url))
     assert url.endswith(f"/verify/{made[0].code}") and svg.startswith("<svg") and "<script" not in svg
 

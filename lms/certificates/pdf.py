@@ -14,15 +14,10 @@ from flask import Flask, current_app, render_template
 from markupsafe import Markup
 
 from lms.certificates.models import Certificate, CertificateTemplate
-from lms.certificates.services import show_code
-from lms.mail.services import absolute_url
+from lms.certificates.services import show_code, verify_url
 from lms.results.exports.as_pdf import PDF_BASE_URL, Formats, make_fetcher
 
 PDF_CSS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "certificate.css")
-
-
-def verify_url(certificate: Certificate) -> str:
-    return absolute_url("certificates.verify", code=certificate.code)
 
 
 def qr_svg(url: str) -> Markup:

@@ -34,6 +34,7 @@ from lms.core.civil_service import NipError, validate_nip
 from lms.core.errors import Conflict, DomainError
 from lms.core.logging import security_on_commit
 from lms.db import utcnow
+from lms.mail.services import absolute_url
 from lms.users.models import User
 
 LULUS = "lulus"
@@ -250,6 +251,18 @@ def cohort_certificates(session: Session, cohort: Cohort) -> list[Certificate]:
     return list(session.scalars(select(Certificate).where(Certificate.cohort_id == cohort.id).order_by(Certificate.seq)))
 
 
+def issued_by_participant(session: Session, cohort: Cohort) -> dict[int, Certificate]:
+    """The cohort's valid (not revoked) certificates by peserta id, in one query: for the results
+    table, its exports and the API (``{"number", "verify_url"}``)."""
+    return {c.participant_id: c for c in session.scalars(
+        select(Certificate).where(Certificate.cohort_id == cohort.id, Certificate.revoked_at.is_(None)))}
+
+
+def verify_url(certificate: Certificate) -> str:
+    """The public verification address (``LMS_BASE_URL`` + ``/verify/<code>``), printed as the QR code."""
+    return absolute_url("certificates.verify", code=certificate.code)
+
+
 def events(session: Session, certificate: Certificate) -> list[CertificateEvent]:
     return list(session.scalars(select(CertificateEvent).where(CertificateEvent.certificate_id == certificate.id)
                                 .order_by(CertificateEvent.id)))
@@ -275,6 +288,6 @@ def public_view(certificate: Certificate) -> PublicView:
                       revoked_on=revoked.date() if revoked else None)
 
 
-__all__ = ["OutcomeLike", "PublicView", "by_code", "check_pattern", "format_number", "issue_all", "issue_batch",
-           "new_code", "normalise_code", "public_view", "revoke", "save_template", "waiting"]
+__all__ = ["OutcomeLike", "PublicView", "by_code", "check_pattern", "format_number", "issue_all", "issue_batch", "issued_by_participant",
+           "new_code", "normalise_code", "public_view", "revoke", "save_template", "verify_url", "waiting"]
 
