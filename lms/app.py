@@ -72,6 +72,7 @@ def _register_access_rules(app: Flask, pm: Any) -> None:
     from lms.api import rules as api_rules
     from lms.assessments import rules as assessments_rules
     from lms.attendance import rules as attendance_rules
+    from lms.certificates import rules as certificates_rules
     from lms.cohorts import rules as cohorts_rules
     from lms.grading import rules as grading_rules
     from lms.jobs import rules as jobs_rules
@@ -83,7 +84,8 @@ def _register_access_rules(app: Flask, pm: Any) -> None:
     from lms.users import rules as users_rules
 
     for module in (cohorts_rules, users_rules, rubrics_rules, assessments_rules, grading_rules, results_rules,
-                   api_rules, jobs_rules, notifications_rules, ops_rules, attendance_rules, scoresheets_rules):
+                   api_rules, jobs_rules, notifications_rules, ops_rules, attendance_rules, scoresheets_rules,
+                   certificates_rules):
         pm.register(module, name=module.__name__)
     access.init_app(app, pm.hook.lms_access_rules())
 

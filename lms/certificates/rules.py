@@ -4,34 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from lms.core.access import can, register
+from lms.core.access import Rule, Rules, can
+from lms.plugins import hookimpl
+
+rules = Rules()
 
 
-@register("certificate.template")
+@rules.rule("certificate.template")
 def _edit_template(user: Any, program: Any) -> bool:
     """A program's certificate template: whoever may edit the program."""
     return can(user, "program.edit", program)
 
 
-@register("certificates.view")
+@rules.rule("certificates.view")
 def _view_certificates(user: Any, cohort: Any) -> bool:
     """The cohort's certificate list: its widyaiswara and coordinators, admins."""
     return can(user, "cohort.teach", cohort)
 
 
-@register("certificates.issue")
+@rules.rule("certificates.issue")
 def _issue_certificates(user: Any, cohort: Any) -> bool:
     """Generating the cohort's certificates: its coordinators (penyelenggara) and admins."""
     return can(user, "cohort.manage", cohort)
 
 
-@register("certificate.download")
+@rules.rule("certificate.download")
 def _download_certificate(user: Any, certificate: Any) -> bool:
     """One certificate's PDF: its peserta, and the cohort's staff."""
     return certificate.participant_id == user.id or can(user, "cohort.teach", certificate.cohort)
 
 
-@register("certificate.revoke")
+@rules.rule("certificate.revoke")
 def _revoke_certificate(user: Any, certificate: Any) -> bool:
     """Revoking: the cohort's coordinators (penyelenggara) and admins, never a peserta of it."""
     return can(user, "cohort.manage", certificate.cohort)
+
+
+@hookimpl
+def lms_access_rules() -> list[Rule]:
+    return list(rules)

@@ -12,10 +12,7 @@ from flask_login import current_user
 
 from lms import db
 from lms.certificates import jobs as _certificate_jobs  # noqa: F401  (registers the job kind)
-from lms.certificates import (
-    rules,  # noqa: F401  (registers the certificate rules)
-    services,
-)
+from lms.certificates import services
 from lms.certificates.forms import RevokeForm, TemplateForm
 from lms.certificates.models import Certificate
 from lms.certificates.pdf import render_pdf
