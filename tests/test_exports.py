@@ -25,7 +25,7 @@ from lms.cohorts.models import Cohort
 from lms.core.civil_service import format_nip
 from lms.core.spreadsheet import guard
 from lms.grading.models import Grade
-from lms.results.exports import as_pdf
+from lms.results.exports import INLINE_LIMIT, as_pdf
 from lms.results.exports.as_pdf import PDF_BASE_URL, make_fetcher
 from lms.results.exports.as_xlsx import _fast_worksheet_class, sheet_name
 from lms.results.exports.columns import Marker, columns, state_label
@@ -33,6 +33,8 @@ from lms.results.table import CellState, build_table
 from lms.users.models import User
 from tests.support import login
 from tests.test_results import demo_with_results, graded_world, plugin_app, screen_rows  # noqa: F401
+
+pytestmark = pytest.mark.jobs_immediate
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)"]
 
@@ -81,8 +83,17 @@ def hostile(world, session):
 
 
 def download(client: Any, cohort_id: int, fmt: str) -> Any:
-    response = client.get(f"/cohorts/{cohort_id}/results/export?format={fmt}")
+    """The export as a person gets it: CSV and XLSX in the response, the PDF from its job (run at
+    once in this module: ``jobs_immediate``)."""
+    if fmt == "pdf":
+        started = client.post(f"/cohorts/{cohort_id}/results/export", data={"format": fmt})
+        assert started.status_code == 303, started.get_data(as_text=True)[:300]
+        response = client.get(started.headers["Location"].rstrip("/") + "/download")
+    else:
+        response = client.get(f"/cohorts/{cohort_id}/results/export?format={fmt}")
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    response.get_data()
+    response.close()
     return response
 
 
@@ -380,6 +391,32 @@ def test_file_names_carry_program_angkatan_and_date(world, client, fmt):
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_the_pdf_is_a_job_and_its_old_address_leads_to_the_button(world, client):
+    response = coordinator_client(client, world).get(f"/cohorts/{world['cohort'].id}/results/export?format=pdf")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/cohorts/{world['cohort'].id}/results#export-pdf-job")
+    page = client.get(f"/cohorts/{world['cohort'].id}/results").get_data(as_text=True)
+    assert 'id="export-pdf-job"' in page
+
+
+def test_csv_is_streamed_and_large_cohorts_get_jobs(world, client, monkeypatch):
+    coordinator_client(client, world)
+    cohort_id = world["cohort"].id
+    response = client.get(f"/cohorts/{cohort_id}/results/export?format=csv")
+    assert response.is_streamed and response.headers["Cache-Control"] == "no-store"
+    assert response.get_data().startswith("\ufeff".encode())
+    page = client.get(f"/cohorts/{cohort_id}/results").get_data(as_text=True)
+    assert 'id="download-csv"' in page and 'id="download-xlsx"' in page and 'id="export-xlsx-job"' not in page
+    monkeypatch.setitem(INLINE_LIMIT, "xlsx", len(world["participants"]) - 1)
+    page = client.get(f"/cohorts/{cohort_id}/results").get_data(as_text=True)
+    assert 'id="download-csv"' in page and 'id="download-xlsx"' not in page and 'id="export-xlsx-job"' in page
+    job = client.post(f"/cohorts/{cohort_id}/results/export", data={"format": "xlsx"})
+    assert job.status_code == 303
+    xlsx = client.get(job.headers["Location"].rstrip("/") + "/download")
+    assert xlsx.status_code == 200 and xlsx.get_data().startswith(b"PK")
+    xlsx.close()
+
+
 def test_unknown_format_is_a_clear_400(world, client):
     response = coordinator_client(client, world).get(f"/cohorts/{world['cohort'].id}/results/export?format=docx")
     assert response.status_code == 400
@@ -520,3 +557,28 @@ def test_criteria_sheet_numbers_attempts_where_several_are_allowed(ctx, session,
     lines = list(book.worksheets[1].iter_rows(min_row=2, values_only=True))
     assert [line[3] for line in lines] == [1, 1, 2, 2, 3, 3]
     assert [line[6] for line in lines] == [1, 1, 4, 4, 2, 2]
+
+
+def test_the_pdf_is_rendered_in_parts_and_joined_with_running_page_numbers(world, client, monkeypatch):
+    monkeypatch.setattr(as_pdf, "RECAP_ROWS", 2)
+    monkeypatch.setattr(as_pdf, "SHEETS_PER_PART", 1)
+    parts: list[int] = []
+    real = as_pdf.pdf_parts
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        for done, render in real(*args, **kwargs):
+            parts.append(done)
+            yield done, render
+
+    monkeypatch.setattr(as_pdf, "pdf_parts", counted)
+    data = download(coordinator_client(client, world), world["cohort"].id, "pdf").data
+    people = len(world["participants"])
+    assert parts == [0] * ((people + 1) // 2) + list(range(1, people + 1))
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    footers = [page.extract_text().split()[-1] for page in reader.pages]
+    assert footers == [str(n) for n in range(1, len(reader.pages) + 1)], footers
+    texts = [text for text, portrait in page_texts(data) if portrait]
+    for person in world["participants"]:
+        assert any(person.name in text for text in texts), person.name

@@ -1,4 +1,6 @@
-"""Cohort exports as background jobs: a large cohort's PDF takes minutes, too long for a request."""
+"""Cohort exports as background jobs: the PDF always (minutes for a large cohort), the CSV and XLSX
+of cohorts above :data:`lms.results.exports.INLINE_LIMIT`. Written straight into the job's file,
+which appears only when complete."""
 
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from lms.core.timezones import local_zone
 from lms.jobs.services import JobContext, job_kind
 from lms.ops import metrics
 from lms.results.exports import FORMATS
-from lms.results.exports.as_csv import write_csv
-from lms.results.exports.as_pdf import render_pdf
+from lms.results.exports.as_csv import csv_chunks
+from lms.results.exports.as_pdf import write_pdf
 from lms.results.exports.as_xlsx import write_xlsx
 from lms.results.exports.names import filename
 from lms.results.table import build_table
@@ -28,20 +30,22 @@ def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # 
     cohort = ctx.session.get(Cohort, cohort_id)
     if cohort is None:
         raise DomainError(_("This cohort no longer exists."))
-    ctx.progress(5, _("Reading the results…"))
+    ctx.progress(2, _("Reading the results…"))
     table = build_table(ctx.session, cohort)
-    ctx.progress(30, _("Writing the file for %(n)s participants…", n=len(table.rows)))
+    people = len(table.rows)
+    ctx.progress(5, _("Writing the file for %(n)s participants…", n=people))
     name = filename(table, format, datetime.now(local_zone()).date())
+
+    def done(sheets: int, total: int) -> None:
+        ctx.progress(5 + 94 * sheets // max(total, 1), _("%(done)s of %(n)s results sheets written…", done=sheets, n=total))
+
     with ctx.output(name, FORMATS[format]) as handle:
         if format == "pdf":
-            handle.write(render_pdf(ctx.session, table))
+            write_pdf(ctx.session, table, handle, progress=done)
         elif format == "xlsx":
             write_xlsx(ctx.session, table, handle)
         else:
-            import io
-
-            text = io.StringIO(newline="")
-            write_csv(table, text)
-            handle.write(text.getvalue().encode("utf-8"))
+            for chunk in csv_chunks(table):
+                handle.write(chunk.encode("utf-8"))
     metrics.EXPORTS.labels(format).inc()
-    ctx.progress(100, _("Done: %(n)s participants.", n=len(table.rows)))
+    ctx.progress(100, _("Done: %(n)s participants.", n=people))

@@ -7,7 +7,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, g, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -22,9 +32,9 @@ from lms.jobs.views import start_page
 from lms.results import jobs as _export_jobs  # noqa: F401  (registers the export job kind)
 from lms.results.charts import column_totals, criterion_averages, histogram, mean, predicate_counts
 from lms.results.details import CriterionRow, criterion_rows, feedback_of
-from lms.results.exports import FORMATS
-from lms.results.exports.as_csv import write_csv
-from lms.results.exports.as_pdf import Formats, render_pdf
+from lms.results.exports import FORMATS, inline
+from lms.results.exports.as_csv import csv_chunks
+from lms.results.exports.as_pdf import Formats, write_pdf
 from lms.results.exports.as_xlsx import write_xlsx
 from lms.results.exports.columns import state_label, weight_text
 from lms.results.exports.names import filename
@@ -37,6 +47,11 @@ bp = Blueprint("results", __name__, template_folder="templates")
 @bp.app_template_global("results_state_label")
 def _state_label(state: Any) -> str:
     return state_label(state)
+
+
+@bp.app_template_global("results_export_inline")
+def _export_inline(fmt: str, participants: int) -> bool:
+    return inline(fmt, participants)
 
 
 @bp.app_template_global("results_weight")
@@ -83,7 +98,11 @@ def cohort(cohort: Cohort):
 @bp.route("/cohorts/<int:cohort_id>/results/export")
 @require("results.view", load=Cohort)
 def export(cohort: Cohort):
+    """The CSV or XLSX in the response, streamed. The PDF is always a background job: its old
+    address here leads to the results page, whose button starts it."""
     fmt = request.args.get("format", "")
+    if fmt == "pdf":
+        return redirect(url_for("results.cohort", cohort_id=cohort.id, _anchor="export-pdf-job"), 303)
     if fmt not in FORMATS:
         return _problem(400, _("Unknown export format “%(format)s”: choose csv, xlsx or pdf.", format=fmt[:20]), cohort)
     table = build_table(db.session, cohort)
@@ -104,17 +123,22 @@ def export_job(cohort: Cohort):
 
 
 def _send(table: ResultTable, fmt: str, participant: ResultRow | None) -> Any:
+    """A file in the response. CSV rows are sent as they are written, never held whole; the XLSX (a
+    zip, complete only at its end) is built in memory, which the results page offers only up to
+    :data:`lms.results.exports.INLINE_LIMIT` peserta (a job writes larger ones to a file), and so is
+    one participant's PDF."""
     name = filename(table, fmt, _today(), participant)
     if fmt == "csv":
-        text = io.StringIO(newline="")
-        write_csv(table, text)
-        body: Any = io.BytesIO(text.getvalue().encode("utf-8"))
-    elif fmt == "xlsx":
-        body = io.BytesIO()  # the zipped workbook; its sheets go through temporary files (constant_memory)
+        chunks = (chunk.encode("utf-8") for chunk in csv_chunks(table))
+        response = Response(stream_with_context(chunks), mimetype=FORMATS[fmt])
+        response.headers["Content-Disposition"] = f"attachment; filename={name}"  # secure_filename: ASCII
+        return response
+    body = io.BytesIO()
+    if fmt == "xlsx":
         write_xlsx(db.session, table, body)
-        body.seek(0)
     else:
-        body = io.BytesIO(render_pdf(db.session, table, recap=participant is None))
+        write_pdf(db.session, table, body, recap=participant is None)
+    body.seek(0)
     return send_file(body, mimetype=FORMATS[fmt], as_attachment=True, download_name=name, max_age=0)
 
 

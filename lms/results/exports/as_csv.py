@@ -4,6 +4,8 @@ decimal point, every cell quoted; text cells go through the OWASP formula guard
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import IO, Any
 
@@ -25,11 +27,27 @@ def _csv_value(kind: str, value: Any) -> str:
     return guard(str(value))
 
 
-def write_csv(table: ResultTable, out: IO[str]) -> None:
-    """The results sheet as CSV; ``out`` is a text stream (opened with ``newline=""``)."""
+CHUNK = 64 * 1024  # characters per piece of a streamed CSV
+
+
+def csv_chunks(table: ResultTable) -> Iterator[str]:
+    """The results sheet as CSV, in pieces of about :data:`CHUNK` characters as the rows are
+    written: a response or a file takes them one by one, and the whole text is never held."""
     cols = columns(table)
-    out.write("\ufeff")
-    writer = csv_writer(out)
+    buffer = io.StringIO(newline="")
+    buffer.write("\ufeff")
+    writer = csv_writer(buffer)
     writer.writerow([guard(c.header) for c in cols])
     for row in table.rows:
         writer.writerow([_csv_value(c.kind, c.value(row)) for c in cols])
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def write_csv(table: ResultTable, out: IO[str]) -> None:
+    """The results sheet as CSV into ``out``, a text stream (opened with ``newline=""``)."""
+    for chunk in csv_chunks(table):
+        out.write(chunk)

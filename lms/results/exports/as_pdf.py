@@ -3,11 +3,13 @@ formats, with a URL fetcher that reads the app's own static files and refuses ev
 
 from __future__ import annotations
 
+import io
 import mimetypes
 import os
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app, render_template
@@ -15,6 +17,7 @@ from flask_babel import format_date, format_datetime, format_decimal
 from sqlalchemy.orm import Session
 from werkzeug.security import safe_join
 
+from lms.core.pdfjoin import PdfJoiner
 from lms.core.scores import half_up
 from lms.core.timezones import local_zone
 from lms.plugins.types import ResultColumn
@@ -138,24 +141,73 @@ class Formats:
 PDF_CSS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "print.css")
 
 
-def render_pdf(session: Session, table: ResultTable, *, recap: bool = True, app: Flask | None = None) -> bytes:
-    """A4 PDF: the cohort recap (when ``recap``) and one results sheet per row of ``table``."""
+# Recap rows per slice and results sheets per part. A part is laid out on its own, so the
+# renderer's memory is one part's whatever the cohort size; WeasyPrint's cost per document (styles,
+# fonts) is about a second, so a part holds several sheets (bench/export.py measures both).
+RECAP_ROWS = 250
+SHEETS_PER_PART = 20
+
+Part = Callable[[int], bytes]  # renders the part whose first page has the given number
+
+
+def pdf_parts(session: Session, table: ResultTable, *, recap: bool = True,
+              app: Flask | None = None) -> Iterator[tuple[int, Part]]:
+    """The PDF in parts, each a complete PDF: the recap in slices of :data:`RECAP_ROWS` rows (the first
+    with the summary and charts), then the results sheets, :data:`SHEETS_PER_PART` at a time, each
+    part's feedback and criteria read for its participants only. Yields (sheets done, part)."""
     from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
 
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    # The whole cohort's recap reads every row; a single sheet only its participant's.
-    ids = None if recap else [r.participant_id for r in table.rows]
-    feedback = feedback_of(session, table, ids)
-    criteria: dict[int, list[CriterionRow]] = {}
-    for item in criterion_rows(session, table, ids):
-        criteria.setdefault(item.participant_id, []).append(item)
-    finals = [r.final for r in table.rows]
-    html = render_template(
-        "results/pdf.html", table=table, recap=recap, feedback=feedback, criteria=criteria, fmt=Formats("id"),
-        today=datetime.now(local_zone()).date(), logo=f"{app.static_url_path}/favicon.svg",
-        bins=histogram(finals), mean_final=mean(finals),
-        predicate_bars=[(label, n, str(n)) for label, n in predicate_counts(table)],
-    )
     fetcher = make_fetcher(app)
-    document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[CSS(filename=PDF_CSS, url_fetcher=fetcher)])
+    fonts = FontConfiguration()  # fonts found once for every part
+    stylesheet = CSS(filename=PDF_CSS, url_fetcher=fetcher, font_config=fonts)
+    common = {"table": table, "fmt": Formats("id"), "today": datetime.now(local_zone()).date(),
+              "logo": f"{app.static_url_path}/favicon.svg"}
+
+    def part(**context: Any) -> Part:
+        def render(first_page: int) -> bytes:
+            html = render_template("results/pdf.html", **common, **context)
+            numbering = CSS(string=f"@page :first {{ counter-reset: page {int(first_page)} }}", font_config=fonts)
+            document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher)
+            return document.write_pdf(stylesheets=[stylesheet, numbering], font_config=fonts)  # type: ignore[no-any-return]
+
+        return render
+
+    if recap:
+        finals = [r.final for r in table.rows]
+        charts = {"bins": histogram(finals), "mean_final": mean(finals),
+                  "predicate_bars": [(label, n, str(n)) for label, n in predicate_counts(table)]}
+        for start in range(0, max(len(table.rows), 1), RECAP_ROWS):
+            yield 0, part(recap_part=True, summary=start == 0, recap_rows=table.rows[start:start + RECAP_ROWS],
+                          sheets=[], **charts)
+    for start in range(0, len(table.rows), SHEETS_PER_PART):
+        rows = table.rows[start:start + SHEETS_PER_PART]
+        ids = [r.participant_id for r in rows]
+        criteria: dict[int, list[CriterionRow]] = {}
+        for item in criterion_rows(session, table, ids):
+            criteria.setdefault(item.participant_id, []).append(item)
+        yield start + len(rows), part(recap_part=False, sheets=rows, feedback=feedback_of(session, table, ids),
+                                      criteria=criteria)
+
+
+def write_pdf(session: Session, table: ResultTable, out: IO[bytes], *, recap: bool = True, app: Flask | None = None,
+              progress: Callable[[int, int], None] | None = None) -> int:
+    """A4 PDF: the cohort recap (when ``recap``) and one results sheet per row of ``table``, rendered
+    in parts (:func:`pdf_parts`) and joined as they come (:class:`lms.core.pdfjoin.PdfJoiner`), so
+    that memory stays one part's. ``progress(sheets done, sheets)`` after each part. Returns pages."""
+    cohort = table.cohort
+    joiner = PdfJoiner(out, title=f"{cohort.program.code} {cohort.name} {cohort.year}")
+    for done, render in pdf_parts(session, table, recap=recap, app=app):
+        joiner.add(render(joiner.pages + 1))
+        if progress is not None:
+            progress(done, len(table.rows))
+    joiner.close()
+    return joiner.pages
+
+
+def render_pdf(session: Session, table: ResultTable, *, recap: bool = True, app: Flask | None = None) -> bytes:
+    """:func:`write_pdf` into memory: for one participant's sheet, or a small cohort in tests."""
+    out = io.BytesIO()
+    write_pdf(session, table, out, recap=recap, app=app)
+    return out.getvalue()
