@@ -211,3 +211,31 @@ def test_people_of_another_cohort_and_peserta_get_nothing(client, login_as, web)
     assert client.get(f"/cohorts/{cohort.id}/attendance/sessions/new").status_code == 403
     assert client.get(f"/attendance/sessions/{class_session.id}/edit").status_code == 403
     assert client.get("/attendance/sessions/99999/record").status_code == 404
+
+
+def test_pages_read_a_fixed_number_of_queries(app, client, login_as, web, session, make_user):
+    from lms.cohorts.models import Membership, Role
+    from tests.support import count_queries
+
+    cohort, class_session = web["cohort"], web["class_session"]
+    login_as(cohort.people["coordinator"])
+    urls = [f"/cohorts/{cohort.id}/attendance", f"/attendance/sessions/{class_session.id}/record"]
+
+    def counts() -> list[int]:
+        found = []
+        for url in urls:
+            with count_queries(app) as statements:
+                assert client.get(url).status_code == 200
+            found.append(len(statements))
+        return found
+
+    before = counts()
+    for _ in range(12):
+        session.add(Membership(cohort=cohort, user=make_user(nip=None, instansi="Pemkab Kapuas"), role=Role.PARTICIPANT))
+    for day in range(4, 9):
+        services.save_session(session, cohort, None, day=date(2026, 8, day), starts_at=time(8), ends_at=time(10), jp=2,
+                              topic="Materi", instructor_id=cohort.people["instructors"][0].id)
+    session.commit()
+    services.record(session, class_session, cohort.people["coordinator"], version=0, statuses={}, instructor_present=True)
+    session.commit()
+    assert counts() == before

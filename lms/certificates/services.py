@@ -33,7 +33,7 @@ from lms.cohorts.models import Cohort, Program
 from lms.core.civil_service import NipError, validate_nip
 from lms.core.errors import Conflict, DomainError
 from lms.core.logging import security_on_commit
-from lms.db import utcnow
+from lms.db import changed_rows, utcnow
 from lms.mail.services import absolute_url
 from lms.users.models import User
 
@@ -224,11 +224,10 @@ def revoke(session: Session, certificate: Certificate, actor: User, reason: str)
     reason = reason.strip()
     if len(reason) < 5:
         raise DomainError(_l("Say why the certificate is revoked (at least 5 characters)."), field="reason")
-    changed = session.execute(
-        update(Certificate).where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_by_id=actor.id, revoke_reason=reason[:500])
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = changed_rows(session, update(Certificate)
+                           .where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
+                           .values(revoked_at=utcnow(), revoked_by_id=actor.id, revoke_reason=reason[:500])
+                           .execution_options(synchronize_session=False))
     if changed != 1:
         raise Conflict(_l("This certificate is already revoked."))
     session.add(CertificateEvent(certificate_id=certificate.id, action="revoked", actor_id=actor.id, reason=reason[:500]))
