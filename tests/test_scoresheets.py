@@ -274,3 +274,28 @@ def test_outcomes_and_the_grid_run_a_fixed_number_of_queries(app, session, make_
         counts.append((len(statements), len(page)))
         session.expire_all()
     assert counts[0] == counts[1], counts
+
+
+def test_moving_work_or_reweighting_a_sheet_after_scoring_is_recorded(client, session, world):
+    from lms.assessments import services as assessments
+
+    cohort = session.get(Cohort, world["a"].id)
+    exam = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(title="Ujian tulis"))
+    session.commit()
+    coordinator = world["a"].people["coordinator"]
+    login(client, coordinator)
+    client.post(f"/cohorts/{cohort.id}/final-result/tags", data={f"a-{exam.id}": "ujian"})
+    assert session.scalars(select(SchemeEvent)).all() == []  # nothing scored yet: nothing moved
+    sheet = world["sheet"]
+    person = world["a"].people["participants"][0]
+    client.post(f"/score-sheets/{sheet.id}", data=_grid_form(sheet, person.id, {sheet.criteria[0].id: "80"}))
+    client.post(f"/cohorts/{cohort.id}/final-result/tags", data={f"a-{exam.id}": "", "reason": "Salah pilih"})
+    client.post(f"/score-sheets/{sheet.id}/edit", data={
+        "title": "Sikap perilaku", "criteria": "Integritas | 2\nKerja sama", "component_key": "sikap", "weight": "1",
+        "combination": "median", "observers_required": "1"})
+    events = session.scalars(select(SchemeEvent).order_by(SchemeEvent.id)).all()
+    assert [e.action for e in events] == ["retag", "sheet"]
+    assert "Ujian tulis: ujian → —" in events[0].reason and "Salah pilih" in events[0].reason
+    assert "median" in events[1].reason and events[1].actor_id == coordinator.id and events[1].graded == 1
+    page = client.get(f"/cohorts/{cohort.id}/final-result").get_data(as_text=True)
+    assert "Salah pilih" in page

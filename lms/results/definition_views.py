@@ -159,7 +159,8 @@ def tags(cohort: Cohort):
     for name, value in request.form.items():
         if name.startswith("a-") and name[2:].isdigit() and len(name) < 14:
             chosen[int(name[2:])] = value.strip()
-    return act(lambda: definitions.tag_work(db.session, cohort, chosen, keys), back=_back(cohort),
+    return act(lambda: definitions.tag_work(db.session, cohort, chosen, keys, current_user, now_utc(),
+                                            request.form.get("reason", "")[:2000]), back=_back(cohort),
                message=_("Saved: the work counts towards the components chosen."))
 
 

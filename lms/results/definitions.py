@@ -23,8 +23,9 @@ from lms.cohorts.models import Cohort, Membership, Program, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
 from lms.core.logging import security_on_commit
+from lms.db import utcnow
 from lms.grading.models import Grade, GradeStatus
-from lms.results.components import latest_scheme, pinned
+from lms.results.components import latest_scheme, pinned, scheme_for
 from lms.results.models import (
     WORK_SOURCE,
     CohortScheme,
@@ -101,7 +102,7 @@ def save_definition(session: Session, program: Program, components: Sequence[Com
                           "Reload the page to see their version."))
     if previous is not None:
         for cohort in session.scalars(select(Cohort).where(Cohort.program_id == program.id)):
-            if pinned(session, cohort) is None and cohort.status != "planned":
+            if pinned(session, cohort) is None and (cohort.status != "planned" or scores_exist(session, cohort)):
                 _pin(session, cohort, previous, actor, "pin", "", now)
     scheme = ResultScheme(program_id=program.id, version=(previous.version + 1) if previous else 1,
                           pass_minimum=pass_minimum, note=note.strip(), created_by_id=actor.id if actor else None,
@@ -181,26 +182,52 @@ def work_tags(session: Session, cohort: Cohort) -> dict[int, str]:
                                 .where(Assessment.cohort_id == cohort.id)).all())
 
 
-def tag_work(session: Session, cohort: Cohort, tags: dict[int, str], keys: set[str]) -> None:
-    """Set which component each of the cohort's assessments counts towards ("" for none)."""
+def tag_work(session: Session, cohort: Cohort, tags: dict[int, str], keys: set[str], actor: User | None = None,
+             now: datetime | None = None, reason: str = "") -> int:
+    """Set which component each of the cohort's assessments counts towards ("" for none); returns
+    how many changed. Once scores exist a change moves results, so it is recorded (who, what, why)."""
     ensure_editable(cohort)
-    mine = set(session.scalars(select(Assessment.id).where(Assessment.cohort_id == cohort.id)))
-    if set(tags) - mine:
+    mine = dict(session.execute(select(Assessment.id, Assessment.title).where(Assessment.cohort_id == cohort.id)).all())
+    if set(tags) - set(mine):
         raise DomainError(_l("An assessment does not belong to this cohort."), status=404)
     for key in tags.values():
         if key and key not in keys:
             raise DomainError(_l("Unknown component %(key)s.", key=key))
     existing = {w.assessment_id: w for w in session.scalars(
         select(WorkComponent).where(WorkComponent.assessment_id.in_(list(tags))))} if tags else {}
+    changes: list[str] = []
     for aid, key in tags.items():
         row = existing.get(aid)
+        before = row.component_key if row else ""
+        if before == key:
+            continue
+        changes.append(f"{mine[aid]}: {before or '—'} → {key or '—'}")
         if not key:
-            if row is not None:
-                session.delete(row)
+            session.delete(row)
         elif row is None:
             session.add(WorkComponent(assessment_id=aid, component_key=key))
         else:
             row.component_key = key
+    session.flush()
+    if changes:
+        record_change(session, cohort, actor, "retag", "; ".join(changes), reason, now)
+    return len(changes)
+
+
+def record_change(session: Session, cohort: Cohort, actor: User | None, action: str, what: str, reason: str,
+                  now: datetime | None) -> None:
+    """Record a change of what counts towards the cohort's result, once any score exists (before
+    that nothing moves). The definition history on the cohort's final-result page lists it."""
+    graded = scores_exist(session, cohort)
+    if not graded:
+        return
+    scheme = scheme_for(session, cohort)
+    if scheme is None:
+        return
+    text = what if not reason.strip() else f"{what} ({reason.strip()})"
+    session.add(SchemeEvent(cohort_id=cohort.id, from_scheme_id=scheme.id, to_scheme_id=scheme.id,
+                            actor_id=actor.id if actor else None, action=action, graded=graded, reason=text[:4000],
+                            at=now or utcnow()))
     session.flush()
 
 

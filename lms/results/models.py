@@ -91,7 +91,7 @@ class SchemeEvent(Base):
     from_scheme_id: Mapped[int | None] = mapped_column(ForeignKey("result_schemes.id", ondelete="SET NULL"), index=True)
     to_scheme_id: Mapped[int] = mapped_column(ForeignKey("result_schemes.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    action: Mapped[str] = mapped_column(String(20))  # pin | reapply
+    action: Mapped[str] = mapped_column(String(20))  # pin | reapply | retag (work moved) | sheet (a sheet's part changed)
     # Scores that existed when the definition changed: the reason is required then.
     graded: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str] = mapped_column(Text, default="")

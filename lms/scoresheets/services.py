@@ -21,6 +21,7 @@ from lms.cohorts.models import Cohort, Membership, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
 from lms.core.logging import security_on_commit
+from lms.results.definitions import record_change
 from lms.scoresheets.models import (
     Combination,
     ObserverRole,
@@ -87,8 +88,12 @@ def parse_score(text: str) -> Decimal | None:
     return value.quantize(TWO)
 
 
-def save_sheet(session: Session, cohort: Cohort, sheet: ScoreSheet | None, data: SheetData) -> ScoreSheet:
-    """Create or change a sheet. Criteria that already hold scores keep their ids (matched by position)."""
+def save_sheet(session: Session, cohort: Cohort, sheet: ScoreSheet | None, data: SheetData, actor: User | None = None,
+               now: datetime | None = None) -> ScoreSheet:
+    """Create or change a sheet. Criteria that already hold scores keep their ids (matched by position).
+
+    A change of what the sheet contributes (component, weights, rule, observers) moves results once
+    scores exist: it is recorded in the cohort's definition history."""
     ensure_editable(cohort)
     title = data.title.strip()
     if not title:
@@ -107,11 +112,14 @@ def save_sheet(session: Session, cohort: Cohort, sheet: ScoreSheet | None, data:
         raise DomainError(_l("Between 1 and 10 observers."), field="observers_required")
     if not data.weight.is_finite() or data.weight < 0 or data.weight > 1000:
         raise DomainError(_l("The weight lies between 0 and 1000."), field="weight")
+    before = None
     if sheet is None:
         sheet = ScoreSheet(cohort_id=cohort.id)
         session.add(sheet)
     elif sheet.cohort_id != cohort.id:
         raise DomainError(_l("This sheet belongs to another cohort."), status=404)
+    else:
+        before = _contribution(sheet)
     sheet.title = title[:200]
     sheet.component_key = data.component_key
     sheet.weight = data.weight
@@ -127,7 +135,17 @@ def save_sheet(session: Session, cohort: Cohort, sheet: ScoreSheet | None, data:
     for extra in existing[len(criteria):]:
         sheet.criteria.remove(extra)
     session.flush()
+    after = _contribution(sheet)
+    if before is not None and before != after:
+        record_change(session, cohort, actor, "sheet", f"{sheet.title}: {before} → {after}", "", now)
     return sheet
+
+
+def _contribution(sheet: ScoreSheet) -> str:
+    """What a sheet adds to the result, as one line for the definition history."""
+    weights = ", ".join(f"{c.title} ×{c.weight.normalize() if c.weight is not None else 1}" for c in sheet.criteria)
+    return (f"{sheet.component_key or '—'} ×{Decimal(sheet.weight).normalize()}, {Combination(sheet.combination).value}, "
+            f"{sheet.observers_required} obs., [{weights}]")
 
 
 def staff(session: Session, cohort: Cohort) -> dict[int, tuple[str, set[Role]]]:

@@ -81,7 +81,7 @@ def _sheet_form(cohort: Cohort, sheet: ScoreSheet | None) -> Any:
     saved = services.save_sheet(db.session, cohort, sheet, services.SheetData(
         title=values["title"], criteria=_criteria(values["criteria"]), component_key=values["component_key"].strip(),
         weight=_number(values["weight"], _("Weight")), combination=values["combination"],
-        observers_required=int(required) if required.isdigit() and len(required) < 3 else 0))
+        observers_required=int(required) if required.isdigit() and len(required) < 3 else 0), current_user, now_utc())
     if saved.component_key and saved.component_key not in {c.key for c in _work_components(cohort)}:
         raise DomainError(_l("Choose one of the components of the cohort's result definition."), field="component_key")
     flash(_("Score sheet saved."), "success")
