@@ -239,3 +239,18 @@ def test_pages_read_a_fixed_number_of_queries(app, client, login_as, web, sessio
     services.record(session, class_session, cohort.people["coordinator"], version=0, statuses={}, instructor_present=True)
     session.commit()
     assert counts() == before
+
+
+def test_a_peserta_sees_their_own_attendance_only(client, login_as, web, session):
+    cohort, class_session = web["cohort"], web["class_session"]
+    a, b, _c = cohort.people["participants"]
+    services.record(session, class_session, cohort.people["coordinator"], version=0,
+                    statuses={a.id: Presence.SAKIT}, instructor_present=True)
+    session.commit()
+    login_as(a)
+    html = client.get(f"/cohorts/{cohort.id}/attendance/mine").get_data(as_text=True)
+    assert 'id="my-total"' in html and "0 of 3" in html.replace("dari", "of") and b.name not in html
+    login_as(web["other"].people["participants"][0])
+    assert client.get(f"/cohorts/{cohort.id}/attendance/mine").status_code == 403
+    login_as(cohort.people["instructors"][0])
+    assert client.get(f"/cohorts/{cohort.id}/attendance/mine").status_code == 403

@@ -261,3 +261,29 @@ def test_certificates_follow_the_cohorts_real_outcomes(ctx, session, make_cohort
     got = {c.participant_id: c.predikat for c in services.cohort_certificates(session, cohort)}
     assert got == {uid: (o.predikat or "") for uid, o in outcomes.items() if o.status == "lulus"}
     assert set(outcomes) - set(got) == {uid for uid, o in outcomes.items() if o.status != "lulus"}
+
+
+def test_a_peserta_sees_their_own_certificate_only(client, login_as, world, session):
+    cohort = world["cohort"]
+    mine, _other = issued(session, world)
+    a, b, _c = cohort.people["participants"]
+    login_as(a)
+    html = client.get(f"/cohorts/{cohort.id}/certificates/mine").get_data(as_text=True)
+    assert mine.number in html and f"/certificates/{mine.id}/pdf" in html and _other.number not in html
+    login_as(b)  # tidak lulus: no certificate, and nobody else's
+    html = client.get(f"/cohorts/{cohort.id}/certificates/mine").get_data(as_text=True)
+    assert 'id="my-certificate"' not in html and mine.number not in html
+    login_as(cohort.people["instructors"][0])
+    assert client.get(f"/cohorts/{cohort.id}/certificates/mine").status_code == 403
+    services.revoke(session, mine, cohort.people["coordinator"], "Salah cetak nama")
+    session.commit()
+    login_as(a)  # a revoked certificate is no longer handed out to its peserta
+    assert client.get(f"/certificates/{mine.id}/pdf").status_code == 403
+
+
+def test_a_code_typed_from_paper_finds_the_page(client, world, session):
+    made = issued(session, world)
+    assert client.get("/verify").status_code == 200
+    response = client.get("/verify", query_string={"code": f" {made[0].code[:5].lower()} {made[0].code[5:]} "})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/verify/{made[0].code}")
+    assert client.get("/verify", query_string={"code": "12345"}).status_code == 422

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lms.cohorts.models import Role
+from lms.cohorts.rules import roles_in
 from lms.core.access import Rule, Rules, can
 from lms.plugins import hookimpl
 
@@ -31,6 +33,12 @@ def _edit_session(user: Any, class_session: Any) -> bool:
 def _record_session(user: Any, class_session: Any) -> bool:
     """Taking attendance: the cohort's widyaiswara and coordinators, while the cohort is open."""
     return not class_session.cohort.is_closed and can(user, "cohort.teach", class_session.cohort)
+
+
+@rules.rule("attendance.own")
+def _own_attendance(user: Any, cohort: Any) -> bool:
+    """A peserta's own attendance in a cohort they take part in."""
+    return Role.PARTICIPANT in roles_in(user, cohort)
 
 
 @hookimpl

@@ -164,6 +164,15 @@ def record(session: Session, class_session: ClassSession, actor: User, *, versio
     return class_session
 
 
+def own_sheet(session: Session, cohort: Cohort, person: User) -> list[tuple[ClassSession, Presence | None]]:
+    """Every session of ``cohort`` with ``person``'s status (None: not recorded for them)."""
+    recorded = {session_id: status for session_id, status in session.execute(
+        select(AttendanceRecord.session_id, AttendanceRecord.status)
+        .join(ClassSession, ClassSession.id == AttendanceRecord.session_id)
+        .where(ClassSession.cohort_id == cohort.id, AttendanceRecord.participant_id == person.id))}
+    return [(s, Presence(recorded[s.id]) if s.id in recorded else None) for s in sessions(session, cohort)]
+
+
 # -- totals --------------------------------------------------------------------------------------
 
 def percent(present: int, total: int) -> Decimal | None:

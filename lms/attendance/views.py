@@ -45,6 +45,16 @@ def index(cohort: Cohort):
                            hours=services.teaching_hours(db.session, cohort), active="attendance")
 
 
+@bp.route("/cohorts/<int:cohort_id>/attendance/mine")
+@require("attendance.own", load=Cohort)
+def mine(cohort: Cohort):
+    """A peserta's own attendance: each session with their status, and their total."""
+    total = services.attendance_totals(db.session, cohort).get(current_user.id)
+    return render_template("attendance/mine.html", cohort=cohort, rows=services.own_sheet(db.session, cohort, current_user),
+                           total=total, minimum=cohort.program.attendance_minimum, below=services.below_minimum,
+                           labels=services.PRESENCE_LABELS, active="attendance")
+
+
 def _session_form(cohort: Cohort, form: SessionForm) -> SessionForm:
     form.instructor_id.choices = [("", _("— none —"))] + [
         (str(u.id), u.name) for u in services.instructors(db.session, cohort)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lms.cohorts.models import Role
+from lms.cohorts.rules import roles_in
 from lms.core.access import Rule, Rules, can
 from lms.plugins import hookimpl
 
@@ -30,14 +32,21 @@ def _issue_certificates(user: Any, cohort: Any) -> bool:
 
 @rules.rule("certificate.download")
 def _download_certificate(user: Any, certificate: Any) -> bool:
-    """One certificate's PDF: its peserta, and the cohort's staff."""
-    return certificate.participant_id == user.id or can(user, "cohort.teach", certificate.cohort)
+    """One certificate's PDF: its peserta while it is valid, and the cohort's staff."""
+    own = certificate.participant_id == user.id and certificate.is_valid
+    return own or can(user, "cohort.teach", certificate.cohort)
 
 
 @rules.rule("certificate.revoke")
 def _revoke_certificate(user: Any, certificate: Any) -> bool:
     """Revoking: the cohort's coordinators (penyelenggara) and admins, never a peserta of it."""
     return can(user, "cohort.manage", certificate.cohort)
+
+
+@rules.rule("certificate.own")
+def _own_certificate(user: Any, cohort: Any) -> bool:
+    """A peserta's own certificate page in a cohort they take part in."""
+    return Role.PARTICIPANT in roles_in(user, cohort)
 
 
 @hookimpl

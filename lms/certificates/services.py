@@ -257,6 +257,11 @@ def issued_by_participant(session: Session, cohort: Cohort) -> dict[int, Certifi
         select(Certificate).where(Certificate.cohort_id == cohort.id, Certificate.revoked_at.is_(None)))}
 
 
+def certificate_of(session: Session, cohort: Cohort, person: User) -> Certificate | None:
+    return session.scalar(select(Certificate).where(Certificate.cohort_id == cohort.id,
+                                                    Certificate.participant_id == person.id))
+
+
 def verify_url(certificate: Certificate) -> str:
     """The public verification address (``LMS_BASE_URL`` + ``/verify/<code>``), printed as the QR code."""
     return absolute_url("certificates.verify", code=certificate.code)

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, send_file, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -53,6 +63,15 @@ def cohort(cohort: Cohort):
                            template=services.template_for(db.session, cohort.program), active="certificates")
 
 
+@bp.route("/cohorts/<int:cohort_id>/certificates/mine")
+@require("certificate.own", load=Cohort)
+def mine(cohort: Cohort):
+    """A peserta's own certificate: its PDF and its public verification page, once issued."""
+    certificate = services.certificate_of(db.session, cohort, current_user)
+    return render_template("certificates/mine.html", cohort=cohort, certificate=certificate,
+                           verify=services.verify_url(certificate) if certificate else None, active="certificates")
+
+
 @bp.route("/cohorts/<int:cohort_id>/certificates/generate", methods=["POST"])
 @require("certificates.issue", load=Cohort)
 def generate(cohort: Cohort):
@@ -90,6 +109,19 @@ def revoke(certificate: Certificate):
         flash(_("Certificate %(number)s revoked.", number=certificate.number), "success")
         return redirect(url_for("certificates.cohort", cohort_id=certificate.cohort_id), code=303)
     return page()
+
+
+@bp.route("/verify")
+@require("public")
+@limiter.limit(_verify_limit)
+def lookup():
+    """Public: type the code printed beside the QR code."""
+    typed = request.args.get("code", "")
+    if typed:
+        code = services.normalise_code(typed)
+        if code is not None:
+            return redirect(url_for("certificates.verify", code=code), code=303)
+    return render_template("certificates/lookup.html", typed=typed[:40]), 422 if typed else 200
 
 
 @bp.route("/verify/<code>")
