@@ -39,8 +39,10 @@ test: install-test
 	# The core once more with every plugin off (on SQLite: this checks the plugin boundary, not the database).
 	LMS_ENV=testing LMS_PLUGINS='[]' LMS_TEST_DATABASE_URL= $(BIN)/python -m pytest -q tests -m "not browser" -p no:cacheprovider
 
+# ruff, then mypy over lms/ and plugins/ (settings in pyproject.toml's [tool.mypy]).
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 translations: install-test
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o lms/translations/messages.pot --no-location --omit-header .

@@ -51,8 +51,9 @@ def token_required(rule: str, load: type | None = None, arg: str | None = None) 
     The user is set for this request only (Flask-Login's ``g._login_user``): no session, no cookie.
     With ``load=Model`` the view argument ``<arg>`` is replaced by the object (404 when unknown).
     """
-    param = arg or (f"{access.snake(load.__name__)}_id" if load else None)
-    target = param[:-3] if param and param.endswith("_id") else None
+    # Both are read only when ``load`` is given.
+    param = arg or (f"{access.snake(load.__name__)}_id" if load else "")
+    target = param[:-3] if param.endswith("_id") else ""
 
     def deco(view: F) -> F:
         @wraps(view)

@@ -248,6 +248,8 @@ def extend(assessment: Assessment):
                 flash(error, "danger")
         return redirect(url_for("assessments.show", assessment_id=assessment.id))
     person = db.session.get(User, form.participant_id.data)
+    if person is None:  # the choices are the cohort's participants: gone since the form was shown
+        abort(404)
     return act(lambda: services.grant_extension(db.session, assessment, person, to_utc(form.cutoff_at.data),
                                                 current_user, now_utc()),
                back=url_for("assessments.show", assessment_id=assessment.id),

@@ -141,8 +141,9 @@ def require(rule: str, load: type | None = None, arg: str | None = None) -> Call
     by the loaded object, passed as ``<model>`` (or ``arg`` without ``_id``): unknown ids give 404 before the rule is asked, a refusal 403,
     an anonymous visitor is sent to the login page. The rule's name is checked when the app is built.
     """
-    param = arg or (f"{snake(load.__name__)}_id" if load else None)
-    target = (param[:-3] if param and param.endswith("_id") else snake(load.__name__)) if load else None
+    # Both are read only when ``load`` is given.
+    param = arg or (f"{snake(load.__name__)}_id" if load else "")
+    target = (param[:-3] if param.endswith("_id") else snake(load.__name__)) if load else ""
 
     def deco(view: F) -> F:
         @wraps(view)

@@ -32,7 +32,7 @@ bp = Blueprint("grading", __name__, url_prefix="/grading", template_folder="temp
 FILTER_KEYS = ("cohort", "assessment", "state", "late")
 
 
-def _filters() -> dict[str, str]:
+def _filters() -> dict[str, Any]:
     return {key: request.args.get(key, "") for key in FILTER_KEYS if request.args.get(key)}
 
 
@@ -88,8 +88,9 @@ def _render(submission: Submission, grade: Grade | None, status: int = 200, conf
 
 
 def _load(submission_id: int) -> Submission:
-    return db.session.scalar(select(Submission).where(Submission.id == submission_id)
-                             .options(joinedload(Submission.assessment), joinedload(Submission.participant)))
+    """The submission the access rule already loaded, with its assessment and participant."""
+    return db.session.scalars(select(Submission).where(Submission.id == submission_id)
+                              .options(joinedload(Submission.assessment), joinedload(Submission.participant))).one()
 
 
 @bp.route("/submissions/<int:submission_id>", methods=["GET"])

@@ -61,15 +61,23 @@ IMPLICIT_KEY = "assessments"
 
 
 class CellLike(Protocol):
-    state: Any
-    score: Decimal | None
-    exact: Fraction | None
+    # Read-only members: the result table's cells are named tuples.
+    @property
+    def state(self) -> Any: ...
+    @property
+    def score(self) -> Decimal | None: ...
+    @property
+    def exact(self) -> Fraction | None: ...
 
 
 class AssessmentLike(Protocol):
-    id: int
-    title: str
-    weight: Decimal
+    # Read-only members: the result table's assessment columns are frozen dataclasses.
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def weight(self) -> Decimal: ...
 
 
 @dataclass(frozen=True)

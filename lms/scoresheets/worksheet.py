@@ -71,6 +71,14 @@ def write(sheet: ScoreSheet, people: list[tuple[int, str, str]], entries: dict[t
     return out.getvalue()
 
 
+def _whole(value: object) -> int:
+    """A whole number from a cell: openpyxl reads one as int, or as float or text once edited;
+    anything else (a date, a formula) is a TypeError, like ``int()`` of it."""
+    if isinstance(value, int | float | str | Decimal):
+        return int(value)
+    raise TypeError(f"not a number: {type(value).__name__}")
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -113,7 +121,7 @@ def read(data: bytes, sheet: ScoreSheet) -> tuple[int, str, list[CellInput]]:
             if not values or values[0] is None:
                 continue
             if values[0] == "v" and len(values) >= 5:
-                versions[(int(values[1]), int(values[2]))] = (int(values[3]), str(values[4] or ""))
+                versions[(_whole(values[1]), _whole(values[2]))] = (_whole(values[3]), str(values[4] or ""))
             elif len(values) >= 2:
                 meta[str(values[0])] = values[1]
         if meta.get("sheet") != sheet.id:
@@ -137,7 +145,7 @@ def read(data: bytes, sheet: ScoreSheet) -> tuple[int, str, list[CellInput]]:
             if not values or values[0] is None:
                 continue
             try:
-                pid = int(values[0])
+                pid = _whole(values[0])
             except (TypeError, ValueError):
                 raise DomainError(_l("Row %(n)s: the hidden id column was changed; export the worksheet again.",
                                      n=number)) from None

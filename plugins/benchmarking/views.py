@@ -77,7 +77,7 @@ def edit_host(host: Host):
     if request.method == "GET":
         form.kind.data = host.kind.value
     if form.validate_on_submit():
-        services.save_host(db.session, host, **_host_fields(form))
+        services.save_host(db.session, host, actor=current_user, **_host_fields(form))
         flash(_("Saved."), "success")
         return redirect(url_for("benchmarking.show_host", host_id=host.id))
     return page()
@@ -244,7 +244,7 @@ def assign_groups(visit: FieldVisit):
 
 def _back_to_people(visit: FieldVisit) -> str:
     """The people list as it was filtered when the form was sent (the form carries its filters)."""
-    keep = {k: request.form.get(k, "") for k in ("q", "group", "page") if request.form.get(k, "")}
+    keep: dict[str, Any] = {k: request.form.get(k, "") for k in ("q", "group", "page") if request.form.get(k, "")}
     return url_for("benchmarking.show_visit", visit_id=visit.id, **keep) + "#people"
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 
+from lms.core.numbers import format_number
 from lms.plugins.types import ResultColumn
 from lms.results.table import Cell, CellState, ResultRow, ResultTable
 
@@ -52,7 +52,12 @@ class Column:
 
 
 def weight_text(weight: Decimal) -> str:
-    return format_decimal(weight, "#,##0.##")
+    return format_number(weight)
+
+
+def _extra_value(key: str) -> Callable[[ResultRow], Any]:
+    """A plugin column's value in a row (a function per column, so each keeps its own key)."""
+    return lambda row: row.extra.get(key)
 
 
 def columns(table: ResultTable) -> list[Column]:
@@ -89,7 +94,7 @@ def columns(table: ResultTable) -> list[Column]:
         Column(_("Reasons"), "text", lambda r: "; ".join(r.outcome.reasons) if r.outcome else None, 40),
     ]
     for c in table.columns:
-        cols.append(Column(str(c.label), _column_kind(c), lambda r, key=c.key: r.extra.get(key), 14))
+        cols.append(Column(str(c.label), _column_kind(c), _extra_value(c.key), 14))
     return cols
 
 

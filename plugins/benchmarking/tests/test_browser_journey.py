@@ -61,7 +61,9 @@ def arrange(live_server: LiveServer) -> int:
         )
         for nip, name, email, instansi, unit in PEOPLE:
             cohorts.enrol_participant(db.session, cohort, email=email, name=name, nip=nip, instansi=instansi, unit=unit)
-        set_password(find_by_email(db.session, PARTICIPANT_EMAIL), PASSWORD, FAST_HASH)
+        participant = find_by_email(db.session, PARTICIPANT_EMAIL)
+        assert participant is not None
+        set_password(participant, PASSWORD, FAST_HASH)
         db.session.commit()
         return cohort.id
 

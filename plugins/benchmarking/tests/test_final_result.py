@@ -59,6 +59,7 @@ def _graded(session: Any, assessment: Assessment, person: Any, teacher: Any, poi
     assessments.submit(session, submission, person, NOW)
     if points is None:
         return
+    assert assessment.rubric is not None
     criterion = assessment.rubric.criteria[0]
     level = next(lv for lv in criterion.levels if lv.points == Decimal(points))
     grade = grading.save_grade(session, submission, teacher, grading.GradeInput(

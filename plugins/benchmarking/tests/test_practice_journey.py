@@ -69,10 +69,14 @@ def arrange(live_server: LiveServer) -> dict[str, Any]:
             session, None, program=program, actor=coordinator, name="Angkatan XII", year=date.today().year,
             start_date=date.today() - timedelta(days=14), end_date=date.today() + timedelta(days=90),
             location="Palangka Raya", status=CohortStatus.RUNNING)
-        cohorts.add_member(session, cohort, session.get(User, ids["instructor"]), Role.INSTRUCTOR)
+        instructor = session.get(User, ids["instructor"])
+        assert instructor is not None
+        cohorts.add_member(session, cohort, instructor, Role.INSTRUCTOR)
         for nip, name, email, instansi, unit in PEOPLE:
             cohorts.enrol_participant(session, cohort, email=email, name=name, nip=nip, instansi=instansi, unit=unit)
-            set_password(find_by_email(session, email), PASSWORD, FAST_HASH)
+            person = find_by_email(session, email)
+            assert person is not None
+            set_password(person, PASSWORD, FAST_HASH)
         host = services.save_host(session, None, name=HOST_NAME)
         visit = services.save_visit(session, None, cohort=cohort, host=host, theme="Inovasi pelayanan publik",
                                     start_date=date.today(), end_date=date.today() + timedelta(days=1),
@@ -80,8 +84,9 @@ def arrange(live_server: LiveServer) -> dict[str, Any]:
         services.split_groups(session, visit, 2)
         practices.ensure_assessments(session, visit, coordinator)
         db.session.commit()
-        ids.update(cohort=cohort.id, visit=visit.id, assessment=visit.assessment_id,
-                   participant=find_by_email(session, PARTICIPANT).id)
+        participant = find_by_email(session, PARTICIPANT)
+        assert participant is not None
+        ids.update(cohort=cohort.id, visit=visit.id, assessment=visit.assessment_id, participant=participant.id)
     return ids
 
 
