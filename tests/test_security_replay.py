@@ -260,7 +260,7 @@ def _seed_benchmarking(app: Any, session: Session, tag: str, cohort: Any, people
     practice = practices.create_practice(session, visit, author, practices.PracticeFields(
         title=f"Praktik rahasia {tag}", category="health", stage="adapted", identified=f"Satu standar layanan {tag}.",
         changes="Percontohan.", reasons=("budget",), target_unit="RSUD", timeline="6 bulan"), now)
-    attachment = evidence.add(session, practice, author, _png(), "bukti.png", upload_dir=app.config["UPLOAD_DIR"],
+    attachment = evidence.add(session, practice, author, _png(), "bukti.png",
                               max_file=10 * 2**20, max_practice=20 * 2**20)
     practices.submit_practice(session, practice, author, now)
     round_ = followups.open_round(session, cohort, f"Tindak lanjut {tag}", date.today(), None)
@@ -269,7 +269,7 @@ def _seed_benchmarking(app: Any, session: Session, tag: str, cohort: Any, people
     drafter = people["participant2"]
     draft = practices.create_practice(session, visit, drafter, practices.PracticeFields(
         title=f"Draf praktik {tag}", category="health", stage="identified", identified=f"Belum selesai {tag}."), now)
-    draft_file = evidence.add(session, draft, drafter, _png(), "draf.png", upload_dir=app.config["UPLOAD_DIR"],
+    draft_file = evidence.add(session, draft, drafter, _png(), "draf.png",
                               max_file=10 * 2**20, max_practice=20 * 2**20)
     leader = next(m.user for m in group.members if m.user_id == group.leader_id)
     reports.write(session, group, leader, f"Laporan kelompok {tag}", [], 0, now)

@@ -3,11 +3,8 @@ served only through an access-checked view. Nothing is left behind when a practi
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import re
-import secrets
 import unicodedata
 import zipfile
 from collections.abc import Iterable
@@ -17,8 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from lms.core import storage
 from lms.core.errors import DomainError
-from lms.core.storage import atomic_write
 from lms.users.models import User
 from plugins.benchmarking.models import Attachment, Practice
 
@@ -95,20 +92,17 @@ def served_as(content_type: str, original_name: str) -> tuple[str, str]:
     return content_type, stem + ALLOWED.get(content_type, ".bin")
 
 
-def folder(upload_dir: str) -> str:
-    path = os.path.join(upload_dir, "benchmarking")
-    os.makedirs(path, exist_ok=True)
-    return path
+# The upload store's area for evidence files (lms.core.storage).
+AREA = "benchmarking"
 
 
-def path_of(upload_dir: str, stored_name: str) -> str:
-    if not re.fullmatch(r"[0-9a-f]{32}", stored_name):
-        raise ValueError("not a stored name")
-    return os.path.join(folder(upload_dir), stored_name)
+def path_of(stored_name: str) -> str:
+    """Where an evidence file is kept (the store refuses any name it did not hand out)."""
+    return storage.path(AREA, stored_name)
 
 
 def add(session: Session, practice: Practice, owner: User, data: bytes, filename: str | None, *,
-        upload_dir: str, max_file: int, max_practice: int) -> Attachment:
+        max_file: int, max_practice: int) -> Attachment:
     """Store one evidence file for a practice; refuses a wrong type, a file or a total that is too big.
 
     The file is written (atomically, by the upload store) before the row is flushed and removed
@@ -133,17 +127,14 @@ def add(session: Session, practice: Practice, owner: User, data: bytes, filename
     if kind.startswith("image/") and not _reasonable_image(data):
         raise EvidenceError(_l("The photo could not be read, or it is larger than %(mp)s megapixels.",
                                mp=max_pixels(kind) // 1_000_000), field="file", status=415)
-    stored = secrets.token_hex(16)
-    target = path_of(upload_dir, stored)
-    with atomic_write(target) as fh:  # a full disk leaves no partial file under the stored name
-        fh.write(data)
+    stored = storage.put(AREA, data)  # atomic: a full disk leaves no partial file under the stored name
     try:
         attachment = Attachment(practice_id=practice.id, owner_id=owner.id, original_name=clean_name(filename, kind),
                                 stored_name=stored, content_type=kind, size=len(data))
         session.add(attachment)
         session.flush()
     except Exception:
-        os.remove(target)
+        storage.delete(AREA, stored)
         raise
     return attachment
 
@@ -212,11 +203,10 @@ def _check_editable(session: Session, practice: Practice) -> None:
         raise EvidenceError(_l("This practice is submitted: its evidence can no longer change."), status=409)
 
 
-def discard_files(upload_dir: str, stored_names: Iterable[str]) -> None:
+def discard_files(stored_names: Iterable[str]) -> None:
     """Remove files whose rows are gone (called after the commit that removed them)."""
     for stored in stored_names:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(path_of(upload_dir, stored))
+        storage.delete(AREA, stored)
 
 
 def thumbnail(path: str, size: int = 360) -> bytes:

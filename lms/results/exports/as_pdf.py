@@ -12,13 +12,13 @@ from decimal import Decimal
 from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app, render_template
-from flask_babel import format_date, format_datetime, format_decimal
+from flask import Flask, render_template
 from sqlalchemy.orm import Session
 from werkzeug.security import safe_join
 
+from lms.core import numbers
+from lms.core.context import real_app
 from lms.core.pdfjoin import PdfJoiner
-from lms.core.scores import half_up
 from lms.core.timezones import local_zone
 from lms.plugins.types import ResultColumn
 from lms.results.charts import histogram, mean, predicate_counts
@@ -89,44 +89,23 @@ def make_fetcher(app: Flask) -> StaticOnlyFetcher:
 
 
 class Formats:
-    """Numbers and dates for templates: the user's locale on screen (``locale=None``), a fixed one
-    (Indonesian) in PDFs."""
+    """Numbers and dates for templates, by the template filters' own functions (lms.core.numbers):
+    the user's locale on screen (``locale=None``), a fixed one (Indonesian) in PDFs."""
 
     def __init__(self, locale: str | None = None) -> None:
         self.locale = locale
 
     def score(self, value: Decimal | None) -> str:
-        return self._decimal(None if value is None else half_up(value), "#,##0.00")
+        return numbers.format_score(value, locale=self.locale)
 
     def number(self, value: Any) -> str:
-        return self._decimal(value, "#,##0.##")
-
-    def _decimal(self, value: Any, pattern: str) -> str:
-        if value is None:
-            return ""
-        if self.locale is None:
-            return format_decimal(value, pattern)
-        from babel.numbers import format_decimal as babel_decimal
-
-        return babel_decimal(value, pattern, locale=self.locale)
+        return numbers.format_number(value, locale=self.locale)
 
     def date(self, value: date | None) -> str:
-        if value is None:
-            return ""
-        if self.locale is None:
-            return format_date(value, "d MMMM yyyy")
-        from babel.dates import format_date as babel_date
-
-        return babel_date(value, "d MMMM yyyy", locale=self.locale)
+        return numbers.format_date(value, locale=self.locale)
 
     def datetime(self, value: datetime | None) -> str:
-        if value is None:
-            return ""
-        if self.locale is None:
-            return format_datetime(value, "d MMMM yyyy HH:mm")
-        from babel.dates import format_datetime as babel_datetime
-
-        return babel_datetime(value, "d MMMM yyyy HH:mm", tzinfo=local_zone(), locale=self.locale)
+        return numbers.format_datetime(value, "d MMMM yyyy HH:mm", locale=self.locale)
 
     def cell(self, column: ResultColumn, value: Any) -> str:
         if value is None:
@@ -158,7 +137,7 @@ def pdf_parts(session: Session, table: ResultTable, *, recap: bool = True,
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app or real_app()
     fetcher = make_fetcher(app)
     fonts = FontConfiguration()  # fonts found once for every part
     stylesheet = CSS(filename=PDF_CSS, url_fetcher=fetcher, font_config=fonts)

@@ -26,8 +26,7 @@ def upload(practice: Practice):
     data = form.file.data.read(limit + 1)
     on_refusal(lambda exc: (render_template("benchmarking/upload_refused.html", practice=practice,
                                             message=exc.message), exc.status))
-    evidence.add(db.session, practice, current_user, data, form.file.data.filename,
-                 upload_dir=current_app.config["UPLOAD_DIR"], max_file=limit,
+    evidence.add(db.session, practice, current_user, data, form.file.data.filename, max_file=limit,
                  max_practice=current_app.config["EVIDENCE_MAX_PRACTICE_BYTES"])
     flash(_("Evidence added."), "success")
     return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
@@ -36,7 +35,7 @@ def upload(practice: Practice):
 @bp.route("/files/<int:attachment_id>")
 @require("benchmarking.attachment.view", load=Attachment)
 def download(attachment: Attachment):
-    path = evidence.path_of(current_app.config["UPLOAD_DIR"], attachment.stored_name)
+    path = evidence.path_of(attachment.stored_name)
     mimetype, name = evidence.served_as(attachment.content_type, attachment.original_name)
     response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -50,7 +49,7 @@ def thumbnail(attachment: Attachment):
     if not attachment.is_image:
         abort(404)
     try:
-        data = evidence.thumbnail(evidence.path_of(current_app.config["UPLOAD_DIR"], attachment.stored_name))
+        data = evidence.thumbnail(evidence.path_of(attachment.stored_name))
     except Exception:  # a broken or oversized image has no thumbnail (Pillow raises many kinds)
         abort(404)
     return Response(data, mimetype="image/jpeg", headers={"X-Content-Type-Options": "nosniff",
@@ -60,8 +59,7 @@ def thumbnail(attachment: Attachment):
 @bp.route("/files/<int:attachment_id>/delete", methods=["POST"])
 @require("benchmarking.attachment.delete", load=Attachment)
 def delete_file(attachment: Attachment):
-    upload_dir = current_app.config["UPLOAD_DIR"]
     return act(lambda: evidence.remove(db.session, attachment, current_user),
                back=url_for("benchmarking_practices.show", practice_id=attachment.practice_id),
-               after_commit=lambda stored: evidence.discard_files(upload_dir, [stored]),
+               after_commit=lambda stored: evidence.discard_files([stored]),
                message=_("The file is deleted."))

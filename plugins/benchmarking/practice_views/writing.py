@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -150,11 +150,10 @@ def submit(practice: Practice):
 @bp.route("/practices/<int:practice_id>/delete", methods=["POST"])
 @require("benchmarking.practice.edit", load=Practice)
 def delete(practice: Practice):
-    upload_dir = current_app.config["UPLOAD_DIR"]
     return act(lambda: practices.delete_practice(db.session, practice, current_user),
                back=url_for("benchmarking_practices.show", practice_id=practice.id),
                done=url_for("benchmarking_practices.mine", visit_id=practice.visit_id),
-               after_commit=lambda stored: evidence.discard_files(upload_dir, stored),
+               after_commit=lambda stored: evidence.discard_files(stored),
                message=_("The practice and its evidence are deleted."))
 
 

@@ -139,7 +139,7 @@ def test_a_write_failing_half_way_leaves_no_file_and_no_row(app, world, session,
     with app.test_request_context():
         owner = session.get(type(world["people"][0]), world["people"][0].id)
         with pytest.raises(OSError):
-            evidence.add(session, practice, owner, PNG_1PX, "a.png", upload_dir=app.config["UPLOAD_DIR"],
+            evidence.add(session, practice, owner, PNG_1PX, "a.png",
                          max_file=10**7, max_practice=10**8)
     session.rollback()
     assert files_on_disk(app) == []

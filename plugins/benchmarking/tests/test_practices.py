@@ -743,7 +743,7 @@ def test_publishing_shares_name_and_files_only_with_the_authors_consent(app, wor
     person = world["people"][0]
     practice = practices.create_practice(session, world["visit"], person,
                                          adapted(title="Klinik keliling", evidence_links="https://example.org/foto"), NOW)
-    evidence.add(session, practice, person, PNG_1PX, "foto-lokasi.png", upload_dir=app.config["UPLOAD_DIR"],
+    evidence.add(session, practice, person, PNG_1PX, "foto-lokasi.png",
                  max_file=10_000_000, max_practice=50_000_000)
     session.commit()
     author = app.test_client()
