@@ -72,7 +72,7 @@ class PdfJoiner:
             if new is None:
                 new = mapping[old.idnum] = self._reserve()
                 pending.append((old, new))
-            return IndirectObject(new, 0, None)  # type: ignore[arg-type]
+            return IndirectObject(new, 0, None)
 
         def clone(value: Any) -> Any:
             if isinstance(value, IndirectObject):
@@ -105,7 +105,7 @@ class PdfJoiner:
                         copy[NameObject(key)] = clone(holder.raw_get(key))
                     holder = holder.get("/Parent")
                     holder = holder.get_object() if holder is not None else None
-            copy[NameObject("/Parent")] = IndirectObject(_PAGES, 0, None)  # type: ignore[arg-type]
+            copy[NameObject("/Parent")] = IndirectObject(_PAGES, 0, None)
             self._emit(number, copy)
             self.kids.append(number)
             count += 1
@@ -118,12 +118,12 @@ class PdfJoiner:
         """The page tree, the catalogue, the cross-reference table and the trailer."""
         pages = DictionaryObject({
             NameObject("/Type"): NameObject("/Pages"),
-            NameObject("/Kids"): ArrayObject(IndirectObject(n, 0, None) for n in self.kids),  # type: ignore[arg-type]
+            NameObject("/Kids"): ArrayObject(IndirectObject(n, 0, None) for n in self.kids),
             NameObject("/Count"): NumberObject(len(self.kids)),
         })
         self._emit(_PAGES, pages)
         self._emit(_CATALOG, DictionaryObject({NameObject("/Type"): NameObject("/Catalog"),
-                                               NameObject("/Pages"): IndirectObject(_PAGES, 0, None)}))  # type: ignore[arg-type]
+                                               NameObject("/Pages"): IndirectObject(_PAGES, 0, None)}))
         info = None
         if self.title:
             info = self._reserve()

@@ -149,7 +149,7 @@ def pdf_parts(session: Session, table: ResultTable, *, recap: bool = True,
             html = render_template("results/pdf.html", **common, **context)
             numbering = CSS(string=f"@page :first {{ counter-reset: page {int(first_page)} }}", font_config=fonts)
             document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher)
-            return document.write_pdf(stylesheets=[stylesheet, numbering], font_config=fonts)  # type: ignore[no-any-return]
+            return document.write_pdf(stylesheets=[stylesheet, numbering], font_config=fonts)
 
         return render
 
