@@ -10,16 +10,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.cohorts.models import Cohort
-from lms.db import Base, UTCDateTime, utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+from lms.db import Base, UTCDateTime, enum_type, utcnow
 
 
 class Combination(enum.StrEnum):
@@ -49,7 +44,7 @@ class ScoreSheet(Base):
     component_key: Mapped[str] = mapped_column(String(40), default="")
     # Its weight among the component's other work.
     weight: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal(1))
-    combination: Mapped[Combination] = mapped_column(_enum(Combination, "sheet_combination"), default=Combination.MEAN)
+    combination: Mapped[Combination] = mapped_column(enum_type(Combination, "sheet_combination", 16), default=Combination.MEAN)
     # A peserta's score is pending until this many observers scored every criterion.
     observers_required: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -81,7 +76,7 @@ class SheetEntry(Base):
     criterion_id: Mapped[int] = mapped_column(ForeignKey("score_sheet_criteria.id", ondelete="CASCADE"), index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     observer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    observer_role: Mapped[ObserverRole] = mapped_column(_enum(ObserverRole, "observer_role"))
+    observer_role: Mapped[ObserverRole] = mapped_column(enum_type(ObserverRole, "observer_role", 16))
     score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Optimistic lock, as grades: a save based on an older version is refused with a conflict.
