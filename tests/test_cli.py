@@ -90,3 +90,8 @@ def test_demo_has_a_finished_angkatan_with_every_outcome(app, session):
         "attendance_minimum", "component_minimum", "decision"]
     assert {o.predikat for o in result.values() if o.status == "lulus"} == {
         "Sangat Memuaskan", "Memuaskan", "Cukup Memuaskan"}
+    from lms.certificates.services import issued_by_participant
+
+    issued = issued_by_participant(session, finished)
+    assert set(issued) == {uid for uid, o in result.items() if o.status == "lulus"}
+    assert sorted(c.number for c in issued.values())[0] == "001/PKP-V/2026"

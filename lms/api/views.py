@@ -138,7 +138,8 @@ def _outcome_fields(row: ResultRow) -> dict[str, Any]:
         "components": [{"key": c.key, "name": c.name, "weight": float(c.weight), "minimum": _number(c.minimum),
                         "score": _number(c.score)} for c in (outcome.components if outcome else [])],
         "attendance_percent": _number(outcome.attendance_percent) if outcome else None,
-        "certificate": None,
+        "certificate": {"number": row.certificate.number, "verify_url": row.certificate.verify_url}
+        if row.certificate else None,
     }
 
 

@@ -1,7 +1,7 @@
 """Demo data for the final result: a finished angkatan of a second program (PKP) with its result
 definition, graded work, a conduct score from three observers, attendance, and peserta whose outcomes
 cover lulus, tidak lulus (a component under its minimum, attendance, a disciplinary decision) and
-ditunda. A program of its own, so that the running PKA cohort keeps its plain weighted results."""
+ditunda, and certificates for those who passed. A program of its own, so that the running PKA cohort keeps its plain weighted results."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ from lms.assessments.models import Assessment, Submission, SubmissionState
 from lms.assessments.services import AssessmentFields, save_assessment
 from lms.attendance import services as attendance
 from lms.attendance.models import Presence
+from lms.certificates import services as certificates
 from lms.cohorts.models import Cohort, CohortStatus, Role
 from lms.cohorts.services import add_member, save_cohort, save_program
 from lms.grading.services import GradeInput, release, save_grade
 from lms.results import definitions
 from lms.results.definitions import ComponentData
+from lms.results.outcomes import cohort_outcomes
 from lms.rubrics.services import CriterionData, LevelData, RubricData, create_rubric
 from lms.scoresheets import services as sheets
 from lms.scoresheets.models import ObserverRole
@@ -132,6 +134,12 @@ def finished_angkatan(session: Session, demo: dict[str, Any]) -> Cohort:
                                 "Pelanggaran tata tertib berat (SK Kepala BPSDM No. 800/112/2026)", coordinator,
                                 finished)
     session.flush()
+    certificates.save_template(session, program, letterhead="PEMERINTAH PROVINSI KALIMANTAN TENGAH\n"
+                               "BADAN PENGEMBANGAN SUMBER DAYA MANUSIA", number_pattern="{seq}/PKP-{angkatan}/{year}",
+                               signer_name="Dr. H. Sutrisno, M.Si.", signer_nip=_nip(rng, 1),
+                               signer_position="Kepala BPSDM Provinsi Kalimantan Tengah", place="Palangka Raya")
+    certificates.issue_batch(session, cohort, coordinator.id, cohort_outcomes(session, cohort),
+                             today=date(2026, 6, 26))
     cohort.status = CohortStatus.CLOSED
     session.flush()
     return cohort

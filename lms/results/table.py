@@ -37,6 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Submission, SubmissionState
+from lms.certificates.services import issued_by_participant, verify_url
 from lms.cohorts.models import Cohort, Membership, Role
 from lms.core.scores import exact, half_up
 from lms.db import utcnow
@@ -85,6 +86,14 @@ class AssessmentColumn:
         return self.weight > 0
 
 
+@dataclass(frozen=True, slots=True)
+class CertificateRef:
+    """A peserta's issued, unrevoked certificate as results show it (lms.certificates numbers it)."""
+
+    number: str
+    verify_url: str
+
+
 @dataclass
 class ResultRow:
     participant_id: int
@@ -102,6 +111,7 @@ class ResultRow:
     rank: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # plugin column key → value (None: nothing yet)
     outcome: components.Outcome | None = None  # components, final score, predikat, lulus / tidak lulus / ditunda
+    certificate: CertificateRef | None = None  # the valid certificate, once issued (lulus only)
 
     @property
     def released(self) -> bool:
@@ -291,8 +301,12 @@ def build_table(session: Session, cohort: Cohort, *, participant_ids: Iterable[i
     if participant_ids is not None:
         rows = [r for r in rows if r.participant_id in keep]
     rows.sort(key=canonical_order)
+    certificates = issued_by_participant(session, cohort)
     for row in rows:
         row.extra = {c.key: c.values.get(row.participant_id) for c in columns}
+        issued = certificates.get(row.participant_id)
+        if issued is not None:
+            row.certificate = CertificateRef(issued.number, verify_url(issued))
     return ResultTable(cohort=cohort, assessments=assessments, rows=rows, columns=columns, generated_at=utcnow(),
                        ranked=ranked, components=context.components if scheme is not None else [],
                        definition_version=scheme.version if scheme is not None else None,

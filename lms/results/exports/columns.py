@@ -92,6 +92,7 @@ def columns(table: ResultTable) -> list[Column]:
         Column(_("Attendance (%)"), "score", lambda r: r.outcome.attendance_percent if r.outcome else None, 12),
         Column(_("Outcome"), "text", lambda r: r.outcome.label if r.outcome else None, 14),
         Column(_("Reasons"), "text", lambda r: "; ".join(r.outcome.reasons) if r.outcome else None, 40),
+        Column(_("Certificate number"), "text", lambda r: r.certificate.number if r.certificate else None, 24),
     ]
     for c in table.columns:
         cols.append(Column(str(c.label), _column_kind(c), _extra_value(c.key), 14))

@@ -280,3 +280,27 @@ def test_a_peserta_sees_components_and_outcome_on_their_sheet_once_the_angkatan_
     closed = client.get(url).get_data(as_text=True)
     assert 'class="text-end outcome"' in closed and 'data-component="sikap"' in closed
     assert "75,53" in closed or "75.53" in closed
+
+
+def test_issued_certificates_reach_the_api_and_the_csv(app, world, session):
+    from lms.certificates import services as certificates
+
+    _arrange_every_outcome(session, world)
+    p = world["people"]
+    cohort = session.get(Cohort, world["cohort"].id)
+    certificates.save_template(session, cohort.program, letterhead="BPSDM", number_pattern="{seq}/PKA/{year}",
+                               signer_name="Kepala BPSDM", signer_nip="", signer_position="Kepala", place="Palangka Raya")
+    issued = certificates.issue_batch(session, cohort, None, outcomes.cohort_outcomes(session, cohort),
+                                      today=date.today())
+    session.commit()
+    assert sorted(c.participant_id for c in issued) == sorted([p[0].id, p[1].id, p[3].id])  # lulus only
+    client = app.test_client()
+    auth = bearer(token_for(session, world["coordinator"]))
+    rows = {r["id"]: r for r in client.get(f"/api/v1/cohorts/{cohort.id}/results", headers=auth).get_json()["participants"]}
+    number = next(c.number for c in issued if c.participant_id == p[3].id)
+    assert rows[p[3].id]["certificate"]["number"] == number
+    assert rows[p[3].id]["certificate"]["verify_url"].endswith("/verify/" + next(c.code for c in issued if c.participant_id == p[3].id))
+    assert rows[p[2].id]["certificate"] is None and rows[p[4].id]["certificate"] is None
+    login(client, world["coordinator"])
+    csv_text = client.get(f"/cohorts/{cohort.id}/results/export?format=csv").get_data(as_text=True)
+    assert number in csv_text
