@@ -27,7 +27,7 @@ from lms.core.spreadsheet import guard
 from lms.grading.models import Grade
 from lms.results.exports import INLINE_LIMIT, as_pdf
 from lms.results.exports.as_pdf import PDF_BASE_URL, make_fetcher
-from lms.results.exports.as_xlsx import _fast_worksheet_class, sheet_name
+from lms.results.exports.as_xlsx import sheet_name
 from lms.results.exports.columns import Marker, columns, state_label
 from lms.results.table import CellState, build_table
 from lms.users.models import User
@@ -512,37 +512,6 @@ def test_screen_csv_xlsx_pdf_and_api_agree_on_the_demo_cohort(app, client):
         assert tuple(found) == values[:n + 1], (nip, found, values)
         if values[n + 1]:
             assert values[n + 1] in sheet_text
-
-
-@pytest.mark.parametrize("values", [
-    ["Budi Santoso", "198609262015051001", "Refleksi agenda kepemimpinan", "", "Sangat baik"],
-    [0, 1, 2.5, 83.33, -1, 46000.5, 10**15, 1e-7],
-    ['=HYPERLINK("http://x","y")', "a & b", "<b>", " lead", "trail ", "ctl\x01x", "_x0041_", "snake_case",
-     "baris\nbaru", "\ufffe", "Ñandú — 98,36", "tab\there", "emoji 🙂"],
-])
-def test_fast_cells_write_the_same_xml_as_xlsxwriter(tmp_path, values):
-    """The fast cell writer is an optimisation only: byte for byte XlsxWriter's own output."""
-    import zipfile
-
-    import xlsxwriter
-
-    def build(path: Any, fast: bool) -> bytes:
-        book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                               "strings_to_urls": False, "strings_to_numbers": False})
-        bold = book.add_format({"bold": True})
-        sheet = book.add_worksheet("s", worksheet_class=_fast_worksheet_class() if fast else None)
-        sheet.set_column(0, 3, 20)
-        for row, value in enumerate(values):
-            for col, fmt in ((0, None), (1, bold)):
-                if isinstance(value, str):
-                    sheet.write_string(row, col, value, fmt)
-                else:
-                    sheet.write_number(row, col, value, fmt)
-        book.close()
-        with zipfile.ZipFile(path) as archive:
-            return archive.read("xl/worksheets/sheet1.xml")
-
-    assert build(tmp_path / "fast.xlsx", True) == build(tmp_path / "plain.xlsx", False)
 
 
 def test_criteria_sheet_numbers_attempts_where_several_are_allowed(ctx, session, make_cohort, client):

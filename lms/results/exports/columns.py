@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from lms.core.numbers import format_number
 from lms.plugins.types import ResultColumn
-from lms.results.table import Cell, CellState, ResultRow, ResultTable
+from lms.results.table import CellState, ResultRow, ResultTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,12 +25,11 @@ class Marker:
     text: str
 
 
-def cell_marker(cell: Cell) -> Marker:
-    return Marker({
-        CellState.NOT_SUBMITTED: _("not submitted"),
-        CellState.NOT_GRADED: _("not graded"),
-        CellState.UNSCORED: _("no score"),
-    }.get(cell.state, ""))
+def markers() -> dict[CellState, Marker]:
+    """The markers of cells without a score, translated once per export (not once per cell)."""
+    return {CellState.NOT_SUBMITTED: Marker(_("not submitted")), CellState.NOT_GRADED: Marker(_("not graded")),
+            CellState.UNSCORED: Marker(_("no score")), CellState.SCORED: Marker("")}
+
 
 
 def state_label(state: CellState | str) -> str:
@@ -61,7 +60,10 @@ def _extra_value(key: str) -> Callable[[ResultRow], Any]:
 
 
 def columns(table: ResultTable) -> list[Column]:
-    """The result table's columns, in export order, with translated headers."""
+    """The result table's columns, in export order, with translated headers: the one list every
+    tabular export writes (a new column is one more entry here)."""
+    marker = markers()
+    incomplete = Marker(_("incomplete"))
     cols = [
         Column(_("NIP"), "nip", lambda r: r.nip, 21),
         Column(_("Name"), "text", lambda r: r.name, 30),
@@ -74,7 +76,7 @@ def columns(table: ResultTable) -> list[Column]:
 
         def score(r: ResultRow, aid: int = a.id) -> Any:
             cell = r.cells[aid]
-            return cell.score if cell.state == CellState.SCORED else cell_marker(cell)
+            return cell.score if cell.state == CellState.SCORED else marker[cell.state]
 
         cols.append(Column(header, "score", score, 16))
     for position, component in enumerate(table.components):
@@ -82,11 +84,11 @@ def columns(table: ResultTable) -> list[Column]:
 
         def part(r: ResultRow, at: int = position) -> Any:
             score = r.outcome.components[at].score if r.outcome else None
-            return score if score is not None else Marker(_("incomplete"))
+            return score if score is not None else incomplete
 
         cols.append(Column(header, "score", part, 16))
     cols += [
-        Column(_("Final score"), "score", lambda r: r.final if r.complete else Marker(_("incomplete")), 12),
+        Column(_("Final score"), "score", lambda r: r.final if r.complete else incomplete, 12),
         Column(_("Predicate"), "text", lambda r: r.predicate, 20),
         Column(_("Ranking"), "int", lambda r: r.rank, 9),
         Column(_("Attendance (%)"), "score", lambda r: r.outcome.attendance_percent if r.outcome else None, 12),
