@@ -32,7 +32,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -65,6 +65,8 @@ ARGS: dict[str, str] = {
     "group_id": "group",
     "notification_id": "notification",
     "job_id": "job",
+    "class_session_id": "class_session",
+    "certificate_id": "certificate",
 }
 
 # Where one endpoint needs another object of the same kind than the name says.
@@ -103,19 +105,22 @@ ATTACKERS = ("coordinator", "instructor", "participant", "participant2", "anonym
 # URL variables that name what belongs to one peserta (A1): another peserta of the same cohort (A2)
 # is refused every endpoint that names one of them (the visit group is A1's, A2 is in the other one).
 OWNED_ARGS = {"user_id", "api_token_id", "submission_id", "revision_id", "practice_id", "attachment_id",
-              "followup_id", "notification_id", "job_id", "group_id"}
+              "followup_id", "notification_id", "job_id", "group_id", "certificate_id"}
 
 # Rules that are a peserta's alone: staff of their own cohort and admins are refused them too.
 PARTICIPANT_RULES = {"submission.own", "notification.own", "job.own", "assessment.submit", "results.own", "benchmarking.practice.edit",
+                     "attendance.own", "certificate.own",
                      "benchmarking.attachment.delete", "benchmarking.visit.log", "benchmarking.round.report"}
 
 # Rules for the people who run a cohort, and for its teaching staff: lower roles of cohort A itself
 # are refused them (a widyaiswara does not run the cohort, a peserta does not grade).
 COORDINATOR_RULES = {"cohort.edit", "cohort.manage", "assessment.manage", "assessment.audit", "rubric.edit",
                      "program.edit", "benchmarking.host.edit", "benchmarking.visit.manage",
-                     "benchmarking.followups.manage", "benchmarking.practice.publish"}
+                     "benchmarking.followups.manage", "benchmarking.practice.publish", "attendance.plan",
+                     "attendance.session.edit", "certificates.issue", "certificate.revoke", "certificate.template"}
 STAFF_RULES = {"cohort.teach", "assessment.teach", "submission.grade", "results.view", "benchmarking.visit.funnel",
-               "benchmarking.round.staff", "benchmarking.group.adjust", "benchmarking.followup.confirm"}
+               "benchmarking.round.staff", "benchmarking.group.adjust", "benchmarking.followup.confirm",
+               "attendance.view", "attendance.session.record", "certificates.view"}
 
 # A draft is its author's alone (peserta A2's here): staff of the cohort and admins are refused it.
 DRAFTS = {"submission_id": "draft_submission", "practice_id": "draft_practice", "attachment_id": "draft_attachment"}
@@ -229,7 +234,19 @@ def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) 
     os.makedirs(os.path.join(app.config["UPLOAD_DIR"], "jobs", str(job.id)), exist_ok=True)
     with open(os.path.join(app.config["UPLOAD_DIR"], job.result_path), "w", encoding="utf-8") as handle:
         handle.write(f"Peserta {tag}1")
-    ids = {"job": job.id, "notification": notification.id, "program": program.id, "cohort": cohort.id, "membership": member.id, "rubric": rubric.id,
+    from types import SimpleNamespace
+
+    from lms.attendance import services as attendance
+    from lms.certificates import services as certificates
+
+    class_session = attendance.save_session(session, cohort, None, day=date.today(), starts_at=time(8), ends_at=time(10),
+                                            jp=2, topic=f"Materi {tag}", instructor_id=people["instructor"].id)
+    certificates.save_template(session, program, letterhead="", number_pattern="{seq}/{program}/{year}",
+                               signer_name=f"Kepala {tag}", signer_nip="", signer_position="", place="")
+    certificate = certificates.issue_batch(session, cohort, people["coordinator"].id, {
+        people["participant"].id: SimpleNamespace(status="lulus", predikat="Memuaskan")}, today=date.today())[0]
+    ids = {"class_session": class_session.id, "certificate": certificate.id,
+           "job": job.id, "notification": notification.id, "program": program.id, "cohort": cohort.id, "membership": member.id, "rubric": rubric.id,
            "assessment": assessment.id, "submission": submission.id, "revision": revision.id,
            "participant": people["participant"].id, "api_token": token.id, "draft_submission": draft.id}
     if plugin:
@@ -334,8 +351,9 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 # URL variables that are credentials, not ids: a signed one-time link (invitation, password reset)
 # names no object another cohort could swap in. tests/test_invitations.py proves such links work
-# once, expire, and refuse forgeries.
-SECRET_ARGS = {"token"}
+# once, expire, and refuse forgeries. A certificate's code opens its public verification page,
+# for anyone by design (tests/test_certificates.py checks that it shows nothing else).
+SECRET_ARGS = {"token", "code"}
 
 
 def rules_with_variables(app: Any) -> Iterator[Any]:
