@@ -31,15 +31,18 @@ def database(app: Flask) -> None:
 
 
 def expected_heads(app: Flask) -> tuple[Any, set[str]]:
-    """The migration scripts of this code (cached: they do not change while the process runs)."""
+    """The migration scripts of this code and the heads this app needs: the core's and the enabled
+    plugins' (a disabled plugin's branch stays where it is, as `flask db upgrade` leaves it). Cached:
+    they do not change while the process runs."""
     cached = app.extensions.get("lms.script_heads")
     if cached is None:
         from alembic.script import ScriptDirectory
 
-        from lms.cli import alembic_config
+        from lms.cli import alembic_config, enabled_heads
 
-        script = ScriptDirectory.from_config(alembic_config(app))
-        cached = app.extensions["lms.script_heads"] = (script, set(script.get_heads()))
+        config = alembic_config(app)
+        script = ScriptDirectory.from_config(config)
+        cached = app.extensions["lms.script_heads"] = (script, set(enabled_heads(app, config)))
     return cached
 
 
