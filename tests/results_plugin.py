@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from lms import db
 from lms.assessments.models import Submission, SubmissionState
+from lms.cohorts.models import Membership, Role
 from lms.plugins import hookimpl
-from lms.plugins.types import ResultColumn
+from lms.plugins.types import ResultColumn, ResultTotal
 from lms.plugins.types import ResultSheet as ExtraSheet
 
 # Every call's participant ids, so that tests can see the hook is called once for everyone.
@@ -45,6 +46,19 @@ def lms_result_sheets(cohort: Any, participant_ids: list[int]) -> list[ExtraShee
 @hookimpl
 def lms_blueprints() -> list[Blueprint]:
     return [bp]
+
+
+@hookimpl
+def lms_result_totals(cohort: Any) -> list[ResultTotal]:
+    """The "Submitted works" column summed over the cohort in one aggregate query."""
+    per_person = (select(Submission.participant_id, func.count().label("n"))
+                  .join(Membership, (Membership.user_id == Submission.participant_id)
+                        & (Membership.cohort_id == cohort.id) & (Membership.role == Role.PARTICIPANT))
+                  .where(Submission.state == SubmissionState.SUBMITTED)
+                  .group_by(Submission.participant_id).subquery())
+    total, people = db.session.execute(select(func.coalesce(func.sum(per_person.c.n), 0), func.count())
+                                       .select_from(per_person)).one()
+    return [ResultTotal("submitted", "Submitted works", Decimal(total), people, order=1)]
 
 
 @hookimpl

@@ -261,6 +261,27 @@ def test_responses_match_their_schemas(client, session, world):
         schema_validator("Results").validate(broken)
 
 
+def test_results_pages_with_a_cursor(client, session, world):
+    cohort = world["cohort"]
+    auth = bearer(token_for(session, cohort.people["coordinator"]))
+    url = f"/api/v1/cohorts/{cohort.id}/results"
+    whole = client.get(url, headers=auth).get_json()
+    assert whole["page"] == {"limit": 100, "next_cursor": None, "total": len(world["participants"])}
+    seen, cursor, pages = [], None, 0
+    while True:
+        body = client.get(url, headers=auth, query_string={"limit": 2, **({"cursor": cursor} if cursor else {})}).get_json()
+        assert len(body["participants"]) <= 2 and body["page"]["total"] == len(world["participants"])
+        seen += body["participants"]
+        pages += 1
+        cursor = body["page"]["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 2 and seen == whole["participants"], "the pages together are the whole table, in order"
+    for bad in ({"limit": 0}, {"limit": 501}, {"limit": "ten"}, {"cursor": "not-a-cursor"}, {"cursor": "WzEsMl0"}):
+        response = client.get(url, headers=auth, query_string=bad)
+        assert_problem(response, 400)
+
+
 # -- queries ----------------------------------------------------------------------------------------
 
 def test_api_results_run_a_fixed_number_of_queries(app, session, make_cohort):

@@ -110,3 +110,39 @@ def test_dashboard_counts_submitted_work_without_a_final_grade(client, graded_co
     page = client.get("/").get_data(as_text=True)
     notice = page[page.index('id="to-grade"'):].split("</span>", 1)[0]
     assert ">3 " in notice, notice  # six submitted, three final; the draft-graded one still waits
+
+
+def test_results_page_renders_a_page_and_counts_everyone(client, graded_cohort, app):
+    cohort, _assessment_id, teacher = graded_cohort
+    login(client, cohort.people["coordinator"])
+    url = f"/cohorts/{cohort.id}/results"
+    first = client.get(url).get_data(as_text=True)
+    assert len(body_rows(first, "results")) == PAGE_SIZE
+    assert 'id="stat-participants">8<' in first, "the figures count the cohort, not the page"
+    last = client.get(f"{url}?page=3&sort=name").get_data(as_text=True)
+    assert len(body_rows(last, "results")) == 2  # 8 = 3 + 3 + 2
+    assert "sort=name" in last.split("pagination", 1)[1].split("</nav>", 1)[0], "the pages keep the sort"
+    names = []
+    for number in (1, 2, 3):
+        page = client.get(f"{url}?page={number}&sort=name&dir=desc").get_data(as_text=True)
+        names += [row.split('class="name">', 1)[1].split("</a>", 1)[0].rsplit(">", 1)[-1] for row in body_rows(page, "results")]
+    assert names == sorted((p.name for p in cohort.people["participants"]), key=str.casefold, reverse=True)
+
+
+def test_results_search_and_status_filter_in_the_database(client, graded_cohort, app, session):
+    cohort, _assessment_id, teacher = graded_cohort
+    app.config["PAGE_SIZE"] = 50
+    login(client, cohort.people["coordinator"])
+    url = f"/cohorts/{cohort.id}/results"
+    someone = cohort.people["participants"][4]
+    found = client.get(f"{url}?q={someone.name.upper()}").get_data(as_text=True)
+    expected = {p.id for p in cohort.people["participants"] if someone.name.casefold() in p.name.casefold()}
+    shown = {int(r.split('data-participant="', 1)[1].split('"', 1)[0]) for r in body_rows(found, "results")}
+    assert someone.id in shown and shown == expected
+    by_nip = client.get(f"{url}?q={someone.profile.nip[-6:]}").get_data(as_text=True) if someone.profile else found
+    assert f'data-participant="{someone.id}"' in by_nip
+    assert 'id="stat-participants">8<' in found
+    # No grade is released: nobody has a final score yet.
+    assert "No participant matches the search." in client.get(f"{url}?status=complete").get_data(as_text=True)
+    assert len(body_rows(client.get(f"{url}?status=incomplete").get_data(as_text=True), "results")) == 8
+    assert client.get(f"{url}?status=sideways&page=-4&sort=x&f_nothing=1").status_code == 200

@@ -147,7 +147,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Results": {
         "type": "object",
-        "required": ["cohort", "generated_at", "rules", "assessments", "columns", "participants"],
+        "required": ["cohort", "generated_at", "rules", "assessments", "columns", "participants", "page"],
         "properties": {
             "cohort": {"type": "object", "required": ["id", "title", "program", "name", "year"],
                        "properties": {"id": {"type": "integer"}, "title": {"type": "string"},
@@ -158,7 +158,15 @@ SCHEMAS: dict[str, Any] = {
             "assessments": {"type": "array", "items": _ref("Assessment")},
             "columns": {"type": "array", "items": _ref("Column")},
             "participants": {"type": "array", "items": _ref("Participant"),
-                             "description": "Ranked participants first by rank, then the rest by name."},
+                             "description": "One page of participants: ranked ones first by rank, then the rest "
+                                            "by name (ranks are places in the whole cohort)."},
+            "page": {"type": "object", "required": ["limit", "next_cursor", "total"],
+                     "properties": {
+                         "limit": {"type": "integer", "minimum": 1, "maximum": 500},
+                         "next_cursor": {"type": ["string", "null"],
+                                         "description": "Pass as `cursor` for the next page; null on the last."},
+                         "total": {"type": "integer", "minimum": 0,
+                                   "description": "Participants in the cohort (every page together)."}}},
         },
     },
 }
@@ -194,11 +202,18 @@ def document() -> dict[str, Any]:
                 "get": {
                     "operationId": "getCohortResults",
                     "summary": "The cohort's result table: the same numbers as the CSV, XLSX and PDF exports.",
-                    "parameters": [{"name": "cohort_id", "in": "path", "required": True,
-                                    "schema": {"type": "integer"}}],
+                    "parameters": [
+                        {"name": "cohort_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                        {"name": "limit", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+                         "description": "Participants per page."},
+                        {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
+                         "description": "The `page.next_cursor` of the previous page; none for the first."},
+                    ],
                     "responses": {
-                        "200": {"description": "The result table.",
+                        "200": {"description": "One page of the result table.",
                                 "content": {"application/json": {"schema": _ref("Results")}}},
+                        "400": _error_response("A limit out of range, or a cursor this API did not hand out."),
                         "401": unauthorized,
                         "403": _error_response("The user is not an instructor or coordinator of this cohort."),
                         "404": _error_response("No cohort has this id."),

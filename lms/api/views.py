@@ -29,9 +29,11 @@ from lms.core.access import PUBLIC, require
 from lms.core.errors import problem
 from lms.core.timezones import now_utc
 from lms.extensions import csrf
-from lms.results.table import CellState, ResultRow, ResultTable, build_table
+from lms.results.screen import BadCursor, results_after
+from lms.results.table import CellState, ResultRow, ResultTable
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+DEFAULT_LIMIT, MAX_LIMIT = 100, 500  # result rows per page
 csrf.exempt(bp)  # bearer tokens only: a browser's cookies never authenticate a call here
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -190,8 +192,17 @@ def cohorts():
 
 @bp.route("/cohorts/<int:cohort_id>/results")
 @token_required("results.view", load=Cohort)
-def cohort_results(cohort: Cohort):
-    return jsonify(results_document(build_table(db.session, cohort)))
+def cohort_results(cohort: Cohort) -> Any:
+    """One page of the result table: ``limit`` rows (default 100, at most 500) after ``cursor``."""
+    raw = request.args.get("limit", str(DEFAULT_LIMIT))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        return problem(400, "bad_limit", _("limit must be a whole number from 1 to %(max)s.", max=MAX_LIMIT))
+    limit = int(raw)
+    try:
+        table, following, total = results_after(db.session, cohort, request.args.get("cursor") or None, limit)
+    except BadCursor:
+        return problem(400, "bad_cursor", _("The cursor is not one this API handed out; start without it."))
+    return jsonify(results_document(table) | {"page": {"limit": limit, "next_cursor": following, "total": total}})
 
 
 @bp.route("/openapi.json")

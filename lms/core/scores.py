@@ -9,8 +9,9 @@ turned into a two-place ``Decimal`` by :func:`half_up` only where it is shown or
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, Inexact
 from fractions import Fraction
+from functools import reduce
 from typing import Any
 
 TWO_PLACES = Decimal("0.01")
@@ -40,10 +41,20 @@ def half_up(value: Any, places: int = 2) -> Decimal:
     return Decimal(whole).scaleb(-places).quantize(Decimal(1).scaleb(-places))
 
 
+# Adds decimals exactly or raises (Inexact): sums of stored scores never need rounding.
+_EXACT_SUM = Context(prec=60, traps=[Inexact])
+
+
 def mean(values: Iterable[Any]) -> Fraction | None:
     """The exact mean, or None for no values."""
-    items = [exact(v) for v in values]
+    items = list(values)
     if not items:
         return None
-    return sum(items, Fraction(0)) / len(items)
+    if all(type(v) is Decimal for v in items):
+        # Decimals add exactly (checked): one fraction for the division instead of one per value.
+        try:
+            return Fraction(reduce(_EXACT_SUM.add, items, Decimal(0))) / len(items)
+        except Inexact:
+            pass
+    return sum((exact(v) for v in items), Fraction(0)) / len(items)
 

@@ -26,8 +26,10 @@ if TYPE_CHECKING:
         NotificationKind,
         Reminder,
         ResultColumn,
+        ResultFilter,
         ResultSheet,
         ResultSource,
+        ResultTotal,
         SubmissionKind,
     )
     from lms.users.models import User
@@ -118,6 +120,18 @@ def lms_result_sources() -> list[ResultSource]:
     whose ``source`` names one of these keys. A component whose source is not declared by an
     enabled plugin has no score (its peserta stay *ditunda*), never 0.
     """
+
+
+@hookspec
+def lms_result_totals(cohort: Cohort) -> list[ResultTotal]:
+    """Cohort-wide totals for the results page's totals chart, each from an aggregate query (a
+    fixed number of queries whatever the cohort size)."""
+
+
+@hookspec
+def lms_result_filters(cohort: Cohort) -> list[ResultFilter]:
+    """Filters the results page offers besides the core's (search, status): each keeps the
+    participants its SQL select returns."""
 
 
 @hookspec

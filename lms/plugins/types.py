@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from flask import url_for
@@ -90,6 +91,33 @@ class ResultSource:
 
     key: str
     label: Any
+
+
+@dataclass(frozen=True)
+class ResultTotal:
+    """A cohort-wide total a plugin shows under the results page (the benchmarking funnel): its
+    count summed over every participant, and how many participants have more than 0. The plugin
+    computes it in SQL (aggregates), not from the page's rows."""
+
+    key: str
+    label: Any
+    total: Decimal
+    people: int
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class ResultFilter:
+    """A filter a plugin offers on the results page (the benchmarking visit's groups).
+
+    ``choices`` are ``(value, label)`` pairs; ``members(value)`` is a SQL select of the participant
+    ids the choice keeps (a subquery the core filters with; never a list of ids).
+    """
+
+    key: str
+    label: Any
+    choices: Sequence[tuple[str, Any]]
+    members: Callable[[str], Any]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from lms.assessments.models import Submission
 from lms.core.scores import TWO_PLACES, exact, half_up
 from lms.core.scores import mean as exact_mean
 from lms.grading.models import Grade, GradeCriterion, GradeStatus
-from lms.plugins.types import ResultColumn
 from lms.results.table import ResultTable
 from lms.rubrics.models import Criterion, Level, Rubric
 
@@ -56,21 +55,6 @@ def predicate_counts(table: ResultTable) -> list[tuple[str, int]]:
 def mean(values: Iterable[Decimal | None]) -> Decimal | None:
     value = exact_mean(v for v in values if v is not None)
     return None if value is None else half_up(value)
-
-
-def column_totals(table: ResultTable) -> list[tuple[ResultColumn, Decimal, int]]:
-    """For each count column of a plugin: its total and how many participants have more than 0.
-
-    With the benchmarking plugin's stage columns in order (identified, adopted or adapted,
-    implemented) this is the cohort's adoption funnel.
-    """
-    out = []
-    for column in table.columns:
-        if column.kind != "number":
-            continue
-        values = [Decimal(str(r.extra.get(column.key))) for r in table.rows if r.extra.get(column.key) is not None]
-        out.append((column, sum(values, Decimal(0)), sum(1 for v in values if v > 0)))
-    return out
 
 
 @dataclass(frozen=True)

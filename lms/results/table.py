@@ -222,6 +222,10 @@ def _cells(session: Session, assessments: list[AssessmentColumn], people: set[in
             key = (pid, a.id)
             if key in released:
                 scores = [s for s in released[key] if s is not None]
+                if len(scores) == 1 and isinstance(scores[0], Decimal) and scores[0] == (shown := half_up(scores[0])):
+                    # One two-place score is its own mean and best: no fraction to build (most cells).
+                    mine[a.id] = Cell(CellState.SCORED, shown, None)
+                    continue
                 value = exact_aggregate(a, scores) if scores else None
                 mine[a.id] = Cell(CellState.SCORED, half_up(value), value) if value is not None else _UNSCORED
             elif key in handed_in:
@@ -238,19 +242,25 @@ def final_score(assessments: Sequence[AssessmentColumn], cells: dict[int, Cell])
     The sₐ are the exact assessment scores (not the rounded ones shown), so the final score is
     rounded once. None too when no assessment carries weight (there is nothing to rank on).
     """
-    total = Fraction(0)
-    earned = Fraction(0)
+    # Sums of products of two exact decimals are exact decimals; fractions only where a cell's
+    # score is itself one (a mean of several grades), and for the one division.
+    total = Decimal(0)
+    earned_decimal = Decimal(0)
+    earned_fraction = Fraction(0)
     for a in assessments:
         if not a.counts:
             continue
         cell = cells.get(a.id)
         if cell is None or cell.score is None:
             return None
-        total += exact(a.weight)
-        earned += exact(a.weight) * (cell.exact if cell.exact is not None else exact(cell.score))
+        total += a.weight
+        if cell.exact is None:
+            earned_decimal += a.weight * cell.score
+        else:
+            earned_fraction += exact(a.weight) * cell.exact
     if total <= 0:
         return None
-    return half_up(earned / total)
+    return half_up((exact(earned_decimal) + earned_fraction) / exact(total))
 
 
 def rank_rows(rows: Iterable[ResultRow]) -> None:
@@ -269,23 +279,24 @@ def canonical_order(row: ResultRow) -> tuple[Any, ...]:
     return (row.rank is None, row.rank or 0, row.name.casefold(), row.participant_id)
 
 
-def build_table(session: Session, cohort: Cohort, *, participant_ids: Iterable[int] | None = None,
-                app: Flask | None = None) -> ResultTable:
-    """The cohort's result table, ranked, in a fixed number of queries plus the plugins' own.
+def score_rows(session: Session, cohort: Cohort, app: Flask | None = None) -> tuple[ResultTable, bool]:
+    """The whole cohort's table: every participant's row with cells, outcome, final score, predikat
+    and rank, in the canonical order, in a fixed number of queries; and whether the plugins' columns
+    are in it.
 
     The final score, predikat and outcome come from the cohort's result components
-    (:mod:`lms.results.components`). ``participant_ids`` keeps only those rows (ranks are still
-    computed over the whole cohort); plugins are asked about the rows that are kept, or about every
-    participant when a component is built from a plugin's scores.
+    (:mod:`lms.results.components`). When a component is built from a plugin's scores the plugins
+    are asked here about every participant and each row's ``extra`` is filled (True); otherwise the
+    table has no plugin columns (False) and the caller asks the plugins about the rows it keeps
+    (:func:`add_plugin_columns`): a page asks about its own rows only.
     """
     people = _participants(session, cohort.id)
     assessments = _assessments(session, cohort.id)
     ids = {p.id for p in people}
     cells = _cells(session, assessments, ids)
-    keep = set(participant_ids) if participant_ids is not None else ids
     scheme = components.scheme_for(session, cohort)
     uses_plugins = any(c.source != WORK_SOURCE for c in components.component_defs(scheme))
-    columns = plugin_columns(cohort, sorted(ids) if uses_plugins else [p.id for p in people if p.id in keep], app)
+    columns = plugin_columns(cohort, sorted(ids), app) if uses_plugins else []
     context = components.gather(session, cohort, assessments, ids, columns, utcnow())
     rows: list[ResultRow] = []
     for p in people:
@@ -295,19 +306,44 @@ def build_table(session: Session, cohort: Cohort, *, participant_ids: Iterable[i
         row.final = row.outcome.final_score
         row.complete = row.final is not None
         row.predicate = row.outcome.predikat
+        if uses_plugins:
+            row.extra = {c.key: c.values.get(p.id) for c in columns}
         rows.append(row)
     rank_rows(rows)
-    ranked = sum(1 for r in rows if r.rank is not None)
-    if participant_ids is not None:
-        rows = [r for r in rows if r.participant_id in keep]
     rows.sort(key=canonical_order)
     certificates = issued_by_participant(session, cohort)
     for row in rows:
-        row.extra = {c.key: c.values.get(row.participant_id) for c in columns}
         issued = certificates.get(row.participant_id)
         if issued is not None:
             row.certificate = CertificateRef(issued.number, verify_url(issued))
-    return ResultTable(cohort=cohort, assessments=assessments, rows=rows, columns=columns, generated_at=utcnow(),
-                       ranked=ranked, components=context.components if scheme is not None else [],
-                       definition_version=scheme.version if scheme is not None else None,
-                       attendance_minimum=context.attendance_minimum)
+    table = ResultTable(cohort=cohort, assessments=assessments, rows=rows, columns=columns, generated_at=utcnow(),
+                        ranked=sum(1 for r in rows if r.rank is not None),
+                        components=context.components if scheme is not None else [],
+                        definition_version=scheme.version if scheme is not None else None,
+                        attendance_minimum=context.attendance_minimum)
+    return table, uses_plugins
+
+
+def add_plugin_columns(cohort: Cohort, rows: Sequence[ResultRow], app: Flask | None = None) -> list[ResultColumn]:
+    """Ask the enabled plugins once about ``rows`` and fill each row's ``extra``."""
+    columns = plugin_columns(cohort, [r.participant_id for r in rows], app)
+    for row in rows:
+        row.extra = {c.key: c.values.get(row.participant_id) for c in columns}
+    return columns
+
+
+def build_table(session: Session, cohort: Cohort, *, participant_ids: Iterable[int] | None = None,
+                app: Flask | None = None) -> ResultTable:
+    """The cohort's result table, ranked (:func:`score_rows`), with the plugins' columns.
+
+    ``participant_ids`` keeps only those rows (ranks are still computed over the whole cohort);
+    plugins are asked about the rows that are kept, or about every participant when a component is
+    built from a plugin's scores.
+    """
+    table, asked = score_rows(session, cohort, app)
+    if participant_ids is not None:
+        keep = set(participant_ids)
+        table.rows = [r for r in table.rows if r.participant_id in keep]
+    if not asked:
+        table.columns = add_plugin_columns(cohort, table.rows, app)
+    return table

@@ -10,6 +10,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    current_app,
     g,
     redirect,
     render_template,
@@ -25,12 +26,13 @@ from flask_login import current_user
 from lms import db
 from lms.cohorts.models import Cohort
 from lms.core.access import require
+from lms.core.pagination import page_arg
 from lms.core.timezones import local_zone
 from lms.core.views import cohort_tabs
 from lms.jobs import services as jobs
 from lms.jobs.views import start_page
+from lms.results import components
 from lms.results import jobs as _export_jobs  # noqa: F401  (registers the export job kind)
-from lms.results.charts import column_totals, criterion_averages, histogram, mean, predicate_counts
 from lms.results.details import CriterionRow, criterion_rows, feedback_of
 from lms.results.exports import FORMATS, inline
 from lms.results.exports.as_csv import csv_chunks
@@ -38,7 +40,7 @@ from lms.results.exports.as_pdf import Formats, write_pdf
 from lms.results.exports.as_xlsx import write_xlsx
 from lms.results.exports.columns import state_label, weight_text
 from lms.results.exports.names import filename
-from lms.results.sorting import sort_rows
+from lms.results.screen import STATUSES, ResultQuery, result_screen
 from lms.results.table import ResultRow, ResultTable, build_table
 
 bp = Blueprint("results", __name__, template_folder="templates")
@@ -70,28 +72,35 @@ def _problem(status: int, message: str, cohort: Cohort) -> tuple[str, int]:
 
 @bp.route("/cohorts/<int:cohort_id>/results")
 @require("results.view", load=Cohort)
-def cohort(cohort: Cohort):
-    table = build_table(db.session, cohort)
-    key = request.args.get("sort", "rank")
-    descending = request.args.get("dir", "") == "desc"
-    rows = sort_rows(table, key, descending)
+def cohort(cohort: Cohort) -> str:
+    filters = {key: request.args.get(key, "")[:100] for key in ("q", "status")}
+    screen_query = ResultQuery(
+        search=filters["q"], status=filters["status"] if filters["status"] in STATUSES else "",
+        filters={k[2:]: v[:100] for k, v in request.args.items() if k.startswith("f_")},
+        sort=request.args.get("sort", "rank")[:40], descending=request.args.get("dir", "") == "desc",
+        page=page_arg(request.args), per_page=current_app.config["PAGE_SIZE"])
+    screen = result_screen(db.session, cohort, screen_query)
+    kept = {k: v for k, v in filters.items() if v}
+    kept.update({f"f_{f.key}": screen_query.filters[f.key] for f in screen.filters if screen_query.filters.get(f.key)})
+    key = screen_query.sort
 
     def sort_url(column: str, desc: bool | None) -> str:
         if desc is None:  # first click: scores high to low, everything else A to Z (rank 1 first)
             desc = column in ("final",) or column.startswith(("a", "c"))
-        return url_for("results.cohort", cohort_id=cohort.id, sort=column, dir="desc" if desc else "asc")
+        return url_for("results.cohort", cohort_id=cohort.id, sort=column, dir="desc" if desc else "asc", **kept)
 
     fmt = Formats()
-    finals = [r.final for r in table.rows]
-    totals = [(column.label, total, _("%(total)s (%(people)s participants)", total=fmt.number(total), people=people))
-              for column, total, people in column_totals(table)]
+    figures = screen.figures
+    totals = [(t.label, t.total, _("%(total)s (%(people)s participants)", total=fmt.number(t.total), people=t.people))
+              for t in figures.totals]
+    paging = dict(kept, sort=key, dir="desc" if screen_query.descending else "asc")
     return render_template(
-        "results/cohort.html", cohort=cohort, table=table, rows=rows, sort=(key, descending, sort_url), fmt=fmt,
-        bins=histogram(finals), mean_final=mean(finals),
-        predicate_bars=[(label, n, str(n)) for label, n in predicate_counts(table)],
-        averages=criterion_averages(db.session, table),
-        assessment_bins={a.id: histogram(r.cells[a.id].score for r in table.rows) for a in table.assessments},
-        totals=totals, tabs=cohort_tabs(cohort, current_user),
+        "results/cohort.html", cohort=cohort, table=screen.table, rows=screen.table.rows, page=screen.page,
+        figures=figures, filters=screen.filters, args=kept, paging=paging, statuses=STATUSES,
+        outcome_labels=components.STATUS_LABELS,
+        sort=(key, screen_query.descending, sort_url), fmt=fmt, bins=figures.bins, mean_final=figures.mean_final,
+        predicate_bars=[(label, n, str(n)) for label, n in figures.predicate_bars], averages=figures.averages,
+        assessment_bins=figures.assessment_bins, totals=totals, tabs=cohort_tabs(cohort, current_user),
     )
 
 

@@ -27,6 +27,7 @@ from lms.assessments.models import Assessment, Submission
 from lms.cohorts.models import Cohort
 from lms.db import Base, UTCDateTime, enum_type, utcnow
 from lms.users.models import User
+from plugins.benchmarking import search
 
 
 class HostKind(enum.StrEnum):
@@ -199,11 +200,15 @@ class Practice(Base):
     attachments: Mapped[list[Attachment]] = relationship(back_populates="practice", cascade="all, delete-orphan",
                                                          order_by="Attachment.id")
 
+    __table_args__ = tuple(search.indexes())  # the catalogue's full-text indexes (PostgreSQL)
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def reason_list(self) -> list[str]:
         return [r for r in self.reasons.split(",") if r]
+
+
+search.attach_sqlite_table(Practice.__table__)  # the catalogue's FTS5 table (SQLite)
 
 
 class Attachment(Base):

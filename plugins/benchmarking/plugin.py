@@ -25,10 +25,12 @@ from lms.plugins.types import (
     NotificationKind,
     Reminder,
     ResultColumn,
+    ResultFilter,
+    ResultTotal,
     SubmissionKind,
 )
 from lms.users.models import User
-from plugins.benchmarking import models, practices, rules, services  # noqa: F401  (tables on the metadata)
+from plugins.benchmarking import models, practices, results, rules, services  # noqa: F401  (tables on the metadata)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -90,6 +92,16 @@ def lms_result_columns(cohort: Cohort, participant_ids: list[int]) -> list[Resul
     from plugins.benchmarking.results import columns
 
     return columns(db.session, cohort.id, participant_ids)
+
+
+@hookimpl
+def lms_result_totals(cohort: Cohort) -> list[ResultTotal]:
+    return results.totals(db.session, cohort.id)
+
+
+@hookimpl
+def lms_result_filters(cohort: Cohort) -> list[ResultFilter]:
+    return results.group_filter(db.session, cohort.id)
 
 
 @hookimpl

@@ -7,7 +7,6 @@ Services flush, never commit; the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -26,10 +25,12 @@ from lms.grading.models import Grade
 from lms.rubrics import services as rubrics
 from lms.rubrics.services import CriterionData, LevelData, RubricData
 from lms.users.models import User
+from plugins.benchmarking import search
 from plugins.benchmarking.models import (
     Attachment,
     FieldVisit,
     Followup,
+    FollowupRound,
     ImplementationStatus,
     Practice,
     PracticeCategory,
@@ -322,8 +323,6 @@ def latest_status(session: Session, practice_ids: list[int]) -> dict[int, Follow
     """The newest follow-up of each practice (by round opening, then report time), in one query."""
     if not practice_ids:
         return {}
-    from plugins.benchmarking.models import FollowupRound
-
     rows = session.execute(
         select(Followup).join(FollowupRound, FollowupRound.id == Followup.round_id)
         .where(Followup.practice_id.in_(practice_ids))
@@ -335,42 +334,73 @@ def latest_status(session: Session, practice_ids: list[int]) -> dict[int, Follow
     return out
 
 
+def latest_statuses(practices: Any) -> Any:
+    """A subquery of each practice's newest implementation status (``practice_id``, ``status``), for
+    the practices whose ids ``practices`` (a SQL select) returns: the aggregates' counterpart of
+    :func:`latest_status`, with the same order (round opening, then report time)."""
+    ranked = (
+        select(Followup.practice_id, Followup.status, func.row_number().over(
+            partition_by=Followup.practice_id,
+            order_by=(FollowupRound.opens_on.desc(), Followup.reported_at.desc(), Followup.id.desc())).label("n"))
+        .join(FollowupRound, FollowupRound.id == Followup.round_id)
+        .where(Followup.practice_id.in_(practices))
+        .subquery()
+    )
+    return select(ranked.c.practice_id, ranked.c.status).where(ranked.c.n == 1).subquery()
+
+
 def funnel(session: Session, visit: FieldVisit) -> dict[str, int]:
-    """Submitted practices of the visit: identified (all), adopted, adapted, and implemented at home."""
-    rows = session.execute(
-        select(Practice.id, Practice.stage).join(Submission, Submission.id == Practice.submission_id)
-        .where(Practice.visit_id == visit.id, Submission.state == SubmissionState.SUBMITTED)
-    ).all()
-    statuses = latest_status(session, [pid for pid, _stage in rows])
-    stages = Counter(Stage(stage) for _pid, stage in rows)
-    implemented = sum(1 for pid, stage in rows if stage != Stage.IDENTIFIED and pid in statuses
-                      and statuses[pid].status == ImplementationStatus.IMPLEMENTED)
-    return {"identified": len(rows), "adopted": stages[Stage.ADOPTED], "adapted": stages[Stage.ADAPTED],
-            "planned": stages[Stage.ADOPTED] + stages[Stage.ADAPTED], "implemented": implemented}
+    """Submitted practices of the visit: identified (all), adopted, adapted, and implemented at home
+    (one aggregate query)."""
+    submitted = (select(Practice.id).join(Submission, Submission.id == Practice.submission_id)
+                 .where(Practice.visit_id == visit.id, Submission.state == SubmissionState.SUBMITTED))
+    latest = latest_statuses(submitted)
+    implemented = and_(Practice.stage != Stage.IDENTIFIED, latest.c.status == ImplementationStatus.IMPLEMENTED)
+    identified, adopted, adapted, done = session.execute(
+        select(func.count(Practice.id), func.count(case((Practice.stage == Stage.ADOPTED, 1))),
+               func.count(case((Practice.stage == Stage.ADAPTED, 1))), func.count(case((implemented, 1))))
+        .select_from(Practice).outerjoin(latest, latest.c.practice_id == Practice.id)
+        .where(Practice.id.in_(submitted))
+    ).one()
+    return {"identified": identified, "adopted": adopted, "adapted": adapted, "planned": adopted + adapted,
+            "implemented": done}
+
+
+def funnel_rows(visit: FieldVisit) -> Select[Any]:
+    """The visit's handed-in practices with their submissions, by participant: the funnel's detail,
+    to paginate (drafts are their author's until handed in, as on the practice's own page)."""
+    return (select(Practice, Submission).join(Submission, Submission.id == Practice.submission_id)
+            .where(Practice.visit_id == visit.id, Submission.state != SubmissionState.DRAFT)
+            .order_by(Practice.participant_id, Practice.id))
 
 
 def host_practices(session: Session, host_id: int, limit: int = 10) -> list[dict[str, Any]]:
     """Across every cohort that visited the host: published practices by title, how often adopted or
     adapted and how often actually implemented, most adopted first.
 
-    Only published copies are read: unpublished work, and drafts written after a return for revision,
-    stay private.
+    Only published copies are read (a practice published before copies were kept: its own title
+    and stage): unpublished work, and drafts written after a return for revision, stay private. The
+    counting is one aggregate query by lower-cased title; titles that differ only in inner spaces
+    are then merged.
     """
+    copy = Practice.published_copy
+    title = func.coalesce(copy["title"].as_string(), Practice.title)
+    stage = func.coalesce(copy["stage"].as_string(), Practice.stage)
+    published = (select(Practice.id).join(FieldVisit, FieldVisit.id == Practice.visit_id)
+                 .where(FieldVisit.host_id == host_id, Practice.published.is_(True)))
+    latest = latest_statuses(published)
+    key = func.lower(func.trim(title))
     rows = session.execute(
-        select(Practice).join(FieldVisit, FieldVisit.id == Practice.visit_id)
-        .where(FieldVisit.host_id == host_id, Practice.published.is_(True))
-        .options(selectinload(Practice.attachments), joinedload(Practice.participant))
-    ).scalars().all()
-    shown = [published_view(p) for p in rows]
-    shown = [p for p in shown if p.stage != Stage.IDENTIFIED]
-    statuses = latest_status(session, [p.id for p in shown])
-    groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"title": "", "planned": 0, "implemented": 0})
-    for practice in shown:
-        entry = groups[" ".join(practice.title.lower().split())]
-        entry["title"] = entry["title"] or practice.title
-        entry["planned"] += 1
-        if practice.id in statuses and statuses[practice.id].status == ImplementationStatus.IMPLEMENTED:
-            entry["implemented"] += 1
+        select(key, func.min(title), func.count(), func.count(case((latest.c.status == ImplementationStatus.IMPLEMENTED, 1))))
+        .select_from(Practice).outerjoin(latest, latest.c.practice_id == Practice.id)
+        .where(Practice.id.in_(published), stage != Stage.IDENTIFIED.value)
+        .group_by(key)
+    ).all()
+    groups: dict[str, dict[str, Any]] = {}
+    for lowered, shown, planned, implemented in rows:
+        entry = groups.setdefault(" ".join(lowered.split()), {"title": shown, "planned": 0, "implemented": 0})
+        entry["planned"] += planned
+        entry["implemented"] += implemented
     return sorted(groups.values(), key=lambda e: (-e["planned"], -e["implemented"], e["title"]))[:limit]
 
 
@@ -387,13 +417,14 @@ def live_visibility(user: User, staff_cohorts: set[int]) -> Any:
 
 
 def catalogue(user: User, staff_cohorts: set[int], *, query: str = "", host_id: int | None = None,
-              category: str = "", stage: str = "", status: str = "") -> Select[Practice, FieldVisit, bool]:
+              category: str = "", stage: str = "", status: str = "", dialect: str = "sqlite") -> Select[Practice, FieldVisit, bool]:
     """Practices across cohorts: published copies for everyone, the practices themselves of the
     cohorts one teaches (once handed in) and one's own.
 
     Rows are ``(Practice, FieldVisit, live)``: with ``live`` false only the published copy may be
-    shown (:func:`published_view`); searching and filtering read the same. Grades, feedback and
-    private notes are not part of it.
+    shown (:func:`published_view`); searching (full text, :func:`plugins.benchmarking.search.matches`
+    for the database's ``dialect``) and filtering read the same. Grades, feedback and private notes
+    are not part of it.
     """
     live = live_visibility(user, staff_cohorts)
     copy = Practice.published_copy
@@ -408,10 +439,9 @@ def catalogue(user: User, staff_cohorts: set[int], *, query: str = "", host_id: 
         .options(joinedload(FieldVisit.host), joinedload(Practice.participant), selectinload(Practice.attachments))
         .order_by(Practice.updated_at.desc(), Practice.id.desc())
     )
-    if query:
-        like = f"%{query.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(shown(Practice.title, "title")).like(like),
-                              func.lower(shown(Practice.identified, "identified")).like(like)))
+    found = search.matches(dialect, query, Practice.id, live)
+    if found is not None:
+        stmt = stmt.where(found)
     if host_id:
         stmt = stmt.where(FieldVisit.host_id == host_id)
     if category in {c.value for c in PracticeCategory}:

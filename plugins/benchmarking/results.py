@@ -1,13 +1,15 @@
-"""The plugin's columns in a cohort's results: practices per stage, implemented, visit and group scores.
-Batched: every participant at once, a fixed number of queries."""
+"""The plugin's part of a cohort's results: columns (practices per stage, implemented, visit and group
+scores), batched for every participant at once in a fixed number of queries; the cohort's totals
+(the adoption funnel) from aggregate queries; the visit groups as a filter."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Submission, SubmissionState
@@ -15,9 +17,63 @@ from lms.core.numbers import format_date
 from lms.core.scores import half_up, mean
 from lms.grading.models import Grade, GradeStatus
 from lms.grading.services import exact_aggregate
-from lms.plugins.types import ResultColumn, ResultSheet, ResultSource
+from lms.plugins.types import ResultColumn, ResultFilter, ResultSheet, ResultSource, ResultTotal
+from lms.users.models import ParticipantProfile, User
 from plugins.benchmarking import practices, reports
-from plugins.benchmarking.models import FieldVisit, ImplementationStatus, Practice, Stage
+from plugins.benchmarking.models import (
+    FieldVisit,
+    GroupMember,
+    Host,
+    ImplementationStatus,
+    Practice,
+    Stage,
+    VisitGroup,
+)
+
+STAGE_KEYS = ("identified", "adopted", "adapted", "implemented")
+STAGE_LABELS = {"identified": _l("Practices identified"), "adopted": _l("Practices adopted"),
+                "adapted": _l("Practices adapted"), "implemented": _l("Practices implemented")}
+PAGE_LIMIT = 500  # participant ids read as a list (a page); above that, the whole cohort is read
+
+
+def stage_counts(cohort_id: int) -> Select[Any]:
+    """Per participant of the cohort's visits: submitted practices identified (all), adopted,
+    adapted and implemented (newest follow-up), one aggregate query."""
+    submitted = (select(Practice.id).join(Submission, Submission.id == Practice.submission_id)
+                 .join(FieldVisit, FieldVisit.id == Practice.visit_id)
+                 .where(FieldVisit.cohort_id == cohort_id, Submission.state == SubmissionState.SUBMITTED))
+    latest = practices.latest_statuses(submitted)
+    return (select(Practice.participant_id, func.count(Practice.id),
+                   func.count(case((Practice.stage == Stage.ADOPTED, 1))),
+                   func.count(case((Practice.stage == Stage.ADAPTED, 1))),
+                   func.count(case((latest.c.status == ImplementationStatus.IMPLEMENTED, 1))))
+            .outerjoin(latest, latest.c.practice_id == Practice.id)
+            .where(Practice.id.in_(submitted)).group_by(Practice.participant_id))
+
+
+def totals(session: Session, cohort_id: int) -> list[ResultTotal]:
+    """The cohort's adoption funnel for the results page: each count summed over every participant,
+    and how many have more than 0 (one aggregate query over :func:`stage_counts`)."""
+    per_person = stage_counts(cohort_id).subquery()
+    numbers = list(per_person.c)[1:]
+    row = session.execute(select(*(func.coalesce(func.sum(c), 0) for c in numbers),
+                                 *(func.count(case((c > 0, 1))) for c in numbers)).select_from(per_person)).one()
+    return [ResultTotal(f"benchmarking_{key}", STAGE_LABELS[key], Decimal(row[i]), row[len(numbers) + i], order=60 + i)
+            for i, key in enumerate(STAGE_KEYS)]
+
+
+def group_filter(session: Session, cohort_id: int) -> list[ResultFilter]:
+    """Filter the results by a visit's group (kelompok): every group of the cohort's visits."""
+    groups = session.execute(
+        select(VisitGroup.id, VisitGroup.name, Host.name).join(FieldVisit, FieldVisit.id == VisitGroup.visit_id)
+        .join(Host, Host.id == FieldVisit.host_id).where(FieldVisit.cohort_id == cohort_id)
+        .order_by(FieldVisit.start_date, FieldVisit.id, VisitGroup.position, VisitGroup.id)).all()
+    if not groups:
+        return []
+    several = len({host for _g, _n, host in groups}) > 1
+    return [ResultFilter("benchmarking_group", _l("Group"),
+                         [(str(gid), f"{host} · {name}" if several else name) for gid, name, host in groups],
+                         lambda value: select(GroupMember.user_id).where(GroupMember.group_id == int(value)))]
 
 GROUP_REPORT = "benchmarking.group_report"
 INDIVIDUAL_REPORT = "benchmarking.individual_report"
@@ -32,21 +88,11 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
     ids = set(participant_ids)
     visits = list(session.scalars(select(FieldVisit).where(FieldVisit.cohort_id == cohort_id)))
     visit_ids = [v.id for v in visits]
-    counts: dict[str, dict[int, int]] = {k: defaultdict(int) for k in ("identified", "adopted", "adapted", "implemented")}
-    rows = session.execute(
-        select(Practice.id, Practice.participant_id, Practice.stage)
-        .join(Submission, Submission.id == Practice.submission_id)
-        .where(Practice.visit_id.in_(visit_ids), Submission.state == SubmissionState.SUBMITTED)
-    ).all() if visit_ids else []
-    statuses = practices.latest_status(session, [pid for pid, _u, _s in rows])
-    for pid, user_id, stage in rows:
-        counts["identified"][user_id] += 1
-        if stage == Stage.ADOPTED:
-            counts["adopted"][user_id] += 1
-        elif stage == Stage.ADAPTED:
-            counts["adapted"][user_id] += 1
-        if pid in statuses and statuses[pid].status == ImplementationStatus.IMPLEMENTED:
-            counts["implemented"][user_id] += 1
+    counts: dict[str, dict[int, int]] = {k: {} for k in STAGE_KEYS}
+    for user_id, *numbers in session.execute(stage_counts(cohort_id).where(Practice.participant_id.in_(sorted(ids)))
+                                             if len(ids) <= PAGE_LIMIT else stage_counts(cohort_id)):
+        for key, n in zip(STAGE_KEYS, numbers, strict=True):
+            counts[key][user_id] = n
     visit_scores: dict[int, Decimal | None] = {}
     assessment_ids = [v.assessment_id for v in visits if v.assessment_id]
     if assessment_ids:
@@ -56,7 +102,7 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
             select(Submission.assessment_id, Submission.participant_id, Grade.score)
             .join(Grade, Grade.submission_id == Submission.id)
             .where(Submission.assessment_id.in_(assessment_ids), Grade.status == GradeStatus.RELEASED,
-                   Grade.score.is_not(None))
+                   Grade.score.is_not(None), *([Submission.participant_id.in_(sorted(ids))] if len(ids) <= PAGE_LIMIT else []))
         ):
             if score is not None:  # (filtered in the query; the column is nullable)
                 scores[user_id][assessment_id].append(score)
@@ -79,10 +125,8 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
         for position, visit in enumerate(ordered)
     ]
     return [
-        ResultColumn("benchmarking_identified", _l("Practices identified"), {u: counts["identified"].get(u, 0) for u in ids}, order=60),
-        ResultColumn("benchmarking_adopted", _l("Practices adopted"), {u: counts["adopted"].get(u, 0) for u in ids}, order=61),
-        ResultColumn("benchmarking_adapted", _l("Practices adapted"), {u: counts["adapted"].get(u, 0) for u in ids}, order=62),
-        ResultColumn("benchmarking_implemented", _l("Practices implemented"), {u: counts["implemented"].get(u, 0) for u in ids}, order=63),
+        *(ResultColumn(f"benchmarking_{key}", STAGE_LABELS[key], {u: counts[key].get(u, 0) for u in ids}, order=60 + i)
+          for i, key in enumerate(STAGE_KEYS)),
         ResultColumn("benchmarking_visit_score", _l("Benchmarking visit score"), {u: visit_scores.get(u) for u in ids},
                      kind="score", order=64, source=INDIVIDUAL_REPORT),
         *group_columns,
@@ -92,9 +136,6 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
 def practices_sheet(session: Session, cohort_id: int, participant_ids: list[int]) -> ResultSheet | None:
     """Every submitted practice of the cohort's visits: who, what, stage, plan, latest implementation
     status and the released score (never an unreleased one). Three queries whatever the size."""
-    from lms.users.models import ParticipantProfile, User
-    from plugins.benchmarking.models import Host
-
     ids = set(participant_ids)
     rows = session.execute(
         select(Practice, Submission, FieldVisit.start_date, Host.name, User.name, ParticipantProfile.nip)

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms import db
-from lms.assessments.models import Submission, SubmissionState
 from lms.cohorts.models import Role
 from lms.cohorts.rules import cohort_ids_with
 from lms.core.access import require
@@ -16,25 +15,22 @@ from lms.core.forms import int_or_none
 from lms.core.pagination import page_arg, paginate
 from lms.users.models import User
 from plugins.benchmarking import practices
-from plugins.benchmarking.models import FieldVisit, Host, Practice
+from plugins.benchmarking.models import FieldVisit, Host
 from plugins.benchmarking.practice_views.blueprint import bp
 
 
 @bp.route("/visits/<int:visit_id>/funnel")
 @require("benchmarking.visit.funnel", load=FieldVisit, arg="visit_id")
-def funnel(visit: FieldVisit):
+def funnel(visit: FieldVisit) -> str:
     counts = practices.funnel(db.session, visit)
-    rows = db.session.execute(
-        select(Practice, Submission).join(Submission, Submission.id == Practice.submission_id)
-        # Drafts are their author's until handed in (as on the practice's own page).
-        .where(Practice.visit_id == visit.id, Submission.state != SubmissionState.DRAFT)
-        .order_by(Practice.participant_id, Practice.id)).all()
-    statuses = practices.latest_status(db.session, [p.id for p, _s in rows])
+    page = paginate(db.session, practices.funnel_rows(visit), page_arg(request.args), current_app.config["PAGE_SIZE"],
+                    scalars=False)
+    statuses = practices.latest_status(db.session, [p.id for p, _s in page.items])
     people = {u.id: u for u in db.session.scalars(select(User).where(
-        User.id.in_({p.participant_id for p, _s in rows})).options(selectinload(User.profile)))}
-    return render_template("benchmarking/funnel.html", visit=visit, counts=counts, rows=rows, statuses=statuses,
-                           people=people, labels=practices.STAGE_LABELS, status_labels=practices.STATUS_LABELS,
-                           top=practices.host_practices(db.session, visit.host_id))
+        User.id.in_({p.participant_id for p, _s in page.items})).options(selectinload(User.profile)))}
+    return render_template("benchmarking/funnel.html", visit=visit, counts=counts, page=page, rows=page.items,
+                           statuses=statuses, people=people, labels=practices.STAGE_LABELS,
+                           status_labels=practices.STATUS_LABELS, top=practices.host_practices(db.session, visit.host_id))
 
 
 @bp.route("/catalogue")
@@ -44,7 +40,8 @@ def catalogue():
     args = {k: request.args.get(k, "") for k in ("q", "host", "category", "stage", "status")}
     stmt = practices.catalogue(current_user, staff, query=args["q"],
                                host_id=int_or_none(args["host"]),
-                               category=args["category"], stage=args["stage"], status=args["status"])
+                               category=args["category"], stage=args["stage"], status=args["status"],
+                               dialect=db.session.get_bind().dialect.name)
     page = paginate(db.session, stmt, page_arg(request.args), current_app.config["PAGE_SIZE"], scalars=False)
     statuses = practices.latest_status(db.session, [p.id for p, _v, _live in page.items])
     shown = {p.id: p if live else practices.published_view(p) for p, _v, live in page.items}

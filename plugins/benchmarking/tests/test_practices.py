@@ -15,7 +15,15 @@ from lms.core.errors import DomainError
 from lms.grading import services as grading
 from lms.grading.models import Grade
 from plugins.benchmarking import evidence, followups, practices, reports, services
-from plugins.benchmarking.models import Attachment, FieldVisit, Followup, Practice
+from plugins.benchmarking import results as plugin_results
+from plugins.benchmarking.models import (
+    Attachment,
+    FieldVisit,
+    Followup,
+    GroupMember,
+    Practice,
+    VisitGroup,
+)
 from tests.support import count_queries, login
 
 pytestmark = pytest.mark.usefixtures("plugin_on")
@@ -372,6 +380,35 @@ def test_funnel_and_host_statistics_pages(app, world, session):
     assert participant.get(f"/benchmarking/visits/{world['visit'].id}/funnel").status_code == 403
 
 
+def test_funnel_detail_is_a_page_and_results_filter_by_group(app, world, session):
+    for who in range(3):
+        logged(session, world, who=who, title=f"Praktik {who}")
+    logged(session, world, who=3, stage="identified", title="Survei kepuasan")
+    app.config["PAGE_SIZE"] = 2
+    client = app.test_client()
+    login(client, world["coordinator"])
+    url = f"/benchmarking/visits/{world['visit'].id}/funnel"
+    first = client.get(url).get_data(as_text=True)
+    def detail(page: str) -> int:
+        return page.split('id="visit-practices"')[1].split("<tbody>")[1].split("</tbody>")[0].count("<tr>")
+
+    assert detail(first) == 2 and detail(client.get(f"{url}?page=2").get_data(as_text=True)) == 2
+    assert practices.funnel(session, world["visit"]) == {"identified": 4, "adopted": 0, "adapted": 3, "planned": 3,
+                                                         "implemented": 0}
+    app.config["PAGE_SIZE"] = 50
+    group = session.scalars(select(VisitGroup).where(VisitGroup.visit_id == world["visit"].id)
+                            .order_by(VisitGroup.position)).first()
+    members = set(session.scalars(select(GroupMember.user_id).where(GroupMember.group_id == group.id)))
+    results = client.get(f"/cohorts/{world['cohort'].id}/results?f_benchmarking_group={group.id}").get_data(as_text=True)
+    shown = {int(part.split('"', 1)[0]) for part in results.split('data-participant="')[1:]}
+    assert shown == members and 0 < len(members) < 4
+    assert f'<option value="{group.id}" selected>' in results
+    # The totals chart is the whole cohort's, whatever the filter: four identified, by four people.
+    assert 'id="chart-totals"' in results
+    totals = {t.key: (t.total, t.people) for t in plugin_results.totals(session, world["cohort"].id)}
+    assert totals["benchmarking_identified"] == (4, 4) and totals["benchmarking_adapted"] == (3, 3)
+
+
 def test_sniffing_office_documents():
     import zipfile
 
@@ -712,6 +749,17 @@ def test_a_returned_published_practice_keeps_its_draft_private_and_shows_the_not
     listing = outsider.get("/benchmarking/catalogue").get_data(as_text=True)
     assert "Pengaduan satu pintu" in listing and "Draf rahasia baru" not in listing
     assert "Draf rahasia baru" not in outsider.get("/benchmarking/catalogue?q=rahasia").get_data(as_text=True)
+    # Full text: the published copy's words (by their beginnings, any case, any order) find it for
+    # outsiders; the draft's words find it for its author only.
+    for query in ("pengaduan", "PINTU pengad", "satu  pint"):
+        assert "Pengaduan satu pintu" in outsider.get(f"/benchmarking/catalogue?q={query}").get_data(as_text=True), query
+    assert "Pengaduan satu pintu" not in outsider.get("/benchmarking/catalogue?q=pengaduan+rahasia").get_data(as_text=True)
+    assert "Tidak ada" in outsider.get("/benchmarking/catalogue?q=selesai").get_data(as_text=True) or \
+        f"/benchmarking/practices/{practice.id}" not in outsider.get("/benchmarking/catalogue?q=selesai").get_data(as_text=True)
+    mine = app.test_client()
+    login(mine, world["people"][0])
+    assert "Draf rahasia baru" in mine.get("/benchmarking/catalogue?q=selesai").get_data(as_text=True)
+    assert outsider.get("/benchmarking/catalogue?q=%22%27%3A*%26!()%5C").status_code == 200
     assert [t["title"] for t in practices.host_practices(session, world["visit"].host_id)] == ["Pengaduan satu pintu"]
 
     author = app.test_client()
