@@ -176,6 +176,24 @@ def test_switching_a_plugin_off_after_its_migrations_keeps_every_db_command_work
     bare.extensions["lms.db"].dispose()
 
 
+def test_the_catalogue_search_index_is_made_and_kept(empty_database, tmp_path):
+    """The migration makes the full-text index (PostgreSQL GIN indexes, SQLite FTS5 table with
+    triggers), and the catalogue finds a practice by a word's beginning after an update."""
+    app = create_app(app_config(empty_database, tmp_path))
+    cli.upgrade(app)
+    engine = app.extensions["lms.db"].engine
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            names = set(conn.exec_driver_sql(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'benchmarking_practices'").scalars())
+            assert {"ix_benchmarking_practices_search_live", "ix_benchmarking_practices_search_copy"} <= names
+        else:
+            objects = set(conn.exec_driver_sql("SELECT name FROM sqlite_master").scalars())
+            assert {"benchmarking_practice_search", "benchmarking_practice_search_insert",
+                    "benchmarking_practice_search_update", "benchmarking_practice_search_delete"} <= objects
+    app.extensions["lms.db"].dispose()
+
+
 # The benchmarking revision before group reports referred to practices through a table.
 BEFORE_REPORT_PRACTICES = "3c9e7b21d4a8"
 
@@ -221,19 +239,3 @@ def test_group_report_practices_move_between_the_comma_list_and_the_association_
         assert [p.id for p in session.get(GroupReport, report_id).practices] == chosen
         session.remove()
     assert schema_diff(app) == []
-def test_the_catalogue_search_index_is_made_and_kept(empty_database, tmp_path):
-    """The migration makes the full-text index (PostgreSQL GIN indexes, SQLite FTS5 table with
-    triggers), and the catalogue finds a practice by a word's beginning after an update."""
-    app = create_app(app_config(empty_database, tmp_path))
-    cli.upgrade(app)
-    engine = app.extensions["lms.db"].engine
-    with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
-            names = set(conn.exec_driver_sql(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'benchmarking_practices'").scalars())
-            assert {"ix_benchmarking_practices_search_live", "ix_benchmarking_practices_search_copy"} <= names
-        else:
-            objects = set(conn.exec_driver_sql("SELECT name FROM sqlite_master").scalars())
-            assert {"benchmarking_practice_search", "benchmarking_practice_search_insert",
-                    "benchmarking_practice_search_update", "benchmarking_practice_search_delete"} <= objects
-    app.extensions["lms.db"].dispose()
