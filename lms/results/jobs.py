@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from lms.cohorts.models import Cohort
 from lms.core.errors import DomainError
+from lms.core.memory import give_back
 from lms.core.timezones import local_zone
 from lms.jobs.services import JobContext, job_kind
 from lms.ops import metrics
@@ -42,6 +43,7 @@ def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # 
     with ctx.output(name, FORMATS[format]) as handle:
         if format == "pdf":
             write_pdf(ctx.session, table, handle, progress=done)
+            give_back()  # the renderer's pages, so that the consumer does not keep them
         elif format == "xlsx":
             write_xlsx(ctx.session, table, handle)
         else:
