@@ -67,6 +67,8 @@ ARGS: dict[str, str] = {
     "job_id": "job",
     "class_session_id": "class_session",
     "certificate_id": "certificate",
+    "sheet_id": "sheet",
+    "decision_id": "decision",
 }
 
 # Where one endpoint needs another object of the same kind than the name says.
@@ -117,10 +119,11 @@ PARTICIPANT_RULES = {"submission.own", "notification.own", "job.own", "assessmen
 COORDINATOR_RULES = {"cohort.edit", "cohort.manage", "assessment.manage", "assessment.audit", "rubric.edit",
                      "program.edit", "benchmarking.host.edit", "benchmarking.visit.manage",
                      "benchmarking.followups.manage", "benchmarking.practice.publish", "attendance.plan",
-                     "attendance.session.edit", "certificates.issue", "certificate.revoke", "certificate.template"}
+                     "attendance.session.edit", "certificates.issue", "certificate.revoke", "certificate.template",
+                     "scoresheet.manage", "results.decision.edit"}
 STAFF_RULES = {"cohort.teach", "assessment.teach", "submission.grade", "results.view", "benchmarking.visit.funnel",
                "benchmarking.round.staff", "benchmarking.group.adjust", "benchmarking.followup.confirm",
-               "attendance.view", "attendance.session.record", "certificates.view"}
+               "attendance.view", "attendance.session.record", "certificates.view", "scoresheet.enter"}
 
 # A draft is its author's alone (peserta A2's here): staff of the cohort and admins are refused it.
 DRAFTS = {"submission_id": "draft_submission", "practice_id": "draft_practice", "attachment_id": "draft_attachment"}
@@ -245,7 +248,15 @@ def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) 
                                signer_name=f"Kepala {tag}", signer_nip="", signer_position="", place="")
     certificate = certificates.issue_batch(session, cohort, people["coordinator"].id, {
         people["participant"].id: SimpleNamespace(status="lulus", predikat="Memuaskan")}, today=date.today())[0]
-    ids = {"class_session": class_session.id, "certificate": certificate.id,
+    from lms.results import definitions
+    from lms.scoresheets import services as scoresheets
+
+    sheet = scoresheets.save_sheet(session, cohort, None, scoresheets.SheetData(
+        title=f"Sikap perilaku {tag}", criteria=[scoresheets.CriterionData(title="Integritas")]),
+        actor=people["coordinator"], now=now)
+    decision = definitions.record_decision(session, cohort, people["participant2"].id, f"Keputusan {tag}",
+                                           people["coordinator"], now)
+    ids = {"class_session": class_session.id, "certificate": certificate.id, "sheet": sheet.id, "decision": decision.id,
            "job": job.id, "notification": notification.id, "program": program.id, "cohort": cohort.id, "membership": member.id, "rubric": rubric.id,
            "assessment": assessment.id, "submission": submission.id, "revision": revision.id,
            "participant": people["participant"].id, "api_token": token.id, "draft_submission": draft.id}
@@ -253,7 +264,7 @@ def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) 
         ids.update(_seed_benchmarking(app, session, tag, cohort, people, now))
     # What no one outside the cohort may read on any page: its peserta and their work.
     ids["markers"] = [f"Peserta {tag}1", f"Peserta {tag}2", f"Refleksi rahasia {tag}", f"Umpan balik {tag}",
-                      f"Draf rahasia {tag}"] + [
+                      f"Draf rahasia {tag}", f"Keputusan {tag}"] + [
         marker for person in (people["participant"], people["participant2"])
         for marker in (person.email, person.profile.nip)] + (
         [f"Praktik rahasia {tag}", f"Satu standar layanan {tag}", f"Tindak {tag} berjalan", f"Laporan kelompok {tag}",
