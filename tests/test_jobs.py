@@ -216,10 +216,12 @@ def stop(worker: subprocess.Popen) -> None:
 
 
 @pytest.mark.usefixtures("world")
-def test_a_real_consumer_runs_the_pdf_export_and_the_owner_downloads_it(store_app, world):
+@pytest.mark.parametrize("fmt", ["pdf", "xlsx", "csv"])
+def test_a_real_consumer_runs_the_export_and_the_owner_downloads_it(store_app, world, fmt):
+    """The PDF always, the CSV and XLSX of cohorts above the inline limit: the same job kind."""
     client = store_app.test_client()
     login(client, world["cohort"].people["coordinator"])
-    job_id = start_export(client, world["cohort"].id)
+    job_id = start_export(client, world["cohort"].id, fmt)
     assert client.get(f"/jobs/{job_id}/status").get_json()["status"] == "queued"
     worker = start_worker(store_app)
     try:
@@ -229,8 +231,15 @@ def test_a_real_consumer_runs_the_pdf_export_and_the_owner_downloads_it(store_ap
     assert status["status"] == "done", status
     assert status["progress"] == 100 and status["downloadable"]
     response = download(client, job_id)
-    assert response.status_code == 200 and response.data.startswith(b"%PDF")
-    assert any(world["participants"][0].name in text for text, _ in page_texts(response.data))
+    assert response.status_code == 200
+    name = world["participants"][0].name
+    if fmt == "pdf":
+        assert response.data.startswith(b"%PDF")
+        assert any(name in text for text, _ in page_texts(response.data))
+    elif fmt == "xlsx":
+        assert response.data.startswith(b"PK") and response.mimetype.endswith("spreadsheetml.sheet")
+    else:
+        assert response.data.startswith("\ufeff".encode()) and name.encode() in response.data
 
 
 def test_a_consumer_killed_mid_job_leaves_no_file_and_the_job_fails_with_a_reason(store_app, world, session):
