@@ -14,7 +14,7 @@ def _core_items() -> list[NavItem]:
     return [
         NavItem(label=_l("Dashboard"), endpoint="home.dashboard", order=0),
         NavItem(label=_l("Programs"), endpoint="cohorts.programs", order=10, rule="programs.view"),
-        NavItem(label=_l("Rubrics"), endpoint="rubrics.library", order=40, rule="rubrics.library"),
+        NavItem(label=_l("Rubric library"), endpoint="rubrics.library", order=40, rule="rubrics.library"),
         NavItem(label=_l("My assessments"), endpoint="assessments.mine", order=15, rule="participant.any"),
         NavItem(label=_l("Grading"), endpoint="grading.queue", order=16, rule="grading.queue"),
         NavItem(label=_l("Users"), endpoint="users.index", order=90, rule="admin"),
@@ -34,10 +34,31 @@ def items_for() -> list[dict[str, object]]:
     for item in sorted(items, key=lambda i: (i.order, str(i.label))):
         if item.rule and not can(current_user, item.rule):
             continue
-        blueprint = item.endpoint.split(".", 1)[0]
-        visible.append({
-            "label": item.label,
-            "url": item.url(),
-            "active": (request.endpoint or "").split(".", 1)[0] == blueprint,
-        })
+        visible.append({"label": item.label, "url": item.url(), "endpoint": item.endpoint,
+                        "active": False, "current": False})
+    _mark_current(visible)
     return visible
+
+
+def _mark_current(visible: list[dict[str, object]]) -> None:
+    """Mark one entry at most: the page's own entry, else the section it lies under.
+
+    The section is the entry whose address is the longest prefix of the page's path, else the one
+    entry of the page's blueprint (two entries of one blueprint mark neither). Only the page's own
+    entry carries ``aria-current`` (``current``), so no page ever has two.
+    """
+    endpoint = request.endpoint or ""
+    exact = [item for item in visible if item["endpoint"] == endpoint]
+    if exact:
+        exact[0]["active"] = exact[0]["current"] = True
+        return
+    path = request.path
+    prefixed = [item for item in visible
+                if str(item["url"]) != "/" and path.startswith(str(item["url"]).rstrip("/") + "/")]
+    if prefixed:
+        max(prefixed, key=lambda item: len(str(item["url"])))["active"] = True
+        return
+    blueprint = endpoint.split(".", 1)[0]
+    same = [item for item in visible if str(item["endpoint"]).split(".", 1)[0] == blueprint]
+    if len(same) == 1:
+        same[0]["active"] = True

@@ -1,0 +1,35 @@
+"""The menu: one name per thing, one current entry."""
+
+import re
+
+from tests.support import login
+
+
+def menu(html: str) -> list[tuple[str, bool, bool]]:
+    """(label, marked active, carries aria-current) per entry of the main menu."""
+    block = html[html.index('id="mainnav"'):html.index("</ul>", html.index('id="mainnav"'))]
+    return [(label.strip(), " active" in classes, "aria-current" in attrs)
+            for classes, attrs, label in re.findall(r'<a class="nav-link([^"]*)"([^>]*)>([^<]+)</a>', block)]
+
+
+def test_each_entry_has_its_own_name_and_one_is_current(client, make_cohort, make_user):
+    cohort = make_cohort(participants=1)
+    admin = make_user(is_admin=True, is_manager=True)
+    login(client, admin)
+    for url, current in (("/", "Beranda"), ("/rubrics/", "Pustaka rubrik"), ("/benchmarking/catalogue", "Katalog praktik")):
+        entries = menu(client.get(url).get_data(as_text=True))
+        labels = [label for label, _a, _c in entries]
+        assert len(labels) == len(set(labels)), labels
+        assert [label for label, active, _c in entries if active] == [current], (url, entries)
+        assert [label for label, _a, aria in entries if aria] == [current], (url, entries)
+    # A page under a section marks the section, without claiming to be its page.
+    entries = menu(client.get(f"/cohorts/{cohort.id}").get_data(as_text=True))
+    assert [label for label, active, _c in entries if active] == ["Program"]
+    assert not [label for label, _a, aria in entries if aria]
+
+
+def test_participant_menu_separates_follow_up_from_the_catalogue(client, make_cohort):
+    cohort = make_cohort(participants=1)
+    login(client, cohort.people["participants"][0])
+    entries = menu(client.get("/benchmarking/followups").get_data(as_text=True))
+    assert [label for label, active, _c in entries if active] == ["Tindak lanjut"]
