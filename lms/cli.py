@@ -213,7 +213,8 @@ def delete_cohort_command(cohort_id: int, yes: bool) -> None:
 
 @lms_cli.command("export")
 @click.argument("cohort_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf"]), required=True, help="The file format.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "csv-id", "xlsx", "pdf"]), required=True,
+              help="The file format (csv-id: CSV for Excel in an Indonesian locale).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="The file to write.")
 @click.option("--lang", type=click.Choice(["id", "en"]), default=None,
@@ -228,6 +229,7 @@ def export_command(cohort_id: int, fmt: str, output: str, lang: str | None) -> N
 
 def _export(cohort_id: int, fmt: str, output: str) -> None:
     from lms.cohorts.models import Cohort
+    from lms.core.spreadsheet import DIALECTS
     from lms.results.exports.as_csv import write_csv
     from lms.results.exports.as_pdf import render_pdf
     from lms.results.exports.as_xlsx import write_xlsx
@@ -239,9 +241,9 @@ def _export(cohort_id: int, fmt: str, output: str) -> None:
     from lms.core.storage import atomic_write
 
     table = build_table(db.session, cohort)
-    if fmt == "csv":  # each written under a temporary name, renamed when complete
+    if fmt in DIALECTS:  # each written under a temporary name, renamed when complete
         with atomic_write(output, "w", encoding="utf-8", newline="") as handle:
-            write_csv(table, handle)
+            write_csv(table, handle, DIALECTS[fmt])
     elif fmt == "xlsx":
         with atomic_write(output) as handle:
             write_xlsx(db.session, table, handle)

@@ -23,9 +23,10 @@ from sqlalchemy import select
 
 from lms.cohorts.models import Cohort
 from lms.core.civil_service import format_nip
+from lms.core.scores import half_up
 from lms.core.spreadsheet import guard
 from lms.grading.models import Grade
-from lms.results.exports import INLINE_LIMIT, as_pdf
+from lms.results.exports import EXTENSIONS, INLINE_LIMIT, as_pdf
 from lms.results.exports.as_pdf import PDF_BASE_URL, make_fetcher
 from lms.results.exports.as_xlsx import sheet_name
 from lms.results.exports.columns import Marker, columns, state_label
@@ -274,6 +275,48 @@ def test_libreoffice_reads_the_same_values(hostile, client, app, session, tmp_pa
     assert len(criteria) == 1 + 14
 
 
+@pytest.mark.skipif(OFFICE is None, reason="LibreOffice is not installed (Debian: libreoffice-calc-nogui, "
+                                           "installed by .ci/run): the CSV is not read back by an office reader")
+def test_excel_indonesia_csv_reads_back_exactly_in_an_indonesian_office(hostile, client, app, session, tmp_path):
+    """The "CSV (Excel Indonesia)" file opened as Excel opens it in Indonesia: ``;`` between cells,
+    a decimal comma, formulas evaluated (Excel always does; here they are only the NIPs' ="…")."""
+    response = download(coordinator_client(client, hostile), hostile["cohort"].id, "csv-id")
+    assert re.search(r'filename=PKA_\w+_2026_\w+_\d{4}-\d\d-\d\d\.csv', response.headers["Content-Disposition"])
+    data = response.data
+    assert data.startswith("\ufeff".encode()) and b'"NIP";"' in data
+    source = tmp_path / "hasil.csv"
+    source.write_bytes(data)
+    # 59,34,76: semicolon, double quote, UTF-8; 1057: Indonesian (Indonesia); quoted fields are
+    # not forced to text and formulas are evaluated, as Excel does.
+    infilter = "CSV:59,34,76,1,,1057,false,false,false,false,false,1,true"
+    done = subprocess.run(
+        [OFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}", f"--infilter={infilter}",
+         "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"), str(source)],
+        capture_output=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)}, check=False)
+    assert (tmp_path / "out" / "hasil.xlsx").exists(), (done.stdout, done.stderr)
+    sheet = load_workbook(tmp_path / "out" / "hasil.xlsx", data_only=True).worksheets[0]
+    office = [list(row) for row in sheet.iter_rows(values_only=True)]
+    with app.test_request_context():
+        table = build_table(session, session.get(Cohort, hostile["cohort"].id))
+        cols = columns(table)
+    assert len(office) == 1 + len(table.rows)
+    by_nip = {row[0]: row for row in office[1:]}
+    numbers = 0
+    for row in table.rows:
+        got = by_nip[row.nip]  # the NIP: text, all 18 digits
+        assert isinstance(row.nip, str) and len(row.nip) == 18
+        for index, column in enumerate(cols):
+            value = column.value(row)
+            if column.kind == "score" and isinstance(value, Decimal):
+                assert got[index] == float(half_up(value)), (column.header, got[index], value)
+                numbers += 1
+            elif column.kind == "int" and isinstance(value, int):
+                assert got[index] == value, (column.header, got[index], value)
+                numbers += 1
+    assert numbers >= 6
+    assert sorted(r[1] for r in office[1:]) == sorted(guard(n) for n in HOSTILE), "names stay text, never formulas"
+
+
 def _office_text(kind: str, value: Any) -> str:
     if value is None:
         return ""
@@ -382,12 +425,12 @@ def test_the_fetcher_serves_static_files(app):
 
 # -- names, formats and the CLI -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
+@pytest.mark.parametrize("fmt", ["csv", "csv-id", "xlsx", "pdf"])
 def test_file_names_carry_program_angkatan_and_date(world, client, fmt):
     response = download(coordinator_client(client, world), world["cohort"].id, fmt)
     disposition = response.headers["Content-Disposition"]
     cohort = world["cohort"]
-    assert re.search(rf"filename=PKA_{cohort.name.replace(' ', '_')}_2026_\w+_\d{{4}}-\d\d-\d\d\.{fmt}", disposition), disposition
+    assert re.search(rf"filename=PKA_{cohort.name.replace(' ', '_')}_2026_\w+_\d{{4}}-\d\d-\d\d\.{EXTENSIONS.get(fmt, fmt)}", disposition), disposition
     assert response.headers["Cache-Control"] == "no-store"
 
 

@@ -2,12 +2,13 @@
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lms.core.spreadsheet import csv_writer, guard, needs_guard, unguard
+from lms.core.spreadsheet import EXCEL_ID, PLAIN, csv_writer, guard, needs_guard, unguard
 
 TRIGGERS = "=+-@\t\r\n"
 
@@ -53,3 +54,19 @@ def test_no_part_of_a_written_cell_starts_a_formula_whichever_separator_reads_it
             assert not cell.lstrip('"').startswith(tuple(TRIGGERS)), (text, cell)
         bare = out.getvalue().rstrip("\r\n").split(delimiter)  # a reader that ignores the quotes
         assert not any(part.lstrip('"').startswith(tuple(TRIGGERS)) for part in bare), (text, bare)
+
+
+def test_excel_indonesia_dialect_writes_semicolons_decimal_commas_and_nip_as_text():
+    out = io.StringIO(newline="")
+    writer = csv_writer(out, dialect=EXCEL_ID)
+    writer.writerow([EXCEL_ID.identifier("198701012010011001"), "Budi", EXCEL_ID.number(Decimal("85.50"))])
+    assert out.getvalue() == '"=""198701012010011001""";"Budi";"85,50"\r\n'
+    assert EXCEL_ID.number(3) == "3"
+
+
+def test_an_identifier_that_is_not_only_digits_is_guarded_text_in_both_dialects():
+    for dialect in (PLAIN, EXCEL_ID):
+        assert dialect.identifier("=1+1") == "'=1+1"
+        assert dialect.identifier(None) == ""
+    assert PLAIN.identifier("198701012010011001") == "198701012010011001"
+    assert PLAIN.number(Decimal("85.50")) == "85.50"

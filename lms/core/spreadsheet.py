@@ -7,12 +7,19 @@ Indonesian locale splits CSV on ``;``, not ``,``: ``Budi;=1+1;`` becomes the cel
 every ``,`` or ``;`` (and any ``"``) inside it: ``'Budi;'=1+1;``. Every CSV cell is also written in
 double quotes. XLSX cells never split; there :func:`needs_guard` picks Excel's invisible
 quote-prefix style and the text stays as typed.
+
+A CSV file is written in one of two dialects (:class:`CsvDialect`): ``csv`` for programs (``,`` and a
+decimal point) and ``csv-id`` for Excel in an Indonesian locale (``;``, a decimal comma, and
+identifiers such as the 18-digit NIP as ``="…"``, the one form Excel opens as text: a bare NIP
+becomes ``1,98710E+17``). Both start with a UTF-8 byte-order mark.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import IO, Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -44,6 +51,44 @@ def unguard(cell: str) -> str:
     return _GUARDED_AT.sub(r"\1\2", cell) if "'" in cell else cell
 
 
-def csv_writer(out: IO[str], delimiter: str = ",") -> Any:
-    """A ``csv.writer`` that quotes every cell (see the module docstring), CRLF line ends."""
-    return csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV file is written for its reader: separator, decimal mark, identifiers."""
+
+    name: str
+    delimiter: str
+    decimal: str
+    # Digit-only identifiers as ="…": text for Excel (which evaluates it), never a number.
+    text_formula_ids: bool
+
+    def number(self, value: int | float | Decimal) -> str:
+        """A number as the reader parses it: no thousands separator, this dialect's decimal mark."""
+        return str(value).replace(".", self.decimal)
+
+    def identifier(self, text: Any) -> str:
+        """A code made of digits (NIP) that must stay text, with its leading zeros and all 18 digits.
+
+        ``="…"`` is a formula, but only ever of digits: the guard's reason to refuse formulas (a
+        typed ``=HYPERLINK(…)``) cannot arise. Anything else goes through :func:`guard`.
+        """
+        text = "" if text is None else str(text)
+        if self.text_formula_ids and _DIGITS.fullmatch(text):
+            return f'="{text}"'
+        return guard(text)
+
+
+PLAIN = CsvDialect(name="csv", delimiter=",", decimal=".", text_formula_ids=False)
+EXCEL_ID = CsvDialect(name="csv-id", delimiter=";", decimal=",", text_formula_ids=True)
+DIALECTS = {d.name: d for d in (PLAIN, EXCEL_ID)}
+
+
+def csv_writer(out: IO[str], delimiter: str = ",", dialect: CsvDialect | None = None) -> Any:
+    """A ``csv.writer`` that quotes every cell (see the module docstring), CRLF line ends.
+
+    With a ``dialect``, its separator (``delimiter`` is for files of a fixed shape, e.g. a rubric).
+    """
+    separator = dialect.delimiter if dialect is not None else delimiter
+    return csv.writer(out, delimiter=separator, quoting=csv.QUOTE_ALL, lineterminator="\r\n")

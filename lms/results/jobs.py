@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from lms.cohorts.models import Cohort
 from lms.core.errors import DomainError
 from lms.core.memory import give_back
+from lms.core.spreadsheet import DIALECTS
 from lms.core.timezones import local_zone
 from lms.jobs.services import JobContext, job_kind
 from lms.ops import metrics
@@ -27,7 +28,7 @@ from lms.results.table import build_table
 def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # noqa: A002 (the params' key)
     """The same table as the screen, written as ``format`` (pdf, xlsx or csv) to the job's file."""
     if format not in FORMATS:
-        raise DomainError(_("Unknown export format “%(format)s”: choose csv, xlsx or pdf.", format=format[:20]))
+        raise DomainError(_("Unknown export format “%(format)s”: choose csv, csv-id, xlsx or pdf.", format=format[:20]))
     cohort = ctx.session.get(Cohort, cohort_id)
     if cohort is None:
         raise DomainError(_("This cohort no longer exists."))
@@ -47,7 +48,7 @@ def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # 
         elif format == "xlsx":
             write_xlsx(ctx.session, table, handle)
         else:
-            for chunk in csv_chunks(table):
+            for chunk in csv_chunks(table, DIALECTS[format]):
                 handle.write(chunk.encode("utf-8"))
     metrics.EXPORTS.labels(format).inc()
     ctx.progress(100, _("Done: %(n)s participants.", n=people))

@@ -27,6 +27,7 @@ from lms import db
 from lms.cohorts.models import Cohort
 from lms.core.access import require
 from lms.core.pagination import page_arg
+from lms.core.spreadsheet import DIALECTS
 from lms.core.timezones import local_zone
 from lms.core.views import cohort_tabs
 from lms.jobs import services as jobs
@@ -113,7 +114,7 @@ def export(cohort: Cohort):
     if fmt == "pdf":
         return redirect(url_for("results.cohort", cohort_id=cohort.id, _anchor="export-pdf-job"), 303)
     if fmt not in FORMATS:
-        return _problem(400, _("Unknown export format “%(format)s”: choose csv, xlsx or pdf.", format=fmt[:20]), cohort)
+        return _problem(400, _("Unknown export format “%(format)s”: choose csv, csv-id, xlsx or pdf.", format=fmt[:20]), cohort)
     table = build_table(db.session, cohort)
     g.no_store = True  # NIPs and scores: never kept in shared caches
     return _send(table, fmt, None)
@@ -125,7 +126,7 @@ def export_job(cohort: Cohort):
     """Start an export in the background; its page shows progress and then the download."""
     fmt = request.form.get("format", "")
     if fmt not in FORMATS:
-        return _problem(400, _("Unknown export format “%(format)s”: choose csv, xlsx or pdf.", format=fmt[:20]), cohort)
+        return _problem(400, _("Unknown export format “%(format)s”: choose csv, csv-id, xlsx or pdf.", format=fmt[:20]), cohort)
     job = jobs.start_job(db.session, current_user, "results.export", {"cohort_id": cohort.id, "format": fmt},
                          locale=str(get_locale()), back_url=url_for("results.cohort", cohort_id=cohort.id))
     return start_page(job)
@@ -137,8 +138,8 @@ def _send(table: ResultTable, fmt: str, participant: ResultRow | None) -> Any:
     :data:`lms.results.exports.INLINE_LIMIT` peserta (a job writes larger ones to a file), and so is
     one participant's PDF."""
     name = filename(table, fmt, _today(), participant)
-    if fmt == "csv":
-        chunks = (chunk.encode("utf-8") for chunk in csv_chunks(table))
+    if fmt in DIALECTS:
+        chunks = (chunk.encode("utf-8") for chunk in csv_chunks(table, DIALECTS[fmt]))
         response = Response(stream_with_context(chunks), mimetype=FORMATS[fmt])
         response.headers["Content-Disposition"] = f"attachment; filename={name}"  # secure_filename: ASCII
         return response

@@ -7,6 +7,7 @@ from datetime import date
 from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
 
+from lms.results.exports import EXTENSIONS
 from lms.results.table import ResultRow, ResultTable
 
 
@@ -17,4 +18,4 @@ def filename(table: ResultTable, fmt: str, today: date, participant: ResultRow |
     if participant is not None:
         parts.append(participant.nip or str(participant.participant_id))
     stem = secure_filename("_".join(parts).replace(" ", "_")) or "results"
-    return f"{stem}_{today.isoformat()}.{fmt}"
+    return f"{stem}_{today.isoformat()}.{EXTENSIONS.get(fmt, fmt)}"
