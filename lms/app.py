@@ -224,6 +224,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["nip"] = format_nip
     app.jinja_env.filters["pangkat"] = lambda code: GOLONGAN.get(code or "", "")
     app.jinja_env.filters["datetime"] = numbers.format_datetime
+    app.jinja_env.filters["from_now"] = numbers.format_from_now
     # One formatter per locale and pattern per request: Babel's format_decimal per cell was half of a big table's time.
     app.jinja_env.filters["number"] = numbers.format_number
     app.jinja_env.filters["score"] = numbers.format_score

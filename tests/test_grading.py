@@ -308,7 +308,10 @@ def test_late_after_due_and_refused_after_cutoff_unless_extended(world, session)
         assessments.submit(session, draft, person, after)
     assessments.grant_extension(session, a, person, a.cutoff_at + timedelta(days=2), world["instructors"][0])
     assessments.submit(session, draft, person, after)
-    assert draft.state == SubmissionState.SUBMITTED and draft.late
+    # Handed in within the extension: on time, never labelled late (issue 14).
+    assert draft.state == SubmissionState.SUBMITTED and not draft.late
+    assert assessments.is_late(session, a, person.id, a.cutoff_at + timedelta(days=3))
+    assert not assessments.is_late(session, a, world["participants"][1].id, a.due_at)
 
 
 def test_withdraw_only_before_due_and_before_grading(world, session):

@@ -6,6 +6,7 @@ that the rules about due and cut-off times can be tested at any moment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -227,14 +228,24 @@ def submit(session: Session, submission: Submission, actor: User, now: datetime)
     _check_open(session, submission.assessment, actor.id, now)
     if not submission.body.strip():
         raise DomainError(_l("Write something before you submit."), field="body")
-    due = submission.assessment.due_at
-    submission.late = bool(due and now > due)
+    submission.late = is_late(session, submission.assessment, actor.id, now)
     submission.state = SubmissionState.SUBMITTED
     submission.submitted_at = now
     _revise(session, submission, submission.body, actor, "submit", now)
     session.flush()
     notifications.work_submitted(session, submission, now)
     return submission
+
+
+def is_late(session: Session, assessment: Assessment, participant_id: int, now: datetime) -> bool:
+    """Past the due time, unless the participant's extension still runs: an extension holder who
+    hands in before its end is on time."""
+    due = assessment.due_at
+    if not due or now <= due:
+        return False
+    extended = session.scalar(select(Extension.cutoff_at).where(
+        Extension.assessment_id == assessment.id, Extension.participant_id == participant_id))
+    return not (extended is not None and now <= extended)
 
 
 def withdraw(session: Session, submission: Submission, actor: User, now: datetime) -> Submission:
@@ -291,6 +302,22 @@ def grant_extension(session: Session, assessment: Assessment, participant: User,
     if changed:
         notifications.extension_granted(session, extension, assessment, actor, now or datetime.now(UTC))
     return extension
+
+
+def grant_extensions(session: Session, assessment: Assessment, participants: Sequence[User], cutoff_at: datetime,
+                     actor: User, now: datetime | None = None) -> int:
+    """The same later cut-off for several participants (all or none); returns how many."""
+    for participant in participants:
+        grant_extension(session, assessment, participant, cutoff_at, actor, now)
+    return len(participants)
+
+
+def extensions_for(session: Session, participant_id: int, assessment_ids: list[int]) -> dict[int, datetime]:
+    """The participant's extended cut-offs by assessment (one query)."""
+    if not assessment_ids:
+        return {}
+    return dict(session.execute(select(Extension.assessment_id, Extension.cutoff_at).where(
+        Extension.participant_id == participant_id, Extension.assessment_id.in_(assessment_ids))).all())
 
 
 def latest_submissions(session: Session, assessment_ids: list[int], participant_id: int) -> dict[int, Submission]:

@@ -268,6 +268,7 @@ def mine():
     ids = [a.id for a in items]
     return render_template("assessments/mine.html", items=items, now=now_utc(),
                            mine=services.latest_submissions(db.session, ids, current_user.id),
+                           extended=services.extensions_for(db.session, current_user.id, ids),
                            released=grading.released_grades_for(db.session, current_user.id, ids))
 
 

@@ -106,6 +106,14 @@ def format_datetime(value: datetime | None, pattern: str = "medium", locale: str
     return babel_dates.format_datetime(value, pattern, tzinfo=flask_babel.get_timezone(), locale=locale)
 
 
+def format_from_now(value: datetime | None, now: datetime) -> str:
+    """How far ``value`` is from ``now`` in the current locale ("dalam 3 hari", "2 jam yang lalu");
+    the ``from_now`` filter, for deadlines."""
+    if not value:
+        return ""
+    return flask_babel.format_timedelta(value - now, add_direction=True)
+
+
 def format_number(value: Any, pattern: str = "#,##0.##", locale: str | None = None) -> str:
     """``value`` in the current locale, or ``locale`` ("" for None); the ``number`` template filter."""
     return "" if value is None else formatter(pattern, locale)(value)

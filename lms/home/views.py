@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms import db
+from lms.assessments.models import Assessment, Extension, Submission, SubmissionState
+from lms.assessments.services import extensions_for, latest_submissions
 from lms.cohorts import services as cohorts
 from lms.cohorts.models import Cohort, Role
 from lms.cohorts.rules import cohort_roles
 from lms.core.access import require
+from lms.core.timezones import now_utc
+from lms.grading.models import Grade, GradeStatus
 
 bp = Blueprint("home", __name__, template_folder="templates")
 
@@ -33,34 +39,46 @@ def dashboard():
     for contributed in get_plugin_manager(current_app).hook.lms_dashboard_widgets(user=current_user):
         widgets.extend(contributed or [])
     widgets.sort(key=lambda w: w.order)
+    due, extended = _due_for(sections[Role.PARTICIPANT])
     return render_template("home/dashboard.html", sections=sections, counts=counts, widgets=widgets, Role=Role,
-                           due=_due_for(sections[Role.PARTICIPANT]), to_grade=_to_grade(roles))
+                           due=due, extended=extended, now=now_utc(), to_grade=_to_grade(roles),
+                           released=_released_for(sections[Role.PARTICIPANT]))
 
 
-def _due_for(cohorts_: list[Cohort]) -> list:
-    """The participant's open assessments that have no submission yet, soonest first (two queries)."""
-    from lms.assessments.models import Assessment
-    from lms.assessments.services import latest_submissions
-    from lms.core.timezones import now_utc
-
+def _due_for(cohorts_: list[Cohort]) -> tuple[list[Any], dict[int, Any]]:
+    """The participant's open assessments that are not handed in, soonest first, and their own
+    extended cut-offs (three queries): an extension keeps work open after everyone else's cut-off."""
     if not cohorts_:
-        return []
+        return [], {}
     now = now_utc()
+    extended_open = db.session.scalars(select(Extension.assessment_id).where(
+        Extension.participant_id == current_user.id, Extension.cutoff_at > now)).all()
     items = db.session.scalars(
         select(Assessment).where(Assessment.cohort_id.in_([c.id for c in cohorts_]), Assessment.due_at.is_not(None),
-                                 (Assessment.cutoff_at.is_(None)) | (Assessment.cutoff_at > now))
+                                 (Assessment.cutoff_at.is_(None)) | (Assessment.cutoff_at > now)
+                                 | Assessment.id.in_(extended_open))
         .order_by(Assessment.due_at).limit(20)).all()
-    mine = latest_submissions(db.session, [a.id for a in items], current_user.id)
-    return [(a, mine.get(a.id)) for a in items if a.id not in mine or mine[a.id].state != "submitted"][:5]
+    ids = [a.id for a in items]
+    mine = latest_submissions(db.session, ids, current_user.id)
+    due = [(a, mine.get(a.id)) for a in items if a.id not in mine or mine[a.id].state != "submitted"][:5]
+    return due, extensions_for(db.session, current_user.id, [a.id for a, _s in due])
+
+
+def _released_for(cohorts_: list[Cohort]) -> list[tuple[Any, Any]]:
+    """The participant's released grades, newest first, with their assessment (one query)."""
+    if not cohorts_:
+        return []
+    rows = db.session.execute(
+        select(Assessment, Grade).join(Submission, Submission.assessment_id == Assessment.id)
+        .join(Grade, Grade.submission_id == Submission.id)
+        .where(Assessment.cohort_id.in_([c.id for c in cohorts_]), Submission.participant_id == current_user.id,
+               Grade.status == GradeStatus.RELEASED)
+        .order_by(Grade.released_at.desc()).limit(10)).all()
+    return list(rows)
 
 
 def _to_grade(roles: dict) -> int:
     """Submitted work without a final grade in the cohorts the user teaches or coordinates."""
-    from sqlalchemy import func
-
-    from lms.assessments.models import Assessment, Submission, SubmissionState
-    from lms.grading.models import Grade, GradeStatus
-
     taught = [cid for cid, have in roles.items() if have & {Role.INSTRUCTOR, Role.COORDINATOR}]
     if not taught:
         return 0
