@@ -157,3 +157,63 @@ def test_cohort_dates_show_in_indonesian(client, make_cohort):
     login(client, cohort.people["coordinator"])
     assert "3 Agustus 2026" in client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert date(2026, 8, 3) == cohort.start_date
+
+
+def _bulk(client, cohort_id, action, ids, **extra):
+    data = {"action": action, "user_ids": [str(i) for i in ids], **extra}
+    return client.post(f"/cohorts/{cohort_id}/participants/bulk", data=data)
+
+
+def test_bulk_actions_ask_first_then_act_on_the_ticked_only(client, make_cohort, session):
+    from lms.assessments.models import Assessment, Extension
+
+    cohort = make_cohort(participants=3)
+    other = make_cohort(participants=1, name="Angkatan B")
+    a, b, c = cohort.people["participants"]
+    stranger = other.people["participants"][0]
+    assessment = Assessment(cohort_id=cohort.id, title="Refleksi", kind="reflection")
+    session.add(assessment)
+    session.commit()
+    login(client, cohort.people["coordinator"])
+
+    page = client.get(f"/cohorts/{cohort.id}/participants").get_data(as_text=True)
+    assert 'id="bulk-form"' in page and page.count('name="user_ids"') == 3
+
+    # Nothing ticked: a message, nothing done.
+    assert _bulk(client, cohort.id, "remove", []).status_code == 303
+    # The first POST only asks, naming the ticked participants of this cohort (never the stranger).
+    ask = _bulk(client, cohort.id, "remove", [a.id, b.id, stranger.id])
+    text = ask.get_data(as_text=True)
+    assert ask.status_code == 200 and 'id="bulk-confirm"' in text
+    assert a.name in text and b.name in text and stranger.name not in text
+    assert session.scalar(select(func.count()).select_from(Membership).where(Membership.cohort_id == cohort.id)) == 4
+
+    done = _bulk(client, cohort.id, "remove", [a.id, b.id, stranger.id], confirmed="1")
+    assert done.status_code == 302
+    session.expire_all()
+    left = set(session.scalars(select(Membership.user_id).where(Membership.cohort_id == cohort.id,
+                                                                Membership.role == Role.PARTICIPANT)))
+    assert left == {c.id}
+    assert session.scalar(select(func.count()).select_from(Membership).where(Membership.user_id == stranger.id)) == 1
+
+    # An extension needs the assessment and the cut-off; without them the question comes again.
+    again = _bulk(client, cohort.id, "extension", [c.id], confirmed="1")
+    assert again.status_code == 200 and 'id="bulk-confirm"' in again.get_data(as_text=True)
+    granted = _bulk(client, cohort.id, "extension", [c.id], confirmed="1", assessment_id=str(assessment.id),
+                    cutoff_at="2026-12-24T23:59")
+    assert granted.status_code == 302
+    assert session.scalars(select(Extension.participant_id)).all() == [c.id]
+
+
+def test_bulk_actions_belong_to_the_cohorts_own_coordinators(client, make_cohort):
+    cohort = make_cohort(participants=1)
+    other = make_cohort(participants=1, name="Angkatan B")
+    target = cohort.people["participants"][0].id
+    for person in (other.people["coordinator"], other.people["participants"][0]):
+        login(client, person)
+        assert _bulk(client, cohort.id, "remove", [target], confirmed="1").status_code == 403
+        client.post("/logout")
+    instructor_cohort = make_cohort(participants=1, instructors=1, name="Angkatan C")
+    login(client, instructor_cohort.people["instructors"][0])
+    assert _bulk(client, instructor_cohort.id, "remove",
+                 [instructor_cohort.people["participants"][0].id], confirmed="1").status_code == 403

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
+    DateTimeLocalField,
     DecimalField,
     EmailField,
     IntegerField,
@@ -18,6 +19,21 @@ from lms.cohorts.models import CohortStatus, Role
 from lms.cohorts.services import ROLE_LABELS, STATUS_LABELS
 from lms.core.forms import EmailAddress, Form
 from lms.core.predicates import BandsError, parse_bands
+
+# What the participants list does with the ticked people (each asks for confirmation first).
+BULK_ACTIONS = {
+    "invite": _l("Invite (or invite again)"),
+    "extension": _l("Give an extension"),
+    "remove": _l("Remove from the cohort"),
+}
+
+
+class BulkForm(Form):
+    action = SelectField(_l("With the ticked participants"), choices=[SelectChoice(k, v) for k, v in BULK_ACTIONS.items()],
+                         validators=[DataRequired()])
+    assessment_id = SelectField(_l("Assessment"), coerce=int, validate_choice=True, validators=[Optional()])
+    cutoff_at = DateTimeLocalField(_l("New cut-off"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+                                   validators=[Optional()])
 
 
 class ProgramForm(Form):

@@ -142,6 +142,27 @@ def add_member(session: Session, cohort: Cohort, user: User, role: Role) -> Memb
     return membership
 
 
+def participant_memberships(session: Session, cohort: Cohort, user_ids: Iterable[int]) -> list[Membership]:
+    """The cohort's participants among ``user_ids``, by name; ids of anyone else are ignored, so a
+    ticked list from a form never reaches people of another cohort."""
+    ids = [i for i in user_ids if isinstance(i, int)]
+    if not ids:
+        return []
+    return list(session.scalars(
+        select(Membership).join(User, User.id == Membership.user_id)
+        .where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT, Membership.user_id.in_(ids))
+        .options(joinedload(Membership.user)).order_by(User.name, User.id)))
+
+
+def remove_members(session: Session, memberships: Iterable[Membership]) -> int:
+    """End several memberships at once (all or none: a refusal rolls the request back)."""
+    count = 0
+    for membership in memberships:
+        remove_member(session, membership)
+        count += 1
+    return count
+
+
 def remove_member(session: Session, membership: Membership) -> None:
     """End a membership; the last program manager of a cohort cannot be removed."""
     ensure_editable(membership.cohort)

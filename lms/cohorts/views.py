@@ -18,22 +18,35 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from wtforms import SelectChoice
 
 from lms import db
+from lms.assessments import services as assessments
+from lms.assessments.models import Assessment
 from lms.cohorts import roster as roster_service
 from lms.cohorts import services
-from lms.cohorts.forms import CohortForm, ProgramForm, RosterUploadForm, StaffForm, StatusForm
+from lms.cohorts.forms import (
+    BULK_ACTIONS,
+    BulkForm,
+    CohortForm,
+    ProgramForm,
+    RosterUploadForm,
+    StaffForm,
+    StatusForm,
+)
 from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
 from lms.cohorts.rules import cohort_ids_with, may_edit_program
 from lms.core import storage
 from lms.core.access import require
 from lms.core.forms import Form as FlaskForm
+from lms.core.forms import int_or_none
 from lms.core.pagination import page_arg, paginate
 from lms.core.predicates import DEFAULT_BANDS, bands_to_text
-from lms.core.timezones import now_utc
+from lms.core.timezones import now_utc, to_utc
 from lms.core.views import act, after_commit, cohort_tabs, form_page, refuse_to
 from lms.invitations import services as invitations
 from lms.notifications.events import roster_imported
@@ -169,7 +182,47 @@ def participants(cohort: Cohort):
                     current_app.config["PAGE_SIZE"])
     access = invitations.access_states(db.session, [m.user for m in page.items])
     return render_template("cohorts/participants.html", cohort=cohort, page=page, q=query, tabs=cohort_tabs(cohort, current_user),
-                           access=access, access_labels=invitations.ACCESS_LABELS)
+                           access=access, access_labels=invitations.ACCESS_LABELS, bulk_actions=BULK_ACTIONS)
+
+
+@bp.route("/cohorts/<int:cohort_id>/participants/bulk", methods=["POST"])
+@require("cohort.edit", load=Cohort)
+def bulk(cohort: Cohort):
+    """Act on the ticked participants: the first POST shows who and asks, the confirmed one acts."""
+    back = url_for("cohorts.participants", cohort_id=cohort.id)
+    form = BulkForm()
+    form.assessment_id.choices = [SelectChoice(a.id, a.title) for a in db.session.scalars(
+        select(Assessment).where(Assessment.cohort_id == cohort.id).order_by(Assessment.due_at, Assessment.id))]
+    ids = [i for i in (int_or_none(v) for v in request.form.getlist("user_ids")) if i is not None]
+    chosen = services.participant_memberships(db.session, cohort, ids)
+    if not chosen or not form.validate_on_submit():
+        flash(_("Tick at least one participant, then choose what to do with them."), "warning")
+        return redirect(back, 303)
+    action = form.action.data
+    ready = request.form.get("confirmed") == "1"
+    if action == "extension" and ready and (form.assessment_id.data is None or form.cutoff_at.data is None):
+        form.cutoff_at.errors = [_("Choose the assessment and the new cut-off.")]
+        ready = False
+    if not ready:
+        return render_template("cohorts/bulk_confirm.html", cohort=cohort, form=form, chosen=chosen,
+                               action_label=BULK_ACTIONS[action], tabs=cohort_tabs(cohort, current_user))
+    people = [m.user for m in chosen]
+    if action == "invite":
+        return act(lambda: invitations.invite(db.session, cohort, invitations.invitable(db.session, cohort, ids)),
+                   back=back, message=lambda n: ngettext("%(num)s invitation is being sent.",
+                                                         "%(num)s invitations are being sent.", n))
+    if action == "remove":
+        return act(lambda: services.remove_members(db.session, chosen), back=back,
+                   message=lambda n: ngettext("%(num)s participant is removed from the cohort.",
+                                              "%(num)s participants are removed from the cohort.", n))
+    assessment = db.session.get(Assessment, form.assessment_id.data)
+    if assessment is None or assessment.cohort_id != cohort.id:
+        abort(404)
+    return act(lambda: assessments.grant_extensions(db.session, assessment, people, to_utc(form.cutoff_at.data),
+                                                    current_user, now_utc()),
+               back=back, message=lambda n: ngettext("%(num)s participant has an extension for %(title)s.",
+                                                     "%(num)s participants have an extension for %(title)s.", n,
+                                                     title=assessment.title))
 
 
 @bp.route("/cohorts/<int:cohort_id>/participants/new", methods=["GET", "POST"])

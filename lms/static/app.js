@@ -17,6 +17,29 @@
     select.addEventListener("change", function () { select.form.submit(); });
   });
 
+  // "Tick everyone" boxes (data-tick-all="NAME") tick or clear the NAME boxes of their form, and
+  // the form's count (#bulk-count, data-template with {num}) says how many are ticked.
+  document.querySelectorAll("[data-tick-all]").forEach(function (all) {
+    var form = all.form;
+    var name = all.getAttribute("data-tick-all");
+    var count = document.getElementById("bulk-count");
+    function boxes() {
+      return Array.prototype.filter.call(form.elements, function (el) { return el.name === name && el.type === "checkbox"; });
+    }
+    function update() {
+      var ticked = boxes().filter(function (box) { return box.checked; }).length;
+      all.checked = ticked > 0 && ticked === boxes().length;
+      all.indeterminate = ticked > 0 && ticked < boxes().length;
+      if (count) { count.textContent = ticked ? count.getAttribute("data-template").replace("{num}", ticked) : ""; }
+    }
+    all.addEventListener("change", function () {
+      boxes().forEach(function (box) { box.checked = all.checked; });
+      update();
+    });
+    boxes().forEach(function (box) { box.addEventListener("change", update); });
+    update();
+  });
+
   // Copy buttons (temporary passwords).
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     button.addEventListener("click", function () {
