@@ -81,7 +81,7 @@ def cohort(cohort: Cohort) -> str:
         sort=request.args.get("sort", "rank")[:40], descending=request.args.get("dir", "") == "desc",
         page=page_arg(request.args), per_page=current_app.config["PAGE_SIZE"])
     screen = result_screen(db.session, cohort, screen_query)
-    kept = {k: v for k, v in filters.items() if v}
+    kept: dict[str, Any] = {k: v for k, v in filters.items() if v}
     kept.update({f"f_{f.key}": screen_query.filters[f.key] for f in screen.filters if screen_query.filters.get(f.key)})
     key = screen_query.sort
 

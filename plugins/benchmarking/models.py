@@ -208,7 +208,7 @@ class Practice(Base):
         return [r for r in self.reasons.split(",") if r]
 
 
-search.attach_sqlite_table(Practice.__table__)  # the catalogue's FTS5 table (SQLite)
+search.attach_sqlite_table(Base.metadata.tables[Practice.__tablename__])  # the catalogue's FTS5 table (SQLite)
 
 
 class Attachment(Base):

@@ -366,7 +366,7 @@ def funnel(session: Session, visit: FieldVisit) -> dict[str, int]:
             "implemented": done}
 
 
-def funnel_rows(visit: FieldVisit) -> Select[Any]:
+def funnel_rows(visit: FieldVisit) -> Select[Practice, Submission]:
     """The visit's handed-in practices with their submissions, by participant: the funnel's detail,
     to paginate (drafts are their author's until handed in, as on the practice's own page)."""
     return (select(Practice, Submission).join(Submission, Submission.id == Practice.submission_id)

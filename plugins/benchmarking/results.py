@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from decimal import Decimal
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
@@ -36,7 +35,7 @@ STAGE_LABELS = {"identified": _l("Practices identified"), "adopted": _l("Practic
 PAGE_LIMIT = 500  # participant ids read as a list (a page); above that, the whole cohort is read
 
 
-def stage_counts(cohort_id: int) -> Select[Any]:
+def stage_counts(cohort_id: int) -> Select[int, int, int, int, int]:
     """Per participant of the cohort's visits: submitted practices identified (all), adopted,
     adapted and implemented (newest follow-up), one aggregate query."""
     submitted = (select(Practice.id).join(Submission, Submission.id == Practice.submission_id)
