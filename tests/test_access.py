@@ -3,6 +3,8 @@
 import pytest
 
 from lms.core.access import declared_rule, rule_names
+from plugins.benchmarking.tests.test_mentors import ATTACKED_RULES as MENTOR_RULES
+from plugins.benchmarking.tests.test_mentors import PUBLIC_BY_TOKEN as MENTOR_PUBLIC
 from tests.support import login
 
 # Endpoints that need no rule: Flask's static files, served without touching the database.
@@ -158,3 +160,18 @@ def test_every_final_result_endpoint_is_attacked_from_another_cohort(app):
     endpoints = {r.rule for r in app.url_map.iter_rules()
                  if r.endpoint.startswith(("results_definitions.", "scoresheets."))}
     assert endpoints and {re.sub(r"<int:\w+>", "<id>", e) for e in endpoints} <= ATTACKED_RULES
+
+
+def test_every_mentor_endpoint_is_attacked_and_only_the_token_page_is_public(app):
+    """Mentors (issue 16) answer without an account: their page is public by token, like the
+    invitation links, and attacked in plugins/benchmarking/tests/test_mentors.py with the endpoints
+    that invite them; a new mentor endpoint missing from that list, or another public one, fails here."""
+    import re
+
+    if "benchmarking" not in app.config["PLUGINS_ENABLED"]:
+        pytest.skip("the benchmarking plugin is switched off (LMS_PLUGINS)")
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("benchmarking")]
+    mentor = {re.sub(r"<int:\w+>", "<id>", r.rule) for r in rules if "mentor" in r.endpoint}
+    assert mentor == MENTOR_RULES
+    public = {r.rule for r in rules if declared_rule(app.view_functions[r.endpoint]) == "public"}
+    assert {p for p in public if "mentor" in p} == MENTOR_PUBLIC

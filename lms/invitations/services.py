@@ -53,8 +53,14 @@ def _max_age(purpose: str) -> timedelta:
     return timedelta(days=config["INVITATION_DAYS"]) if purpose == INVITATION else timedelta(hours=config["PASSWORD_RESET_HOURS"])
 
 
+def sign(purpose: str, data: dict[str, Any]) -> str:
+    """A signed, timestamped link token for ``purpose`` (the salt: a token for one purpose is
+    worthless for another). Used here and by plugins with links of their own (mentor links)."""
+    return _serializer(purpose).dumps(data)
+
+
 def make_token(user: User, purpose: str) -> str:
-    return _serializer(purpose).dumps({"u": user.id, "f": _fingerprint(user)})
+    return sign(purpose, {"u": user.id, "f": _fingerprint(user)})
 
 
 class LinkRefused(DomainError):
@@ -67,15 +73,25 @@ class LinkRefused(DomainError):
         self.expired = expired
 
 
+def unsign(purpose: str, token: str, max_age: timedelta, *, expired: Any, invalid: Any) -> dict[str, Any]:
+    """What :func:`sign` put in ``token``; :class:`LinkRefused` with the message ``expired`` when it
+    is older than ``max_age``, ``invalid`` when it is forged, altered or for another purpose."""
+    try:
+        data = _serializer(purpose).loads(token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired:
+        raise LinkRefused(expired, expired=True) from None
+    except BadSignature:
+        raise LinkRefused(invalid, expired=False) from None
+    if not isinstance(data, dict):
+        raise LinkRefused(invalid, expired=False)
+    return data
+
+
 def user_for_token(session: Session, token: str, purpose: str) -> User:
     """The account a valid, unused, unexpired link is for; :class:`LinkRefused` otherwise."""
-    try:
-        data = _serializer(purpose).loads(token, max_age=int(_max_age(purpose).total_seconds()))
-    except SignatureExpired:
-        raise LinkRefused(_("This link has expired. Ask for a new one below."), expired=True) from None
-    except BadSignature:
-        raise LinkRefused(_("This link is not valid. Ask for a new one below."), expired=False) from None
-    user = session.get(User, data.get("u")) if isinstance(data, dict) else None
+    data = unsign(purpose, token, _max_age(purpose), expired=_("This link has expired. Ask for a new one below."),
+                  invalid=_("This link is not valid. Ask for a new one below."))
+    user = session.get(User, data.get("u"))
     if user is None or not user.active or data.get("f") != _fingerprint(user):
         raise LinkRefused(_("This link has been used already. Log in, or ask for a new link below."), expired=False)
     return user

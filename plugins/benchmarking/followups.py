@@ -1,5 +1,5 @@
 """Implementation follow-up: months after the visit, participants report what became of each
-adopted or adapted practice, and an instructor or mentor confirms. This is the visit's measure of
+adopted or adapted practice; an instructor confirms, and so does their mentor (mentors.py). This is the visit's measure of
 success, so it stays open after the cohort closes."""
 
 from __future__ import annotations

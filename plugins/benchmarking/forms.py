@@ -22,7 +22,8 @@ from wtforms.validators import (
 )
 
 from lms.core.forms import EmailAddress, Form
-from plugins.benchmarking.models import HostKind
+from plugins.benchmarking.mentors import VERDICT_LABELS
+from plugins.benchmarking.models import HostKind, MentorVerdict
 from plugins.benchmarking.services import HOST_KIND_LABELS
 
 
@@ -134,3 +135,24 @@ class AdjustmentForm(Form):
     member_id = SelectField(_l("Member"), coerce=int)
     delta = DecimalField(_l("Points (+/−)"), places=2, validators=[InputRequired(message=_l("Enter the points."))])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class MentorForm(Form):
+    """The mentor's details; the address and the NIP are checked by the project's rules (mentors.invite)."""
+
+    name = StringField(_l("Mentor's name"), validators=[DataRequired(), Length(max=200)])
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=200)],
+                           render_kw={"placeholder": "Kepala Dinas"})
+    nip = StringField(_l("NIP (optional)"), validators=[Optional(), Length(max=40)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), EmailAddress()])
+
+
+class MentorAnswerForm(Form):
+    followup_id = HiddenField()
+    verdict = SelectField(_l("Your answer"))
+    comment = TextAreaField(_l("Comment (required unless you confirm)"), validators=[Optional(), Length(max=5000)],
+                            render_kw={"rows": 2})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.verdict.choices = [SelectChoice(v.value, VERDICT_LABELS[v]) for v in MentorVerdict]

@@ -304,3 +304,53 @@ class ScoreAdjustment(Base):
     reason: Mapped[str] = mapped_column(Text)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- mentors: the peserta's superior confirms what was implemented -------------------------------
+
+class MentorVerdict(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"  # with a comment: what the mentor sees differently
+    MORE_EVIDENCE = "more_evidence"  # with a comment: what is missing
+
+
+class Mentor(Base):
+    """A peserta's superior at their agency: no account, no password; they answer through signed,
+    expiring links (mentors.py). Inviting again rotates ``link_nonce``, so every older link stops."""
+
+    __tablename__ = "benchmarking_mentors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    nip: Mapped[str] = mapped_column(String(18), default="")
+    position: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254))
+    link_nonce: Mapped[str] = mapped_column(String(32))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    participant: Mapped[User] = relationship(foreign_keys=[participant_id])
+
+    __table_args__ = (UniqueConstraint("participant_id", "email"),)
+
+
+class MentorReview(Base):
+    """A mentor's answer on one follow-up report: one per report and mentor; a corrected report
+    (followups.report) is answered again, the earlier answer being kept."""
+
+    __tablename__ = "benchmarking_mentor_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_mentors.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_followup_rounds.id", ondelete="CASCADE"), index=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_followups.id", ondelete="CASCADE"), index=True)
+    # The report's time when answered: a correction makes a new report, answered anew.
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    verdict: Mapped[MentorVerdict] = mapped_column(enum_type(MentorVerdict, "benchmarking_mentor_verdict", 24))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    mentor: Mapped[Mentor] = relationship()
+
+    __table_args__ = (UniqueConstraint("mentor_id", "followup_id", "reported_at"),)

@@ -32,6 +32,10 @@ FOLLOWUP_OPENED = "benchmarking.followup_opened"
 FOLLOWUP_CLOSING = "benchmarking.followup_closing"
 PRACTICE_RETURNED = "benchmarking.practice_returned"
 GROUP_REPORT_DUE = "benchmarking.group_report_due"
+# What a mentor answered (mentors.ANSWER_KINDS names them by verdict).
+MENTOR_CONFIRMED = "benchmarking.mentor_confirmed"
+MENTOR_DISPUTED = "benchmarking.mentor_disputed"
+MENTOR_MORE_EVIDENCE = "benchmarking.mentor_more_evidence"
 
 # A round is announced when it opens, and reminded about in its last days.
 LAST_DAYS = 3
@@ -55,6 +59,15 @@ KINDS = [
     NotificationKind(
         key=FOLLOWUP_CLOSING, label=_l("Follow-up round closing"), order=34,
         message=_l("The follow-up round %(round)s closes on %(due)s and some of your practices have no report yet.")),
+    NotificationKind(
+        key=MENTOR_CONFIRMED, label=_l("Mentor confirmed a report"), order=35,
+        message=_l("Your mentor %(mentor)s confirmed your report on %(practice)s (%(round)s).")),
+    NotificationKind(
+        key=MENTOR_DISPUTED, label=_l("Mentor disputed a report"), order=36, detail="comment",
+        message=_l("Your mentor %(mentor)s disputed your report on %(practice)s (%(round)s).")),
+    NotificationKind(
+        key=MENTOR_MORE_EVIDENCE, label=_l("Mentor asks for more evidence"), order=37, detail="comment",
+        message=_l("Your mentor %(mentor)s asks for more evidence on your report on %(practice)s (%(round)s).")),
 ]
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lms.cohorts.models import Role
+from lms import db
+from lms.cohorts.models import Cohort, Role
 from lms.cohorts.rules import cohort_ids_with, roles_in
 from lms.core import access
 from lms.core.access import Rules
@@ -148,6 +149,12 @@ def _round_staff(user: Any, round_: Any) -> bool:
     from lms.cohorts.models import Cohort
 
     return access.can(user, "cohort.teach", db.session.get(Cohort, round_.cohort_id))
+
+
+@rules.rule("benchmarking.round.mentors")
+def _round_mentors(user: Any, round_: Any) -> bool:
+    """Inviting a peserta's mentor for a round on their behalf: the cohort's coordinators."""
+    return access.can(user, "cohort.manage", db.session.get(Cohort, round_.cohort_id))
 
 
 @rules.rule("benchmarking.round.report")

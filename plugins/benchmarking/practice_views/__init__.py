@@ -12,6 +12,7 @@ from plugins.benchmarking.practice_views import (  # noqa: F401  (each section a
     followup,
     group_reports,
     kinds,
+    mentors,
     writing,
 )
 from plugins.benchmarking.practice_views.blueprint import bp

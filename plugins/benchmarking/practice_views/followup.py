@@ -14,7 +14,7 @@ from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.timezones import now_utc, today_local
 from lms.core.views import act, form_page, on_refusal
-from plugins.benchmarking import followups, practices
+from plugins.benchmarking import followups, mentors, practices
 from plugins.benchmarking.forms import FollowupForm, RoundForm
 from plugins.benchmarking.models import Followup, FollowupRound
 from plugins.benchmarking.practice_views.blueprint import bp
@@ -35,8 +35,10 @@ def rounds(cohort: Cohort):
 @bp.route("/rounds/<int:round_id>")
 @require("benchmarking.round.staff", load=FollowupRound, arg="round_id")
 def round_reports(round: FollowupRound):  # noqa: A002 - the name the access loader gives
-    return render_template("benchmarking/round.html", round=round,
-                           items=followups.round_reports(db.session, round.id), statuses=practices.STATUS_LABELS)
+    items = followups.round_reports(db.session, round.id)
+    return render_template("benchmarking/round.html", round=round, items=items, statuses=practices.STATUS_LABELS,
+                           reviews=mentors.latest_reviews(db.session, [f.id for f in items]),
+                           verdicts=mentors.VERDICT_LABELS)
 
 
 @bp.route("/rounds/<int:round_id>/report", methods=["GET", "POST"])
@@ -45,7 +47,7 @@ def report(round: FollowupRound):  # noqa: A002
     mine_ = followups.reportable(db.session, current_user, round.cohort_id)
     existing = {f.practice_id: f for f in db.session.scalars(
         select(Followup).where(Followup.round_id == round.id, Followup.practice_id.in_([p.id for p in mine_])))}
-
+    reviews = mentors.latest_reviews(db.session, [f.id for f in existing.values()])
 
     def page(status: int = 200) -> tuple[str, int]:
         forms = {}
@@ -54,7 +56,8 @@ def report(round: FollowupRound):  # noqa: A002
             forms[practice.id] = FollowupForm(formdata=None, obj=followup,
                                               status=followup.status.value if followup else "planned")
         return render_template("benchmarking/report_round.html", round=round, items=mine_, forms=forms,
-                               existing=existing, statuses=practices.STATUS_LABELS,
+                               existing=existing, statuses=practices.STATUS_LABELS, reviews=reviews,
+                               verdicts=mentors.VERDICT_LABELS,
                                labels=practices.STAGE_LABELS, today=today_local()), status
 
     def refused(exc: DomainError) -> tuple[str, int]:
