@@ -2,7 +2,7 @@
 no account and answers through a signed, expiring link; each answer is kept with its round.
 
 Revision ID: d4e7a9c2b816
-Revises: b5d2f81c6a37
+Revises: 5d1f0a7c3e62
 Create Date: 2026-12-03 09:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from lms.db import UTCDateTime
 
 revision: str = 'd4e7a9c2b816'
-down_revision: str | Sequence[str] | None = 'b5d2f81c6a37'
+down_revision: str | Sequence[str] | None = '5d1f0a7c3e62'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
