@@ -26,11 +26,21 @@ install-test: $(VENV)/.installed-test
 # The web app and one job consumer (embedded SQLite queue: no other service); Ctrl-C stops both.
 # Links in e-mail point at the port the app serves on unless LMS_BASE_URL says otherwise.
 run: export LMS_BASE_URL ?= http://127.0.0.1:$(PORT)
-run: install
-	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/flask --app wsgi lms demo --if-empty
-	$(BIN)/flask --app wsgi lms outbox
-	$(BIN)/flask --app wsgi lms worker & worker=$$!; \
+# Each step says what it does and, when it is done, how long it took (a fresh clone spends most
+# of its time in the first one: installing the packages).
+run: export STARTED := $(shell date +%s)
+run:
+	@echo "[1/5] Installing Tolok and its packages into $(VENV) (skipped when up to date)…"
+	@$(MAKE) --no-print-directory install
+	@echo "      done after $$(( $$(date +%s) - $(STARTED) )) s"
+	@echo "[2/5] Bringing the database to the newest schema…"
+	@$(BIN)/flask --app wsgi db upgrade
+	@echo "[3/5] Loading the demo data (only into an empty database)…"
+	@$(BIN)/flask --app wsgi lms demo --if-empty
+	@echo "[4/5] Where e-mail goes:"
+	@$(BIN)/flask --app wsgi lms outbox
+	@echo "[5/5] Starting the job worker and the web app on $(LMS_BASE_URL) ($$(( $$(date +%s) - $(STARTED) )) s so far)…"
+	@$(BIN)/flask --app wsgi lms worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
