@@ -44,10 +44,14 @@ run:
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
+# pytest-xdist workers (one per core by default); each has its own databases (test → test_gw0, …)
+# and, when LMS_TEST_REDIS_URL names database n, Redis database n + its number.
+TEST_WORKERS ?= auto
+
 test: install-test
-	LMS_ENV=testing $(BIN)/python -m pytest -q
+	LMS_ENV=testing $(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 	# The core once more with every plugin off (on SQLite: this checks the plugin boundary, not the database).
-	LMS_ENV=testing LMS_PLUGINS='[]' LMS_TEST_DATABASE_URL= $(BIN)/python -m pytest -q tests -m "not browser" -p no:cacheprovider
+	LMS_ENV=testing LMS_PLUGINS='[]' LMS_TEST_DATABASE_URL= $(BIN)/python -m pytest -q tests -m "not browser" -p no:cacheprovider -n $(TEST_WORKERS)
 
 # ruff, then mypy over lms/ and plugins/ (settings in pyproject.toml's [tool.mypy]).
 lint: install-test

@@ -1,2 +1,2 @@
-# The fixtures live in tests/fixtures.py so that the core's tests and every plugin's tests share them.
-pytest_plugins = ["tests.fixtures", "tests.browser.fixtures"]
+# The fixtures live under tests/ so that the core's tests and every plugin's tests share them.
+pytest_plugins = ["tests.fixtures", "tests.factories", "tests.browser.fixtures"]

@@ -13,6 +13,8 @@ from sqlalchemy import event
 PG_URL = os.environ.get("LMS_TEST_DATABASE_URL", "")
 FAST_HASH = "scrypt:1024:8:1"
 PASSWORD = "rahasia-123"
+# True while a test runs on the shared schema's one connection (see tests/fixtures.py).
+SHARED_CONNECTION = False
 
 
 def make_nip(n: int, sex: str = "1") -> str:
@@ -51,6 +53,8 @@ def race(*calls: Any) -> list[Any]:
     """
     import threading
 
+    if SHARED_CONNECTION:
+        raise RuntimeError("race() needs commits other connections see: mark the test @pytest.mark.real_database")
     barrier = threading.Barrier(len(calls))
     results: list[Any] = [None] * len(calls)
     errors: list[BaseException] = []

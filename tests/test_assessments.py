@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from lms.assessments import services as assessments
@@ -10,6 +11,7 @@ from lms.cohorts.models import Cohort
 from tests.support import login, race
 
 
+@pytest.mark.real_database
 def test_two_simultaneous_starts_make_one_draft_and_both_go_to_it(app, ctx, session, make_cohort):
     """Item 10.13: "start reflection" twice at once (a double click, two tabs) was a 500 for one of
     them; now one draft exists and both requests go to its editor."""

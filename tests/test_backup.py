@@ -154,6 +154,7 @@ def test_a_damaged_archive_restores_nothing(new_database, backend, tmp_path):
     assert result.exit_code == 1 and "cannot read" in result.output
 
 
+@pytest.mark.real_database
 def test_backup_leaves_no_half_archive(app, tmp_path):
     # The fixtures' database was never migrated: refused before anything is written.
     out = tmp_path / "never.tar.gz"

@@ -440,6 +440,7 @@ def test_a_final_grade_keeps_every_level_and_opening_the_editor_changes_nothing(
     assert client.get("/grading/?cohort=%C2%B2&page=%C2%B2").status_code in (302, 403)
 
 
+@pytest.mark.real_database
 def test_a_stale_write_of_a_grade_fails_at_the_database(app, world, session):
     """Two writers that both read version n: the first UPDATE wins, the second matches no row."""
     from sqlalchemy.orm import Session
@@ -483,6 +484,7 @@ def test_grade_history_prints_scores_like_the_rest_of_the_ui(app, world, session
     assert "83.33" not in table and "100.00" not in table
 
 
+@pytest.mark.real_database
 @pytest.mark.parametrize("rounds", [3])
 def test_two_graders_releasing_the_same_grade_at_once_release_it_once(app, world, session, rounds):
     """Item 10.13: two simultaneous releases → one release, the other a clear refusal (was a 500)."""

@@ -215,6 +215,7 @@ def stop(worker: subprocess.Popen) -> None:
             worker.wait()
 
 
+@pytest.mark.real_database
 @pytest.mark.usefixtures("world")
 @pytest.mark.parametrize("fmt", ["pdf", "xlsx", "csv"])
 def test_a_real_consumer_runs_the_export_and_the_owner_downloads_it(store_app, world, fmt):
@@ -242,6 +243,7 @@ def test_a_real_consumer_runs_the_export_and_the_owner_downloads_it(store_app, w
         assert response.data.startswith("\ufeff".encode()) and name.encode() in response.data
 
 
+@pytest.mark.real_database
 def test_a_consumer_killed_mid_job_leaves_no_file_and_the_job_fails_with_a_reason(store_app, world, session):
     from lms.jobs.queue import TaskRun
     from lms.jobs.services import reap, start_job

@@ -701,6 +701,7 @@ def test_preview_looks_people_up_in_batches(app, ctx, session, make_cohort, make
     assert len(many) <= len(few) + 4, many
 
 
+@pytest.mark.real_database
 def test_two_imports_of_the_same_new_person_at_once_make_one_account(app, session, make_cohort, make_user):
     """Item 10.13: two coordinators importing the same new person at the same moment: one account,
     the other import refused with 409, its file kept and its preview showing the person as existing."""

@@ -42,8 +42,8 @@ from sqlalchemy.orm import Session
 
 from lms.app import create_app
 from lms.db import Base
-from tests.fixtures import BACKENDS, _reset_postgres, app_config
-from tests.support import FAST_HASH, PASSWORD, PG_URL, login, make_nip
+from tests.fixtures import BACKENDS, app_config, scratch_database
+from tests.support import FAST_HASH, PASSWORD, login, make_nip
 
 # A URL variable → the key of cohort A's object it names (see :func:`seed_cohort`).
 ARGS: dict[str, str] = {
@@ -324,13 +324,11 @@ def _roster_preview(world: World, tag: str) -> str:
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One app per backend for the module (the database_url fixture is per test; this is its module twin)."""
     tmp = tmp_path_factory.mktemp(f"replay-{request.param}")
-    url = PG_URL if request.param == "postgresql" else f"sqlite:///{tmp / 'replay.sqlite3'}"
+    database = scratch_database(request.param, tmp)
+    url = database.__enter__()
     app = create_app(app_config(url, tmp))
     engine = app.extensions["lms.db"].engine
-    if engine.dialect.name == "postgresql":
-        _reset_postgres(engine)
-    else:
-        Base.metadata.create_all(engine)
+    Base.metadata.create_all(engine)
     plugin = "benchmarking" in app.config["PLUGINS_ENABLED"]
     twin = create_app(app_config(url, tmp, DEFAULT_LOCALE="en"))
     session = Session(bind=engine, expire_on_commit=False)
@@ -356,6 +354,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         session.close()
         twin.extensions["lms.db"].dispose()
         app.extensions["lms.db"].dispose()
+        database.__exit__(None, None, None)
 
 
 # -- walking the url map ---------------------------------------------------------------------------

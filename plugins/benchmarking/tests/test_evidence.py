@@ -146,6 +146,7 @@ def test_a_write_failing_half_way_leaves_no_file_and_no_row(app, world, session,
     assert session.scalar(select(func.count()).select_from(Attachment)) == 0
 
 
+@pytest.mark.real_database
 def test_two_uploads_at_once_never_exceed_the_quota(app_factory, make_cohort, session, monkeypatch):
     """Both requests check the quota at the same moment (the type check after it is slowed down):
     without a lock both were stored; with it the second waits, sees the first, and is refused."""

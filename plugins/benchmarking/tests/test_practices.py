@@ -636,6 +636,7 @@ def _practice_count(session):
     return session.scalar(select(func.count()).select_from(Practice))
 
 
+@pytest.mark.real_database
 def test_a_double_submitted_practice_form_is_stored_once(app, world, session):
     from tests.support import race
 
@@ -655,6 +656,7 @@ def test_a_double_submitted_practice_form_is_stored_once(app, world, session):
     assert _practice_count(session) == 1
 
 
+@pytest.mark.real_database
 def test_two_practices_created_at_once_never_lose_the_text(app, world, session):
     from tests.support import race
 
@@ -701,6 +703,7 @@ def test_a_practice_edited_in_two_tabs_refuses_the_stale_save_and_shows_both(app
     assert session.get(Practice, practice.id).title == "Versi gabungan"
 
 
+@pytest.mark.real_database
 def test_two_saves_of_one_practice_at_the_same_moment_keep_one_and_refuse_the_other(app, world, session):
     from tests.support import race
 
