@@ -52,6 +52,19 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["LMS_TEST_REDIS_URL"] = url.set(database=str(number)).render_as_string(hide_password=False)
 
 
+# Names whose use in a test's body means threads working at once: ``race()``, or threads of its own.
+_THREADED = {"race", "threading", "Thread", "Barrier"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that runs threads at once (``race()``, ``threading``) needs real commits: it is marked
+    ``real_database`` without asking, so that a new race test cannot hang on the shared connection."""
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is not None and _THREADED & set(function.__code__.co_names):
+            item.add_marker(pytest.mark.real_database)
+
+
 def _plugins_from_env() -> list[str]:
     raw = os.environ.get("LMS_PLUGINS")
     return json.loads(raw) if raw else ["benchmarking"]
@@ -427,9 +440,26 @@ def session(app: Any, test_database: DatabaseForTest) -> Iterator[Any]:
     own.close()
 
 
+class _TestThreadSession(scoped_session):  # type: ignore[type-arg]
+    """A pushed context's session that is the test's own ``session`` in the test's thread (services
+    and plugin hooks reading ``db.session`` then interleave no SAVEPOINTs with it); other threads (a
+    background task run at once) get sessions of their own on the same connection."""
+
+    def __init__(self, factory: Any, own: Session) -> None:
+        self.own, self.thread = own, threading.get_ident()
+        super().__init__(lambda: own if threading.get_ident() == self.thread else factory())
+        self.session_factory = factory
+
+    def remove(self) -> None:
+        if self.registry.has() and self.registry() is self.own:
+            self.registry.clear()  # the test's session is closed by its fixture, not by a context
+            return
+        super().remove()
+
+
 @pytest.fixture
 def ctx(app: Any, app_factory: Callable[..., Any], app_cache: AppCache, test_database: DatabaseForTest,
-        tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+        session: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A request context for tests that call services or render messages outside a request.
 
     It belongs to a twin app on the same database: Flask reuses a pushed context of the *same* app
@@ -442,6 +472,8 @@ def ctx(app: Any, app_factory: Callable[..., Any], app_cache: AppCache, test_dat
         twin = app_factory(**settings)
     else:
         twin = app_cache.lend(test_database, tmp_path, **settings)
+        database = twin.extensions["lms.db"]
+        database.session = _TestThreadSession(database.session.session_factory, session)
     context = twin.test_request_context()
     context.push()
     try:
