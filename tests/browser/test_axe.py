@@ -84,6 +84,8 @@ def demo_world(live_server: LiveServer) -> dict[str, Any]:
         newcomer = demo["instructors"][1]  # an account without a password yet: an invitation
         tokens = {"invitations.activate": make_token(newcomer, INVITATION),
                   "invitations.reset": make_token(demo["participants"][0], RESET)}
+        if "benchmarking_practices.mentor" in app.view_functions:
+            tokens["benchmarking_practices.mentor"] = _mentor_link(db.session, demo)
         db.session.commit()
     return {"tokens": tokens}
 
@@ -110,6 +112,19 @@ def _timetable_and_score_sheet(session: Any, demo: dict[str, Any]) -> None:
                                 angkatan=cohort.name, issued_on=cohort.end_date))
 
 
+def _mentor_link(session: Any, demo: dict[str, Any]) -> str:
+    """A mentor's signed link to the demo's follow-up round (the benchmarking plugin's page)."""
+    from plugins.benchmarking import mentors
+    from plugins.benchmarking.models import FollowupRound
+
+    round_ = session.query(FollowupRound).order_by(FollowupRound.id).first()
+    person = demo["participants"][0]
+    now = datetime.now(UTC)
+    mentor = mentors.invite(session, round_, person.id, person, name="Ir. Hendra Gunawan, M.T.", nip="",
+                            position="Kepala Dinas", email="atasan@tolok.example", today=round_.opens_on, now=now)
+    return mentors.link_for(mentor, round_)
+
+
 def page_urls(live_server: LiveServer, me: int, tokens: dict[str, str]) -> list[str]:
     """Every GET route of the url map with its ids filled in for a user (0: anonymous)."""
     from lms import db
@@ -125,7 +140,10 @@ def page_urls(live_server: LiveServer, me: int, tokens: dict[str, str]) -> list[
             values: dict[str, Any] = {}
             for argument in rule.arguments:
                 if argument == "token":
-                    values[argument] = tokens[rule.endpoint]
+                    if rule.endpoint not in tokens:
+                        missing.append(f"{rule.endpoint}: a token (demo_world)")
+                    else:
+                        values[argument] = tokens[rule.endpoint]
                     continue
                 query = ENDPOINT_IDS.get(rule.endpoint, {}).get(argument) or IDS.get(argument)
                 if query is None:
