@@ -6,16 +6,22 @@ Used by ``flask lms demo`` (and ``make run`` on an empty database) and by the br
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from lms.assessments.models import Revision, Submission, SubmissionState
+from lms.assessments.services import AssessmentFields, save_assessment
 from lms.auth.services import set_password
 from lms.cohorts.models import CohortStatus, Role
 from lms.cohorts.services import add_member, save_cohort, save_program
+from lms.grading.services import GradeInput, release, save_grade
+from lms.plugins.manager import get_plugin_manager
+from lms.results.demo import finished_angkatan
+from lms.rubrics.services import DEFAULT_REFLECTION_RUBRIC, create_rubric
 from lms.users.models import ParticipantProfile, User
 
 # Logins listed in the README, one per role.
@@ -94,8 +100,6 @@ def load_demo(session: Session, app: Flask, participants: int = 25) -> dict[str,
         "admin": admin, "coordinator": coordinator, "instructors": [instructor, second_instructor],
         "participants": people, "program": program, "cohort": cohort,
     }
-    from lms.plugins.manager import get_plugin_manager
-    from lms.results.demo import finished_angkatan
 
     demo["finished_cohort"] = finished_angkatan(session, demo)
     get_plugin_manager(app).hook.lms_demo_data(session=session, demo=demo)
@@ -115,12 +119,6 @@ REFLECTIONS = [
 
 def _demo_assessments(session: Session, cohort: Any, instructor: User, people: list[User]) -> None:
     """Two reflections: one past its due time with graded work (some released), one still open."""
-    from datetime import UTC, datetime, timedelta
-
-    from lms.assessments.models import Revision, Submission, SubmissionState
-    from lms.assessments.services import AssessmentFields, save_assessment
-    from lms.grading.services import GradeInput, release, save_grade
-    from lms.rubrics.services import DEFAULT_REFLECTION_RUBRIC, create_rubric
 
     now = datetime.now(UTC).replace(microsecond=0)
     end_of_day = now.replace(hour=16, minute=59, second=0)  # 23:59 WIB

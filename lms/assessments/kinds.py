@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from lms.plugins.manager import get_plugin_manager
 from lms.plugins.types import SubmissionKind
 
 REFLECTION_KIND = SubmissionKind(key="reflection", label=_l("Reflection"), write_endpoint="assessments.write",
@@ -12,8 +13,6 @@ REFLECTION_KIND = SubmissionKind(key="reflection", label=_l("Reflection"), write
 
 
 def all_kinds() -> dict[str, SubmissionKind]:
-    from lms.plugins.manager import get_plugin_manager
-
     kinds = {REFLECTION_KIND.key: REFLECTION_KIND}
     for contributed in get_plugin_manager(current_app).hook.lms_submission_kinds():
         for kind in contributed or []:

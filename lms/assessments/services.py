@@ -15,6 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from wtforms import SelectChoice
 
 from lms.assessments.models import (
     Aggregation,
@@ -27,6 +28,7 @@ from lms.assessments.models import (
 from lms.cohorts.models import Cohort, Membership, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
+from lms.grading.models import Grade
 from lms.notifications import events as notifications
 from lms.rubrics.models import Rubric
 from lms.users.models import User
@@ -250,7 +252,6 @@ def is_late(session: Session, assessment: Assessment, participant_id: int, now: 
 
 def withdraw(session: Session, submission: Submission, actor: User, now: datetime) -> Submission:
     """Take a submission back to draft: only before the due time and before any grading."""
-    from lms.grading.models import Grade
 
     if submission.participant_id != actor.id:
         raise DomainError(_l("You can only withdraw your own work."), status=403)
@@ -334,8 +335,6 @@ def latest_submissions(session: Session, assessment_ids: list[int], participant_
 
 
 def participants_choices(session: Session, cohort_id: int) -> list[Any]:
-    from wtforms import SelectChoice
-
     rows = session.execute(
         select(User.id, User.name).join(Membership, Membership.user_id == User.id)
         .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT).order_by(User.name))

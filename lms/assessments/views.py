@@ -25,7 +25,9 @@ from lms.core.forms import Form
 from lms.core.markdown import render as render_markdown
 from lms.core.timezones import now_utc, to_local_naive, to_utc
 from lms.core.views import act, cohort_tabs, form_page, refuse_to
+from lms.grading import services as grading
 from lms.rubrics.models import Rubric
+from lms.users.models import User
 
 bp = Blueprint("assessments", __name__, template_folder="templates")
 
@@ -35,8 +37,6 @@ bp = Blueprint("assessments", __name__, template_folder="templates")
 @bp.route("/cohorts/<int:cohort_id>/assessments")
 @require("cohort.view", load=Cohort)
 def cohort(cohort: Cohort):
-    from lms.grading import services as grading
-
     items = services.cohort_assessments(db.session, cohort.id)
     staff = access.can(current_user, "cohort.teach", cohort)
     counts = grading.progress(db.session, items) if staff else {}
@@ -102,8 +102,6 @@ def edit(assessment: Assessment):
 @bp.route("/assessments/<int:assessment_id>")
 @require("assessment.view", load=Assessment)
 def show(assessment: Assessment):
-    from lms.grading import services as grading
-
     participant = Role.PARTICIPANT in roles_in(current_user, assessment.cohort_id)
     submissions = services.submissions_of(db.session, assessment.id, current_user.id) if participant else []
     grades = {}
@@ -238,8 +236,6 @@ def restore(submission: Submission, revision_id: int):
 @bp.route("/assessments/<int:assessment_id>/extensions", methods=["POST"])
 @require("assessment.manage", load=Assessment)
 def extend(assessment: Assessment):
-    from lms.users.models import User
-
     form = ExtensionForm()
     form.participant_id.choices = services.participants_choices(db.session, assessment.cohort_id)
     if not form.validate_on_submit():
@@ -259,8 +255,6 @@ def extend(assessment: Assessment):
 @bp.route("/my/assessments")
 @require("participant.any")
 def mine():
-    from lms.grading import services as grading
-
     cohort_ids = sorted(cohort_ids_with(current_user, Role.PARTICIPANT))
     items = db.session.scalars(select(Assessment).where(Assessment.cohort_id.in_(cohort_ids))
                                .options(selectinload(Assessment.cohort))

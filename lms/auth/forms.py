@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from lms.auth.passwords import password_problem
 from lms.core.forms import Form
 
 
@@ -24,8 +25,6 @@ class ChangePasswordForm(Form):
         self.min_length = min_length
 
     def validate_new(self, field):
-        from lms.auth.passwords import password_problem
-
         problem = password_problem(field.data or "", self.min_length)
         if problem:
             raise ValidationError(problem)
@@ -49,8 +48,6 @@ class NewPasswordForm(Form):
         self.min_length, self.email, self.name = min_length, email, name
 
     def validate_new(self, field):
-        from lms.auth.passwords import password_problem
-
         problem = password_problem(field.data or "", self.min_length, email=self.email, name=self.name)
         if problem:
             raise ValidationError(problem)

@@ -28,7 +28,7 @@ def qr_svg(url: str) -> Markup:
 
 def render_pdf(certificates: Sequence[Certificate], template: CertificateTemplate, app: Flask | None = None) -> bytes:
     """One page per certificate, in the order given."""
-    from weasyprint import (  # slow to import: only where a PDF is made, as the results exports do
+    from weasyprint import (  # noqa: PLC0415  (WeasyPrint takes ~2 s to import: only where a PDF is made)
         CSS,
         HTML,
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from lms.cohorts.services import (
     staff_accounts,
     trusted,
 )
+from lms.core import storage
 from lms.core.civil_service import NipError, normalize_golongan, validate_nip
 from lms.core.emails import clean_email, email_key
 from lms.core.errors import DomainError
@@ -157,8 +159,6 @@ def _check_header(header: list[Any]) -> list[Any]:
 
 
 def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    from openpyxl import load_workbook
-
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
@@ -406,7 +406,6 @@ PREVIEW_MAX_AGE_SECONDS = 24 * 3600
 
 def purge_previews() -> int:
     """Remove roster files uploaded for a preview more than a day ago; returns how many files."""
-    from lms.core import storage
 
     return storage.purge("roster", PREVIEW_MAX_AGE_SECONDS)
 

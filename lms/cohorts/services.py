@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from lms.assessments.models import Assessment, Submission
 from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
+from lms.core.civil_service import NipError, validate_nip
 from lms.core.emails import email_key
 from lms.core.errors import Conflict, DomainError
 from lms.core.predicates import DEFAULT_BANDS, Band
@@ -299,7 +300,6 @@ def enrol_participant(
     :class:`ConfirmPerson` unless ``confirm_nip`` is this NIP.
     """
     ensure_editable(cohort)
-    from lms.core.civil_service import NipError, validate_nip
 
     try:
         clean_nip = validate_nip(nip)

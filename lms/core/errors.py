@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context, jsonify, request
+
 
 class DomainError(Exception):
     """A rule of the domain refused the action; nothing was changed.
@@ -40,14 +42,12 @@ API_PREFIX = "/api/v1"
 
 def is_api_request() -> bool:
     """True for a request under the JSON API, whose every answer, errors included, is JSON."""
-    from flask import has_request_context, request
 
     return has_request_context() and (request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"))
 
 
 def problem(status: int, error: str, message: Any) -> Any:
     """The API's problem document: ``{"error": <code>, "message": <text for people>}``."""
-    from flask import jsonify
 
     response = jsonify(error=error, message=str(message))
     response.status_code = status

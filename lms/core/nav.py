@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms.core.access import can
+from lms.plugins.manager import get_plugin_manager
 from lms.plugins.types import NavItem
 
 
@@ -25,7 +26,6 @@ def items_for() -> list[dict[str, object]]:
     """Menu entries the current user may open, in order, with the active one marked."""
     if not current_user.is_authenticated:
         return []
-    from lms.plugins.manager import get_plugin_manager
 
     items = list(_core_items())
     for contributed in get_plugin_manager(current_app).hook.lms_nav_items(user=current_user):

@@ -26,6 +26,10 @@ from babel.numbers import (
     get_group_symbol,
     parse_pattern,
 )
+from flask import g, has_app_context
+from flask_babel import get_locale
+
+from lms.core.scores import half_up
 
 
 class NumberFormatter:
@@ -68,8 +72,6 @@ class NumberFormatter:
 def formatter(pattern: str, locale: Locale | str | None = None) -> NumberFormatter:
     """The formatter for ``pattern`` in ``locale`` (default: the current one), built once per
     request (or app context)."""
-    from flask import g, has_app_context
-    from flask_babel import get_locale
 
     if not has_app_context():
         return NumberFormatter(pattern, locale or "en")
@@ -125,6 +127,5 @@ def format_score(value: Any, locale: str | None = None) -> str:
     Rounded half-up first (:func:`lms.core.scores.half_up`), as every score is; a string (the grade
     audit keeps scores as text) is read as an exact decimal.
     """
-    from lms.core.scores import half_up
 
     return "" if value is None or value == "" else formatter("#,##0.00", locale)(half_up(value))

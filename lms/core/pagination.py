@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from lms.core.forms import int_or_none
+
 
 @dataclass
 class Page:
@@ -60,7 +62,6 @@ def paginate(session: Session, stmt: Select[*tuple[Any, ...]], page: int, per_pa
 
 def page_arg(args: Any) -> int:
     """The ``page`` query argument; anything that is not a positive number means page 1."""
-    from lms.core.forms import int_or_none
 
     raw = args.get("page", "1")
     number = int_or_none(raw)

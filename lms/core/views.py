@@ -13,13 +13,13 @@ from flask import current_app, flash, redirect
 
 from lms.core import transaction
 from lms.core.transaction import after_commit, form_page, on_refusal, refuse_to
+from lms.plugins.manager import get_plugin_manager
 
 __all__ = ["act", "after_commit", "cohort_tabs", "form_page", "on_refusal", "refuse_to"]
 
 
 def cohort_tabs(cohort: Any, user: Any) -> list[Any]:
     """The tabs enabled plugins add to a cohort's page, in order."""
-    from lms.plugins.manager import get_plugin_manager
 
     tabs: list[Any] = []
     for contributed in get_plugin_manager(current_app).hook.lms_cohort_tabs(cohort=cohort, user=user):

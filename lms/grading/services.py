@@ -29,7 +29,8 @@ from lms.core.scores import exact, half_up, mean
 from lms.grading.models import Grade, GradeCriterion, GradeEvent, GradeStatus
 from lms.notifications import events as notifications
 from lms.rubrics.models import Rubric
-from lms.users.models import User
+from lms.rubrics.services import freeze
+from lms.users.models import ParticipantProfile, User
 
 # -- the score -----------------------------------------------------------------------------------
 
@@ -131,7 +132,6 @@ def save_grade(session: Session, submission: Submission, grader: User, data: Gra
     grade moved on since, :class:`GradeConflict` is raised and nothing is written. Changing a
     released grade needs a reason. Finalizing needs a level for every criterion.
     """
-    from lms.rubrics.services import freeze
 
     assessment = submission.assessment
     ensure_editable(assessment.cohort)
@@ -361,7 +361,6 @@ def progress_people(assessment: Assessment, *, show: str = "", query: str = "", 
     ``show``: ``missing`` (nothing submitted), ``ungraded`` (submitted, no final or released grade),
     ``graded`` (final or released) or ``released``; ``query`` matches the name or the NIP.
     """
-    from lms.users.models import ParticipantProfile
 
     stmt = (select(User).join(Membership, Membership.user_id == User.id)
             .where(Membership.cohort_id == assessment.cohort_id, Membership.role == Role.PARTICIPANT))

@@ -26,6 +26,7 @@ from lms.core.views import act, on_refusal
 from lms.grading import services
 from lms.grading.forms import parse_grade_form
 from lms.grading.models import Grade
+from lms.rubrics.models import Criterion, Rubric
 
 bp = Blueprint("grading", __name__, url_prefix="/grading", template_folder="templates")
 
@@ -72,8 +73,6 @@ def _neighbours(submission_id: int, filters: dict[str, str]) -> tuple[int | None
 
 def _render(submission: Submission, grade: Grade | None, status: int = 200, conflict: Grade | None = None,
             mine: dict | None = None):
-    from lms.rubrics.models import Criterion, Rubric
-
     assessment = submission.assessment
     rubric = services.rubric_for_grading(assessment, grade)
     if rubric is not None:

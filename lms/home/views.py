@@ -17,6 +17,7 @@ from lms.cohorts.rules import cohort_roles
 from lms.core.access import require
 from lms.core.timezones import now_utc
 from lms.grading.models import Grade, GradeStatus
+from lms.plugins.manager import get_plugin_manager
 
 bp = Blueprint("home", __name__, template_folder="templates")
 
@@ -33,7 +34,6 @@ def dashboard():
         Role.INSTRUCTOR: [c for c in items if Role.INSTRUCTOR in roles[c.id]],
         Role.COORDINATOR: [c for c in items if Role.COORDINATOR in roles[c.id]],
     }
-    from lms.plugins.manager import get_plugin_manager
 
     widgets = []
     for contributed in get_plugin_manager(current_app).hook.lms_dashboard_widgets(user=current_user):

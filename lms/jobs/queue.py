@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -146,7 +147,6 @@ def build_huey(app: Flask) -> Huey:
 
 def init_app(app: Flask) -> Queue:
     """Give ``app`` its queue; call after every module that registers tasks is imported."""
-    import lms.jobs.services  # noqa: F401  (the job runner and the reaper are tasks too)
 
     queue = Queue(app, build_huey(app))
     app.extensions["lms.jobs"] = queue
@@ -184,7 +184,6 @@ def _drop_pending(session: Session) -> None:
 
 def run_consumer(app: Flask, workers: int) -> None:
     """Run a huey consumer for ``app`` until SIGINT/SIGTERM (``flask lms worker``)."""
-    from huey.consumer import Consumer
 
     queue = get_queue(app)
     if queue.huey.immediate:

@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,11 +24,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from lms import db
 from lms.core.context import real_app
 from lms.core.errors import Conflict, DomainError
+from lms.core.urls import path_for
 from lms.db import changed_rows, utcnow
 from lms.jobs.models import Job, JobStatus
 from lms.jobs.queue import TaskRun, enqueue, periodic, task
+from lms.notifications import events as notifications
 from lms.ops import metrics
 
 log = logging.getLogger("lms.jobs")
@@ -154,7 +158,6 @@ class JobContext:
 
     def progress(self, percent: int, message: str = "") -> None:
         """Report progress (0–100) where every node reads it; cheap to call often (throttled)."""
-        import time
 
         now = time.monotonic()
         if now - self._last_report < PROGRESS_EVERY_SECONDS and percent < 100:
@@ -175,7 +178,6 @@ class JobContext:
 def _write_state(job_id: int, **values: Any) -> None:
     """Update a job row in a short transaction of its own, so progress is visible at once and
     never waits for (or commits) the job's own work."""
-    from lms import db
 
     with Session(bind=db.get_db().engine) as own:
         own.execute(update(Job).where(Job.id == job_id).values(**values).execution_options(synchronize_session=False))
@@ -240,8 +242,6 @@ def run_job(run: TaskRun, *, job_id: int) -> None:
         hours = current_app.config["JOB_RESULT_HOURS"]
         _write_state(job.id, status=JobStatus.DONE, progress=100, finished_at=finished, result_path=relative,
                      result_name=name, result_type=mimetype, expires_at=finished + timedelta(hours=hours))
-        from lms.core.urls import path_for
-        from lms.notifications import events as notifications
 
         # The owner may have left the progress page: the bell (and e-mail, if they chose it) says so.
         notifications.export_ready(session, job.owner_id, name, path_for("jobs.show", job_id=job.id), finished)

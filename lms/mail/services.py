@@ -24,6 +24,7 @@ from huey.exceptions import RetryTask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lms.core.urls import path_for
 from lms.db import utcnow
 from lms.jobs.queue import TaskRun, enqueue, task
 from lms.mail.models import MailMessage, MailStatus
@@ -34,7 +35,6 @@ DEV_BASE_URL = "http://127.0.0.1:5000"
 
 def absolute_url(endpoint: str, **values: Any) -> str:
     """An absolute link for e-mail (``LMS_BASE_URL`` + the endpoint's path), with or without a request."""
-    from lms.core.urls import path_for
 
     return (current_app.config["BASE_URL"] or DEV_BASE_URL).rstrip("/") + path_for(endpoint, **values)
 

@@ -18,7 +18,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from lms.core.numbers import format_datetime, format_score
+from lms.core.urls import path_for
 from lms.db import changed_rows
+from lms.mail.services import DEV_BASE_URL, queue_message
 from lms.notifications.kinds import all_kinds
 from lms.notifications.models import MailState, Notification
 from lms.plugins.types import NotificationKind
@@ -70,7 +72,6 @@ def show(notification: Notification, kinds: dict[str, NotificationKind] | None =
 
 def absolute(link: str) -> str:
     """A path inside the app as the link an e-mail needs (``LMS_BASE_URL`` in front)."""
-    from lms.mail.services import DEV_BASE_URL
 
     return (current_app.config["BASE_URL"] or DEV_BASE_URL).rstrip("/") + (link or "/")
 
@@ -116,21 +117,16 @@ def render_digest(user: User, notifications: list[Notification]) -> Mail:
 
 
 def _inbox_path() -> str:
-    from lms.core.urls import path_for
-
     return path_for("notifications.inbox")
 
 
 def _settings_path() -> str:
-    from lms.core.urls import path_for
-
     return path_for("notifications.preferences")
 
 
 def deliver(session: Session, mail: Mail) -> None:
     """Hand one message to the mail service: recorded now, sent by its own job after the commit
     (with retries, and "not sent" on record when the server keeps refusing)."""
-    from lms.mail.services import queue_message
 
     queue_message(session, to=mail.to, subject=mail.subject, text=mail.text, html=mail.html, locale=mail.locale,
                   user_id=mail.user_id, purpose=mail.purpose)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
+from lms.plugins.manager import get_plugin_manager
 from lms.plugins.types import NotificationKind
 
 GRADE_RELEASED = "grade_released"
@@ -55,7 +56,6 @@ CORE_KINDS = (
 
 def all_kinds(app: Flask | None = None) -> dict[str, NotificationKind]:
     """Every kind by key, the core's first; a plugin kind reusing a key is a start-up-time error."""
-    from lms.plugins.manager import get_plugin_manager
 
     app = app or current_app
     cached = app.extensions.get("lms.notification_kinds")

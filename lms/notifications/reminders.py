@@ -18,6 +18,7 @@ from lms.cohorts.models import Cohort, CohortStatus, Membership, Role
 from lms.core.urls import path_for
 from lms.notifications.kinds import DEADLINE_1D, DEADLINE_3D, DEADLINE_EVENT, all_kinds
 from lms.notifications.services import notify
+from lms.plugins.manager import get_plugin_manager
 from lms.plugins.types import Reminder
 
 HORIZON = timedelta(days=3)
@@ -63,7 +64,6 @@ def deadline_reminders(session: Session, now: datetime) -> list[Reminder]:
 def send_reminders(session: Session, now: datetime) -> int:
     """Create every due reminder not sent before (core deadlines and plugins' ``lms_reminders``);
     returns how many notifications were created."""
-    from lms.plugins.manager import get_plugin_manager
 
     reminders = deadline_reminders(session, now)
     for contributed in get_plugin_manager(current_app).hook.lms_reminders(session=session, now=now):

@@ -18,9 +18,13 @@ from sqlalchemy.orm import Session
 
 from lms.core.errors import DomainError
 from lms.db import changed_rows
+from lms.jobs.queue import enqueue
 from lms.notifications.kinds import all_kinds
 from lms.notifications.models import Delivery, MailState, Notification, NotificationPreference
 from lms.users.models import User
+
+# The task that e-mails notifications waiting for an immediate e-mail (lms.notifications.tasks runs it).
+MAIL_TASK = "notifications.mail"
 
 PENDING = "lms.notifications.pending"  # session.info key: the mail task is queued for this transaction
 
@@ -92,8 +96,6 @@ def _insert(session: Session, rows: list[dict[str, Any]], keyed: bool) -> list[d
 def mail_after_commit(session: Session) -> None:
     """Send the waiting immediate e-mails once this transaction commits (nothing on rollback); one
     task per transaction, however many notifications it created."""
-    from lms.jobs.queue import enqueue
-    from lms.notifications.tasks import MAIL_TASK
 
     if not session.info.get(PENDING):
         session.info[PENDING] = True

@@ -7,8 +7,7 @@ from lms.db import utcnow
 from lms.jobs.queue import TaskRun, periodic, task
 from lms.notifications.delivery import send_digests, send_immediate
 from lms.notifications.reminders import send_reminders
-
-MAIL_TASK = "notifications.mail"
+from lms.notifications.services import MAIL_TASK
 
 
 @task(MAIL_TASK, retries=3, retry_delay=30, retry_backoff=2)

@@ -7,7 +7,6 @@ the server's exact major version on the machine that runs the command. A nationa
 few million rows takes minutes this way; beyond that, use PostgreSQL's own tools (docs/deploy.md).
 
 Archive layout (tar.gz)::
-
     manifest.json                 format, version, migration revisions, row counts, file hashes
     database/000-users.jsonl      one JSON object per row, tables parents first
     uploads/<path>                the upload folder as it was
@@ -33,9 +32,12 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from alembic import command
+from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import Connection, Table, func, inspect, select, text
 
+from lms.cli import alembic_config
 from lms.db import Base
 
 FORMAT = "tolok-backup"
@@ -105,8 +107,6 @@ def tables_in(conn: Connection) -> list[Table]:
 
 
 def _current_revisions(conn: Connection) -> list[str]:
-    from alembic.migration import MigrationContext
-
     return sorted(MigrationContext.configure(conn).get_current_heads())
 
 
@@ -202,9 +202,6 @@ def _read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
 
 def _prepare_schema(app: Flask, revisions: list[str]) -> None:
     """An empty database is migrated to the archive's revisions; a migrated one must match them."""
-    from alembic import command
-
-    from lms.cli import alembic_config
 
     engine = app.extensions["lms.db"].engine
     with engine.connect() as conn:

@@ -14,8 +14,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
+import redis
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from flask import Flask
 from sqlalchemy import text
+
+from lms.cli import alembic_config, enabled_heads
+from lms.config import ratelimit_storage
+from lms.core.storage import atomic_write
 
 Check = Callable[[Flask], None]
 log = logging.getLogger(__name__)
@@ -36,10 +44,6 @@ def expected_heads(app: Flask) -> tuple[Any, set[str]]:
     they do not change while the process runs."""
     cached = app.extensions.get("lms.script_heads")
     if cached is None:
-        from alembic.script import ScriptDirectory
-
-        from lms.cli import alembic_config, enabled_heads
-
         config = alembic_config(app)
         script = ScriptDirectory.from_config(config)
         cached = app.extensions["lms.script_heads"] = (script, set(enabled_heads(app, config)))
@@ -49,8 +53,6 @@ def expected_heads(app: Flask) -> tuple[Any, set[str]]:
 def migrations(app: Flask) -> None:
     """The database is at this code's heads (or ahead of them: during a rolling upgrade the new
     migrations run first, and the old nodes keep serving until they are replaced)."""
-    from alembic.migration import MigrationContext
-    from alembic.util import CommandError
 
     script, heads = expected_heads(app)
     with app.extensions["lms.db"].engine.connect() as conn:
@@ -70,7 +72,6 @@ def migrations(app: Flask) -> None:
 
 def storage(app: Flask) -> None:
     """The upload folder takes a file (a stale or read-only shared mount fails here)."""
-    from lms.core.storage import atomic_write
 
     folder = app.config["UPLOAD_DIR"]
     os.makedirs(folder, exist_ok=True)
@@ -87,7 +88,6 @@ def queue(app: Flask) -> None:
 
 def redis_client(app: Flask, url: str) -> Any:
     """One client per app and URL, with short timeouts: a probe must not hang on a dead Redis."""
-    import redis
 
     clients = app.extensions.setdefault("lms.redis_probes", {})
     if url not in clients:
@@ -104,8 +104,6 @@ def redis_ping(url: str) -> Check:
 
 
 def checks_for(app: Flask) -> dict[str, Check]:
-    from lms.config import ratelimit_storage
-
     found: dict[str, Check] = {"database": database, "migrations": migrations, "storage": storage}
     if app.config["REDIS_URL"]:
         found["redis"] = redis_ping(app.config["REDIS_URL"])

@@ -29,6 +29,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 REQUESTS = Counter(
@@ -66,8 +68,6 @@ class _QueueDepth(Collector):
         self.app = app
 
     def collect(self) -> Iterable[Any]:
-        from prometheus_client.core import GaugeMetricFamily
-
         queue = self.app.extensions.get("lms.jobs")
         if queue is None:
             return
@@ -120,8 +120,6 @@ class _Files(Collector):
         self.folder = folder
 
     def collect(self) -> Iterable[Any]:
-        from prometheus_client.multiprocess import MultiProcessCollector
-
         files = glob.glob(os.path.join(self.folder, "*.db")) + glob.glob(os.path.join(self.folder, "*", "*.db"))
         return MultiProcessCollector.merge(files, accumulate=True)
 

@@ -16,10 +16,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from lms.assessments.models import Assessment, Submission
 from lms.cohorts.models import Cohort
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
 from lms.db import changed_rows
+from lms.grading.models import Grade
 from lms.rubrics.models import Criterion, Level, Rubric
 
 # The columns hold Numeric(8, 2): six digits before the point, two after.
@@ -251,8 +253,6 @@ def update_rubric(
         session.flush()
         return rubric, False
 
-    from lms.assessments.models import Assessment
-
     if rubric.family_id is None:  # the first version was deleted; this one heads the family now
         rubric.family_id = rubric.id
     latest = session.scalar(select(func.max(Rubric.version)).where(Rubric.family_id == rubric.family_id)) or 0
@@ -277,8 +277,6 @@ def update_rubric(
 
 def mark_for_review(session: Session, *, old: Rubric, new: Rubric) -> int:
     """Flag the grades given with ``old`` in assessments that now use ``new``; returns how many."""
-    from lms.assessments.models import Assessment, Submission
-    from lms.grading.models import Grade
 
     in_moved = (
         select(Submission.id)
@@ -295,7 +293,6 @@ def mark_for_review(session: Session, *, old: Rubric, new: Rubric) -> int:
 
 def grades_using(session: Session, rubric: Rubric) -> int:
     """How many grades were given with this very version."""
-    from lms.grading.models import Grade
 
     return session.scalar(select(func.count()).select_from(Grade).where(Grade.rubric_id == rubric.id)) or 0
 

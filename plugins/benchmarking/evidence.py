@@ -11,9 +11,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from PIL import Image
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from lms.assessments.models import Submission, SubmissionState
+from lms.cohorts.services import ensure_editable
 from lms.core import storage
 from lms.core.errors import DomainError
 from lms.users.models import User
@@ -163,8 +166,6 @@ def max_pixels(kind: str) -> int:
 
 
 def _open_image(source: Any) -> Any:
-    from PIL import Image
-
     # Pillow's own decompression-bomb guard, for any image opened anywhere in the process.
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     return Image.open(source)
@@ -194,8 +195,6 @@ def _lock_practice(session: Session, practice: Practice) -> None:
 
 def _check_editable(session: Session, practice: Practice) -> None:
     """Evidence changes with its practice: only while a draft or returned, in an open cohort."""
-    from lms.assessments.models import Submission, SubmissionState
-    from lms.cohorts.services import ensure_editable
 
     ensure_editable(practice.visit.cohort)
     state = session.scalar(select(Submission.state).where(Submission.id == practice.submission_id))

@@ -15,6 +15,7 @@ from lms.cohorts.models import Cohort
 from lms.core.errors import Conflict, DomainError
 from lms.users.models import User
 from plugins.benchmarking.models import (
+    FieldVisit,
     Followup,
     FollowupRound,
     ImplementationStatus,
@@ -93,7 +94,6 @@ def round_reports(session: Session, round_id: int) -> list[Followup]:
 
 def reportable(session: Session, participant: User, cohort_id: int) -> list[Practice]:
     """The participant's submitted adopted or adapted practices from the cohort's visits."""
-    from plugins.benchmarking.models import FieldVisit
 
     return list(session.scalars(
         select(Practice).join(FieldVisit, FieldVisit.id == Practice.visit_id)

@@ -23,7 +23,20 @@ from wtforms.validators import (
 
 from lms.core.forms import EmailAddress, Form
 from plugins.benchmarking.mentors import VERDICT_LABELS
-from plugins.benchmarking.models import HostKind, MentorVerdict
+from plugins.benchmarking.models import (
+    HostKind,
+    ImplementationStatus,
+    MentorVerdict,
+    PracticeCategory,
+    Stage,
+)
+from plugins.benchmarking.practices import (
+    CATEGORY_LABELS,
+    REASON_LABELS,
+    REASONS,
+    STAGE_LABELS,
+    STATUS_LABELS,
+)
 from plugins.benchmarking.services import HOST_KIND_LABELS
 
 
@@ -92,14 +105,6 @@ class PracticeForm(Form):
     version = HiddenField(validators=[Optional(), Length(max=12)])
 
     def __init__(self, *args, **kwargs):
-        from plugins.benchmarking.models import PracticeCategory, Stage
-        from plugins.benchmarking.practices import (
-            CATEGORY_LABELS,
-            REASON_LABELS,
-            REASONS,
-            STAGE_LABELS,
-        )
-
         super().__init__(*args, **kwargs)
         self.category.choices = [SelectChoice(c.value, CATEGORY_LABELS[c]) for c in PracticeCategory]
         self.stage.choices = [SelectChoice(s.value, STAGE_LABELS[s]) for s in Stage]
@@ -124,9 +129,6 @@ class FollowupForm(Form):
                                    render_kw={"rows": 2})
 
     def __init__(self, *args, **kwargs):
-        from plugins.benchmarking.models import ImplementationStatus
-        from plugins.benchmarking.practices import STATUS_LABELS
-
         super().__init__(*args, **kwargs)
         self.status.choices = [SelectChoice(s.value, STATUS_LABELS[s]) for s in ImplementationStatus]
 

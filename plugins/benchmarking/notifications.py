@@ -26,6 +26,7 @@ from plugins.benchmarking.models import (
     Practice,
     Stage,
 )
+from plugins.benchmarking.queries import participants_of
 
 VISIT_CHANGED = "benchmarking.visit_changed"
 FOLLOWUP_OPENED = "benchmarking.followup_opened"
@@ -73,7 +74,6 @@ KINDS = [
 
 def visit_changed(session: Session, visit: FieldVisit, before: dict[str, Any], now: datetime) -> None:
     """Tell the cohort's participants when the date, place, host or theme of a visit changed."""
-    from plugins.benchmarking.services import participants_of
 
     after = visit_state(visit)
     if before == after:

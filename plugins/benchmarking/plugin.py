@@ -31,6 +31,11 @@ from lms.plugins.types import (
 )
 from lms.users.models import User
 from plugins.benchmarking import models, practices, results, rules, services  # noqa: F401  (tables on the metadata)
+from plugins.benchmarking.demo import practices_demo
+from plugins.benchmarking.notifications import KINDS, reminders
+from plugins.benchmarking.practice_views import bp as practices_bp
+from plugins.benchmarking.results import SOURCES, columns, practices_sheet
+from plugins.benchmarking.views import bp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -42,9 +47,6 @@ def lms_access_rules() -> list[Rule]:
 
 @hookimpl
 def lms_blueprints() -> list[Blueprint]:
-    from plugins.benchmarking.practice_views import bp as practices_bp
-    from plugins.benchmarking.views import bp
-
     return [bp, practices_bp]
 
 
@@ -60,37 +62,27 @@ def lms_submission_kinds() -> list[SubmissionKind]:
 
 @hookimpl
 def lms_notification_kinds() -> list[NotificationKind]:
-    from plugins.benchmarking.notifications import KINDS
-
     return KINDS
 
 
 @hookimpl
 def lms_reminders(session: Session, now: Any) -> list[Reminder]:
-    from plugins.benchmarking.notifications import reminders
-
     return reminders(session, now)
 
 
 @hookimpl
 def lms_result_sheets(cohort: Cohort, participant_ids: list[int]) -> list[Any]:
-    from plugins.benchmarking.results import practices_sheet
-
     sheet = practices_sheet(db.session, cohort.id, participant_ids)
     return [sheet] if sheet else []
 
 
 @hookimpl
 def lms_result_sources() -> list[Any]:
-    from plugins.benchmarking.results import SOURCES
-
     return SOURCES
 
 
 @hookimpl
 def lms_result_columns(cohort: Cohort, participant_ids: list[int]) -> list[ResultColumn]:
-    from plugins.benchmarking.results import columns
-
     return columns(db.session, cohort.id, participant_ids)
 
 
@@ -178,7 +170,6 @@ def lms_demo_data(session: Session, demo: dict[str, Any]) -> None:
     )
     services.split_groups(session, visit, 4)
     practices.ensure_assessments(session, visit, demo["coordinator"])
-    from plugins.benchmarking.demo import practices_demo
 
     practices_demo(session, demo, visit)
     demo["benchmarking_visit"] = visit

@@ -8,7 +8,7 @@ Services flush, never commit; the caller owns the transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,8 @@ from lms.assessments.models import Aggregation, Submission, SubmissionState
 from lms.cohorts.models import Membership, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
-from lms.grading.models import Grade
+from lms.core.timezones import to_utc
+from lms.grading.models import Grade, GradeEvent
 from lms.rubrics import services as rubrics
 from lms.rubrics.services import CriterionData, LevelData, RubricData
 from lms.users.models import User
@@ -102,9 +103,6 @@ def ensure_assessments(session: Session, visit: FieldVisit, actor: User | None) 
     """Give the visit its two assessments (practices, group report), each with a default rubric copied
     into the cohort; due two weeks after the visit, cut-off a week later."""
     cohort = visit.cohort
-    from datetime import time
-
-    from lms.core.timezones import to_utc
 
     due = to_utc(datetime.combine(visit.end_date + timedelta(days=14), time(23, 59)))
     if visit.assessment_id is None:
@@ -537,7 +535,6 @@ def set_published(session: Session, practice: Practice, published: bool) -> None
 
 def return_note(session: Session, submission_id: int) -> str | None:
     """The note of the latest return for revision, while the work is back with its author."""
-    from lms.grading.models import GradeEvent
 
     return session.scalar(
         select(GradeEvent.reason).join(Submission, Submission.id == GradeEvent.submission_id)

@@ -8,10 +8,13 @@ from typing import Any
 from sqlalchemy import select
 
 from lms import db
+from lms.assessments.models import Submission
 from lms.cohorts.models import Cohort, Role
 from lms.cohorts.rules import cohort_ids_with, roles_in
 from lms.core import access
 from lms.core.access import Rules
+from plugins.benchmarking.models import FieldVisit, Followup
+from plugins.benchmarking.practices import published_attachment_ids
 
 rules = Rules()
 
@@ -39,8 +42,6 @@ def _edit_host(user: Any, host: Any) -> bool:
     """
     if user.is_admin:
         return True
-    from lms import db
-    from plugins.benchmarking.models import FieldVisit
 
     cohort_ids = set(db.session.scalars(select(FieldVisit.cohort_id).where(FieldVisit.host_id == host.id)))
     if not cohort_ids:
@@ -69,9 +70,6 @@ def _practice_cohort(practice: Any) -> Any:
 
 
 def _handed_in(practice: Any) -> bool:
-    from lms import db
-    from lms.assessments.models import Submission
-
     return db.session.scalar(select(Submission.state).where(Submission.id == practice.submission_id)) != "draft"
 
 
@@ -118,16 +116,12 @@ def _view_attachment(user: Any, attachment: Any) -> bool:
         return True
     practice = attachment.practice
     if practice is None:
-        from lms import db
-        from plugins.benchmarking.models import Followup
-
         followup = db.session.get(Followup, attachment.followup_id)
         practice = followup.practice if followup else None
         return practice is not None and _sees_the_work(user, practice)
     if _sees_the_work(user, practice):
         return True
     # Through the catalogue: only files the author agreed to share with the published copy.
-    from plugins.benchmarking.practices import published_attachment_ids
 
     return attachment.id in published_attachment_ids(practice)
 
@@ -145,9 +139,6 @@ def _manage_followups(user: Any, cohort: Any) -> bool:
 
 @rules.rule("benchmarking.round.staff")
 def _round_staff(user: Any, round_: Any) -> bool:
-    from lms import db
-    from lms.cohorts.models import Cohort
-
     return access.can(user, "cohort.teach", db.session.get(Cohort, round_.cohort_id))
 
 

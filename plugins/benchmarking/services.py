@@ -16,7 +16,16 @@ from lms.core.errors import Conflict, DomainError
 from lms.core.pagination import Page, paginate
 from lms.users.models import ParticipantProfile, User
 from plugins.benchmarking import notifications
-from plugins.benchmarking.models import FieldVisit, GroupMember, Host, HostKind, VisitGroup
+from plugins.benchmarking.models import (
+    FieldVisit,
+    GroupMember,
+    GroupReport,
+    Host,
+    HostKind,
+    Practice,
+    VisitGroup,
+)
+from plugins.benchmarking.queries import participants_of
 
 HOST_KIND_LABELS = {
     HostKind.CITY: _l("City government"),
@@ -125,7 +134,6 @@ def save_visit(
 
 def delete_visit(session: Session, visit: FieldVisit) -> None:
     """Delete a visit nobody logged work for yet; practices and reports keep it."""
-    from plugins.benchmarking.models import GroupReport, Practice
 
     ensure_editable(visit.cohort)
     used = session.scalar(select(Practice.id).where(Practice.visit_id == visit.id).limit(1)) or session.scalar(
@@ -145,15 +153,6 @@ def cohort_visits(session: Session, cohort_id: int) -> list[FieldVisit]:
     ))
 
 
-def participants_of(session: Session, cohort_id: int) -> list[User]:
-    return list(session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)
-        .options(selectinload(User.profile))
-        .order_by(func.lower(User.name), User.id)
-    ))
-
-
 # -- groups --------------------------------------------------------------------------------------
 
 def split_groups(session: Session, visit: FieldVisit, count: int) -> list[VisitGroup]:
@@ -162,7 +161,6 @@ def split_groups(session: Session, visit: FieldVisit, count: int) -> list[VisitG
     Participants are ordered by agency and dealt round-robin, so people of one instansi spread over
     the groups; sizes differ by at most one. The first member of each group becomes its leader.
     """
-    from plugins.benchmarking.models import GroupReport
 
     ensure_editable(visit.cohort)
     if session.scalar(select(GroupReport.id).join(VisitGroup, VisitGroup.id == GroupReport.group_id)

@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from lms import db
 from lms.cohorts.models import Cohort
@@ -121,7 +122,6 @@ def _visit_form(visit: FieldVisit | None = None) -> VisitForm:
     choices = [(h.id, h.name) for h in hosts]
     if visit is not None and visit.host.archived:
         choices.append((visit.host.id, visit.host.name))
-    from wtforms import SelectChoice
 
     form.host_id.choices = [SelectChoice(i, n) for i, n in choices]
     return form
@@ -230,7 +230,6 @@ def assign_groups(visit: FieldVisit):
                if k.startswith("member-") and int_or_none(k.split("-", 1)[1]) is not None}
     leaders = {int(k.split("-", 1)[1]): _int_or_none(v) for k, v in request.form.items()
                if k.startswith("leader-") and int_or_none(k.split("-", 1)[1]) is not None}
-
 
     def refused(error: DomainError) -> Any:
         flash(error.message, "danger")

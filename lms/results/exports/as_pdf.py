@@ -62,7 +62,7 @@ class StaticOnlyFetcher:
         return None
 
     def fetch(self, url: str, headers: Any = None) -> Any:
-        from weasyprint.urls import URLFetcherResponse
+        from weasyprint.urls import URLFetcherResponse  # noqa: PLC0415  (WeasyPrint takes ~2 s to import: only where a PDF is made)
 
         found = self.path_for(url)
         if found is None:
@@ -78,7 +78,7 @@ class StaticOnlyFetcher:
 def make_fetcher(app: Flask) -> StaticOnlyFetcher:
     """The fetcher as WeasyPrint wants it: a subclass of its ``URLFetcher`` (imported lazily, as
     WeasyPrint is slow to import) whose ``fetch`` is ours; a refused URL is skipped, the PDF made."""
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher  # noqa: PLC0415  (WeasyPrint takes ~2 s to import: only where a PDF is made)
 
     class Fetcher(StaticOnlyFetcher, URLFetcher):
         def __init__(self, app: Flask) -> None:
@@ -134,8 +134,8 @@ def pdf_parts(session: Session, table: ResultTable, *, recap: bool = True,
     """The PDF in parts, each a complete PDF: the recap in slices of :data:`RECAP_ROWS` rows (the first
     with the summary and charts), then the results sheets, :data:`SHEETS_PER_PART` at a time, each
     part's feedback and criteria read for its participants only. Yields (sheets done, part)."""
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint import CSS, HTML  # noqa: PLC0415  (WeasyPrint takes ~2 s to import: only where a PDF is made)
+    from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415  (WeasyPrint takes ~2 s to import: only where a PDF is made)
 
     app = app or real_app()
     fetcher = make_fetcher(app)

@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any
 
+import xlsxwriter
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -83,7 +84,6 @@ def sheet_name(text: str) -> str:
 def write_xlsx(session: Session, table: ResultTable, out: IO[bytes] | str, app: Flask | None = None) -> None:
     """The workbook: *results*, *criteria* (one row per released grade × criterion) and any sheet a
     plugin adds through the ``lms_result_sheets`` hook, e.g. *practices*."""
-    import xlsxwriter
 
     workbook = xlsxwriter.Workbook(out, {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
