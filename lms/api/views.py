@@ -16,12 +16,12 @@ from typing import Any, TypeVar
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from lms import db
 from lms.api import services
 from lms.api.openapi import document
+from lms.cohorts import queries as cohort_queries
 from lms.cohorts.models import Cohort
 from lms.cohorts.rules import cohort_roles, roles_in
 from lms.core import access
@@ -183,10 +183,8 @@ def results_document(table: ResultTable) -> dict[str, Any]:
 @token_required("api.token")
 def cohorts():
     user = current_user
-    stmt = select(Cohort).order_by(Cohort.year.desc(), Cohort.name, Cohort.id)
-    if not user.is_admin:
-        stmt = stmt.where(Cohort.id.in_(list(cohort_roles(user))))
-    items = [c for c in db.session.scalars(stmt) if access.can(user, "cohort.view", c)]
+    items = [c for c in cohort_queries.visible_cohorts(db.session, user, cohort_roles(user))
+             if access.can(user, "cohort.view", c)]
     return jsonify(cohorts=[cohort_document(c, user) for c in items])
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
 from lms.plugins.manager import get_plugin_manager
 from lms.plugins.types import SubmissionKind
@@ -22,3 +26,10 @@ def all_kinds() -> dict[str, SubmissionKind]:
 
 def kind_of(key: str) -> SubmissionKind:
     return all_kinds().get(key, REFLECTION_KIND)
+
+
+def shown(session: Session, kind: SubmissionKind, submission_ids: list[int]) -> Mapping[int, Any]:
+    """What ``kind``'s template shows for each submission, loaded at once by the kind's batch loader."""
+    if kind.load is None or not submission_ids:
+        return {}
+    return kind.load(session, submission_ids)

@@ -7,13 +7,11 @@ from decimal import Decimal
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from lms import db
-from lms.assessments import services
+from lms.assessments import kinds, queries, services
 from lms.assessments.forms import AssessmentForm, ExtensionForm
 from lms.assessments.kinds import all_kinds, kind_of
 from lms.assessments.models import Aggregation, Assessment, Revision, Submission, SubmissionState
@@ -26,7 +24,7 @@ from lms.core.markdown import render as render_markdown
 from lms.core.timezones import now_utc, to_local_naive, to_utc
 from lms.core.views import act, cohort_tabs, form_page, refuse_to
 from lms.grading import services as grading
-from lms.rubrics.models import Rubric
+from lms.rubrics import queries as rubric_queries
 from lms.users.models import User
 
 bp = Blueprint("assessments", __name__, template_folder="templates")
@@ -54,8 +52,7 @@ def cohort(cohort: Cohort):
 def _form(cohort: Cohort, assessment: Assessment | None = None) -> AssessmentForm:
     form = AssessmentForm(obj=assessment)
     form.kind.choices = [SelectChoice(k.key, k.label) for k in all_kinds().values()]
-    rubrics = db.session.scalars(select(Rubric).where(Rubric.cohort_id == cohort.id, Rubric.superseded.is_(False))
-                                 .order_by(Rubric.title)).all()
+    rubrics = rubric_queries.current_rubrics(db.session, cohort.id)
     form.rubric_id.choices = [SelectChoice("", _("No rubric (feedback only)"))] + [
         SelectChoice(r.id, f"{r.title} (v{r.version})") for r in rubrics]
     if request.method == "GET" and assessment is not None:
@@ -113,9 +110,11 @@ def show(assessment: Assessment):
     if access.can(current_user, "assessment.manage", assessment):
         extension_form = ExtensionForm()
         extension_form.participant_id.choices = services.participants_choices(db.session, assessment.cohort_id)
+    kind = kind_of(assessment.kind)
     return render_template("assessments/show.html", assessment=assessment, participant=participant,
-                           submissions=submissions, grades=grades, cutoff=cutoff, now=now_utc(),
-                           kind=kind_of(assessment.kind), extension_form=extension_form)
+                           submissions=submissions, grades=grades, cutoff=cutoff, now=now_utc(), kind=kind,
+                           shown=kinds.shown(db.session, kind, [s.id for s in submissions]),
+                           extension_form=extension_form)
 
 
 # -- participants: writing -----------------------------------------------------------------------
@@ -256,9 +255,7 @@ def extend(assessment: Assessment):
 @require("participant.any")
 def mine():
     cohort_ids = sorted(cohort_ids_with(current_user, Role.PARTICIPANT))
-    items = db.session.scalars(select(Assessment).where(Assessment.cohort_id.in_(cohort_ids))
-                               .options(selectinload(Assessment.cohort))
-                               .order_by(Assessment.due_at.is_(None), Assessment.due_at, Assessment.id)).all()
+    items = queries.assessments_of_cohorts(db.session, cohort_ids)
     ids = [a.id for a in items]
     return render_template("assessments/mine.html", items=items, now=now_utc(),
                            mine=services.latest_submissions(db.session, ids, current_user.id),

@@ -17,7 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from lms.attendance.models import AttendanceRecord, ClassSession, Presence
@@ -246,3 +246,9 @@ def teaching_hours_csv(session: Session, cohort: Cohort) -> bytes:
 
 __all__ = ["AttendanceTotal", "TeachingHours", "attendance_totals", "below_minimum", "record", "save_session",
            "sessions", "sheet", "teaching_hours", "teaching_hours_csv"]
+
+
+def sessions_of(cohort: Cohort) -> Select[tuple[ClassSession]]:
+    """The cohort's sessions in timetable order, as a statement to paginate."""
+    return (select(ClassSession).where(ClassSession.cohort_id == cohort.id)
+            .order_by(ClassSession.day, ClassSession.starts_at, ClassSession.id))

@@ -8,7 +8,6 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from lms import db
 from lms.attendance import (
@@ -35,9 +34,7 @@ def _index(cohort: Cohort) -> str:
 @bp.route("/cohorts/<int:cohort_id>/attendance")
 @require("attendance.view", load=Cohort)
 def index(cohort: Cohort):
-    stmt = (select(ClassSession).where(ClassSession.cohort_id == cohort.id)
-            .order_by(ClassSession.day, ClassSession.starts_at, ClassSession.id))
-    page = paginate(db.session, stmt, page_arg(request.args), SESSIONS_PER_PAGE)
+    page = paginate(db.session, services.sessions_of(cohort), page_arg(request.args), SESSIONS_PER_PAGE)
     people = services.participants(db.session, cohort)
     totals = services.attendance_totals(db.session, cohort)
     return render_template("attendance/index.html", cohort=cohort, page=page, people=people, totals=totals,
@@ -126,7 +123,6 @@ def record(class_session: ClassSession):
         db.session.rollback()
         flash(_("The list could not be read; check each person's status and save again."), "danger")
         return _sheet_page(class_session, form, chosen, 422)
-
 
     def refused(error: DomainError) -> Any:
         db.session.refresh(class_session)

@@ -27,8 +27,8 @@ from wtforms import SelectChoice
 from lms import db
 from lms.assessments import services as assessments
 from lms.assessments.models import Assessment
+from lms.cohorts import queries, services
 from lms.cohorts import roster as roster_service
-from lms.cohorts import services
 from lms.cohorts.forms import (
     BULK_ACTIONS,
     BulkForm,
@@ -62,9 +62,7 @@ bp = Blueprint("cohorts", __name__, template_folder="templates")
 def programs():
     staff_of = cohort_ids_with(current_user, Role.COORDINATOR, Role.INSTRUCTOR)
     items = services.visible_programs(db.session, current_user, staff_of)
-    cohorts = db.session.scalars(
-        select(Cohort).where(Cohort.program_id.in_([p.id for p in items])).order_by(Cohort.year.desc(), Cohort.name)
-    ).all()
+    cohorts = queries.cohorts_of_programs(db.session, [p.id for p in items])
     every: dict[int, set[int]] = {}
     for cohort in cohorts:
         every.setdefault(cohort.program_id, set()).add(cohort.id)

@@ -8,13 +8,14 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from lms import db
+from lms.assessments import kinds
+from lms.assessments import queries as assessment_queries
 from lms.assessments.kinds import kind_of
 from lms.assessments.models import Assessment, Submission
-from lms.cohorts.models import Cohort, Role
+from lms.cohorts import queries as cohort_queries
+from lms.cohorts.models import Role
 from lms.cohorts.rules import cohort_ids_with
 from lms.core.access import require
 from lms.core.errors import DomainError
@@ -26,7 +27,7 @@ from lms.core.views import act, on_refusal
 from lms.grading import services
 from lms.grading.forms import parse_grade_form
 from lms.grading.models import Grade
-from lms.rubrics.models import Criterion, Rubric
+from lms.rubrics import queries as rubric_queries
 
 bp = Blueprint("grading", __name__, url_prefix="/grading", template_folder="templates")
 
@@ -40,7 +41,7 @@ def _filters() -> dict[str, Any]:
 def _queue_stmt(filters: dict[str, str]):
     taught = sorted(cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR))
     if current_user.is_admin and not taught:
-        taught = list(db.session.scalars(select(Cohort.id)))
+        taught = cohort_queries.all_cohort_ids(db.session)
     late = {"1": True, "0": False}.get(filters.get("late", ""))
     cohort_id = int_or_none(filters.get("cohort"))
     assessment_id = int_or_none(filters.get("assessment"))
@@ -54,9 +55,8 @@ def queue():
     filters = _filters()
     stmt, taught = _queue_stmt(filters)
     page = paginate(db.session, stmt, page_arg(request.args), current_app.config["PAGE_SIZE"], scalars=False)
-    cohorts = db.session.scalars(select(Cohort).where(Cohort.id.in_(taught)).order_by(Cohort.year.desc())).all()
-    assessments = db.session.scalars(select(Assessment).where(Assessment.cohort_id.in_(taught))
-                                     .order_by(Assessment.title)).all()
+    cohorts = cohort_queries.cohorts_by_id(db.session, taught)
+    assessments = assessment_queries.assessments_by_title(db.session, taught)
     return render_template("grading/queue.html", page=page, filters=filters, cohorts=cohorts,
                            assessments=assessments, states=services.QUEUE_STATES)
 
@@ -76,20 +76,20 @@ def _render(submission: Submission, grade: Grade | None, status: int = 200, conf
     assessment = submission.assessment
     rubric = services.rubric_for_grading(assessment, grade)
     if rubric is not None:
-        rubric = db.session.scalar(select(Rubric).where(Rubric.id == rubric.id)
-                                   .options(selectinload(Rubric.criteria).selectinload(Criterion.levels)))
+        rubric = rubric_queries.with_levels(db.session, rubric.id)
     filters = _filters()
     previous, following = _neighbours(submission.id, filters)
     chosen = {c.criterion_id: c for c in grade.criteria} if grade else {}
+    kind = kind_of(assessment.kind)
     return render_template("grading/grade.html", submission=submission, assessment=assessment, grade=grade,
                            rubric=rubric, chosen=chosen, previous=previous, following=following, filters=filters,
-                           kind=kind_of(assessment.kind), conflict=conflict, mine=mine or {}), status
+                           kind=kind, shown=kinds.shown(db.session, kind, [submission.id]).get(submission.id),
+                           conflict=conflict, mine=mine or {}), status
 
 
 def _load(submission_id: int) -> Submission:
     """The submission the access rule already loaded, with its assessment and participant."""
-    return db.session.scalars(select(Submission).where(Submission.id == submission_id)
-                              .options(joinedload(Submission.assessment), joinedload(Submission.participant))).one()
+    return assessment_queries.submission_for_grading(db.session, submission_id)
 
 
 @bp.route("/submissions/<int:submission_id>", methods=["GET"])
@@ -185,6 +185,5 @@ def progress(assessment: Assessment):
 @require("assessment.audit", load=Assessment)
 def audit(assessment: Assessment):
     events = services.audit(db.session, assessment.id)
-    submissions = {s.id: s for s in db.session.scalars(
-        select(Submission).where(Submission.assessment_id == assessment.id).options(joinedload(Submission.participant)))}
+    submissions = assessment_queries.submissions_by_id(db.session, assessment.id)
     return render_template("grading/audit.html", assessment=assessment, events=events, submissions=submissions)

@@ -6,16 +6,18 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms import db
-from lms.assessments.models import Assessment, Extension, Submission, SubmissionState
+from lms.assessments.models import Assessment, Extension, Submission
 from lms.assessments.services import extensions_for, latest_submissions
+from lms.cohorts import queries as cohort_queries
 from lms.cohorts import services as cohorts
 from lms.cohorts.models import Cohort, Role
 from lms.cohorts.rules import cohort_roles
 from lms.core.access import require
 from lms.core.timezones import now_utc
+from lms.grading import queries as grading_queries
 from lms.grading.models import Grade, GradeStatus
 from lms.plugins.manager import get_plugin_manager
 
@@ -27,7 +29,7 @@ bp = Blueprint("home", __name__, template_folder="templates")
 def dashboard():
     roles = cohort_roles(current_user)
     ids = list(roles)
-    items = db.session.scalars(select(Cohort).where(Cohort.id.in_(ids)).order_by(Cohort.year.desc(), Cohort.name)).all() if ids else []
+    items = cohort_queries.cohorts_by_id(db.session, ids)
     counts = cohorts.counts_by_cohort(db.session, [c.id for c in items])
     sections = {
         Role.PARTICIPANT: [c for c in items if Role.PARTICIPANT in roles[c.id]],
@@ -80,12 +82,4 @@ def _released_for(cohorts_: list[Cohort]) -> list[tuple[Any, Any]]:
 def _to_grade(roles: dict) -> int:
     """Submitted work without a final grade in the cohorts the user teaches or coordinates."""
     taught = [cid for cid, have in roles.items() if have & {Role.INSTRUCTOR, Role.COORDINATOR}]
-    if not taught:
-        return 0
-    # NOT EXISTS: an anti-join over the (assessment_id, state) index, where "LEFT JOIN … IS NULL OR
-    # draft" made PostgreSQL fetch every submission of the cohort with its grade.
-    final = select(Grade.id).where(Grade.submission_id == Submission.id, Grade.status != GradeStatus.DRAFT)
-    return db.session.scalar(
-        select(func.count()).select_from(Submission).join(Assessment, Assessment.id == Submission.assessment_id)
-        .where(Assessment.cohort_id.in_(taught), Submission.state == SubmissionState.SUBMITTED,
-               ~final.exists())) or 0
+    return grading_queries.awaiting_final_grade(db.session, taught)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import url_for
+from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,17 @@ class SubmissionKind:
     """A kind of gradable work: how a participant writes it and how graders see it.
 
     ``write_endpoint`` is called with ``assessment_id``; ``template`` renders one submission for
-    graders and for the participant (it gets ``submission``).
+    graders and for the participant (it gets ``submission``, and ``shown``: what ``load`` gave for it).
+    ``load(session, submission_ids)`` is the kind's batch loader: called once per page with every
+    submission the page shows, it answers ``{submission_id: data}`` in a fixed number of queries, so
+    a kind's template never queries (no app-wide template global that loads per row).
     """
 
     key: str
     label: Any
     write_endpoint: str
     template: str
+    load: Callable[[Session, list[int]], Mapping[int, Any]] | None = None
 
 
 @dataclass(frozen=True)

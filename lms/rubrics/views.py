@@ -21,10 +21,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from lms import db
-from lms.cohorts.models import Cohort, CohortStatus, Membership, Role
+from lms.cohorts import queries as cohort_queries
+from lms.cohorts.models import Cohort
 from lms.core.access import can, require
 from lms.core.errors import DomainError
 from lms.core.pagination import page_arg, paginate
@@ -59,13 +59,7 @@ def _cohort_arg(rule: str) -> Cohort | None:
 
 def _editable_cohorts() -> list[Cohort]:
     """Cohorts the current user may add rubrics to (copy targets), newest first."""
-    stmt = select(Cohort).where(Cohort.status != CohortStatus.CLOSED).order_by(Cohort.year.desc(), Cohort.name)
-    if not current_user.is_admin:
-        stmt = stmt.where(Cohort.id.in_(
-            select(Membership.cohort_id).where(Membership.user_id == current_user.id,
-                                               Membership.role == Role.COORDINATOR)
-        ))
-    return list(db.session.scalars(stmt))
+    return cohort_queries.open_cohorts_coordinated_by(db.session, current_user)
 
 
 def _file_name(rubric: Rubric, extension: str) -> str:

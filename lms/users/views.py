@@ -7,14 +7,12 @@ from typing import Any
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from lms import db
 from lms.api import services as api_services
 from lms.api.forms import TokenForm
 from lms.api.models import ApiToken
-from lms.cohorts.models import Membership
+from lms.cohorts import queries as cohort_queries
 from lms.core.access import require
 from lms.core.errors import DomainError, attach
 from lms.core.pagination import page_arg, paginate
@@ -85,9 +83,7 @@ def reset_password(user: User):
 
 
 def _show(user: User, status: int = 200, **extra):
-    memberships = db.session.scalars(
-        select(Membership).where(Membership.user_id == user.id).options(selectinload(Membership.cohort))
-    ).all()
+    memberships = cohort_queries.memberships_of(db.session, user.id)
     own = user.id == current_user.id
     tokens = api_services.tokens_of(db.session, user) if own else None
     extra.setdefault("token_form", TokenForm() if own else None)
@@ -107,7 +103,6 @@ def create_token():
     form = TokenForm()
     if not form.validate_on_submit():
         return _show(current_user, 422, token_form=form)
-
 
     def refused(error: DomainError) -> Any:
         if not attach(form, error):

@@ -30,7 +30,7 @@ from lms.plugins.types import (
     SubmissionKind,
 )
 from lms.users.models import User
-from plugins.benchmarking import models, practices, results, rules, services  # noqa: F401  (tables on the metadata)
+from plugins.benchmarking import models, practices, queries, results, rules, services  # noqa: F401  (tables on the metadata)
 from plugins.benchmarking.demo import practices_demo
 from plugins.benchmarking.notifications import KINDS, reminders
 from plugins.benchmarking.practice_views import bp as practices_bp
@@ -54,9 +54,11 @@ def lms_blueprints() -> list[Blueprint]:
 def lms_submission_kinds() -> list[SubmissionKind]:
     return [
         SubmissionKind(key=practices.PRACTICE_KIND, label=_l("Benchmarking practices"),
-                       write_endpoint="benchmarking_practices.write_practice", template="benchmarking/_practice.html"),
+                       write_endpoint="benchmarking_practices.write_practice", template="benchmarking/_practice.html",
+                       load=queries.practices_shown),
         SubmissionKind(key=practices.REPORT_KIND, label=_l("Benchmarking group report"),
-                       write_endpoint="benchmarking_practices.write_report", template="benchmarking/_report.html"),
+                       write_endpoint="benchmarking_practices.write_report", template="benchmarking/_report.html",
+                       load=queries.reports_shown),
     ]
 
 

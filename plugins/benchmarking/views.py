@@ -8,8 +8,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from lms import db
@@ -22,7 +20,7 @@ from lms.core.forms import int_or_none
 from lms.core.pagination import page_arg, paginate
 from lms.core.timezones import today_local
 from lms.core.views import act, cohort_tabs, form_page, on_refusal
-from plugins.benchmarking import practices, services
+from plugins.benchmarking import practices, queries, services
 from plugins.benchmarking.forms import HostForm, SplitForm, VisitForm
 from plugins.benchmarking.models import FieldVisit, Host
 
@@ -62,10 +60,7 @@ def create_host():
 @bp.route("/hosts/<int:host_id>")
 @require("benchmarking.hosts.view", load=Host)
 def show_host(host: Host):
-    visits = db.session.scalars(
-        select(FieldVisit).where(FieldVisit.host_id == host.id).order_by(FieldVisit.start_date.desc())
-        .options(selectinload(FieldVisit.cohort))
-    ).all()
+    visits = queries.visits_to_host(db.session, host.id)
     return render_template("benchmarking/host.html", host=host, visits=visits, kinds=services.HOST_KIND_LABELS,
                            top=practices.host_practices(db.session, host.id))
 
@@ -118,7 +113,7 @@ def cohort_visits(cohort: Cohort):
 
 def _visit_form(visit: FieldVisit | None = None) -> VisitForm:
     form = VisitForm(obj=visit)
-    hosts = db.session.scalars(select(Host).where(Host.archived.is_(False)).order_by(Host.name)).all()
+    hosts = queries.hosts(db.session, with_archived=False)
     choices = [(h.id, h.name) for h in hosts]
     if visit is not None and visit.host.archived:
         choices.append((visit.host.id, visit.host.name))

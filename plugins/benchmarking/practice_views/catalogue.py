@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from lms import db
 from lms.cohorts.models import Role
@@ -13,9 +11,8 @@ from lms.cohorts.rules import cohort_ids_with
 from lms.core.access import require
 from lms.core.forms import int_or_none
 from lms.core.pagination import page_arg, paginate
-from lms.users.models import User
-from plugins.benchmarking import practices
-from plugins.benchmarking.models import FieldVisit, Host
+from plugins.benchmarking import practices, queries
+from plugins.benchmarking.models import FieldVisit
 from plugins.benchmarking.practice_views.blueprint import bp
 
 
@@ -26,8 +23,7 @@ def funnel(visit: FieldVisit) -> str:
     page = paginate(db.session, practices.funnel_rows(visit), page_arg(request.args), current_app.config["PAGE_SIZE"],
                     scalars=False)
     statuses = practices.latest_status(db.session, [p.id for p, _s in page.items])
-    people = {u.id: u for u in db.session.scalars(select(User).where(
-        User.id.in_({p.participant_id for p, _s in page.items})).options(selectinload(User.profile)))}
+    people = queries.people_by_id(db.session, {p.participant_id for p, _s in page.items})
     return render_template("benchmarking/funnel.html", visit=visit, counts=counts, page=page, rows=page.items,
                            statuses=statuses, people=people, labels=practices.STAGE_LABELS,
                            status_labels=practices.STATUS_LABELS, top=practices.host_practices(db.session, visit.host_id))
@@ -45,7 +41,7 @@ def catalogue():
     page = paginate(db.session, stmt, page_arg(request.args), current_app.config["PAGE_SIZE"], scalars=False)
     statuses = practices.latest_status(db.session, [p.id for p, _v, _live in page.items])
     shown = {p.id: p if live else practices.published_view(p) for p, _v, live in page.items}
-    hosts = db.session.scalars(select(Host).order_by(Host.name)).all()
+    hosts = queries.hosts(db.session, with_archived=True)
     return render_template("benchmarking/catalogue.html", page=page, args={k: v for k, v in args.items() if v},
                            statuses=statuses, shown=shown, hosts=hosts, categories=practices.CATEGORY_LABELS,
                            labels=practices.STAGE_LABELS, status_labels=practices.STATUS_LABELS)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from lms import db
 from lms.cohorts.models import Cohort, Role
@@ -14,7 +13,7 @@ from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.timezones import now_utc, today_local
 from lms.core.views import act, form_page, on_refusal
-from plugins.benchmarking import followups, mentors, practices
+from plugins.benchmarking import followups, mentors, practices, queries
 from plugins.benchmarking.forms import FollowupForm, RoundForm
 from plugins.benchmarking.models import Followup, FollowupRound
 from plugins.benchmarking.practice_views.blueprint import bp
@@ -45,8 +44,7 @@ def round_reports(round: FollowupRound):  # noqa: A002 - the name the access loa
 @require("benchmarking.round.report", load=FollowupRound, arg="round_id")
 def report(round: FollowupRound):  # noqa: A002
     mine_ = followups.reportable(db.session, current_user, round.cohort_id)
-    existing = {f.practice_id: f for f in db.session.scalars(
-        select(Followup).where(Followup.round_id == round.id, Followup.practice_id.in_([p.id for p in mine_])))}
+    existing = queries.followups_in_round(db.session, round.id, [p.id for p in mine_])
     reviews = mentors.latest_reviews(db.session, [f.id for f in existing.values()])
 
     def page(status: int = 200) -> tuple[str, int]:
@@ -91,6 +89,5 @@ def confirm(followup: Followup):
 @require("participant.any")
 def my_rounds():
     cohort_ids = sorted(cohort_ids_with(current_user, Role.PARTICIPANT))
-    items = db.session.scalars(select(FollowupRound).where(FollowupRound.cohort_id.in_(cohort_ids))
-                               .order_by(FollowupRound.opens_on.desc())).all()
+    items = queries.rounds_of_cohorts(db.session, cohort_ids)
     return render_template("benchmarking/my_rounds.html", items=items, today=today_local())

@@ -7,7 +7,6 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from lms import db
 from lms.assessments import services as assessments
@@ -17,10 +16,11 @@ from lms.core.errors import DomainError
 from lms.core.forms import Form, int_or_none
 from lms.core.timezones import now_utc
 from lms.core.views import act, on_refusal
-from lms.grading.models import Grade, GradeStatus
-from plugins.benchmarking import reports
+from lms.grading import services as grading
+from lms.grading.models import GradeStatus
+from plugins.benchmarking import queries, reports
 from plugins.benchmarking.forms import AdjustmentForm
-from plugins.benchmarking.models import Practice, VisitGroup
+from plugins.benchmarking.models import VisitGroup
 from plugins.benchmarking.practice_views.blueprint import bp
 
 
@@ -28,9 +28,7 @@ from plugins.benchmarking.practice_views.blueprint import bp
 @require("benchmarking.group.member", load=VisitGroup, arg="group_id")
 def group_report(group: VisitGroup):
     member_ids = [m.user_id for m in group.members]
-    options = db.session.scalars(select(Practice).where(Practice.visit_id == group.visit_id,
-                                                        Practice.participant_id.in_(member_ids))
-                                 .order_by(Practice.participant_id, Practice.id)).all()
+    options = queries.practices_of_people(db.session, group.visit_id, member_ids)
     if request.method == "POST":
         if not Form().validate_on_submit():
             abort(400)
@@ -54,7 +52,7 @@ def _group_report_page(group: VisitGroup, options: Any, status: int = 200) -> An
     report_row, submission = reports.report_of(db.session, group.id)
     grade = None
     if submission is not None:
-        grade = db.session.scalar(select(Grade).where(Grade.submission_id == submission.id))
+        grade = grading.grade_of(db.session, submission.id)
         if grade is not None and grade.status != GradeStatus.RELEASED and not access.can(
                 current_user, "cohort.teach", group.visit.cohort):
             grade = None

@@ -8,7 +8,6 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms import db
@@ -19,10 +18,11 @@ from lms.core.errors import Conflict, DomainError, attach
 from lms.core.forms import int_or_none
 from lms.core.timezones import now_utc
 from lms.core.views import act, form_page, on_refusal
-from lms.grading.models import Grade, GradeStatus
-from plugins.benchmarking import evidence, practices
+from lms.grading import services as grading
+from lms.grading.models import GradeStatus
+from plugins.benchmarking import evidence, practices, queries
 from plugins.benchmarking.forms import EvidenceForm, PracticeForm
-from plugins.benchmarking.models import FieldVisit, Practice, VisitGroup
+from plugins.benchmarking.models import FieldVisit, Practice
 from plugins.benchmarking.practice_views.blueprint import bp
 
 
@@ -30,8 +30,7 @@ from plugins.benchmarking.practice_views.blueprint import bp
 @require("benchmarking.visit.log", load=FieldVisit, arg="visit_id")
 def mine(visit: FieldVisit):
     items = practices.practices_of(db.session, visit.id, current_user.id)
-    group = db.session.scalar(select(VisitGroup).join(VisitGroup.members).where(
-        VisitGroup.visit_id == visit.id, VisitGroup.members.any(user_id=current_user.id)))
+    group = queries.group_in_visit(db.session, visit.id, current_user.id)
     return render_template("benchmarking/my_practices.html", visit=visit, items=items, group=group,
                            labels=practices.STAGE_LABELS, categories=practices.CATEGORY_LABELS)
 
@@ -96,7 +95,7 @@ def show(practice: Practice):
                                reasons=practices.REASON_LABELS)
     grade = None
     if own or staff:
-        grade = db.session.scalar(select(Grade).where(Grade.submission_id == submission.id))
+        grade = grading.grade_of(db.session, submission.id)
         if own and not staff and (grade is None or grade.status != GradeStatus.RELEASED):
             grade = None
     status = practices.latest_status(db.session, [practice.id]).get(practice.id)
