@@ -53,11 +53,11 @@ def init_plugins(app: Flask) -> pluggy.PluginManager:
     app.extensions["lms.plugins"] = pm
     app.config["PLUGINS_ENABLED"] = tuple(enabled)
 
-    for name in enabled:
-        plugin = pm.get_plugin(name)
-        impl = getattr(plugin, "lms_blueprints", None)
-        for bp in (impl() if impl else None) or []:
-            _check_blueprint(name, bp)
+    # Through pluggy's own record of who implements the hook, so each blueprint is checked against
+    # the name of the plugin that returned it.
+    for impl in pm.hook.lms_blueprints.get_hookimpls():  # in registration order: as enabled
+        for bp in impl.function() or []:
+            _check_blueprint(impl.plugin_name, bp)
             app.register_blueprint(bp)
     return pm
 
