@@ -248,7 +248,7 @@ __all__ = ["AttendanceTotal", "TeachingHours", "attendance_totals", "below_minim
            "sessions", "sheet", "teaching_hours", "teaching_hours_csv"]
 
 
-def sessions_of(cohort: Cohort) -> Select[tuple[ClassSession]]:
+def sessions_of(cohort: Cohort) -> Select[ClassSession]:
     """The cohort's sessions in timetable order, as a statement to paginate."""
     return (select(ClassSession).where(ClassSession.cohort_id == cohort.id)
             .order_by(ClassSession.day, ClassSession.starts_at, ClassSession.id))

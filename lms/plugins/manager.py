@@ -56,7 +56,8 @@ def init_plugins(app: Flask) -> pluggy.PluginManager:
     # Through pluggy's own record of who implements the hook, so each blueprint is checked against
     # the name of the plugin that returned it.
     for impl in pm.hook.lms_blueprints.get_hookimpls():  # in registration order: as enabled
-        for bp in impl.function() or []:
+        blueprints: list[Blueprint] = impl.function() or []
+        for bp in blueprints:
             _check_blueprint(impl.plugin_name, bp)
             app.register_blueprint(bp)
     return pm
