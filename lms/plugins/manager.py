@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from importlib import import_module
 from importlib.metadata import EntryPoint, entry_points
+from typing import cast
 
 import pluggy
 from flask import Blueprint, Flask
@@ -56,7 +57,7 @@ def init_plugins(app: Flask) -> pluggy.PluginManager:
     # Through pluggy's own record of who implements the hook, so each blueprint is checked against
     # the name of the plugin that returned it.
     for impl in pm.hook.lms_blueprints.get_hookimpls():  # in registration order: as enabled
-        blueprints: list[Blueprint] = impl.function() or []
+        blueprints = cast("list[Blueprint] | None", impl.function()) or []
         for bp in blueprints:
             _check_blueprint(impl.plugin_name, bp)
             app.register_blueprint(bp)
