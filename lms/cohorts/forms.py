@@ -42,7 +42,7 @@ class ProgramForm(Form):
                        render_kw={"placeholder": "Pelatihan Kepemimpinan Administrator"})
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     bands = TextAreaField(_l("Predicate bands"), validators=[DataRequired()], render_kw={"rows": 6})
-    attendance_minimum = DecimalField(_l("Attendance minimum (%)"), places=2,
+    attendance_minimum = DecimalField(_l("Attendance minimum in percent"), places=2,
                                       validators=[Optional(), NumberRange(min=0, max=100)],
                                       render_kw={"inputmode": "decimal", "placeholder": "90"})
 

@@ -91,7 +91,7 @@ def columns(table: ResultTable) -> list[Column]:
         Column(_("Final score"), "score", lambda r: r.final if r.complete else incomplete, 12),
         Column(_("Predicate"), "text", lambda r: r.predicate, 20),
         Column(_("Ranking"), "int", lambda r: r.rank, 9),
-        Column(_("Attendance (%)"), "score", lambda r: r.outcome.attendance_percent if r.outcome else None, 12),
+        Column(_("Attendance in percent"), "score", lambda r: r.outcome.attendance_percent if r.outcome else None, 12),
         Column(_("Outcome"), "text", lambda r: r.outcome.label if r.outcome else None, 14),
         Column(_("Reasons"), "text", lambda r: "; ".join(r.outcome.reasons) if r.outcome else None, 40),
         Column(_("Certificate number"), "text", lambda r: r.certificate.number if r.certificate else None, 24),
