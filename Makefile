@@ -56,6 +56,7 @@ test: install-test
 # ruff, then mypy over lms/ and plugins/ (settings in pyproject.toml's [tool.mypy]).
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 translations: install-test

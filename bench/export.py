@@ -76,7 +76,9 @@ def reset_peak() -> None:
 def floor_csv(engine: Any, cohort_id: int, path: str) -> None:
     with engine.connect() as conn, open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
-        rows = conn.execution_options(stream_results=True, yield_per=2000).execute(text(FLOOR_RESULTS), {"c": cohort_id})
+        rows = conn.execution_options(stream_results=True, yield_per=2000).execute(
+            text(FLOOR_RESULTS), {"c": cohort_id}
+        )
         current: list[Any] | None = None
         for uid, name, nip, instansi, jabatan, golongan, _aid, score in rows:
             if current is None or current[0] != uid:
@@ -91,8 +93,10 @@ def floor_csv(engine: Any, cohort_id: int, path: str) -> None:
 def floor_xlsx(engine: Any, cohort_id: int, path: str) -> None:
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
-                                      "strings_to_urls": False, "strings_to_numbers": False})
+    book = xlsxwriter.Workbook(
+        path,
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
     with engine.connect() as conn:
         stream = conn.execution_options(stream_results=True, yield_per=2000)
         for name, query in (("results", FLOOR_RESULTS), ("criteria", FLOOR_CRITERIA), ("practices", FLOOR_PRACTICES)):
@@ -156,14 +160,23 @@ def measure(url: str, tmp: str, label: str, what: str) -> dict[str, Any]:
         peak = memory()["VmHWM"]
         session.close()
     gc.collect()
-    return {"seconds": seconds, "rss_before": before, "peak_above": peak - before, "rss_after": memory()["VmRSS"],
-            "bytes": os.path.getsize(out), "pages": pages}
+    return {
+        "seconds": seconds,
+        "rss_before": before,
+        "peak_above": peak - before,
+        "rss_after": memory()["VmRSS"],
+        "bytes": os.path.getsize(out),
+        "pages": pages,
+    }
 
 
 def child(url: str, tmp: str, label: str, what: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "bench.export", "--measure", what, "--label", label,
-                           "--database", url, "--tmp", tmp], capture_output=True, text=True,
-                          env={**os.environ, "LMS_ENV": "testing"})
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.export", "--measure", what, "--label", label, "--database", url, "--tmp", tmp],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LMS_ENV": "testing"},
+    )
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -193,10 +206,11 @@ def main(argv: list[str] | None = None) -> None:
             app = make_app(url, tmp)
             generate(app, Size(cohorts=args.cohorts, size=args.size, national=args.national))
             app.extensions["lms.db"].dispose()
-        kinds = ["csv-floor", "csv", "xlsx-floor", "xlsx"] + (
-            ["pdf"] if args.pdf else [])
-        print(f"{'export':<12} {'peserta':>7} {'s':>8} {'× floor':>8} {'peak MB':>8} {'× floor':>8} "
-              f"{'RSS after':>9} {'file MB':>8}")
+        kinds = ["csv-floor", "csv", "xlsx-floor", "xlsx"] + (["pdf"] if args.pdf else [])
+        print(
+            f"{'export':<12} {'peserta':>7} {'s':>8} {'× floor':>8} {'peak MB':>8} {'× floor':>8} "
+            f"{'RSS after':>9} {'file MB':>8}"
+        )
         for label in ("c150", "national"):
             floors: dict[str, dict[str, Any]] = {}
             for what in kinds:
@@ -210,8 +224,11 @@ def main(argv: list[str] | None = None) -> None:
                 ratio = f"{best['seconds'] / floor['seconds']:.2f}" if floor else ""
                 mem_ratio = f"{best['peak_above'] / max(floor['peak_above'], 1):.2f}" if floor else ""
                 people = args.size if label == "c150" else args.national
-                print(f"{what:<12} {people:>7} {best['seconds']:>8.2f} {ratio:>8} {best['peak_above']:>8.0f} "
-                      f"{mem_ratio:>8} {best['rss_after']:>9.0f} {best['bytes'] / 1e6:>8.2f}", flush=True)
+                print(
+                    f"{what:<12} {people:>7} {best['seconds']:>8.2f} {ratio:>8} {best['peak_above']:>8.0f} "
+                    f"{mem_ratio:>8} {best['rss_after']:>9.0f} {best['bytes'] / 1e6:>8.2f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

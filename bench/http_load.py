@@ -25,12 +25,20 @@ def _cookie_login(host: str, port: int, email: str, password: str) -> str:
     conn.request("GET", "/login")
     response = conn.getresponse()
     page = response.read()
-    cookies = {c.split("=", 1)[0]: c.split(";", 1)[0].split("=", 1)[1] for c in response.msg.get_all("Set-Cookie") or []}
+    cookies = {
+        c.split("=", 1)[0]: c.split(";", 1)[0].split("=", 1)[1] for c in response.msg.get_all("Set-Cookie") or []
+    }
     token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
     body = urlencode({"csrf_token": token, "email": email, "password": password})
-    conn.request("POST", "/login", body=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
+    conn.request(
+        "POST",
+        "/login",
+        body=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+        },
+    )
     response = conn.getresponse()
     response.read()
     if response.status != 302:
@@ -42,8 +50,9 @@ def _cookie_login(host: str, port: int, email: str, password: str) -> str:
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
-def run(host: str, port: int, path: str, concurrency: int, seconds: float, max_requests: int,
-        cookie: str | None) -> dict[str, float]:
+def run(
+    host: str, port: int, path: str, concurrency: int, seconds: float, max_requests: int, cookie: str | None
+) -> dict[str, float]:
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -84,7 +93,9 @@ def run(host: str, port: int, path: str, concurrency: int, seconds: float, max_r
     wall = time.monotonic() - began
     latencies.sort()
     return {
-        "requests": len(latencies), "errors": errors[0], "seconds": round(wall, 1),
+        "requests": len(latencies),
+        "errors": errors[0],
+        "seconds": round(wall, 1),
         "req_per_s": round(len(latencies) / wall, 1),
         "p50_ms": round(1000 * statistics.median(latencies), 1) if latencies else 0.0,
         "p95_ms": round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 1) if latencies else 0.0,

@@ -32,12 +32,20 @@ def accounts(url: str) -> dict[str, Any]:
     engine = create_engine(url)
     with engine.connect() as conn:
         cohort = conn.execute(text("SELECT id FROM cohorts WHERE name = 'Angkatan c150'")).scalar_one()
-        coordinator = conn.execute(text(
-            "SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id "
-            "WHERE m.cohort_id = :c AND m.role = 'coordinator' ORDER BY u.id LIMIT 1"), {"c": cohort}).scalar_one()
-        peserta = conn.execute(text(
-            "SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id "
-            "WHERE m.cohort_id = :c AND m.role = 'participant' ORDER BY u.id LIMIT 1"), {"c": cohort}).scalar_one()
+        coordinator = conn.execute(
+            text(
+                "SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id "
+                "WHERE m.cohort_id = :c AND m.role = 'coordinator' ORDER BY u.id LIMIT 1"
+            ),
+            {"c": cohort},
+        ).scalar_one()
+        peserta = conn.execute(
+            text(
+                "SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id "
+                "WHERE m.cohort_id = :c AND m.role = 'participant' ORDER BY u.id LIMIT 1"
+            ),
+            {"c": cohort},
+        ).scalar_one()
     engine.dispose()
     return {"cohort": cohort, "coordinator": coordinator, "peserta": peserta}
 
@@ -46,8 +54,9 @@ def wrk(port: int, path: str, cookie: str | None, connections: int, seconds: int
     command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run(command + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        command + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
+    ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
 
@@ -57,8 +66,12 @@ def wrk(port: int, path: str, cookie: str | None, connections: int, seconds: int
             return 0.0
         return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
 
-    return {"req_per_s": rate, "p50_ms": percentile("50"), "p99_ms": percentile("99"),
-            "errors": int(bad.group(1)) if bad else 0}
+    return {
+        "req_per_s": rate,
+        "p50_ms": percentile("50"),
+        "p99_ms": percentile("99"),
+        "errors": int(bad.group(1)) if bad else 0,
+    }
 
 
 def main() -> None:
@@ -88,11 +101,18 @@ def main() -> None:
             result = wrk(args.port, path, cookie, args.connections, args.seconds)
         else:
             got = run("127.0.0.1", args.port, path, args.connections, args.seconds, 100000, cookie)
-            result = {"req_per_s": got["req_per_s"], "p50_ms": got["p50_ms"], "p99_ms": got["p95_ms"],
-                      "errors": got["errors"]}
+            result = {
+                "req_per_s": got["req_per_s"],
+                "p50_ms": got["p50_ms"],
+                "p99_ms": got["p95_ms"],
+                "errors": got["errors"],
+            }
         static = static or result["req_per_s"]
-        print(f"{name:<24} {result['req_per_s']:>8.1f} {result['req_per_s'] / static:>9.3f} {result['p50_ms']:>8.1f} "
-              f"{result['p99_ms']:>8.1f} {result['errors']:>6.0f}", flush=True)
+        print(
+            f"{name:<24} {result['req_per_s']:>8.1f} {result['req_per_s'] / static:>9.3f} {result['p50_ms']:>8.1f} "
+            f"{result['p99_ms']:>8.1f} {result['errors']:>6.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

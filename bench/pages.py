@@ -70,8 +70,16 @@ FLOORS = {
 def make_app(url: str, tmp: str) -> Any:
     from lms.app import create_app
 
-    return create_app({"ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": url, "CSRF_ENABLED": False,
-                       "UPLOAD_DIR": os.path.join(tmp, "uploads"), "RATELIMIT_ENABLED": False})
+    return create_app(
+        {
+            "ENV": "testing",
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": url,
+            "CSRF_ENABLED": False,
+            "UPLOAD_DIR": os.path.join(tmp, "uploads"),
+            "RATELIMIT_ENABLED": False,
+        }
+    )
 
 
 def empty_database(url: str) -> None:
@@ -162,8 +170,15 @@ def measure(app: Any, world: World, label: str, runs: int) -> Iterator[dict[str,
         tracemalloc.stop()
         floor_params = dict(params, csv=int("export" in name))
         floor_seconds = min(floor(app, floor_name, floor_params)[0] for _ in range(runs))
-        yield {"page": name, "status": status, "seconds": min(timings), "queries": queries,
-               "peak_mb": peak / 1024 / 1024, "kb": len(body) / 1024, "floor": floor_seconds}
+        yield {
+            "page": name,
+            "status": status,
+            "seconds": min(timings),
+            "queries": queries,
+            "peak_mb": peak / 1024 / 1024,
+            "kb": len(body) / 1024,
+            "floor": floor_seconds,
+        }
 
 
 def delete_national(app: Any, world: World) -> tuple[float, float]:
@@ -175,8 +190,12 @@ def delete_national(app: Any, world: World) -> tuple[float, float]:
     engine = database.engine
     cohort_id = world.cohorts["national"]["cohort"]
     with engine.begin() as conn:
-        people = [r[0] for r in conn.execute(text(
-            "SELECT user_id FROM memberships WHERE cohort_id = :c AND role = 'participant'"), {"c": cohort_id})]
+        people = [
+            r[0]
+            for r in conn.execute(
+                text("SELECT user_id FROM memberships WHERE cohort_id = :c AND role = 'participant'"), {"c": cohort_id}
+            )
+        ]
     with app.app_context():
         session = database.session()
         cohort = session.get(Cohort, cohort_id)
@@ -187,7 +206,7 @@ def delete_national(app: Any, world: World) -> tuple[float, float]:
     started = time.perf_counter()
     with engine.begin() as conn:
         for start in range(0, len(people), 1000):
-            chunk = people[start:start + 1000]
+            chunk = people[start : start + 1000]
             conn.execute(text(f"DELETE FROM users WHERE id IN ({','.join(str(int(i)) for i in chunk)})"))
     return cohort_seconds, time.perf_counter() - started
 
@@ -210,23 +229,32 @@ def main(argv: list[str] | None = None) -> None:
             empty_database(url)
         app = make_app(url, tmp)
         started = time.perf_counter()
-        world = known(app) if args.reuse else generate(app, Size(cohorts=args.cohorts, size=args.size,
-                                                                 national=args.national))
+        world = (
+            known(app)
+            if args.reuse
+            else generate(app, Size(cohorts=args.cohorts, size=args.size, national=args.national))
+        )
         backend = app.extensions["lms.db"].engine.dialect.name
-        print(f"{backend}: {args.cohorts} cohorts × {args.size} + {args.national} peserta; "
-              + ", ".join(f"{n} {t}" for t, n in world.counts.items())
-              + f" (generated in {time.perf_counter() - started:.0f} s)\n")
+        print(
+            f"{backend}: {args.cohorts} cohorts × {args.size} + {args.national} peserta; "
+            + ", ".join(f"{n} {t}" for t, n in world.counts.items())
+            + f" (generated in {time.perf_counter() - started:.0f} s)\n"
+        )
         header = f"{'page':<30} {'peserta':>7} {'status':>6} {'ms':>8} {'queries':>7} {'peak MB':>8} {'KB':>8} {'× floor':>8}"
         print(header)
         for label in ("c150", "national"):
             for r in measure(app, world, label, args.runs):
-                print(f"{r['page']:<30} {world.cohorts[label]['people']:>7} {r['status']:>6} {r['seconds'] * 1000:>8.0f} "
-                      f"{r['queries']:>7} {r['peak_mb']:>8.1f} {r['kb']:>8.0f} {r['seconds'] / max(r['floor'], 1e-6):>8.1f}")
+                print(
+                    f"{r['page']:<30} {world.cohorts[label]['people']:>7} {r['status']:>6} {r['seconds'] * 1000:>8.0f} "
+                    f"{r['queries']:>7} {r['peak_mb']:>8.1f} {r['kb']:>8.0f} {r['seconds'] / max(r['floor'], 1e-6):>8.1f}"
+                )
                 sys.stdout.flush()
         if args.delete:
             cohort_seconds, people_seconds = delete_national(app, world)
-            print(f"\ndeleting the national cohort with all its work: {cohort_seconds:.1f} s; "
-                  f"then its {args.national} peserta: {people_seconds:.1f} s")
+            print(
+                f"\ndeleting the national cohort with all its work: {cohort_seconds:.1f} s; "
+                f"then its {args.national} peserta: {people_seconds:.1f} s"
+            )
         app.extensions["lms.db"].dispose()
 
 

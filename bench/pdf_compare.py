@@ -26,7 +26,9 @@ from bench.data import known
 from bench.pages import make_app
 
 
-def reportlab_sheets(table: Any, rows: list[Any], feedback: dict[int, list[Any]], criteria: dict[int, list[Any]]) -> bytes:
+def reportlab_sheets(
+    table: Any, rows: list[Any], feedback: dict[int, list[Any]], criteria: dict[int, list[Any]]
+) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -49,33 +51,56 @@ def reportlab_sheets(table: Any, rows: list[Any], feedback: dict[int, list[Any]]
     h1 = ParagraphStyle("h1", parent=body, fontName="DejaVu-Bold", fontSize=14, leading=18, spaceAfter=4)
     h2 = ParagraphStyle("h2", parent=body, fontName="DejaVu-Bold", fontSize=12, leading=15, spaceAfter=3)
     h3 = ParagraphStyle("h3", parent=body, fontName="DejaVu-Bold", fontSize=9.5, leading=12, spaceBefore=6)
-    grid = TableStyle([("FONT", (0, 0), (-1, -1), "DejaVu", 7.5), ("FONT", (0, 0), (-1, 0), "DejaVu-Bold", 7.5),
-                       ("LINEBELOW", (0, 0), (-1, 0), 1, colors.HexColor("#495057")),
-                       ("LINEBELOW", (0, 1), (-1, -1), 0.5, colors.HexColor("#dee2e6")),
-                       ("VALIGN", (0, 0), (-1, -1), "TOP")])
+    grid = TableStyle(
+        [
+            ("FONT", (0, 0), (-1, -1), "DejaVu", 7.5),
+            ("FONT", (0, 0), (-1, 0), "DejaVu-Bold", 7.5),
+            ("LINEBELOW", (0, 0), (-1, 0), 1, colors.HexColor("#495057")),
+            ("LINEBELOW", (0, 1), (-1, -1), 0.5, colors.HexColor("#dee2e6")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+    )
     cohort = table.cohort
     story: list[Any] = []
     for n, row in enumerate(rows):
         if n:
             story.append(PageBreak())
-        story += [Paragraph(f"{cohort.program.code} — {cohort.program.name}", small),
-                  Paragraph(f"<b>{cohort.name} {cohort.year}</b>", body), Spacer(1, 3 * mm),
-                  Paragraph("Lembar hasil", h1), Paragraph(row.name, h2)]
-        identity = [["NIP", row.nip or "—"], ["Instansi", row.instansi or "—"], ["Jabatan", row.jabatan or "—"],
-                    ["Golongan", row.golongan or "—"]]
+        story += [
+            Paragraph(f"{cohort.program.code} — {cohort.program.name}", small),
+            Paragraph(f"<b>{cohort.name} {cohort.year}</b>", body),
+            Spacer(1, 3 * mm),
+            Paragraph("Lembar hasil", h1),
+            Paragraph(row.name, h2),
+        ]
+        identity = [
+            ["NIP", row.nip or "—"],
+            ["Instansi", row.instansi or "—"],
+            ["Jabatan", row.jabatan or "—"],
+            ["Golongan", row.golongan or "—"],
+        ]
         story.append(Table(identity, colWidths=[35 * mm, None], style=grid))
         scores = [["Penilaian", "Bobot", "Nilai"]] + [
-            [Paragraph(a.title, small), str(a.weight), str(row.cells[a.id].score or "—")] for a in table.assessments]
-        scores += [["Nilai akhir", "", str(row.final or "—")], ["Predikat", "", row.predicate or "—"],
-                   ["Peringkat", "", f"{row.rank} dari {table.ranked}" if row.rank else "—"]]
+            [Paragraph(a.title, small), str(a.weight), str(row.cells[a.id].score or "—")] for a in table.assessments
+        ]
+        scores += [
+            ["Nilai akhir", "", str(row.final or "—")],
+            ["Predikat", "", row.predicate or "—"],
+            ["Peringkat", "", f"{row.rank} dari {table.ranked}" if row.rank else "—"],
+        ]
         story.append(Table(scores, colWidths=[None, 20 * mm, 20 * mm], style=grid))
         mine = criteria.get(row.participant_id, [])
         for item in feedback.get(row.participant_id, []):
             story.append(Paragraph(f"{table.titles.get(item.assessment_id, '')} · {item.score}", h3))
             lines = [["Kriteria", "Tingkat", "Poin", "Komentar"]] + [
-                [Paragraph(c.criterion, small), c.level or "", f"{c.points:g}" if c.points is not None else "",
-                 Paragraph(c.comment, small)]
-                for c in mine if c.assessment_id == item.assessment_id and c.attempt == item.attempt]
+                [
+                    Paragraph(c.criterion, small),
+                    c.level or "",
+                    f"{c.points:g}" if c.points is not None else "",
+                    Paragraph(c.comment, small),
+                ]
+                for c in mine
+                if c.assessment_id == item.assessment_id and c.attempt == item.attempt
+            ]
             if len(lines) > 1:
                 story.append(Table(lines, colWidths=[45 * mm, 25 * mm, 12 * mm, None], style=grid, repeatRows=1))
             text = re.sub(r"\s+", " ", item.feedback).strip()
@@ -87,8 +112,9 @@ def reportlab_sheets(table: Any, rows: list[Any], feedback: dict[int, list[Any]]
         canvas.drawRightString(A4[0] - 12 * mm, 8 * mm, str(doc.page))
 
     out = io.BytesIO()
-    SimpleDocTemplate(out, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=14 * mm,
-                      bottomMargin=16 * mm).build(story, onFirstPage=footer, onLaterPages=footer)
+    SimpleDocTemplate(
+        out, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=14 * mm, bottomMargin=16 * mm
+    ).build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()
 
 
@@ -111,7 +137,7 @@ def main() -> None:
     with app.test_request_context():
         session = app.extensions["lms.db"].session()
         cohort = session.get(Cohort, world.cohorts[args.label]["cohort"])
-        ids = [r.participant_id for r in build_table(session, cohort).rows[:args.sheets]]
+        ids = [r.participant_id for r in build_table(session, cohort).rows[: args.sheets]]
         table = build_table(session, cohort, participant_ids=ids)
         started = time.perf_counter()
         out = io.BytesIO()
@@ -126,8 +152,10 @@ def main() -> None:
         lab = time.perf_counter() - started, data
     for name, (seconds, pdf) in (("WeasyPrint (parts)", weasy), ("ReportLab", lab)):
         pages = len(PdfReader(io.BytesIO(pdf)).pages)
-        print(f"{name:<20} {len(ids)} sheets: {seconds:6.1f} s, {seconds / len(ids):.3f} s per sheet, "
-              f"{pages} pages, {len(pdf) / 1024:.0f} KB")
+        print(
+            f"{name:<20} {len(ids)} sheets: {seconds:6.1f} s, {seconds / len(ids):.3f} s per sheet, "
+            f"{pages} pages, {len(pdf) / 1024:.0f} KB"
+        )
 
 
 if __name__ == "__main__":

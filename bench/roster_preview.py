@@ -34,8 +34,15 @@ def nip(i: int) -> str:
 
 
 def person(i: int) -> list[str]:
-    return [nip(i), f"Peserta {i}", f"peserta{i}@bench.go.id", "Pemerintah Provinsi Kalimantan Tengah",
-            f"Bidang {i % 17}", "Kepala Seksi", GOLONGAN[i % len(GOLONGAN)]]
+    return [
+        nip(i),
+        f"Peserta {i}",
+        f"peserta{i}@bench.go.id",
+        "Pemerintah Provinsi Kalimantan Tengah",
+        f"Bidang {i % 17}",
+        "Kepala Seksi",
+        GOLONGAN[i % len(GOLONGAN)],
+    ]
 
 
 def csv_bytes(rows: int) -> bytes:
@@ -83,10 +90,19 @@ def arrange(session: Any, rows: int, existing_share: float) -> Any:
     coordinator = User(email="koordinator@bench.go.id", name="Koordinator")
     session.add_all([program, coordinator])
     session.flush()
-    cohort = save_cohort(session, None, program=program, actor=coordinator, name="Angkatan XII", year=2026,
-                         start_date=date(2026, 8, 3), end_date=date(2026, 11, 20))
-    earlier = save_cohort(session, None, program=program, actor=coordinator, name="Angkatan XI", year=2025,
-                          start_date=None, end_date=None)
+    cohort = save_cohort(
+        session,
+        None,
+        program=program,
+        actor=coordinator,
+        name="Angkatan XII",
+        year=2026,
+        start_date=date(2026, 8, 3),
+        end_date=date(2026, 11, 20),
+    )
+    earlier = save_cohort(
+        session, None, program=program, actor=coordinator, name="Angkatan XI", year=2025, start_date=None, end_date=None
+    )
     step = max(1, round(1 / existing_share)) if existing_share > 0 else 0
     known = list(range(0, rows, step)) if step else []
     for n, i in enumerate(known):
@@ -103,8 +119,9 @@ def arrange(session: Any, rows: int, existing_share: float) -> Any:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5000, help="participants in the file (default 5000)")
-    parser.add_argument("--existing", type=float, default=0.1,
-                        help="share of them already in the database (default 0.1)")
+    parser.add_argument(
+        "--existing", type=float, default=0.1, help="share of them already in the database (default 0.1)"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.rows <= 20000:
         parser.error("--rows must lie between 1 and 20000 (the roster's row limit)")
@@ -114,10 +131,15 @@ def main(argv: list[str] | None = None) -> None:
     from lms.db import Base
 
     with tempfile.TemporaryDirectory(prefix="tolok-bench-") as tmp:
-        app = create_app({
-            "ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}",
-            "UPLOAD_DIR": os.path.join(tmp, "uploads"), "RATELIMIT_ENABLED": False,
-        })
+        app = create_app(
+            {
+                "ENV": "testing",
+                "SECRET_KEY": "bench",
+                "DATABASE_URL": f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}",
+                "UPLOAD_DIR": os.path.join(tmp, "uploads"),
+                "RATELIMIT_ENABLED": False,
+            }
+        )
         database = app.extensions["lms.db"]
         Base.metadata.create_all(database.engine)
         max_rows = max(args.rows, app.config["ROSTER_MAX_ROWS"])
@@ -127,9 +149,11 @@ def main(argv: list[str] | None = None) -> None:
             cohort_id = cohort.id
         started = time.perf_counter()
         files = {"CSV": csv_bytes(args.rows), "XLSX": xlsx_bytes(args.rows)}
-        print(f"{args.rows} rows, {known} people already in the database; "
-              f"CSV {len(files['CSV']) / 1024:.0f} KiB, XLSX {len(files['XLSX']) / 1024:.0f} KiB "
-              f"(written in {time.perf_counter() - started:.2f} s)\n")
+        print(
+            f"{args.rows} rows, {known} people already in the database; "
+            f"CSV {len(files['CSV']) / 1024:.0f} KiB, XLSX {len(files['XLSX']) / 1024:.0f} KiB "
+            f"(written in {time.perf_counter() - started:.2f} s)\n"
+        )
 
         results: list[tuple[str, float, int, str]] = []
 
@@ -148,12 +172,14 @@ def main(argv: list[str] | None = None) -> None:
         def summary(result: Any) -> str:
             if not result.ok:
                 return f"{len(result.error_rows)} rows with errors"
-            return ", ".join(f"{result.count(s)} {s}" for s in ("new", "existing", "update", "enrolled")
-                             if result.count(s))
+            return ", ".join(
+                f"{result.count(s)} {s}" for s in ("new", "existing", "update", "enrolled") if result.count(s)
+            )
 
         def previewing(kind: str) -> Callable[[Any, Any], str]:
             return lambda session, cohort: summary(
-                roster.preview(session, cohort, files[kind], f"roster.{kind.lower()}", max_rows))
+                roster.preview(session, cohort, files[kind], f"roster.{kind.lower()}", max_rows)
+            )
 
         def importing(session: Any, cohort: Any) -> str:
             result = roster.preview(session, cohort, files["CSV"], "roster.csv", max_rows)

@@ -83,9 +83,21 @@ def _register_access_rules(app: Flask, pm: Any) -> None:
     from lms.scoresheets import rules as scoresheets_rules
     from lms.users import rules as users_rules
 
-    for module in (cohorts_rules, users_rules, rubrics_rules, assessments_rules, grading_rules, results_rules,
-                   api_rules, jobs_rules, notifications_rules, ops_rules, attendance_rules, scoresheets_rules,
-                   certificates_rules):
+    for module in (
+        cohorts_rules,
+        users_rules,
+        rubrics_rules,
+        assessments_rules,
+        grading_rules,
+        results_rules,
+        api_rules,
+        jobs_rules,
+        notifications_rules,
+        ops_rules,
+        attendance_rules,
+        scoresheets_rules,
+        certificates_rules,
+    ):
         pm.register(module, name=module.__name__)
     access.init_app(app, pm.hook.lms_access_rules())
 
@@ -109,7 +121,12 @@ def _init_extensions(app: Flask) -> None:
         from flask_babel import gettext
 
         if request.is_json or request.accept_mimetypes.best == "application/json":
-            return jsonify(error="login", message=gettext("Your session has ended. Log in again in another tab; your text is kept on this device.")), 401
+            return jsonify(
+                error="login",
+                message=gettext(
+                    "Your session has ended. Log in again in another tab; your text is kept on this device."
+                ),
+            ), 401
         flash(gettext("Please log in to open this page."), "info")
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
@@ -156,9 +173,25 @@ def _register_blueprints(app: Flask) -> None:
     from lms.scoresheets.views import bp as scoresheets_bp
     from lms.users.views import bp as users_bp
 
-    for bp in (auth_bp, home_bp, users_bp, cohorts_bp, assessments_bp, grading_bp, rubrics_bp, results_bp, jobs_bp, invitations_bp, api_bp,
-               ops_bp, notifications_bp, attendance_bp, results_definitions_bp, scoresheets_bp,
-               certificates_bp):
+    for bp in (
+        auth_bp,
+        home_bp,
+        users_bp,
+        cohorts_bp,
+        assessments_bp,
+        grading_bp,
+        rubrics_bp,
+        results_bp,
+        jobs_bp,
+        invitations_bp,
+        api_bp,
+        ops_bp,
+        notifications_bp,
+        attendance_bp,
+        results_definitions_bp,
+        scoresheets_bp,
+        certificates_bp,
+    ):
         app.register_blueprint(bp)
 
 
@@ -182,12 +215,22 @@ def _answer_http(code: int, exc: Any) -> Any:
     from lms.core.bad_input import user_message
 
     headers = [(k, v) for k, v in exc.get_headers() if k.lower() == "allow"] if hasattr(exc, "get_headers") else []
-    return _answer(code, user_message(exc), (getattr(exc, "name", "") or "error").lower().replace(" ", "_"),
-                   headers, api_message=getattr(exc, "description", None))
+    return _answer(
+        code,
+        user_message(exc),
+        (getattr(exc, "name", "") or "error").lower().replace(" ", "_"),
+        headers,
+        api_message=getattr(exc, "description", None),
+    )
 
 
-def _answer(code: int, message: str | None, error: str, headers: list[tuple[str, str]] | None = None,
-            api_message: str | None = None) -> Any:
+def _answer(
+    code: int,
+    message: str | None,
+    error: str,
+    headers: list[tuple[str, str]] | None = None,
+    api_message: str | None = None,
+) -> Any:
     """One refusal, two forms: the error page, or under /api/v1 the API's problem JSON (never HTML)."""
     from flask import make_response, render_template
 
@@ -274,7 +317,9 @@ def _register_security(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
         if request.is_secure and app.config["HSTS_MAX_AGE"]:
             # is_secure reads X-Forwarded-Proto through ProxyFix when PROXY_COUNT is set.
-            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}; includeSubDomains")
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}; includeSubDomains"
+            )
         return response
 
 

@@ -213,13 +213,21 @@ def multinode_problems(values: dict[str, Any]) -> list[str]:
         return []
     problems = []
     if ratelimit_storage(values).startswith("memory"):
-        problems.append("login rate limits are counted per process: set LMS_REDIS_URL (or LMS_RATELIMIT_STORAGE_URI) to a Redis every node reaches")
+        problems.append(
+            "login rate limits are counted per process: set LMS_REDIS_URL (or LMS_RATELIMIT_STORAGE_URI) to a Redis every node reaches"
+        )
     if not values["DATABASE_URL"] or values["DATABASE_URL"].startswith("sqlite"):
-        problems.append("the database is an SQLite file on one machine: set LMS_DATABASE_URL to PostgreSQL (postgresql+psycopg://...)")
+        problems.append(
+            "the database is an SQLite file on one machine: set LMS_DATABASE_URL to PostgreSQL (postgresql+psycopg://...)"
+        )
     if not values["REDIS_URL"]:
-        problems.append("the job queue is embedded (SQLite on this machine): set LMS_REDIS_URL so that every node and consumer shares it")
+        problems.append(
+            "the job queue is embedded (SQLite on this machine): set LMS_REDIS_URL so that every node and consumer shares it"
+        )
     if not values["UPLOAD_DIR_SHARED"]:
-        problems.append("uploads and exports are kept in a local folder: mount one shared folder on every node as LMS_UPLOAD_DIR, then set LMS_UPLOAD_DIR_SHARED=true")
+        problems.append(
+            "uploads and exports are kept in a local folder: mount one shared folder on every node as LMS_UPLOAD_DIR, then set LMS_UPLOAD_DIR_SHARED=true"
+        )
     return problems
 
 

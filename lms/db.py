@@ -61,8 +61,7 @@ def enum_type(cls: type[enum.Enum], name: str, length: int) -> Enum:
     """The one column type for an enum: its values (never its names) in a VARCHAR of ``length``,
     checked in Python on the way in (no native ENUM type, which PostgreSQL cannot alter in a
     transaction, and no CHECK constraint, so a new member needs no migration)."""
-    return Enum(cls, name=name, native_enum=False, length=length, values_callable=_enum_values,
-                validate_strings=True)
+    return Enum(cls, name=name, native_enum=False, length=length, values_callable=_enum_values, validate_strings=True)
 
 
 def _enum_values(cls: type[enum.Enum]) -> list[str]:

@@ -32,14 +32,64 @@ ACCOUNTS = {
     "participant": ("peserta@tolok.example", "Ahmad Fauzi, S.T., M.T.", "demo-peserta-2026"),
 }
 
-_FIRST = ["Agus", "Budi", "Citra", "Dewi", "Eko", "Fitri", "Gusti", "Hendra", "Indah", "Joko", "Kartika",
-          "Lestari", "Made", "Nur", "Oktavia", "Putu", "Rahmat", "Siti", "Teguh", "Utami", "Wahyu", "Yuni",
-          "Zainal", "Ratna"]
-_LAST = ["Santoso", "Wijaya", "Pratama", "Lestari", "Hidayat", "Saputra", "Rahayu", "Kusuma", "Nugroho",
-         "Siregar", "Hutapea", "Ningsih", "Setiawan", "Purnomo", "Anggraini", "Maulana", "Syahputra", "Halim"]
-_UNITS = ["Badan Perencanaan Pembangunan Daerah", "Dinas Kesehatan", "Dinas Pendidikan",
-          "Dinas Penanaman Modal dan PTSP", "Badan Kepegawaian Daerah", "Dinas Komunikasi dan Informatika",
-          "Rumah Sakit Umum Daerah dr. Doris Sylvanus", "Dinas Sosial", "Inspektorat", "Biro Organisasi"]
+_FIRST = [
+    "Agus",
+    "Budi",
+    "Citra",
+    "Dewi",
+    "Eko",
+    "Fitri",
+    "Gusti",
+    "Hendra",
+    "Indah",
+    "Joko",
+    "Kartika",
+    "Lestari",
+    "Made",
+    "Nur",
+    "Oktavia",
+    "Putu",
+    "Rahmat",
+    "Siti",
+    "Teguh",
+    "Utami",
+    "Wahyu",
+    "Yuni",
+    "Zainal",
+    "Ratna",
+]
+_LAST = [
+    "Santoso",
+    "Wijaya",
+    "Pratama",
+    "Lestari",
+    "Hidayat",
+    "Saputra",
+    "Rahayu",
+    "Kusuma",
+    "Nugroho",
+    "Siregar",
+    "Hutapea",
+    "Ningsih",
+    "Setiawan",
+    "Purnomo",
+    "Anggraini",
+    "Maulana",
+    "Syahputra",
+    "Halim",
+]
+_UNITS = [
+    "Badan Perencanaan Pembangunan Daerah",
+    "Dinas Kesehatan",
+    "Dinas Pendidikan",
+    "Dinas Penanaman Modal dan PTSP",
+    "Badan Kepegawaian Daerah",
+    "Dinas Komunikasi dan Informatika",
+    "Rumah Sakit Umum Daerah dr. Doris Sylvanus",
+    "Dinas Sosial",
+    "Inspektorat",
+    "Biro Organisasi",
+]
 _JABATAN = ["Kepala Bidang", "Kepala Bagian", "Sekretaris Dinas", "Kepala UPT", "Kepala Subdirektorat"]
 _GOLONGAN = ["III/c", "III/d", "III/d", "IV/a", "IV/a", "IV/b"]
 INSTANSI = "Pemerintah Provinsi Kalimantan Tengah"
@@ -72,12 +122,26 @@ def load_demo(session: Session, app: Flask, participants: int = 25) -> dict[str,
     session.add(second_instructor)
     session.flush()
 
-    program = save_program(session, None, code="PKA", name="Pelatihan Kepemimpinan Administrator",
-                           description="Pelatihan kepemimpinan bagi pejabat administrator (eselon III).",
-                           actor=coordinator)
-    cohort = save_cohort(session, None, program=program, actor=coordinator, name="Angkatan XII", year=2026,
-                         start_date=date(2026, 8, 3), end_date=date(2026, 11, 20),
-                         location="BPSDM Provinsi Kalimantan Tengah, Palangka Raya", status=CohortStatus.RUNNING)
+    program = save_program(
+        session,
+        None,
+        code="PKA",
+        name="Pelatihan Kepemimpinan Administrator",
+        description="Pelatihan kepemimpinan bagi pejabat administrator (eselon III).",
+        actor=coordinator,
+    )
+    cohort = save_cohort(
+        session,
+        None,
+        program=program,
+        actor=coordinator,
+        name="Angkatan XII",
+        year=2026,
+        start_date=date(2026, 8, 3),
+        end_date=date(2026, 11, 20),
+        location="BPSDM Provinsi Kalimantan Tengah, Palangka Raya",
+        status=CohortStatus.RUNNING,
+    )
     add_member(session, cohort, instructor, Role.INSTRUCTOR)
     add_member(session, cohort, second_instructor, Role.INSTRUCTOR)
 
@@ -88,8 +152,11 @@ def load_demo(session: Session, app: Flask, participants: int = 25) -> dict[str,
         session.add(people[-1])
     for i, person in enumerate(people, start=1):
         person.profile = ParticipantProfile(
-            nip=demo_nip(rng, i), instansi=INSTANSI, unit=_UNITS[i % len(_UNITS)],
-            jabatan=f"{_JABATAN[i % len(_JABATAN)]}", golongan=_GOLONGAN[i % len(_GOLONGAN)],
+            nip=demo_nip(rng, i),
+            instansi=INSTANSI,
+            unit=_UNITS[i % len(_UNITS)],
+            jabatan=f"{_JABATAN[i % len(_JABATAN)]}",
+            golongan=_GOLONGAN[i % len(_GOLONGAN)],
         )
         add_member(session, cohort, person, Role.PARTICIPANT)
     session.flush()
@@ -97,8 +164,12 @@ def load_demo(session: Session, app: Flask, participants: int = 25) -> dict[str,
     _demo_assessments(session, cohort, instructor, people)
 
     demo: dict[str, Any] = {
-        "admin": admin, "coordinator": coordinator, "instructors": [instructor, second_instructor],
-        "participants": people, "program": program, "cohort": cohort,
+        "admin": admin,
+        "coordinator": coordinator,
+        "instructors": [instructor, second_instructor],
+        "participants": people,
+        "program": program,
+        "cohort": cohort,
     }
 
     demo["finished_cohort"] = finished_angkatan(session, demo)
@@ -123,28 +194,73 @@ def _demo_assessments(session: Session, cohort: Any, instructor: User, people: l
     now = datetime.now(UTC).replace(microsecond=0)
     end_of_day = now.replace(hour=16, minute=59, second=0)  # 23:59 WIB
     rubric = create_rubric(session, DEFAULT_REFLECTION_RUBRIC, actor=None, cohort=cohort)
-    past = save_assessment(session, None, cohort, AssessmentFields(
-        title="Refleksi agenda kepemimpinan", due_at=end_of_day - timedelta(days=14), cutoff_at=end_of_day - timedelta(days=7),
-        instructions="Tuliskan apa yang Anda pelajari dan bagaimana menerapkannya di instansi Anda (500–800 kata).",
-        weight=Decimal(1), rubric_id=rubric.id))
-    save_assessment(session, None, cohort, AssessmentFields(
-        title="Refleksi kunjungan benchmarking", due_at=end_of_day + timedelta(days=10), cutoff_at=end_of_day + timedelta(days=14),
-        instructions="Refleksikan praktik baik yang Anda temukan di lokus benchmarking.", weight=Decimal(2),
-        rubric_id=rubric.id))
+    past = save_assessment(
+        session,
+        None,
+        cohort,
+        AssessmentFields(
+            title="Refleksi agenda kepemimpinan",
+            due_at=end_of_day - timedelta(days=14),
+            cutoff_at=end_of_day - timedelta(days=7),
+            instructions="Tuliskan apa yang Anda pelajari dan bagaimana menerapkannya di instansi Anda (500–800 kata).",
+            weight=Decimal(1),
+            rubric_id=rubric.id,
+        ),
+    )
+    save_assessment(
+        session,
+        None,
+        cohort,
+        AssessmentFields(
+            title="Refleksi kunjungan benchmarking",
+            due_at=end_of_day + timedelta(days=10),
+            cutoff_at=end_of_day + timedelta(days=14),
+            instructions="Refleksikan praktik baik yang Anda temukan di lokus benchmarking.",
+            weight=Decimal(2),
+            rubric_id=rubric.id,
+        ),
+    )
     submitted_at = now - timedelta(days=15)
     for index, person in enumerate(people[:12]):
         body = REFLECTIONS[index % len(REFLECTIONS)]
-        submission = Submission(assessment=past, participant=person, attempt=1, body=body, version=1,
-                                state=SubmissionState.SUBMITTED, submitted_at=submitted_at, late=index == 11,
-                                created_at=submitted_at, updated_at=submitted_at)
+        submission = Submission(
+            assessment=past,
+            participant=person,
+            attempt=1,
+            body=body,
+            version=1,
+            state=SubmissionState.SUBMITTED,
+            submitted_at=submitted_at,
+            late=index == 11,
+            created_at=submitted_at,
+            updated_at=submitted_at,
+        )
         session.add(submission)
         session.flush()
-        session.add(Revision(submission_id=submission.id, number=1, body=body, reason="submit",
-                             saved_by_id=person.id, saved_at=submitted_at))
+        session.add(
+            Revision(
+                submission_id=submission.id,
+                number=1,
+                body=body,
+                reason="submit",
+                saved_by_id=person.id,
+                saved_at=submitted_at,
+            )
+        )
         if index < 8:
             picks = {c.id: c.levels[(index + i) % len(c.levels)].id for i, c in enumerate(rubric.criteria)}
-            grade = save_grade(session, submission, instructor, GradeInput(
-                levels=picks, comments={}, feedback="Analisis sudah baik; perkuat rencana penerapannya.",
-                finalize=index < 6), None, now)
+            grade = save_grade(
+                session,
+                submission,
+                instructor,
+                GradeInput(
+                    levels=picks,
+                    comments={},
+                    feedback="Analisis sudah baik; perkuat rencana penerapannya.",
+                    finalize=index < 6,
+                ),
+                None,
+                now,
+            )
             if index < 4:
                 release(session, grade, instructor, now)

@@ -23,12 +23,25 @@ from tests.support import FAST_HASH, PASSWORD, make_nip
 def make_user(session: Any) -> Callable[..., Any]:
     counter = iter(range(1, 100000))
 
-    def make(name: str | None = None, email: str | None = None, *, password: str | None = PASSWORD,
-             is_admin: bool = False, is_manager: bool = False, nip: str | None = None, active: bool = True,
-             **profile: Any) -> User:
+    def make(
+        name: str | None = None,
+        email: str | None = None,
+        *,
+        password: str | None = PASSWORD,
+        is_admin: bool = False,
+        is_manager: bool = False,
+        nip: str | None = None,
+        active: bool = True,
+        **profile: Any,
+    ) -> User:
         n = next(counter)
-        user = User(email=email or f"user{n}@example.go.id", name=name or f"User {n}", is_admin=is_admin,
-                    is_manager=is_manager, active=active)
+        user = User(
+            email=email or f"user{n}@example.go.id",
+            name=name or f"User {n}",
+            is_admin=is_admin,
+            is_manager=is_manager,
+            active=active,
+        )
         if password:
             set_password(user, password, FAST_HASH)
         if nip or profile:
@@ -42,8 +55,15 @@ def make_user(session: Any) -> Callable[..., Any]:
 
 @pytest.fixture
 def make_cohort(session: Any, make_user: Callable[..., Any]) -> Callable[..., Any]:
-    def make(*, participants: int = 0, instructors: int = 0, coordinator: Any = None,
-             status: CohortStatus = CohortStatus.RUNNING, program: Any = None, name: str | None = None) -> Any:
+    def make(
+        *,
+        participants: int = 0,
+        instructors: int = 0,
+        coordinator: Any = None,
+        status: CohortStatus = CohortStatus.RUNNING,
+        program: Any = None,
+        name: str | None = None,
+    ) -> Any:
         if program is None:
             program = session.query(Program).filter_by(code="PKA").one_or_none()
             if program is None:
@@ -51,9 +71,17 @@ def make_cohort(session: Any, make_user: Callable[..., Any]) -> Callable[..., An
                 session.add(program)
                 session.flush()
         coordinator = coordinator or make_user(name="Koordinator")
-        cohort = save_cohort(session, None, program=program, actor=coordinator,
-                             name=name or f"Angkatan {len(program.cohorts) + 1}", year=2026,
-                             start_date=date(2026, 8, 3), end_date=date(2026, 11, 20), status=CohortStatus.RUNNING)
+        cohort = save_cohort(
+            session,
+            None,
+            program=program,
+            actor=coordinator,
+            name=name or f"Angkatan {len(program.cohorts) + 1}",
+            year=2026,
+            start_date=date(2026, 8, 3),
+            end_date=date(2026, 11, 20),
+            status=CohortStatus.RUNNING,
+        )
         cohort.people = {"coordinator": coordinator, "participants": [], "instructors": []}
         for _ in range(participants):
             person = make_user(instansi="Pemprov Kalteng")

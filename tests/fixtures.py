@@ -108,6 +108,7 @@ def worker_database_url(url: str) -> str:
 
 # -- one connection per test, standing in for the app's engine ----------------------------------
 
+
 class BorrowedConnection(Connection):
     """The test's one connection, given to the app as its engine.
 
@@ -145,8 +146,9 @@ def _guard_threads(connection: Connection) -> None:
         with lock:
             owner = conn.info.get(_OWNER)
             if owner is not None and owner != threading.get_ident():
-                raise RuntimeError("two threads used the test's shared connection at once: mark the test "
-                                   f"@pytest.mark.{REAL_DATABASE}")
+                raise RuntimeError(
+                    f"two threads used the test's shared connection at once: mark the test @pytest.mark.{REAL_DATABASE}"
+                )
             conn.info[_OWNER] = threading.get_ident()
 
     def after(conn: Connection, *_args: Any) -> None:
@@ -321,8 +323,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def test_database(backend: str, request: pytest.FixtureRequest, tmp_path: Path,
-                  shared_schemas: dict[str, SharedSchema]) -> Iterator[DatabaseForTest]:
+def test_database(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, shared_schemas: dict[str, SharedSchema]
+) -> Iterator[DatabaseForTest]:
     """The shared schema in a rolled-back transaction, or with ``real_database`` a database of the test's own."""
     schema = shared_schemas[backend]
     if request.node.get_closest_marker(REAL_DATABASE):
@@ -350,8 +353,11 @@ def join_test_transaction(app: Any, connection: BorrowedConnection) -> None:
     factory = database.session.session_factory
     database.session.remove()
     database.engine = connection
-    database.session = scoped_session(sessionmaker(
-        class_=factory.class_, **{**factory.kw, "bind": connection, "join_transaction_mode": "create_savepoint"}))
+    database.session = scoped_session(
+        sessionmaker(
+            class_=factory.class_, **{**factory.kw, "bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
+    )
 
 
 class AppCache:
@@ -415,8 +421,13 @@ def _queue_mode(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(test_database: DatabaseForTest, tmp_path: Path, app_cache: AppCache, app_factory: Callable[..., Any],
-        request: pytest.FixtureRequest) -> Iterator[Any]:
+def app(
+    test_database: DatabaseForTest,
+    tmp_path: Path,
+    app_cache: AppCache,
+    app_factory: Callable[..., Any],
+    request: pytest.FixtureRequest,
+) -> Iterator[Any]:
     """The app, with no context pushed: each test-client request gets its own, as in production.
 
     Marked ``jobs_immediate``, it runs each background task at once in the caller (a mail after a commit).
@@ -458,8 +469,15 @@ class _TestThreadSession(scoped_session):  # type: ignore[type-arg]
 
 
 @pytest.fixture
-def ctx(app: Any, app_factory: Callable[..., Any], app_cache: AppCache, test_database: DatabaseForTest,
-        session: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+def ctx(
+    app: Any,
+    app_factory: Callable[..., Any],
+    app_cache: AppCache,
+    test_database: DatabaseForTest,
+    session: Any,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> Iterator[Any]:
     """A request context for tests that call services or render messages outside a request.
 
     It belongs to a twin app on the same database: Flask reuses a pushed context of the *same* app

@@ -30,12 +30,14 @@ bp = Blueprint("resultsdemo", __name__)
 def practices_sheet(session: Any, cohort: Any, participant_ids: list[int]) -> ExtraSheet:
     rows = session.execute(
         select(Submission.participant_id, Submission.attempt, Submission.state)
-        .where(Submission.participant_id.in_(participant_ids)).order_by(Submission.id)
+        .where(Submission.participant_id.in_(participant_ids))
+        .order_by(Submission.id)
     ).all()
-    return ExtraSheet(name="practices", headers=[("Participant", "number"), ("Attempt", "number"), ("Title", "text")],
-                      rows=([pid, attempt, "=1+1" if attempt == 1 else str(state)] for pid, attempt, state in rows))
-
-
+    return ExtraSheet(
+        name="practices",
+        headers=[("Participant", "number"), ("Attempt", "number"), ("Title", "text")],
+        rows=([pid, attempt, "=1+1" if attempt == 1 else str(state)] for pid, attempt, state in rows),
+    )
 
 
 @hookimpl
@@ -51,13 +53,21 @@ def lms_blueprints() -> list[Blueprint]:
 @hookimpl
 def lms_result_totals(cohort: Any) -> list[ResultTotal]:
     """The "Submitted works" column summed over the cohort in one aggregate query."""
-    per_person = (select(Submission.participant_id, func.count().label("n"))
-                  .join(Membership, (Membership.user_id == Submission.participant_id)
-                        & (Membership.cohort_id == cohort.id) & (Membership.role == Role.PARTICIPANT))
-                  .where(Submission.state == SubmissionState.SUBMITTED)
-                  .group_by(Submission.participant_id).subquery())
-    total, people = db.session.execute(select(func.coalesce(func.sum(per_person.c.n), 0), func.count())
-                                       .select_from(per_person)).one()
+    per_person = (
+        select(Submission.participant_id, func.count().label("n"))
+        .join(
+            Membership,
+            (Membership.user_id == Submission.participant_id)
+            & (Membership.cohort_id == cohort.id)
+            & (Membership.role == Role.PARTICIPANT),
+        )
+        .where(Submission.state == SubmissionState.SUBMITTED)
+        .group_by(Submission.participant_id)
+        .subquery()
+    )
+    total, people = db.session.execute(
+        select(func.coalesce(func.sum(per_person.c.n), 0), func.count()).select_from(per_person)
+    ).one()
     return [ResultTotal("submitted", "Submitted works", Decimal(total), people, order=1)]
 
 
@@ -65,15 +75,25 @@ def lms_result_totals(cohort: Any) -> list[ResultTotal]:
 def lms_result_columns(cohort: Any, participant_ids: list[int]) -> list[ResultColumn]:
     ids = sorted(participant_ids)
     calls.append(ids)
-    counts = dict(db.session.execute(
-        select(Submission.participant_id, func.count()).where(
-            Submission.participant_id.in_(ids), Submission.state == SubmissionState.SUBMITTED)
-        .group_by(Submission.participant_id)).all())
+    counts = dict(
+        db.session.execute(
+            select(Submission.participant_id, func.count())
+            .where(Submission.participant_id.in_(ids), Submission.state == SubmissionState.SUBMITTED)
+            .group_by(Submission.participant_id)
+        ).all()
+    )
     visits = [Decimal("77.5"), Decimal("60")]
     return [
         ResultColumn("submitted", "Submitted works", {pid: counts.get(pid, 0) for pid in ids}, order=1),
-        ResultColumn("motto", "Motto", {pid: MOTTOS[i % len(MOTTOS)] for i, pid in enumerate(ids)}, kind="text", order=2),
-        ResultColumn("visit", "Visit score", {pid: visits[i] if i < len(visits) else None for i, pid in enumerate(ids)},
-                     kind="score", order=3),
+        ResultColumn(
+            "motto", "Motto", {pid: MOTTOS[i % len(MOTTOS)] for i, pid in enumerate(ids)}, kind="text", order=2
+        ),
+        ResultColumn(
+            "visit",
+            "Visit score",
+            {pid: visits[i] if i < len(visits) else None for i, pid in enumerate(ids)},
+            kind="score",
+            order=3,
+        ),
         *EXTRA,
     ]

@@ -29,7 +29,8 @@ def world(make_user, make_cohort):
     a = make_cohort(participants=2, instructors=1, name="Angkatan A")
     b = make_cohort(participants=2, instructors=1, name="Angkatan B")
     return {
-        "a": a, "b": b,
+        "a": a,
+        "b": b,
         "admin": make_user(is_admin=True),
         "outsider": make_user(),
     }
@@ -147,8 +148,6 @@ def test_only_admins_issue_temporary_passwords(client, world):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-
-
 def test_every_final_result_endpoint_is_attacked_from_another_cohort(app):
     """The final-result and score-sheet endpoints (issue 15) are each tried by a coordinator and an
     instructor of another cohort and by a peserta in tests/test_scoresheets.py; a new endpoint
@@ -157,8 +156,9 @@ def test_every_final_result_endpoint_is_attacked_from_another_cohort(app):
 
     from tests.test_scoresheets import ATTACKED_RULES
 
-    endpoints = {r.rule for r in app.url_map.iter_rules()
-                 if r.endpoint.startswith(("results_definitions.", "scoresheets."))}
+    endpoints = {
+        r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith(("results_definitions.", "scoresheets."))
+    }
     assert endpoints and {re.sub(r"<int:\w+>", "<id>", e) for e in endpoints} <= ATTACKED_RULES
 
 

@@ -36,6 +36,7 @@ def bearer(secret: str) -> dict[str, str]:
 
 # -- tokens on the profile page -------------------------------------------------------------------
 
+
 def test_token_is_created_on_ones_profile_shown_once_and_stored_hashed(client, session, make_user):
     me = make_user()
     login(client, me)
@@ -112,8 +113,20 @@ def test_cli_creates_a_token_printed_last_and_revokes_it(app, client, session, m
 
 # -- authentication --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer tolok_bogus",
-                                    "Bearer not-even-ours", "Token tolok_x"])
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Bearer tolok_bogus",
+        "Bearer not-even-ours",
+        "Token tolok_x",
+    ],
+)
 def test_missing_or_bogus_tokens_are_401_json(client, header, world):
     headers = {"Authorization": header} if header is not None else {}
     for url in ("/api/v1/cohorts", f"/api/v1/cohorts/{world['cohort'].id}/results"):
@@ -163,6 +176,7 @@ def test_use_is_recorded_without_a_write_per_request(client, session, make_user)
 
 # -- what a token may see ---------------------------------------------------------------------------
 
+
 def test_cohorts_lists_what_the_user_may_see(client, session, world, make_cohort, make_user):
     other = make_cohort(participants=1, instructors=1, name="Angkatan Lain")
     cohort = world["cohort"]
@@ -196,8 +210,9 @@ def test_results_for_staff_403_for_others_404_for_unknown(client, session, world
 
 def test_results_document_numbers(client, session, world):
     cohort = world["cohort"]
-    body = client.get(f"/api/v1/cohorts/{cohort.id}/results",
-                      headers=bearer(token_for(session, cohort.people["coordinator"]))).get_json()
+    body = client.get(
+        f"/api/v1/cohorts/{cohort.id}/results", headers=bearer(token_for(session, cohort.people["coordinator"]))
+    ).get_json()
     assert [a["weight"] for a in body["assessments"]] == [1, 2, 0]
     people = {p["id"]: p for p in body["participants"]}
     p = [u.id for u in world["participants"]]
@@ -215,6 +230,7 @@ def test_results_document_numbers(client, session, world):
 
 # -- the OpenAPI document ---------------------------------------------------------------------------
 
+
 def test_openapi_document_is_valid_openapi_3_1(client):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
@@ -228,7 +244,10 @@ def test_openapi_document_is_valid_openapi_3_1(client):
     validate(spec, cls=OpenAPIV31SpecValidator)
     assert set(spec["paths"]) == {"/cohorts", "/cohorts/{cohort_id}/results", "/openapi.json"}
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http", "scheme": "bearer", "description": spec["components"]["securitySchemes"]["bearerAuth"]["description"]}
+        "type": "http",
+        "scheme": "bearer",
+        "description": spec["components"]["securitySchemes"]["bearerAuth"]["description"],
+    }
 
 
 def test_the_documented_routes_are_the_real_ones(app):
@@ -244,7 +263,9 @@ def schema_validator(name: str) -> Any:
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
-    registry = Registry().with_resource("urn:tolok-api", Resource.from_contents(document(), default_specification=DRAFT202012))
+    registry = Registry().with_resource(
+        "urn:tolok-api", Resource.from_contents(document(), default_specification=DRAFT202012)
+    )
     return Draft202012Validator({"$ref": f"urn:tolok-api#/components/schemas/{name}"}, registry=registry)
 
 
@@ -269,7 +290,9 @@ def test_results_pages_with_a_cursor(client, session, world):
     assert whole["page"] == {"limit": 100, "next_cursor": None, "total": len(world["participants"])}
     seen, cursor, pages = [], None, 0
     while True:
-        body = client.get(url, headers=auth, query_string={"limit": 2, **({"cursor": cursor} if cursor else {})}).get_json()
+        body = client.get(
+            url, headers=auth, query_string={"limit": 2, **({"cursor": cursor} if cursor else {})}
+        ).get_json()
         assert len(body["participants"]) <= 2 and body["page"]["total"] == len(world["participants"])
         seen += body["participants"]
         pages += 1
@@ -283,6 +306,7 @@ def test_results_pages_with_a_cursor(client, session, world):
 
 
 # -- queries ----------------------------------------------------------------------------------------
+
 
 def test_api_results_run_a_fixed_number_of_queries(app, session, make_cohort):
     counts = []
@@ -300,6 +324,7 @@ def test_api_results_run_a_fixed_number_of_queries(app, session, make_cohort):
 
 
 # -- every error under /api/v1 is the problem JSON, with no cookie ---------------------------------
+
 
 def assert_problem(response: Any, status: int) -> None:
     assert response.status_code == status, response.status_code

@@ -16,8 +16,9 @@ def test_two_simultaneous_starts_make_one_draft_and_both_go_to_it(app, ctx, sess
     """Item 10.13: "start reflection" twice at once (a double click, two tabs) was a 500 for one of
     them; now one draft exists and both requests go to its editor."""
     cohort = make_cohort(participants=1)
-    assessment = assessments.save_assessment(session, None, session.get(Cohort, cohort.id),
-                                             assessments.AssessmentFields(title="Refleksi harian"))
+    assessment = assessments.save_assessment(
+        session, None, session.get(Cohort, cohort.id), assessments.AssessmentFields(title="Refleksi harian")
+    )
     session.commit()
     person = cohort.people["participants"][0]
     for _round in range(3):

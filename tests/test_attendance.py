@@ -18,8 +18,17 @@ from tests.support import login, race
 
 
 def add_session(session, cohort, jp, *, day=date(2026, 8, 3), topic="Wawasan Kebangsaan", instructor=None):
-    made = services.save_session(session, cohort, None, day=day, starts_at=time(8), ends_at=time(11), jp=jp,
-                                 topic=topic, instructor_id=instructor.id if instructor else None)
+    made = services.save_session(
+        session,
+        cohort,
+        None,
+        day=day,
+        starts_at=time(8),
+        ends_at=time(11),
+        jp=jp,
+        topic=topic,
+        instructor_id=instructor.id if instructor else None,
+    )
     session.commit()
     return made
 
@@ -37,8 +46,14 @@ def test_totals_count_hadir_jp_of_recorded_sessions_only(world, session):
     s2 = add_session(session, world, 4, day=date(2026, 8, 4))
     add_session(session, world, 5, day=date(2026, 8, 5))  # not recorded yet: counts for nobody
     services.record(session, s1, recorder, version=0, statuses={b.id: Presence.IZIN}, instructor_present=True)
-    services.record(session, s2, recorder, version=0,
-                    statuses={a.id: Presence.HADIR, b.id: Presence.HADIR, c.id: Presence.ALPA}, instructor_present=True)
+    services.record(
+        session,
+        s2,
+        recorder,
+        version=0,
+        statuses={a.id: Presence.HADIR, b.id: Presence.HADIR, c.id: Presence.ALPA},
+        instructor_present=True,
+    )
     session.commit()
 
     totals = services.attendance_totals(session, world)
@@ -69,23 +84,44 @@ def test_a_stale_version_saves_nothing_and_is_a_conflict(world, session):
     services.record(session, s1, world.people["coordinator"], version=0, statuses={}, instructor_present=True)
     session.commit()
     with pytest.raises(Conflict):
-        services.record(session, s1, world.people["coordinator"], version=0, statuses={a.id: Presence.ALPA},
-                        instructor_present=True)
+        services.record(
+            session, s1, world.people["coordinator"], version=0, statuses={a.id: Presence.ALPA}, instructor_present=True
+        )
     session.rollback()
-    assert session.scalar(select(AttendanceRecord.status).where(AttendanceRecord.participant_id == a.id)) == Presence.HADIR
+    assert (
+        session.scalar(select(AttendanceRecord.status).where(AttendanceRecord.participant_id == a.id)) == Presence.HADIR
+    )
 
 
 def test_strangers_and_bad_sessions_are_refused(world, session, make_cohort):
     other = make_cohort(participants=1, name="Angkatan Lain")
     s1 = add_session(session, world, 2)
     with pytest.raises(DomainError):
-        services.record(session, s1, world.people["coordinator"], version=0,
-                        statuses={other.people["participants"][0].id: Presence.HADIR}, instructor_present=True)
+        services.record(
+            session,
+            s1,
+            world.people["coordinator"],
+            version=0,
+            statuses={other.people["participants"][0].id: Presence.HADIR},
+            instructor_present=True,
+        )
     session.rollback()
-    for kwargs, field in [({"jp": 0}, "jp"), ({"jp": 21}, "jp"), ({"ends_at": time(7)}, "ends_at"),
-                          ({"topic": "  "}, "topic"), ({"instructor_id": other.people["coordinator"].id}, "instructor_id")]:
-        values = {"day": date(2026, 8, 3), "starts_at": time(8), "ends_at": time(10), "jp": 2, "topic": "X",
-                  "instructor_id": None, **kwargs}
+    for kwargs, field in [
+        ({"jp": 0}, "jp"),
+        ({"jp": 21}, "jp"),
+        ({"ends_at": time(7)}, "ends_at"),
+        ({"topic": "  "}, "topic"),
+        ({"instructor_id": other.people["coordinator"].id}, "instructor_id"),
+    ]:
+        values = {
+            "day": date(2026, 8, 3),
+            "starts_at": time(8),
+            "ends_at": time(10),
+            "jp": 2,
+            "topic": "X",
+            "instructor_id": None,
+            **kwargs,
+        }
         with pytest.raises(DomainError) as refused:
             services.save_session(session, world, None, **values)
         assert refused.value.field == field
@@ -102,19 +138,34 @@ def test_teaching_hours_and_their_csv(world, session):
     session.commit()
     hours = {h.instructor.id: h for h in services.teaching_hours(session, world)}
     assert (hours[w1.id].sessions, hours[w1.id].jp, hours[w1.id].jp_missed) == (2, 5, 0)
-    assert (hours[w2.id].sessions, hours[w2.id].jp, hours[w2.id].sessions_missed, hours[w2.id].jp_missed) == (0, 0, 1, 4)
+    assert (hours[w2.id].sessions, hours[w2.id].jp, hours[w2.id].sessions_missed, hours[w2.id].jp_missed) == (
+        0,
+        0,
+        1,
+        4,
+    )
     rows = list(csv.reader(io.StringIO(services.teaching_hours_csv(session, world).decode("utf-8-sig"))))
     assert len(rows) == 3 and rows[1][2:4] == ["2", "5"]
 
 
 # -- pages ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def web(session, make_cohort):
     cohort = make_cohort(participants=3, instructors=1)
     other = make_cohort(participants=1, instructors=1, name="Angkatan B")
-    made = services.save_session(session, cohort, None, day=date(2026, 8, 3), starts_at=time(8), ends_at=time(11),
-                                 jp=3, topic="Etika Publik", instructor_id=cohort.people["instructors"][0].id)
+    made = services.save_session(
+        session,
+        cohort,
+        None,
+        day=date(2026, 8, 3),
+        starts_at=time(8),
+        ends_at=time(11),
+        jp=3,
+        topic="Etika Publik",
+        instructor_id=cohort.people["instructors"][0].id,
+    )
     session.commit()
     return {"cohort": cohort, "other": other, "class_session": made}
 
@@ -134,8 +185,10 @@ def test_a_widyaiswara_records_and_the_totals_show(client, web, session):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert html.count('value="hadir" autocomplete="off" checked') == 3 and "<script>" not in html
-    response = client.post(f"/attendance/sessions/{class_session.id}/record",
-                           data={**sheet_data(class_session, [a, b, c]), f"p-{b.id}": "sakit"})
+    response = client.post(
+        f"/attendance/sessions/{class_session.id}/record",
+        data={**sheet_data(class_session, [a, b, c]), f"p-{b.id}": "sakit"},
+    )
     assert response.status_code == 303
     assert session.scalar(select(func.count()).select_from(AttendanceRecord)) == 3
     html = client.get(f"/cohorts/{cohort.id}/attendance").get_data(as_text=True)
@@ -154,7 +207,9 @@ def test_two_recorders_at_once_give_one_list_and_a_409(app, web, session):
         login(c, user)
         clients.append(c)
     url = f"/attendance/sessions/{class_session.id}/record"
-    statuses = sorted(r.status_code for r in race(*(lambda c=c: c.post(url, data=sheet_data(class_session, people)) for c in clients)))
+    statuses = sorted(
+        r.status_code for r in race(*(lambda c=c: c.post(url, data=sheet_data(class_session, people)) for c in clients))
+    )
     assert statuses == [303, 409]
     assert session.scalar(select(func.count()).select_from(AttendanceRecord)) == 3
     session.expire_all()
@@ -166,22 +221,42 @@ def test_bad_input_is_a_422_and_saves_nothing(client, web, session):
     login(client, cohort.people["coordinator"])
     url = f"/attendance/sessions/{class_session.id}/record"
     a = cohort.people["participants"][0]
-    for data in ({"version": "0", f"p-{a.id}": "bolos"}, {"version": "x"}, {"version": "0", "p-²": "hadir"},
-                 {"version": "0", f"p-{web['other'].people['participants'][0].id}": "hadir"}):
+    for data in (
+        {"version": "0", f"p-{a.id}": "bolos"},
+        {"version": "x"},
+        {"version": "0", "p-²": "hadir"},
+        {"version": "0", f"p-{web['other'].people['participants'][0].id}": "hadir"},
+    ):
         assert client.post(url, data=data).status_code == 422, data
     assert session.scalar(select(func.count()).select_from(AttendanceRecord)) == 0
-    response = client.post(f"/cohorts/{cohort.id}/attendance/sessions/new",
-                           data={"day": "2026-08-04", "starts_at": "13:00", "ends_at": "12:00", "jp": "2", "topic": "X",
-                                 "instructor_id": ""})
+    response = client.post(
+        f"/cohorts/{cohort.id}/attendance/sessions/new",
+        data={
+            "day": "2026-08-04",
+            "starts_at": "13:00",
+            "ends_at": "12:00",
+            "jp": "2",
+            "topic": "X",
+            "instructor_id": "",
+        },
+    )
     assert response.status_code == 422 and session.scalar(select(func.count()).select_from(ClassSession)) == 1
 
 
 def test_coordinator_plans_sessions_and_sets_the_programs_minimum(client, login_as, web, session, make_user):
     cohort = web["cohort"]
     login_as(cohort.people["coordinator"])
-    response = client.post(f"/cohorts/{cohort.id}/attendance/sessions/new",
-                           data={"day": "2026-08-04", "starts_at": "13:00", "ends_at": "15:15", "jp": "3",
-                                 "topic": "Manajemen Kinerja", "instructor_id": str(cohort.people["instructors"][0].id)})
+    response = client.post(
+        f"/cohorts/{cohort.id}/attendance/sessions/new",
+        data={
+            "day": "2026-08-04",
+            "starts_at": "13:00",
+            "ends_at": "15:15",
+            "jp": "3",
+            "topic": "Manajemen Kinerja",
+            "instructor_id": str(cohort.people["instructors"][0].id),
+        },
+    )
     assert response.status_code == 303
     made = session.scalars(select(ClassSession).where(ClassSession.topic == "Manajemen Kinerja")).one()
     assert (made.jp, made.ends_at) == (3, time(13 + 2, 15))
@@ -199,9 +274,13 @@ def test_coordinator_plans_sessions_and_sets_the_programs_minimum(client, login_
 
 def test_people_of_another_cohort_and_peserta_get_nothing(client, login_as, web):
     cohort, other, class_session = web["cohort"], web["other"], web["class_session"]
-    urls = [f"/cohorts/{cohort.id}/attendance", f"/attendance/sessions/{class_session.id}/record",
-            f"/attendance/sessions/{class_session.id}/edit", f"/cohorts/{cohort.id}/attendance/teaching-hours.csv",
-            f"/cohorts/{cohort.id}/attendance/sessions/new"]
+    urls = [
+        f"/cohorts/{cohort.id}/attendance",
+        f"/attendance/sessions/{class_session.id}/record",
+        f"/attendance/sessions/{class_session.id}/edit",
+        f"/cohorts/{cohort.id}/attendance/teaching-hours.csv",
+        f"/cohorts/{cohort.id}/attendance/sessions/new",
+    ]
     for user in (other.people["instructors"][0], other.people["coordinator"], cohort.people["participants"][0]):
         login_as(user)
         for url in urls:
@@ -231,12 +310,25 @@ def test_pages_read_a_fixed_number_of_queries(app, client, login_as, web, sessio
 
     before = counts()
     for _ in range(12):
-        session.add(Membership(cohort=cohort, user=make_user(nip=None, instansi="Pemkab Kapuas"), role=Role.PARTICIPANT))
+        session.add(
+            Membership(cohort=cohort, user=make_user(nip=None, instansi="Pemkab Kapuas"), role=Role.PARTICIPANT)
+        )
     for day in range(4, 9):
-        services.save_session(session, cohort, None, day=date(2026, 8, day), starts_at=time(8), ends_at=time(10), jp=2,
-                              topic="Materi", instructor_id=cohort.people["instructors"][0].id)
+        services.save_session(
+            session,
+            cohort,
+            None,
+            day=date(2026, 8, day),
+            starts_at=time(8),
+            ends_at=time(10),
+            jp=2,
+            topic="Materi",
+            instructor_id=cohort.people["instructors"][0].id,
+        )
     session.commit()
-    services.record(session, class_session, cohort.people["coordinator"], version=0, statuses={}, instructor_present=True)
+    services.record(
+        session, class_session, cohort.people["coordinator"], version=0, statuses={}, instructor_present=True
+    )
     session.commit()
     assert counts() == before
 
@@ -244,8 +336,14 @@ def test_pages_read_a_fixed_number_of_queries(app, client, login_as, web, sessio
 def test_a_peserta_sees_their_own_attendance_only(client, login_as, web, session):
     cohort, class_session = web["cohort"], web["class_session"]
     a, b, _c = cohort.people["participants"]
-    services.record(session, class_session, cohort.people["coordinator"], version=0,
-                    statuses={a.id: Presence.SAKIT}, instructor_present=True)
+    services.record(
+        session,
+        class_session,
+        cohort.people["coordinator"],
+        version=0,
+        statuses={a.id: Presence.SAKIT},
+        instructor_present=True,
+    )
     session.commit()
     login_as(a)
     html = client.get(f"/cohorts/{cohort.id}/attendance/mine").get_data(as_text=True)

@@ -25,7 +25,7 @@ def test_wrong_password_and_unknown_email_get_the_same_message(client, make_user
 
     def alert(response):
         text = response.get_data(as_text=True)
-        return text[text.index('role="alert"'):text.index("</div>", text.index('role="alert"'))]
+        return text[text.index('role="alert"') : text.index("</div>", text.index('role="alert"'))]
 
     assert alert(wrong) == alert(unknown)
 
@@ -54,7 +54,9 @@ def test_change_password_logs_out_other_devices(app, client, make_user, session)
     other = app.test_client()
     login(client, user)
     login(other, user)
-    response = client.post("/account/password", data={"current": PASSWORD, "new": "baru-sekali-99", "confirm": "baru-sekali-99"})
+    response = client.post(
+        "/account/password", data={"current": PASSWORD, "new": "baru-sekali-99", "confirm": "baru-sekali-99"}
+    )
     assert response.status_code == 302
     assert client.get("/").status_code == 200
     assert other.get("/").status_code == 302
@@ -68,7 +70,9 @@ def test_change_password_rejects_short_and_wrong_current(client, make_user):
     login(client, user)
     short = client.post("/account/password", data={"current": PASSWORD, "new": "abc", "confirm": "abc"})
     assert short.status_code == 200 and "8" in short.get_data(as_text=True)
-    wrong = client.post("/account/password", data={"current": "salah-salah", "new": "baru-sekali-99", "confirm": "baru-sekali-99"})
+    wrong = client.post(
+        "/account/password", data={"current": "salah-salah", "new": "baru-sekali-99", "confirm": "baru-sekali-99"}
+    )
     assert wrong.status_code == 200
 
 
@@ -101,7 +105,8 @@ def test_remember_me_sets_a_cookie(client, make_user):
     user = make_user()
     response = client.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
     assert "remember_token" in response.headers.get("Set-Cookie", "") or any(
-        "remember_token" in v for v in response.headers.getlist("Set-Cookie"))
+        "remember_token" in v for v in response.headers.getlist("Set-Cookie")
+    )
 
 
 def test_security_headers(client):
@@ -111,6 +116,7 @@ def test_security_headers(client):
 
 
 # -- sessions end server-side (issue 10 #4) ---------------------------------------------------------
+
 
 def test_logout_refuses_a_replayed_session_cookie(app, client, make_user):
     user = make_user()
@@ -149,8 +155,9 @@ def test_password_change_keeps_this_session_and_revokes_every_api_token(app, cli
     bearer = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/cohorts", headers=bearer).status_code == 200
     login(client, user)
-    response = client.post("/account/password", data={"current": PASSWORD, "new": "baru-sekali-99",
-                                                       "confirm": "baru-sekali-99"})
+    response = client.post(
+        "/account/password", data={"current": PASSWORD, "new": "baru-sekali-99", "confirm": "baru-sekali-99"}
+    )
     assert response.status_code == 302
     assert client.get("/").status_code == 200
     for value in (secret, secret2):
@@ -173,6 +180,7 @@ def test_admin_reset_revokes_api_tokens_too(client, make_user, session):
 
 
 # -- login timing (issue 10 #5) -------------------------------------------------------------------
+
 
 def test_unknown_email_costs_one_hash_check_and_no_new_hash(ctx, make_user, session, monkeypatch):
     from lms.auth import services
@@ -200,11 +208,11 @@ def test_unknown_email_costs_one_hash_check_and_no_new_hash(ctx, make_user, sess
 
 # -- rate limits count failures only, per address and per account (issue 10 #6) -----------------
 
+
 @pytest.fixture
 def limited(app, app_factory):
     # Built after ``app`` (which make_user needs): the limiter is one instance that the last app configures.
-    app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="5 per minute",
-                      LOGIN_ACCOUNT_RATE_LIMIT="3 per minute")
+    app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="5 per minute", LOGIN_ACCOUNT_RATE_LIMIT="3 per minute")
     from lms.extensions import limiter
 
     limiter.reset()
@@ -228,8 +236,9 @@ def test_failed_logins_are_limited_per_address(limited, make_user):
     # Locked even with the right password, but another address is not.
     assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 429
     other = limited.test_client()
-    response = other.post("/login", data={"email": user.email, "password": PASSWORD},
-                          environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    response = other.post(
+        "/login", data={"email": user.email, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.8.7"}
+    )
     assert response.status_code == 302
 
 
@@ -238,20 +247,26 @@ def test_failed_logins_are_limited_per_account_from_any_address(limited, make_us
     bystander = make_user()
     for n in range(3):
         client = limited.test_client()
-        response = client.post("/login", data={"email": user.email.upper(), "password": "wrong"},
-                               environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"})
+        response = client.post(
+            "/login",
+            data={"email": user.email.upper(), "password": "wrong"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"},
+        )
         assert response.status_code == 200
     fresh = limited.test_client()
-    response = fresh.post("/login", data={"email": user.email, "password": PASSWORD},
-                          environ_base={"REMOTE_ADDR": "10.0.0.99"})
+    response = fresh.post(
+        "/login", data={"email": user.email, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.0.99"}
+    )
     assert response.status_code == 429
     # Other people behind the same addresses log in.
-    response = fresh.post("/login", data={"email": bystander.email, "password": PASSWORD},
-                          environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    response = fresh.post(
+        "/login", data={"email": bystander.email, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.0.1"}
+    )
     assert response.status_code == 302
 
 
 # -- caching and transport headers (issue 10 #23) ---------------------------------------------------
+
 
 def test_no_store_on_every_page_of_a_logged_in_user_but_not_on_static_files(client, make_user):
     assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")

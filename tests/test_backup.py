@@ -68,8 +68,11 @@ def _tables(app):
 
 def _files(app):
     folder = app.config["UPLOAD_DIR"]
-    return {os.path.relpath(os.path.join(root, n), folder): sha256(os.path.join(root, n))
-            for root, _dirs, names in os.walk(folder) for n in names}
+    return {
+        os.path.relpath(os.path.join(root, n), folder): sha256(os.path.join(root, n))
+        for root, _dirs, names in os.walk(folder)
+        for n in names
+    }
 
 
 def _round_trip(source, target_url, tmp_path):
@@ -98,7 +101,8 @@ def test_restore_gives_identical_tables_and_files(new_database, backend, tmp_pat
     # The restored site goes on: new rows get fresh ids (PostgreSQL's sequences were moved on).
     created = target.test_cli_runner().invoke(
         args=["lms", "create-user", "--email", "baru@example.go.id", "--name", "Baru", "--password-stdin"],
-        input="kata-sandi-baru\n")
+        input="kata-sandi-baru\n",
+    )
     assert created.exit_code == 0, created.output
     assert target.test_client().get("/readyz").status_code == 200
 

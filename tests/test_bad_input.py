@@ -18,11 +18,54 @@ from tests.support import login
 HUGE_ID = 2**31
 NUL = "a\x00b"
 # Field names the app's forms use, so that a replayed POST reaches the views' own parsing.
-FIELDS = ["name", "code", "title", "description", "bands", "email", "body", "instructions", "comment", "feedback",
-          "label", "descriptor", "location", "city", "address", "note", "reason", "summary", "year", "weight",
-          "points", "version", "submission_id", "participant_id", "rubric_id", "role", "status", "kind",
-          "start_date", "end_date", "opens_at", "due_at", "cutoff_at", "opens_on", "due_on", "password",
-          "new_password", "confirm", "nip", "instansi", "unit", "jabatan", "golongan", "locale", "q", "text"]
+FIELDS = [
+    "name",
+    "code",
+    "title",
+    "description",
+    "bands",
+    "email",
+    "body",
+    "instructions",
+    "comment",
+    "feedback",
+    "label",
+    "descriptor",
+    "location",
+    "city",
+    "address",
+    "note",
+    "reason",
+    "summary",
+    "year",
+    "weight",
+    "points",
+    "version",
+    "submission_id",
+    "participant_id",
+    "rubric_id",
+    "role",
+    "status",
+    "kind",
+    "start_date",
+    "end_date",
+    "opens_at",
+    "due_at",
+    "cutoff_at",
+    "opens_on",
+    "due_on",
+    "password",
+    "new_password",
+    "confirm",
+    "nip",
+    "instansi",
+    "unit",
+    "jabatan",
+    "golongan",
+    "locale",
+    "q",
+    "text",
+]
 
 
 @pytest.fixture
@@ -59,8 +102,9 @@ def test_nul_in_json_query_string_path_and_file_names_is_refused(app, client, wo
     assert client.get("/cohorts?q=" + NUL).status_code == 400
     assert client.get(f"/cohorts/{world['cohort'].id}/participants?x=%00").status_code == 400
     assert client.get("/users/%00").status_code in (400, 404)
-    response = client.post(f"/cohorts/{world['cohort'].id}/roster",
-                           data={"file": (io.BytesIO(b"nip,nama,email\n"), "a\x00.csv")})
+    response = client.post(
+        f"/cohorts/{world['cohort'].id}/roster", data={"file": (io.BytesIO(b"nip,nama,email\n"), "a\x00.csv")}
+    )
     assert response.status_code == 400
     response = client.post("/api/v1/cohorts", json={"name": NUL})
     assert response.status_code == 400 and response.is_json and "NUL" in response.json["message"]
@@ -101,9 +145,13 @@ def test_huge_values_in_every_form_are_never_a_500(app, client, world):
     """Replays every POST with numbers past 64 bits, long text and absurd dates in every field."""
     login(client, world["admin"])
     failures = {}
-    for values in ({name: "9" * 30 for name in FIELDS}, {name: "x" * 100_000 for name in FIELDS},
-                   {name: "9999-12-31" for name in FIELDS}, {name: "9999-12-31T23:59" for name in FIELDS},
-                   {name: str(HUGE_ID) for name in FIELDS}):
+    for values in (
+        {name: "9" * 30 for name in FIELDS},
+        {name: "x" * 100_000 for name in FIELDS},
+        {name: "9999-12-31" for name in FIELDS},
+        {name: "9999-12-31T23:59" for name in FIELDS},
+        {name: str(HUGE_ID) for name in FIELDS},
+    ):
         for rule in post_rules(app):
             try:
                 status = client.post(url_for_rule(rule, world["cohort"].id), data=values).status_code
@@ -118,8 +166,14 @@ def test_huge_values_in_every_form_are_never_a_500(app, client, world):
 def test_a_cohort_date_in_year_9999_is_refused_with_a_message(app, client, world, field):
     login(client, world["admin"])
     cohort = world["cohort"]
-    data = {"name": "Angkatan X", "year": "2026", "status": "planned", "start_date": "2026-01-05",
-            "end_date": "2026-02-05", field: "9999-12-31"}
+    data = {
+        "name": "Angkatan X",
+        "year": "2026",
+        "status": "planned",
+        "start_date": "2026-01-05",
+        "end_date": "2026-02-05",
+        field: "9999-12-31",
+    }
     response = client.post(f"/programs/{cohort.program_id}/cohorts/new", data=data)
     assert response.status_code == 422
     assert "2200" in response.get_data(as_text=True)
@@ -128,9 +182,19 @@ def test_a_cohort_date_in_year_9999_is_refused_with_a_message(app, client, world
 def test_an_assessment_time_in_year_9999_is_refused_with_a_message(app, client, world):
     login(client, world["admin"])
     cohort = world["cohort"]
-    response = client.post(f"/cohorts/{cohort.id}/assessments/new", data={
-        "title": "Refleksi", "kind": "reflection", "weight": "1", "max_submissions": "1", "aggregation": "mean",
-        "opens_at": "2026-01-01T08:00", "due_at": "9999-12-31T23:59", "rubric_id": ""})
+    response = client.post(
+        f"/cohorts/{cohort.id}/assessments/new",
+        data={
+            "title": "Refleksi",
+            "kind": "reflection",
+            "weight": "1",
+            "max_submissions": "1",
+            "aggregation": "mean",
+            "opens_at": "2026-01-01T08:00",
+            "due_at": "9999-12-31T23:59",
+            "rubric_id": "",
+        },
+    )
     assert response.status_code == 422, response.status_code
     assert "2200" in response.get_data(as_text=True)
 
@@ -148,13 +212,16 @@ def test_a_roster_with_an_endless_header_row_gets_a_clear_error(app, client, wor
 
 def test_a_roster_with_an_endless_cell_names_the_row(app, client, world):
     login(client, world["admin"])
-    data = ("nip,nama,email\n198609262015051001,Budi,b@example.go.id\n1," + "y" * 300_000 + ",c@example.go.id\n").encode()
+    data = (
+        "nip,nama,email\n198609262015051001,Budi,b@example.go.id\n1," + "y" * 300_000 + ",c@example.go.id\n"
+    ).encode()
     response = client.post(f"/cohorts/{world['cohort'].id}/roster", data={"file": (io.BytesIO(data), "r.csv")})
     assert response.status_code in (200, 422)
     assert "3" in response.get_data(as_text=True) and "y" * 1000 not in response.get_data(as_text=True)
 
 
 # -- races: the second of two "create" with the same unique name is a 409, not a 500 ------------
+
 
 def copy_of(obj: Any) -> Any:
     """A new row with the same column values (what the other request would insert)."""
@@ -202,8 +269,10 @@ def test_two_programs_created_at_once_with_one_code_end_in_one_row_and_a_409(app
     rival.append((Program, copy_of))
     from lms.core.predicates import DEFAULT_BANDS, bands_to_text
 
-    response = client.post("/programs/new", data={"code": "PKP", "name": "Pelatihan Kepemimpinan Pengawas",
-                                                   "bands": bands_to_text(DEFAULT_BANDS)})
+    response = client.post(
+        "/programs/new",
+        data={"code": "PKP", "name": "Pelatihan Kepemimpinan Pengawas", "bands": bands_to_text(DEFAULT_BANDS)},
+    )
     assert response.status_code == 409
     assert "already exists" in response.get_data(as_text=True) or "sudah ada" in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).where(Program.code == "PKP")) == 1
@@ -214,8 +283,16 @@ def test_two_cohorts_created_at_once_with_one_name_end_in_one_row_and_a_409(app,
     login(client, world["admin"])
     program_id = world["cohort"].program_id
     rival.append((Cohort, copy_of))
-    response = client.post(f"/programs/{program_id}/cohorts/new", data={
-        "name": "Angkatan Kembar", "year": "2026", "status": "planned", "start_date": "2026-01-05", "end_date": "2026-02-05"})
+    response = client.post(
+        f"/programs/{program_id}/cohorts/new",
+        data={
+            "name": "Angkatan Kembar",
+            "year": "2026",
+            "status": "planned",
+            "start_date": "2026-01-05",
+            "end_date": "2026-02-05",
+        },
+    )
     assert response.status_code == 409, response.status_code
     assert session.scalar(select(func.count()).where(Cohort.name == "Angkatan Kembar")) == 1
 

@@ -34,9 +34,16 @@ class FakeOutcome:
 
 
 def set_template(session, program, pattern="{seq}/PKA-{angkatan}/{year}"):
-    services.save_template(session, program, letterhead="LEMBAGA ADMINISTRASI NEGARA\nJl. Veteran 10, Jakarta",
-                           number_pattern=pattern, signer_name="Dr. Kepala Pusat", signer_nip="197001012000031001",
-                           signer_position="Kepala Pusat Pelatihan", place="Jakarta")
+    services.save_template(
+        session,
+        program,
+        letterhead="LEMBAGA ADMINISTRASI NEGARA\nJl. Veteran 10, Jakarta",
+        number_pattern=pattern,
+        signer_name="Dr. Kepala Pusat",
+        signer_nip="197001012000031001",
+        signer_position="Kepala Pusat Pelatihan",
+        place="Jakarta",
+    )
     session.commit()
 
 
@@ -45,8 +52,11 @@ def world(ctx, session, make_cohort):
     cohort = make_cohort(participants=3, instructors=1, name="Angkatan XII")
     set_template(session, cohort.program)
     a, b, c = cohort.people["participants"]
-    outcomes = {a.id: FakeOutcome("lulus", "Sangat Memuaskan"), b.id: FakeOutcome("tidak_lulus"),
-                c.id: FakeOutcome("lulus", "Memuaskan")}
+    outcomes = {
+        a.id: FakeOutcome("lulus", "Sangat Memuaskan"),
+        b.id: FakeOutcome("tidak_lulus"),
+        c.id: FakeOutcome("lulus", "Memuaskan"),
+    }
     return {"cohort": cohort, "outcomes": outcomes}
 
 
@@ -65,8 +75,16 @@ def test_patterns_are_checked_and_numbers_formatted(world, session):
             services.check_pattern(bad)
         assert refused.value.field == "number_pattern"
     with pytest.raises(DomainError) as refused:
-        services.save_template(session, cohort.program, letterhead="", number_pattern="{seq}", signer_name="X",
-                               signer_nip="123", signer_position="", place="")
+        services.save_template(
+            session,
+            cohort.program,
+            letterhead="",
+            number_pattern="{seq}",
+            signer_name="X",
+            signer_nip="123",
+            signer_position="",
+            place="",
+        )
     assert refused.value.field == "signer_nip"
     session.rollback()
 
@@ -77,11 +95,16 @@ def test_only_lulus_peserta_get_numbers_in_order_once(world, session):
     assert [(x.participant_id, x.number) for x in made] == [(a.id, "001/PKA-XII/2026"), (c.id, "002/PKA-XII/2026")]
     assert made[0].predikat == "Sangat Memuaskan" and made[0].nip == a.profile.nip and made[0].issued_on == TODAY
     assert issued(session, world) == []  # nobody twice
-    assert {uid: x.number for uid, x in services.issued_by_participant(session, world["cohort"]).items()} == \
-        {a.id: "001/PKA-XII/2026", c.id: "002/PKA-XII/2026"}
+    assert {uid: x.number for uid, x in services.issued_by_participant(session, world["cohort"]).items()} == {
+        a.id: "001/PKA-XII/2026",
+        c.id: "002/PKA-XII/2026",
+    }
     world["outcomes"][b.id] = FakeOutcome("lulus", "Cukup Memuaskan")  # passed later (e.g. after remedial)
     assert [x.number for x in issued(session, world)] == ["003/PKA-XII/2026"]
-    assert session.scalar(select(func.count()).select_from(CertificateEvent).where(CertificateEvent.action == "issued")) == 3
+    assert (
+        session.scalar(select(func.count()).select_from(CertificateEvent).where(CertificateEvent.action == "issued"))
+        == 3
+    )
     assert all(services.normalise_code(x.code) == x.code for x in session.scalars(select(Certificate)))
 
 
@@ -93,7 +116,9 @@ def test_no_template_no_certificates(ctx, session, make_cohort):
     session.commit()
     cohort = make_cohort(participants=1, program=program)
     with pytest.raises(DomainError):
-        services.issue_batch(session, cohort, None, {cohort.people["participants"][0].id: FakeOutcome("lulus")}, today=TODAY)
+        services.issue_batch(
+            session, cohort, None, {cohort.people["participants"][0].id: FakeOutcome("lulus")}, today=TODAY
+        )
     session.rollback()
 
 
@@ -135,8 +160,11 @@ def test_two_issuers_at_once_give_200_distinct_gap_free_numbers(app, world, sess
         thread.join()
     assert not errors, errors
     assert sum(counts) == 200
-    rows = session.execute(select(Certificate.seq, Certificate.number, Certificate.participant_id)
-                           .where(Certificate.cohort_id == cohort.id)).all()
+    rows = session.execute(
+        select(Certificate.seq, Certificate.number, Certificate.participant_id).where(
+            Certificate.cohort_id == cohort.id
+        )
+    ).all()
     assert sorted(r.seq for r in rows) == list(range(1, 201))
     assert len({r.number for r in rows}) == 200 and len({r.participant_id for r in rows}) == 200
 
@@ -179,7 +207,13 @@ def test_verification_page_valid_revoked_unknown(client, login_as, world, sessio
     for shown in (first.name, first.number, cohort.program.name, "Angkatan XII 2026"):
         assert shown in html
     nip = first.nip
-    for hidden in (nip, nip[:8] + " " + nip[8:14], "Pemprov Kalteng", "Sangat Memuaskan", first.participant_id and f"/users/{first.participant_id}"):
+    for hidden in (
+        nip,
+        nip[:8] + " " + nip[8:14],
+        "Pemprov Kalteng",
+        "Sangat Memuaskan",
+        first.participant_id and f"/users/{first.participant_id}",
+    ):
         assert hidden not in html, hidden
     grouped = f"{first.code[:5].lower()}-{first.code[5:].lower()}"
     assert client.get(f"/verify/{grouped}").status_code == 200  # as typed from paper
@@ -188,10 +222,16 @@ def test_verification_page_valid_revoked_unknown(client, login_as, world, sessio
     form = client.get(f"/certificates/{second.id}/revoke")
     assert form.status_code == 200
     assert client.post(f"/certificates/{second.id}/revoke", data={"reason": ""}).status_code == 422
-    assert client.post(f"/certificates/{second.id}/revoke", data={"reason": "Data NIP keliru, diterbitkan ulang"}).status_code == 303
+    assert (
+        client.post(
+            f"/certificates/{second.id}/revoke", data={"reason": "Data NIP keliru, diterbitkan ulang"}
+        ).status_code
+        == 303
+    )
     assert client.post(f"/certificates/{second.id}/revoke", data={"reason": "lagi lagi"}).status_code == 409
-    events = session.scalars(select(CertificateEvent).where(CertificateEvent.certificate_id == second.id)
-                             .order_by(CertificateEvent.id)).all()
+    events = session.scalars(
+        select(CertificateEvent).where(CertificateEvent.certificate_id == second.id).order_by(CertificateEvent.id)
+    ).all()
     assert [e.action for e in events] == ["issued", "revoked"] and events[1].actor_id == cohort.people["coordinator"].id
     client.post("/logout")
     with client.session_transaction() as sess:
@@ -224,15 +264,26 @@ def test_who_may_do_what(client, login_as, world, session, make_cohort):
     stranger = make_cohort(participants=1, instructors=1, name="Angkatan XIII")
     login_as(a)  # the certificate's own peserta downloads it, nothing else
     assert client.get(f"/certificates/{mine.id}/pdf").status_code == 200
-    for url in (f"/cohorts/{cohort.id}/certificates", f"/certificates/{mine.id}/revoke",
-                f"/programs/{cohort.program_id}/certificate"):
+    for url in (
+        f"/cohorts/{cohort.id}/certificates",
+        f"/certificates/{mine.id}/revoke",
+        f"/programs/{cohort.program_id}/certificate",
+    ):
         assert client.get(url).status_code == 403, url
     assert client.post(f"/cohorts/{cohort.id}/certificates/generate").status_code == 403
     login_as(b)
     assert client.get(f"/certificates/{mine.id}/pdf").status_code == 403
-    for outsider in (stranger.people["coordinator"], stranger.people["instructors"][0], stranger.people["participants"][0]):
+    for outsider in (
+        stranger.people["coordinator"],
+        stranger.people["instructors"][0],
+        stranger.people["participants"][0],
+    ):
         login_as(outsider)
-        for url in (f"/cohorts/{cohort.id}/certificates", f"/certificates/{mine.id}/pdf", f"/certificates/{mine.id}/revoke"):
+        for url in (
+            f"/cohorts/{cohort.id}/certificates",
+            f"/certificates/{mine.id}/pdf",
+            f"/certificates/{mine.id}/revoke",
+        ):
             assert client.get(url).status_code == 403, (outsider.name, url)
         assert client.post(f"/cohorts/{cohort.id}/certificates/generate").status_code == 403
     login_as(cohort.people["instructors"][0])  # a widyaiswara reads the list, does not revoke

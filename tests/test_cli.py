@@ -10,8 +10,19 @@ from tests.support import login
 
 def test_create_user_from_stdin_can_log_in(app, client):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["lms", "create-user", "--email", "Kepala@Example.go.id", "--name", "Kepala",
-                                 "--admin", "--password-stdin"], input="kata-sandi-kuat\n")
+    result = runner.invoke(
+        args=[
+            "lms",
+            "create-user",
+            "--email",
+            "Kepala@Example.go.id",
+            "--name",
+            "Kepala",
+            "--admin",
+            "--password-stdin",
+        ],
+        input="kata-sandi-kuat\n",
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         from lms import db
@@ -32,7 +43,9 @@ def test_create_user_refuses_duplicate_and_short_password(app):
         from lms import db
 
         assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "a@example.go.id")) == 1
-    short = runner.invoke(args=["lms", "create-user", "--email", "b@example.go.id", "--name", "B", "--password-stdin"], input="abc\n")
+    short = runner.invoke(
+        args=["lms", "create-user", "--email", "b@example.go.id", "--name", "B", "--password-stdin"], input="abc\n"
+    )
     assert short.exit_code != 0
 
 
@@ -40,8 +53,9 @@ def test_create_user_refuses_an_address_email_validator_refuses(app):
     """The command once stored 'a b@@c': it now says why and stores nothing."""
     runner = app.test_cli_runner()
     for bad in ("a b@@c", "tanpa-domain@", "peserta.kalteng.go.id"):
-        result = runner.invoke(args=["lms", "create-user", "--email", bad, "--name", "A", "--password-stdin"],
-                               input="panjang-sekali\n")
+        result = runner.invoke(
+            args=["lms", "create-user", "--email", bad, "--name", "A", "--password-stdin"], input="panjang-sekali\n"
+        )
         assert result.exit_code != 0 and "email yang valid" in result.output, (bad, result.output)
     with app.app_context():
         from lms import db
@@ -87,9 +101,15 @@ def test_demo_has_a_finished_angkatan_with_every_outcome(app, session):
     statuses = sorted(o.status for o in result.values())
     assert statuses == ["ditunda"] + ["lulus"] * 4 + ["tidak_lulus"] * 3
     assert sorted(c for o in result.values() for c in o.codes if o.status == "tidak_lulus") == [
-        "attendance_minimum", "component_minimum", "decision"]
+        "attendance_minimum",
+        "component_minimum",
+        "decision",
+    ]
     assert {o.predikat for o in result.values() if o.status == "lulus"} == {
-        "Sangat Memuaskan", "Memuaskan", "Cukup Memuaskan"}
+        "Sangat Memuaskan",
+        "Memuaskan",
+        "Cukup Memuaskan",
+    }
     from lms.certificates.services import issued_by_participant
 
     issued = issued_by_participant(session, finished)

@@ -19,13 +19,20 @@ def counts(session, cohort_id):
     submissions = select(Submission.id).where(Submission.assessment_id.in_(assessments))
     return {
         "cohort": session.scalar(select(func.count()).select_from(Cohort).where(Cohort.id == cohort_id)),
-        "memberships": session.scalar(select(func.count()).select_from(Membership).where(Membership.cohort_id == cohort_id)),
+        "memberships": session.scalar(
+            select(func.count()).select_from(Membership).where(Membership.cohort_id == cohort_id)
+        ),
         "rubrics": session.scalar(select(func.count()).select_from(Rubric).where(Rubric.cohort_id == cohort_id)),
-        "assessments": session.scalar(select(func.count()).select_from(Assessment).where(Assessment.cohort_id == cohort_id)),
-        "submissions": session.scalar(select(func.count()).select_from(Submission).where(Submission.id.in_(submissions))),
+        "assessments": session.scalar(
+            select(func.count()).select_from(Assessment).where(Assessment.cohort_id == cohort_id)
+        ),
+        "submissions": session.scalar(
+            select(func.count()).select_from(Submission).where(Submission.id.in_(submissions))
+        ),
         "grades": session.scalar(select(func.count()).select_from(Grade).where(Grade.submission_id.in_(submissions))),
-        "criteria": session.scalar(select(func.count()).select_from(GradeCriterion).join(Grade)
-                                   .where(Grade.submission_id.in_(submissions))),
+        "criteria": session.scalar(
+            select(func.count()).select_from(GradeCriterion).join(Grade).where(Grade.submission_id.in_(submissions))
+        ),
     }
 
 

@@ -14,18 +14,36 @@ def test_manager_creates_program_with_default_bands_and_a_cohort(client, make_us
     login(client, manager)
     form = client.get("/programs/new").get_data(as_text=True)
     assert "90 | Sangat Memuaskan" in form
-    response = client.post("/programs/new", data={"code": "pka", "name": "Pelatihan Kepemimpinan Administrator",
-                                                  "bands": "90 | Sangat Memuaskan\n80 | Memuaskan\n* | Belum"})
+    response = client.post(
+        "/programs/new",
+        data={
+            "code": "pka",
+            "name": "Pelatihan Kepemimpinan Administrator",
+            "bands": "90 | Sangat Memuaskan\n80 | Memuaskan\n* | Belum",
+        },
+    )
     assert response.status_code == 302
     program = session.scalar(select(Program))
     assert program.code == "PKA" and program.predicate_bands[-1] == {"above": None, "label": "Belum"}
-    response = client.post(f"/programs/{program.id}/cohorts/new", data={
-        "name": "Angkatan XII", "year": 2026, "start_date": "2026-08-03", "end_date": "2026-11-20",
-        "location": "Palangka Raya", "status": "planned"})
+    response = client.post(
+        f"/programs/{program.id}/cohorts/new",
+        data={
+            "name": "Angkatan XII",
+            "year": 2026,
+            "start_date": "2026-08-03",
+            "end_date": "2026-11-20",
+            "location": "Palangka Raya",
+            "status": "planned",
+        },
+    )
     assert response.status_code == 302
     cohort = session.scalar(select(Cohort))
-    assert session.scalar(select(Membership.role).where(Membership.cohort_id == cohort.id,
-                                                        Membership.user_id == manager.id)) == Role.COORDINATOR
+    assert (
+        session.scalar(
+            select(Membership.role).where(Membership.cohort_id == cohort.id, Membership.user_id == manager.id)
+        )
+        == Role.COORDINATOR
+    )
 
 
 def test_program_edits_are_scoped_to_the_managers_own_cohorts(app, make_user, make_cohort, session):
@@ -47,9 +65,19 @@ def test_program_edits_are_scoped_to_the_managers_own_cohorts(app, make_user, ma
     assert theirs.post(edit, data=form | {"name": "Dibajak"}).status_code == 403
     assert edit not in theirs.get("/programs").get_data(as_text=True)
     # The other manager opens a cohort of it: now neither of them may change what both depend on.
-    assert theirs.post(f"/programs/{program.id}/cohorts/new", data={
-        "name": "Angkatan II", "year": 2026, "start_date": "2026-08-03", "end_date": "2026-11-20",
-        "status": "planned"}).status_code == 302
+    assert (
+        theirs.post(
+            f"/programs/{program.id}/cohorts/new",
+            data={
+                "name": "Angkatan II",
+                "year": 2026,
+                "start_date": "2026-08-03",
+                "end_date": "2026-11-20",
+                "status": "planned",
+            },
+        ).status_code
+        == 302
+    )
     assert theirs.get(edit).status_code == 403 and mine.get(edit).status_code == 403
     assert admin.post(edit, data=form | {"name": "PKN Tingkat II"}).status_code == 302
     session.expire_all()
@@ -64,8 +92,16 @@ def test_bad_bands_and_dates_keep_what_was_typed(client, make_user, session):
     program = Program(code="PKP", name="Pengawas")
     session.add(program)
     session.commit()
-    response = client.post(f"/programs/{program.id}/cohorts/new", data={
-        "name": "Angkatan I", "year": 2026, "start_date": "2026-08-03", "end_date": "2026-08-01", "status": "planned"})
+    response = client.post(
+        f"/programs/{program.id}/cohorts/new",
+        data={
+            "name": "Angkatan I",
+            "year": 2026,
+            "start_date": "2026-08-03",
+            "end_date": "2026-08-01",
+            "status": "planned",
+        },
+    )
     assert response.status_code == 422 and 'value="Angkatan I"' in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Cohort)) == 0
 
@@ -73,8 +109,13 @@ def test_bad_bands_and_dates_keep_what_was_typed(client, make_user, session):
 def test_enrol_one_participant_validates_nip_and_never_duplicates(client, make_cohort, make_user, session):
     cohort = make_cohort()
     login(client, cohort.people["coordinator"])
-    data = {"nip": "19860926 201505 1 001", "name": "Ahmad Fauzi", "email": "ahmad@kalteng.go.id",
-            "instansi": "Pemprov Kalteng", "golongan": "III/d"}
+    data = {
+        "nip": "19860926 201505 1 001",
+        "name": "Ahmad Fauzi",
+        "email": "ahmad@kalteng.go.id",
+        "instansi": "Pemprov Kalteng",
+        "golongan": "III/d",
+    }
     bad = client.post(f"/cohorts/{cohort.id}/participants/new", data=dict(data, nip="19861326201505 1 001"))
     assert bad.status_code == 422 and 'value="Ahmad Fauzi"' in bad.get_data(as_text=True)
     assert client.post(f"/cohorts/{cohort.id}/participants/new", data=data).status_code == 302
@@ -106,9 +147,16 @@ def test_enrolling_another_cohorts_peserta_by_nip_takes_nothing_over(client, mak
     victim = session.get(User, b.people["participants"][0].id)
     original = (victim.name, victim.email, victim.profile.instansi, victim.password_hash)
     login(client, a.people["coordinator"])
-    response = client.post(f"/cohorts/{a.id}/participants/new", data={
-        "nip": victim.profile.nip, "name": "Penyusup", "email": "penyusup@evil.example", "instansi": "X",
-        "confirm": victim.profile.nip})
+    response = client.post(
+        f"/cohorts/{a.id}/participants/new",
+        data={
+            "nip": victim.profile.nip,
+            "name": "Penyusup",
+            "email": "penyusup@evil.example",
+            "instansi": "X",
+            "confirm": victim.profile.nip,
+        },
+    )
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert victim.name not in page and victim.email not in page
@@ -117,8 +165,9 @@ def test_enrolling_another_cohorts_peserta_by_nip_takes_nothing_over(client, mak
     assert (victim.name, victim.email, victim.profile.instansi, victim.password_hash) == original
     assert client.post(f"/users/{victim.id}/reset-password").status_code == 403
     # With the person's own e-mail the coordinator enrols them, without seeing or changing anything first.
-    linked = client.post(f"/cohorts/{a.id}/participants/new", data={
-        "nip": victim.profile.nip, "name": "Penyusup", "email": victim.email})
+    linked = client.post(
+        f"/cohorts/{a.id}/participants/new", data={"nip": victim.profile.nip, "name": "Penyusup", "email": victim.email}
+    )
     assert linked.status_code == 302
     session.expire_all()
     victim = session.get(User, victim.id)
@@ -191,16 +240,26 @@ def test_bulk_actions_ask_first_then_act_on_the_ticked_only(client, make_cohort,
     done = _bulk(client, cohort.id, "remove", [a.id, b.id, stranger.id], confirmed="1")
     assert done.status_code == 302
     session.expire_all()
-    left = set(session.scalars(select(Membership.user_id).where(Membership.cohort_id == cohort.id,
-                                                                Membership.role == Role.PARTICIPANT)))
+    left = set(
+        session.scalars(
+            select(Membership.user_id).where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT)
+        )
+    )
     assert left == {c.id}
     assert session.scalar(select(func.count()).select_from(Membership).where(Membership.user_id == stranger.id)) == 1
 
     # An extension needs the assessment and the cut-off; without them the question comes again.
     again = _bulk(client, cohort.id, "extension", [c.id], confirmed="1")
     assert again.status_code == 200 and 'id="bulk-confirm"' in again.get_data(as_text=True)
-    granted = _bulk(client, cohort.id, "extension", [c.id], confirmed="1", assessment_id=str(assessment.id),
-                    cutoff_at="2026-12-24T23:59")
+    granted = _bulk(
+        client,
+        cohort.id,
+        "extension",
+        [c.id],
+        confirmed="1",
+        assessment_id=str(assessment.id),
+        cutoff_at="2026-12-24T23:59",
+    )
     assert granted.status_code == 302
     assert session.scalars(select(Extension.participant_id)).all() == [c.id]
 
@@ -215,5 +274,9 @@ def test_bulk_actions_belong_to_the_cohorts_own_coordinators(client, make_cohort
         client.post("/logout")
     instructor_cohort = make_cohort(participants=1, instructors=1, name="Angkatan C")
     login(client, instructor_cohort.people["instructors"][0])
-    assert _bulk(client, instructor_cohort.id, "remove",
-                 [instructor_cohort.people["participants"][0].id], confirmed="1").status_code == 403
+    assert (
+        _bulk(
+            client, instructor_cohort.id, "remove", [instructor_cohort.people["participants"][0].id], confirmed="1"
+        ).status_code
+        == 403
+    )

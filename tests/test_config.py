@@ -26,12 +26,15 @@ def test_production_with_secret_builds_secure_cookies(tmp_path):
 
 
 def test_env_values_are_parsed_by_type():
-    values = config.load(environ={"LMS_ENV": "testing", "LMS_PAGE_SIZE": "25", "LMS_PLUGINS": "[]",
-                                  "LMS_RATELIMIT_ENABLED": "no"})
+    values = config.load(
+        environ={"LMS_ENV": "testing", "LMS_PAGE_SIZE": "25", "LMS_PLUGINS": "[]", "LMS_RATELIMIT_ENABLED": "no"}
+    )
     assert values["PAGE_SIZE"] == 25 and values["PLUGINS"] == [] and values["RATELIMIT_ENABLED"] is False
 
 
-@pytest.mark.parametrize("key,raw", [("PAGE_SIZE", "many"), ("PLUGINS", "benchmarking"), ("RATELIMIT_ENABLED", "maybe")])
+@pytest.mark.parametrize(
+    "key,raw", [("PAGE_SIZE", "many"), ("PLUGINS", "benchmarking"), ("RATELIMIT_ENABLED", "maybe")]
+)
 def test_bad_env_values_fail_at_start_up(key, raw):
     with pytest.raises(config.ConfigError, match=f"LMS_{key}"):
         config.load(environ={"LMS_ENV": "testing", f"LMS_{key}": raw})

@@ -23,7 +23,8 @@ ALLOWED = ("lms.core", "lms.db", "lms.extensions", "lms.config", "lms.plugins")
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
@@ -49,9 +50,12 @@ def imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
 
 
 def forbidden(tree: ast.AST) -> list[str]:
-    return [f"line {line}: {name}" for line, name in imported_modules(tree)
-            if (name == "lms" or name.startswith("lms.") or name == "plugins" or name.startswith("plugins."))
-            and not any(name == ok or name.startswith(ok + ".") for ok in ALLOWED)]
+    return [
+        f"line {line}: {name}"
+        for line, name in imported_modules(tree)
+        if (name == "lms" or name.startswith("lms.") or name == "plugins" or name.startswith("plugins."))
+        and not any(name == ok or name.startswith(ok + ".") for ok in ALLOWED)
+    ]
 
 
 @pytest.mark.parametrize("path", sorted(CORE.glob("*.py")), ids=lambda p: p.name)
@@ -70,4 +74,7 @@ def test_the_walk_finds_a_domain_import_wherever_it_hides() -> None:
         "from lms import results\n"
     )
     assert forbidden(ast.parse(source)) == [
-        "line 6: lms.cohorts.models", "line 7: lms.grading.services", "line 8: lms.results"]
+        "line 6: lms.cohorts.models",
+        "line 7: lms.grading.services",
+        "line 8: lms.results",
+    ]

@@ -40,8 +40,12 @@ def test_every_enum_column_stores_values_in_a_varchar_checked_in_python():
 
 def test_the_check_finds_a_hand_made_enum_column():
     metadata = MetaData()
-    Table("paints", metadata, Column("id", Integer, primary_key=True),
-          Column("good", enum_type(Colour, "good_colour", 16)),
-          Column("native", Enum(Colour, name="native_colour")),
-          Column("names", Enum(Colour, name="named_colour", native_enum=False, validate_strings=True)))
+    Table(
+        "paints",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("good", enum_type(Colour, "good_colour", 16)),
+        Column("native", Enum(Colour, name="native_colour")),
+        Column("names", Enum(Colour, name="named_colour", native_enum=False, validate_strings=True)),
+    )
     assert odd_enum_columns(metadata) == ["paints.native", "paints.names"]

@@ -36,15 +36,37 @@ def _local(text: str) -> str:
     """The site with its include pointing into the repository and its ports on loopback."""
     text = text.replace("/etc/nginx/tolok_proxy.conf", str(DEPLOY / "nginx/tolok_proxy.conf"))
     text = re.sub(r"listen \[::\]:\d+[^;]*;", "", text)
-    text = re.sub(r"listen (\d+)( ssl http2)?;", lambda m: f"listen 127.0.0.1:{18000 + int(m.group(1)) % 1000}{m.group(2) or ''};", text)
+    text = re.sub(
+        r"listen (\d+)( ssl http2)?;",
+        lambda m: f"listen 127.0.0.1:{18000 + int(m.group(1)) % 1000}{m.group(2) or ''};",
+        text,
+    )
     return text.replace("web1:8000", "127.0.0.1:18001").replace("web2:8000", "127.0.0.1:18002")
 
 
 @pytest.mark.skipif(not NGINX or not shutil.which("openssl"), reason="needs nginx and openssl")
 def test_the_nginx_sites_are_accepted_by_debians_nginx(tmp_path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "1", "-subj", "/CN=lms.example.go.id"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=lms.example.go.id",
+        ],
+        check=True,
+        capture_output=True,
+    )
     site = _local((DEPLOY / "nginx/tolok.conf").read_text())
     site = site.replace("/etc/letsencrypt/live/lms.example.go.id/fullchain.pem", str(cert))
     site = site.replace("/etc/letsencrypt/live/lms.example.go.id/privkey.pem", str(key))

@@ -48,8 +48,10 @@ def page_texts(data: bytes) -> list[tuple[str, bool]]:
     """Each page's text, and whether the page is portrait (a results sheet) or landscape (the recap)."""
     from pypdf import PdfReader
 
-    return [(page.extract_text() or "", page.mediabox.height > page.mediabox.width)
-            for page in PdfReader(io.BytesIO(data)).pages]
+    return [
+        (page.extract_text() or "", page.mediabox.height > page.mediabox.width)
+        for page in PdfReader(io.BytesIO(data)).pages
+    ]
 
 
 def read_csv(data: bytes) -> list[list[str]]:
@@ -105,6 +107,7 @@ def coordinator_client(client: Any, world: dict[str, Any]) -> Any:
 
 # -- CSV -------------------------------------------------------------------------------------------
 
+
 def test_csv_has_a_bom_numbers_and_clear_markers(world, client, app):
     response = download(coordinator_client(client, world), world["cohort"].id, "csv")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # charset once (issue 10 #23)
@@ -138,7 +141,7 @@ def test_formula_injection_is_inert_in_csv(hostile, client):
     assert "83.33" in [r[8] for r in rows[1:]], "numbers are not guarded"
 
 
-SEPARATED = ["Budi;=1+1;", "Ani,-2+3", 'Siti;"=cmd|\' /C calc\'!A0"', "Tono ;@SUM(A1)"]
+SEPARATED = ["Budi;=1+1;", "Ani,-2+3", "Siti;\"=cmd|' /C calc'!A0\"", "Tono ;@SUM(A1)"]
 
 
 @pytest.mark.parametrize("delimiter", [",", ";"])
@@ -170,6 +173,7 @@ def test_guard_rules():
 
 # -- XLSX ------------------------------------------------------------------------------------------
 
+
 def workbook(data: bytes) -> Any:
     return load_workbook(io.BytesIO(data), read_only=False)
 
@@ -196,8 +200,9 @@ def test_xlsx_sheets_types_and_criteria_rows(world, client):
     assert len(lines) == 14
     mine = [line for line in lines if line[0] == p[0].profile.nip and line[2] == "Tugas 1"]
     assert [line[3:8] for line in mine] == [
-        (None, "Relevansi", "Sangat baik", 4, "Analisis baik"), (None, "Kedalaman", "Sangat baik", 4, None)], \
-        "no attempt number where only one submission is allowed"
+        (None, "Relevansi", "Sangat baik", 4, "Analisis baik"),
+        (None, "Kedalaman", "Sangat baik", 4, None),
+    ], "no attempt number where only one submission is allowed"
     assert mine[0][8] == "Widyaiswara" and isinstance(mine[0][9], datetime)
     assert mine[0][9] == datetime(2026, 10, 1, 10, 0), "graded at, in WIB"
     assert not [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.data_type == "f"]
@@ -236,14 +241,18 @@ def test_xlsx_with_plugin_columns_and_its_extra_sheet(plugin_app, session, make_
     csv_rows = read_csv(download(client, world["cohort"].id, "csv").data)
     assert "Submitted works" in csv_rows[0]
     assert sorted(r[csv_rows[0].index("Motto")] for r in csv_rows[1:]) == sorted(
-        ["", "'=HYPERLINK(\"http://x\",\"y\")", "'@SUM(A1)", "'-1"])
+        ["", '\'=HYPERLINK("http://x","y")', "'@SUM(A1)", "'-1"]
+    )
 
 
 OFFICE = shutil.which("libreoffice") or shutil.which("soffice")
 
 
-@pytest.mark.skipif(OFFICE is None, reason="LibreOffice is not installed (Debian: libreoffice-calc-nogui, "
-                                           "installed by .ci/run): the XLSX is not read back by an office reader")
+@pytest.mark.skipif(
+    OFFICE is None,
+    reason="LibreOffice is not installed (Debian: libreoffice-calc-nogui, "
+    "installed by .ci/run): the XLSX is not read back by an office reader",
+)
 def test_libreoffice_reads_the_same_values(hostile, client, app, session, tmp_path):
     data = download(coordinator_client(client, hostile), hostile["cohort"].id, "xlsx").data
     source = tmp_path / "hasil.xlsx"
@@ -251,9 +260,21 @@ def test_libreoffice_reads_the_same_values(hostile, client, app, session, tmp_pa
     # 44,34,76: comma, double quote, UTF-8; the last -1: every sheet to its own file.
     filter_ = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
     done = subprocess.run(
-        [OFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--convert-to", filter_,
-         "--outdir", str(tmp_path / "out"), str(source)],
-        capture_output=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)}, check=False)
+        [
+            OFFICE,
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--convert-to",
+            filter_,
+            "--outdir",
+            str(tmp_path / "out"),
+            str(source),
+        ],
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(tmp_path)},
+        check=False,
+    )
     files = sorted(os.listdir(tmp_path / "out")) if (tmp_path / "out").exists() else []
     assert len(files) == 2, (done.stdout, done.stderr, files)
     with app.test_request_context():
@@ -275,13 +296,16 @@ def test_libreoffice_reads_the_same_values(hostile, client, app, session, tmp_pa
     assert len(criteria) == 1 + 14
 
 
-@pytest.mark.skipif(OFFICE is None, reason="LibreOffice is not installed (Debian: libreoffice-calc-nogui, "
-                                           "installed by .ci/run): the CSV is not read back by an office reader")
+@pytest.mark.skipif(
+    OFFICE is None,
+    reason="LibreOffice is not installed (Debian: libreoffice-calc-nogui, "
+    "installed by .ci/run): the CSV is not read back by an office reader",
+)
 def test_excel_indonesia_csv_reads_back_exactly_in_an_indonesian_office(hostile, client, app, session, tmp_path):
     """The "CSV (Excel Indonesia)" file opened as Excel opens it in Indonesia: ``;`` between cells,
     a decimal comma, formulas evaluated (Excel always does; here they are only the NIPs' ="…")."""
     response = download(coordinator_client(client, hostile), hostile["cohort"].id, "csv-id")
-    assert re.search(r'filename=PKA_\w+_2026_\w+_\d{4}-\d\d-\d\d\.csv', response.headers["Content-Disposition"])
+    assert re.search(r"filename=PKA_\w+_2026_\w+_\d{4}-\d\d-\d\d\.csv", response.headers["Content-Disposition"])
     data = response.data
     assert data.startswith("\ufeff".encode()) and b'"NIP";"' in data
     source = tmp_path / "hasil.csv"
@@ -290,9 +314,22 @@ def test_excel_indonesia_csv_reads_back_exactly_in_an_indonesian_office(hostile,
     # not forced to text and formulas are evaluated, as Excel does.
     infilter = "CSV:59,34,76,1,,1057,false,false,false,false,false,1,true"
     done = subprocess.run(
-        [OFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}", f"--infilter={infilter}",
-         "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"), str(source)],
-        capture_output=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)}, check=False)
+        [
+            OFFICE,
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            f"--infilter={infilter}",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(source),
+        ],
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(tmp_path)},
+        check=False,
+    )
     assert (tmp_path / "out" / "hasil.xlsx").exists(), (done.stdout, done.stderr)
     sheet = load_workbook(tmp_path / "out" / "hasil.xlsx", data_only=True).worksheets[0]
     office = [list(row) for row in sheet.iter_rows(values_only=True)]
@@ -334,6 +371,7 @@ def _normal(value: str) -> str:
 
 
 # -- PDF -------------------------------------------------------------------------------------------
+
 
 def test_pdf_is_a4_in_indonesian_formats(world, client, app):
     response = download(coordinator_client(client, world), world["cohort"].id, "pdf")
@@ -381,8 +419,10 @@ def trap():
 
 
 def test_pdf_fetches_nothing_from_the_network_or_files(world, session, client, trap, monkeypatch):
-    evil = (f"![peta]({trap}/peta.png)\n\n<img src=\"{trap}/raw.png\">\n\n![passwd](file:///etc/passwd)\n\n"
-            f"<img src=\"file:///etc/passwd\">\n\n[tautan]({trap}/link)")
+    evil = (
+        f'![peta]({trap}/peta.png)\n\n<img src="{trap}/raw.png">\n\n![passwd](file:///etc/passwd)\n\n'
+        f'<img src="file:///etc/passwd">\n\n[tautan]({trap}/link)'
+    )
     for grade in session.scalars(select(Grade)):
         grade.feedback = evil
     session.commit()
@@ -404,11 +444,19 @@ def test_pdf_fetches_nothing_from_the_network_or_files(world, session, client, t
     assert any(u.endswith("/static/favicon.svg") for u in seen[0].fetched), "own static files still load"
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd", "http://127.0.0.1/static/favicon.svg", "https://example.org/x.png",
-    PDF_BASE_URL + "static/../../../../etc/passwd", PDF_BASE_URL + "static/%2e%2e/%2e%2e/etc/passwd",
-    PDF_BASE_URL + "etc/passwd", "data:image/png;base64,iVBORw0KGgo=", PDF_BASE_URL + "static/nope.png",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://127.0.0.1/static/favicon.svg",
+        "https://example.org/x.png",
+        PDF_BASE_URL + "static/../../../../etc/passwd",
+        PDF_BASE_URL + "static/%2e%2e/%2e%2e/etc/passwd",
+        PDF_BASE_URL + "etc/passwd",
+        "data:image/png;base64,iVBORw0KGgo=",
+        PDF_BASE_URL + "static/nope.png",
+    ],
+)
 def test_the_fetcher_refuses_everything_but_static_files(app, url):
     fetcher = make_fetcher(app)
     with pytest.raises(ValueError, match="refused"):
@@ -425,12 +473,16 @@ def test_the_fetcher_serves_static_files(app):
 
 # -- names, formats and the CLI -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["csv", "csv-id", "xlsx", "pdf"])
 def test_file_names_carry_program_angkatan_and_date(world, client, fmt):
     response = download(coordinator_client(client, world), world["cohort"].id, fmt)
     disposition = response.headers["Content-Disposition"]
     cohort = world["cohort"]
-    assert re.search(rf"filename=PKA_{cohort.name.replace(' ', '_')}_2026_\w+_\d{{4}}-\d\d-\d\d\.{EXTENSIONS.get(fmt, fmt)}", disposition), disposition
+    assert re.search(
+        rf"filename=PKA_{cohort.name.replace(' ', '_')}_2026_\w+_\d{{4}}-\d\d-\d\d\.{EXTENSIONS.get(fmt, fmt)}",
+        disposition,
+    ), disposition
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -485,13 +537,16 @@ def test_cli_export_writes_each_format(world, app, client, tmp_path):
 
 def test_cli_export_refuses_bad_input(world, app, tmp_path):
     runner = app.test_cli_runner()
-    bad_format = runner.invoke(args=["lms", "export", str(world["cohort"].id), "--format", "docx", "-o", str(tmp_path / "x")])
+    bad_format = runner.invoke(
+        args=["lms", "export", str(world["cohort"].id), "--format", "docx", "-o", str(tmp_path / "x")]
+    )
     assert bad_format.exit_code == 2 and "docx" in bad_format.output
     unknown = runner.invoke(args=["lms", "export", "999999", "--format", "csv", "-o", str(tmp_path / "x.csv")])
     assert unknown.exit_code == 1 and "no cohort has id 999999" in unknown.output
 
 
 # -- everyone agrees on the demo cohort -------------------------------------------------------------
+
 
 def test_screen_csv_xlsx_pdf_and_api_agree_on_the_demo_cohort(app, client):
     from lms import db
@@ -505,7 +560,9 @@ def test_screen_csv_xlsx_pdf_and_api_agree_on_the_demo_cohort(app, client):
         db.session.commit()
     marker = labels(app)
 
-    api = client.get(f"/api/v1/cohorts/{ids['cohort_id']}/results", headers={"Authorization": f"Bearer {secret}"}).get_json()
+    api = client.get(
+        f"/api/v1/cohorts/{ids['cohort_id']}/results", headers={"Authorization": f"Bearer {secret}"}
+    ).get_json()
     n = len(api["assessments"])
     expected = {}
     for p in api["participants"]:
@@ -522,7 +579,7 @@ def test_screen_csv_xlsx_pdf_and_api_agree_on_the_demo_cohort(app, client):
     client.post("/login", data={"email": email, "password": password})
 
     csv_rows = read_csv(download(client, ids["cohort_id"], "csv").data)
-    from_csv = {r[0]: (*[marker.get(v, v) for v in r[5:5 + n + 1]], r[5 + n + 1], r[5 + n + 2]) for r in csv_rows[1:]}
+    from_csv = {r[0]: (*[marker.get(v, v) for v in r[5 : 5 + n + 1]], r[5 + n + 1], r[5 + n + 2]) for r in csv_rows[1:]}
     assert from_csv == expected
 
     sheet = workbook(download(client, ids["cohort_id"], "xlsx").data).worksheets[0]
@@ -534,8 +591,11 @@ def test_screen_csv_xlsx_pdf_and_api_agree_on_the_demo_cohort(app, client):
 
     from_xlsx = {}
     for r in sheet.iter_rows(min_row=2, values_only=True):
-        from_xlsx[r[0]] = (*[xlsx_value(v) for v in r[5:5 + n + 1]], r[5 + n + 1] or "",
-                           str(r[5 + n + 2]) if r[5 + n + 2] is not None else "")
+        from_xlsx[r[0]] = (
+            *[xlsx_value(v) for v in r[5 : 5 + n + 1]],
+            r[5 + n + 1] or "",
+            str(r[5 + n + 2]) if r[5 + n + 2] is not None else "",
+        )
     assert from_xlsx == expected
 
     html = client.get(f"/cohorts/{ids['cohort_id']}/results").get_data(as_text=True)
@@ -551,8 +611,8 @@ def test_screen_csv_xlsx_pdf_and_api_agree_on_the_demo_cohort(app, client):
     token = re.compile(r"\d{1,3}(?:\.\d{3})*,\d{2}|" + "|".join(re.escape(label) for label in marker))
     for nip, values in expected.items():
         sheet_text = next(text for text, portrait in pages if portrait and format_nip(nip) in text)
-        found = [marker.get(t, t.replace(".", "").replace(",", ".")) for t in token.findall(sheet_text)][:n + 1]
-        assert tuple(found) == values[:n + 1], (nip, found, values)
+        found = [marker.get(t, t.replace(".", "").replace(",", ".")) for t in token.findall(sheet_text)][: n + 1]
+        assert tuple(found) == values[: n + 1], (nip, found, values)
         if values[n + 1]:
             assert values[n + 1] in sheet_text
 

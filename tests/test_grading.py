@@ -22,10 +22,22 @@ NOW = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
 
 
 def rubric_data(criteria=(("Relevansi", 2), ("Kedalaman", 1))):
-    return RubricData(title="Refleksi", criteria=[
-        CriterionData(title=t, weight=Decimal(w), levels=[LevelData("Kurang", Decimal(1)), LevelData("Cukup", Decimal(2)),
-                                                          LevelData("Baik", Decimal(3)), LevelData("Sangat baik", Decimal(4))])
-        for t, w in criteria])
+    return RubricData(
+        title="Refleksi",
+        criteria=[
+            CriterionData(
+                title=t,
+                weight=Decimal(w),
+                levels=[
+                    LevelData("Kurang", Decimal(1)),
+                    LevelData("Cukup", Decimal(2)),
+                    LevelData("Baik", Decimal(3)),
+                    LevelData("Sangat baik", Decimal(4)),
+                ],
+            )
+            for t, w in criteria
+        ],
+    )
 
 
 @pytest.fixture
@@ -35,25 +47,44 @@ def world(ctx, session, make_cohort):
     cohort = make_cohort(participants=3, instructors=2)
     cohort = session.get(Cohort, cohort.id)
     rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort)
-    assessment = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
-        title="Refleksi benchmarking", due_at=NOW + timedelta(days=7), cutoff_at=NOW + timedelta(days=10),
-        rubric_id=rubric.id))
+    assessment = assessments.save_assessment(
+        session,
+        None,
+        cohort,
+        assessments.AssessmentFields(
+            title="Refleksi benchmarking",
+            due_at=NOW + timedelta(days=7),
+            cutoff_at=NOW + timedelta(days=10),
+            rubric_id=rubric.id,
+        ),
+    )
     session.commit()
     people = make_cohort.__self__ if False else None  # noqa: F841 - keep fixtures explicit
     from lms.users.models import User
 
     participants = [session.get(User, u.id) for u in cohort_people(session, cohort.id, "participant")]
     instructors = [session.get(User, u.id) for u in cohort_people(session, cohort.id, "instructor")]
-    return {"cohort": cohort, "rubric": rubric, "assessment": assessment, "participants": participants,
-            "instructors": instructors}
+    return {
+        "cohort": cohort,
+        "rubric": rubric,
+        "assessment": assessment,
+        "participants": participants,
+        "instructors": instructors,
+    }
 
 
 def cohort_people(session, cohort_id, role):
     from lms.cohorts.models import Membership
     from lms.users.models import User
 
-    return list(session.scalars(select(User).join(Membership, Membership.user_id == User.id)
-                                .where(Membership.cohort_id == cohort_id, Membership.role == role).order_by(User.id)))
+    return list(
+        session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.cohort_id == cohort_id, Membership.role == role)
+            .order_by(User.id)
+        )
+    )
 
 
 def submitted(session, world, who=0, text="Rumah sakit tanpa kelas di Pontianak.", at=NOW):
@@ -71,9 +102,12 @@ def levels(rubric, picks):
 
 # -- the formula ---------------------------------------------------------------------------------
 
+
 def test_score_example_from_the_documentation():
     # weights 2 and 1, levels 3/4 and 4/4 → (2·0.75 + 1·1) / 3 × 100 = 83.33
-    assert grading.weighted_score([(Decimal(2), Decimal(3), Decimal(4)), (Decimal(1), Decimal(4), Decimal(4))]) == Decimal("83.33")
+    assert grading.weighted_score(
+        [(Decimal(2), Decimal(3), Decimal(4)), (Decimal(1), Decimal(4), Decimal(4))]
+    ) == Decimal("83.33")
 
 
 weights = st.decimals(min_value=Decimal("0.1"), max_value=Decimal(100), places=2)
@@ -129,14 +163,17 @@ def _half_up_exact(value: Fraction) -> Decimal:
     return Decimal(whole) / 100
 
 
-@pytest.mark.parametrize(("items", "expected"), [
-    # Exactly 28.125 = 225/8 through sixths and thirds: Decimal's 28 digits gave 28.12499… → 28.12.
-    ([(5, 0, 4), (5, 1, 6), (5, 2, 3), (1, 2, 6)], "28.13"),
-    ([(2, 3, 7), (4, 1, 7), (1, 3, 4), (1, 4, 7)], "34.38"),
-    ([(5, 2, 3), (5, 4, 6), (5, 1, 6), (1, 0, 6)], "46.88"),
-    ([(1, "65.625", 100)], "65.63"),
-    ([(1, "0.005", 1)], "0.50"),
-])
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        # Exactly 28.125 = 225/8 through sixths and thirds: Decimal's 28 digits gave 28.12499… → 28.12.
+        ([(5, 0, 4), (5, 1, 6), (5, 2, 3), (1, 2, 6)], "28.13"),
+        ([(2, 3, 7), (4, 1, 7), (1, 3, 4), (1, 4, 7)], "34.38"),
+        ([(5, 2, 3), (5, 4, 6), (5, 1, 6), (1, 0, 6)], "46.88"),
+        ([(1, "65.625", 100)], "65.63"),
+        ([(1, "0.005", 1)], "0.50"),
+    ],
+)
 def test_score_rounds_exact_half_way_values_up(items, expected):
     terms = [(Decimal(w), Decimal(p), Decimal(m)) for w, p, m in items]
     assert grading.weighted_score(terms) == Decimal(expected)
@@ -145,8 +182,11 @@ def test_score_rounds_exact_half_way_values_up(items, expected):
 @given(terms())
 @settings(max_examples=300, deadline=None)
 def test_score_is_the_exact_value_rounded_once_half_up(items):
-    exact = (sum((Fraction(w) * Fraction(p) / Fraction(m) for w, p, m in items), Fraction(0))
-             / sum((Fraction(w) for w, _p, _m in items), Fraction(0)) * 100)
+    exact = (
+        sum((Fraction(w) * Fraction(p) / Fraction(m) for w, p, m in items), Fraction(0))
+        / sum((Fraction(w) for w, _p, _m in items), Fraction(0))
+        * 100
+    )
     assert grading.weighted_score(items) == _half_up_exact(exact)
 
 
@@ -162,25 +202,44 @@ def test_assessment_score_is_the_exact_mean_rounded_once(scores, best_n):
 
 # -- states and transitions ----------------------------------------------------------------------
 
+
 def test_a_draft_cannot_be_graded(world, session):
     person = world["participants"][0]
     draft = assessments.start_attempt(session, world["assessment"], person, NOW)
     assessments.save_draft(session, draft, "belum selesai", draft.version, person, NOW)
     with pytest.raises(Conflict):
-        grading.save_grade(session, draft, world["instructors"][0],
-                           grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={}), None, NOW)
+        grading.save_grade(
+            session,
+            draft,
+            world["instructors"][0],
+            grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={}),
+            None,
+            NOW,
+        )
 
 
 def test_grade_draft_final_released(world, session):
     submission = submitted(session, world)
     teacher = world["instructors"][0]
-    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
-        levels=levels(world["rubric"], [2, 3]), comments={world["rubric"].criteria[0].id: "Baik"}), None, NOW)
+    grade = grading.save_grade(
+        session,
+        submission,
+        teacher,
+        grading.GradeInput(levels=levels(world["rubric"], [2, 3]), comments={world["rubric"].criteria[0].id: "Baik"}),
+        None,
+        NOW,
+    )
     assert grade.status == GradeStatus.DRAFT and grade.score == Decimal("83.33")
     with pytest.raises(Conflict, match="finalize"):
         grading.release(session, grade, teacher, NOW)
-    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
-        levels=levels(world["rubric"], [2, 3]), comments={}, finalize=True), grade.version, NOW)
+    grade = grading.save_grade(
+        session,
+        submission,
+        teacher,
+        grading.GradeInput(levels=levels(world["rubric"], [2, 3]), comments={}, finalize=True),
+        grade.version,
+        NOW,
+    )
     assert grade.status == GradeStatus.FINAL
     grading.release(session, grade, teacher, NOW)
     assert grade.status == GradeStatus.RELEASED and grade.released_at == NOW
@@ -192,21 +251,47 @@ def test_finalizing_needs_every_criterion(world, session):
     submission = submitted(session, world)
     rubric = world["rubric"]
     with pytest.raises(DomainError):
-        grading.save_grade(session, submission, world["instructors"][0], grading.GradeInput(
-            levels={rubric.criteria[0].id: rubric.criteria[0].levels[0].id}, comments={}, finalize=True), None, NOW)
+        grading.save_grade(
+            session,
+            submission,
+            world["instructors"][0],
+            grading.GradeInput(
+                levels={rubric.criteria[0].id: rubric.criteria[0].levels[0].id}, comments={}, finalize=True
+            ),
+            None,
+            NOW,
+        )
 
 
 def test_changing_a_released_grade_needs_a_reason_and_is_audited(world, session):
     submission = submitted(session, world)
     teacher = world["instructors"][0]
-    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
-        levels=levels(world["rubric"], [3, 3]), comments={}, finalize=True), None, NOW)
+    grade = grading.save_grade(
+        session,
+        submission,
+        teacher,
+        grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={}, finalize=True),
+        None,
+        NOW,
+    )
     grading.release(session, grade, teacher, NOW)
     with pytest.raises(DomainError, match="say why"):
-        grading.save_grade(session, submission, teacher, grading.GradeInput(
-            levels=levels(world["rubric"], [1, 1]), comments={}), grade.version, NOW)
-    grading.save_grade(session, submission, teacher, grading.GradeInput(
-        levels=levels(world["rubric"], [1, 1]), comments={}, reason="Salah pilih tingkat"), grade.version, NOW)
+        grading.save_grade(
+            session,
+            submission,
+            teacher,
+            grading.GradeInput(levels=levels(world["rubric"], [1, 1]), comments={}),
+            grade.version,
+            NOW,
+        )
+    grading.save_grade(
+        session,
+        submission,
+        teacher,
+        grading.GradeInput(levels=levels(world["rubric"], [1, 1]), comments={}, reason="Salah pilih tingkat"),
+        grade.version,
+        NOW,
+    )
     session.commit()
     events = session.scalars(select(GradeEvent).where(GradeEvent.grade_id == grade.id).order_by(GradeEvent.id)).all()
     assert [e.action for e in events] == ["finalize", "release", "adjust"]
@@ -217,16 +302,29 @@ def test_changing_a_released_grade_needs_a_reason_and_is_audited(world, session)
 def test_lost_update_is_a_conflict_showing_the_other_values(world, session):
     submission = submitted(session, world)
     first, second = world["instructors"]
-    grade = grading.save_grade(session, submission, first, grading.GradeInput(
-        levels=levels(world["rubric"], [3, 3]), comments={}), None, NOW)
+    grade = grading.save_grade(
+        session, submission, first, grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={}), None, NOW
+    )
     session.commit()
     seen = grade.version
-    grading.save_grade(session, submission, first, grading.GradeInput(
-        levels=levels(world["rubric"], [2, 2]), comments={}, feedback="versi pertama"), seen, NOW)
+    grading.save_grade(
+        session,
+        submission,
+        first,
+        grading.GradeInput(levels=levels(world["rubric"], [2, 2]), comments={}, feedback="versi pertama"),
+        seen,
+        NOW,
+    )
     session.commit()
     with pytest.raises(grading.GradeConflict) as error:
-        grading.save_grade(session, submission, second, grading.GradeInput(
-            levels=levels(world["rubric"], [0, 0]), comments={}), seen, NOW)
+        grading.save_grade(
+            session,
+            submission,
+            second,
+            grading.GradeInput(levels=levels(world["rubric"], [0, 0]), comments={}),
+            seen,
+            NOW,
+        )
     assert error.value.grade.feedback == "versi pertama"
     session.rollback()
     assert session.scalar(select(Grade.score).where(Grade.id == grade.id)) == Decimal("75.00")
@@ -264,9 +362,17 @@ def test_return_for_revision_and_resubmit_keeps_history(world, session):
 def test_release_per_assessment_only_releases_final_grades(world, session):
     teacher = world["instructors"][0]
     s1, s2 = submitted(session, world, 0), submitted(session, world, 1)
-    grading.save_grade(session, s1, teacher, grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={},
-                                                               finalize=True), None, NOW)
-    grading.save_grade(session, s2, teacher, grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={}), None, NOW)
+    grading.save_grade(
+        session,
+        s1,
+        teacher,
+        grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={}, finalize=True),
+        None,
+        NOW,
+    )
+    grading.save_grade(
+        session, s2, teacher, grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={}), None, NOW
+    )
     assert grading.release_assessment(session, world["assessment"], teacher, NOW) == 1
     assert grading.release_assessment(session, world["assessment"], teacher, NOW) == 0
     statuses = dict(session.execute(select(Grade.submission_id, Grade.status)).all())
@@ -275,16 +381,24 @@ def test_release_per_assessment_only_releases_final_grades(world, session):
 
 # -- rubric freezing and versions ----------------------------------------------------------------
 
+
 def test_rubric_edit_after_grading_makes_a_new_version_and_old_grades_keep_theirs(world, session):
     submission = submitted(session, world)
     teacher = world["instructors"][0]
     old = world["rubric"]
-    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
-        levels=levels(old, [3, 3]), comments={}, finalize=True), None, NOW)
+    grade = grading.save_grade(
+        session,
+        submission,
+        teacher,
+        grading.GradeInput(levels=levels(old, [3, 3]), comments={}, finalize=True),
+        None,
+        NOW,
+    )
     session.commit()
     assert old.frozen
-    new, created = rubrics.update_rubric(session, old, rubric_data((("Relevansi", 1), ("Kedalaman", 1), ("Bukti", 1))),
-                                         actor=teacher)
+    new, created = rubrics.update_rubric(
+        session, old, rubric_data((("Relevansi", 1), ("Kedalaman", 1), ("Bukti", 1))), actor=teacher
+    )
     session.commit()
     assert created and new.id != old.id and new.version == 2
     assert session.get(Assessment, world["assessment"].id).rubric_id == new.id
@@ -292,6 +406,7 @@ def test_rubric_edit_after_grading_makes_a_new_version_and_old_grades_keep_their
 
 
 # -- participants' side --------------------------------------------------------------------------
+
 
 def test_late_after_due_and_refused_after_cutoff_unless_extended(world, session):
     a = world["assessment"]
@@ -322,8 +437,14 @@ def test_withdraw_only_before_due_and_before_grading(world, session):
     assessments.submit(session, submission, person, NOW)
     with pytest.raises(Conflict):
         assessments.withdraw(session, submission, person, world["assessment"].due_at + timedelta(seconds=1))
-    grading.save_grade(session, submission, world["instructors"][0], grading.GradeInput(
-        levels=levels(world["rubric"], [1, 1]), comments={}), None, NOW)
+    grading.save_grade(
+        session,
+        submission,
+        world["instructors"][0],
+        grading.GradeInput(levels=levels(world["rubric"], [1, 1]), comments={}),
+        None,
+        NOW,
+    )
     with pytest.raises(Conflict, match="Grading has started"):
         assessments.withdraw(session, submission, person, NOW)
 
@@ -343,9 +464,19 @@ def test_draft_conflict_keeps_both_texts(world, session):
 def test_participant_sees_grade_only_after_release(app, world, session):
     submission = submitted(session, world)
     teacher = world["instructors"][0]
-    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
-        levels=levels(world["rubric"], [2, 3]), comments={world["rubric"].criteria[0].id: "Perdalam analisis"},
-        feedback="**Bagus**", finalize=True), None, NOW)
+    grade = grading.save_grade(
+        session,
+        submission,
+        teacher,
+        grading.GradeInput(
+            levels=levels(world["rubric"], [2, 3]),
+            comments={world["rubric"].criteria[0].id: "Perdalam analisis"},
+            feedback="**Bagus**",
+            finalize=True,
+        ),
+        None,
+        NOW,
+    )
     session.commit()
     client = app.test_client()
     login(client, world["participants"][0])
@@ -364,14 +495,17 @@ def test_participant_cannot_reach_anothers_work(app, world, session):
     assert client.get(f"/submissions/{submission.id}/revisions").status_code == 403
     assert client.post(f"/submissions/{submission.id}/withdraw").status_code == 403
     assert client.get(f"/grading/submissions/{submission.id}").status_code == 403
-    response = client.post(f"/assessments/{world['assessment'].id}/draft",
-                           json={"submission_id": submission.id, "body": "curang", "version": submission.version})
+    response = client.post(
+        f"/assessments/{world['assessment'].id}/draft",
+        json={"submission_id": submission.id, "body": "curang", "version": submission.version},
+    )
     assert response.status_code == 404
     session.expire_all()
     assert session.get(Submission, submission.id).body == "Rumah sakit tanpa kelas di Pontianak."
 
 
 # -- speed: fixed queries whatever the cohort size ------------------------------------------------
+
 
 @pytest.mark.parametrize("page", ["queue", "grade", "progress"])
 def test_grading_pages_run_a_fixed_number_of_queries(app_factory, make_cohort, page):
@@ -385,21 +519,39 @@ def test_grading_pages_run_a_fixed_number_of_queries(app_factory, make_cohort, p
 
             cohort_obj = session.get(Cohort, cohort.id)
             rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort_obj)
-            assessment = assessments.save_assessment(session, None, cohort_obj, assessments.AssessmentFields(
-                title="Refleksi", due_at=NOW + timedelta(days=7), rubric_id=rubric.id))
+            assessment = assessments.save_assessment(
+                session,
+                None,
+                cohort_obj,
+                assessments.AssessmentFields(title="Refleksi", due_at=NOW + timedelta(days=7), rubric_id=rubric.id),
+            )
             teacher = cohort.people["instructors"][0]
             first = None
             for person in cohort.people["participants"]:
-                s = Submission(assessment=assessment, participant_id=person.id, attempt=1, body="teks",
-                               state=SubmissionState.SUBMITTED, submitted_at=NOW, version=1)
+                s = Submission(
+                    assessment=assessment,
+                    participant_id=person.id,
+                    attempt=1,
+                    body="teks",
+                    state=SubmissionState.SUBMITTED,
+                    submitted_at=NOW,
+                    version=1,
+                )
                 session.add(s)
                 first = first or s
             session.flush()
-            for s in session.scalars(select(Submission).where(Submission.assessment_id == assessment.id).limit(size // 2)):
-                grading.save_grade(session, s, teacher, grading.GradeInput(levels=levels(rubric, [1, 2]), comments={}), None, NOW)
+            for s in session.scalars(
+                select(Submission).where(Submission.assessment_id == assessment.id).limit(size // 2)
+            ):
+                grading.save_grade(
+                    session, s, teacher, grading.GradeInput(levels=levels(rubric, [1, 2]), comments={}), None, NOW
+                )
             session.commit()
-            url = {"queue": f"/grading/?assessment={assessment.id}", "grade": f"/grading/submissions/{first.id}",
-                   "progress": f"/grading/assessments/{assessment.id}/progress"}[page]
+            url = {
+                "queue": f"/grading/?assessment={assessment.id}",
+                "grade": f"/grading/submissions/{first.id}",
+                "progress": f"/grading/assessments/{assessment.id}/progress",
+            }[page]
         session.remove()
         client = app.test_client()
         login(client, teacher)
@@ -418,19 +570,38 @@ def test_grading_refuses_work_changed_since_the_page_was_opened(world, session):
     assessments.submit(session, submission, person, NOW)
     session.commit()
     with pytest.raises(Conflict, match="changed this work"):
-        grading.save_grade(session, submission, world["instructors"][0], grading.GradeInput(
-            levels=levels(world["rubric"], [3, 3]), comments={}), None, NOW, seen_submission_version=seen)
+        grading.save_grade(
+            session,
+            submission,
+            world["instructors"][0],
+            grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={}),
+            None,
+            NOW,
+            seen_submission_version=seen,
+        )
 
 
 def test_a_final_grade_keeps_every_level_and_opening_the_editor_changes_nothing(app, world, session):
     submission = submitted(session, world)
     teacher = world["instructors"][0]
-    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
-        levels=levels(world["rubric"], [3, 3]), comments={}, finalize=True), None, NOW)
+    grade = grading.save_grade(
+        session,
+        submission,
+        teacher,
+        grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={}, finalize=True),
+        None,
+        NOW,
+    )
     rubric = world["rubric"]
     with pytest.raises(DomainError, match="every criterion"):
-        grading.save_grade(session, submission, teacher, grading.GradeInput(
-            levels={rubric.criteria[0].id: rubric.criteria[0].levels[0].id}, comments={}), grade.version, NOW)
+        grading.save_grade(
+            session,
+            submission,
+            teacher,
+            grading.GradeInput(levels={rubric.criteria[0].id: rubric.criteria[0].levels[0].id}, comments={}),
+            grade.version,
+            NOW,
+        )
     session.rollback()
     client = app.test_client()
     login(client, world["participants"][1])
@@ -447,8 +618,14 @@ def test_a_stale_write_of_a_grade_fails_at_the_database(app, world, session):
     from sqlalchemy.orm.exc import StaleDataError
 
     submission = submitted(session, world)
-    grade = grading.save_grade(session, submission, world["instructors"][0], grading.GradeInput(
-        levels=levels(world["rubric"], [3, 3]), comments={}), None, NOW)
+    grade = grading.save_grade(
+        session,
+        submission,
+        world["instructors"][0],
+        grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={}),
+        None,
+        NOW,
+    )
     session.commit()
     engine = app.extensions["lms.db"].engine
     with Session(engine) as first, Session(engine) as second:
@@ -468,18 +645,30 @@ def test_grade_history_prints_scores_like_the_rest_of_the_ui(app, world, session
 
     submission = submitted(session, world)
     teacher = world["instructors"][0]
-    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
-        levels=levels(world["rubric"], [2, 3]), comments={}, finalize=True), None, NOW)
+    grade = grading.save_grade(
+        session,
+        submission,
+        teacher,
+        grading.GradeInput(levels=levels(world["rubric"], [2, 3]), comments={}, finalize=True),
+        None,
+        NOW,
+    )
     grading.release(session, grade, teacher, NOW)
-    grading.save_grade(session, submission, teacher, grading.GradeInput(
-        levels=levels(world["rubric"], [3, 3]), comments={}, finalize=True, reason="Salah pilih"), grade.version, NOW)
+    grading.save_grade(
+        session,
+        submission,
+        teacher,
+        grading.GradeInput(levels=levels(world["rubric"], [3, 3]), comments={}, finalize=True, reason="Salah pilih"),
+        grade.version,
+        NOW,
+    )
     coordinator = make_user(name="Koordinator audit")
     session.add(Membership(cohort_id=world["cohort"].id, user_id=coordinator.id, role=Role.COORDINATOR))
     session.commit()
     client = app.test_client()
     login(client, coordinator)
     page = client.get(f"/grading/assessments/{world['assessment'].id}/audit").get_data(as_text=True)
-    table = page[page.index('id="audit"'):]
+    table = page[page.index('id="audit"') :]
     assert "83,33" in table and "100,00" in table
     assert "83.33" not in table and "100.00" not in table
 
@@ -495,8 +684,14 @@ def test_two_graders_releasing_the_same_grade_at_once_release_it_once(app, world
         session.commit()
         session.expunge_all()
         submission = submitted(session, world)
-        grading.save_grade(session, submission, world["instructors"][0], grading.GradeInput(
-            levels=levels(world["rubric"], [2, 3]), comments={}, finalize=True), None, NOW)
+        grading.save_grade(
+            session,
+            submission,
+            world["instructors"][0],
+            grading.GradeInput(levels=levels(world["rubric"], [2, 3]), comments={}, finalize=True),
+            None,
+            NOW,
+        )
         session.commit()
         clients = [app.test_client(), app.test_client()]
         for client, teacher in zip(clients, world["instructors"], strict=True):

@@ -52,9 +52,19 @@ def test_the_check_finds_an_unindexed_foreign_key():
 
     metadata = MetaData()
     Table("parents", metadata, Column("id", Integer, primary_key=True))
-    Table("children", metadata, Column("id", Integer, primary_key=True),
-          Column("parent_id", ForeignKey("parents.id")), Column("other_id", ForeignKey("parents.id"), index=True))
-    Table("pairs", metadata, Column("id", Integer, primary_key=True),
-          Column("a_id", ForeignKey("parents.id")), Column("b_id", ForeignKey("parents.id")),
-          UniqueConstraint("a_id", "b_id"))
+    Table(
+        "children",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("parent_id", ForeignKey("parents.id")),
+        Column("other_id", ForeignKey("parents.id"), index=True),
+    )
+    Table(
+        "pairs",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("a_id", ForeignKey("parents.id")),
+        Column("b_id", ForeignKey("parents.id")),
+        UniqueConstraint("a_id", "b_id"),
+    )
     assert unindexed_foreign_keys(metadata) == ["children.parent_id → parents", "pairs.b_id → parents"]

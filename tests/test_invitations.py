@@ -22,8 +22,15 @@ LINK = re.compile(r"https://lms\.example\.go\.id(/activate/[A-Za-z0-9_.\-]+|/res
 
 
 def smtp_app(app_factory: Any, port: int, **extra: Any) -> Any:
-    config = {"JOBS_IMMEDIATE": True, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_SECURITY": "none",
-              "SMTP_TIMEOUT": 5, "BASE_URL": "https://lms.example.go.id", "DEFAULT_LOCALE": "en"}
+    config = {
+        "JOBS_IMMEDIATE": True,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": port,
+        "SMTP_SECURITY": "none",
+        "SMTP_TIMEOUT": 5,
+        "BASE_URL": "https://lms.example.go.id",
+        "DEFAULT_LOCALE": "en",
+    }
     config.update(extra)
     return app_factory(**config)
 
@@ -91,7 +98,9 @@ def test_roster_of_40_invited_read_from_smtp_follow_one_link_log_in_link_used_on
 
         again = app.test_client().get(path)
         assert again.status_code == 410 and "used already" in again.get_data(as_text=True)
-        assert app.test_client().post(path, data={"new": "Lain-lagi-2026", "confirm": "Lain-lagi-2026"}).status_code == 410
+        assert (
+            app.test_client().post(path, data={"new": "Lain-lagi-2026", "confirm": "Lain-lagi-2026"}).status_code == 410
+        )
 
         fresh = app.test_client()
         assert fresh.post("/login", data={"email": address, "password": "Kopi-pagi-2026"}).status_code == 302
@@ -170,23 +179,35 @@ def test_activation_codes_sheet_each_code_works_once(app_factory, cohort, sessio
     assert len(codes) == 3 and person(1)["name"] in text
 
     visitor = app.test_client()
-    wrong = visitor.post("/activate", data={"code": "AAAA-BBBB-CCCC", "new": "Nasi-uduk-2026", "confirm": "Nasi-uduk-2026"})
+    wrong = visitor.post(
+        "/activate", data={"code": "AAAA-BBBB-CCCC", "new": "Nasi-uduk-2026", "confirm": "Nasi-uduk-2026"}
+    )
     assert wrong.status_code == 422 and "not valid" in wrong.get_data(as_text=True)
-    done = visitor.post("/activate", data={"code": codes[0].lower(), "new": "Nasi-uduk-2026", "confirm": "Nasi-uduk-2026"})
+    done = visitor.post(
+        "/activate", data={"code": codes[0].lower(), "new": "Nasi-uduk-2026", "confirm": "Nasi-uduk-2026"}
+    )
     assert done.status_code == 302 and visitor.get("/").status_code == 200
-    again = app.test_client().post("/activate", data={"code": codes[0], "new": "Nasi-uduk-2027", "confirm": "Nasi-uduk-2027"})
+    again = app.test_client().post(
+        "/activate", data={"code": codes[0], "new": "Nasi-uduk-2027", "confirm": "Nasi-uduk-2027"}
+    )
     assert again.status_code == 422
 
     # A new sheet is for the two still not active; their first codes stop working.
     second = client.post(f"/cohorts/{cohort.id}/activation-codes")
-    new_codes = re.findall(r"(?<![A-Z2-9])[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}",
-                           " ".join(p.extract_text() for p in PdfReader(io.BytesIO(second.data)).pages))
+    new_codes = re.findall(
+        r"(?<![A-Z2-9])[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}",
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(second.data)).pages),
+    )
     assert len(new_codes) == 2
-    stale = app.test_client().post("/activate", data={"code": codes[1], "new": "Nasi-uduk-2026", "confirm": "Nasi-uduk-2026"})
+    stale = app.test_client().post(
+        "/activate", data={"code": codes[1], "new": "Nasi-uduk-2026", "confirm": "Nasi-uduk-2026"}
+    )
     assert stale.status_code == 422
 
 
-def test_another_cohorts_coordinator_cannot_invite_and_foreign_ids_are_ignored(app_factory, cohort, make_cohort, session):
+def test_another_cohorts_coordinator_cannot_invite_and_foreign_ids_are_ignored(
+    app_factory, cohort, make_cohort, session
+):
     with smtp_server() as (inbox, port):
         app = smtp_app(app_factory, port)
         client = staff_client(app, cohort)
@@ -211,7 +232,9 @@ def test_an_admin_can_require_a_new_password_at_next_login(app_factory, make_use
     assert client.get("/").headers["Location"].endswith("/account/password")
     weak = client.post("/account/password", data={"current": "rahasia-123", "new": "qwerty123", "confirm": "qwerty123"})
     assert weak.status_code != 302 and "common" in weak.get_data(as_text=True)
-    ok = client.post("/account/password", data={"current": "rahasia-123", "new": "Soto-ayam-2026", "confirm": "Soto-ayam-2026"})
+    ok = client.post(
+        "/account/password", data={"current": "rahasia-123", "new": "Soto-ayam-2026", "confirm": "Soto-ayam-2026"}
+    )
     assert ok.status_code == 302 and client.get("/").status_code == 200
     assert app.test_client().post(f"/users/{admin.id}/require-password-change").status_code == 302  # anonymous → login
     login(client := app.test_client(), make_user())

@@ -46,6 +46,7 @@ def download(client: Any, job_id: int) -> Any:
 
 # -- in the request's process (immediate mode) ---------------------------------------------------
 
+
 def test_pdf_export_job_runs_shows_progress_and_downloads_for_its_owner_only(app_factory, world, session, make_user):
     app = app_factory(JOBS_IMMEDIATE=True)
     client = app.test_client()
@@ -95,7 +96,9 @@ def test_download_expires_and_the_file_is_removed(app_factory, world, session):
     assert not os.path.exists(path)
     response = client.get(f"/jobs/{job_id}/download")
     assert response.status_code == 410
-    assert "no longer available" in response.get_data(as_text=True) or "tidak tersedia" in response.get_data(as_text=True)
+    assert "no longer available" in response.get_data(as_text=True) or "tidak tersedia" in response.get_data(
+        as_text=True
+    )
 
 
 def test_a_failed_job_shows_its_reason_and_can_be_retried_once(app_factory, world, session):
@@ -119,7 +122,9 @@ def test_a_failed_job_shows_its_reason_and_can_be_retried_once(app_factory, worl
 
     # Retry: queued again, runs again (and fails again for the same reason); a retry of a job that
     # is not failed is refused with 409, and nothing changes.
-    session.execute(Job.__table__.update().where(Job.id == job_id).values(params={"cohort_id": world["cohort"].id, "format": "csv"}))
+    session.execute(
+        Job.__table__.update().where(Job.id == job_id).values(params={"cohort_id": world["cohort"].id, "format": "csv"})
+    )
     session.commit()
     assert client.post(f"/jobs/{job_id}/retry").status_code == 302
     session.expire_all()
@@ -140,10 +145,14 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(app_factory, world, s
 
         huey = app.extensions["lms.jobs"].huey
         before = huey.pending_count()  # the world's released grades queued their notification e-mails
-        start_job(db.session, coordinator, "results.export", {"cohort_id": world["cohort"].id, "format": "csv"}, locale="id")
+        start_job(
+            db.session, coordinator, "results.export", {"cohort_id": world["cohort"].id, "format": "csv"}, locale="id"
+        )
         db.session.rollback()
         assert huey.pending_count() == before
-        start_job(db.session, coordinator, "results.export", {"cohort_id": world["cohort"].id, "format": "csv"}, locale="id")
+        start_job(
+            db.session, coordinator, "results.export", {"cohort_id": world["cohort"].id, "format": "csv"}, locale="id"
+        )
         assert huey.pending_count() == before  # flushed but not committed: a worker could not see the row
         db.session.commit()
         assert huey.pending_count() == before + 1
@@ -158,14 +167,22 @@ def test_an_unknown_format_is_refused_before_any_job(app_factory, world, session
 
 # -- a real consumer process ---------------------------------------------------------------------
 
+
 def worker_env(app: Any) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-    env.update({
-        "LMS_ENV": "testing", "LMS_SECRET_KEY": "test-secret", "LMS_DATABASE_URL": app.config["DATABASE_URL"],
-        "LMS_UPLOAD_DIR": app.config["UPLOAD_DIR"], "LMS_JOBS_SQLITE_PATH": app.config["JOBS_SQLITE_PATH"],
-        "LMS_REDIS_URL": app.config["REDIS_URL"], "LMS_PLUGINS": __import__("json").dumps(app.config["PLUGINS"]),
-        "LMS_MAIL_OUTBOX_DIR": app.config["MAIL_OUTBOX_DIR"], "PYTHONPATH": ROOT,
-    })
+    env.update(
+        {
+            "LMS_ENV": "testing",
+            "LMS_SECRET_KEY": "test-secret",
+            "LMS_DATABASE_URL": app.config["DATABASE_URL"],
+            "LMS_UPLOAD_DIR": app.config["UPLOAD_DIR"],
+            "LMS_JOBS_SQLITE_PATH": app.config["JOBS_SQLITE_PATH"],
+            "LMS_REDIS_URL": app.config["REDIS_URL"],
+            "LMS_PLUGINS": __import__("json").dumps(app.config["PLUGINS"]),
+            "LMS_MAIL_OUTBOX_DIR": app.config["MAIL_OUTBOX_DIR"],
+            "PYTHONPATH": ROOT,
+        }
+    )
     return env
 
 
@@ -173,8 +190,13 @@ def start_worker(app: Any) -> subprocess.Popen:
     flask = os.path.join(os.path.dirname(sys.executable), "flask")
     log = os.path.join(os.path.dirname(app.config["UPLOAD_DIR"]), "worker.log")
     with open(log, "ab") as handle:  # a file, not a pipe: a full pipe would stall the consumer
-        worker = subprocess.Popen([flask, "--app", "tests.jobs_app:create_app", "lms", "worker", "--workers", "1"],
-                                  cwd=ROOT, env=worker_env(app), stdout=subprocess.DEVNULL, stderr=handle)
+        worker = subprocess.Popen(
+            [flask, "--app", "tests.jobs_app:create_app", "lms", "worker", "--workers", "1"],
+            cwd=ROOT,
+            env=worker_env(app),
+            stdout=subprocess.DEVNULL,
+            stderr=handle,
+        )
     worker.log = log  # type: ignore[attr-defined]
     return worker
 
@@ -252,8 +274,9 @@ def test_a_consumer_killed_mid_job_leaves_no_file_and_the_job_fails_with_a_reaso
     with store_app.app_context():
         from lms import db
 
-        job = start_job(db.session, coordinator, "results.export", {"cohort_id": world["cohort"].id, "format": "pdf"},
-                        locale="en")
+        job = start_job(
+            db.session, coordinator, "results.export", {"cohort_id": world["cohort"].id, "format": "pdf"}, locale="en"
+        )
         job.kind = "test.slow"  # a kind only tests.jobs_app knows: it writes for five seconds
         job.params = {"chunks": 50, "pause": 0.1}
         db.session.commit()

@@ -25,10 +25,22 @@ def queue_invitation(app: Any, to: str = "peserta@example.go.id", locale: str = 
     from lms.mail.services import queue_mail
 
     with app.app_context():
-        message = queue_mail(db.session, to=to, template="invitation", locale=locale,
-                             subject=_subject(), purpose="invitation",
-                             context={"name": "Dewi Lestari", "cohort": "PKA Angkatan I 2026", "program": "Pelatihan Kepemimpinan Administrator",
-                                      "email": to, "expires": "10 Desember 2026", "link": "https://lms.example.go.id/activate/abc"})
+        message = queue_mail(
+            db.session,
+            to=to,
+            template="invitation",
+            locale=locale,
+            subject=_subject(),
+            purpose="invitation",
+            context={
+                "name": "Dewi Lestari",
+                "cohort": "PKA Angkatan I 2026",
+                "program": "Pelatihan Kepemimpinan Administrator",
+                "email": to,
+                "expires": "10 Desember 2026",
+                "link": "https://lms.example.go.id/activate/abc",
+            },
+        )
         message_id = message.id
         if commit:
             db.session.commit()
@@ -44,8 +56,15 @@ def _subject() -> Any:
 
 
 def smtp_app(app_factory: Any, port: int, **extra: Any) -> Any:
-    config = {"JOBS_IMMEDIATE": True, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_SECURITY": "none", "SMTP_TIMEOUT": 5,
-              "MAIL_FROM": "Tolok PKA <noreply@bpsdm.example.go.id>", "BASE_URL": "https://lms.example.go.id"}
+    config = {
+        "JOBS_IMMEDIATE": True,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": port,
+        "SMTP_SECURITY": "none",
+        "SMTP_TIMEOUT": 5,
+        "MAIL_FROM": "Tolok PKA <noreply@bpsdm.example.go.id>",
+        "BASE_URL": "https://lms.example.go.id",
+    }
     config.update(extra)
     return app_factory(**config)
 
@@ -79,9 +98,28 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(app_factory, session):
 
 def _certificate(tmp_path: Any) -> tuple[str, str]:
     cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -103,8 +141,11 @@ def test_tls_and_login(app_factory, session, tmp_path, monkeypatch, security):
     server_tls.load_cert_chain(cert, key)
     seen: list[tuple[str, str]] = []
     # PLAIN only: smtplib's LOGIN fallback after a refused PLAIN stalls against aiosmtpd.
-    kwargs: dict[str, Any] = {"authenticator": _authenticator(seen), "auth_require_tls": True,
-                              "auth_exclude_mechanism": ["LOGIN"]}
+    kwargs: dict[str, Any] = {
+        "authenticator": _authenticator(seen),
+        "auth_require_tls": True,
+        "auth_exclude_mechanism": ["LOGIN"],
+    }
     if security == "starttls":
         kwargs.update(tls_context=server_tls, require_starttls=True)
     else:  # TLS from the first byte; aiosmtpd only knows TLS it negotiated itself (STARTTLS)

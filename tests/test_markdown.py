@@ -20,6 +20,7 @@ class Inspect(HTMLParser):
         self.tags.add(tag)
         self.attrs.extend((tag, name, value or "") for name, value in attrs)
 
+
 PAYLOADS = [
     "[x](javascript:alert(1))",
     "[x](JaVaScRiPt:alert(1))",
@@ -27,22 +28,22 @@ PAYLOADS = [
     "[x](java\tscript:alert(1))",
     "[x](&#106;avascript:alert(1))",
     "[x](&#x6A;avascript:alert(1))",
-    "<a href=\"javascript:alert(1)\">x</a>",
-    "<a href=\"jav&#x09;ascript:alert(1)\">x</a>",
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="jav&#x09;ascript:alert(1)">x</a>',
     "<script>alert(1)</script>",
     "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
     "<img src=x onerror=alert(1)>",
-    "![a](x\" onerror=\"alert(1))",
+    '![a](x" onerror="alert(1))',
     "<svg onload=alert(1)>",
     "<svg><script>alert(1)</script></svg>",
     "![d](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)",
     "[d](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
-    "<iframe src=\"https://evil.example\"></iframe>",
+    '<iframe src="https://evil.example"></iframe>',
     "<object data=x></object><embed src=x>",
-    "<p style=\"background:url(javascript:alert(1))\">x</p>",
-    "<div style=\"position:fixed;top:0\">x</div>",
+    '<p style="background:url(javascript:alert(1))">x</p>',
+    '<div style="position:fixed;top:0">x</div>',
     "<form action=x><button>go</button></form>",
-    "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
     "<body onload=alert(1)>",
     "<details open ontoggle=alert(1)>",
 ]
@@ -53,7 +54,18 @@ def test_payload_is_inert(payload):
     html = str(render(payload))
     seen = Inspect()
     seen.feed(html)
-    assert not seen.tags & {"script", "iframe", "svg", "object", "embed", "form", "math", "body", "details", "button"}, html
+    assert not seen.tags & {
+        "script",
+        "iframe",
+        "svg",
+        "object",
+        "embed",
+        "form",
+        "math",
+        "body",
+        "details",
+        "button",
+    }, html
     for _tag, name, value in seen.attrs:
         assert not name.startswith("on"), html
         assert name != "style" or value.replace(" ", "").startswith("text-align:"), html
@@ -63,7 +75,11 @@ def test_payload_is_inert(payload):
 
 
 def test_ordinary_markdown_and_tables_survive():
-    html = str(render("**tebal** *miring*\n\n- satu\n- dua\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n[situs](https://pontianak.go.id)"))
+    html = str(
+        render(
+            "**tebal** *miring*\n\n- satu\n- dua\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n[situs](https://pontianak.go.id)"
+        )
+    )
     assert "<strong>tebal</strong>" in html and "<em>miring</em>" in html and "<li>satu</li>" in html
     assert 'style="text-align: left;"' in html or 'style="text-align:left"' in html
     assert 'href="https://pontianak.go.id"' in html and 'rel="noopener noreferrer nofollow"' in html
@@ -82,9 +98,15 @@ CAP = 200_000
 
 
 def _mixed_body(size):
-    parts = ["# Judul\n\n", "Paragraf **tebal** _miring_ `kode` [tautan](https://a.example/c) ![g](https://a.example/g.png)\n\n",
-             "> kutipan\n> lagi\n\n", "- satu\n- dua\n  - tiga\n\n", "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n",
-             "```\nkode\n```\n\n", "<b>html</b> &amp; ~~coret~~ <script>x</script>\n\n"]
+    parts = [
+        "# Judul\n\n",
+        "Paragraf **tebal** _miring_ `kode` [tautan](https://a.example/c) ![g](https://a.example/g.png)\n\n",
+        "> kutipan\n> lagi\n\n",
+        "- satu\n- dua\n  - tiga\n\n",
+        "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n",
+        "```\nkode\n```\n\n",
+        "<b>html</b> &amp; ~~coret~~ <script>x</script>\n\n",
+    ]
     body = "".join(parts)
     return (body * (size // len(body) + 1))[:size]
 
@@ -136,7 +158,15 @@ def test_hostile_shapes_render_fast(name):
 
 def test_a_body_at_the_cap_keeps_its_formatting():
     html = str(render(_mixed_body(CAP)))
-    for tag in ("<h1>", "<strong>tebal</strong>", "<em>miring</em>", "<blockquote>", "<table>", "<pre><code>", "<del>coret</del>"):
+    for tag in (
+        "<h1>",
+        "<strong>tebal</strong>",
+        "<em>miring</em>",
+        "<blockquote>",
+        "<table>",
+        "<pre><code>",
+        "<del>coret</del>",
+    ):
         assert tag in html
     assert "<script" not in html
 

@@ -49,19 +49,29 @@ def schema_diff(app):
     virtual: set[str] = set()
     if engine.dialect.name == "sqlite":  # FTS5 tables (and their shadow tables) are not models
         with engine.connect() as conn:
-            virtual = set(conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'").scalars())
+            virtual = set(
+                conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'").scalars()
+            )
 
     # Expression indexes (the catalogue's full-text ones) cannot be compared by autogenerate; a test
     # below checks that the migration makes them.
-    expression_indexes = {index.name for table in Base.metadata.tables.values() for index in table.indexes
-                          if any(isinstance(e, TextClause) for e in index.expressions)}
+    expression_indexes = {
+        index.name
+        for table in Base.metadata.tables.values()
+        for index in table.indexes
+        if any(isinstance(e, TextClause) for e in index.expressions)
+    }
 
     def include(obj, name, type_, reflected, compare_to):
         if type_ == "index" and name in expression_indexes:
             return False
-        if type_ == "table" and name and reflected and compare_to is None and (
-                name in virtual or name.rsplit("_", 1)[0] in virtual):
+        if (
+            type_ == "table"
+            and name
+            and reflected
+            and compare_to is None
+            and (name in virtual or name.rsplit("_", 1)[0] in virtual)
+        ):
             return False
         if type_ == "table" and name:
             prefix = name.split("_", 1)[0]
@@ -107,7 +117,11 @@ def test_sqlite_enforces_foreign_keys(tmp_path):
     cli.upgrade(app)
     engine = app.extensions["lms.db"].engine
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.execute(text("INSERT INTO memberships (cohort_id, user_id, role, created_at) VALUES (999, 999, 'participant', '2026-01-01')"))
+        conn.execute(
+            text(
+                "INSERT INTO memberships (cohort_id, user_id, role, created_at) VALUES (999, 999, 'participant', '2026-01-01')"
+            )
+        )
     engine.dispose()
 
 
@@ -184,13 +198,20 @@ def test_the_catalogue_search_index_is_made_and_kept(empty_database, tmp_path):
     engine = app.extensions["lms.db"].engine
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
-            names = set(conn.exec_driver_sql(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'benchmarking_practices'").scalars())
+            names = set(
+                conn.exec_driver_sql(
+                    "SELECT indexname FROM pg_indexes WHERE tablename = 'benchmarking_practices'"
+                ).scalars()
+            )
             assert {"ix_benchmarking_practices_search_live", "ix_benchmarking_practices_search_copy"} <= names
         else:
             objects = set(conn.exec_driver_sql("SELECT name FROM sqlite_master").scalars())
-            assert {"benchmarking_practice_search", "benchmarking_practice_search_insert",
-                    "benchmarking_practice_search_update", "benchmarking_practice_search_delete"} <= objects
+            assert {
+                "benchmarking_practice_search",
+                "benchmarking_practice_search_insert",
+                "benchmarking_practice_search_update",
+                "benchmarking_practice_search_delete",
+            } <= objects
     app.extensions["lms.db"].dispose()
 
 
@@ -214,8 +235,11 @@ def test_group_report_practices_move_between_the_comma_list_and_the_association_
         demo = load_demo(session, app, participants=12)
         group = next(g for g in demo["benchmarking_visit"].groups if g.leader is not None)
         members = {m.user_id for m in group.members}
-        chosen = sorted(session.scalars(select(Practice.id).where(
-            Practice.visit_id == group.visit_id, Practice.participant_id.in_(members))))[:2]
+        chosen = sorted(
+            session.scalars(
+                select(Practice.id).where(Practice.visit_id == group.visit_id, Practice.participant_id.in_(members))
+            )
+        )[:2]
         assert len(chosen) == 2, "the demo gives the group's members practices to refer to"
         # Written a few days after the visit: before its due time, as the demo's own practices are.
         written = datetime.combine(group.visit.end_date + timedelta(days=3), time(12), tzinfo=UTC)
@@ -227,12 +251,15 @@ def test_group_report_practices_move_between_the_comma_list_and_the_association_
 
     command.downgrade(cli.alembic_config(app), BEFORE_REPORT_PRACTICES)
     with engine.begin() as conn:
-        listed = conn.execute(text("SELECT practice_ids FROM benchmarking_group_reports WHERE id = :id"),
-                              {"id": report_id}).scalar_one()
+        listed = conn.execute(
+            text("SELECT practice_ids FROM benchmarking_group_reports WHERE id = :id"), {"id": report_id}
+        ).scalar_one()
         assert listed == ",".join(str(i) for i in chosen)
         assert "benchmarking_report_practices" not in inspect(conn).get_table_names()
-        conn.execute(text("UPDATE benchmarking_group_reports SET practice_ids = :ids WHERE id = :id"),
-                     {"ids": f"{listed},999999", "id": report_id})
+        conn.execute(
+            text("UPDATE benchmarking_group_reports SET practice_ids = :ids WHERE id = :id"),
+            {"ids": f"{listed},999999", "id": report_id},
+        )
 
     cli.upgrade(app)
     with app.app_context():

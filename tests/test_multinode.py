@@ -100,13 +100,16 @@ class Browser:
         status, _headers, body = self.get(port, path)
         assert status == 200, (path, status)
         found = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body) or re.search(
-            rb'name="csrf-token" content="([^"]+)"', body)
+            rb'name="csrf-token" content="([^"]+)"', body
+        )
         assert found, f"no CSRF token on {path}"
         return found.group(1).decode()
 
     def login(self, port: int, email: str, password: str) -> int:
         token = self.csrf(port)
-        status, _h, _b = self.request(port, "POST", "/login", {"csrf_token": token, "email": email, "password": password})
+        status, _h, _b = self.request(
+            port, "POST", "/login", {"csrf_token": token, "email": email, "password": password}
+        )
         return status
 
 
@@ -123,20 +126,22 @@ class Cluster:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_") and k != "PROMETHEUS_MULTIPROC_DIR"}
-        env.update({
-            "LMS_ENV": "production",
-            "LMS_SECRET_KEY": "multinode-test-secret-the-same-on-every-node",
-            "LMS_SECURE_COOKIES": "false",  # plain HTTP on 127.0.0.1
-            "LMS_DATABASE_URL": self.db_url,
-            "LMS_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "LMS_NODES": "2",
-            "LMS_UPLOAD_DIR": str(self.uploads),
-            "LMS_UPLOAD_DIR_SHARED": "true",
-            "LMS_PROXY_COUNT": "1",
-            "LMS_PASSWORD_HASH_METHOD": FAST_HASH,
-            "LMS_LOGIN_RATE_LIMIT": f"{LOGIN_LIMIT} per minute",
-            "LMS_READY_TIMEOUT": "1",
-        })
+        env.update(
+            {
+                "LMS_ENV": "production",
+                "LMS_SECRET_KEY": "multinode-test-secret-the-same-on-every-node",
+                "LMS_SECURE_COOKIES": "false",  # plain HTTP on 127.0.0.1
+                "LMS_DATABASE_URL": self.db_url,
+                "LMS_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+                "LMS_NODES": "2",
+                "LMS_UPLOAD_DIR": str(self.uploads),
+                "LMS_UPLOAD_DIR_SHARED": "true",
+                "LMS_PROXY_COUNT": "1",
+                "LMS_PASSWORD_HASH_METHOD": FAST_HASH,
+                "LMS_LOGIN_RATE_LIMIT": f"{LOGIN_LIMIT} per minute",
+                "LMS_READY_TIMEOUT": "1",
+            }
+        )
         env.update(extra)
         return env
 
@@ -162,21 +167,47 @@ class Cluster:
         proc._log.close()  # type: ignore[attr-defined]
 
     def start_redis(self) -> None:
-        self.start("redis", [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.redis_port), "--save", "",
-                             "--appendonly", "no", "--dir", str(self.tmp)], os.environ.copy())
+        self.start(
+            "redis",
+            [
+                REDIS_SERVER,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.redis_port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+            ],
+            os.environ.copy(),
+        )
         wait_for(lambda: _tcp_open(self.redis_port), 10, "redis-server listening")
 
     def start_web(self, index: int) -> None:
         folder = self.tmp / f"metrics-web{index}"
-        env = self.env(GUNICORN_BIND=f"127.0.0.1:{self.node_ports[index]}", GUNICORN_WORKERS="1",
-                       GUNICORN_THREADS="4", PROMETHEUS_MULTIPROC_DIR=str(folder))
-        self.start(f"web{index}", [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn.conf.py"), "wsgi:app"], env)
+        env = self.env(
+            GUNICORN_BIND=f"127.0.0.1:{self.node_ports[index]}",
+            GUNICORN_WORKERS="1",
+            GUNICORN_THREADS="4",
+            PROMETHEUS_MULTIPROC_DIR=str(folder),
+        )
+        self.start(
+            f"web{index}",
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn.conf.py"), "wsgi:app"],
+            env,
+        )
 
     def start_worker(self, index: int) -> None:
         folder = self.tmp / f"metrics-web{index}" / "worker"
         folder.mkdir(parents=True, exist_ok=True)
-        self.start(f"worker{index}", [sys.executable, "-m", "flask", "--app", "wsgi", "lms", "worker"],
-                   self.env(PROMETHEUS_MULTIPROC_DIR=str(folder)))
+        self.start(
+            f"worker{index}",
+            [sys.executable, "-m", "flask", "--app", "wsgi", "lms", "worker"],
+            self.env(PROMETHEUS_MULTIPROC_DIR=str(folder)),
+        )
 
     def start_nginx(self) -> None:
         conf = self.tmp / "nginx"
@@ -207,9 +238,13 @@ http {{
     server {{ listen 127.0.0.1:{self.node2_via_nginx}; location / {{ proxy_pass http://node2; include {proxy}; }} }}
 }}
 """)
-        check = subprocess.run([NGINX, "-t", "-p", str(conf), "-c", str(conf / "nginx.conf")], capture_output=True, text=True)
+        check = subprocess.run(
+            [NGINX, "-t", "-p", str(conf), "-c", str(conf / "nginx.conf")], capture_output=True, text=True
+        )
         assert check.returncode == 0, check.stderr
-        self.start("nginx", [NGINX, "-p", str(conf), "-c", str(conf / "nginx.conf"), "-g", "daemon off;"], os.environ.copy())
+        self.start(
+            "nginx", [NGINX, "-p", str(conf), "-c", str(conf / "nginx.conf"), "-g", "daemon off;"], os.environ.copy()
+        )
         wait_for(lambda: _tcp_open(self.site_port), 10, "nginx listening")
 
     def ready(self, port: int) -> tuple[int, dict]:
@@ -323,8 +358,9 @@ def test_a_pdf_export_started_on_one_node_runs_on_a_consumer_and_downloads_from_
     assert coordinator.login(cluster.node1_via_nginx, "penyelenggara@tolok.example", PASSWORD) == 302
     results = f"/cohorts/{cluster.cohort_id}/results"
     token = coordinator.csrf(cluster.node1_via_nginx, results)
-    status, headers, _b = coordinator.request(cluster.node1_via_nginx, "POST", f"{results}/export",
-                                              {"csrf_token": token, "format": "pdf"})
+    status, headers, _b = coordinator.request(
+        cluster.node1_via_nginx, "POST", f"{results}/export", {"csrf_token": token, "format": "pdf"}
+    )
     assert status == 303, status
     job_id = int(re.search(r"/jobs/(\d+)", headers["Location"]).group(1))
 
@@ -337,8 +373,10 @@ def test_a_pdf_export_started_on_one_node_runs_on_a_consumer_and_downloads_from_
     status, headers, body = coordinator.get(cluster.node2_via_nginx, f"/jobs/{job_id}/download")
     assert status == 200 and headers["Content-Type"] == "application/pdf" and body.startswith(b"%PDF")
     # One of the two consumers made it; each node's /metrics adds in its own consumer's samples.
-    made = [_sample(Browser().get(port, "/metrics")[2].decode(), 'lms_exports_total{format="pdf"}')
-            for port in cluster.node_ports]
+    made = [
+        _sample(Browser().get(port, "/metrics")[2].decode(), 'lms_exports_total{format="pdf"}')
+        for port in cluster.node_ports
+    ]
     assert sorted(made) == [0.0, 1.0], made
 
 

@@ -7,16 +7,22 @@ from tests.support import login
 
 def menu(html: str) -> list[tuple[str, bool, bool]]:
     """(label, marked active, carries aria-current) per entry of the main menu."""
-    block = html[html.index('id="mainnav"'):html.index("</ul>", html.index('id="mainnav"'))]
-    return [(label.strip(), " active" in classes, "aria-current" in attrs)
-            for classes, attrs, label in re.findall(r'<a class="nav-link([^"]*)"([^>]*)>([^<]+)</a>', block)]
+    block = html[html.index('id="mainnav"') : html.index("</ul>", html.index('id="mainnav"'))]
+    return [
+        (label.strip(), " active" in classes, "aria-current" in attrs)
+        for classes, attrs, label in re.findall(r'<a class="nav-link([^"]*)"([^>]*)>([^<]+)</a>', block)
+    ]
 
 
 def test_each_entry_has_its_own_name_and_one_is_current(client, make_cohort, make_user):
     cohort = make_cohort(participants=1)
     admin = make_user(is_admin=True, is_manager=True)
     login(client, admin)
-    for url, current in (("/", "Beranda"), ("/rubrics/", "Pustaka rubrik"), ("/benchmarking/catalogue", "Katalog praktik")):
+    for url, current in (
+        ("/", "Beranda"),
+        ("/rubrics/", "Pustaka rubrik"),
+        ("/benchmarking/catalogue", "Katalog praktik"),
+    ):
         entries = menu(client.get(url).get_data(as_text=True))
         labels = [label for label, _a, _c in entries]
         assert len(labels) == len(set(labels)), labels

@@ -28,14 +28,27 @@ def cohort_world(session, make_cohort, participants):
 
     cohort = session.get(Cohort, make_cohort(participants=participants, instructors=1).id)
     rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort)
-    assessment = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
-        title="Refleksi benchmarking", due_at=NOW + timedelta(days=7), cutoff_at=NOW + timedelta(days=10),
-        rubric_id=rubric.id))
+    assessment = assessments.save_assessment(
+        session,
+        None,
+        cohort,
+        assessments.AssessmentFields(
+            title="Refleksi benchmarking",
+            due_at=NOW + timedelta(days=7),
+            cutoff_at=NOW + timedelta(days=10),
+            rubric_id=rubric.id,
+        ),
+    )
     session.commit()
     participants = [session.get(User, u.id) for u in cohort_people(session, cohort.id, "participant")]
     instructors = [session.get(User, u.id) for u in cohort_people(session, cohort.id, "instructor")]
-    return {"cohort": cohort, "rubric": rubric, "assessment": assessment, "participants": participants,
-            "instructor": instructors[0]}
+    return {
+        "cohort": cohort,
+        "rubric": rubric,
+        "assessment": assessment,
+        "participants": participants,
+        "instructor": instructors[0],
+    }
 
 
 @pytest.fixture
@@ -55,8 +68,14 @@ def submit(session, world, person, at=NOW, assessment=None):
 def grade_all(session, world):
     for person in world["participants"]:
         submission = submit(session, world, person)
-        grading.save_grade(session, submission, world["instructor"], grading.GradeInput(
-            levels=levels(world["rubric"], [2, 3]), comments={}, feedback="Baik.", finalize=True), None, NOW)
+        grading.save_grade(
+            session,
+            submission,
+            world["instructor"],
+            grading.GradeInput(levels=levels(world["rubric"], [2, 3]), comments={}, feedback="Baik.", finalize=True),
+            None,
+            NOW,
+        )
     session.commit()
 
 
@@ -106,15 +125,21 @@ def test_return_and_extension_tell_the_participant(world, session):
     person = world["participants"][0]
     submission = submit(session, world, person)
     grading.return_for_revision(session, submission, world["instructor"], "Tambahkan data.", NOW)
-    assessments.grant_extension(session, world["assessment"], person, NOW + timedelta(days=12), world["instructor"], NOW)
+    assessments.grant_extension(
+        session, world["assessment"], person, NOW + timedelta(days=12), world["instructor"], NOW
+    )
     session.commit()
     (returned,) = of_kind(session, "work_returned", person)
     assert returned.payload["note"] == "Tambahkan data." and returned.payload["actor"] == world["instructor"].name
     (extension,) = of_kind(session, "extension_granted", person)
     assert extension.payload["cutoff"] == (NOW + timedelta(days=12)).isoformat()
     # the same cut-off again is no news; a new one is
-    assessments.grant_extension(session, world["assessment"], person, NOW + timedelta(days=12), world["instructor"], NOW)
-    assessments.grant_extension(session, world["assessment"], person, NOW + timedelta(days=13), world["instructor"], NOW)
+    assessments.grant_extension(
+        session, world["assessment"], person, NOW + timedelta(days=12), world["instructor"], NOW
+    )
+    assessments.grant_extension(
+        session, world["assessment"], person, NOW + timedelta(days=13), world["instructor"], NOW
+    )
     session.commit()
     assert len(of_kind(session, "extension_granted", person)) == 2
 
@@ -168,11 +193,17 @@ def test_notify_with_a_key_skips_who_already_has_it(world, session):
 
 # -- pages ---------------------------------------------------------------------------------------
 
+
 def seed(session, person, count, kind="work_returned"):
     for i in range(count):
-        notifications.notify(session, [person], kind, {"assessment": f"Tugas {i}", "actor": "Widyaiswara",
-                                                       "note": "Perbaiki <b>ini</b>"},
-                             link="/assessments/1", now=NOW + timedelta(minutes=i))
+        notifications.notify(
+            session,
+            [person],
+            kind,
+            {"assessment": f"Tugas {i}", "actor": "Widyaiswara", "note": "Perbaiki <b>ini</b>"},
+            link="/assessments/1",
+            now=NOW + timedelta(minutes=i),
+        )
     session.commit()
 
 
@@ -227,16 +258,31 @@ def test_preferences_page_saves_and_refuses_nonsense(world, session, client, log
     login(client, person)
     page = client.get("/notifications/preferences").get_data(as_text=True)
     assert 'name="kind-grade_released" value="immediate"' in page and "kind-work_submitted" not in page
-    assert client.post("/notifications/preferences", data={"kind-grade_released": "digest",
-                                                           "kind-deadline_3d": "off"}).status_code == 302
-    choices = dict(session.execute(select(NotificationPreference.kind, NotificationPreference.delivery)
-                                   .where(NotificationPreference.user_id == person.id)).all())
+    assert (
+        client.post(
+            "/notifications/preferences", data={"kind-grade_released": "digest", "kind-deadline_3d": "off"}
+        ).status_code
+        == 302
+    )
+    choices = dict(
+        session.execute(
+            select(NotificationPreference.kind, NotificationPreference.delivery).where(
+                NotificationPreference.user_id == person.id
+            )
+        ).all()
+    )
     assert choices == {"grade_released": "digest", "deadline_3d": "off"}
-    bad = client.post("/notifications/preferences", data={"kind-grade_released": "sometimes", "kind-deadline_1d": "off"})
+    bad = client.post(
+        "/notifications/preferences", data={"kind-grade_released": "sometimes", "kind-deadline_1d": "off"}
+    )
     assert bad.status_code == 422
     session.expire_all()
-    assert session.scalar(select(func.count()).select_from(NotificationPreference)
-                          .where(NotificationPreference.user_id == person.id)) == 2  # nothing saved half-way
+    assert (
+        session.scalar(
+            select(func.count()).select_from(NotificationPreference).where(NotificationPreference.user_id == person.id)
+        )
+        == 2
+    )  # nothing saved half-way
     login_as(instructor)
     assert "kind-work_submitted" in client.get("/notifications/preferences").get_data(as_text=True)
 
@@ -252,8 +298,14 @@ def test_the_email_says_who_what_and_where_in_the_recipients_language(world, ses
     from lms.notifications.delivery import render_digest, render_single
 
     person = world["participants"][0]
-    notifications.notify(session, [person], "grade_released", {"assessment": "Refleksi", "score": "87.125"},
-                         link="/assessments/7", now=NOW)
+    notifications.notify(
+        session,
+        [person],
+        "grade_released",
+        {"assessment": "Refleksi", "score": "87.125"},
+        link="/assessments/7",
+        now=NOW,
+    )
     session.commit()
     (row,) = of_kind(session, "grade_released", person)
     app.config["BASE_URL"] = "https://lms.example.go.id"
@@ -285,18 +337,27 @@ def test_releasing_a_cohort_costs_the_same_queries_at_any_size(ctx, session, mak
 
 # -- done when (issue 12): real e-mail through a real SMTP server --------------------------------
 
+
 def test_releasing_grades_mails_each_participant_once_and_the_digest_is_one_mail(app_factory, session, make_cohort):
     from lms.notifications.delivery import send_digests
     from tests.mailserver import body, smtp_server
 
     with smtp_server() as (inbox, port):
-        config = {"JOBS_IMMEDIATE": True, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_SECURITY": "none",
-                  "SMTP_TIMEOUT": 5, "BASE_URL": "https://lms.example.go.id"}
+        config = {
+            "JOBS_IMMEDIATE": True,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": port,
+            "SMTP_SECURITY": "none",
+            "SMTP_TIMEOUT": 5,
+            "BASE_URL": "https://lms.example.go.id",
+        }
         app_factory(**config)
         twin = app_factory(DEFAULT_LOCALE="en", **config)
         with twin.test_request_context():
             world = cohort_world(session, make_cohort, 5)
-            cohort, assessment, people, teacher = (world[k] for k in ("cohort", "assessment", "participants", "instructor"))
+            cohort, assessment, people, teacher = (
+                world[k] for k in ("cohort", "assessment", "participants", "instructor")
+            )
             people[0].locale, people[1].locale = "id", "en"
             notifications.set_preferences(session, people[4], {"grade_released": "off"})
             session.commit()
@@ -309,7 +370,9 @@ def test_releasing_grades_mails_each_participant_once_and_the_digest_is_one_mail
             assert sorted(m["To"] for m in inbox.messages) == sorted(p.email for p in people[:4])
             link = f"https://lms.example.go.id/assessments/{assessment.id}"
             dewi, john = inbox.to(people[0].email)[0], inbox.to(people[1].email)[0]
-            assert people[0].name in body(dewi, "plain") and "83,33" in body(dewi, "plain") and link in body(dewi, "plain")
+            assert (
+                people[0].name in body(dewi, "plain") and "83,33" in body(dewi, "plain") and link in body(dewi, "plain")
+            )
             assert "83.33" in body(john, "plain") and f'href="{link}"' in body(john, "html")
             assert dewi["Content-Language"] == "id" and john["Content-Language"] == "en"
             assert inbox.to(people[4].email) == []

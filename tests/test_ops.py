@@ -56,8 +56,10 @@ def test_readyz_is_green_on_a_migrated_database_with_redis(ready_app):
     response = ready_app(REDIS_URL=REDIS_URL).test_client().get("/readyz")
     body = response.get_json()
     assert response.status_code == 200, body
-    assert body == {"status": "ok", "checks": {"database": "ok", "migrations": "ok", "storage": "ok", "redis": "ok",
-                                               "queue": "ok"}}
+    assert body == {
+        "status": "ok",
+        "checks": {"database": "ok", "migrations": "ok", "storage": "ok", "redis": "ok", "queue": "ok"},
+    }
 
 
 def test_readyz_fails_on_a_database_the_migrations_never_touched(client):
@@ -78,7 +80,10 @@ def test_readyz_fails_when_the_database_is_behind_the_code(ready_app):
     head = next(h for h in script.get_heads() if isinstance(script.get_revision(h).down_revision, str))
     older = script.get_revision(head).down_revision
     with app.extensions["lms.db"].engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = :old WHERE version_num = :head"), {"old": older, "head": head})
+        conn.execute(
+            text("UPDATE alembic_version SET version_num = :old WHERE version_num = :head"),
+            {"old": older, "head": head},
+        )
     body = app.test_client().get("/readyz").get_json()
     assert body["status"] == "fail" and body["checks"]["migrations"].startswith("behind")
 
@@ -89,7 +94,10 @@ def test_readyz_accepts_a_database_ahead_of_the_code(ready_app):
     with app.extensions["lms.db"].engine.begin() as conn:
         conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('fffffffffff1')"))
         heads = [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))]
-        conn.execute(text("DELETE FROM alembic_version WHERE version_num = :h"), {"h": next(h for h in heads if h != "fffffffffff1")})
+        conn.execute(
+            text("DELETE FROM alembic_version WHERE version_num = :h"),
+            {"h": next(h for h in heads if h != "fffffffffff1")},
+        )
     assert app.test_client().get("/readyz").get_json()["checks"]["migrations"] == "ok"
 
 
@@ -181,7 +189,10 @@ def test_metrics_refuse_callers_from_elsewhere(app_factory):
     outside = {"REMOTE_ADDR": "203.0.113.7"}
     assert _scrape(client, environ_base=outside).status_code == 403
     assert _scrape(client, environ_base=outside, headers={"Authorization": "Bearer wrong"}).status_code == 403
-    assert _scrape(client, environ_base=outside, headers={"Authorization": "Basic s3cret-metrics-token"}).status_code == 403
+    assert (
+        _scrape(client, environ_base=outside, headers={"Authorization": "Basic s3cret-metrics-token"}).status_code
+        == 403
+    )
     ok = _scrape(client, environ_base=outside, headers={"Authorization": "Bearer s3cret-metrics-token"})
     assert ok.status_code == 200 and b"lms_http_requests_total" in ok.data
     assert _scrape(client, environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
@@ -189,7 +200,10 @@ def test_metrics_refuse_callers_from_elsewhere(app_factory):
 
 def test_metrics_without_a_token_configured_refuse_any_bearer(app_factory):
     client = app_factory(METRICS_TOKEN="").test_client()
-    assert _scrape(client, environ_base={"REMOTE_ADDR": "203.0.113.7"}, headers={"Authorization": "Bearer "}).status_code == 403
+    assert (
+        _scrape(client, environ_base={"REMOTE_ADDR": "203.0.113.7"}, headers={"Authorization": "Bearer "}).status_code
+        == 403
+    )
 
 
 def test_metrics_behind_a_proxy_judge_the_forwarded_client(app_factory):
@@ -207,8 +221,13 @@ def test_metrics_add_up_across_worker_processes(tmp_path):
     """gunicorn's workers are processes: with PROMETHEUS_MULTIPROC_DIR one scrape sees them all."""
     folder = tmp_path / "prom"
     folder.mkdir()
-    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(folder), LMS_ENV="testing",
-               LMS_DATABASE_URL=f"sqlite:///{tmp_path / 'mp.sqlite3'}", LMS_UPLOAD_DIR=str(tmp_path / "up"))
+    env = dict(
+        os.environ,
+        PROMETHEUS_MULTIPROC_DIR=str(folder),
+        LMS_ENV="testing",
+        LMS_DATABASE_URL=f"sqlite:///{tmp_path / 'mp.sqlite3'}",
+        LMS_UPLOAD_DIR=str(tmp_path / "up"),
+    )
     worker = textwrap.dedent("""
         import sys
         from lms.app import create_app
@@ -221,10 +240,15 @@ def test_metrics_add_up_across_worker_processes(tmp_path):
     # Two web workers, and a process of the consumer, which keeps its files in a subfolder.
     (folder / "worker").mkdir()
     for count, where in (("3", folder), ("4", folder), ("2", folder / "worker")):
-        subprocess.run([sys.executable, "-c", worker, count], env=dict(env, PROMETHEUS_MULTIPROC_DIR=str(where)),
-                       check=True, timeout=120)
-    scraped = subprocess.run([sys.executable, "-c", worker, "0", "scrape"], env=env, check=True, timeout=120,
-                             capture_output=True, text=True).stdout
+        subprocess.run(
+            [sys.executable, "-c", worker, count],
+            env=dict(env, PROMETHEUS_MULTIPROC_DIR=str(where)),
+            check=True,
+            timeout=120,
+        )
+    scraped = subprocess.run(
+        [sys.executable, "-c", worker, "0", "scrape"], env=env, check=True, timeout=120, capture_output=True, text=True
+    ).stdout
     line = next(x for x in scraped.splitlines() if x.startswith('lms_http_requests_total{endpoint="ops.healthz"'))
     assert float(line.rsplit(" ", 1)[1]) == 9.0
 
@@ -243,8 +267,15 @@ def test_check_refuses_several_nodes_on_per_process_stores(app_factory):
 def test_check_accepts_several_nodes_on_shared_stores():
     from lms.config import load, multinode_problems
 
-    shared = load({"ENV": "testing", "NODES": 2, "DATABASE_URL": "postgresql+psycopg://db/lms",
-                   "REDIS_URL": REDIS_URL, "UPLOAD_DIR_SHARED": True})
+    shared = load(
+        {
+            "ENV": "testing",
+            "NODES": 2,
+            "DATABASE_URL": "postgresql+psycopg://db/lms",
+            "REDIS_URL": REDIS_URL,
+            "UPLOAD_DIR_SHARED": True,
+        }
+    )
     assert multinode_problems(shared) == []
     memory_limits = dict(shared, RATELIMIT_STORAGE_URI="memory://")
     assert any("LMS_RATELIMIT_STORAGE_URI" in p for p in multinode_problems(memory_limits))
@@ -306,12 +337,27 @@ def test_gunicorn_refuses_to_start_a_node_of_several_on_per_process_stores(tmp_p
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-    env.update(LMS_ENV="testing", LMS_NODES="2", LMS_DATABASE_URL=f"sqlite:///{tmp_path / 'n.sqlite3'}",
-               GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1")
-    result = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(root / "deploy/gunicorn.conf.py"), "wsgi:app"],
-                            cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    env.update(
+        LMS_ENV="testing",
+        LMS_NODES="2",
+        LMS_DATABASE_URL=f"sqlite:///{tmp_path / 'n.sqlite3'}",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS="1",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(root / "deploy/gunicorn.conf.py"), "wsgi:app"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
-    assert "refusing to start" in result.stderr and "LMS_DATABASE_URL" in result.stderr and "LMS_REDIS_URL" in result.stderr
+    assert (
+        "refusing to start" in result.stderr
+        and "LMS_DATABASE_URL" in result.stderr
+        and "LMS_REDIS_URL" in result.stderr
+    )
 
 
 class Forwarder:
@@ -385,8 +431,13 @@ def test_readyz_red_within_seconds_when_postgresql_stops_and_green_when_it_retur
     direct.extensions["lms.db"].dispose()
     relay = Forwarder((url.host or "127.0.0.1", url.port or 5432))
     relay.start()
-    app = create_app(app_config(url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False), tmp_path,
-                                READY_TIMEOUT=1.0))
+    app = create_app(
+        app_config(
+            url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False),
+            tmp_path,
+            READY_TIMEOUT=1.0,
+        )
+    )
     client = app.test_client()
     try:
         assert client.get("/readyz").status_code == 200

@@ -20,7 +20,7 @@ PAGE_SIZE = 3
 
 
 def body_rows(page: str, table_id: str) -> list[str]:
-    body = page[page.index(f'id="{table_id}"'):].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    body = page[page.index(f'id="{table_id}"') :].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     return body.split("<tr")[1:]
 
 
@@ -30,21 +30,53 @@ def graded_cohort(app, make_cohort, session):
     cohort = make_cohort(participants=8, instructors=1)
     with app.test_request_context():
         owner = session.get(Cohort, cohort.id)
-        rubric = rubrics.create_rubric(session, RubricData(title="Refleksi", criteria=[CriterionData(
-            title="Relevansi", weight=1, levels=[LevelData(label="Cukup", points=1), LevelData(label="Baik", points=2)])]),
-            actor=None, cohort=owner)
-        assessment = assessments.save_assessment(session, None, owner, assessments.AssessmentFields(
-            title="Refleksi", due_at=NOW + timedelta(days=7), rubric_id=rubric.id))
+        rubric = rubrics.create_rubric(
+            session,
+            RubricData(
+                title="Refleksi",
+                criteria=[
+                    CriterionData(
+                        title="Relevansi",
+                        weight=1,
+                        levels=[LevelData(label="Cukup", points=1), LevelData(label="Baik", points=2)],
+                    )
+                ],
+            ),
+            actor=None,
+            cohort=owner,
+        )
+        assessment = assessments.save_assessment(
+            session,
+            None,
+            owner,
+            assessments.AssessmentFields(title="Refleksi", due_at=NOW + timedelta(days=7), rubric_id=rubric.id),
+        )
         teacher = cohort.people["instructors"][0]
         for person in cohort.people["participants"][2:]:
-            session.add(Submission(assessment=assessment, participant_id=person.id, attempt=1, body="teks",
-                                   state=SubmissionState.SUBMITTED, submitted_at=NOW, version=1))
+            session.add(
+                Submission(
+                    assessment=assessment,
+                    participant_id=person.id,
+                    attempt=1,
+                    body="teks",
+                    state=SubmissionState.SUBMITTED,
+                    submitted_at=NOW,
+                    version=1,
+                )
+            )
         session.flush()
         criterion = rubric.criteria[0]
-        for s in session.scalars(select(Submission).where(Submission.assessment_id == assessment.id)
-                                 .order_by(Submission.id).limit(3)):
-            grading.save_grade(session, s, teacher, grading.GradeInput(
-                levels={criterion.id: criterion.levels[1].id}, comments={}, finalize=True), None, NOW)
+        for s in session.scalars(
+            select(Submission).where(Submission.assessment_id == assessment.id).order_by(Submission.id).limit(3)
+        ):
+            grading.save_grade(
+                session,
+                s,
+                teacher,
+                grading.GradeInput(levels={criterion.id: criterion.levels[1].id}, comments={}, finalize=True),
+                None,
+                NOW,
+            )
         session.commit()
     app.config["PAGE_SIZE"] = PAGE_SIZE
     return cohort, assessment.id, teacher
@@ -55,8 +87,10 @@ def test_grading_queue_and_progress_render_at_most_a_page(client, graded_cohort)
     login(client, teacher)
     queue = client.get(f"/grading/?assessment={assessment_id}").get_data(as_text=True)
     assert len(body_rows(queue, "queue")) == PAGE_SIZE  # six submissions, pages of three
-    assert len(body_rows(client.get(f"/grading/?assessment={assessment_id}&page=2").get_data(as_text=True),
-                         "queue")) == PAGE_SIZE
+    assert (
+        len(body_rows(client.get(f"/grading/?assessment={assessment_id}&page=2").get_data(as_text=True), "queue"))
+        == PAGE_SIZE
+    )
     url = f"/grading/assessments/{assessment_id}/progress"
     first = client.get(url).get_data(as_text=True)
     assert len(body_rows(first, "progress-table")) == PAGE_SIZE
@@ -65,7 +99,9 @@ def test_grading_queue_and_progress_render_at_most_a_page(client, graded_cohort)
     assert 'id="counts"' in last and ">8<" in last, "the totals count everyone, not the page"
 
 
-@pytest.mark.parametrize(("show", "expected"), [("missing", 2), ("ungraded", 3), ("graded", 3), ("released", 0), ("", 8)])
+@pytest.mark.parametrize(
+    ("show", "expected"), [("missing", 2), ("ungraded", 3), ("graded", 3), ("released", 0), ("", 8)]
+)
 def test_progress_filters_in_the_database(client, graded_cohort, show, expected, app):
     cohort, assessment_id, teacher = graded_cohort
     app.config["PAGE_SIZE"] = 50
@@ -98,17 +134,24 @@ def test_progress_sorts_by_name_both_ways_and_searches(client, graded_cohort, ap
 def test_dashboard_counts_submitted_work_without_a_final_grade(client, graded_cohort, session, app):
     cohort, assessment_id, teacher = graded_cohort
     with app.test_request_context():  # a draft grade leaves the work waiting
-        waiting = session.scalars(select(Submission).where(Submission.assessment_id == assessment_id)
-                                  .order_by(Submission.id.desc())).first()
+        waiting = session.scalars(
+            select(Submission).where(Submission.assessment_id == assessment_id).order_by(Submission.id.desc())
+        ).first()
         from lms.assessments.models import Assessment
 
         criterion = session.get(Assessment, assessment_id).rubric.criteria[0]
-        grading.save_grade(session, waiting, teacher, grading.GradeInput(
-            levels={criterion.id: criterion.levels[0].id}, comments={}), None, NOW)
+        grading.save_grade(
+            session,
+            waiting,
+            teacher,
+            grading.GradeInput(levels={criterion.id: criterion.levels[0].id}, comments={}),
+            None,
+            NOW,
+        )
         session.commit()
     login(client, teacher)
     page = client.get("/").get_data(as_text=True)
-    notice = page[page.index('id="to-grade"'):].split("</span>", 1)[0]
+    notice = page[page.index('id="to-grade"') :].split("</span>", 1)[0]
     assert ">3 " in notice, notice  # six submitted, three final; the draft-graded one still waits
 
 
@@ -125,7 +168,10 @@ def test_results_page_renders_a_page_and_counts_everyone(client, graded_cohort, 
     names = []
     for number in (1, 2, 3):
         page = client.get(f"{url}?page={number}&sort=name&dir=desc").get_data(as_text=True)
-        names += [row.split('class="name">', 1)[1].split("</a>", 1)[0].rsplit(">", 1)[-1] for row in body_rows(page, "results")]
+        names += [
+            row.split('class="name">', 1)[1].split("</a>", 1)[0].rsplit(">", 1)[-1]
+            for row in body_rows(page, "results")
+        ]
     assert names == sorted((p.name for p in cohort.people["participants"]), key=str.casefold, reverse=True)
 
 

@@ -44,38 +44,83 @@ NOW = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
 
 # -- arranging cohorts with grades ---------------------------------------------------------------
 
+
 def rubric_data() -> RubricData:
     """Two criteria, weights 2 and 1, four levels worth 1–4 points: levels (3, 3) give 100."""
-    return RubricData(title="Refleksi", criteria=[
-        CriterionData(title=t, weight=Decimal(w), levels=[LevelData(label, Decimal(p)) for p, label in
-                                                          enumerate(("Kurang", "Cukup", "Baik", "Sangat baik"), 1)])
-        for t, w in (("Relevansi", 2), ("Kedalaman", 1))])
+    return RubricData(
+        title="Refleksi",
+        criteria=[
+            CriterionData(
+                title=t,
+                weight=Decimal(w),
+                levels=[
+                    LevelData(label, Decimal(p))
+                    for p, label in enumerate(("Kurang", "Cukup", "Baik", "Sangat baik"), 1)
+                ],
+            )
+            for t, w in (("Relevansi", 2), ("Kedalaman", 1))
+        ],
+    )
 
 
 def people(session: Any, cohort_id: int, role: str) -> list[User]:
-    return list(session.scalars(select(User).join(Membership, Membership.user_id == User.id)
-                                .where(Membership.cohort_id == cohort_id, Membership.role == role).order_by(User.id)))
+    return list(
+        session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.cohort_id == cohort_id, Membership.role == role)
+            .order_by(User.id)
+        )
+    )
 
 
-def arrange(session: Any, make_cohort: Any, participants: int = 4, *, weights: tuple[int, ...] = (1, 2, 0),
-            **assessment_fields: Any) -> dict[str, Any]:
+def arrange(
+    session: Any,
+    make_cohort: Any,
+    participants: int = 4,
+    *,
+    weights: tuple[int, ...] = (1, 2, 0),
+    **assessment_fields: Any,
+) -> dict[str, Any]:
     """A running cohort with a rubric and one assessment per weight (titles "Tugas 1", "Tugas 2"...)."""
     cohort = make_cohort(participants=participants, instructors=1)
     cohort = session.get(Cohort, cohort.id)
     rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort)
     items = []
     for n, weight in enumerate(weights, start=1):
-        items.append(assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
-            title=f"Tugas {n}", due_at=NOW + timedelta(days=n), cutoff_at=NOW + timedelta(days=10),
-            rubric_id=rubric.id, weight=Decimal(weight), **assessment_fields)))
+        items.append(
+            assessments.save_assessment(
+                session,
+                None,
+                cohort,
+                assessments.AssessmentFields(
+                    title=f"Tugas {n}",
+                    due_at=NOW + timedelta(days=n),
+                    cutoff_at=NOW + timedelta(days=10),
+                    rubric_id=rubric.id,
+                    weight=Decimal(weight),
+                    **assessment_fields,
+                ),
+            )
+        )
     session.commit()
-    return {"cohort": cohort, "rubric": rubric, "assessments": items,
-            "participants": people(session, cohort.id, "participant"),
-            "teacher": people(session, cohort.id, "instructor")[0]}
+    return {
+        "cohort": cohort,
+        "rubric": rubric,
+        "assessments": items,
+        "participants": people(session, cohort.id, "participant"),
+        "teacher": people(session, cohort.id, "instructor")[0],
+    }
 
 
-def give(session: Any, world: dict[str, Any], assessment: Assessment, who: int, picks: tuple[int, int] | None,
-         status: GradeStatus | None = GradeStatus.RELEASED) -> Submission:
+def give(
+    session: Any,
+    world: dict[str, Any],
+    assessment: Assessment,
+    who: int,
+    picks: tuple[int, int] | None,
+    status: GradeStatus | None = GradeStatus.RELEASED,
+) -> Submission:
     """``who`` hands in work; with ``picks`` (level indexes) it is graded up to ``status``.
 
     Levels (3, 3) score 100, (2, 2) 75, (1, 1) 50, (0, 0) 25 (see :func:`rubric_data`).
@@ -87,9 +132,19 @@ def give(session: Any, world: dict[str, Any], assessment: Assessment, who: int, 
     if picks is not None and status is not None:
         rubric = world["rubric"]
         levels = {c.id: c.levels[p].id for c, p in zip(rubric.criteria, picks, strict=True)}
-        grade = grading.save_grade(session, submission, world["teacher"], grading.GradeInput(
-            levels=levels, comments={rubric.criteria[0].id: "Analisis baik"}, feedback="Bagus.",
-            finalize=status != GradeStatus.DRAFT), None, NOW)
+        grade = grading.save_grade(
+            session,
+            submission,
+            world["teacher"],
+            grading.GradeInput(
+                levels=levels,
+                comments={rubric.criteria[0].id: "Analisis baik"},
+                feedback="Bagus.",
+                finalize=status != GradeStatus.DRAFT,
+            ),
+            None,
+            NOW,
+        )
         if status == GradeStatus.RELEASED:
             grading.release(session, grade, world["teacher"], NOW)
     session.commit()
@@ -128,15 +183,27 @@ def demo_with_results(app: Any) -> dict[str, Any]:
         session = db.session
         cohort = demo["cohort"]
         people_ = demo["participants"]
-        weighted = [a for a in session.scalars(select(Assessment).where(Assessment.cohort_id == cohort.id)) if a.weight > 0]
+        weighted = [
+            a for a in session.scalars(select(Assessment).where(Assessment.cohort_id == cohort.id)) if a.weight > 0
+        ]
         scores = [Decimal("95.50"), Decimal("81.25"), Decimal("81.25"), Decimal("70.00"), Decimal("55.55")]
         for person, score in zip(people_[:5], scores, strict=True):
             for assessment in weighted:
-                submission = session.scalar(select(Submission).where(
-                    Submission.assessment_id == assessment.id, Submission.participant_id == person.id))
+                submission = session.scalar(
+                    select(Submission).where(
+                        Submission.assessment_id == assessment.id, Submission.participant_id == person.id
+                    )
+                )
                 if submission is None:
-                    submission = Submission(assessment=assessment, participant=person, attempt=1, body="demo",
-                                            state=SubmissionState.SUBMITTED, submitted_at=NOW, version=1)
+                    submission = Submission(
+                        assessment=assessment,
+                        participant=person,
+                        attempt=1,
+                        body="demo",
+                        state=SubmissionState.SUBMITTED,
+                        submitted_at=NOW,
+                        version=1,
+                    )
                     session.add(submission)
                     session.flush()
                 grade = session.scalar(select(Grade).where(Grade.submission_id == submission.id))
@@ -146,8 +213,12 @@ def demo_with_results(app: Any) -> dict[str, Any]:
                 if grade.status != GradeStatus.RELEASED or grade.score is None:
                     grade.status, grade.score, grade.released_at = GradeStatus.RELEASED, score, NOW
         session.commit()
-        return {"cohort_id": cohort.id, "coordinator_id": demo["coordinator"].id,
-                "participant_ids": [p.id for p in people_], "instructor_id": demo["instructors"][0].id}
+        return {
+            "cohort_id": cohort.id,
+            "coordinator_id": demo["coordinator"].id,
+            "participant_ids": [p.id for p in people_],
+            "instructor_id": demo["instructors"][0].id,
+        }
 
 
 def user(session: Any, user_id: int) -> User:
@@ -208,15 +279,20 @@ def screen_rows(html: str, table_id: str = "results") -> dict[int, dict[str, str
 
 # -- the rules, as pure functions ------------------------------------------------------------------
 
+
 def column(aid: int, weight: str) -> AssessmentColumn:
-    return AssessmentColumn(id=aid, title=f"A{aid}", kind="reflection", weight=Decimal(weight), aggregation="mean",
-                            best_n=1)
+    return AssessmentColumn(
+        id=aid, title=f"A{aid}", kind="reflection", weight=Decimal(weight), aggregation="mean", best_n=1
+    )
 
 
 def test_final_score_is_the_weighted_mean_of_weighted_assessments():
     cols = [column(1, "1"), column(2, "2"), column(3, "0")]
-    cells = {1: Cell(CellState.SCORED, Decimal("100")), 2: Cell(CellState.SCORED, Decimal("75")),
-             3: Cell(CellState.NOT_SUBMITTED)}
+    cells = {
+        1: Cell(CellState.SCORED, Decimal("100")),
+        2: Cell(CellState.SCORED, Decimal("75")),
+        3: Cell(CellState.NOT_SUBMITTED),
+    }
     assert final_score(cols, cells) == Decimal("83.33")
 
 
@@ -229,8 +305,10 @@ def test_final_score_rounds_once_from_exact_assessment_scores():
     assert final_score(cols, half_way) == Decimal("65.63")  # exactly 65.625
     # A mean of 70.00 and 70.01 is exactly 70.005 (shown 70.01); with 80 the final is exactly 75.0025:
     # 75.00, where rounding the shown 70.01 again gave 75.01.
-    cells = {1: Cell(CellState.SCORED, Decimal("70.01"), Fraction(70005, 1000)),
-             2: Cell(CellState.SCORED, Decimal("80.00"), Fraction(80))}
+    cells = {
+        1: Cell(CellState.SCORED, Decimal("70.01"), Fraction(70005, 1000)),
+        2: Cell(CellState.SCORED, Decimal("80.00"), Fraction(80)),
+    }
     assert final_score(cols, cells) == Decimal("75.00")
     thirds = [column(1, "1"), column(2, "1"), column(3, "1")]
     exact_thirds = {i: Cell(CellState.SCORED, Decimal("65.62"), Fraction(65625, 1000)) for i in (1, 2, 3)}
@@ -248,19 +326,44 @@ def test_no_weighted_assessment_means_no_final_score():
 
 
 def row_with(final: str | None, name: str) -> ResultRow:
-    return ResultRow(participant_id=hash(name) % 1000, name=name, email="", nip="", instansi="", unit="",
-                     jabatan="", golongan="", cells={}, final=None if final is None else Decimal(final))
+    return ResultRow(
+        participant_id=hash(name) % 1000,
+        name=name,
+        email="",
+        nip="",
+        instansi="",
+        unit="",
+        jabatan="",
+        golongan="",
+        cells={},
+        final=None if final is None else Decimal(final),
+    )
 
 
 def test_ties_share_a_rank_and_the_next_rank_skips():
-    rows = [row_with("80.00", "A"), row_with("95.00", "B"), row_with("80.00", "C"), row_with(None, "D"),
-            row_with("70.10", "E")]
+    rows = [
+        row_with("80.00", "A"),
+        row_with("95.00", "B"),
+        row_with("80.00", "C"),
+        row_with(None, "D"),
+        row_with("70.10", "E"),
+    ]
     rank_rows(rows)
     assert {r.name: r.rank for r in rows} == {"B": 1, "A": 2, "C": 2, "E": 4, "D": None}
 
 
-@pytest.mark.parametrize(("score", "band"), [("0", "0–10"), ("10", "0–10"), ("10.01", "10–20"), ("90", "80–90"),
-                                             ("90.01", "90–100"), ("100", "90–100"), ("55.5", "50–60")])
+@pytest.mark.parametrize(
+    ("score", "band"),
+    [
+        ("0", "0–10"),
+        ("10", "0–10"),
+        ("10.01", "10–20"),
+        ("90", "80–90"),
+        ("90.01", "90–100"),
+        ("100", "90–100"),
+        ("55.5", "50–60"),
+    ],
+)
 def test_histogram_bands_close_on_the_right_like_the_predicates(score, band):
     bins = histogram([Decimal(score), None])
     assert sum(b.count for b in bins) == 1
@@ -268,6 +371,7 @@ def test_histogram_bands_close_on_the_right_like_the_predicates(score, band):
 
 
 # -- the table from real grades --------------------------------------------------------------------
+
 
 @pytest.fixture
 def world(ctx, session, make_cohort):
@@ -308,8 +412,11 @@ def test_final_predicate_and_rank(world, session):
 
 def test_predicate_follows_the_programs_own_bands(world, session):
     cohort = session.get(Cohort, world["cohort"].id)
-    cohort.program.predicate_bands = [{"above": 80, "label": "Lulus dengan pujian"}, {"above": 45, "label": "Lulus"},
-                                      {"above": None, "label": "Belum lulus"}]
+    cohort.program.predicate_bands = [
+        {"above": 80, "label": "Lulus dengan pujian"},
+        {"above": 45, "label": "Lulus"},
+        {"above": None, "label": "Belum lulus"},
+    ]
     session.commit()
     rows = {r.participant_id: r for r in table_of(session, world).rows}
     p = [r.id for r in world["participants"]]
@@ -334,8 +441,14 @@ def test_a_released_grade_without_rubric_is_graded_without_score(ctx, session, m
     a.rubric_id = None
     session.commit()
     submission = give(session, world, a, 0, None)
-    grade = grading.save_grade(session, submission, world["teacher"], grading.GradeInput(
-        levels={}, comments={}, feedback="Catatan saja.", finalize=True), None, NOW)
+    grade = grading.save_grade(
+        session,
+        submission,
+        world["teacher"],
+        grading.GradeInput(levels={}, comments={}, feedback="Catatan saja.", finalize=True),
+        None,
+        NOW,
+    )
     grading.release(session, grade, world["teacher"], NOW)
     session.commit()
     row = table_of(session, world).rows[0]
@@ -364,6 +477,7 @@ def test_criterion_averages_over_released_grades(world, session):
 
 
 # -- the page ----------------------------------------------------------------------------------------
+
 
 def test_results_page_shows_the_table_and_charts(world, session, client):
     cohort = world["cohort"]
@@ -400,13 +514,19 @@ def test_results_tab_for_staff_and_my_results_for_participants(world, client):
     assert f'href="/cohorts/{cohort.id}/results/mine"' in page and f'href="/cohorts/{cohort.id}/results"' not in page
 
 
-@pytest.mark.parametrize(("who", "status"), [("coordinator", 200), ("instructor", 200), ("participant", 403),
-                                             ("outsider", 403), ("admin", 200)])
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("coordinator", 200), ("instructor", 200), ("participant", 403), ("outsider", 403), ("admin", 200)],
+)
 def test_who_sees_the_results_page_and_exports(world, client, make_user, who, status):
     cohort = world["cohort"]
-    person = {"coordinator": cohort.people["coordinator"], "instructor": cohort.people["instructors"][0],
-              "participant": world["participants"][0], "outsider": make_user(),
-              "admin": make_user(is_admin=True)}[who]
+    person = {
+        "coordinator": cohort.people["coordinator"],
+        "instructor": cohort.people["instructors"][0],
+        "participant": world["participants"][0],
+        "outsider": make_user(),
+        "admin": make_user(is_admin=True),
+    }[who]
     login(client, person)
     assert client.get(f"/cohorts/{cohort.id}/results").status_code == status
     assert client.get(f"/cohorts/{cohort.id}/results/export?format=csv").status_code == status
@@ -435,14 +555,23 @@ def test_sort_links_sort_and_keep_missing_values_last(world, client):
     assert 'aria-sort="descending"' in html
     assert f'href="/cohorts/{cohort.id}/results?sort=a{a1}&amp;dir=asc"' in html
     # Names A to Z, and back.
-    names = [r["name"] for r in screen_rows(client.get(f"/cohorts/{cohort.id}/results?sort=name").get_data(as_text=True)).values()]
+    names = [
+        r["name"]
+        for r in screen_rows(client.get(f"/cohorts/{cohort.id}/results?sort=name").get_data(as_text=True)).values()
+    ]
     assert names == sorted(names, key=str.casefold)
-    names = [r["name"] for r in screen_rows(client.get(f"/cohorts/{cohort.id}/results?sort=name&dir=desc").get_data(as_text=True)).values()]
+    names = [
+        r["name"]
+        for r in screen_rows(
+            client.get(f"/cohorts/{cohort.id}/results?sort=name&dir=desc").get_data(as_text=True)
+        ).values()
+    ]
     assert names == sorted(names, key=str.casefold, reverse=True)
     assert client.get(f"/cohorts/{cohort.id}/results?sort=nonsense&dir=sideways").status_code == 200
 
 
 # -- a participant's own results ------------------------------------------------------------------
+
 
 def test_participant_downloads_own_sheet_once_released(world, client, session):
     cohort = world["cohort"]
@@ -480,6 +609,7 @@ def test_own_results_show_released_grades_only(world, client, session):
 
 
 # -- plugin columns ---------------------------------------------------------------------------------
+
 
 def with_results_plugin(monkeypatch):
     real = manager.discover
@@ -550,6 +680,7 @@ def test_a_malformed_plugin_column_fails_loudly(plugin_app, session, make_cohort
 
 
 # -- query counts -------------------------------------------------------------------------------------
+
 
 def queries_for(app, client, url):
     client.get(url)  # warm: first-request work is not the page's

@@ -28,6 +28,7 @@ HEADER = ["nip", "name", "email", "instansi", "unit", "jabatan", "golongan"]
 
 # -- helpers -------------------------------------------------------------------------------------
 
+
 def nip(i: int) -> str:
     """A valid, distinct NIP for the i-th person of a file (born 1960 + i days, appointed 2010)."""
     born = date(1960, 1, 1) + timedelta(days=i)
@@ -36,16 +37,26 @@ def nip(i: int) -> str:
 
 def person(i: int, **overrides: str) -> dict[str, str]:
     row = {
-        "nip": nip(i), "name": f"Peserta {i}", "email": f"peserta{i}@kalteng.go.id",
-        "instansi": "Pemerintah Provinsi Kalimantan Tengah", "unit": "Bappeda",
-        "jabatan": "Kepala Bidang", "golongan": "III/d",
+        "nip": nip(i),
+        "name": f"Peserta {i}",
+        "email": f"peserta{i}@kalteng.go.id",
+        "instansi": "Pemerintah Provinsi Kalimantan Tengah",
+        "unit": "Bappeda",
+        "jabatan": "Kepala Bidang",
+        "golongan": "III/d",
     }
     row.update(overrides)
     return row
 
 
-def csv_file(rows: list[dict[str, str]], header: list[str] = HEADER, *, delimiter: str = ",",
-             keys: list[str] | None = None, bom: bool = False) -> bytes:
+def csv_file(
+    rows: list[dict[str, str]],
+    header: list[str] = HEADER,
+    *,
+    delimiter: str = ",",
+    keys: list[str] | None = None,
+    bom: bool = False,
+) -> bytes:
     keys = keys or HEADER
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
@@ -69,8 +80,9 @@ def xlsx_file(rows: list[list[object]], header: list[str] = HEADER) -> bytes:
 
 
 def upload(client, cohort, data: bytes, filename: str = "roster.csv"):
-    return client.post(f"/cohorts/{cohort.id}/roster", data={"file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/cohorts/{cohort.id}/roster", data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data"
+    )
 
 
 def import_token(client, cohort, token: str, **kwargs):
@@ -99,15 +111,18 @@ def error_rows(response) -> dict[int, str]:
 
 def totals(session) -> tuple[int, int, int]:
     session.commit()  # end the read transaction so that the next counts see the app's commits
-    return (session.scalar(select(func.count()).select_from(User)),
-            session.scalar(select(func.count()).select_from(ParticipantProfile)),
-            session.scalar(select(func.count()).select_from(Membership)))
+    return (
+        session.scalar(select(func.count()).select_from(User)),
+        session.scalar(select(func.count()).select_from(ParticipantProfile)),
+        session.scalar(select(func.count()).select_from(Membership)),
+    )
 
 
 def participants_of(session, cohort) -> dict[str, User]:
     session.expire_all()
     users = session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
         .where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT)
     )
     return {user.email: user for user in users}
@@ -139,6 +154,7 @@ def coordinator(client, cohort):
 
 # -- the whole file is refused for one bad row ---------------------------------------------------
 
+
 def test_one_bad_row_among_500_saves_nothing_and_names_the_row(coordinator, cohort, session):
     rows = [person(i) for i in range(500)]
     rows[375]["nip"] = "19700101 201001 3 001"  # data row 376 is spreadsheet row 377
@@ -161,17 +177,20 @@ def test_an_unknown_token_imports_nothing(coordinator, cohort, session):
     assert totals(session) == before
 
 
-@pytest.mark.parametrize(("change", "line", "problem"), [
-    ({"nip": "198613262015051001"}, 4, "NIP does not start with a valid birth date (YYYYMMDD)."),
-    ({"nip": "12345"}, 4, "NIP must have 18 digits, not 5."),
-    ({"nip": ""}, 4, "NIP is required."),
-    ({"golongan": "V/a"}, 4, "Unknown golongan V/a (expected e.g. III/a or IV/b)."),
-    ({"golongan": "III/f"}, 4, "Unknown golongan III/f (expected e.g. III/a or IV/b)."),
-    ({"email": ""}, 4, "The email is missing."),
-    ({"email": "peserta.kalteng.go.id"}, 4, "peserta.kalteng.go.id is not a valid email address."),
-    ({"name": "  "}, 4, "The name is missing."),
-    ({"name": "N" * 201}, 4, "name is longer than 200 characters."),
-])
+@pytest.mark.parametrize(
+    ("change", "line", "problem"),
+    [
+        ({"nip": "198613262015051001"}, 4, "NIP does not start with a valid birth date (YYYYMMDD)."),
+        ({"nip": "12345"}, 4, "NIP must have 18 digits, not 5."),
+        ({"nip": ""}, 4, "NIP is required."),
+        ({"golongan": "V/a"}, 4, "Unknown golongan V/a (expected e.g. III/a or IV/b)."),
+        ({"golongan": "III/f"}, 4, "Unknown golongan III/f (expected e.g. III/a or IV/b)."),
+        ({"email": ""}, 4, "The email is missing."),
+        ({"email": "peserta.kalteng.go.id"}, 4, "peserta.kalteng.go.id is not a valid email address."),
+        ({"name": "  "}, 4, "The name is missing."),
+        ({"name": "N" * 201}, 4, "name is longer than 200 characters."),
+    ],
+)
 def test_each_row_problem_is_reported_with_its_row_number(coordinator, cohort, session, change, line, problem):
     rows = [person(i) for i in range(5)]
     rows[line - 2].update(change)
@@ -204,8 +223,9 @@ def test_duplicate_email_in_the_file_names_the_other_row(coordinator, cohort):
 
 def test_every_problem_of_a_row_is_listed_and_row_numbers_count_blank_lines(coordinator, cohort):
     good, bad = person(0), person(1, nip="1", email="x", golongan="VI")
-    data = "\r\n".join([",".join(HEADER), ",".join(good[k] for k in HEADER), "",
-                         ",".join(bad[k] for k in HEADER)]).encode()
+    data = "\r\n".join(
+        [",".join(HEADER), ",".join(good[k] for k in HEADER), "", ",".join(bad[k] for k in HEADER)]
+    ).encode()
     response = upload(coordinator, cohort, data)
     assert response.status_code == 422
     problems = error_rows(response)
@@ -247,11 +267,11 @@ def test_staff_of_the_cohort_cannot_be_enrolled_as_participant(coordinator, coho
     staff = cohort.people["coordinator"]
     response = upload(coordinator, cohort, csv_file([person(1), person(2, email=staff.email)]))
     assert response.status_code == 422
-    assert error_rows(response) == {
-        3: "This person is staff of the cohort and cannot be enrolled as a participant."}
+    assert error_rows(response) == {3: "This person is staff of the cohort and cannot be enrolled as a participant."}
 
 
 # -- a valid file: preview, then import, then import again ---------------------------------------
+
 
 def test_valid_file_previews_without_saving_then_imports_everyone(coordinator, cohort, session):
     rows = [person(i) for i in range(3)]
@@ -263,7 +283,10 @@ def test_valid_file_previews_without_saving_then_imports_everyone(coordinator, c
     assert preview.status_code == 200
     page = text(preview)
     assert "All 3 rows are valid:" in page
-    assert "3 people new to your cohorts, 0 people from your cohorts to enrol, 0 profiles to update, 0 already enrolled." in page
+    assert (
+        "3 people new to your cohorts, 0 people from your cohorts to enrol, 0 profiles to update, 0 already enrolled."
+        in page
+    )
     assert "Import 3 participants" in page
     assert "19600102 201001 1 001" in page  # NIPs are shown grouped
     token = token_in(preview)
@@ -298,7 +321,10 @@ def test_importing_the_same_file_again_changes_nothing(coordinator, cohort, sess
 
     again = upload(coordinator, cohort, data)
     assert again.status_code == 200
-    assert "0 people new to your cohorts, 0 people from your cohorts to enrol, 0 profiles to update, 4 already enrolled." in text(again)
+    assert (
+        "0 people new to your cohorts, 0 people from your cohorts to enrol, 0 profiles to update, 4 already enrolled."
+        in text(again)
+    )
     done = import_token(coordinator, cohort, token_in(again), follow_redirects=True)
 
     assert "Roster imported: 0 new accounts, 0 existing people enrolled, 0 profiles updated, 4 unchanged." in text(done)
@@ -306,7 +332,8 @@ def test_importing_the_same_file_again_changes_nothing(coordinator, cohort, sess
 
 
 def test_reimport_with_a_new_jabatan_changes_no_profile_for_a_coordinator_but_does_for_an_admin(
-        coordinator, cohort, session, make_user):
+    coordinator, cohort, session, make_user
+):
     rows = [person(i) for i in range(2)]
     assert import_token(coordinator, cohort, token_in(upload(coordinator, cohort, csv_file(rows)))).status_code == 302
     after_first = totals(session)
@@ -332,8 +359,9 @@ def test_reimport_with_a_new_jabatan_changes_no_profile_for_a_coordinator_but_do
     assert (profile.jabatan, profile.golongan) == ("Sekretaris Daerah", "IV/c")
 
 
-def test_person_of_ones_own_cohorts_is_shown_and_linked_as_they_are(coordinator, cohort, session, make_cohort,
-                                                                    make_user):
+def test_person_of_ones_own_cohorts_is_shown_and_linked_as_they_are(
+    coordinator, cohort, session, make_cohort, make_user
+):
     known = make_user(name="Siti Rahayu", email="siti@kalteng.go.id", nip=nip(7), instansi="Pemprov Kalteng")
     known_to(session, make_cohort, cohort, known)
     before = totals(session)
@@ -355,8 +383,9 @@ def test_person_of_ones_own_cohorts_is_shown_and_linked_as_they_are(coordinator,
     assert "siti.rahayu@gmail.com" not in enrolled
 
 
-def test_a_stranger_is_linked_only_by_nip_and_own_email_and_never_shown(coordinator, cohort, session, make_cohort,
-                                                                      make_user):
+def test_a_stranger_is_linked_only_by_nip_and_own_email_and_never_shown(
+    coordinator, cohort, session, make_cohort, make_user
+):
     """Issue 10 #1 and #3: another cohort's peserta, by NIP alone, is neither shown nor taken over."""
     stranger = make_user(name="Siti Rahayu", email="siti@kalteng.go.id", nip=nip(7), instansi="Pemprov Kalteng")
     session.add(Membership(cohort=make_cohort(name="Angkatan Lain"), user=stranger, role=Role.PARTICIPANT))
@@ -366,7 +395,9 @@ def test_a_stranger_is_linked_only_by_nip_and_own_email_and_never_shown(coordina
     for hidden in ("Siti Rahayu", "siti@kalteng.go.id", "Pemprov Kalteng"):
         assert hidden not in text(taken_over)
 
-    preview = upload(coordinator, cohort, csv_file([person(1), person(7, name="S. Rahayu", email="SITI@kalteng.go.id")]))
+    preview = upload(
+        coordinator, cohort, csv_file([person(1), person(7, name="S. Rahayu", email="SITI@kalteng.go.id")])
+    )
     assert preview.status_code == 200
     assert "2 people new to your cohorts, 0 people from your cohorts to enrol" in text(preview)
     assert "Siti Rahayu" not in text(preview) and "Pemprov Kalteng" not in text(preview)
@@ -388,8 +419,10 @@ def test_staff_accounts_are_never_enrolled_by_a_coordinator(coordinator, cohort,
     assert set(error_rows(response).values()) == {english(NOT_ENROLLABLE)}  # strangers: nothing said
     before = totals(session)
     for who, n in zip(staff, (20, 21, 22), strict=True):
-        single = coordinator.post(f"/cohorts/{cohort.id}/participants/new", data={
-            "nip": nip(n), "name": who.name, "email": who.email, "confirm": nip(n)})
+        single = coordinator.post(
+            f"/cohorts/{cohort.id}/participants/new",
+            data={"nip": nip(n), "name": who.name, "email": who.email, "confirm": nip(n)},
+        )
         assert single.status_code == 409, who
     assert totals(session) == before
 
@@ -426,9 +459,12 @@ def test_import_refuses_when_the_database_changed_since_the_preview(coordinator,
 
 # -- file formats --------------------------------------------------------------------------------
 
+
 def test_xlsx_with_the_nip_as_text_is_imported(coordinator, cohort, session):
-    rows = [[p["nip"], p["name"], p["email"], p["instansi"], p["unit"], p["jabatan"], p["golongan"]]
-            for p in (person(i) for i in range(3))]
+    rows = [
+        [p["nip"], p["name"], p["email"], p["instansi"], p["unit"], p["jabatan"], p["golongan"]]
+        for p in (person(i) for i in range(3))
+    ]
     rows[2][6] = "IV/b Pembina Tingkat I"
     response = upload(coordinator, cohort, xlsx_file(rows), "peserta.xlsx")
     assert response.status_code == 200, error_rows(response)
@@ -440,16 +476,19 @@ def test_xlsx_with_the_nip_as_text_is_imported(coordinator, cohort, session):
 
 
 def test_xlsx_is_recognised_by_content_whatever_its_name(coordinator, cohort):
-    response = upload(coordinator, cohort, xlsx_file([[nip(1), "A", "a@kalteng.go.id"]], ["NIP", "Nama", "Email"]),
-                      "roster.csv")
+    response = upload(
+        coordinator, cohort, xlsx_file([[nip(1), "A", "a@kalteng.go.id"]], ["NIP", "Nama", "Email"]), "roster.csv"
+    )
     assert response.status_code == 200
 
 
 def test_xlsx_reads_every_row_even_with_a_stale_dimension_record(coordinator, cohort):
     # Some exporters write a <dimension> that does not cover the data; openpyxl's read-only mode
     # trusts it unless told otherwise, and would drop rows and columns without a word.
-    rows = [[p["nip"], p["name"], p["email"], p["instansi"], p["unit"], p["jabatan"], p["golongan"]]
-            for p in (person(i) for i in range(5))]
+    rows = [
+        [p["nip"], p["name"], p["email"], p["instansi"], p["unit"], p["jabatan"], p["golongan"]]
+        for p in (person(i) for i in range(5))
+    ]
     original = zipfile.ZipFile(io.BytesIO(xlsx_file(rows)))
     patched = io.BytesIO()
     with zipfile.ZipFile(patched, "w") as out:
@@ -509,20 +548,27 @@ def test_the_downloadable_template_is_a_valid_roster(coordinator, cohort, sessio
 
 # -- files that cannot be read -------------------------------------------------------------------
 
+
 def _xlsx_with_number_nip() -> bytes:
     return xlsx_file([[198609262015051001.0, "Andi", "andi@kalteng.go.id"]], ["nip", "nama", "email"])
 
 
-@pytest.mark.parametrize(("data", "filename", "message"), [
-    (b"nama,email\nAndi,andi@kalteng.go.id\n", "roster.csv",
-     "The header row lacks the column(s) nip. Expected columns: nip, name, email, instansi, unit, jabatan, golongan."),
-    (b"", "roster.csv", "The file is empty."),
-    (b"  \r\n\r\n", "roster.csv", "The file is empty."),
-    (b"nip,name,email\r\n", "roster.csv", "The file has a header but no participants."),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", "foto.png", "This is not a CSV or XLSX file."),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "lama.xls", "Old Excel files (.xls) cannot be read"),
-    (b"PK\x03\x04" + b"\x00" * 100, "rusak.xlsx", "The XLSX file cannot be opened"),
-])
+@pytest.mark.parametrize(
+    ("data", "filename", "message"),
+    [
+        (
+            b"nama,email\nAndi,andi@kalteng.go.id\n",
+            "roster.csv",
+            "The header row lacks the column(s) nip. Expected columns: nip, name, email, instansi, unit, jabatan, golongan.",
+        ),
+        (b"", "roster.csv", "The file is empty."),
+        (b"  \r\n\r\n", "roster.csv", "The file is empty."),
+        (b"nip,name,email\r\n", "roster.csv", "The file has a header but no participants."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", "foto.png", "This is not a CSV or XLSX file."),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "lama.xls", "Old Excel files (.xls) cannot be read"),
+        (b"PK\x03\x04" + b"\x00" * 100, "rusak.xlsx", "The XLSX file cannot be opened"),
+    ],
+)
 def test_unreadable_files_get_a_clear_error(coordinator, cohort, session, data, filename, message):
     before = totals(session)
     response = upload(coordinator, cohort, data, filename)
@@ -536,8 +582,7 @@ def test_nip_stored_as_a_number_in_xlsx_is_explained(coordinator, cohort, sessio
     before = totals(session)
     response = upload(coordinator, cohort, _xlsx_with_number_nip(), "peserta.xlsx")
     assert response.status_code == 422
-    assert error_rows(response) == {
-        2: "The NIP is stored as a number and has lost digits: format the column as text."}
+    assert error_rows(response) == {2: "The NIP is stored as a number and has lost digits: format the column as text."}
     assert totals(session) == before
 
 
@@ -586,12 +631,16 @@ def test_too_many_rows_are_refused(app_factory, make_cohort, session):
 
 # -- who may import ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("who", ["participant", "instructor", "other coordinator"])
 def test_only_the_cohorts_coordinators_reach_the_roster(client, make_cohort, session, who):
     cohort = make_cohort(participants=1, instructors=1)
     other = make_cohort(name="Angkatan Lain")
-    user = {"participant": cohort.people["participants"][0], "instructor": cohort.people["instructors"][0],
-            "other coordinator": other.people["coordinator"]}[who]
+    user = {
+        "participant": cohort.people["participants"][0],
+        "instructor": cohort.people["instructors"][0],
+        "other coordinator": other.people["coordinator"],
+    }[who]
     login(client, user)
     before = totals(session)
 
@@ -652,14 +701,19 @@ def test_malformed_tokens_are_refused(coordinator, cohort, token):
 
 # -- the service, directly -----------------------------------------------------------------------
 
+
 def test_preview_reports_statuses_and_row_numbers(ctx, session, make_cohort, make_user):
     cohort = make_cohort()
     enrolled = make_user(email="lama@kalteng.go.id", nip=nip(1), golongan="III/a")
     session.add(Membership(cohort=cohort, user=enrolled, role=Role.PARTICIPANT))
     make_user(email="kenal@kalteng.go.id", nip=nip(2))
     session.commit()
-    rows = [person(0), person(1, email="lama@kalteng.go.id", golongan="III/b"),
-            person(2, email="kenal@kalteng.go.id"), person(3, golongan="3e")]
+    rows = [
+        person(0),
+        person(1, email="lama@kalteng.go.id", golongan="III/b"),
+        person(2, email="kenal@kalteng.go.id"),
+        person(3, golongan="3e"),
+    ]
 
     result = roster.preview(session, cohort, csv_file(rows), "r.csv", 100)
 
@@ -715,8 +769,9 @@ def test_two_imports_of_the_same_new_person_at_once_make_one_account(app, sessio
         login(client, cohort.people["coordinator"])
         tokens.append(token_in(upload(client, cohort, data)))
     assert all(tokens)
-    responses = race(*(lambda c=c, k=k, t=t: import_token(c, k, t)
-                       for c, k, t in zip(clients, (first, second), tokens, strict=True)))
+    responses = race(
+        *(lambda c=c, k=k, t=t: import_token(c, k, t) for c, k, t in zip(clients, (first, second), tokens, strict=True))
+    )
     statuses = sorted(r.status_code for r in responses)
     session.commit()
     assert session.scalar(select(func.count()).select_from(User).where(User.email == "peserta1@kalteng.go.id")) == 1
@@ -726,11 +781,13 @@ def test_two_imports_of_the_same_new_person_at_once_make_one_account(app, sessio
         assert token_in(refused), "the file is kept: import again from the new preview"
     else:  # the second read the first's commit in time and enrolled the existing person
         assert statuses == [302, 302]
-    assert session.scalar(select(func.count()).select_from(Membership)
-                          .where(Membership.role == Role.PARTICIPANT)) == statuses.count(302)
+    assert session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.role == Role.PARTICIPANT)
+    ) == statuses.count(302)
 
 
 # -- preview files (NIPs and e-mails) do not outlive their use --------------------------------------
+
 
 def preview_files(app) -> set[str]:
     folder = os.path.join(app.config["UPLOAD_DIR"], "roster")

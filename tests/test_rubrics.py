@@ -28,9 +28,12 @@ def sample(title: str = "Rubrik refleksi", criteria: int = 2, levels: int = 3) -
         title=title,
         description="Untuk refleksi mingguan",
         criteria=[
-            CriterionData(f"Kriteria {i + 1}", f"Penjelasan {i + 1}", Decimal(i + 1), [
-                LevelData(f"Level {j + 1}", Decimal(j + 1), f"Deskriptor {i + 1}.{j + 1}") for j in range(levels)
-            ])
+            CriterionData(
+                f"Kriteria {i + 1}",
+                f"Penjelasan {i + 1}",
+                Decimal(i + 1),
+                [LevelData(f"Level {j + 1}", Decimal(j + 1), f"Deskriptor {i + 1}.{j + 1}") for j in range(levels)],
+            )
             for i in range(criteria)
         ],
     )
@@ -48,11 +51,19 @@ def builder_fields(data: RubricData, action: str = "save") -> dict[str, str]:
     """The builder's POST fields for ``data``, as the page names them."""
     fields = {"title": data.title, "description": data.description, "action": action}
     for i, c in enumerate(data.criteria):
-        fields |= {f"c-{i}-title": c.title, f"c-{i}-description": c.description, f"c-{i}-weight": str(c.weight),
-                   f"c-{i}-position": str(i + 1)}
+        fields |= {
+            f"c-{i}-title": c.title,
+            f"c-{i}-description": c.description,
+            f"c-{i}-weight": str(c.weight),
+            f"c-{i}-position": str(i + 1),
+        }
         for j, lv in enumerate(c.levels):
-            fields |= {f"c-{i}-l-{j}-label": lv.label, f"c-{i}-l-{j}-points": str(lv.points),
-                       f"c-{i}-l-{j}-descriptor": lv.descriptor, f"c-{i}-l-{j}-position": str(j + 1)}
+            fields |= {
+                f"c-{i}-l-{j}-label": lv.label,
+                f"c-{i}-l-{j}-points": str(lv.points),
+                f"c-{i}-l-{j}-descriptor": lv.descriptor,
+                f"c-{i}-l-{j}-position": str(j + 1),
+            }
     return fields
 
 
@@ -61,8 +72,12 @@ def graded(session, cohort, rubric, *, rubric_id=None):
     assessment = Assessment(cohort_id=cohort.id, title="Refleksi minggu 1", rubric_id=rubric.id)
     session.add(assessment)
     session.flush()
-    submission = Submission(assessment_id=assessment.id, participant_id=cohort.people["participants"][0].id,
-                            state=SubmissionState.SUBMITTED, body="Refleksi saya")
+    submission = Submission(
+        assessment_id=assessment.id,
+        participant_id=cohort.people["participants"][0].id,
+        state=SubmissionState.SUBMITTED,
+        body="Refleksi saya",
+    )
     session.add(submission)
     session.flush()
     grade = Grade(submission_id=submission.id, rubric_id=rubric_id or rubric.id, score=Decimal(80))
@@ -74,6 +89,7 @@ def graded(session, cohort, rubric, *, rubric_id=None):
 
 # -- the rules -----------------------------------------------------------------------------------
 
+
 def bad(change) -> RubricData:
     data = sample()
     change(data)
@@ -83,21 +99,42 @@ def bad(change) -> RubricData:
 INVALID = {
     "no title": (lambda d: setattr(d, "title", "  "), "title", "Give the rubric a title"),
     "no criteria": (lambda d: d.criteria.clear(), "criteria", "at least one criterion"),
-    "one level": (lambda d: d.criteria[1].levels.__delitem__(slice(1, None)), "c-1-levels",
-                  "Criterion 2 (Kriteria 2) needs at least two levels"),
-    "negative points": (lambda d: setattr(d.criteria[0].levels[2], "points", Decimal(-1)), "c-0-l-2-points",
-                        "Criterion 1 (Kriteria 1), level 3, points: Points cannot be negative"),
-    "zero weight": (lambda d: setattr(d.criteria[1], "weight", Decimal(0)), "c-1-weight",
-                    "Criterion 2 (Kriteria 2), weight: The weight must be more than 0"),
+    "one level": (
+        lambda d: d.criteria[1].levels.__delitem__(slice(1, None)),
+        "c-1-levels",
+        "Criterion 2 (Kriteria 2) needs at least two levels",
+    ),
+    "negative points": (
+        lambda d: setattr(d.criteria[0].levels[2], "points", Decimal(-1)),
+        "c-0-l-2-points",
+        "Criterion 1 (Kriteria 1), level 3, points: Points cannot be negative",
+    ),
+    "zero weight": (
+        lambda d: setattr(d.criteria[1], "weight", Decimal(0)),
+        "c-1-weight",
+        "Criterion 2 (Kriteria 2), weight: The weight must be more than 0",
+    ),
     "empty criterion title": (lambda d: setattr(d.criteria[0], "title", ""), "c-0-title", "Criterion 1: enter a title"),
-    "empty label": (lambda d: setattr(d.criteria[0].levels[1], "label", " "), "c-0-l-1-label",
-                    "Criterion 1 (Kriteria 1), level 2: enter a label"),
-    "repeated label": (lambda d: setattr(d.criteria[0].levels[2], "label", "level 1"), "c-0-l-2-label",
-                       "has the level level 1 twice"),
-    "repeated criterion": (lambda d: setattr(d.criteria[1], "title", "KRITERIA 1"), "c-1-title",
-                           "another criterion already has the title KRITERIA 1"),
-    "three decimals": (lambda d: setattr(d.criteria[0].levels[0], "points", Decimal("1.125")), "c-0-l-0-points",
-                       "at most two decimals"),
+    "empty label": (
+        lambda d: setattr(d.criteria[0].levels[1], "label", " "),
+        "c-0-l-1-label",
+        "Criterion 1 (Kriteria 1), level 2: enter a label",
+    ),
+    "repeated label": (
+        lambda d: setattr(d.criteria[0].levels[2], "label", "level 1"),
+        "c-0-l-2-label",
+        "has the level level 1 twice",
+    ),
+    "repeated criterion": (
+        lambda d: setattr(d.criteria[1], "title", "KRITERIA 1"),
+        "c-1-title",
+        "another criterion already has the title KRITERIA 1",
+    ),
+    "three decimals": (
+        lambda d: setattr(d.criteria[0].levels[0], "points", Decimal("1.125")),
+        "c-0-l-0-points",
+        "at most two decimals",
+    ),
 }
 
 
@@ -154,12 +191,19 @@ def test_editing_a_frozen_rubric_makes_a_new_version(ctx, session, make_cohort):
     session.commit()
     old_criteria = [c.id for c in old.criteria]
 
-    new, made_new = services.update_rubric(session, old, sample(title="Rubrik v2", levels=4), actor=actor,
-                                           review_grades=True)
+    new, made_new = services.update_rubric(
+        session, old, sample(title="Rubrik v2", levels=4), actor=actor, review_grades=True
+    )
     session.commit()
     session.expire_all()
     assert made_new and new.id != old.id
-    assert (new.family_id, new.version, new.cohort_id, new.frozen, new.superseded) == (old.id, 2, cohort.id, False, False)
+    assert (new.family_id, new.version, new.cohort_id, new.frozen, new.superseded) == (
+        old.id,
+        2,
+        cohort.id,
+        False,
+        False,
+    )
     old = session.get(Rubric, old.id)
     assert old.superseded and old.frozen and old.title == "Rubrik refleksi"
     assert [c.id for c in old.criteria] == old_criteria and len(old.criteria[0].levels) == 3
@@ -239,6 +283,7 @@ def test_default_reflection_rubric_is_valid_with_four_levels(ctx, session):
 
 # -- the builder over HTTP -----------------------------------------------------------------------
 
+
 @pytest.fixture
 def coordinator(client, make_cohort):
     cohort = make_cohort(participants=1, instructors=1)
@@ -317,7 +362,9 @@ def test_invalid_builder_answers_422_with_messages_by_the_fields_and_saves_nothi
     assert "Enter a number, e.g. 2 or 2.5." in html
     assert "Criterion 2 (Kriteria 2), level 1: enter a label." in html
     assert "The weight must be more than 0." in html
-    assert re.search(r'class="form-control form-control-sm is-invalid[^"]*" id="c-0-l-1-points"[^>]*value="banyak"', html)
+    assert re.search(
+        r'class="form-control form-control-sm is-invalid[^"]*" id="c-0-l-1-points"[^>]*value="banyak"', html
+    )
     assert 'value="Deskriptor 1.3"' in html or ">Deskriptor 1.3</textarea>" in html
     assert count(session, Rubric) == 0
 
@@ -365,6 +412,7 @@ def test_editing_in_place_when_not_frozen(client, coordinator, session):
 
 # -- who may do what -----------------------------------------------------------------------------
 
+
 def test_access_to_rubrics(client, make_cohort, make_user, session):
     a = make_cohort(participants=1, instructors=1, name="Angkatan A")
     b = make_cohort(participants=1, name="Angkatan B")
@@ -378,8 +426,14 @@ def test_access_to_rubrics(client, make_cohort, make_user, session):
     login(client, a.people["participants"][0])
     assert client.get(f"/rubrics/{rubric.id}").status_code == 200  # participants see the rubric before submitting
     assert client.get(f"/rubrics/{rubric.id}/export.json").status_code == 200
-    for url in (f"/rubrics/{rubric.id}/edit", "/rubrics/", f"/rubrics/{template.id}", f"/rubrics/cohorts/{a.id}",
-                f"/rubrics/new?cohort_id={a.id}", f"/rubrics/cohorts/{a.id}/import"):
+    for url in (
+        f"/rubrics/{rubric.id}/edit",
+        "/rubrics/",
+        f"/rubrics/{template.id}",
+        f"/rubrics/cohorts/{a.id}",
+        f"/rubrics/new?cohort_id={a.id}",
+        f"/rubrics/cohorts/{a.id}/import",
+    ):
         assert client.get(url).status_code == 403, url
     assert client.post(f"/rubrics/{rubric.id}/edit", data=builder_fields(sample("x"))).status_code == 403
     assert client.post(f"/rubrics/{template.id}/copy?cohort_id={a.id}").status_code == 403
@@ -432,6 +486,7 @@ def test_participant_cannot_save_as_template(client, make_cohort, session):
 
 # -- files over HTTP -----------------------------------------------------------------------------
 
+
 def test_export_json_and_csv_as_attachments(client, coordinator, session):
     rubric = services.create_rubric(session, sample("Rubrik Refleksi: Minggu 1"), actor=None, cohort=coordinator)
     session.commit()
@@ -476,8 +531,12 @@ def test_bad_uploads_answer_422_and_save_nothing(client, coordinator, session):
         b"not,a,rubric\r\n1,2,3\r\n": "The header row lacks the column(s)",
         b'{"title": "x", "criteria": [': "not valid JSON",
         one_level.encode("utf-8"): "Criterion 2 (Kriteria 2) needs at least two levels",
-        json.dumps({"title": "", "criteria": [{"title": "A", "levels": [{"label": "a", "points": 1},
-                                                                          {"label": "b", "points": 2}]}]}).encode(): None,
+        json.dumps(
+            {
+                "title": "",
+                "criteria": [{"title": "A", "levels": [{"label": "a", "points": 1}, {"label": "b", "points": 2}]}],
+            }
+        ).encode(): None,
     }
     for raw, message in cases.items():
         response = upload(client, url, raw, "x.json" if raw.startswith(b"{") else "x.csv")
@@ -495,7 +554,9 @@ def test_library_runs_a_fixed_number_of_queries(app, client, make_user, session)
     counts = []
     for n in (2, 25):
         while count(session, Rubric) < n:
-            services.create_rubric(session, sample(f"Templat {count(session, Rubric):02d}"), actor=None, is_template=True)
+            services.create_rubric(
+                session, sample(f"Templat {count(session, Rubric):02d}"), actor=None, is_template=True
+            )
             session.commit()
         with count_queries(app) as statements:
             assert client.get("/rubrics/").status_code == 200

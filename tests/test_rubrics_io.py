@@ -19,17 +19,27 @@ from lms.rubrics.services import CriterionData, LevelData, RubricData
 def sample() -> RubricData:
     return RubricData(
         title="Rubrik refleksi",
-        description="Untuk refleksi, termasuk \"kutipan\", koma; dan titik koma.",
+        description='Untuk refleksi, termasuk "kutipan", koma; dan titik koma.',
         criteria=[
-            CriterionData("Relevansi bagi instansi", "Kaitan dengan instansi sendiri", Decimal("1.5"), [
-                LevelData("Kurang", Decimal(1), "Tidak ada kaitan"),
-                LevelData("Baik", Decimal("2.5"), "Ada kaitan, dengan contoh"),
-                LevelData("Sangat baik", Decimal(4), "Baris pertama\nbaris kedua"),
-            ]),
-            CriterionData("=Kedalaman", "-dimulai dengan minus", Decimal(2), [
-                LevelData("@mention", Decimal(0), "+plus"),
-                LevelData("'kutip", Decimal("0.25"), "\ttab"),
-            ]),
+            CriterionData(
+                "Relevansi bagi instansi",
+                "Kaitan dengan instansi sendiri",
+                Decimal("1.5"),
+                [
+                    LevelData("Kurang", Decimal(1), "Tidak ada kaitan"),
+                    LevelData("Baik", Decimal("2.5"), "Ada kaitan, dengan contoh"),
+                    LevelData("Sangat baik", Decimal(4), "Baris pertama\nbaris kedua"),
+                ],
+            ),
+            CriterionData(
+                "=Kedalaman",
+                "-dimulai dengan minus",
+                Decimal(2),
+                [
+                    LevelData("@mention", Decimal(0), "+plus"),
+                    LevelData("'kutip", Decimal("0.25"), "\ttab"),
+                ],
+            ),
         ],
     )
 
@@ -51,6 +61,7 @@ GOOD_ROWS = [
 
 
 # -- round trips ---------------------------------------------------------------------------------
+
 
 def test_json_round_trip_keeps_everything():
     data = sample()
@@ -114,15 +125,21 @@ _chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"
 _text = st.text(_chars, max_size=30)
 _name = st.text(_chars, min_size=1, max_size=30).filter(lambda s: s.strip())
 _points = st.decimals(min_value=0, max_value=Decimal("999999.99"), places=2, allow_nan=False, allow_infinity=False)
-_weight = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999999.99"), places=2,
-                      allow_nan=False, allow_infinity=False)
+_weight = st.decimals(
+    min_value=Decimal("0.01"), max_value=Decimal("999999.99"), places=2, allow_nan=False, allow_infinity=False
+)
 _level = st.builds(LevelData, label=_name, points=_points, descriptor=_text)
 _criterion = st.builds(
-    CriterionData, title=_name, description=_text, weight=_weight,
+    CriterionData,
+    title=_name,
+    description=_text,
+    weight=_weight,
     levels=st.lists(_level, min_size=2, max_size=5, unique_by=lambda lv: lv.label.strip().casefold()),
 )
 _rubric = st.builds(
-    RubricData, title=_name, description=_text,
+    RubricData,
+    title=_name,
+    description=_text,
     criteria=st.lists(_criterion, min_size=1, max_size=4, unique_by=lambda c: c.title.strip().casefold()),
 )
 
@@ -143,29 +160,58 @@ BAD_FILES = {
     "not JSON": ('{"title": "x", "criteria": [', "not valid JSON"),
     "JSON list": ("[1, 2]", "one rubric"),
     "JSON without criteria": ('{"title": "x"}', "no criteria"),
-    "JSON points text": ('{"title": "x", "criteria": [{"title": "Clarity", "levels": [{"label": "a", "points": "lots"}, '
-                         '{"label": "b", "points": 2}]}]}', "Criterion 1 (Clarity), level 1: the points lots are not a number"),
+    "JSON points text": (
+        '{"title": "x", "criteria": [{"title": "Clarity", "levels": [{"label": "a", "points": "lots"}, '
+        '{"label": "b", "points": 2}]}]}',
+        "Criterion 1 (Clarity), level 1: the points lots are not a number",
+    ),
     "JSON NaN": ('{"title": "x", "criteria": [{"title": "C", "weight": NaN, "levels": []}]}', "not valid JSON"),
-    "JSON one level": ('{"title": "x", "criteria": [{"title": "Clarity", "levels": [{"label": "a", "points": 1}]}]}',
-                       "Criterion 1 (Clarity) needs at least two levels"),
-    "JSON negative points": ('{"title": "x", "criteria": [{"title": "Clarity", "levels": [{"label": "a", "points": -1}, '
-                             '{"label": "b", "points": 2}]}]}', "points cannot be negative"),
-    "wrong header": (csv_text(GOOD_ROWS, header=["kriteria", "deskripsi", "bobot", "level", "x", "poin"]), "lacks the column(s)"),
+    "JSON one level": (
+        '{"title": "x", "criteria": [{"title": "Clarity", "levels": [{"label": "a", "points": 1}]}]}',
+        "Criterion 1 (Clarity) needs at least two levels",
+    ),
+    "JSON negative points": (
+        '{"title": "x", "criteria": [{"title": "Clarity", "levels": [{"label": "a", "points": -1}, '
+        '{"label": "b", "points": 2}]}]}',
+        "points cannot be negative",
+    ),
+    "wrong header": (
+        csv_text(GOOD_ROWS, header=["kriteria", "deskripsi", "bobot", "level", "x", "poin"]),
+        "lacks the column(s)",
+    ),
     "missing column": (csv_text([r[:5] for r in GOOD_ROWS], header=HEADER[:5]), "lacks the column(s) points"),
-    "unknown column": (csv_text([[*r, "x"] for r in GOOD_ROWS], header=[*HEADER, "note"]), "unknown or repeated columns (note)"),
+    "unknown column": (
+        csv_text([[*r, "x"] for r in GOOD_ROWS], header=[*HEADER, "note"]),
+        "unknown or repeated columns (note)",
+    ),
     "header only": (csv_text([]), "no levels"),
-    "points not a number": (csv_text([GOOD_ROWS[0], [*GOOD_ROWS[1][:5], "empat"]]), "Row 3: the points empat are not a number"),
+    "points not a number": (
+        csv_text([GOOD_ROWS[0], [*GOOD_ROWS[1][:5], "empat"]]),
+        "Row 3: the points empat are not a number",
+    ),
     "points missing": (csv_text([GOOD_ROWS[0], GOOD_ROWS[1][:5]]), "Row 3: the points are missing"),
-    "weight not a number": (csv_text([["Clarity", "", "berat", "a", "", "1"], GOOD_ROWS[1]]), "Row 2: the weight berat is not a number"),
-    "weight zero": (csv_text([["Clarity", "", "0", "a", "", "1"], GOOD_ROWS[1]]), "Row 2: the weight must be more than 0"),
+    "weight not a number": (
+        csv_text([["Clarity", "", "berat", "a", "", "1"], GOOD_ROWS[1]]),
+        "Row 2: the weight berat is not a number",
+    ),
+    "weight zero": (
+        csv_text([["Clarity", "", "0", "a", "", "1"], GOOD_ROWS[1]]),
+        "Row 2: the weight must be more than 0",
+    ),
     "negative points": (csv_text([GOOD_ROWS[0], [*GOOD_ROWS[1][:5], "-2"]]), "Row 3: points cannot be negative"),
-    "one level": (csv_text(GOOD_ROWS[:3] + [["Evidence2", "", "", "Strong", "", "3"]]),
-                  "Criterion 2 (Evidence) needs at least two levels"),
+    "one level": (
+        csv_text(GOOD_ROWS[:3] + [["Evidence2", "", "", "Strong", "", "3"]]),
+        "Criterion 2 (Evidence) needs at least two levels",
+    ),
     "empty criterion": (csv_text([GOOD_ROWS[0], ["", "", "", "b", "", "2"]]), "Row 3: the criterion is empty"),
-    "unquoted comma": ("criterion,criterion_description,weight,level,level_description,points\r\n"
-                       "Clarity,,1,a,Short, but clear,1\r\n", "Row 2 has more cells than the header"),
-    "repeated level": (csv_text([GOOD_ROWS[0], [*GOOD_ROWS[1][:3], "beginning", "", "2"]]),
-                       "has the level beginning twice"),
+    "unquoted comma": (
+        "criterion,criterion_description,weight,level,level_description,points\r\nClarity,,1,a,Short, but clear,1\r\n",
+        "Row 2 has more cells than the header",
+    ),
+    "repeated level": (
+        csv_text([GOOD_ROWS[0], [*GOOD_ROWS[1][:3], "beginning", "", "2"]]),
+        "has the level beginning twice",
+    ),
 }
 
 

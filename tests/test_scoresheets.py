@@ -30,20 +30,40 @@ def world(ctx, session, make_cohort, make_user):
     b = make_cohort(participants=1, instructors=1, name="Angkatan B")
     admin = make_user(is_admin=True)
     program = session.get(Program, session.get(Cohort, a.id).program_id)
-    definitions.save_definition(session, program, [ComponentData("sikap", "Sikap perilaku", Decimal(40)),
-                                                   ComponentData("ujian", "Ujian", Decimal(60), minimum=Decimal(60))],
-                                admin, NOW, sources=set())
+    definitions.save_definition(
+        session,
+        program,
+        [
+            ComponentData("sikap", "Sikap perilaku", Decimal(40)),
+            ComponentData("ujian", "Ujian", Decimal(60), minimum=Decimal(60)),
+        ],
+        admin,
+        NOW,
+        sources=set(),
+    )
     made = {}
     for cohort in (a, b):
-        made[cohort.id] = sheets.save_sheet(session, session.get(Cohort, cohort.id), None, sheets.SheetData(
-            title="Sikap perilaku", criteria=[sheets.CriterionData("Integritas"), sheets.CriterionData("Kerja sama")],
-            component_key="sikap"))
+        made[cohort.id] = sheets.save_sheet(
+            session,
+            session.get(Cohort, cohort.id),
+            None,
+            sheets.SheetData(
+                title="Sikap perilaku",
+                criteria=[sheets.CriterionData("Integritas"), sheets.CriterionData("Kerja sama")],
+                component_key="sikap",
+            ),
+        )
     session.commit()
     return {"a": a, "b": b, "admin": admin, "program": program, "sheet": made[a.id], "sheet_b": made[b.id]}
 
 
-def _grid_form(page_sheet: Any, pid: int, values: dict[int, str], versions: dict[int, int] | None = None,
-               originals: dict[int, str] | None = None) -> dict[str, str]:
+def _grid_form(
+    page_sheet: Any,
+    pid: int,
+    values: dict[int, str],
+    versions: dict[int, int] | None = None,
+    originals: dict[int, str] | None = None,
+) -> dict[str, str]:
     data = {}
     for c in page_sheet.criteria:
         if c.id in values:
@@ -60,11 +80,13 @@ def test_grid_saves_audits_and_refuses_a_stale_cell_with_409(client, session, wo
     c1, c2 = (c.id for c in sheet.criteria)
     login(client, teacher)
     page = client.get(f"/score-sheets/{sheet.id}")
-    assert page.status_code == 200 and 'data-score-grid' in page.get_data(as_text=True)
+    assert page.status_code == 200 and "data-score-grid" in page.get_data(as_text=True)
     assert "<script>" not in page.get_data(as_text=True)  # the grid's JS is a module file (strict CSP)
     response = client.post(f"/score-sheets/{sheet.id}", data=_grid_form(sheet, person.id, {c1: "85,5", c2: "90"}))
     assert response.status_code == 303
-    entries = {e.criterion_id: e for e in session.scalars(select(SheetEntry).where(SheetEntry.observer_id == teacher.id))}
+    entries = {
+        e.criterion_id: e for e in session.scalars(select(SheetEntry).where(SheetEntry.observer_id == teacher.id))
+    }
     assert (entries[c1].score, entries[c2].score, entries[c1].version) == (Decimal("85.50"), Decimal("90.00"), 1)
     event = session.scalars(select(SheetEvent)).one()
     assert event.after == {str(c1): "85.50", str(c2): "90.00"} and event.actor_id == teacher.id
@@ -74,8 +96,10 @@ def test_grid_saves_audits_and_refuses_a_stale_cell_with_409(client, session, wo
     session.expire_all()
     assert session.get(SheetEntry, entries[c1].id).score == Decimal("85.50")
     # Bad input: a clear message, 422, nothing saved half-way (the good cell beside it is not saved either).
-    bad = client.post(f"/score-sheets/{sheet.id}", data={
-        **_grid_form(sheet, person.id, {c1: "101", c2: "75"}, {c1: 1, c2: 1}, {c1: "85.50", c2: "90.00"})})
+    bad = client.post(
+        f"/score-sheets/{sheet.id}",
+        data={**_grid_form(sheet, person.id, {c1: "101", c2: "75"}, {c1: 1, c2: 1}, {c1: "85.50", c2: "90.00"})},
+    )
     assert bad.status_code == 422 and "0" in bad.get_data(as_text=True)
     session.expire_all()
     assert session.get(SheetEntry, entries[c2].id).score == Decimal("90.00")
@@ -87,8 +111,14 @@ def test_an_instructor_enters_only_their_own_observations(client, session, world
     coordinator = world["a"].people["coordinator"]
     person = world["a"].people["participants"][0]
     login(client, teacher)
-    client.post(f"/score-sheets/{sheet.id}", data={"observer": coordinator.id, "observer_role": "penyelenggara",
-                                                   **_grid_form(sheet, person.id, {sheet.criteria[0].id: "80"})})
+    client.post(
+        f"/score-sheets/{sheet.id}",
+        data={
+            "observer": coordinator.id,
+            "observer_role": "penyelenggara",
+            **_grid_form(sheet, person.id, {sheet.criteria[0].id: "80"}),
+        },
+    )
     assert session.scalars(select(SheetEntry).where(SheetEntry.observer_id == coordinator.id)).all() == []
     # Nor as penyelenggara: that role is a coordinator's.
     assert session.scalars(select(SheetEntry).where(SheetEntry.observer_role == "penyelenggara")).all() == []
@@ -110,20 +140,36 @@ def test_worksheet_round_trip_imports_only_changes_and_refuses_another_sheets_fi
     ws.cell(rows[people[1].id], 5).value = "88,5"
     out = io.BytesIO()
     book.save(out)
-    response = client.post(f"/score-sheets/{sheet.id}/import",
-                           data={"file": (io.BytesIO(out.getvalue()), "nilai.xlsx")}, content_type="multipart/form-data")
+    response = client.post(
+        f"/score-sheets/{sheet.id}/import",
+        data={"file": (io.BytesIO(out.getvalue()), "nilai.xlsx")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303
     scores = {(e.participant_id, e.criterion_id): e.score for e in session.scalars(select(SheetEntry))}
-    assert scores == {(people[0].id, c1): Decimal("80.00"), (people[0].id, c2): Decimal("80.00"),
-                      (people[1].id, c1): Decimal("77.25"), (people[1].id, c2): Decimal("88.50")}
+    assert scores == {
+        (people[0].id, c1): Decimal("80.00"),
+        (people[0].id, c2): Decimal("80.00"),
+        (people[1].id, c1): Decimal("77.25"),
+        (people[1].id, c2): Decimal("88.50"),
+    }
     assert session.scalars(select(SheetEvent).where(SheetEvent.action == "import")).one().participant_id == people[1].id
-    other = client.post(f"/score-sheets/{world['sheet_b'].id}/import",
-                        data={"file": (io.BytesIO(out.getvalue()), "nilai.xlsx")}, content_type="multipart/form-data")
+    other = client.post(
+        f"/score-sheets/{world['sheet_b'].id}/import",
+        data={"file": (io.BytesIO(out.getvalue()), "nilai.xlsx")},
+        content_type="multipart/form-data",
+    )
     assert other.status_code == 403  # not their cohort at all
     client.post("/logout")
     login(client, world["b"].people["coordinator"])
-    assert client.post(f"/score-sheets/{world['sheet_b'].id}/import", data={
-        "file": (io.BytesIO(out.getvalue()), "nilai.xlsx")}, content_type="multipart/form-data").status_code == 422
+    assert (
+        client.post(
+            f"/score-sheets/{world['sheet_b'].id}/import",
+            data={"file": (io.BytesIO(out.getvalue()), "nilai.xlsx")},
+            content_type="multipart/form-data",
+        ).status_code
+        == 422
+    )
 
 
 def test_definition_editor_validates_weights_and_reapplying_is_recorded(client, session, world):
@@ -133,8 +179,14 @@ def test_definition_editor_validates_weights_and_reapplying_is_recorded(client, 
     assert f"/programs/{program.id}/result" in client.get("/programs").get_data(as_text=True)
     page = client.get(f"/programs/{program.id}/result")
     assert page.status_code == 200 and "defaults to review" in page.get_data(as_text=True)
-    form = {"base_version": "1", "key": ["sikap", "ujian"], "name": ["Sikap perilaku", "Ujian"],
-            "weight": ["40", "59"], "minimum": ["", "60"], "source": ["work", "work"]}
+    form = {
+        "base_version": "1",
+        "key": ["sikap", "ujian"],
+        "name": ["Sikap perilaku", "Ujian"],
+        "weight": ["40", "59"],
+        "minimum": ["", "60"],
+        "source": ["work", "work"],
+    }
     refused = client.post(f"/programs/{program.id}/result", data=form)
     assert refused.status_code == 422 and "99" in refused.get_data(as_text=True)
     assert 'value="59"' in refused.get_data(as_text=True)  # what was typed stays
@@ -148,12 +200,16 @@ def test_definition_editor_validates_weights_and_reapplying_is_recorded(client, 
     client.post("/logout")
     login(client, cohort.people["coordinator"])
     first = session.scalar(select(ResultScheme).where(ResultScheme.version == 1))
-    response = client.post(f"/cohorts/{cohort.id}/final-result/apply",
-                           data={"scheme_id": second.id, "base_scheme_id": first.id, "reason": ""})
+    response = client.post(
+        f"/cohorts/{cohort.id}/final-result/apply",
+        data={"scheme_id": second.id, "base_scheme_id": first.id, "reason": ""},
+    )
     assert response.status_code == 302
     assert outcomes.definition_of(session, session.get(Cohort, cohort.id)).version == 2
-    assert session.scalars(select(SchemeEvent).where(SchemeEvent.action == "reapply")).one().actor_id == \
-        cohort.people["coordinator"].id
+    assert (
+        session.scalars(select(SchemeEvent).where(SchemeEvent.action == "reapply")).one().actor_id
+        == cohort.people["coordinator"].id
+    )
 
 
 def test_tags_and_decisions_over_http(client, session, world):
@@ -170,8 +226,10 @@ def test_tags_and_decisions_over_http(client, session, world):
     assert session.get(WorkComponent, exam.id).component_key == "ujian"
     client.post(f"/cohorts/{cohort.id}/final-result/decisions", data={"participant_id": person.id, "reason": ""})
     assert session.scalars(select(DisciplinaryDecision)).all() == []  # no grounds, no decision
-    client.post(f"/cohorts/{cohort.id}/final-result/decisions",
-                data={"participant_id": person.id, "reason": "Tidak mematuhi tata tertib"})
+    client.post(
+        f"/cohorts/{cohort.id}/final-result/decisions",
+        data={"participant_id": person.id, "reason": "Tidak mematuhi tata tertib"},
+    )
     decision = session.scalars(select(DisciplinaryDecision)).one()
     assert outcomes.cohort_outcomes(session, cohort)[person.id].status == "tidak_lulus"
     client.post(f"/result-decisions/{decision.id}/withdraw", data={"reason": "Keberatan diterima"})
@@ -182,10 +240,18 @@ def test_tags_and_decisions_over_http(client, session, world):
 
 # The URL rules _attacks() covers, ids written <id>; tests/test_access.py checks none is missing.
 ATTACKED_RULES = {
-    "/cohorts/<id>/final-result", "/cohorts/<id>/final-result/tags", "/cohorts/<id>/final-result/apply",
-    "/cohorts/<id>/final-result/decisions", "/result-decisions/<id>/withdraw", "/cohorts/<id>/score-sheets/new",
-    "/score-sheets/<id>", "/score-sheets/<id>/edit", "/score-sheets/<id>/worksheet.xlsx", "/score-sheets/<id>/import",
-    "/score-sheets/<id>/history", "/programs/<id>/result",
+    "/cohorts/<id>/final-result",
+    "/cohorts/<id>/final-result/tags",
+    "/cohorts/<id>/final-result/apply",
+    "/cohorts/<id>/final-result/decisions",
+    "/result-decisions/<id>/withdraw",
+    "/cohorts/<id>/score-sheets/new",
+    "/score-sheets/<id>",
+    "/score-sheets/<id>/edit",
+    "/score-sheets/<id>/worksheet.xlsx",
+    "/score-sheets/<id>/import",
+    "/score-sheets/<id>/history",
+    "/programs/<id>/result",
 }
 
 
@@ -218,8 +284,11 @@ def _attacks(world: dict[str, Any], session: Any) -> list[tuple[str, str, dict[s
 
 @pytest.mark.parametrize("attacker", ["coordinator_b", "instructor_b", "participant_a"])
 def test_people_outside_cohort_a_staff_get_403_everywhere(client, session, world, attacker):
-    person = {"coordinator_b": world["b"].people["coordinator"], "instructor_b": world["b"].people["instructors"][0],
-              "participant_a": world["a"].people["participants"][1]}[attacker]
+    person = {
+        "coordinator_b": world["b"].people["coordinator"],
+        "instructor_b": world["b"].people["instructors"][0],
+        "participant_a": world["a"].people["participants"][1],
+    }[attacker]
     attacks = _attacks(world, session)
     login(client, person)
     for method, url, data in attacks:
@@ -233,8 +302,11 @@ def test_instructor_of_the_cohort_enters_scores_but_manages_nothing(client, sess
     attacks = {(m, u): d for m, u, d in _attacks(world, session)}
     login(client, world["a"].people["instructors"][0])
     sheet = world["sheet"]
-    allowed = {("get", f"/cohorts/{world['a'].id}/final-result"), ("get", f"/score-sheets/{sheet.id}"),
-               ("get", f"/score-sheets/{sheet.id}/worksheet.xlsx")}
+    allowed = {
+        ("get", f"/cohorts/{world['a'].id}/final-result"),
+        ("get", f"/score-sheets/{sheet.id}"),
+        ("get", f"/score-sheets/{sheet.id}/worksheet.xlsx"),
+    }
     for (method, url), data in attacks.items():
         if (method, url) in allowed:
             assert getattr(client, method)(url, data=data).status_code == 200, url
@@ -252,17 +324,31 @@ def test_outcomes_and_the_grid_run_a_fixed_number_of_queries(app, session, make_
     program = Program(code="PKP", name="Pelatihan Kepemimpinan Pengawas")
     session.add(program)
     session.flush()
-    definitions.save_definition(session, program, [ComponentData("sikap", "Sikap perilaku", Decimal(100))], None, NOW,
-                                sources=set())
+    definitions.save_definition(
+        session, program, [ComponentData("sikap", "Sikap perilaku", Decimal(100))], None, NOW, sources=set()
+    )
     session.commit()
     for size in (3, 12):
         made = make_cohort(participants=size, instructors=1, program=program)
         cohort = session.get(Cohort, made.id)
-        sheet = sheets.save_sheet(session, cohort, None, sheets.SheetData(
-            title="Sikap", criteria=[sheets.CriterionData("A"), sheets.CriterionData("B")], component_key="sikap"))
+        sheet = sheets.save_sheet(
+            session,
+            cohort,
+            None,
+            sheets.SheetData(
+                title="Sikap", criteria=[sheets.CriterionData("A"), sheets.CriterionData("B")], component_key="sikap"
+            ),
+        )
         teacher = made.people["instructors"][0]
-        sheets.save_scores(session, sheet, teacher, teacher.id, sheets.ObserverRole.WIDYAISWARA, [
-            sheets.CellInput(p.id, c.id, "80", 0) for p in made.people["participants"] for c in sheet.criteria], NOW)
+        sheets.save_scores(
+            session,
+            sheet,
+            teacher,
+            teacher.id,
+            sheets.ObserverRole.WIDYAISWARA,
+            [sheets.CellInput(p.id, c.id, "80", 0) for p in made.people["participants"] for c in sheet.criteria],
+            NOW,
+        )
         session.commit()
         with app.test_request_context(), count_queries(app) as statements:
             table = build_table(session, cohort)
@@ -290,9 +376,17 @@ def test_moving_work_or_reweighting_a_sheet_after_scoring_is_recorded(client, se
     person = world["a"].people["participants"][0]
     client.post(f"/score-sheets/{sheet.id}", data=_grid_form(sheet, person.id, {sheet.criteria[0].id: "80"}))
     client.post(f"/cohorts/{cohort.id}/final-result/tags", data={f"a-{exam.id}": "", "reason": "Salah pilih"})
-    client.post(f"/score-sheets/{sheet.id}/edit", data={
-        "title": "Sikap perilaku", "criteria": "Integritas | 2\nKerja sama", "component_key": "sikap", "weight": "1",
-        "combination": "median", "observers_required": "1"})
+    client.post(
+        f"/score-sheets/{sheet.id}/edit",
+        data={
+            "title": "Sikap perilaku",
+            "criteria": "Integritas | 2\nKerja sama",
+            "component_key": "sikap",
+            "weight": "1",
+            "combination": "median",
+            "observers_required": "1",
+        },
+    )
     events = session.scalars(select(SchemeEvent).order_by(SchemeEvent.id)).all()
     assert [e.action for e in events] == ["retag", "sheet"]
     assert "Ujian tulis: ujian → —" in events[0].reason and "Salah pilih" in events[0].reason

@@ -85,7 +85,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("benchmarking.show_host", "coordinator"): "the host catalogue is shared by every cohort's staff",
     ("benchmarking.show_host", "instructor"): "the host catalogue is shared by every cohort's staff",
     ("cohorts.create_cohort", "coordinator"): "a program is a curriculum: every penyelenggara opens angkatan of it "
-                                           "(a new cohort touches nothing of cohort A; editing the program does)",
+    "(a new cohort touches nothing of cohort A; editing the program does)",
 }
 
 # Ids that a form carries: (method, endpoint, url keys from the attacker's own cohort, form fields → keys of A).
@@ -106,24 +106,70 @@ ATTACKERS = ("coordinator", "instructor", "participant", "participant2", "anonym
 
 # URL variables that name what belongs to one peserta (A1): another peserta of the same cohort (A2)
 # is refused every endpoint that names one of them (the visit group is A1's, A2 is in the other one).
-OWNED_ARGS = {"user_id", "api_token_id", "submission_id", "revision_id", "practice_id", "attachment_id",
-              "followup_id", "notification_id", "job_id", "group_id", "certificate_id"}
+OWNED_ARGS = {
+    "user_id",
+    "api_token_id",
+    "submission_id",
+    "revision_id",
+    "practice_id",
+    "attachment_id",
+    "followup_id",
+    "notification_id",
+    "job_id",
+    "group_id",
+    "certificate_id",
+}
 
 # Rules that are a peserta's alone: staff of their own cohort and admins are refused them too.
-PARTICIPANT_RULES = {"submission.own", "notification.own", "job.own", "assessment.submit", "results.own", "benchmarking.practice.edit",
-                     "attendance.own", "certificate.own",
-                     "benchmarking.attachment.delete", "benchmarking.visit.log", "benchmarking.round.report"}
+PARTICIPANT_RULES = {
+    "submission.own",
+    "notification.own",
+    "job.own",
+    "assessment.submit",
+    "results.own",
+    "benchmarking.practice.edit",
+    "attendance.own",
+    "certificate.own",
+    "benchmarking.attachment.delete",
+    "benchmarking.visit.log",
+    "benchmarking.round.report",
+}
 
 # Rules for the people who run a cohort, and for its teaching staff: lower roles of cohort A itself
 # are refused them (a widyaiswara does not run the cohort, a peserta does not grade).
-COORDINATOR_RULES = {"cohort.edit", "cohort.manage", "assessment.manage", "assessment.audit", "rubric.edit",
-                     "program.edit", "benchmarking.host.edit", "benchmarking.visit.manage",
-                     "benchmarking.followups.manage", "benchmarking.practice.publish", "attendance.plan",
-                     "attendance.session.edit", "certificates.issue", "certificate.revoke", "certificate.template",
-                     "scoresheet.manage", "results.decision.edit"}
-STAFF_RULES = {"cohort.teach", "assessment.teach", "submission.grade", "results.view", "benchmarking.visit.funnel",
-               "benchmarking.round.staff", "benchmarking.group.adjust", "benchmarking.followup.confirm",
-               "attendance.view", "attendance.session.record", "certificates.view", "scoresheet.enter"}
+COORDINATOR_RULES = {
+    "cohort.edit",
+    "cohort.manage",
+    "assessment.manage",
+    "assessment.audit",
+    "rubric.edit",
+    "program.edit",
+    "benchmarking.host.edit",
+    "benchmarking.visit.manage",
+    "benchmarking.followups.manage",
+    "benchmarking.practice.publish",
+    "attendance.plan",
+    "attendance.session.edit",
+    "certificates.issue",
+    "certificate.revoke",
+    "certificate.template",
+    "scoresheet.manage",
+    "results.decision.edit",
+}
+STAFF_RULES = {
+    "cohort.teach",
+    "assessment.teach",
+    "submission.grade",
+    "results.view",
+    "benchmarking.visit.funnel",
+    "benchmarking.round.staff",
+    "benchmarking.group.adjust",
+    "benchmarking.followup.confirm",
+    "attendance.view",
+    "attendance.session.record",
+    "certificates.view",
+    "scoresheet.enter",
+}
 
 # A draft is its author's alone (peserta A2's here): staff of the cohort and admins are refused it.
 DRAFTS = {"submission_id": "draft_submission", "practice_id": "draft_practice", "attachment_id": "draft_attachment"}
@@ -159,6 +205,7 @@ class World:
 
 # -- the two cohorts -------------------------------------------------------------------------------
 
+
 def _png() -> bytes:
     from PIL import Image
 
@@ -180,7 +227,9 @@ def _person(session: Session, n: int, name: str, **flags: Any) -> Any:
     return user
 
 
-def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+def seed_cohort(
+    app: Any, session: Session, tag: str, first: int, plugin: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """One cohort with every kind of object, each owned by someone of it."""
     from lms.api import services as api
     from lms.assessments import services as assessments
@@ -199,26 +248,60 @@ def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) 
     }
     people["instructor"].profile = None
     program = save_program(session, None, code=f"PKA-{tag}", name=f"Pelatihan {tag}", actor=people["coordinator"])
-    cohort = save_cohort(session, None, program=program, actor=people["coordinator"], name=f"Angkatan {tag}",
-                         year=2026, start_date=date.today(), end_date=date.today() + timedelta(days=90),
-                         status=CohortStatus.RUNNING)
+    cohort = save_cohort(
+        session,
+        None,
+        program=program,
+        actor=people["coordinator"],
+        name=f"Angkatan {tag}",
+        year=2026,
+        start_date=date.today(),
+        end_date=date.today() + timedelta(days=90),
+        status=CohortStatus.RUNNING,
+    )
     session.add(Membership(cohort=cohort, user=people["instructor"], role=Role.INSTRUCTOR))
     member = Membership(cohort=cohort, user=people["participant"], role=Role.PARTICIPANT)
     session.add_all([member, Membership(cohort=cohort, user=people["participant2"], role=Role.PARTICIPANT)])
     session.flush()
     levels = [LevelData(name, Decimal(points)) for name, points in (("Kurang", 1), ("Cukup", 2), ("Baik", 3))]
-    rubric = create_rubric(session, RubricData(title=f"Rubrik {tag}", criteria=[
-        CriterionData(title="Relevansi", weight=Decimal(1), levels=levels)]), actor=people["coordinator"], cohort=cohort)
-    assessment = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
-        title=f"Refleksi {tag}", due_at=now + timedelta(days=30), cutoff_at=now + timedelta(days=40),
-        rubric_id=rubric.id))
+    rubric = create_rubric(
+        session,
+        RubricData(
+            title=f"Rubrik {tag}", criteria=[CriterionData(title="Relevansi", weight=Decimal(1), levels=levels)]
+        ),
+        actor=people["coordinator"],
+        cohort=cohort,
+    )
+    assessment = assessments.save_assessment(
+        session,
+        None,
+        cohort,
+        assessments.AssessmentFields(
+            title=f"Refleksi {tag}",
+            due_at=now + timedelta(days=30),
+            cutoff_at=now + timedelta(days=40),
+            rubric_id=rubric.id,
+        ),
+    )
     submission = assessments.start_attempt(session, assessment, people["participant"], now)
-    assessments.save_draft(session, submission, f"Refleksi rahasia {tag}", submission.version, people["participant"], now)
+    assessments.save_draft(
+        session, submission, f"Refleksi rahasia {tag}", submission.version, people["participant"], now
+    )
     revision = assessments.revisions(session, submission.id)[0]
     assessments.submit(session, submission, people["participant"], now)
-    grade = grading.save_grade(session, submission, people["instructor"], grading.GradeInput(
-        levels={c.id: c.levels[-1].id for c in rubric.criteria}, comments={}, feedback=f"Umpan balik {tag}",
-        finalize=True), None, now)
+    grade = grading.save_grade(
+        session,
+        submission,
+        people["instructor"],
+        grading.GradeInput(
+            levels={c.id: c.levels[-1].id for c in rubric.criteria},
+            comments={},
+            feedback=f"Umpan balik {tag}",
+            finalize=True,
+        ),
+        None,
+        now,
+    )
     grading.release(session, grade, people["instructor"], now)
     draft = assessments.start_attempt(session, assessment, people["participant2"], now)
     assessments.save_draft(session, draft, f"Draf rahasia {tag}", draft.version, people["participant2"], now)
@@ -228,9 +311,15 @@ def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) 
     notification = session.scalar(select(Notification).where(Notification.recipient_id == people["participant"].id))
     from lms.jobs.models import Job, JobStatus
 
-    job = Job(kind="results.export", owner_id=people["participant"].id, params={"cohort_id": cohort.id, "format": "csv"},
-              status=JobStatus.DONE, result_name=f"hasil_{tag}.csv", result_type="text/csv",
-              expires_at=now + timedelta(days=1))  # a job is its owner's alone, whoever they are
+    job = Job(
+        kind="results.export",
+        owner_id=people["participant"].id,
+        params={"cohort_id": cohort.id, "format": "csv"},
+        status=JobStatus.DONE,
+        result_name=f"hasil_{tag}.csv",
+        result_type="text/csv",
+        expires_at=now + timedelta(days=1),
+    )  # a job is its owner's alone, whoever they are
     session.add(job)
     session.flush()
     job.result_path = os.path.join("jobs", str(job.id), "result")
@@ -242,69 +331,178 @@ def seed_cohort(app: Any, session: Session, tag: str, first: int, plugin: bool) 
     from lms.attendance import services as attendance
     from lms.certificates import services as certificates
 
-    class_session = attendance.save_session(session, cohort, None, day=date.today(), starts_at=time(8), ends_at=time(10),
-                                            jp=2, topic=f"Materi {tag}", instructor_id=people["instructor"].id)
-    certificates.save_template(session, program, letterhead="", number_pattern="{seq}/{program}/{year}",
-                               signer_name=f"Kepala {tag}", signer_nip="", signer_position="", place="")
-    certificate = certificates.issue_batch(session, cohort, people["coordinator"].id, {
-        people["participant"].id: SimpleNamespace(status="lulus", predikat="Memuaskan")}, today=date.today())[0]
+    class_session = attendance.save_session(
+        session,
+        cohort,
+        None,
+        day=date.today(),
+        starts_at=time(8),
+        ends_at=time(10),
+        jp=2,
+        topic=f"Materi {tag}",
+        instructor_id=people["instructor"].id,
+    )
+    certificates.save_template(
+        session,
+        program,
+        letterhead="",
+        number_pattern="{seq}/{program}/{year}",
+        signer_name=f"Kepala {tag}",
+        signer_nip="",
+        signer_position="",
+        place="",
+    )
+    certificate = certificates.issue_batch(
+        session,
+        cohort,
+        people["coordinator"].id,
+        {people["participant"].id: SimpleNamespace(status="lulus", predikat="Memuaskan")},
+        today=date.today(),
+    )[0]
     from lms.results import definitions
     from lms.scoresheets import services as scoresheets
 
-    sheet = scoresheets.save_sheet(session, cohort, None, scoresheets.SheetData(
-        title=f"Sikap perilaku {tag}", criteria=[scoresheets.CriterionData(title="Integritas")]),
-        actor=people["coordinator"], now=now)
-    decision = definitions.record_decision(session, cohort, people["participant2"].id, f"Keputusan {tag}",
-                                           people["coordinator"], now)
-    ids = {"class_session": class_session.id, "certificate": certificate.id, "sheet": sheet.id, "decision": decision.id,
-           "job": job.id, "notification": notification.id, "program": program.id, "cohort": cohort.id, "membership": member.id, "rubric": rubric.id,
-           "assessment": assessment.id, "submission": submission.id, "revision": revision.id,
-           "participant": people["participant"].id, "api_token": token.id, "draft_submission": draft.id}
+    sheet = scoresheets.save_sheet(
+        session,
+        cohort,
+        None,
+        scoresheets.SheetData(title=f"Sikap perilaku {tag}", criteria=[scoresheets.CriterionData(title="Integritas")]),
+        actor=people["coordinator"],
+        now=now,
+    )
+    decision = definitions.record_decision(
+        session, cohort, people["participant2"].id, f"Keputusan {tag}", people["coordinator"], now
+    )
+    ids = {
+        "class_session": class_session.id,
+        "certificate": certificate.id,
+        "sheet": sheet.id,
+        "decision": decision.id,
+        "job": job.id,
+        "notification": notification.id,
+        "program": program.id,
+        "cohort": cohort.id,
+        "membership": member.id,
+        "rubric": rubric.id,
+        "assessment": assessment.id,
+        "submission": submission.id,
+        "revision": revision.id,
+        "participant": people["participant"].id,
+        "api_token": token.id,
+        "draft_submission": draft.id,
+    }
     if plugin:
         ids.update(_seed_benchmarking(app, session, tag, cohort, people, now))
     # What no one outside the cohort may read on any page: its peserta and their work.
-    ids["markers"] = [f"Peserta {tag}1", f"Peserta {tag}2", f"Refleksi rahasia {tag}", f"Umpan balik {tag}",
-                      f"Draf rahasia {tag}", f"Keputusan {tag}"] + [
-        marker for person in (people["participant"], people["participant2"])
-        for marker in (person.email, person.profile.nip)] + (
-        [f"Praktik rahasia {tag}", f"Satu standar layanan {tag}", f"Tindak {tag} berjalan", f"Laporan kelompok {tag}",
-         f"Draf praktik {tag}", f"Belum selesai {tag}"]
-        if plugin else [])
+    ids["markers"] = (
+        [
+            f"Peserta {tag}1",
+            f"Peserta {tag}2",
+            f"Refleksi rahasia {tag}",
+            f"Umpan balik {tag}",
+            f"Draf rahasia {tag}",
+            f"Keputusan {tag}",
+        ]
+        + [
+            marker
+            for person in (people["participant"], people["participant2"])
+            for marker in (person.email, person.profile.nip)
+        ]
+        + (
+            [
+                f"Praktik rahasia {tag}",
+                f"Satu standar layanan {tag}",
+                f"Tindak {tag} berjalan",
+                f"Laporan kelompok {tag}",
+                f"Draf praktik {tag}",
+                f"Belum selesai {tag}",
+            ]
+            if plugin
+            else []
+        )
+    )
     return ids, people
 
 
-def _seed_benchmarking(app: Any, session: Session, tag: str, cohort: Any, people: dict[str, Any],
-                       now: Any) -> dict[str, Any]:
+def _seed_benchmarking(
+    app: Any, session: Session, tag: str, cohort: Any, people: dict[str, Any], now: Any
+) -> dict[str, Any]:
     from plugins.benchmarking import evidence, followups, practices, reports, services
 
     host = services.save_host(session, None, actor=people["coordinator"], name=f"Pemerintah Kota {tag}")
-    visit = services.save_visit(session, None, cohort=cohort, host=host, theme=f"Inovasi {tag}",
-                                start_date=date.today(), end_date=date.today(), guiding_questions="Apa?")
+    visit = services.save_visit(
+        session,
+        None,
+        cohort=cohort,
+        host=host,
+        theme=f"Inovasi {tag}",
+        start_date=date.today(),
+        end_date=date.today(),
+        guiding_questions="Apa?",
+    )
     services.split_groups(session, visit, 2)  # one peserta in each: A2 is not in A1's group
     practices.ensure_assessments(session, visit, people["coordinator"])
     session.flush()
     group = next(g for g in visit.groups if any(m.user_id == people["participant"].id for m in g.members))
     author = people["participant"]
-    practice = practices.create_practice(session, visit, author, practices.PracticeFields(
-        title=f"Praktik rahasia {tag}", category="health", stage="adapted", identified=f"Satu standar layanan {tag}.",
-        changes="Percontohan.", reasons=("budget",), target_unit="RSUD", timeline="6 bulan"), now)
-    attachment = evidence.add(session, practice, author, _png(), "bukti.png",
-                              max_file=10 * 2**20, max_practice=20 * 2**20)
+    practice = practices.create_practice(
+        session,
+        visit,
+        author,
+        practices.PracticeFields(
+            title=f"Praktik rahasia {tag}",
+            category="health",
+            stage="adapted",
+            identified=f"Satu standar layanan {tag}.",
+            changes="Percontohan.",
+            reasons=("budget",),
+            target_unit="RSUD",
+            timeline="6 bulan",
+        ),
+        now,
+    )
+    attachment = evidence.add(
+        session, practice, author, _png(), "bukti.png", max_file=10 * 2**20, max_practice=20 * 2**20
+    )
     practices.submit_practice(session, practice, author, now)
     round_ = followups.open_round(session, cohort, f"Tindak lanjut {tag}", date.today(), None)
-    followup = followups.report(session, round_, practice, author, status="implemented", outcome=f"Tindak {tag} berjalan.",
-                                evidence_links="", today=date.today(), now=now)
+    followup = followups.report(
+        session,
+        round_,
+        practice,
+        author,
+        status="implemented",
+        outcome=f"Tindak {tag} berjalan.",
+        evidence_links="",
+        today=date.today(),
+        now=now,
+    )
     drafter = people["participant2"]
-    draft = practices.create_practice(session, visit, drafter, practices.PracticeFields(
-        title=f"Draf praktik {tag}", category="health", stage="identified", identified=f"Belum selesai {tag}."), now)
-    draft_file = evidence.add(session, draft, drafter, _png(), "draf.png",
-                              max_file=10 * 2**20, max_practice=20 * 2**20)
+    draft = practices.create_practice(
+        session,
+        visit,
+        drafter,
+        practices.PracticeFields(
+            title=f"Draf praktik {tag}", category="health", stage="identified", identified=f"Belum selesai {tag}."
+        ),
+        now,
+    )
+    draft_file = evidence.add(session, draft, drafter, _png(), "draf.png", max_file=10 * 2**20, max_practice=20 * 2**20)
     leader = next(m.user for m in group.members if m.user_id == group.leader_id)
     reports.write(session, group, leader, f"Laporan kelompok {tag}", [], 0, now)
-    return {"host": host.id, "visit": visit.id, "group": group.id, "practice": practice.id,
-            "attachment": attachment.id, "round": round_.id, "followup": followup.id,
-            "draft_practice": draft.id, "draft_attachment": draft_file.id,
-            "practice_assessment": visit.assessment_id, "report_assessment": visit.report_assessment_id}
+    return {
+        "host": host.id,
+        "visit": visit.id,
+        "group": group.id,
+        "practice": practice.id,
+        "attachment": attachment.id,
+        "round": round_.id,
+        "followup": followup.id,
+        "draft_practice": draft.id,
+        "draft_attachment": draft_file.id,
+        "practice_assessment": visit.assessment_id,
+        "report_assessment": visit.report_assessment_id,
+    }
 
 
 def _roster_preview(world: World, tag: str) -> str:
@@ -313,8 +511,11 @@ def _roster_preview(world: World, tag: str) -> str:
 
     client = world.client(world.people[tag]["coordinator"])
     body = template_csv().replace("198609262015051001", "198703152010012003").encode("utf-8")
-    response = client.post(f"/cohorts/{world.ids[tag]['cohort']}/roster",
-                           data={"file": (io.BytesIO(body), "roster.csv")}, content_type="multipart/form-data")
+    response = client.post(
+        f"/cohorts/{world.ids[tag]['cohort']}/roster",
+        data={"file": (io.BytesIO(body), "roster.csv")},
+        content_type="multipart/form-data",
+    )
     found = re.search(r'name="token"[^>]*value="([^"]+)"', response.get_data(as_text=True))
     assert response.status_code == 200 and found, response.get_data(as_text=True)[:2000]
     return found.group(1)
@@ -393,7 +594,9 @@ def url_for_rule(rule: Any, world: World, owners: dict[str, str], keys: dict[str
     return built[1] + (f"?{QUERY[rule.endpoint]}" if rule.endpoint in QUERY else "")
 
 
-def send(world: World, user: Any | None, method: str, endpoint: str, url: str, data: dict[str, Any] | None = None) -> Any:
+def send(
+    world: World, user: Any | None, method: str, endpoint: str, url: str, data: dict[str, Any] | None = None
+) -> Any:
     """The request as ``user`` would make it: the API with their bearer token, the rest with their session."""
     if endpoint.startswith("api."):
         headers = {"Authorization": f"Bearer {world.tokens[user.id]}"} if user is not None else {}
@@ -442,10 +645,15 @@ def changed(before: dict[str, tuple[int, str]], after: dict[str, tuple[int, str]
 
 # -- the tests -------------------------------------------------------------------------------------
 
+
 def test_every_url_variable_is_mapped_to_an_object(world):
     """A new endpoint whose variable the replay cannot fill fails here rather than go untested."""
-    unknown = sorted(f"{rule.endpoint} <{arg}>" for rule in rules_with_variables(world.app)
-                     for arg in rule.arguments if key_of(rule, arg) not in world.ids["a"])
+    unknown = sorted(
+        f"{rule.endpoint} <{arg}>"
+        for rule in rules_with_variables(world.app)
+        for arg in rule.arguments
+        if key_of(rule, arg) not in world.ids["a"]
+    )
     assert not unknown, "add these URL variables to ARGS (and seed the object in both cohorts): " + ", ".join(unknown)
     endpoints = set(world.app.view_functions)
     stale = sorted(e for e, _role in ALLOWED if e not in endpoints and not e.startswith("benchmarking"))
@@ -541,7 +749,9 @@ def test_mixed_ids_of_both_cohorts_are_refused(world):
                         continue
                     response = send(world, user, method, rule.endpoint, url)
                     if not refused(response, False):
-                        holes.append(f"{role} of B: {method} {url} ({rule.endpoint}, own {own}) → {response.status_code}")
+                        holes.append(
+                            f"{role} of B: {method} {url} ({rule.endpoint}, own {own}) → {response.status_code}"
+                        )
                 if diff := changed(before, snapshot(world)):
                     holes.append(f"{method} {url} ({rule.endpoint}) by cohort B changed {diff}")
     assert not holes, "\n".join(holes)
@@ -565,12 +775,19 @@ def test_ids_carried_in_forms_are_refused(world):
         for role, user in attackers(world):
             if user is None:
                 continue
-            response = send(world, user, method, endpoint, url + ("?" + query if method == "GET" else ""),
-                            data if method != "GET" else None)
+            response = send(
+                world,
+                user,
+                method,
+                endpoint,
+                url + ("?" + query if method == "GET" else ""),
+                data if method != "GET" else None,
+            )
             probed += 1
             # The attacker may be refused by the rule itself, or by the view for A's id: both say no.
             if response.status_code not in (400, 403, 404, 422) and not (
-                    response.status_code in (302, 303) and method != "GET"):
+                response.status_code in (302, 303) and method != "GET"
+            ):
                 holes.append(f"{role} of B: {method} {url} {data} → {response.status_code}")
         if diff := changed(before, snapshot(world)):
             holes.append(f"{method} {url} {data} by cohort B changed {diff}")
@@ -634,8 +851,11 @@ def test_markers_are_visible_to_cohort_a_staff(world):
     client = world.client(world.people["a"]["coordinator"])
     body = client.get(f"/cohorts/{world.ids['a']['cohort']}/participants").get_data(as_text=True)
     assert "Peserta A1" in body and "Peserta A2" in body
-    grading_page = world.client(world.people["a"]["instructor"]).get(
-        f"/grading/submissions/{world.ids['a']['submission']}").get_data(as_text=True)
+    grading_page = (
+        world.client(world.people["a"]["instructor"])
+        .get(f"/grading/submissions/{world.ids['a']['submission']}")
+        .get_data(as_text=True)
+    )
     assert "Refleksi rahasia A" in grading_page
 
 
@@ -645,8 +865,11 @@ def test_staff_and_admins_are_refused_what_is_a_peserta_s_alone(world):
     from lms.core.access import declared_rule
 
     holes, checked = [], 0
-    staff = [("coordinator A", world.people["a"]["coordinator"]), ("instructor A", world.people["a"]["instructor"]),
-             ("admin", world.admin)]
+    staff = [
+        ("coordinator A", world.people["a"]["coordinator"]),
+        ("instructor A", world.people["a"]["instructor"]),
+        ("admin", world.admin),
+    ]
     for rule in rules_with_variables(world.app):
         if declared_rule(world.app.view_functions[rule.endpoint]) not in PARTICIPANT_RULES:
             continue
@@ -669,8 +892,10 @@ def test_lower_roles_of_cohort_a_are_refused_what_its_staff_do(world):
     from lms.core.access import declared_rule
 
     people = world.people["a"]
-    tiers = {**{name: ("instructor", "participant", "participant2") for name in COORDINATOR_RULES},
-             **{name: ("participant", "participant2") for name in STAFF_RULES}}
+    tiers = {
+        **{name: ("instructor", "participant", "participant2") for name in COORDINATOR_RULES},
+        **{name: ("participant", "participant2") for name in STAFF_RULES},
+    }
     holes, checked = [], 0
     for rule in rules_with_variables(world.app):
         lower = tiers.get(declared_rule(world.app.view_functions[rule.endpoint]) or "")
@@ -713,7 +938,15 @@ def test_drafts_are_their_author_s_alone(world):
 
 def test_the_author_reaches_their_drafts(world):
     author = world.people["a"]["participant2"]
-    for url in (f"/submissions/{world.ids['a']['draft_submission']}/revisions",
-                *([f"/benchmarking/practices/{world.ids['a']['draft_practice']}",
-                   f"/benchmarking/files/{world.ids['a']['draft_attachment']}"] if "draft_practice" in world.ids["a"] else [])):
+    for url in (
+        f"/submissions/{world.ids['a']['draft_submission']}/revisions",
+        *(
+            [
+                f"/benchmarking/practices/{world.ids['a']['draft_practice']}",
+                f"/benchmarking/files/{world.ids['a']['draft_attachment']}",
+            ]
+            if "draft_practice" in world.ids["a"]
+            else []
+        ),
+    ):
         assert send(world, author, "GET", "", url).status_code == 200, url

@@ -13,10 +13,26 @@ from lms.core.spreadsheet import EXCEL_ID, PLAIN, csv_writer, guard, needs_guard
 TRIGGERS = "=+-@\t\r\n"
 
 
-@pytest.mark.parametrize("text", [
-    "=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx",
-    "Budi;=1+1;", "Budi,=1+1", "a;+1", "a,-1", "a;@x", "a;\tb", 'Budi;"=1+1"', "x,,=y",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=1+1",
+        "+1",
+        "-1",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+        "\nx",
+        "Budi;=1+1;",
+        "Budi,=1+1",
+        "a;+1",
+        "a,-1",
+        "a;@x",
+        "a;\tb",
+        'Budi;"=1+1"',
+        "x,,=y",
+    ],
+)
 def test_formulas_anywhere_a_spreadsheet_splits_are_guarded(text):
     assert needs_guard(text)
     assert guard(text) != text

@@ -78,6 +78,8 @@ def test_an_export_failing_half_way_leaves_no_file(app, tmp_path, monkeypatch, m
     monkeypatch.setattr(as_csv, "write_csv", half)
     output = tmp_path / "out" / "hasil.csv"
     output.parent.mkdir()
-    result = app.test_cli_runner().invoke(args=["lms", "export", str(cohort.id), "--format", "csv", "--output", str(output)])
+    result = app.test_cli_runner().invoke(
+        args=["lms", "export", str(cohort.id), "--format", "csv", "--output", str(output)]
+    )
     assert result.exit_code != 0
     assert os.listdir(output.parent) == []

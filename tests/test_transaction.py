@@ -33,8 +33,9 @@ def _add(code: str) -> Program:
 @pytest.fixture
 def test_app(app_factory: Any) -> Any:
     app = app_factory()
-    app.jinja_loader = ChoiceLoader([DictLoader({"t/form.html": "form:{{ form.code.errors|join(',') }}"}),
-                                     app.jinja_loader])
+    app.jinja_loader = ChoiceLoader(
+        [DictLoader({"t/form.html": "form:{{ form.code.errors|join(',') }}"}), app.jinja_loader]
+    )
     calls.clear()
 
     def ok() -> Any:
@@ -76,8 +77,15 @@ def test_app(app_factory: Any) -> Any:
         _add("API")
         raise DomainError("refused in the API")
 
-    for rule, view in (("/t/ok", ok), ("/t/refused", refused), ("/t/404", not_found), ("/t/button", button),
-                       ("/t/duplicate", duplicate), ("/t/form", form), ("/api/v1/t", api)):
+    for rule, view in (
+        ("/t/ok", ok),
+        ("/t/refused", refused),
+        ("/t/404", not_found),
+        ("/t/button", button),
+        ("/t/duplicate", duplicate),
+        ("/t/form", form),
+        ("/api/v1/t", api),
+    ):
         app.add_url_rule(rule, view.__name__, view, methods=["GET", "POST"])
     return app
 

@@ -93,6 +93,7 @@ def show(items: list[Any], limit: int = 30) -> str:
 
 # -- the .po files -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_catalogue_has_a_proper_header(locale):
     """pybabel compile skips a catalogue without a header (it reads it as fuzzy): no .mo at all."""
@@ -113,9 +114,15 @@ def test_every_message_is_translated_and_none_is_fuzzy(locale):
     untranslated = [m.id for m in entries(catalog) if not all(forms(m))]
     fuzzy = [m.id for m in entries(catalog) if m.fuzzy]
     wrong_plurals = [m.id for m in entries(catalog) if m.pluralizable and len(forms(m)) != catalog.num_plurals]
-    assert not untranslated, f"{len(untranslated)} untranslated message(s) in {po_path(locale)}:\n{show(untranslated)}\n{FIX}"
-    assert not fuzzy, f"fuzzy message(s) in {po_path(locale)} (check the translation, then remove the fuzzy flag):\n{show(fuzzy)}"
-    assert not wrong_plurals, f"plural message(s) without exactly {catalog.num_plurals} msgstr forms:\n{show(wrong_plurals)}"
+    assert not untranslated, (
+        f"{len(untranslated)} untranslated message(s) in {po_path(locale)}:\n{show(untranslated)}\n{FIX}"
+    )
+    assert not fuzzy, (
+        f"fuzzy message(s) in {po_path(locale)} (check the translation, then remove the fuzzy flag):\n{show(fuzzy)}"
+    )
+    assert not wrong_plurals, (
+        f"plural message(s) without exactly {catalog.num_plurals} msgstr forms:\n{show(wrong_plurals)}"
+    )
 
 
 def test_english_catalogue_repeats_the_source_strings():
@@ -154,6 +161,7 @@ def test_translations_add_no_markup(locale):
 
 # -- the compiled .mo files ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_mo_files_are_compiled_from_the_po_files(locale):
     po = {key(m): forms(m) for m in entries(load_po(locale)) if all(forms(m)) and not m.fuzzy}
@@ -162,19 +170,22 @@ def test_mo_files_are_compiled_from_the_po_files(locale):
     with mo_path.open("rb") as fh:
         mo_catalog = read_mo(fh)
     mo = {key(m): forms(m) for m in entries(mo_catalog)}
-    stale = sorted({k[0] for k in po.keys() ^ mo.keys()} | {k[0] for k in po.keys() & mo.keys() if po[k] != mo[k]}, key=str)
+    stale = sorted(
+        {k[0] for k in po.keys() ^ mo.keys()} | {k[0] for k in po.keys() & mo.keys() if po[k] != mo[k]}, key=str
+    )
     assert not stale, f"{mo_path} does not match {po_path(locale)} for:\n{show(stale)}\n{FIX}"
     assert mo_catalog.plural_forms == PLURAL_FORMS[locale]
 
 
 # -- the catalogues against the source -----------------------------------------------------------
 
+
 def _extract_command(output: Path) -> list[str]:
     """The Makefile's own `pybabel extract` line (same babel.cfg and keywords), writing to ``output``."""
     for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
         if "pybabel extract" in line:
             words = shlex.split(line.strip())
-            args = words[words.index("extract") + 1:]
+            args = words[words.index("extract") + 1 :]
             break
     else:
         pytest.fail("the Makefile's `translations` target has no `pybabel extract` line")
@@ -211,6 +222,7 @@ def test_catalogues_have_exactly_the_source_strings(extracted, catalogue):
 
 
 # -- the app uses them ---------------------------------------------------------------------------
+
 
 def test_pages_are_indonesian_by_default_and_english_on_request(client):
     page = client.get("/login").get_data(as_text=True)

@@ -11,7 +11,9 @@ from tests.support import login
 
 def test_admin_creates_a_user_who_must_choose_a_password(app, client, make_user, session):
     login(client, make_user(is_admin=True))
-    response = client.post("/admin/users/new", data={"name": "Rina Marlina", "email": "Rina@BPSDM.go.id", "is_manager": "y"})
+    response = client.post(
+        "/admin/users/new", data={"name": "Rina Marlina", "email": "Rina@BPSDM.go.id", "is_manager": "y"}
+    )
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     temporary = re.search(r'id="temp-password">([^<]+)<', response.get_data(as_text=True)).group(1).strip()
     created = session.scalar(select(User).where(User.email == "rina@bpsdm.go.id"))
@@ -76,5 +78,6 @@ def test_the_service_refuses_what_the_form_would(session, make_user):
     user = services.create_user(session, email="  Nama.Lengkap@Kalteng.go.id ", name="Siapa")
     assert user.email == "nama.lengkap@kalteng.go.id"
     with pytest.raises(DomainError):
-        services.update_user(session, user, make_user(is_admin=True), email="a b@@c", name="Siapa",
-                             is_admin=False, is_manager=False)
+        services.update_user(
+            session, user, make_user(is_admin=True), email="a b@@c", name="Siapa", is_admin=False, is_manager=False
+        )

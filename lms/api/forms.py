@@ -6,5 +6,8 @@ from lms.core.forms import Form
 
 
 class TokenForm(Form):
-    name = StringField(_l("What is the token for?"), validators=[DataRequired(), Length(max=100)],
-                       render_kw={"placeholder": _l("e.g. the agency's results dashboard")})
+    name = StringField(
+        _l("What is the token for?"),
+        validators=[DataRequired(), Length(max=100)],
+        render_kw={"placeholder": _l("e.g. the agency's results dashboard")},
+    )

@@ -39,8 +39,9 @@ def create_token(session: Session, user: User, name: str, now: datetime) -> tupl
     if not user.active:
         raise DomainError(_l("A deactivated account cannot have API tokens."))
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(secret), prefix=secret[: len(PREFIX) + 4],
-                     created_at=now)
+    token = ApiToken(
+        user_id=user.id, name=name, token_hash=hash_token(secret), prefix=secret[: len(PREFIX) + 4], created_at=now
+    )
     session.add(token)
     session.flush()
     security_on_commit(session, "token.created", token_id=token.id, owner_id=user.id)
@@ -49,10 +50,13 @@ def create_token(session: Session, user: User, name: str, now: datetime) -> tupl
 
 def tokens_of(session: Session, user: User) -> list[ApiToken]:
     """The user's tokens, active first, newest first."""
-    return list(session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id)
-        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())
-    ))
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
 
 
 def revoke(session: Session, token: ApiToken, now: datetime) -> None:
@@ -66,9 +70,12 @@ def revoke(session: Session, token: ApiToken, now: datetime) -> None:
 
 def revoke_all(session: Session, user: User, now: datetime) -> int:
     """Revoke every active token of ``user`` (password change, reset); returns how many."""
-    revoked = changed_rows(session,
-        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now).execution_options(synchronize_session="fetch")
+    revoked = changed_rows(
+        session,
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch"),
     )
     if revoked:
         security_on_commit(session, "token.revoked", owner_id=user.id, tokens_revoked=revoked)
@@ -80,7 +87,8 @@ def authenticate(session: Session, secret: str | None, now: datetime) -> User | 
     if not secret or not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     row = session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None))
     ).first()
     if row is None:

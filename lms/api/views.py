@@ -101,6 +101,7 @@ def _vary(response: Any) -> Any:
 
 # -- documents -----------------------------------------------------------------------------------
 
+
 def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
@@ -137,11 +138,20 @@ def _outcome_fields(row: ResultRow) -> dict[str, Any]:
     return {
         "outcome": outcome.status if outcome else None,
         "outcome_reasons": list(outcome.reasons) if outcome else [],
-        "components": [{"key": c.key, "name": c.name, "weight": float(c.weight), "minimum": _number(c.minimum),
-                        "score": _number(c.score)} for c in (outcome.components if outcome else [])],
+        "components": [
+            {
+                "key": c.key,
+                "name": c.name,
+                "weight": float(c.weight),
+                "minimum": _number(c.minimum),
+                "score": _number(c.score),
+            }
+            for c in (outcome.components if outcome else [])
+        ],
         "attendance_percent": _number(outcome.attendance_percent) if outcome else None,
         "certificate": {"number": row.certificate.number, "verify_url": row.certificate.verify_url}
-        if row.certificate else None,
+        if row.certificate
+        else None,
     }
 
 
@@ -149,42 +159,68 @@ def results_document(table: ResultTable) -> dict[str, Any]:
     """The result table as JSON: the numbers the screen and the exports show."""
     cohort = table.cohort
     return {
-        "cohort": {"id": cohort.id, "title": cohort.title, "program": cohort.program.code, "name": cohort.name,
-                   "year": cohort.year},
+        "cohort": {
+            "id": cohort.id,
+            "title": cohort.title,
+            "program": cohort.program.code,
+            "name": cohort.name,
+            "year": cohort.year,
+        },
         "generated_at": table.generated_at.isoformat(),
         "rules": {"released_grades_only": True, "final_requires_every_weighted_assessment": True},
-        "assessments": [{"id": a.id, "title": a.title, "kind": a.kind, "weight": float(a.weight),
-                         "aggregation": a.aggregation, "best_n": a.best_n} for a in table.assessments],
+        "assessments": [
+            {
+                "id": a.id,
+                "title": a.title,
+                "kind": a.kind,
+                "weight": float(a.weight),
+                "aggregation": a.aggregation,
+                "best_n": a.best_n,
+            }
+            for a in table.assessments
+        ],
         "columns": [{"key": c.key, "label": str(c.label), "kind": c.kind} for c in table.columns],
-        "participants": [{
-            "id": row.participant_id,
-            "nip": row.nip,
-            "name": row.name,
-            "instansi": row.instansi,
-            "unit": row.unit,
-            "jabatan": row.jabatan,
-            "golongan": row.golongan or None,
-            "scores": [{"assessment_id": a.id, "status": row.cells[a.id].state.value,
-                        "score": _number(row.cells[a.id].score) if row.cells[a.id].state == CellState.SCORED else None}
-                       for a in table.assessments],
-            "final_score": _number(row.final),
-            "complete": row.complete,
-            "predicate": row.predicate,
-            "rank": row.rank,
-            "columns": {c.key: _plugin_value(c.kind, row.extra.get(c.key)) for c in table.columns},
-            **_outcome_fields(row),
-        } for row in table.rows],
+        "participants": [
+            {
+                "id": row.participant_id,
+                "nip": row.nip,
+                "name": row.name,
+                "instansi": row.instansi,
+                "unit": row.unit,
+                "jabatan": row.jabatan,
+                "golongan": row.golongan or None,
+                "scores": [
+                    {
+                        "assessment_id": a.id,
+                        "status": row.cells[a.id].state.value,
+                        "score": _number(row.cells[a.id].score) if row.cells[a.id].state == CellState.SCORED else None,
+                    }
+                    for a in table.assessments
+                ],
+                "final_score": _number(row.final),
+                "complete": row.complete,
+                "predicate": row.predicate,
+                "rank": row.rank,
+                "columns": {c.key: _plugin_value(c.kind, row.extra.get(c.key)) for c in table.columns},
+                **_outcome_fields(row),
+            }
+            for row in table.rows
+        ],
     }
 
 
 # -- endpoints -----------------------------------------------------------------------------------
 
+
 @bp.route("/cohorts")
 @token_required("api.token")
 def cohorts():
     user = current_user
-    items = [c for c in cohort_queries.visible_cohorts(db.session, user, cohort_roles(user))
-             if access.can(user, "cohort.view", c)]
+    items = [
+        c
+        for c in cohort_queries.visible_cohorts(db.session, user, cohort_roles(user))
+        if access.can(user, "cohort.view", c)
+    ]
     return jsonify(cohorts=[cohort_document(c, user) for c in items])
 
 

@@ -12,8 +12,12 @@ from sqlalchemy.orm import Session
 from lms.plugins.manager import get_plugin_manager
 from lms.plugins.types import SubmissionKind
 
-REFLECTION_KIND = SubmissionKind(key="reflection", label=_l("Reflection"), write_endpoint="assessments.write",
-                                 template="assessments/_reflection.html")
+REFLECTION_KIND = SubmissionKind(
+    key="reflection",
+    label=_l("Reflection"),
+    write_endpoint="assessments.write",
+    template="assessments/_reflection.html",
+)
 
 
 def all_kinds() -> dict[str, SubmissionKind]:

@@ -55,7 +55,9 @@ class Assessment(Base):
     weight: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal(1))
     rubric_id: Mapped[int | None] = mapped_column(ForeignKey("rubrics.id", ondelete="RESTRICT"), index=True)
     max_submissions: Mapped[int] = mapped_column(Integer, default=1)
-    aggregation: Mapped[Aggregation] = mapped_column(enum_type(Aggregation, "assessment_aggregation", 16), default=Aggregation.MEAN)
+    aggregation: Mapped[Aggregation] = mapped_column(
+        enum_type(Aggregation, "assessment_aggregation", 16), default=Aggregation.MEAN
+    )
     best_n: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -85,7 +87,9 @@ class Submission(Base):
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
-    state: Mapped[SubmissionState] = mapped_column(enum_type(SubmissionState, "submission_state", 16), default=SubmissionState.DRAFT)
+    state: Mapped[SubmissionState] = mapped_column(
+        enum_type(SubmissionState, "submission_state", 16), default=SubmissionState.DRAFT
+    )
     body: Mapped[str] = mapped_column(Text, default="")
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -43,8 +43,12 @@ class DraftConflict(Conflict):
     """
 
     def __init__(self, submission: Submission, revision: Revision) -> None:
-        super().__init__(_l("This text was changed in another tab or device since you opened it. "
-                            "Both versions are kept: choose which one to continue with."))
+        super().__init__(
+            _l(
+                "This text was changed in another tab or device since you opened it. "
+                "Both versions are kept: choose which one to continue with."
+            )
+        )
         self.submission = submission
         self.revision = revision
 
@@ -64,8 +68,13 @@ class AssessmentFields:
     best_n: int = 1
 
 
-def save_assessment(session: Session, assessment: Assessment | None, cohort: Cohort, fields: AssessmentFields,
-                    known_kinds: set[str] | frozenset[str] = frozenset({REFLECTION})) -> Assessment:
+def save_assessment(
+    session: Session,
+    assessment: Assessment | None,
+    cohort: Cohort,
+    fields: AssessmentFields,
+    known_kinds: set[str] | frozenset[str] = frozenset({REFLECTION}),
+) -> Assessment:
     """Create or change an assessment; times must run opens ≤ due ≤ cut-off, weights be ≥ 0, and the
     rubric be a current one of this cohort (a template is copied into the cohort first)."""
     ensure_editable(cohort)
@@ -88,8 +97,10 @@ def save_assessment(session: Session, assessment: Assessment | None, cohort: Coh
     if fields.rubric_id is not None:
         rubric = session.get(Rubric, fields.rubric_id)
         if rubric is None or rubric.cohort_id != cohort.id or rubric.superseded:
-            raise DomainError(_l("Choose one of this cohort's current rubrics (copy a template into the cohort first)."),
-                              field="rubric_id")
+            raise DomainError(
+                _l("Choose one of this cohort's current rubrics (copy a template into the cohort first)."),
+                field="rubric_id",
+            )
     if assessment is None:
         assessment = Assessment(cohort=cohort)
         session.add(assessment)
@@ -102,30 +113,45 @@ def save_assessment(session: Session, assessment: Assessment | None, cohort: Coh
 
 def cohort_assessments(session: Session, cohort_id: int) -> list[Assessment]:
     """The cohort's assessments as a timeline: by due time, undated last."""
-    return list(session.scalars(
-        select(Assessment).where(Assessment.cohort_id == cohort_id)
-        .order_by(Assessment.due_at.is_(None), Assessment.due_at, Assessment.id)
-    ))
+    return list(
+        session.scalars(
+            select(Assessment)
+            .where(Assessment.cohort_id == cohort_id)
+            .order_by(Assessment.due_at.is_(None), Assessment.due_at, Assessment.id)
+        )
+    )
 
 
 def effective_cutoff(session: Session, assessment: Assessment, participant_id: int) -> datetime | None:
-    extension = session.scalar(select(Extension.cutoff_at).where(
-        Extension.assessment_id == assessment.id, Extension.participant_id == participant_id))
+    extension = session.scalar(
+        select(Extension.cutoff_at).where(
+            Extension.assessment_id == assessment.id, Extension.participant_id == participant_id
+        )
+    )
     if extension is not None and (assessment.cutoff_at is None or extension > assessment.cutoff_at):
         return extension
     return assessment.cutoff_at
 
 
 def is_participant(session: Session, cohort_id: int, user_id: int) -> bool:
-    return session.scalar(select(Membership.id).where(
-        Membership.cohort_id == cohort_id, Membership.user_id == user_id, Membership.role == Role.PARTICIPANT)
-    ) is not None
+    return (
+        session.scalar(
+            select(Membership.id).where(
+                Membership.cohort_id == cohort_id, Membership.user_id == user_id, Membership.role == Role.PARTICIPANT
+            )
+        )
+        is not None
+    )
 
 
 def submissions_of(session: Session, assessment_id: int, participant_id: int) -> list[Submission]:
-    return list(session.scalars(select(Submission).where(
-        Submission.assessment_id == assessment_id, Submission.participant_id == participant_id
-    ).order_by(Submission.attempt)))
+    return list(
+        session.scalars(
+            select(Submission)
+            .where(Submission.assessment_id == assessment_id, Submission.participant_id == participant_id)
+            .order_by(Submission.attempt)
+        )
+    )
 
 
 def current_submission(session: Session, assessment: Assessment, participant: User) -> Submission | None:
@@ -139,8 +165,12 @@ def _check_open(session: Session, assessment: Assessment, participant_id: int, n
         raise Conflict(_l("This assessment is not open yet."))
     cutoff = effective_cutoff(session, assessment, participant_id)
     if cutoff and now > cutoff:
-        raise Conflict(_l("The cut-off time has passed: nothing more can be submitted or changed. "
-                          "Ask your program manager for an extension."))
+        raise Conflict(
+            _l(
+                "The cut-off time has passed: nothing more can be submitted or changed. "
+                "Ask your program manager for an extension."
+            )
+        )
 
 
 def start_attempt(session: Session, assessment: Assessment, participant: User, now: datetime) -> Submission:
@@ -155,8 +185,16 @@ def start_attempt(session: Session, assessment: Assessment, participant: User, n
     attempt = (current.attempt + 1) if current else 1
     if attempt > assessment.max_submissions:
         raise Conflict(_l("You have made every submission this assessment allows."))
-    submission = Submission(assessment=assessment, participant=participant, attempt=attempt,
-                            state=SubmissionState.DRAFT, body="", version=0, created_at=now, updated_at=now)
+    submission = Submission(
+        assessment=assessment,
+        participant=participant,
+        attempt=attempt,
+        state=SubmissionState.DRAFT,
+        body="",
+        version=0,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(submission)
     session.flush()
     return submission
@@ -169,12 +207,26 @@ def new_attempt(session: Session, assessment: Assessment, participant: User, now
     if not is_participant(session, assessment.cohort_id, participant.id):
         raise DomainError(_l("Only participants of the cohort submit work."), status=403)
     _check_open(session, assessment, participant.id, now)
-    last = session.scalar(select(func.max(Submission.attempt)).where(
-        Submission.assessment_id == assessment.id, Submission.participant_id == participant.id)) or 0
+    last = (
+        session.scalar(
+            select(func.max(Submission.attempt)).where(
+                Submission.assessment_id == assessment.id, Submission.participant_id == participant.id
+            )
+        )
+        or 0
+    )
     if last + 1 > assessment.max_submissions:
         raise Conflict(_l("You have made every submission this assessment allows."))
-    submission = Submission(assessment=assessment, participant=participant, attempt=last + 1,
-                            state=SubmissionState.DRAFT, body="", version=0, created_at=now, updated_at=now)
+    submission = Submission(
+        assessment=assessment,
+        participant=participant,
+        attempt=last + 1,
+        state=SubmissionState.DRAFT,
+        body="",
+        version=0,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(submission)
     session.flush()
     return submission
@@ -184,14 +236,27 @@ def _revise(session: Session, submission: Submission, body: str, actor: User, re
     submission.version += 1
     submission.body = body
     submission.updated_at = now
-    revision = Revision(submission_id=submission.id, number=submission.version, body=body, reason=reason,
-                        saved_by_id=actor.id, saved_at=now)
+    revision = Revision(
+        submission_id=submission.id,
+        number=submission.version,
+        body=body,
+        reason=reason,
+        saved_by_id=actor.id,
+        saved_at=now,
+    )
     session.add(revision)
     return revision
 
 
-def save_draft(session: Session, submission: Submission, body: str, base_version: int, actor: User,
-               now: datetime, reason: str = "autosave") -> Revision | None:
+def save_draft(
+    session: Session,
+    submission: Submission,
+    body: str,
+    base_version: int,
+    actor: User,
+    now: datetime,
+    reason: str = "autosave",
+) -> Revision | None:
     """Save the editor's text as a new revision.
 
     ``base_version`` is the version the editor loaded; if the draft moved on since, nothing is
@@ -207,8 +272,14 @@ def save_draft(session: Session, submission: Submission, body: str, base_version
         raise Conflict(_l("This work is submitted. Withdraw it first to change it."))
     _check_open(session, submission.assessment, actor.id, now)
     if base_version != submission.version:
-        kept = Revision(submission_id=submission.id, number=submission.version, body=body, reason="conflict",
-                        saved_by_id=actor.id, saved_at=now)
+        kept = Revision(
+            submission_id=submission.id,
+            number=submission.version,
+            body=body,
+            reason="conflict",
+            saved_by_id=actor.id,
+            saved_at=now,
+        )
         session.add(kept)
         session.flush()
         raise DraftConflict(submission, kept)
@@ -245,8 +316,11 @@ def is_late(session: Session, assessment: Assessment, participant_id: int, now: 
     due = assessment.due_at
     if not due or now <= due:
         return False
-    extended = session.scalar(select(Extension.cutoff_at).where(
-        Extension.assessment_id == assessment.id, Extension.participant_id == participant_id))
+    extended = session.scalar(
+        select(Extension.cutoff_at).where(
+            Extension.assessment_id == assessment.id, Extension.participant_id == participant_id
+        )
+    )
     return not (extended is not None and now <= extended)
 
 
@@ -271,8 +345,9 @@ def withdraw(session: Session, submission: Submission, actor: User, now: datetim
     return submission
 
 
-def restore(session: Session, submission: Submission, revision: Revision, base_version: int, actor: User,
-            now: datetime) -> Revision | None:
+def restore(
+    session: Session, submission: Submission, revision: Revision, base_version: int, actor: User, now: datetime
+) -> Revision | None:
     """Bring back an earlier revision's text as the newest one (the history stays)."""
     if revision.submission_id != submission.id:
         raise DomainError(_l("That revision belongs to other work."), status=404)
@@ -280,20 +355,28 @@ def restore(session: Session, submission: Submission, revision: Revision, base_v
 
 
 def revisions(session: Session, submission_id: int) -> list[Revision]:
-    return list(session.scalars(select(Revision).where(Revision.submission_id == submission_id)
-                                .order_by(Revision.id.desc())))
+    return list(
+        session.scalars(select(Revision).where(Revision.submission_id == submission_id).order_by(Revision.id.desc()))
+    )
 
 
-def grant_extension(session: Session, assessment: Assessment, participant: User, cutoff_at: datetime,
-                    actor: User, now: datetime | None = None) -> Extension:
+def grant_extension(
+    session: Session,
+    assessment: Assessment,
+    participant: User,
+    cutoff_at: datetime,
+    actor: User,
+    now: datetime | None = None,
+) -> Extension:
     """Give one participant a later cut-off (or change it); they are told in their inbox."""
     ensure_editable(assessment.cohort)
     if not is_participant(session, assessment.cohort_id, participant.id):
         raise DomainError(_l("Extensions are for participants of this cohort."), field="participant_id")
     if assessment.cutoff_at and cutoff_at <= assessment.cutoff_at:
         raise DomainError(_l("An extension must end after the regular cut-off."), field="cutoff_at")
-    extension = session.scalar(select(Extension).where(
-        Extension.assessment_id == assessment.id, Extension.participant_id == participant.id))
+    extension = session.scalar(
+        select(Extension).where(Extension.assessment_id == assessment.id, Extension.participant_id == participant.id)
+    )
     if extension is None:
         extension = Extension(assessment_id=assessment.id, participant_id=participant.id, cutoff_at=cutoff_at)
         session.add(extension)
@@ -305,8 +388,14 @@ def grant_extension(session: Session, assessment: Assessment, participant: User,
     return extension
 
 
-def grant_extensions(session: Session, assessment: Assessment, participants: Sequence[User], cutoff_at: datetime,
-                     actor: User, now: datetime | None = None) -> int:
+def grant_extensions(
+    session: Session,
+    assessment: Assessment,
+    participants: Sequence[User],
+    cutoff_at: datetime,
+    actor: User,
+    now: datetime | None = None,
+) -> int:
     """The same later cut-off for several participants (all or none); returns how many."""
     for participant in participants:
         grant_extension(session, assessment, participant, cutoff_at, actor, now)
@@ -317,25 +406,38 @@ def extensions_for(session: Session, participant_id: int, assessment_ids: list[i
     """The participant's extended cut-offs by assessment (one query)."""
     if not assessment_ids:
         return {}
-    return dict(session.execute(select(Extension.assessment_id, Extension.cutoff_at).where(
-        Extension.participant_id == participant_id, Extension.assessment_id.in_(assessment_ids))).all())
+    return dict(
+        session.execute(
+            select(Extension.assessment_id, Extension.cutoff_at).where(
+                Extension.participant_id == participant_id, Extension.assessment_id.in_(assessment_ids)
+            )
+        ).all()
+    )
 
 
 def latest_submissions(session: Session, assessment_ids: list[int], participant_id: int) -> dict[int, Submission]:
     """Each assessment's latest attempt by one participant, in one query."""
     if not assessment_ids:
         return {}
-    latest = (select(Submission.assessment_id, func.max(Submission.attempt).label("attempt"))
-              .where(Submission.assessment_id.in_(assessment_ids), Submission.participant_id == participant_id)
-              .group_by(Submission.assessment_id).subquery())
-    rows = session.scalars(select(Submission).join(
-        latest, (Submission.assessment_id == latest.c.assessment_id) & (Submission.attempt == latest.c.attempt)
-    ).where(Submission.participant_id == participant_id))
+    latest = (
+        select(Submission.assessment_id, func.max(Submission.attempt).label("attempt"))
+        .where(Submission.assessment_id.in_(assessment_ids), Submission.participant_id == participant_id)
+        .group_by(Submission.assessment_id)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(Submission)
+        .join(latest, (Submission.assessment_id == latest.c.assessment_id) & (Submission.attempt == latest.c.attempt))
+        .where(Submission.participant_id == participant_id)
+    )
     return {s.assessment_id: s for s in rows}
 
 
 def participants_choices(session: Session, cohort_id: int) -> list[Any]:
     rows = session.execute(
-        select(User.id, User.name).join(Membership, Membership.user_id == User.id)
-        .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT).order_by(User.name))
+        select(User.id, User.name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)
+        .order_by(User.name)
+    )
     return [SelectChoice(user_id, name) for user_id, name in rows]

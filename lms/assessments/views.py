@@ -32,6 +32,7 @@ bp = Blueprint("assessments", __name__, template_folder="templates")
 
 # -- staff: the cohort's assessments -------------------------------------------------------------
 
+
 @bp.route("/cohorts/<int:cohort_id>/assessments")
 @require("cohort.view", load=Cohort)
 def cohort(cohort: Cohort):
@@ -44,9 +45,18 @@ def cohort(cohort: Cohort):
         ids = [a.id for a in items]
         mine = services.latest_submissions(db.session, ids, current_user.id)
         released = grading.released_grades_for(db.session, current_user.id, ids)
-    return render_template("assessments/cohort.html", cohort=cohort, items=items, counts=counts, mine=mine,
-                           released=released, staff=staff, tabs=cohort_tabs(cohort, current_user),
-                           kinds=all_kinds(), now=now_utc())
+    return render_template(
+        "assessments/cohort.html",
+        cohort=cohort,
+        items=items,
+        counts=counts,
+        mine=mine,
+        released=released,
+        staff=staff,
+        tabs=cohort_tabs(cohort, current_user),
+        kinds=all_kinds(),
+        now=now_utc(),
+    )
 
 
 def _form(cohort: Cohort, assessment: Assessment | None = None) -> AssessmentForm:
@@ -54,7 +64,8 @@ def _form(cohort: Cohort, assessment: Assessment | None = None) -> AssessmentFor
     form.kind.choices = [SelectChoice(k.key, k.label) for k in all_kinds().values()]
     rubrics = rubric_queries.current_rubrics(db.session, cohort.id)
     form.rubric_id.choices = [SelectChoice("", _("No rubric (feedback only)"))] + [
-        SelectChoice(r.id, f"{r.title} (v{r.version})") for r in rubrics]
+        SelectChoice(r.id, f"{r.title} (v{r.version})") for r in rubrics
+    ]
     if request.method == "GET" and assessment is not None:
         form.opens_at.data = to_local_naive(assessment.opens_at)
         form.due_at.data = to_local_naive(assessment.due_at)
@@ -65,10 +76,17 @@ def _form(cohort: Cohort, assessment: Assessment | None = None) -> AssessmentFor
 
 def _fields(form: AssessmentForm) -> services.AssessmentFields:
     return services.AssessmentFields(
-        title=form.title.data or "", kind=form.kind.data, instructions=form.instructions.data or "",
-        opens_at=to_utc(form.opens_at.data), due_at=to_utc(form.due_at.data), cutoff_at=to_utc(form.cutoff_at.data),
-        weight=Decimal(form.weight.data), rubric_id=form.rubric_id.data, max_submissions=form.max_submissions.data,
-        aggregation=Aggregation(form.aggregation.data), best_n=form.best_n.data or 1,
+        title=form.title.data or "",
+        kind=form.kind.data,
+        instructions=form.instructions.data or "",
+        opens_at=to_utc(form.opens_at.data),
+        due_at=to_utc(form.due_at.data),
+        cutoff_at=to_utc(form.cutoff_at.data),
+        weight=Decimal(form.weight.data),
+        rubric_id=form.rubric_id.data,
+        max_submissions=form.max_submissions.data,
+        aggregation=Aggregation(form.aggregation.data),
+        best_n=form.best_n.data or 1,
     )
 
 
@@ -111,13 +129,22 @@ def show(assessment: Assessment):
         extension_form = ExtensionForm()
         extension_form.participant_id.choices = services.participants_choices(db.session, assessment.cohort_id)
     kind = kind_of(assessment.kind)
-    return render_template("assessments/show.html", assessment=assessment, participant=participant,
-                           submissions=submissions, grades=grades, cutoff=cutoff, now=now_utc(), kind=kind,
-                           shown=kinds.shown(db.session, kind, [s.id for s in submissions]),
-                           extension_form=extension_form)
+    return render_template(
+        "assessments/show.html",
+        assessment=assessment,
+        participant=participant,
+        submissions=submissions,
+        grades=grades,
+        cutoff=cutoff,
+        now=now_utc(),
+        kind=kind,
+        shown=kinds.shown(db.session, kind, [s.id for s in submissions]),
+        extension_form=extension_form,
+    )
 
 
 # -- participants: writing -----------------------------------------------------------------------
+
 
 @bp.route("/assessments/<int:assessment_id>/start", methods=["POST"])
 @require("assessment.submit", load=Assessment)
@@ -146,8 +173,13 @@ def write(assessment: Assessment):
     if current is None or current.state == SubmissionState.SUBMITTED:
         return redirect(url_for("assessments.show", assessment_id=assessment.id))
     g.no_store = True
-    return render_template("assessments/write.html", assessment=assessment, submission=current,
-                           cutoff=services.effective_cutoff(db.session, assessment, current_user.id), now=now_utc())
+    return render_template(
+        "assessments/write.html",
+        assessment=assessment,
+        submission=current,
+        cutoff=services.effective_cutoff(db.session, assessment, current_user.id),
+        now=now_utc(),
+    )
 
 
 def _own_current(assessment: Assessment, submission_id: int | None) -> Submission:
@@ -163,22 +195,37 @@ def autosave(assessment: Assessment):
     """JSON: {submission_id, body, version} → 200 {version} | 409 {conflict, server_body, server_version}."""
     data = request.get_json(silent=True)
     data = data if isinstance(data, dict) else {}
-    if (not isinstance(data.get("body"), str) or not isinstance(data.get("version"), int)
-            or not isinstance(data.get("submission_id"), int) or isinstance(data.get("submission_id"), bool)):
+    if (
+        not isinstance(data.get("body"), str)
+        or not isinstance(data.get("version"), int)
+        or not isinstance(data.get("submission_id"), int)
+        or isinstance(data.get("submission_id"), bool)
+    ):
         return jsonify(error="bad", message=_("The draft could not be read.")), 400
     submission = _own_current(assessment, data.get("submission_id"))
     try:
-        revision = services.save_draft(db.session, submission, data["body"], data["version"], current_user, now_utc(),
-                                       reason="autosave" if data.get("auto", True) else "save")
+        revision = services.save_draft(
+            db.session,
+            submission,
+            data["body"],
+            data["version"],
+            current_user,
+            now_utc(),
+            reason="autosave" if data.get("auto", True) else "save",
+        )
         db.session.flush()
     except services.DraftConflict as exc:
         # Not a refusal: the conflicting text is kept as a revision, so this 409 commits on purpose.
         db.session.commit()
-        return jsonify(error="conflict", message=str(exc.message), server_body=exc.submission.body,
-                       server_version=exc.submission.version, kept_revision=exc.revision.id), 409
+        return jsonify(
+            error="conflict",
+            message=str(exc.message),
+            server_body=exc.submission.body,
+            server_version=exc.submission.version,
+            kept_revision=exc.revision.id,
+        ), 409
     # Any other refusal (another tab saving in the same instant included) is JSON {"error": "refused"}.
-    return jsonify(version=submission.version, saved=revision is not None,
-                   saved_at=submission.updated_at.isoformat())
+    return jsonify(version=submission.version, saved=revision is not None, saved_at=submission.updated_at.isoformat())
 
 
 @bp.route("/assessments/<int:assessment_id>/submit", methods=["POST"])
@@ -205,17 +252,20 @@ def submit(assessment: Assessment):
 @bp.route("/submissions/<int:submission_id>/withdraw", methods=["POST"])
 @require("submission.own", load=Submission)
 def withdraw(submission: Submission):
-    return act(lambda: services.withdraw(db.session, submission, current_user, now_utc()),
-               back=url_for("assessments.show", assessment_id=submission.assessment_id),
-               done=url_for("assessments.write", assessment_id=submission.assessment_id),
-               message=_("Withdrawn: it is a draft again. Submit it again before the due time."))
+    return act(
+        lambda: services.withdraw(db.session, submission, current_user, now_utc()),
+        back=url_for("assessments.show", assessment_id=submission.assessment_id),
+        done=url_for("assessments.write", assessment_id=submission.assessment_id),
+        message=_("Withdrawn: it is a draft again. Submit it again before the due time."),
+    )
 
 
 @bp.route("/submissions/<int:submission_id>/revisions")
 @require("submission.own", load=Submission)
 def revisions(submission: Submission):
-    return render_template("assessments/revisions.html", submission=submission,
-                           revisions=services.revisions(db.session, submission.id))
+    return render_template(
+        "assessments/revisions.html", submission=submission, revisions=services.revisions(db.session, submission.id)
+    )
 
 
 @bp.route("/submissions/<int:submission_id>/revisions/<int:revision_id>/restore", methods=["POST"])
@@ -226,10 +276,12 @@ def restore(submission: Submission, revision_id: int):
     revision = db.session.get(Revision, revision_id)
     if revision is None or revision.submission_id != submission.id:
         abort(404)  # another person's revision is unknown here, as the id of nothing would be
-    return act(lambda: services.restore(db.session, submission, revision, submission.version, current_user, now_utc()),
-               back=url_for("assessments.revisions", submission_id=submission.id),
-               done=url_for("assessments.write", assessment_id=submission.assessment_id),
-               message=_("The earlier text is back in your draft."))
+    return act(
+        lambda: services.restore(db.session, submission, revision, submission.version, current_user, now_utc()),
+        back=url_for("assessments.revisions", submission_id=submission.id),
+        done=url_for("assessments.write", assessment_id=submission.assessment_id),
+        message=_("The earlier text is back in your draft."),
+    )
 
 
 @bp.route("/assessments/<int:assessment_id>/extensions", methods=["POST"])
@@ -245,10 +297,13 @@ def extend(assessment: Assessment):
     person = db.session.get(User, form.participant_id.data)
     if person is None:  # the choices are the cohort's participants: gone since the form was shown
         abort(404)
-    return act(lambda: services.grant_extension(db.session, assessment, person, to_utc(form.cutoff_at.data),
-                                                current_user, now_utc()),
-               back=url_for("assessments.show", assessment_id=assessment.id),
-               message=_("Extension granted to %(name)s.", name=person.name))
+    return act(
+        lambda: services.grant_extension(
+            db.session, assessment, person, to_utc(form.cutoff_at.data), current_user, now_utc()
+        ),
+        back=url_for("assessments.show", assessment_id=assessment.id),
+        message=_("Extension granted to %(name)s.", name=person.name),
+    )
 
 
 @bp.route("/my/assessments")
@@ -257,10 +312,14 @@ def mine():
     cohort_ids = sorted(cohort_ids_with(current_user, Role.PARTICIPANT))
     items = queries.assessments_of_cohorts(db.session, cohort_ids)
     ids = [a.id for a in items]
-    return render_template("assessments/mine.html", items=items, now=now_utc(),
-                           mine=services.latest_submissions(db.session, ids, current_user.id),
-                           extended=services.extensions_for(db.session, current_user.id, ids),
-                           released=grading.released_grades_for(db.session, current_user.id, ids))
+    return render_template(
+        "assessments/mine.html",
+        items=items,
+        now=now_utc(),
+        mine=services.latest_submissions(db.session, ids, current_user.id),
+        extended=services.extensions_for(db.session, current_user.id, ids),
+        released=grading.released_grades_for(db.session, current_user.id, ids),
+    )
 
 
 @bp.route("/markdown/preview", methods=["POST"])

@@ -63,25 +63,42 @@ class TeachingHours:
 
 # -- the timetable -------------------------------------------------------------------------------
 
+
 def sessions(session: Session, cohort: Cohort) -> list[ClassSession]:
     """The cohort's sessions in the order they happen."""
-    return list(session.scalars(
-        select(ClassSession).where(ClassSession.cohort_id == cohort.id)
-        .order_by(ClassSession.day, ClassSession.starts_at, ClassSession.id)
-    ))
+    return list(
+        session.scalars(
+            select(ClassSession)
+            .where(ClassSession.cohort_id == cohort.id)
+            .order_by(ClassSession.day, ClassSession.starts_at, ClassSession.id)
+        )
+    )
 
 
 def instructors(session: Session, cohort: Cohort) -> list[User]:
     """The cohort's widyaiswara (its instructors), by name: who may be set on a session."""
-    return list(session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.cohort_id == cohort.id, Membership.role == Role.INSTRUCTOR)
-        .order_by(func.lower(User.name), User.id)
-    ))
+    return list(
+        session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.cohort_id == cohort.id, Membership.role == Role.INSTRUCTOR)
+            .order_by(func.lower(User.name), User.id)
+        )
+    )
 
 
-def save_session(session: Session, cohort: Cohort, class_session: ClassSession | None, *, day: date,
-                 starts_at: time, ends_at: time, jp: int, topic: str, instructor_id: int | None) -> ClassSession:
+def save_session(
+    session: Session,
+    cohort: Cohort,
+    class_session: ClassSession | None,
+    *,
+    day: date,
+    starts_at: time,
+    ends_at: time,
+    jp: int,
+    topic: str,
+    instructor_id: int | None,
+) -> ClassSession:
     """Create (``class_session`` None) or change a session of ``cohort``."""
     if ends_at <= starts_at:
         raise DomainError(_l("The session must end after it starts."), field="ends_at")
@@ -109,27 +126,43 @@ def delete_session(session: Session, class_session: ClassSession) -> None:
 
 # -- the attendance sheet ------------------------------------------------------------------------
 
+
 def participants(session: Session, cohort: Cohort) -> list[User]:
     """The cohort's peserta by name, with their profiles."""
-    return list(session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT)
-        .options(selectinload(User.profile))
-        .order_by(func.lower(User.name), User.id)
-    ))
+    return list(
+        session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT)
+            .options(selectinload(User.profile))
+            .order_by(func.lower(User.name), User.id)
+        )
+    )
 
 
 def sheet(session: Session, class_session: ClassSession, people: Iterable[User]) -> list[tuple[User, Presence]]:
     """Each peserta with their recorded status; *hadir* for anyone not recorded yet (the default a
     recorder changes only for those who are not there)."""
-    recorded = {person_id: status for person_id, status in session.execute(
-        select(AttendanceRecord.participant_id, AttendanceRecord.status)
-        .where(AttendanceRecord.session_id == class_session.id))}
+    recorded = {
+        person_id: status
+        for person_id, status in session.execute(
+            select(AttendanceRecord.participant_id, AttendanceRecord.status).where(
+                AttendanceRecord.session_id == class_session.id
+            )
+        )
+    }
     return [(person, Presence(recorded.get(person.id, Presence.HADIR))) for person in people]
 
 
-def record(session: Session, class_session: ClassSession, actor: User, *, version: int,
-           statuses: Mapping[int, Presence], instructor_present: bool) -> ClassSession:
+def record(
+    session: Session,
+    class_session: ClassSession,
+    actor: User,
+    *,
+    version: int,
+    statuses: Mapping[int, Presence],
+    instructor_present: bool,
+) -> ClassSession:
     """Save the attendance of every peserta of the session's cohort in one go.
 
     ``version`` is the sheet's version the recorder saw: if someone saved in between, nothing is
@@ -141,17 +174,29 @@ def record(session: Session, class_session: ClassSession, actor: User, *, versio
         raise DomainError(_l("The list contains people who are not peserta of this cohort; reload the page."))
     # Claim the sheet first: one of two recorders saving at once moves the version on, the other
     # finds it moved (PostgreSQL's row lock, SQLite's write lock) and saves nothing.
-    claimed = changed_rows(session,
-        update(ClassSession).where(ClassSession.id == class_session.id, ClassSession.version == version)
-        .values(version=ClassSession.version + 1, recorded_at=utcnow(), recorded_by_id=actor.id,
-                instructor_present=instructor_present)
-        .execution_options(synchronize_session=False)
+    claimed = changed_rows(
+        session,
+        update(ClassSession)
+        .where(ClassSession.id == class_session.id, ClassSession.version == version)
+        .values(
+            version=ClassSession.version + 1,
+            recorded_at=utcnow(),
+            recorded_by_id=actor.id,
+            instructor_present=instructor_present,
+        )
+        .execution_options(synchronize_session=False),
     )
     if claimed != 1:
-        raise Conflict(_l("Someone else saved this attendance list while you were filling it in; yours was not "
-                          "saved. Check the list as it is now and save again."))
-    existing = {r.participant_id: r for r in session.scalars(
-        select(AttendanceRecord).where(AttendanceRecord.session_id == class_session.id))}
+        raise Conflict(
+            _l(
+                "Someone else saved this attendance list while you were filling it in; yours was not "
+                "saved. Check the list as it is now and save again."
+            )
+        )
+    existing = {
+        r.participant_id: r
+        for r in session.scalars(select(AttendanceRecord).where(AttendanceRecord.session_id == class_session.id))
+    }
     for person_id in sorted(cohort_people):
         status = statuses.get(person_id, Presence.HADIR)
         row = existing.get(person_id)
@@ -166,14 +211,19 @@ def record(session: Session, class_session: ClassSession, actor: User, *, versio
 
 def own_sheet(session: Session, cohort: Cohort, person: User) -> list[tuple[ClassSession, Presence | None]]:
     """Every session of ``cohort`` with ``person``'s status (None: not recorded for them)."""
-    recorded = {session_id: status for session_id, status in session.execute(
-        select(AttendanceRecord.session_id, AttendanceRecord.status)
-        .join(ClassSession, ClassSession.id == AttendanceRecord.session_id)
-        .where(ClassSession.cohort_id == cohort.id, AttendanceRecord.participant_id == person.id))}
+    recorded = {
+        session_id: status
+        for session_id, status in session.execute(
+            select(AttendanceRecord.session_id, AttendanceRecord.status)
+            .join(ClassSession, ClassSession.id == AttendanceRecord.session_id)
+            .where(ClassSession.cohort_id == cohort.id, AttendanceRecord.participant_id == person.id)
+        )
+    }
     return [(s, Presence(recorded[s.id]) if s.id in recorded else None) for s in sessions(session, cohort)]
 
 
 # -- totals --------------------------------------------------------------------------------------
+
 
 def percent(present: int, total: int) -> Decimal | None:
     if total <= 0:
@@ -224,10 +274,17 @@ def teaching_hours(session: Session, cohort: Cohort) -> list[TeachingHours]:
         .where(ClassSession.cohort_id == cohort.id, ClassSession.instructor_id.is_not(None))
         .group_by(ClassSession.instructor_id)
     ).all()
-    people = {u.id: u for u in session.scalars(
-        select(User).where(User.id.in_([r[0] for r in rows])).options(selectinload(User.profile)))}
-    result = [TeachingHours(people[r[0]], int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), int(r[4] or 0))
-              for r in rows if r[0] in people]
+    people = {
+        u.id: u
+        for u in session.scalars(
+            select(User).where(User.id.in_([r[0] for r in rows])).options(selectinload(User.profile))
+        )
+    }
+    result = [
+        TeachingHours(people[r[0]], int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), int(r[4] or 0))
+        for r in rows
+        if r[0] in people
+    ]
     return sorted(result, key=lambda t: (t.instructor.name.lower(), t.instructor.id))
 
 
@@ -235,20 +292,49 @@ def teaching_hours_csv(session: Session, cohort: Cohort) -> bytes:
     """The widyaiswara's teaching hours as CSV (UTF-8 with BOM, so that Excel reads the names)."""
     out = io.StringIO(newline="")
     writer = csv_writer(out)
-    writer.writerow([str(_l("Widyaiswara")), "NIP", str(_l("Sessions taught")), str(_l("JP taught")),
-                     str(_l("Sessions missed")), str(_l("JP missed"))])
+    writer.writerow(
+        [
+            str(_l("Widyaiswara")),
+            "NIP",
+            str(_l("Sessions taught")),
+            str(_l("JP taught")),
+            str(_l("Sessions missed")),
+            str(_l("JP missed")),
+        ]
+    )
     for row in teaching_hours(session, cohort):
         profile = row.instructor.profile
-        writer.writerow([guard(row.instructor.name), profile.nip if profile else "", row.sessions, row.jp,
-                         row.sessions_missed, row.jp_missed])
+        writer.writerow(
+            [
+                guard(row.instructor.name),
+                profile.nip if profile else "",
+                row.sessions,
+                row.jp,
+                row.sessions_missed,
+                row.jp_missed,
+            ]
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-__all__ = ["AttendanceTotal", "TeachingHours", "attendance_totals", "below_minimum", "record", "save_session",
-           "sessions", "sheet", "teaching_hours", "teaching_hours_csv"]
+__all__ = [
+    "AttendanceTotal",
+    "TeachingHours",
+    "attendance_totals",
+    "below_minimum",
+    "record",
+    "save_session",
+    "sessions",
+    "sheet",
+    "teaching_hours",
+    "teaching_hours_csv",
+]
 
 
 def sessions_of(cohort: Cohort) -> Select[ClassSession]:
     """The cohort's sessions in timetable order, as a statement to paginate."""
-    return (select(ClassSession).where(ClassSession.cohort_id == cohort.id)
-            .order_by(ClassSession.day, ClassSession.starts_at, ClassSession.id))
+    return (
+        select(ClassSession)
+        .where(ClassSession.cohort_id == cohort.id)
+        .order_by(ClassSession.day, ClassSession.starts_at, ClassSession.id)
+    )

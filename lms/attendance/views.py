@@ -37,9 +37,17 @@ def index(cohort: Cohort):
     page = paginate(db.session, services.sessions_of(cohort), page_arg(request.args), SESSIONS_PER_PAGE)
     people = services.participants(db.session, cohort)
     totals = services.attendance_totals(db.session, cohort)
-    return render_template("attendance/index.html", cohort=cohort, page=page, people=people, totals=totals,
-                           minimum=cohort.program.attendance_minimum, below=services.below_minimum,
-                           hours=services.teaching_hours(db.session, cohort), active="attendance")
+    return render_template(
+        "attendance/index.html",
+        cohort=cohort,
+        page=page,
+        people=people,
+        totals=totals,
+        minimum=cohort.program.attendance_minimum,
+        below=services.below_minimum,
+        hours=services.teaching_hours(db.session, cohort),
+        active="attendance",
+    )
 
 
 @bp.route("/cohorts/<int:cohort_id>/attendance/mine")
@@ -47,23 +55,39 @@ def index(cohort: Cohort):
 def mine(cohort: Cohort):
     """A peserta's own attendance: each session with their status, and their total."""
     total = services.attendance_totals(db.session, cohort).get(current_user.id)
-    return render_template("attendance/mine.html", cohort=cohort, rows=services.own_sheet(db.session, cohort, current_user),
-                           total=total, minimum=cohort.program.attendance_minimum, below=services.below_minimum,
-                           labels=services.PRESENCE_LABELS, active="attendance")
+    return render_template(
+        "attendance/mine.html",
+        cohort=cohort,
+        rows=services.own_sheet(db.session, cohort, current_user),
+        total=total,
+        minimum=cohort.program.attendance_minimum,
+        below=services.below_minimum,
+        labels=services.PRESENCE_LABELS,
+        active="attendance",
+    )
 
 
 def _session_form(cohort: Cohort, form: SessionForm) -> SessionForm:
     form.instructor_id.choices = [("", _("— none —"))] + [
-        (str(u.id), u.name) for u in services.instructors(db.session, cohort)]
+        (str(u.id), u.name) for u in services.instructors(db.session, cohort)
+    ]
     return form
 
 
 def _save(cohort: Cohort, class_session: ClassSession | None, form: SessionForm) -> Any:
     page = form_page(form, "attendance/session_form.html", cohort=cohort, class_session=class_session)
     if form.validate_on_submit():
-        services.save_session(db.session, cohort, class_session, day=form.day.data, starts_at=form.starts_at.data,
-                              ends_at=form.ends_at.data, jp=form.jp.data, topic=form.topic.data,
-                              instructor_id=form.instructor_id.data)
+        services.save_session(
+            db.session,
+            cohort,
+            class_session,
+            day=form.day.data,
+            starts_at=form.starts_at.data,
+            ends_at=form.ends_at.data,
+            jp=form.jp.data,
+            topic=form.topic.data,
+            instructor_id=form.instructor_id.data,
+        )
         flash(_("Session saved."), "success")
         return redirect(_index(cohort), code=303)
     return page()
@@ -86,20 +110,31 @@ def edit_session(class_session: ClassSession):
 @require("attendance.session.edit", load=ClassSession)
 def delete_session(class_session: ClassSession):
     back = _index(class_session.cohort)
-    return act(lambda: services.delete_session(db.session, class_session), back=back,
-               message=_("Session deleted with its attendance."))
+    return act(
+        lambda: services.delete_session(db.session, class_session),
+        back=back,
+        message=_("Session deleted with its attendance."),
+    )
 
 
-def _sheet_page(class_session: ClassSession, form: RecordForm, chosen: dict[int, Presence] | None = None,
-                status: int = 200) -> Any:
+def _sheet_page(
+    class_session: ClassSession, form: RecordForm, chosen: dict[int, Presence] | None = None, status: int = 200
+) -> Any:
     people = services.participants(db.session, class_session.cohort)
     rows = services.sheet(db.session, class_session, people)
     if chosen is not None:  # what the recorder typed, kept after a refusal
         rows = [(person, chosen.get(person.id, presence)) for person, presence in rows]
     form.version.data = str(class_session.version)
-    return render_template("attendance/record.html", class_session=class_session, cohort=class_session.cohort,
-                           form=form, rows=rows, presences=list(Presence), short=services.PRESENCE_SHORT,
-                           labels=services.PRESENCE_LABELS), status
+    return render_template(
+        "attendance/record.html",
+        class_session=class_session,
+        cohort=class_session.cohort,
+        form=form,
+        rows=rows,
+        presences=list(Presence),
+        short=services.PRESENCE_SHORT,
+        labels=services.PRESENCE_LABELS,
+    ), status
 
 
 @bp.route("/attendance/sessions/<int:class_session_id>/record", methods=["GET", "POST"])
@@ -130,8 +165,14 @@ def record(class_session: ClassSession):
         return _sheet_page(class_session, form, status=error.status)
 
     on_refusal(refused)
-    services.record(db.session, class_session, current_user, version=version, statuses=chosen,
-                    instructor_present=bool(form.instructor_present.data))
+    services.record(
+        db.session,
+        class_session,
+        current_user,
+        version=version,
+        statuses=chosen,
+        instructor_present=bool(form.instructor_present.data),
+    )
     absent = sum(1 for p in chosen.values() if p != Presence.HADIR)
     flash(_("Attendance saved: %(absent)s not present.", absent=absent), "success")
     return redirect(url_for("attendance.index", cohort_id=class_session.cohort_id), code=303)
@@ -141,5 +182,10 @@ def record(class_session: ClassSession):
 @require("attendance.view", load=Cohort)
 def teaching_hours_csv(cohort: Cohort):
     name = f"{cohort.program.code}_{cohort.name}_{cohort.year}_jam_mengajar.csv".replace(" ", "_")
-    return send_file(io.BytesIO(services.teaching_hours_csv(db.session, cohort)), mimetype="text/csv",
-                     as_attachment=True, download_name=name, max_age=0)
+    return send_file(
+        io.BytesIO(services.teaching_hours_csv(db.session, cohort)),
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=name,
+        max_age=0,
+    )

@@ -7,8 +7,12 @@ from lms.core.forms import Form
 
 
 class LoginForm(Form):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)], render_kw={"autocomplete": "username"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)], render_kw={"autocomplete": "current-password"})
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(), Length(max=254)], render_kw={"autocomplete": "username"}
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=200)], render_kw={"autocomplete": "current-password"}
+    )
     remember = BooleanField(_l("Remember me on this device"))
 
 
@@ -35,8 +39,9 @@ class ChangePasswordForm(Form):
 class NewPasswordForm(Form):
     """Choosing one's own password from an invitation link, a reset link or an activation code."""
 
-    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)],
-                        render_kw={"autocomplete": "new-password"})
+    new = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=200)], render_kw={"autocomplete": "new-password"}
+    )
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
@@ -54,13 +59,20 @@ class NewPasswordForm(Form):
 
 
 class CodeForm(NewPasswordForm):
-    code = StringField(_l("Activation code"), validators=[DataRequired(), Length(max=40)],
-                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters"})
+    code = StringField(
+        _l("Activation code"),
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters"},
+    )
 
 
 class ForgotPasswordForm(Form):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)], render_kw={"autocomplete": "username"})
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(), Length(max=254)], render_kw={"autocomplete": "username"}
+    )
 
 
 class LanguageForm(Form):
-    locale = SelectField(_l("Language"), choices=[SelectChoice("id", "Bahasa Indonesia"), SelectChoice("en", "English")])
+    locale = SelectField(
+        _l("Language"), choices=[SelectChoice("id", "Bahasa Indonesia"), SelectChoice("en", "English")]
+    )

@@ -50,8 +50,9 @@ def set_password(user: User, password: str, method: str, temporary: bool = False
     user.session_token = new_session_token()
 
 
-def change_password(session: Session, user: User, password: str, method: str, now: datetime,
-                    temporary: bool = False) -> int:
+def change_password(
+    session: Session, user: User, password: str, method: str, now: datetime, temporary: bool = False
+) -> int:
     """A new password ends every other login of the user and revokes all their API tokens (whoever
     knew the old password may have made one); returns how many tokens were revoked."""
     set_password(user, password, method, temporary=temporary)

@@ -59,10 +59,16 @@ def _locked_out(limit: Any) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @require("public")
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-               deduct_when=_login_failed, on_breach=_locked_out)
-@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"], key_func=_account_key,
-               deduct_when=_login_failed, on_breach=_locked_out)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_login_failed, on_breach=_locked_out
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=_account_key,
+    deduct_when=_login_failed,
+    on_breach=_locked_out,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -113,7 +119,9 @@ def change_password():
             user = current_user._get_current_object()
             services.change_password(db.session, user, form.new.data, method, now_utc())
             login_user(user, remember=False)  # the token changed: renew this login only
-            flash(_("Your password is changed. Other devices are logged out and your API tokens are revoked."), "success")
+            flash(
+                _("Your password is changed. Other devices are logged out and your API tokens are revoked."), "success"
+            )
             return redirect(url_for("home.dashboard"))
     return render_template("auth/change_password.html", form=form)
 

@@ -12,7 +12,9 @@ from lms.core.forms import Form
 
 class TemplateForm(Form):
     letterhead = TextAreaField(_l("Letterhead"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 4})
-    number_pattern = StringField(_l("Number pattern"), validators=[DataRequired(), Length(max=100)], default=DEFAULT_PATTERN)
+    number_pattern = StringField(
+        _l("Number pattern"), validators=[DataRequired(), Length(max=100)], default=DEFAULT_PATTERN
+    )
     signer_name = StringField(_l("Signing official"), validators=[DataRequired(), Length(max=200)])
     signer_nip = StringField(_l("Signing official's NIP"), validators=[Optional(), Length(max=30)])
     signer_position = StringField(_l("Signing official's position"), validators=[Optional(), Length(max=200)])

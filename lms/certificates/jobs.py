@@ -30,7 +30,9 @@ def issue_certificates(ctx: JobContext, *, cohort_id: int) -> None:
     today = datetime.now(local_zone()).date()
 
     def progress(done: int, total: int) -> None:
-        ctx.progress(5 + 45 * done // max(total, 1), _("Numbered %(done)s of %(total)s certificates…", done=done, total=total))
+        ctx.progress(
+            5 + 45 * done // max(total, 1), _("Numbered %(done)s of %(total)s certificates…", done=done, total=total)
+        )
 
     issued = services.issue_all(ctx.session, cohort, ctx.job.owner_id, outcomes, today=today, progress=progress)
     certificates = [c for c in services.cohort_certificates(ctx.session, cohort) if c.is_valid]

@@ -35,8 +35,13 @@ def render_pdf(certificates: Sequence[Certificate], template: CertificateTemplat
 
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     pages = [(c, verify_url(c), qr_svg(verify_url(c)), show_code(c.code)) for c in certificates]
-    html = render_template("certificates/pdf.html", pages=pages, template=template, fmt=Formats("id"),
-                           letterhead=[line for line in template.letterhead.splitlines() if line.strip()])
+    html = render_template(
+        "certificates/pdf.html",
+        pages=pages,
+        template=template,
+        fmt=Formats("id"),
+        letterhead=[line for line in template.letterhead.splitlines() if line.strip()],
+    )
     fetcher = make_fetcher(app)
     document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher)
     return document.write_pdf(stylesheets=[CSS(filename=PDF_CSS, url_fetcher=fetcher)])

@@ -58,6 +58,7 @@ class OutcomeLike(Protocol):
 
 # -- the template --------------------------------------------------------------------------------
 
+
 def template_for(session: Session, program: Program) -> CertificateTemplate | None:
     return session.get(CertificateTemplate, program.id)
 
@@ -69,8 +70,10 @@ def check_pattern(pattern: str) -> str:
         raise DomainError(_l("Give a number pattern."), field="number_pattern")
     unknown = [name for name in _PLACEHOLDER.findall(pattern) if name not in PLACEHOLDERS]
     if unknown:
-        raise DomainError(_l("Unknown placeholder {%(name)s}: use {seq}, {angkatan}, {year} and {program}.",
-                             name=unknown[0][:20]), field="number_pattern")
+        raise DomainError(
+            _l("Unknown placeholder {%(name)s}: use {seq}, {angkatan}, {year} and {program}.", name=unknown[0][:20]),
+            field="number_pattern",
+        )
     if "{seq}" not in pattern:
         raise DomainError(_l("The pattern needs {seq}, the running number."), field="number_pattern")
     if _PLACEHOLDER.sub("", pattern).count("{") or _PLACEHOLDER.sub("", pattern).count("}"):
@@ -78,8 +81,17 @@ def check_pattern(pattern: str) -> str:
     return pattern
 
 
-def save_template(session: Session, program: Program, *, letterhead: str, number_pattern: str, signer_name: str,
-                  signer_nip: str, signer_position: str, place: str) -> CertificateTemplate:
+def save_template(
+    session: Session,
+    program: Program,
+    *,
+    letterhead: str,
+    number_pattern: str,
+    signer_name: str,
+    signer_nip: str,
+    signer_position: str,
+    place: str,
+) -> CertificateTemplate:
     """Create or change ``program``'s template. Certificates already issued keep their numbers."""
     pattern = check_pattern(number_pattern)
     nip = ""
@@ -107,12 +119,17 @@ def angkatan_label(cohort: Cohort) -> str:
 
 
 def format_number(pattern: str, seq: int, cohort: Cohort) -> str:
-    values = {"seq": f"{seq:03d}", "angkatan": angkatan_label(cohort), "year": str(cohort.year),
-              "program": cohort.program.code}
+    values = {
+        "seq": f"{seq:03d}",
+        "angkatan": angkatan_label(cohort),
+        "year": str(cohort.year),
+        "program": cohort.program.code,
+    }
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], pattern)
 
 
 # -- codes ---------------------------------------------------------------------------------------
+
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -133,6 +150,7 @@ def show_code(code: str) -> str:
 
 # -- issuing -------------------------------------------------------------------------------------
 
+
 def _counter(session: Session, cohort: Cohort) -> CertificateCounter:
     """The cohort's counter row, locked until the transaction ends."""
     if session.get(CertificateCounter, cohort.id) is None:
@@ -145,8 +163,11 @@ def _counter(session: Session, cohort: Cohort) -> CertificateCounter:
         stmt = select(CertificateCounter).where(CertificateCounter.cohort_id == cohort.id).with_for_update()
     else:
         # SQLite has no row locks: a write takes the database's write lock, held until the commit.
-        session.execute(update(CertificateCounter).where(CertificateCounter.cohort_id == cohort.id)
-                        .values(last_seq=CertificateCounter.last_seq))
+        session.execute(
+            update(CertificateCounter)
+            .where(CertificateCounter.cohort_id == cohort.id)
+            .values(last_seq=CertificateCounter.last_seq)
+        )
         stmt = select(CertificateCounter).where(CertificateCounter.cohort_id == cohort.id)
     counter = session.scalars(stmt.execution_options(populate_existing=True)).one()
     return counter
@@ -154,8 +175,10 @@ def _counter(session: Session, cohort: Cohort) -> CertificateCounter:
 
 def cohort_jp(session: Session, cohort: Cohort) -> int:
     """The JP of the cohort's timetable, as the certificate states it."""
-    return int(session.scalar(select(func.coalesce(func.sum(ClassSession.jp), 0))
-                              .where(ClassSession.cohort_id == cohort.id)) or 0)
+    return int(
+        session.scalar(select(func.coalesce(func.sum(ClassSession.jp), 0)).where(ClassSession.cohort_id == cohort.id))
+        or 0
+    )
 
 
 def waiting(session: Session, cohort: Cohort, outcomes: Mapping[int, OutcomeLike]) -> list[int]:
@@ -164,8 +187,15 @@ def waiting(session: Session, cohort: Cohort, outcomes: Mapping[int, OutcomeLike
     return sorted(uid for uid, outcome in outcomes.items() if outcome.status == LULUS and uid not in have)
 
 
-def issue_batch(session: Session, cohort: Cohort, actor_id: int | None, outcomes: Mapping[int, OutcomeLike], *,
-                today: date, limit: int = BATCH) -> list[Certificate]:
+def issue_batch(
+    session: Session,
+    cohort: Cohort,
+    actor_id: int | None,
+    outcomes: Mapping[int, OutcomeLike],
+    *,
+    today: date,
+    limit: int = BATCH,
+) -> list[Certificate]:
     """Number and record up to ``limit`` certificates for peserta who passed and have none yet.
 
     The caller commits; until then the cohort's counter stays locked.
@@ -177,7 +207,9 @@ def issue_batch(session: Session, cohort: Cohort, actor_id: int | None, outcomes
     chosen = waiting(session, cohort, outcomes)[:limit]  # read after the lock: another issuer's are seen
     if not chosen:
         return []
-    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(chosen)).options(selectinload(User.profile)))}
+    people = {
+        u.id: u for u in session.scalars(select(User).where(User.id.in_(chosen)).options(selectinload(User.profile)))
+    }
     jp = cohort_jp(session, cohort)
     issued: list[Certificate] = []
     for uid in chosen:
@@ -187,12 +219,22 @@ def issue_batch(session: Session, cohort: Cohort, actor_id: int | None, outcomes
         counter.last_seq += 1
         profile = person.profile
         certificate = Certificate(
-            cohort_id=cohort.id, participant_id=uid, seq=counter.last_seq,
+            cohort_id=cohort.id,
+            participant_id=uid,
+            seq=counter.last_seq,
             number=format_number(template.number_pattern or DEFAULT_PATTERN, counter.last_seq, cohort)[:120],
-            code=new_code(), name=person.name, nip=profile.nip if profile else "",
-            instansi=profile.instansi if profile else "", predikat=(outcomes[uid].predikat or "")[:100], jp=jp,
-            program_name=cohort.program.name, angkatan=f"{cohort.name} {cohort.year}", start_date=cohort.start_date,
-            end_date=cohort.end_date, issued_on=today, issued_by_id=actor_id,
+            code=new_code(),
+            name=person.name,
+            nip=profile.nip if profile else "",
+            instansi=profile.instansi if profile else "",
+            predikat=(outcomes[uid].predikat or "")[:100],
+            jp=jp,
+            program_name=cohort.program.name,
+            angkatan=f"{cohort.name} {cohort.year}",
+            start_date=cohort.start_date,
+            end_date=cohort.end_date,
+            issued_on=today,
+            issued_by_id=actor_id,
         )
         session.add(certificate)
         issued.append(certificate)
@@ -203,8 +245,16 @@ def issue_batch(session: Session, cohort: Cohort, actor_id: int | None, outcomes
     return issued
 
 
-def issue_all(session: Session, cohort: Cohort, actor_id: int | None, outcomes: Mapping[int, OutcomeLike], *,
-              today: date, progress: Callable[[int, int], None] | None = None, batch: int = BATCH) -> int:
+def issue_all(
+    session: Session,
+    cohort: Cohort,
+    actor_id: int | None,
+    outcomes: Mapping[int, OutcomeLike],
+    *,
+    today: date,
+    progress: Callable[[int, int], None] | None = None,
+    batch: int = BATCH,
+) -> int:
     """Issue every missing certificate of ``cohort``, committing after each batch; the number issued."""
     total = len(waiting(session, cohort, outcomes))
     session.commit()  # the read above must not hold a snapshot across the batches' locks
@@ -224,13 +274,18 @@ def revoke(session: Session, certificate: Certificate, actor: User, reason: str)
     reason = reason.strip()
     if len(reason) < 5:
         raise DomainError(_l("Say why the certificate is revoked (at least 5 characters)."), field="reason")
-    changed = changed_rows(session, update(Certificate)
-                           .where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
-                           .values(revoked_at=utcnow(), revoked_by_id=actor.id, revoke_reason=reason[:500])
-                           .execution_options(synchronize_session=False))
+    changed = changed_rows(
+        session,
+        update(Certificate)
+        .where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_by_id=actor.id, revoke_reason=reason[:500])
+        .execution_options(synchronize_session=False),
+    )
     if changed != 1:
         raise Conflict(_l("This certificate is already revoked."))
-    session.add(CertificateEvent(certificate_id=certificate.id, action="revoked", actor_id=actor.id, reason=reason[:500]))
+    session.add(
+        CertificateEvent(certificate_id=certificate.id, action="revoked", actor_id=actor.id, reason=reason[:500])
+    )
     session.flush()
     session.refresh(certificate)
     security_on_commit(session, "certificate_revoked", certificate_id=certificate.id, cohort_id=certificate.cohort_id)
@@ -238,6 +293,7 @@ def revoke(session: Session, certificate: Certificate, actor: User, reason: str)
 
 
 # -- reading -------------------------------------------------------------------------------------
+
 
 def by_code(session: Session, raw: str) -> Certificate | None:
     code = normalise_code(raw)
@@ -247,19 +303,26 @@ def by_code(session: Session, raw: str) -> Certificate | None:
 
 
 def cohort_certificates(session: Session, cohort: Cohort) -> list[Certificate]:
-    return list(session.scalars(select(Certificate).where(Certificate.cohort_id == cohort.id).order_by(Certificate.seq)))
+    return list(
+        session.scalars(select(Certificate).where(Certificate.cohort_id == cohort.id).order_by(Certificate.seq))
+    )
 
 
 def issued_by_participant(session: Session, cohort: Cohort) -> dict[int, Certificate]:
     """The cohort's valid (not revoked) certificates by peserta id, in one query: for the results
     table, its exports and the API (``{"number", "verify_url"}``)."""
-    return {c.participant_id: c for c in session.scalars(
-        select(Certificate).where(Certificate.cohort_id == cohort.id, Certificate.revoked_at.is_(None)))}
+    return {
+        c.participant_id: c
+        for c in session.scalars(
+            select(Certificate).where(Certificate.cohort_id == cohort.id, Certificate.revoked_at.is_(None))
+        )
+    }
 
 
 def certificate_of(session: Session, cohort: Cohort, person: User) -> Certificate | None:
-    return session.scalar(select(Certificate).where(Certificate.cohort_id == cohort.id,
-                                                    Certificate.participant_id == person.id))
+    return session.scalar(
+        select(Certificate).where(Certificate.cohort_id == cohort.id, Certificate.participant_id == person.id)
+    )
 
 
 def verify_url(certificate: Certificate) -> str:
@@ -268,8 +331,13 @@ def verify_url(certificate: Certificate) -> str:
 
 
 def events(session: Session, certificate: Certificate) -> list[CertificateEvent]:
-    return list(session.scalars(select(CertificateEvent).where(CertificateEvent.certificate_id == certificate.id)
-                                .order_by(CertificateEvent.id)))
+    return list(
+        session.scalars(
+            select(CertificateEvent)
+            .where(CertificateEvent.certificate_id == certificate.id)
+            .order_by(CertificateEvent.id)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -287,11 +355,31 @@ class PublicView:
 
 def public_view(certificate: Certificate) -> PublicView:
     revoked = certificate.revoked_at
-    return PublicView(name=certificate.name, program=certificate.program_name, angkatan=certificate.angkatan,
-                      issued_on=certificate.issued_on, number=certificate.number, valid=revoked is None,
-                      revoked_on=revoked.date() if revoked else None)
+    return PublicView(
+        name=certificate.name,
+        program=certificate.program_name,
+        angkatan=certificate.angkatan,
+        issued_on=certificate.issued_on,
+        number=certificate.number,
+        valid=revoked is None,
+        revoked_on=revoked.date() if revoked else None,
+    )
 
 
-__all__ = ["OutcomeLike", "PublicView", "by_code", "check_pattern", "format_number", "issue_all", "issue_batch", "issued_by_participant",
-           "new_code", "normalise_code", "public_view", "revoke", "save_template", "verify_url", "waiting"]
-
+__all__ = [
+    "OutcomeLike",
+    "PublicView",
+    "by_code",
+    "check_pattern",
+    "format_number",
+    "issue_all",
+    "issue_batch",
+    "issued_by_participant",
+    "new_code",
+    "normalise_code",
+    "public_view",
+    "revoke",
+    "save_template",
+    "verify_url",
+    "waiting",
+]

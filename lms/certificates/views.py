@@ -46,10 +46,16 @@ def template(program: Program):
     form = TemplateForm(obj=services.template_for(db.session, program))
     page = form_page(form, "certificates/template_form.html", program=program)
     if form.validate_on_submit():
-        services.save_template(db.session, program, letterhead=form.letterhead.data or "",
-                               number_pattern=form.number_pattern.data, signer_name=form.signer_name.data,
-                               signer_nip=form.signer_nip.data or "", signer_position=form.signer_position.data or "",
-                               place=form.place.data or "")
+        services.save_template(
+            db.session,
+            program,
+            letterhead=form.letterhead.data or "",
+            number_pattern=form.number_pattern.data,
+            signer_name=form.signer_name.data,
+            signer_nip=form.signer_nip.data or "",
+            signer_position=form.signer_position.data or "",
+            place=form.place.data or "",
+        )
         flash(_("Certificate template saved."), "success")
         return redirect(url_for("cohorts.programs"), code=303)
     return page()
@@ -58,9 +64,13 @@ def template(program: Program):
 @bp.route("/cohorts/<int:cohort_id>/certificates")
 @require("certificates.view", load=Cohort)
 def cohort(cohort: Cohort):
-    return render_template("certificates/cohort.html", cohort=cohort,
-                           certificates=services.cohort_certificates(db.session, cohort),
-                           template=services.template_for(db.session, cohort.program), active="certificates")
+    return render_template(
+        "certificates/cohort.html",
+        cohort=cohort,
+        certificates=services.cohort_certificates(db.session, cohort),
+        template=services.template_for(db.session, cohort.program),
+        active="certificates",
+    )
 
 
 @bp.route("/cohorts/<int:cohort_id>/certificates/mine")
@@ -68,8 +78,13 @@ def cohort(cohort: Cohort):
 def mine(cohort: Cohort):
     """A peserta's own certificate: its PDF and its public verification page, once issued."""
     certificate = services.certificate_of(db.session, cohort, current_user)
-    return render_template("certificates/mine.html", cohort=cohort, certificate=certificate,
-                           verify=services.verify_url(certificate) if certificate else None, active="certificates")
+    return render_template(
+        "certificates/mine.html",
+        cohort=cohort,
+        certificate=certificate,
+        verify=services.verify_url(certificate) if certificate else None,
+        active="certificates",
+    )
 
 
 @bp.route("/cohorts/<int:cohort_id>/certificates/generate", methods=["POST"])
@@ -79,8 +94,14 @@ def generate(cohort: Cohort):
     if services.template_for(db.session, cohort.program) is None:
         flash(_("Set up the certificate of program %(code)s first.", code=cohort.program.code), "danger")
         return redirect(url_for("certificates.cohort", cohort_id=cohort.id), code=303)
-    job = jobs.start_job(db.session, current_user, "certificates.issue", {"cohort_id": cohort.id},
-                         locale=str(get_locale()), back_url=url_for("certificates.cohort", cohort_id=cohort.id))
+    job = jobs.start_job(
+        db.session,
+        current_user,
+        "certificates.issue",
+        {"cohort_id": cohort.id},
+        locale=str(get_locale()),
+        back_url=url_for("certificates.cohort", cohort_id=cohort.id),
+    )
     return start_page(job)
 
 
@@ -93,8 +114,13 @@ def pdf(certificate: Certificate):
         return redirect(url_for("home.dashboard"), code=303)
     g.no_store = True
     name = f"sertifikat_{certificate.number}.pdf".replace("/", "-").replace(" ", "_")
-    return send_file(io.BytesIO(render_pdf([certificate], template)), mimetype="application/pdf", as_attachment=True,
-                     download_name=name, max_age=0)
+    return send_file(
+        io.BytesIO(render_pdf([certificate], template)),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=name,
+        max_age=0,
+    )
 
 
 @bp.route("/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
@@ -102,8 +128,9 @@ def pdf(certificate: Certificate):
 def revoke(certificate: Certificate):
     """A page of its own that says what revoking does, and asks why: the confirmation."""
     form = RevokeForm()
-    page = form_page(form, "certificates/revoke.html", certificate=certificate,
-                     history=services.events(db.session, certificate))
+    page = form_page(
+        form, "certificates/revoke.html", certificate=certificate, history=services.events(db.session, certificate)
+    )
     if form.validate_on_submit():
         services.revoke(db.session, certificate, current_user, form.reason.data)  # revoked already: 409
         flash(_("Certificate %(number)s revoked.", number=certificate.number), "success")

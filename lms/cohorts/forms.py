@@ -29,22 +29,32 @@ BULK_ACTIONS = {
 
 
 class BulkForm(Form):
-    action = SelectField(_l("With the ticked participants"), choices=[SelectChoice(k, v) for k, v in BULK_ACTIONS.items()],
-                         validators=[DataRequired()])
+    action = SelectField(
+        _l("With the ticked participants"),
+        choices=[SelectChoice(k, v) for k, v in BULK_ACTIONS.items()],
+        validators=[DataRequired()],
+    )
     assessment_id = SelectField(_l("Assessment"), coerce=int, validate_choice=True, validators=[Optional()])
-    cutoff_at = DateTimeLocalField(_l("New cut-off"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-                                   validators=[Optional()])
+    cutoff_at = DateTimeLocalField(
+        _l("New cut-off"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
+    )
 
 
 class ProgramForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)], render_kw={"placeholder": "PKA"})
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
-                       render_kw={"placeholder": "Pelatihan Kepemimpinan Administrator"})
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"placeholder": "Pelatihan Kepemimpinan Administrator"},
+    )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     bands = TextAreaField(_l("Predicate bands"), validators=[DataRequired()], render_kw={"rows": 6})
-    attendance_minimum = DecimalField(_l("Attendance minimum in percent"), places=2,
-                                      validators=[Optional(), NumberRange(min=0, max=100)],
-                                      render_kw={"inputmode": "decimal", "placeholder": "90"})
+    attendance_minimum = DecimalField(
+        _l("Attendance minimum in percent"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, max=100)],
+        render_kw={"inputmode": "decimal", "placeholder": "90"},
+    )
 
     def validate_bands(self, field):
         try:
@@ -54,15 +64,20 @@ class ProgramForm(Form):
 
 
 class CohortForm(Form):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
-                       render_kw={"placeholder": "Angkatan XII"})
-    year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)],
-                        default=lambda: date.today().year)
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=200)], render_kw={"placeholder": "Angkatan XII"}
+    )
+    year = IntegerField(
+        _l("Year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)], default=lambda: date.today().year
+    )
     start_date = DateField(_l("Start date"), validators=[Optional()])
     end_date = DateField(_l("End date"), validators=[Optional()])
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
-    status = SelectField(_l("Status"), choices=[SelectChoice(s.value, STATUS_LABELS[s]) for s in CohortStatus],
-                         default=CohortStatus.PLANNED.value)
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice(s.value, STATUS_LABELS[s]) for s in CohortStatus],
+        default=CohortStatus.PLANNED.value,
+    )
 
     def validate_end_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:
@@ -71,7 +86,9 @@ class CohortForm(Form):
 
 class StaffForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress()])
-    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in (Role.INSTRUCTOR, Role.COORDINATOR)])
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in (Role.INSTRUCTOR, Role.COORDINATOR)]
+    )
 
 
 class StatusForm(Form):

@@ -23,8 +23,7 @@ def cohorts_by_id(session: Session, cohort_ids: Iterable[int]) -> list[Cohort]:
 
 def cohorts_of_programs(session: Session, program_ids: Iterable[int]) -> list[Cohort]:
     """Every cohort of these programs, newest first."""
-    return list(session.scalars(select(Cohort).where(Cohort.program_id.in_(list(program_ids)))
-                                .order_by(*NEWEST_FIRST)))
+    return list(session.scalars(select(Cohort).where(Cohort.program_id.in_(list(program_ids))).order_by(*NEWEST_FIRST)))
 
 
 def all_cohort_ids(session: Session) -> list[int]:
@@ -43,12 +42,18 @@ def open_cohorts_coordinated_by(session: Session, user: Any) -> list[Cohort]:
     """Cohorts not closed that ``user`` coordinates (every one for an admin), newest first."""
     stmt = select(Cohort).where(Cohort.status != CohortStatus.CLOSED).order_by(*NEWEST_FIRST)
     if not user.is_admin:
-        stmt = stmt.where(Cohort.id.in_(
-            select(Membership.cohort_id).where(Membership.user_id == user.id, Membership.role == Role.COORDINATOR)))
+        stmt = stmt.where(
+            Cohort.id.in_(
+                select(Membership.cohort_id).where(Membership.user_id == user.id, Membership.role == Role.COORDINATOR)
+            )
+        )
     return list(session.scalars(stmt))
 
 
 def memberships_of(session: Session, user_id: int) -> list[Membership]:
     """A person's memberships with their cohorts."""
-    return list(session.scalars(select(Membership).where(Membership.user_id == user_id)
-                                .options(selectinload(Membership.cohort))))
+    return list(
+        session.scalars(
+            select(Membership).where(Membership.user_id == user_id).options(selectinload(Membership.cohort))
+        )
+    )

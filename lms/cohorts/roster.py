@@ -45,8 +45,17 @@ ALIASES: dict[str, set[str]] = {
     "instansi": {"instansi", "agency", "institution", "asal instansi", "instansi asal"},
     "unit": {"unit", "unit kerja", "work unit", "satuan kerja", "satker"},
     "jabatan": {"jabatan", "position", "job title", "nama jabatan"},
-    "golongan": {"golongan", "gol", "pangkat/golongan", "pangkat golongan", "golongan ruang", "gol ruang",
-                 "rank", "grade", "pangkat / golongan"},
+    "golongan": {
+        "golongan",
+        "gol",
+        "pangkat/golongan",
+        "pangkat golongan",
+        "golongan ruang",
+        "gol ruang",
+        "rank",
+        "grade",
+        "pangkat / golongan",
+    },
 }
 _BATCH = 500
 
@@ -130,8 +139,12 @@ def _read_csv(data: bytes, max_rows: int) -> tuple[list[str], list[tuple[int, li
     except StopIteration:
         raise RosterFileError(_l("The file is empty.")) from None
     except csv.Error:
-        raise RosterFileError(_l("Row 1 (the header) is too long to be a header row: it must name the columns %(expected)s.",
-                                 expected=", ".join(COLUMNS))) from None
+        raise RosterFileError(
+            _l(
+                "Row 1 (the header) is too long to be a header row: it must name the columns %(expected)s.",
+                expected=", ".join(COLUMNS),
+            )
+        ) from None
     rows: list[tuple[int, list[Any]]] = []
     try:
         for number, row in enumerate(reader, start=2):
@@ -141,8 +154,9 @@ def _read_csv(data: bytes, max_rows: int) -> tuple[list[str], list[tuple[int, li
             if len(rows) > max_rows:
                 raise RosterFileError(_l("The file has more than %(n)s rows; split it.", n=max_rows))
     except csv.Error as exc:
-        raise RosterFileError(_l("Row %(row)s: the CSV file is malformed there (%(why)s).",
-                                 row=reader.line_num, why=str(exc))) from None
+        raise RosterFileError(
+            _l("Row %(row)s: the CSV file is malformed there (%(why)s).", row=reader.line_num, why=str(exc))
+        ) from None
     return header, rows
 
 
@@ -153,8 +167,12 @@ MAX_HEADER_CELL_CHARS = 200
 
 def _check_header(header: list[Any]) -> list[Any]:
     if len(header) > MAX_HEADER_CELLS or any(len(_cell(v)) > MAX_HEADER_CELL_CHARS for v in header):
-        raise RosterFileError(_l("Row 1 (the header) is too long to be a header row: it must name the columns %(expected)s.",
-                                 expected=", ".join(COLUMNS)))
+        raise RosterFileError(
+            _l(
+                "Row 1 (the header) is too long to be a header row: it must name the columns %(expected)s.",
+                expected=", ".join(COLUMNS),
+            )
+        )
     return header
 
 
@@ -197,15 +215,19 @@ def map_columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
                 unknown.append(str(name))
     missing = [c for c in REQUIRED if c not in positions]
     if missing:
-        raise RosterFileError(_l(
-            "The header row lacks the column(s) %(missing)s. Expected columns: %(expected)s.",
-            missing=", ".join(missing), expected=", ".join(COLUMNS),
-        ))
+        raise RosterFileError(
+            _l(
+                "The header row lacks the column(s) %(missing)s. Expected columns: %(expected)s.",
+                missing=", ".join(missing),
+                expected=", ".join(COLUMNS),
+            )
+        )
     return positions, unknown
 
 
-def preview(session: Session, cohort: Cohort, data: bytes, filename: str, max_rows: int,
-            actor: User | None = None) -> RosterPreview:
+def preview(
+    session: Session, cohort: Cohort, data: bytes, filename: str, max_rows: int, actor: User | None = None
+) -> RosterPreview:
     """Every row with its problems and what importing would do, as ``actor`` may see it; reads only.
 
     Nothing tells a non-admin whether a NIP or email is in use outside their cohorts, or whose it is
@@ -249,7 +271,9 @@ def _parse_row(number: int, values: list[Any], positions: dict[str, int]) -> Ros
     if row.values["golongan"]:
         code = normalize_golongan(row.values["golongan"])
         if code is None:
-            row.errors.append(_l("Unknown golongan %(value)s (expected e.g. III/a or IV/b).", value=row.values["golongan"]))
+            row.errors.append(
+                _l("Unknown golongan %(value)s (expected e.g. III/a or IV/b).", value=row.values["golongan"])
+            )
         else:
             row.values["golongan"] = code
     for column in ("name", "instansi", "unit", "jabatan"):
@@ -274,7 +298,7 @@ def _check_duplicates(rows: list[RosterRow]) -> None:
 
 
 def _chunks(items: list[str]) -> list[list[str]]:
-    return [items[i:i + _BATCH] for i in range(0, len(items), _BATCH)]
+    return [items[i : i + _BATCH] for i in range(0, len(items), _BATCH)]
 
 
 def _check_against_database(session: Session, cohort: Cohort, rows: list[RosterRow], actor: User | None) -> None:
@@ -301,13 +325,17 @@ def _check_against_database(session: Session, cohort: Cohort, rows: list[RosterR
     staff: set[int] = set()
     names: dict[int, tuple[str, str]] = {}
     for start in range(0, len(found), _BATCH):
-        chunk_ids = found[start:start + _BATCH]
+        chunk_ids = found[start : start + _BATCH]
         known |= known_people(session, actor, chunk_ids)
         staff |= staff_accounts(session, chunk_ids)
     for start in range(0, len(known), _BATCH):
-        ids = sorted(known)[start:start + _BATCH]
-        names.update({uid: (name, email) for uid, name, email in
-                      session.execute(select(User.id, User.name, User.email).where(User.id.in_(ids)))})
+        ids = sorted(known)[start : start + _BATCH]
+        names.update(
+            {
+                uid: (name, email)
+                for uid, name, email in session.execute(select(User.id, User.name, User.email).where(User.id.in_(ids)))
+            }
+        )
     roles: dict[int, set[Role]] = {}
     for member_id, role in session.execute(
         select(Membership.user_id, Membership.role).where(Membership.cohort_id == cohort.id)
@@ -323,8 +351,9 @@ def _check_against_database(session: Session, cohort: Cohort, rows: list[RosterR
             # Staff of this very cohort: the actor sees them on the cohort's page anyway.
             row.errors.append(_l("This person is staff of the cohort and cannot be enrolled as a participant."))
             continue
-        match = match_participant(actor, nip=nip, email=email, by_nip=by_nip.get(nip), by_email=by_email.get(email),
-                                  known=known, staff=staff)
+        match = match_participant(
+            actor, nip=nip, email=email, by_nip=by_nip.get(nip), by_email=by_email.get(email), known=known, staff=staff
+        )
         if match.error is not None:
             row.errors.append(match.error)
             continue
@@ -345,8 +374,11 @@ def _check_against_database(session: Session, cohort: Cohort, rows: list[RosterR
                 if new and new != (getattr(profile, column) or ""):
                     row.changes.append(column)
         have = roles.get(user_id, set())
-        row.status = ("update" if row.changes and any(c in COLUMNS for c in row.changes) else "enrolled") \
-            if Role.PARTICIPANT in have else "existing"
+        row.status = (
+            ("update" if row.changes and any(c in COLUMNS for c in row.changes) else "enrolled")
+            if Role.PARTICIPANT in have
+            else "existing"
+        )
 
 
 def import_rows(session: Session, cohort: Cohort, preview_result: RosterPreview) -> dict[str, int]:
@@ -361,15 +393,16 @@ def import_rows(session: Session, cohort: Cohort, preview_result: RosterPreview)
     existing_ids = [row.user_id for row in preview_result.rows if row.user_id is not None]
     users: dict[int, User] = {}
     for start in range(0, len(existing_ids), _BATCH):
-        for user in session.scalars(select(User).where(User.id.in_(existing_ids[start:start + _BATCH]))):
+        for user in session.scalars(select(User).where(User.id.in_(existing_ids[start : start + _BATCH]))):
             users[user.id] = user
     for row in preview_result.rows:
         v = row.values
         golongan = v["golongan"] or None
         if row.user_id is None:
             user = User(email=v["email"], name=v["name"], active=True)
-            user.profile = ParticipantProfile(nip=v["nip"], instansi=v["instansi"], unit=v["unit"],
-                                              jabatan=v["jabatan"], golongan=golongan)
+            user.profile = ParticipantProfile(
+                nip=v["nip"], instansi=v["instansi"], unit=v["unit"], jabatan=v["jabatan"], golongan=golongan
+            )
             session.add(user)
             session.add(Membership(cohort=cohort, user=user, role=Role.PARTICIPANT))
             counts["created"] += 1
@@ -380,8 +413,9 @@ def import_rows(session: Session, cohort: Cohort, preview_result: RosterPreview)
         if not preview_result.updates_profiles:
             pass  # an existing person is linked as they are: a coordinator edits no one's profile
         elif profile is None:
-            user.profile = ParticipantProfile(nip=v["nip"], instansi=v["instansi"], unit=v["unit"],
-                                              jabatan=v["jabatan"], golongan=golongan)
+            user.profile = ParticipantProfile(
+                nip=v["nip"], instansi=v["instansi"], unit=v["unit"], jabatan=v["jabatan"], golongan=golongan
+            )
             changed = True
         else:
             for column in ("instansi", "unit", "jabatan", "golongan"):
@@ -415,6 +449,15 @@ def template_csv() -> str:
     out = io.StringIO()
     writer = csv_writer(out)
     writer.writerow(COLUMNS)
-    writer.writerow(["198609262015051001", "Nama Peserta", "peserta@example.go.id",
-                     "Pemerintah Provinsi Kalimantan Tengah", "Bappeda", "Kepala Bidang", "III/d"])
+    writer.writerow(
+        [
+            "198609262015051001",
+            "Nama Peserta",
+            "peserta@example.go.id",
+            "Pemerintah Provinsi Kalimantan Tengah",
+            "Bappeda",
+            "Kepala Bidang",
+            "III/d",
+        ]
+    )
     return "\ufeff" + out.getvalue()

@@ -22,9 +22,7 @@ def cohort_roles(user: Any) -> dict[int, set[Role]]:
     cache: dict[int, dict[int, set[Role]]] = g.setdefault("_lms_roles", {})
     if user.id not in cache:
         roles: dict[int, set[Role]] = {}
-        rows = db.session.execute(
-            select(Membership.cohort_id, Membership.role).where(Membership.user_id == user.id)
-        )
+        rows = db.session.execute(select(Membership.cohort_id, Membership.role).where(Membership.user_id == user.id))
         for cohort_id, role in rows:
             roles.setdefault(cohort_id, set()).add(Role(role))
         cache[user.id] = roles

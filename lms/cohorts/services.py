@@ -44,9 +44,17 @@ def role_label(role: str) -> str:
 
 # -- programs ------------------------------------------------------------------------------------
 
+
 def save_program(
-    session: Session, program: Program | None, *, code: str, name: str, description: str = "",
-    bands: list[Band] | None = None, actor: User | None = None, attendance_minimum: Decimal | None = None,
+    session: Session,
+    program: Program | None,
+    *,
+    code: str,
+    name: str,
+    description: str = "",
+    bands: list[Band] | None = None,
+    actor: User | None = None,
+    attendance_minimum: Decimal | None = None,
 ) -> Program:
     """Create (``program`` None) or update a program; codes are unique, upper-cased.
 
@@ -79,9 +87,18 @@ def visible_programs(session: Session, user: User, cohort_ids: Iterable[int]) ->
 
 # -- cohorts -------------------------------------------------------------------------------------
 
+
 def save_cohort(
-    session: Session, cohort: Cohort | None, *, program: Program, actor: User | None, name: str, year: int,
-    start_date: date | None, end_date: date | None, location: str = "",
+    session: Session,
+    cohort: Cohort | None,
+    *,
+    program: Program,
+    actor: User | None,
+    name: str,
+    year: int,
+    start_date: date | None,
+    end_date: date | None,
+    location: str = "",
     status: CohortStatus = CohortStatus.PLANNED,
 ) -> Cohort:
     """Create or update a cohort; the creator becomes its coordinator.
@@ -122,12 +139,14 @@ def ensure_editable(cohort: Cohort) -> None:
 
 # -- memberships ---------------------------------------------------------------------------------
 
+
 def add_member(session: Session, cohort: Cohort, user: User, role: Role) -> Membership:
     """Give ``user`` a role in the cohort. A participant cannot also be staff of the same cohort."""
     ensure_editable(cohort)
     role = Role(role)
     existing = {
-        Role(r) for r in session.scalars(
+        Role(r)
+        for r in session.scalars(
             select(Membership.role).where(Membership.cohort_id == cohort.id, Membership.user_id == user.id)
         )
     }
@@ -149,10 +168,15 @@ def participant_memberships(session: Session, cohort: Cohort, user_ids: Iterable
     ids = [i for i in user_ids if isinstance(i, int)]
     if not ids:
         return []
-    return list(session.scalars(
-        select(Membership).join(User, User.id == Membership.user_id)
-        .where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT, Membership.user_id.in_(ids))
-        .options(joinedload(Membership.user)).order_by(User.name, User.id)))
+    return list(
+        session.scalars(
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT, Membership.user_id.in_(ids))
+            .options(joinedload(Membership.user))
+            .order_by(User.name, User.id)
+        )
+    )
 
 
 def remove_members(session: Session, memberships: Iterable[Membership]) -> int:
@@ -169,7 +193,9 @@ def remove_member(session: Session, membership: Membership) -> None:
     ensure_editable(membership.cohort)
     if membership.role == Role.COORDINATOR:
         others = session.scalar(
-            select(func.count()).select_from(Membership).where(
+            select(func.count())
+            .select_from(Membership)
+            .where(
                 Membership.cohort_id == membership.cohort_id,
                 Membership.role == Role.COORDINATOR,
                 Membership.id != membership.id,
@@ -194,10 +220,11 @@ def add_staff_by_email(session: Session, cohort: Cohort, email: str, role: Role)
 
 # Said instead of any detail when a NIP or email matches an account the actor may not see: it names
 # neither the field nor the person, so enrolment cannot be used to look people up.
-NOT_ENROLLABLE = _l("This NIP or email cannot be used to enrol someone as typed. Check both, or ask an "
-                    "administrator.")
-STAFF_NOT_PARTICIPANT = _l("This person is staff (an administrator, program manager or instructor) and cannot be "
-                           "enrolled as a participant; ask an administrator.")
+NOT_ENROLLABLE = _l("This NIP or email cannot be used to enrol someone as typed. Check both, or ask an administrator.")
+STAFF_NOT_PARTICIPANT = _l(
+    "This person is staff (an administrator, program manager or instructor) and cannot be "
+    "enrolled as a participant; ask an administrator."
+)
 
 
 @dataclass(frozen=True)
@@ -222,9 +249,11 @@ def known_people(session: Session, actor: User | None, user_ids: Iterable[int]) 
         return set(ids)
     assert actor is not None
     taught = select(Membership.cohort_id).where(Membership.user_id == actor.id, Membership.role != Role.PARTICIPANT)
-    return set(session.scalars(
-        select(Membership.user_id).where(Membership.user_id.in_(ids), Membership.cohort_id.in_(taught)).distinct()
-    ))
+    return set(
+        session.scalars(
+            select(Membership.user_id).where(Membership.user_id.in_(ids), Membership.cohort_id.in_(taught)).distinct()
+        )
+    )
 
 
 def staff_accounts(session: Session, user_ids: Iterable[int]) -> set[int]:
@@ -234,14 +263,22 @@ def staff_accounts(session: Session, user_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     teaching = select(Membership.user_id).where(Membership.role != Role.PARTICIPANT)
-    return set(session.scalars(
-        select(User.id).where(User.id.in_(ids), or_(User.is_admin, User.is_manager, User.id.in_(teaching)))
-    ))
+    return set(
+        session.scalars(
+            select(User.id).where(User.id.in_(ids), or_(User.is_admin, User.is_manager, User.id.in_(teaching)))
+        )
+    )
 
 
 def match_participant(
-    actor: User | None, *, nip: str, email: str, by_nip: tuple[int, str] | None,
-    by_email: tuple[int, str | None] | None, known: set[int], staff: set[int],
+    actor: User | None,
+    *,
+    nip: str,
+    email: str,
+    by_nip: tuple[int, str] | None,
+    by_email: tuple[int, str | None] | None,
+    known: set[int],
+    staff: set[int],
 ) -> Match:
     """Decide whom a typed NIP and email enrol, for ``actor``; the one rule enrolment and roster share.
 
@@ -282,15 +319,29 @@ class ConfirmPerson(DomainError):
     status = 200
 
     def __init__(self, person: User) -> None:
-        super().__init__(_l("This NIP belongs to %(name)s (%(email)s), who already takes part in your cohorts. "
-                            "Enrol this person? Their name, email and profile stay as they are.",
-                            name=person.name, email=person.email))
+        super().__init__(
+            _l(
+                "This NIP belongs to %(name)s (%(email)s), who already takes part in your cohorts. "
+                "Enrol this person? Their name, email and profile stay as they are.",
+                name=person.name,
+                email=person.email,
+            )
+        )
         self.person = person
 
 
 def enrol_participant(
-    session: Session, cohort: Cohort, *, email: str, name: str, nip: str, instansi: str = "",
-    unit: str = "", jabatan: str = "", golongan: str | None = None, actor: User | None = None,
+    session: Session,
+    cohort: Cohort,
+    *,
+    email: str,
+    name: str,
+    nip: str,
+    instansi: str = "",
+    unit: str = "",
+    jabatan: str = "",
+    golongan: str | None = None,
+    actor: User | None = None,
     confirm_nip: str | None = None,
 ) -> Membership:
     """Enrol one person: found by NIP (see :func:`match_participant`), else created; never duplicated.
@@ -309,23 +360,28 @@ def enrol_participant(
     other = users.find_by_email(session, email)
     ids = {u.id for u in (found, other) if u is not None}
     match = match_participant(
-        actor, nip=clean_nip, email=email,
+        actor,
+        nip=clean_nip,
+        email=email,
         by_nip=(found.id, found.email) if found is not None else None,
         by_email=(other.id, other.profile.nip if other.profile else None) if other is not None else None,
-        known=known_people(session, actor, ids), staff=staff_accounts(session, ids),
+        known=known_people(session, actor, ids),
+        staff=staff_accounts(session, ids),
     )
     if match.error is not None:
         raise Conflict(match.error)
     if match.user_id is None:
         created = users.create_user(session, email=email, name=name)
-        users.save_profile(session, created, nip=clean_nip, instansi=instansi, unit=unit, jabatan=jabatan,
-                           golongan=golongan)
+        users.save_profile(
+            session, created, nip=clean_nip, instansi=instansi, unit=unit, jabatan=jabatan, golongan=golongan
+        )
         return add_member(session, cohort, created, Role.PARTICIPANT)
     user = session.get(User, match.user_id)
     assert user is not None
     if trusted(actor):
-        users.save_profile(session, user, nip=clean_nip, instansi=instansi, unit=unit, jabatan=jabatan,
-                           golongan=golongan)
+        users.save_profile(
+            session, user, nip=clean_nip, instansi=instansi, unit=unit, jabatan=jabatan, golongan=golongan
+        )
     membership = add_member(session, cohort, user, Role.PARTICIPANT)  # "already enrolled" comes first
     if actor is not None and match.known and confirm_nip != clean_nip:
         raise ConfirmPerson(user)  # the caller rolls back: nothing is saved until confirmed
@@ -373,12 +429,14 @@ def participants(cohort: Cohort, query: str = "") -> Select[Membership]:
 
 
 def staff(session: Session, cohort: Cohort) -> list[Membership]:
-    return list(session.scalars(
-        select(Membership)
-        .where(Membership.cohort_id == cohort.id, Membership.role != Role.PARTICIPANT)
-        .options(joinedload(Membership.user))
-        .order_by(Membership.role, Membership.id)
-    ))
+    return list(
+        session.scalars(
+            select(Membership)
+            .where(Membership.cohort_id == cohort.id, Membership.role != Role.PARTICIPANT)
+            .options(joinedload(Membership.user))
+            .order_by(Membership.role, Membership.id)
+        )
+    )
 
 
 def delete_cohort(session: Session, cohort: Cohort) -> None:

@@ -57,6 +57,7 @@ bp = Blueprint("cohorts", __name__, template_folder="templates")
 
 # -- programs ------------------------------------------------------------------------------------
 
+
 @bp.route("/programs")
 @require("programs.view")
 def programs():
@@ -74,8 +75,9 @@ def programs():
     by_program: dict[int, list[Cohort]] = {}
     for cohort in cohorts:
         by_program.setdefault(cohort.program_id, []).append(cohort)
-    return render_template("cohorts/programs.html", programs=items, by_program=by_program, counts=counts,
-                           editable=editable)
+    return render_template(
+        "cohorts/programs.html", programs=items, by_program=by_program, counts=counts, editable=editable
+    )
 
 
 @bp.route("/programs/new", methods=["GET", "POST"])
@@ -86,9 +88,16 @@ def create_program():
     if request.method == "GET":
         form.bands.data = bands_to_text(DEFAULT_BANDS)
     if form.validate_on_submit():
-        program = services.save_program(db.session, None, code=form.code.data, name=form.name.data,
-                                        description=form.description.data or "", bands=form.parsed_bands,
-                                        attendance_minimum=form.attendance_minimum.data, actor=current_user)
+        program = services.save_program(
+            db.session,
+            None,
+            code=form.code.data,
+            name=form.name.data,
+            description=form.description.data or "",
+            bands=form.parsed_bands,
+            attendance_minimum=form.attendance_minimum.data,
+            actor=current_user,
+        )
         flash(_("Program %(code)s created.", code=program.code), "success")
         return redirect(url_for("cohorts.programs"))
     return page()
@@ -102,9 +111,15 @@ def edit_program(program: Program):
     if request.method == "GET":
         form.bands.data = bands_to_text(program.predicate_bands)
     if form.validate_on_submit():
-        services.save_program(db.session, program, code=form.code.data, name=form.name.data,
-                              description=form.description.data or "", bands=form.parsed_bands,
-                              attendance_minimum=form.attendance_minimum.data)
+        services.save_program(
+            db.session,
+            program,
+            code=form.code.data,
+            name=form.name.data,
+            description=form.description.data or "",
+            bands=form.parsed_bands,
+            attendance_minimum=form.attendance_minimum.data,
+        )
         flash(_("Saved."), "success")
         return redirect(url_for("cohorts.programs"))
     return page()
@@ -112,10 +127,14 @@ def edit_program(program: Program):
 
 # -- cohorts -------------------------------------------------------------------------------------
 
+
 def _cohort_fields(form: CohortForm) -> dict:
     return {
-        "name": form.name.data, "year": form.year.data, "start_date": form.start_date.data,
-        "end_date": form.end_date.data, "location": form.location.data or "",
+        "name": form.name.data,
+        "year": form.year.data,
+        "start_date": form.start_date.data,
+        "end_date": form.end_date.data,
+        "location": form.location.data or "",
         "status": CohortStatus(form.status.data),
     }
 
@@ -137,9 +156,15 @@ def create_cohort(program: Program):
 def show(cohort: Cohort):
     counts = services.counts_by_cohort(db.session, [cohort.id])[cohort.id]
     staff = services.staff(db.session, cohort)
-    return render_template("cohorts/show.html", cohort=cohort, counts=counts, staff=staff,
-                           tabs=cohort_tabs(cohort, current_user), status_form=StatusForm(status=cohort.status.value),
-                           staff_form=StaffForm())
+    return render_template(
+        "cohorts/show.html",
+        cohort=cohort,
+        counts=counts,
+        staff=staff,
+        tabs=cohort_tabs(cohort, current_user),
+        status_form=StatusForm(status=cohort.status.value),
+        staff_form=StaffForm(),
+    )
 
 
 @bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
@@ -172,15 +197,25 @@ def set_status(cohort: Cohort):
 
 # -- people --------------------------------------------------------------------------------------
 
+
 @bp.route("/cohorts/<int:cohort_id>/participants")
 @require("cohort.teach", load=Cohort)
 def participants(cohort: Cohort):
     query = request.args.get("q", "").strip()
-    page = paginate(db.session, services.participants(cohort, query), page_arg(request.args),
-                    current_app.config["PAGE_SIZE"])
+    page = paginate(
+        db.session, services.participants(cohort, query), page_arg(request.args), current_app.config["PAGE_SIZE"]
+    )
     access = invitations.access_states(db.session, [m.user for m in page.items])
-    return render_template("cohorts/participants.html", cohort=cohort, page=page, q=query, tabs=cohort_tabs(cohort, current_user),
-                           access=access, access_labels=invitations.ACCESS_LABELS, bulk_actions=BULK_ACTIONS)
+    return render_template(
+        "cohorts/participants.html",
+        cohort=cohort,
+        page=page,
+        q=query,
+        tabs=cohort_tabs(cohort, current_user),
+        access=access,
+        access_labels=invitations.ACCESS_LABELS,
+        bulk_actions=BULK_ACTIONS,
+    )
 
 
 @bp.route("/cohorts/<int:cohort_id>/participants/bulk", methods=["POST"])
@@ -189,8 +224,12 @@ def bulk(cohort: Cohort):
     """Act on the ticked participants: the first POST shows who and asks, the confirmed one acts."""
     back = url_for("cohorts.participants", cohort_id=cohort.id)
     form = BulkForm()
-    form.assessment_id.choices = [SelectChoice(a.id, a.title) for a in db.session.scalars(
-        select(Assessment).where(Assessment.cohort_id == cohort.id).order_by(Assessment.due_at, Assessment.id))]
+    form.assessment_id.choices = [
+        SelectChoice(a.id, a.title)
+        for a in db.session.scalars(
+            select(Assessment).where(Assessment.cohort_id == cohort.id).order_by(Assessment.due_at, Assessment.id)
+        )
+    ]
     ids = [i for i in (int_or_none(v) for v in request.form.getlist("user_ids")) if i is not None]
     chosen = services.participant_memberships(db.session, cohort, ids)
     if not chosen or not form.validate_on_submit():
@@ -202,25 +241,46 @@ def bulk(cohort: Cohort):
         form.cutoff_at.errors = [_("Choose the assessment and the new cut-off.")]
         ready = False
     if not ready:
-        return render_template("cohorts/bulk_confirm.html", cohort=cohort, form=form, chosen=chosen,
-                               action_label=BULK_ACTIONS[action], tabs=cohort_tabs(cohort, current_user))
+        return render_template(
+            "cohorts/bulk_confirm.html",
+            cohort=cohort,
+            form=form,
+            chosen=chosen,
+            action_label=BULK_ACTIONS[action],
+            tabs=cohort_tabs(cohort, current_user),
+        )
     people = [m.user for m in chosen]
     if action == "invite":
-        return act(lambda: invitations.invite(db.session, cohort, invitations.invitable(db.session, cohort, ids)),
-                   back=back, message=lambda n: ngettext("%(num)s invitation is being sent.",
-                                                         "%(num)s invitations are being sent.", n))
+        return act(
+            lambda: invitations.invite(db.session, cohort, invitations.invitable(db.session, cohort, ids)),
+            back=back,
+            message=lambda n: ngettext("%(num)s invitation is being sent.", "%(num)s invitations are being sent.", n),
+        )
     if action == "remove":
-        return act(lambda: services.remove_members(db.session, chosen), back=back,
-                   message=lambda n: ngettext("%(num)s participant is removed from the cohort.",
-                                              "%(num)s participants are removed from the cohort.", n))
+        return act(
+            lambda: services.remove_members(db.session, chosen),
+            back=back,
+            message=lambda n: ngettext(
+                "%(num)s participant is removed from the cohort.",
+                "%(num)s participants are removed from the cohort.",
+                n,
+            ),
+        )
     assessment = db.session.get(Assessment, form.assessment_id.data)
     if assessment is None or assessment.cohort_id != cohort.id:
         abort(404)
-    return act(lambda: assessments.grant_extensions(db.session, assessment, people, to_utc(form.cutoff_at.data),
-                                                    current_user, now_utc()),
-               back=back, message=lambda n: ngettext("%(num)s participant has an extension for %(title)s.",
-                                                     "%(num)s participants have an extension for %(title)s.", n,
-                                                     title=assessment.title))
+    return act(
+        lambda: assessments.grant_extensions(
+            db.session, assessment, people, to_utc(form.cutoff_at.data), current_user, now_utc()
+        ),
+        back=back,
+        message=lambda n: ngettext(
+            "%(num)s participant has an extension for %(title)s.",
+            "%(num)s participants have an extension for %(title)s.",
+            n,
+            title=assessment.title,
+        ),
+    )
 
 
 @bp.route("/cohorts/<int:cohort_id>/participants/new", methods=["GET", "POST"])
@@ -231,9 +291,17 @@ def enrol(cohort: Cohort):
     if form.validate_on_submit():
         try:
             membership = services.enrol_participant(
-                db.session, cohort, email=form.email.data, name=form.name.data, nip=form.nip.data,
-                instansi=form.instansi.data or "", unit=form.unit.data or "", jabatan=form.jabatan.data or "",
-                golongan=form.golongan.data or None, actor=current_user, confirm_nip=form.confirm.data,
+                db.session,
+                cohort,
+                email=form.email.data,
+                name=form.name.data,
+                nip=form.nip.data,
+                instansi=form.instansi.data or "",
+                unit=form.unit.data or "",
+                jabatan=form.jabatan.data or "",
+                golongan=form.golongan.data or None,
+                actor=current_user,
+                confirm_nip=form.confirm.data,
             )
         except services.ConfirmPerson as ask:  # not a refusal: a question, asked with nothing saved
             db.session.rollback()
@@ -250,8 +318,10 @@ def add_staff(cohort: Cohort):
     refuse_to(url_for("cohorts.show", cohort_id=cohort.id))
     if form.validate_on_submit():
         membership = services.add_staff_by_email(db.session, cohort, form.email.data, Role(form.role.data))
-        flash(_("%(name)s added as %(role)s.", name=membership.user.name,
-                role=services.role_label(membership.role)), "success")
+        flash(
+            _("%(name)s added as %(role)s.", name=membership.user.name, role=services.role_label(membership.role)),
+            "success",
+        )
     else:
         for errors in form.errors.values():
             for error in errors:
@@ -266,13 +336,18 @@ def remove_member(cohort: Cohort, membership_id: int):
     if membership is None or membership.cohort_id != cohort.id:
         abort(404)
     name = membership.user.name
-    back = url_for("cohorts.participants" if request.form.get("back") == "participants" else "cohorts.show",
-                   cohort_id=cohort.id)
-    return act(lambda: services.remove_member(db.session, membership), back=back,
-               message=_("%(name)s is removed from the cohort.", name=name))
+    back = url_for(
+        "cohorts.participants" if request.form.get("back") == "participants" else "cohorts.show", cohort_id=cohort.id
+    )
+    return act(
+        lambda: services.remove_member(db.session, membership),
+        back=back,
+        message=_("%(name)s is removed from the cohort.", name=name),
+    )
 
 
 # -- roster import -------------------------------------------------------------------------------
+
 
 def _store_upload(cohort: Cohort, data: bytes, filename: str) -> str:
     roster_service.purge_previews()
@@ -318,15 +393,17 @@ def roster(cohort: Cohort):
             abort(413)
         filename = os.path.basename(upload.filename or "roster")
         try:
-            result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"],
-                                        actor=current_user)
+            result = roster_service.preview(
+                db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"], actor=current_user
+            )
         except roster_service.RosterFileError as exc:
             form.file.errors = [exc.args[0]]
             return page(422)
         token = _store_upload(cohort, data, filename) if result.ok else None
         status = 200 if result.ok else 422
-        return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result,
-                               filename=filename, token=token, form=form), status
+        return render_template(
+            "cohorts/roster_preview.html", cohort=cohort, preview=result, filename=filename, token=token, form=form
+        ), status
     return page()
 
 
@@ -339,8 +416,9 @@ def roster_import(cohort: Cohort):
     data, filename = _load_upload(cohort, token)
     refuse_to(url_for("cohorts.roster", cohort_id=cohort.id))
     try:
-        result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"],
-                                        actor=current_user)
+        result = roster_service.preview(
+            db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"], actor=current_user
+        )
         if result.ok:
             counts = roster_service.import_rows(db.session, cohort, result)
             roster_imported(db.session, current_user, cohort, counts, now_utc())
@@ -350,31 +428,58 @@ def roster_import(cohort: Cohort):
             # says what would happen now. Its reads are separate statements, so a commit landing
             # between them can also make it inconsistent: read once more, after the other's commit.
             db.session.rollback()
-            flash(_("Since the preview, some of these people were changed elsewhere (for example by another "
-                    "import at the same moment), so nothing was imported. Check the new preview and import."),
-                  "warning")
+            flash(
+                _(
+                    "Since the preview, some of these people were changed elsewhere (for example by another "
+                    "import at the same moment), so nothing was imported. Check the new preview and import."
+                ),
+                "warning",
+            )
     except IntegrityError:
         # Another import created or enrolled some of these people at the same moment: nothing of this
         # one is saved; the preview, read again, shows them as existing and the file is kept.
         db.session.rollback()
-        flash(_("Some of these people were added by another import at the same moment, so nothing was "
-                "imported. Check the preview again and import."), "warning")
+        flash(
+            _(
+                "Some of these people were added by another import at the same moment, so nothing was "
+                "imported. Check the preview again and import."
+            ),
+            "warning",
+        )
         result = None
     except roster_service.RosterFileError as exc:
         db.session.rollback()
         flash(exc.args[0], "danger")
         return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
     if result is None or not result.ok:
-        result = roster_service.preview(db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"],
-                                        actor=current_user)
-        return render_template("cohorts/roster_preview.html", cohort=cohort, preview=result, filename=filename,
-                               token=token if result.ok else None, form=RosterUploadForm()), 409
+        result = roster_service.preview(
+            db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"], actor=current_user
+        )
+        return render_template(
+            "cohorts/roster_preview.html",
+            cohort=cohort,
+            preview=result,
+            filename=filename,
+            token=token if result.ok else None,
+            form=RosterUploadForm(),
+        ), 409
     after_commit(lambda: _drop_upload(token))
-    flash(_("Roster imported: %(created)s new accounts, %(enrolled)s existing people enrolled, "
-            "%(updated)s profiles updated, %(unchanged)s unchanged.", **counts), "success")
+    flash(
+        _(
+            "Roster imported: %(created)s new accounts, %(enrolled)s existing people enrolled, "
+            "%(updated)s profiles updated, %(unchanged)s unchanged.",
+            **counts,
+        ),
+        "success",
+    )
     if counts.get("created"):
-        flash(_("Next: send the new participants their invitations (“Invite everyone not yet active”) "
-                "or print activation codes."), "info")
+        flash(
+            _(
+                "Next: send the new participants their invitations (“Invite everyone not yet active”) "
+                "or print activation codes."
+            ),
+            "info",
+        )
     return redirect(url_for("cohorts.participants", cohort_id=cohort.id))
 
 
@@ -391,5 +496,8 @@ def roster_cancel(cohort: Cohort):
 @bp.route("/roster-template.csv")
 @require("programs.view")
 def roster_template():
-    return Response(roster_service.template_csv(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=roster-template.csv"})
+    return Response(
+        roster_service.template_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=roster-template.csv"},
+    )

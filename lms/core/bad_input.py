@@ -30,8 +30,9 @@ MAX_ID = 2**31 - 1
 class BoundedIntConverter(IntegerConverter):
     """``<int:...>`` that matches only numbers an INTEGER column can hold; a larger one is a 404."""
 
-    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
-                 signed: bool = False) -> None:
+    def __init__(
+        self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID, signed: bool = False
+    ) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
@@ -66,8 +67,11 @@ def _refuse_nul() -> None:
     if request.method in {"GET", "HEAD", "OPTIONS"}:
         return
     if _has_nul(list(request.form.items(multi=True))) or any(
-            _has_nul(f.filename or "") for f in request.files.values()):
-        raise Refused(_("The form contains a NUL character (\\0), which is not allowed in text. Remove it and try again."))
+        _has_nul(f.filename or "") for f in request.files.values()
+    ):
+        raise Refused(
+            _("The form contains a NUL character (\\0), which is not allowed in text. Remove it and try again.")
+        )
     if request.is_json and _has_nul(request.get_json(silent=True)):
         raise Refused(_("The request contains a NUL character (\\0), which is not allowed in text."))
 

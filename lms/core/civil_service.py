@@ -42,7 +42,12 @@ def normalize_golongan(raw: str | None) -> str | None:
         return None
     text = str(raw).strip()
     for code, name in GOLONGAN.items():
-        if text.lower() in {f"{code} {name}".lower(), f"{code} - {name}".lower(), f"{name} ({code})".lower(), f"{name}, {code}".lower()}:
+        if text.lower() in {
+            f"{code} {name}".lower(),
+            f"{code} - {name}".lower(),
+            f"{name} ({code})".lower(),
+            f"{name}, {code}".lower(),
+        }:
             return code
     match = _GOLONGAN_RE.match(text)
     if not match:

@@ -53,5 +53,6 @@ def problem(status: int, error: str, message: Any) -> Any:
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="tolok"' + (
-            ', error="invalid_token"' if error == "invalid_token" else "")
+            ', error="invalid_token"' if error == "invalid_token" else ""
+        )
     return response

@@ -41,8 +41,10 @@ class Form(FlaskForm):
         valid = super().validate(extra_validators)
         for field in self:
             if isinstance(field.data, date) and not MIN_YEAR <= field.data.year <= MAX_YEAR:
-                field.errors = [*field.errors, _l("Choose a date between the years %(first)s and %(last)s.",
-                                                  first=MIN_YEAR, last=MAX_YEAR)]
+                field.errors = [
+                    *field.errors,
+                    _l("Choose a date between the years %(first)s and %(last)s.", first=MIN_YEAR, last=MAX_YEAR),
+                ]
                 valid = False
         return valid
 

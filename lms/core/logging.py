@@ -147,10 +147,18 @@ def init_app(app: Flask) -> None:
         duration = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
         if response.status_code == 403:
             security("access.refused", endpoint=request.endpoint)
-        REQUEST.info("request", extra={
-            "request_id": rid, "method": request.method, "path": request.path, "status": response.status_code,
-            "duration_ms": duration, "user_id": _user_id(), "ip": request.remote_addr,
-        })
+        REQUEST.info(
+            "request",
+            extra={
+                "request_id": rid,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": duration,
+                "user_id": _user_id(),
+                "ip": request.remote_addr,
+            },
+        )
         return response
 
     app.jinja_env.globals["request_id"] = current_request_id

@@ -34,8 +34,9 @@ def items_for() -> list[dict[str, object]]:
     for item in sorted(items, key=lambda i: (i.order, str(i.label))):
         if item.rule and not can(current_user, item.rule):
             continue
-        visible.append({"label": item.label, "url": item.url(), "endpoint": item.endpoint,
-                        "active": False, "current": False})
+        visible.append(
+            {"label": item.label, "url": item.url(), "endpoint": item.endpoint, "active": False, "current": False}
+        )
     _mark_current(visible)
     return visible
 
@@ -53,8 +54,9 @@ def _mark_current(visible: list[dict[str, object]]) -> None:
         exact[0]["active"] = exact[0]["current"] = True
         return
     path = request.path
-    prefixed = [item for item in visible
-                if str(item["url"]) != "/" and path.startswith(str(item["url"]).rstrip("/") + "/")]
+    prefixed = [
+        item for item in visible if str(item["url"]) != "/" and path.startswith(str(item["url"]).rstrip("/") + "/")
+    ]
     if prefixed:
         max(prefixed, key=lambda item: len(str(item["url"])))["active"] = True
         return

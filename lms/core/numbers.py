@@ -40,8 +40,12 @@ class NumberFormatter:
         self.pattern: NumberPattern = parse_pattern(pattern)
         compiled = self.pattern
         self.simple = (
-            compiled.scale == 0 and not compiled.exp_prec and "@" not in compiled.pattern
-            and "¤" not in compiled.pattern and "'" not in compiled.pattern and compiled.grouping == (3, 3)
+            compiled.scale == 0
+            and not compiled.exp_prec
+            and "@" not in compiled.pattern
+            and "¤" not in compiled.pattern
+            and "'" not in compiled.pattern
+            and compiled.grouping == (3, 3)
             and compiled.int_prec[0] <= 1
         )
         self.group = get_group_symbol(self.locale)
@@ -64,7 +68,7 @@ class NumberFormatter:
         if len(fraction) < self.min_frac:
             fraction += "0" * (self.min_frac - len(fraction))
         if self.max_frac and not (self.min_frac == 0 and int(fraction) == 0):
-            fraction = fraction[: self.min_frac] + fraction[self.min_frac:].rstrip("0")
+            fraction = fraction[: self.min_frac] + fraction[self.min_frac :].rstrip("0")
             number += self.decimal + fraction
         return self.prefix[negative] + number + self.suffix[negative]
 

@@ -116,19 +116,32 @@ class PdfJoiner:
 
     def close(self) -> None:
         """The page tree, the catalogue, the cross-reference table and the trailer."""
-        pages = DictionaryObject({
-            NameObject("/Type"): NameObject("/Pages"),
-            NameObject("/Kids"): ArrayObject(IndirectObject(n, 0, None) for n in self.kids),
-            NameObject("/Count"): NumberObject(len(self.kids)),
-        })
+        pages = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Pages"),
+                NameObject("/Kids"): ArrayObject(IndirectObject(n, 0, None) for n in self.kids),
+                NameObject("/Count"): NumberObject(len(self.kids)),
+            }
+        )
         self._emit(_PAGES, pages)
-        self._emit(_CATALOG, DictionaryObject({NameObject("/Type"): NameObject("/Catalog"),
-                                               NameObject("/Pages"): IndirectObject(_PAGES, 0, None)}))
+        self._emit(
+            _CATALOG,
+            DictionaryObject(
+                {NameObject("/Type"): NameObject("/Catalog"), NameObject("/Pages"): IndirectObject(_PAGES, 0, None)}
+            ),
+        )
         info = None
         if self.title:
             info = self._reserve()
-            self._emit(info, DictionaryObject({NameObject("/Title"): TextStringObject(self.title),
-                                               NameObject("/Producer"): TextStringObject("Tolok")}))
+            self._emit(
+                info,
+                DictionaryObject(
+                    {
+                        NameObject("/Title"): TextStringObject(self.title),
+                        NameObject("/Producer"): TextStringObject("Tolok"),
+                    }
+                ),
+            )
         start = self.position
         lines = [b"xref\n0 %d\n" % (len(self.offsets) + 1), b"0000000000 65535 f \n"]
         lines += [b"%010d 00000 n \n" % offset for offset in self.offsets]

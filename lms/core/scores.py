@@ -33,7 +33,7 @@ def half_up(value: Any, places: int = 2) -> Decimal:
         # Strings are scores kept as text (the grade audit's JSON).
         return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     fraction = exact(value)
-    scale = 10 ** places
+    scale = 10**places
     scaled = abs(fraction) * scale
     whole = (scaled.numerator * 2 + scaled.denominator) // (scaled.denominator * 2)
     if fraction < 0:
@@ -57,4 +57,3 @@ def mean(values: Iterable[Any]) -> Fraction | None:
         except Inexact:
             pass
     return sum((exact(v) for v in items), Fraction(0)) / len(items)
-

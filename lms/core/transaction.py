@@ -43,14 +43,23 @@ def _as_refusal(exc: Exception) -> DomainError:
     if isinstance(exc, DomainError):
         return exc
     if isinstance(exc, DataError):
-        return DatabaseRefused(_("A value is too long or out of range. Check the numbers, dates and lengths you "
-                                 "entered and try again."), 400, "bad_value")
-    return DatabaseRefused(_("This was saved at the same moment by someone else, or something with the same "
-                             "name already exists. Reload the page to see what is stored, then try again."),
-                           409, "conflict")
+        return DatabaseRefused(
+            _("A value is too long or out of range. Check the numbers, dates and lengths you entered and try again."),
+            400,
+            "bad_value",
+        )
+    return DatabaseRefused(
+        _(
+            "This was saved at the same moment by someone else, or something with the same "
+            "name already exists. Reload the page to see what is stored, then try again."
+        ),
+        409,
+        "conflict",
+    )
 
 
 # -- what a view declares ------------------------------------------------------------------------
+
 
 def on_refusal(answer: Callable[[DomainError], Any]) -> None:
     """Declare how this request answers a refusal: ``answer(error)`` runs after the rollback."""
@@ -100,6 +109,7 @@ def after_commit(callback: Callable[[], Any]) -> None:
 
 
 # -- the handler and the commit ------------------------------------------------------------------
+
 
 def _drop_success_flashes() -> None:
     flashes = session.get("_flashes")

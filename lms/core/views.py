@@ -27,8 +27,14 @@ def cohort_tabs(cohort: Any, user: Any) -> list[Any]:
     return sorted(tabs, key=lambda t: (t.order, t.key))
 
 
-def act(action: Callable[[], Any], *, back: str, done: str | None = None, message: Any = None,
-        after_commit: Callable[[Any], None] | None = None) -> Any:
+def act(
+    action: Callable[[], Any],
+    *,
+    back: str,
+    done: str | None = None,
+    message: Any = None,
+    after_commit: Callable[[Any], None] | None = None,
+) -> Any:
     """A button's POST: run one service call, say so and go on to ``done``; a refusal rolls back,
     says why and goes ``back`` (303). CSRF is checked app-wide before any view runs; the request
     commits once the redirect is returned, then ``after_commit(result)`` runs."""

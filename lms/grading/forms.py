@@ -21,6 +21,11 @@ def parse_grade_form(form: Any, rubric: Rubric | None) -> tuple[GradeInput, int 
             comments[criterion.id] = form.get(f"comment-{criterion.id}", "")[:5000]
     raw_version = form.get("version", "")
     version = int_or_none(raw_version)
-    data = GradeInput(levels=levels, comments=comments, feedback=form.get("feedback", "")[:50000],
-                      finalize=form.get("action") == "finalize", reason=form.get("reason", "")[:2000])
+    data = GradeInput(
+        levels=levels,
+        comments=comments,
+        feedback=form.get("feedback", "")[:50000],
+        finalize=form.get("action") == "finalize",
+        reason=form.get("reason", "")[:2000],
+    )
     return data, version

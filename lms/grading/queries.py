@@ -19,7 +19,12 @@ def awaiting_final_grade(session: Session, cohort_ids: Iterable[int]) -> int:
     # NOT EXISTS: an anti-join over the (assessment_id, state) index, where "LEFT JOIN … IS NULL OR
     # draft" made PostgreSQL fetch every submission of the cohort with its grade.
     final = select(Grade.id).where(Grade.submission_id == Submission.id, Grade.status != GradeStatus.DRAFT)
-    return session.scalar(
-        select(func.count()).select_from(Submission).join(Assessment, Assessment.id == Submission.assessment_id)
-        .where(Assessment.cohort_id.in_(ids), Submission.state == SubmissionState.SUBMITTED,
-               ~final.exists())) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Submission)
+            .join(Assessment, Assessment.id == Submission.assessment_id)
+            .where(Assessment.cohort_id.in_(ids), Submission.state == SubmissionState.SUBMITTED, ~final.exists())
+        )
+        or 0
+    )

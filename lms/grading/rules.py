@@ -15,8 +15,11 @@ rules = Rules()
 @rules.rule("submission.grade")
 def _grade_submission(user: Any, submission: Any) -> bool:
     """The cohort's staff, for work handed in (a draft is the participant's alone)."""
-    return (submission.state != "draft" and submission.participant_id != user.id
-            and can(user, "cohort.teach", submission.assessment.cohort))
+    return (
+        submission.state != "draft"
+        and submission.participant_id != user.id
+        and can(user, "cohort.teach", submission.assessment.cohort)
+    )
 
 
 @rules.rule("grading.queue")

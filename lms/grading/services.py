@@ -34,6 +34,7 @@ from lms.users.models import ParticipantProfile, User
 
 # -- the score -----------------------------------------------------------------------------------
 
+
 def weighted_score(terms: Iterable[tuple[Decimal, Decimal, Decimal]]) -> Decimal | None:
     """Σ wᵢ·pᵢ/maxᵢ ÷ Σ wᵢ × 100 over ``(weight, points, max_points)``, half-up to 0.01.
 
@@ -71,12 +72,17 @@ def rubric_score(rubric: Rubric, chosen: dict[int, int | None]) -> Decimal | Non
 
 # -- grades --------------------------------------------------------------------------------------
 
+
 class GradeConflict(Conflict):
     """Someone else saved this grade since the page was opened; their values are in ``grade``."""
 
     def __init__(self, grade: Grade) -> None:
-        super().__init__(_l("Another grader saved this grade while you were working. Their values are "
-                            "shown below; yours were not saved. Review and save again."))
+        super().__init__(
+            _l(
+                "Another grader saved this grade while you were working. Their values are "
+                "shown below; yours were not saved. Review and save again."
+            )
+        )
         self.grade = grade
 
 
@@ -98,18 +104,42 @@ def snapshot(grade: Grade | None) -> dict[str, Any] | None:
         "score": None if grade.score is None else str(grade.score),
         "feedback": grade.feedback,
         "rubric_id": grade.rubric_id,
-        "criteria": {str(c.criterion_id): {"level_id": c.level_id, "points": None if c.points is None else str(c.points),
-                                           "comment": c.comment} for c in sorted(grade.criteria, key=lambda c: c.criterion_id)},
+        "criteria": {
+            str(c.criterion_id): {
+                "level_id": c.level_id,
+                "points": None if c.points is None else str(c.points),
+                "comment": c.comment,
+            }
+            for c in sorted(grade.criteria, key=lambda c: c.criterion_id)
+        },
     }
 
 
-def _event(session: Session, grade: Grade, actor: User, action: str, before: dict | None, reason: str,
-           now: datetime) -> None:
-    session.add(GradeEvent(grade_id=grade.id, submission_id=grade.submission_id, actor_id=actor.id, action=action,
-                           at=now, before=before, after=snapshot(grade), reason=reason.strip()))
-    security_on_commit(session, "grade.changed", action=action, grade_id=grade.id, submission_id=grade.submission_id,
-                       actor_id=actor.id, score_before=(before or {}).get("score"),
-                       score_after=None if grade.score is None else str(grade.score))
+def _event(
+    session: Session, grade: Grade, actor: User, action: str, before: dict | None, reason: str, now: datetime
+) -> None:
+    session.add(
+        GradeEvent(
+            grade_id=grade.id,
+            submission_id=grade.submission_id,
+            actor_id=actor.id,
+            action=action,
+            at=now,
+            before=before,
+            after=snapshot(grade),
+            reason=reason.strip(),
+        )
+    )
+    security_on_commit(
+        session,
+        "grade.changed",
+        action=action,
+        grade_id=grade.id,
+        submission_id=grade.submission_id,
+        actor_id=actor.id,
+        score_before=(before or {}).get("score"),
+        score_after=None if grade.score is None else str(grade.score),
+    )
 
 
 def grade_of(session: Session, submission_id: int) -> Grade | None:
@@ -124,8 +154,15 @@ def rubric_for_grading(assessment: Assessment, grade: Grade | None) -> Rubric | 
     return assessment.rubric
 
 
-def save_grade(session: Session, submission: Submission, grader: User, data: GradeInput, base_version: int | None,
-               now: datetime, seen_submission_version: int | None = None) -> Grade:
+def save_grade(
+    session: Session,
+    submission: Submission,
+    grader: User,
+    data: GradeInput,
+    base_version: int | None,
+    now: datetime,
+    seen_submission_version: int | None = None,
+) -> Grade:
     """Create or change the grade of a submitted piece of work, in one flush, audited.
 
     ``base_version`` is the grade version the grader's page showed (None for a new grade): if the
@@ -141,7 +178,9 @@ def save_grade(session: Session, submission: Submission, grader: User, data: Gra
     if submission.state != SubmissionState.SUBMITTED:
         raise Conflict(_l("Only submitted work can be graded; this one is a draft or was returned for revision."))
     if seen_submission_version is not None and seen_submission_version != submission.version:
-        raise Conflict(_l("The participant changed this work after you opened it; reload the page and grade what is there now."))
+        raise Conflict(
+            _l("The participant changed this work after you opened it; reload the page and grade what is there now.")
+        )
     grade = grade_of(session, submission.id)
     if grade is None and base_version is not None:
         raise Conflict(_l("The grade was removed meanwhile; reload the page."))
@@ -229,8 +268,9 @@ def release(session: Session, grade: Grade, actor: User, now: datetime) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(_l("This grade was changed or released by someone else at the same moment; "
-                          "reload the page to see it.")) from None
+        raise Conflict(
+            _l("This grade was changed or released by someone else at the same moment; reload the page to see it.")
+        ) from None
     _event(session, grade, actor, "release", before, "", now)
     notifications.grades_released(session, [grade], actor, now)
 
@@ -239,9 +279,14 @@ def release_assessment(session: Session, assessment: Assessment, actor: User, no
     """Release every final grade of the assessment; returns how many were released."""
     ensure_editable(assessment.cohort)
     grades = session.scalars(
-        select(Grade).join(Submission).where(Submission.assessment_id == assessment.id,
-                                             Grade.status == GradeStatus.FINAL, Grade.needs_review.is_(False),
-                                             (Grade.rubric_id.is_(None)) | (Grade.score.is_not(None)))
+        select(Grade)
+        .join(Submission)
+        .where(
+            Submission.assessment_id == assessment.id,
+            Grade.status == GradeStatus.FINAL,
+            Grade.needs_review.is_(False),
+            (Grade.rubric_id.is_(None)) | (Grade.score.is_not(None)),
+        )
         .options(selectinload(Grade.criteria), joinedload(Grade.submission))
     ).all()
     for grade in grades:
@@ -264,8 +309,9 @@ def return_for_revision(session: Session, submission: Submission, actor: User, n
     if grade is not None and grade.status == GradeStatus.RELEASED:
         raise Conflict(_l("The grade is released; change the grade instead of returning the work."))
     if grade is None:
-        grade = Grade(submission_id=submission.id, status=GradeStatus.DRAFT, grader_id=actor.id, version=0,
-                      rubric_id=None)
+        grade = Grade(
+            submission_id=submission.id, status=GradeStatus.DRAFT, grader_id=actor.id, version=0, rubric_id=None
+        )
         session.add(grade)
         session.flush()
     before = snapshot(grade)
@@ -284,8 +330,14 @@ def return_for_revision(session: Session, submission: Submission, actor: User, n
 QUEUE_STATES = ("ungraded", "draft", "final", "released", "review", "returned")
 
 
-def queue(cohort_ids: Sequence[int], *, cohort_id: int | None = None, assessment_id: int | None = None,
-          state: str = "", late: bool | None = None) -> Select[Submission, Grade]:
+def queue(
+    cohort_ids: Sequence[int],
+    *,
+    cohort_id: int | None = None,
+    assessment_id: int | None = None,
+    state: str = "",
+    late: bool | None = None,
+) -> Select[Submission, Grade]:
     """Submissions to grade in the given cohorts, oldest submission first, with their grade.
 
     Rows are ``(Submission, Grade | None)``; the assessment and participant come with them, so a
@@ -294,15 +346,21 @@ def queue(cohort_ids: Sequence[int], *, cohort_id: int | None = None, assessment
     loop over every ungraded submission: 3.8 s for an admin at 78,600 submissions), and "ungraded"
     is a NOT EXISTS, which the planner runs as an anti-join.
     """
-    wanted = {"ungraded": [SubmissionState.SUBMITTED], "returned": [SubmissionState.RETURNED],
-              "draft": [SubmissionState.SUBMITTED], "final": [SubmissionState.SUBMITTED],
-              "released": [SubmissionState.SUBMITTED]}.get(state, [SubmissionState.SUBMITTED, SubmissionState.RETURNED])
+    wanted = {
+        "ungraded": [SubmissionState.SUBMITTED],
+        "returned": [SubmissionState.RETURNED],
+        "draft": [SubmissionState.SUBMITTED],
+        "final": [SubmissionState.SUBMITTED],
+        "released": [SubmissionState.SUBMITTED],
+    }.get(state, [SubmissionState.SUBMITTED, SubmissionState.RETURNED])
     stmt = (
         select(Submission, Grade)
         .join(Assessment, Submission.assessment_id == Assessment.id)
         .outerjoin(Grade, Grade.submission_id == Submission.id)
-        .where(Assessment.cohort_id.in_(list(cohort_ids)),
-               Submission.state == wanted[0] if len(wanted) == 1 else Submission.state.in_(wanted))
+        .where(
+            Assessment.cohort_id.in_(list(cohort_ids)),
+            Submission.state == wanted[0] if len(wanted) == 1 else Submission.state.in_(wanted),
+        )
         .options(contains_eager(Submission.assessment), joinedload(Submission.participant))
         .order_by(Submission.submitted_at, Submission.id)
     )
@@ -329,18 +387,24 @@ def progress(session: Session, assessments: Sequence[Assessment]) -> dict[int, d
     if not ids:
         return result
     cohort_ids = {a.cohort_id for a in assessments}
-    people = dict(session.execute(
-        select(Membership.cohort_id, func.count()).where(Membership.cohort_id.in_(cohort_ids),
-                                                          Membership.role == Role.PARTICIPANT)
-        .group_by(Membership.cohort_id)).all())
+    people = dict(
+        session.execute(
+            select(Membership.cohort_id, func.count())
+            .where(Membership.cohort_id.in_(cohort_ids), Membership.role == Role.PARTICIPANT)
+            .group_by(Membership.cohort_id)
+        ).all()
+    )
     for a in assessments:
         result[a.id]["participants"] = people.get(a.cohort_id, 0)
     rows = session.execute(
         select(
             Submission.assessment_id,
             func.count(func.distinct(case((Submission.state == SubmissionState.SUBMITTED, Submission.participant_id)))),
-            func.count(func.distinct(case((Grade.status.in_([GradeStatus.FINAL, GradeStatus.RELEASED]),
-                                           Submission.participant_id)))),
+            func.count(
+                func.distinct(
+                    case((Grade.status.in_([GradeStatus.FINAL, GradeStatus.RELEASED]), Submission.participant_id))
+                )
+            ),
             func.count(func.distinct(case((Grade.status == GradeStatus.RELEASED, Submission.participant_id)))),
         )
         .outerjoin(Grade, and_(Grade.submission_id == Submission.id))
@@ -355,24 +419,32 @@ def progress(session: Session, assessments: Sequence[Assessment]) -> dict[int, d
 PROGRESS_FILTERS = ("missing", "ungraded", "graded", "released")
 
 
-def progress_people(assessment: Assessment, *, show: str = "", query: str = "", descending: bool = False) -> Select[User]:
+def progress_people(
+    assessment: Assessment, *, show: str = "", query: str = "", descending: bool = False
+) -> Select[User]:
     """The cohort's participants for the progress page, filtered and sorted by the database.
 
     ``show``: ``missing`` (nothing submitted), ``ungraded`` (submitted, no final or released grade),
     ``graded`` (final or released) or ``released``; ``query`` matches the name or the NIP.
     """
 
-    stmt = (select(User).join(Membership, Membership.user_id == User.id)
-            .where(Membership.cohort_id == assessment.cohort_id, Membership.role == Role.PARTICIPANT))
-    submitted = (select(Submission.id).where(Submission.assessment_id == assessment.id,
-                                             Submission.participant_id == User.id,
-                                             Submission.state == SubmissionState.SUBMITTED))
+    stmt = (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.cohort_id == assessment.cohort_id, Membership.role == Role.PARTICIPANT)
+    )
+    submitted = select(Submission.id).where(
+        Submission.assessment_id == assessment.id,
+        Submission.participant_id == User.id,
+        Submission.state == SubmissionState.SUBMITTED,
+    )
     graded = submitted.join(Grade, Grade.submission_id == Submission.id)
     if show == "missing":
         stmt = stmt.where(~submitted.exists())
     elif show == "ungraded":
-        stmt = stmt.where(submitted.exists(), ~graded.where(
-            Grade.status.in_([GradeStatus.FINAL, GradeStatus.RELEASED])).exists())
+        stmt = stmt.where(
+            submitted.exists(), ~graded.where(Grade.status.in_([GradeStatus.FINAL, GradeStatus.RELEASED])).exists()
+        )
     elif show == "graded":
         stmt = stmt.where(graded.where(Grade.status.in_([GradeStatus.FINAL, GradeStatus.RELEASED])).exists())
     elif show == "released":
@@ -380,19 +452,25 @@ def progress_people(assessment: Assessment, *, show: str = "", query: str = "", 
     words = query.strip().lower()
     if words:
         stmt = stmt.outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id).where(
-            func.lower(User.name).contains(words, autoescape=True) | ParticipantProfile.nip.contains(words, autoescape=True))
+            func.lower(User.name).contains(words, autoescape=True)
+            | ParticipantProfile.nip.contains(words, autoescape=True)
+        )
     name = func.lower(User.name)
     return stmt.order_by(name.desc() if descending else name, User.id.desc() if descending else User.id)
 
 
-def work_of(session: Session, assessment: Assessment, participant_ids: list[int]) -> dict[int, list[tuple[Submission, Grade | None]]]:
+def work_of(
+    session: Session, assessment: Assessment, participant_ids: list[int]
+) -> dict[int, list[tuple[Submission, Grade | None]]]:
     """The listed participants' submissions to the assessment with their grades (one query)."""
     if not participant_ids:
         return {}
     rows = session.execute(
-        select(Submission, Grade).outerjoin(Grade, Grade.submission_id == Submission.id)
+        select(Submission, Grade)
+        .outerjoin(Grade, Grade.submission_id == Submission.id)
         .where(Submission.assessment_id == assessment.id, Submission.participant_id.in_(participant_ids))
-        .order_by(Submission.attempt))
+        .order_by(Submission.attempt)
+    )
     out: dict[int, list[tuple[Submission, Grade | None]]] = {}
     for submission, grade in rows:
         out.setdefault(submission.participant_id, []).append((submission, grade))
@@ -404,11 +482,18 @@ def released_grades_for(session: Session, participant_id: int, assessment_ids: l
     if not assessment_ids:
         return {}
     rows = session.execute(
-        select(Submission.assessment_id, Grade).join(Grade, Grade.submission_id == Submission.id)
-        .where(Submission.participant_id == participant_id, Submission.assessment_id.in_(assessment_ids),
-               Grade.status == GradeStatus.RELEASED)
-        .options(selectinload(Grade.criteria).joinedload(GradeCriterion.criterion),
-                 selectinload(Grade.criteria).joinedload(GradeCriterion.level), joinedload(Grade.rubric))
+        select(Submission.assessment_id, Grade)
+        .join(Grade, Grade.submission_id == Submission.id)
+        .where(
+            Submission.participant_id == participant_id,
+            Submission.assessment_id.in_(assessment_ids),
+            Grade.status == GradeStatus.RELEASED,
+        )
+        .options(
+            selectinload(Grade.criteria).joinedload(GradeCriterion.criterion),
+            selectinload(Grade.criteria).joinedload(GradeCriterion.level),
+            joinedload(Grade.rubric),
+        )
     )
     out: dict[int, list[Grade]] = {}
     for assessment_id, grade in rows:
@@ -432,11 +517,12 @@ def exact_aggregate(assessment: Any, scores: Sequence[Decimal]) -> Fraction | No
 
 
 def audit(session: Session, assessment_id: int) -> list[GradeEvent]:
-    return list(session.scalars(
-        select(GradeEvent).join(Submission, GradeEvent.submission_id == Submission.id)
-        .where(Submission.assessment_id == assessment_id)
-        .options(joinedload(GradeEvent.actor))
-        .order_by(GradeEvent.at.desc(), GradeEvent.id.desc())
-    ))
-
-
+    return list(
+        session.scalars(
+            select(GradeEvent)
+            .join(Submission, GradeEvent.submission_id == Submission.id)
+            .where(Submission.assessment_id == assessment_id)
+            .options(joinedload(GradeEvent.actor))
+            .order_by(GradeEvent.at.desc(), GradeEvent.id.desc())
+        )
+    )

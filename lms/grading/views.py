@@ -57,22 +57,36 @@ def queue():
     page = paginate(db.session, stmt, page_arg(request.args), current_app.config["PAGE_SIZE"], scalars=False)
     cohorts = cohort_queries.cohorts_by_id(db.session, taught)
     assessments = assessment_queries.assessments_by_title(db.session, taught)
-    return render_template("grading/queue.html", page=page, filters=filters, cohorts=cohorts,
-                           assessments=assessments, states=services.QUEUE_STATES)
+    return render_template(
+        "grading/queue.html",
+        page=page,
+        filters=filters,
+        cohorts=cohorts,
+        assessments=assessments,
+        states=services.QUEUE_STATES,
+    )
 
 
 def _neighbours(submission_id: int, filters: dict[str, str]) -> tuple[int | None, int | None]:
     stmt, _taught = _queue_stmt(filters)
-    ids = list(db.session.scalars(stmt.with_only_columns(Submission.id).order_by(None)
-                                  .order_by(Submission.submitted_at, Submission.id)))
+    ids = list(
+        db.session.scalars(
+            stmt.with_only_columns(Submission.id).order_by(None).order_by(Submission.submitted_at, Submission.id)
+        )
+    )
     if submission_id not in ids:
         return None, None
     index = ids.index(submission_id)
     return (ids[index - 1] if index > 0 else None), (ids[index + 1] if index + 1 < len(ids) else None)
 
 
-def _render(submission: Submission, grade: Grade | None, status: int = 200, conflict: Grade | None = None,
-            mine: dict | None = None):
+def _render(
+    submission: Submission,
+    grade: Grade | None,
+    status: int = 200,
+    conflict: Grade | None = None,
+    mine: dict | None = None,
+):
     assessment = submission.assessment
     rubric = services.rubric_for_grading(assessment, grade)
     if rubric is not None:
@@ -81,10 +95,21 @@ def _render(submission: Submission, grade: Grade | None, status: int = 200, conf
     previous, following = _neighbours(submission.id, filters)
     chosen = {c.criterion_id: c for c in grade.criteria} if grade else {}
     kind = kind_of(assessment.kind)
-    return render_template("grading/grade.html", submission=submission, assessment=assessment, grade=grade,
-                           rubric=rubric, chosen=chosen, previous=previous, following=following, filters=filters,
-                           kind=kind, shown=kinds.shown(db.session, kind, [submission.id]).get(submission.id),
-                           conflict=conflict, mine=mine or {}), status
+    return render_template(
+        "grading/grade.html",
+        submission=submission,
+        assessment=assessment,
+        grade=grade,
+        rubric=rubric,
+        chosen=chosen,
+        previous=previous,
+        following=following,
+        filters=filters,
+        kind=kind,
+        shown=kinds.shown(db.session, kind, [submission.id]).get(submission.id),
+        conflict=conflict,
+        mine=mine or {},
+    ), status
 
 
 def _load(submission_id: int) -> Submission:
@@ -113,16 +138,20 @@ def save(submission: Submission):
         theirs = services.grade_of(db.session, submission.id)
         if isinstance(error, services.GradeConflict | DatabaseRefused) and error.status == 409:
             # Two saves at the same moment (the database's refusal) or one after the page was opened.
-            message = error.message if isinstance(error, services.GradeConflict) else _(
-                "Another grader saved this grade while you were working. Review and save again.")
+            message = (
+                error.message
+                if isinstance(error, services.GradeConflict)
+                else _("Another grader saved this grade while you were working. Review and save again.")
+            )
             flash(message, "warning")
             return _render(submission, theirs, 409, conflict=theirs, mine={"data": data})
         flash(error.message, "danger")
         return _render(submission, theirs, error.status, mine={"data": data})
 
     on_refusal(refused)
-    saved = services.save_grade(db.session, submission, current_user, data, version, now_utc(),
-                                seen_submission_version=int_or_none(seen))
+    saved = services.save_grade(
+        db.session, submission, current_user, data, version, now_utc(), seen_submission_version=int_or_none(seen)
+    )
     db.session.flush()  # a save at the same moment by another grader is refused here, not after the redirect
     flash(_("Grade finalized.") if saved.status != "draft" and data.finalize else _("Grade saved."), "success")
     filters = _filters()
@@ -137,9 +166,14 @@ def save(submission: Submission):
 @require("submission.grade", load=Submission)
 def return_work(submission: Submission):
     back = url_for("grading.grade", submission_id=submission.id, **_filters())
-    return act(lambda: services.return_for_revision(db.session, submission, current_user,
-                                                    request.form.get("note", ""), now_utc()),
-               back=back, done=back, message=_("Returned to the participant for revision."))
+    return act(
+        lambda: services.return_for_revision(
+            db.session, submission, current_user, request.form.get("note", ""), now_utc()
+        ),
+        back=back,
+        done=back,
+        message=_("Returned to the participant for revision."),
+    )
 
 
 @bp.route("/submissions/<int:submission_id>/release", methods=["POST"])
@@ -152,17 +186,25 @@ def release_one(submission: Submission):
         flash(_("There is no grade to release yet."), "danger")
         return redirect(url_for("grading.grade", submission_id=submission.id)), 303
     back = url_for("grading.grade", submission_id=submission.id, **_filters())
-    return act(lambda: services.release(db.session, current, current_user, now_utc()), back=back,
-               message=_("Released: the participant now sees the score and comments."))
+    return act(
+        lambda: services.release(db.session, current, current_user, now_utc()),
+        back=back,
+        message=_("Released: the participant now sees the score and comments."),
+    )
 
 
 @bp.route("/assessments/<int:assessment_id>/release", methods=["POST"])
 @require("assessment.teach", load=Assessment)
 def release_all(assessment: Assessment):
-    return act(lambda: services.release_assessment(db.session, assessment, current_user, now_utc()),
-               back=url_for("grading.progress", assessment_id=assessment.id),
-               message=lambda count: ngettext("%(num)s final grade released.", "%(num)s final grades released.", count)
-               if count else _("No final grades were waiting for release."))
+    return act(
+        lambda: services.release_assessment(db.session, assessment, current_user, now_utc()),
+        back=url_for("grading.progress", assessment_id=assessment.id),
+        message=lambda count: (
+            ngettext("%(num)s final grade released.", "%(num)s final grades released.", count)
+            if count
+            else _("No final grades were waiting for release.")
+        ),
+    )
 
 
 @bp.route("/assessments/<int:assessment_id>/progress")
@@ -173,12 +215,23 @@ def progress(assessment: Assessment):
     show = show if show in services.PROGRESS_FILTERS else ""
     query = request.args.get("q", "").strip()[:100]
     descending = request.args.get("dir", "") == "desc"
-    page = paginate(db.session, services.progress_people(assessment, show=show, query=query, descending=descending),
-                    page_arg(request.args), current_app.config["PAGE_SIZE"])
+    page = paginate(
+        db.session,
+        services.progress_people(assessment, show=show, query=query, descending=descending),
+        page_arg(request.args),
+        current_app.config["PAGE_SIZE"],
+    )
     by_person = services.work_of(db.session, assessment, [p.id for p in page.items])
     filters = {k: v for k, v in (("show", show), ("q", query), ("dir", "desc" if descending else "")) if v}
-    return render_template("grading/progress.html", assessment=assessment, counts=counts, page=page,
-                           by_person=by_person, filters=filters, shows=services.PROGRESS_FILTERS)
+    return render_template(
+        "grading/progress.html",
+        assessment=assessment,
+        counts=counts,
+        page=page,
+        by_person=by_person,
+        filters=filters,
+        shows=services.PROGRESS_FILTERS,
+    )
 
 
 @bp.route("/assessments/<int:assessment_id>/audit")

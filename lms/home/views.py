@@ -42,9 +42,18 @@ def dashboard():
         widgets.extend(contributed or [])
     widgets.sort(key=lambda w: w.order)
     due, extended = _due_for(sections[Role.PARTICIPANT])
-    return render_template("home/dashboard.html", sections=sections, counts=counts, widgets=widgets, Role=Role,
-                           due=due, extended=extended, now=now_utc(), to_grade=_to_grade(roles),
-                           released=_released_for(sections[Role.PARTICIPANT]))
+    return render_template(
+        "home/dashboard.html",
+        sections=sections,
+        counts=counts,
+        widgets=widgets,
+        Role=Role,
+        due=due,
+        extended=extended,
+        now=now_utc(),
+        to_grade=_to_grade(roles),
+        released=_released_for(sections[Role.PARTICIPANT]),
+    )
 
 
 def _due_for(cohorts_: list[Cohort]) -> tuple[list[Any], dict[int, Any]]:
@@ -53,13 +62,19 @@ def _due_for(cohorts_: list[Cohort]) -> tuple[list[Any], dict[int, Any]]:
     if not cohorts_:
         return [], {}
     now = now_utc()
-    extended_open = db.session.scalars(select(Extension.assessment_id).where(
-        Extension.participant_id == current_user.id, Extension.cutoff_at > now)).all()
+    extended_open = db.session.scalars(
+        select(Extension.assessment_id).where(Extension.participant_id == current_user.id, Extension.cutoff_at > now)
+    ).all()
     items = db.session.scalars(
-        select(Assessment).where(Assessment.cohort_id.in_([c.id for c in cohorts_]), Assessment.due_at.is_not(None),
-                                 (Assessment.cutoff_at.is_(None)) | (Assessment.cutoff_at > now)
-                                 | Assessment.id.in_(extended_open))
-        .order_by(Assessment.due_at).limit(20)).all()
+        select(Assessment)
+        .where(
+            Assessment.cohort_id.in_([c.id for c in cohorts_]),
+            Assessment.due_at.is_not(None),
+            (Assessment.cutoff_at.is_(None)) | (Assessment.cutoff_at > now) | Assessment.id.in_(extended_open),
+        )
+        .order_by(Assessment.due_at)
+        .limit(20)
+    ).all()
     ids = [a.id for a in items]
     mine = latest_submissions(db.session, ids, current_user.id)
     due = [(a, mine.get(a.id)) for a in items if a.id not in mine or mine[a.id].state != "submitted"][:5]
@@ -71,11 +86,17 @@ def _released_for(cohorts_: list[Cohort]) -> list[tuple[Any, Any]]:
     if not cohorts_:
         return []
     rows = db.session.execute(
-        select(Assessment, Grade).join(Submission, Submission.assessment_id == Assessment.id)
+        select(Assessment, Grade)
+        .join(Submission, Submission.assessment_id == Assessment.id)
         .join(Grade, Grade.submission_id == Submission.id)
-        .where(Assessment.cohort_id.in_([c.id for c in cohorts_]), Submission.participant_id == current_user.id,
-               Grade.status == GradeStatus.RELEASED)
-        .order_by(Grade.released_at.desc()).limit(10)).all()
+        .where(
+            Assessment.cohort_id.in_([c.id for c in cohorts_]),
+            Submission.participant_id == current_user.id,
+            Grade.status == GradeStatus.RELEASED,
+        )
+        .order_by(Grade.released_at.desc())
+        .limit(10)
+    ).all()
     return list(rows)
 
 

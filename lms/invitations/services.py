@@ -39,6 +39,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off pape
 
 # -- links ---------------------------------------------------------------------------------------
 
+
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"lms.{purpose}")
 
@@ -50,7 +51,11 @@ def _fingerprint(user: User) -> str:
 
 def _max_age(purpose: str) -> timedelta:
     config = current_app.config
-    return timedelta(days=config["INVITATION_DAYS"]) if purpose == INVITATION else timedelta(hours=config["PASSWORD_RESET_HOURS"])
+    return (
+        timedelta(days=config["INVITATION_DAYS"])
+        if purpose == INVITATION
+        else timedelta(hours=config["PASSWORD_RESET_HOURS"])
+    )
 
 
 def sign(purpose: str, data: dict[str, Any]) -> str:
@@ -89,8 +94,13 @@ def unsign(purpose: str, token: str, max_age: timedelta, *, expired: Any, invali
 
 def user_for_token(session: Session, token: str, purpose: str) -> User:
     """The account a valid, unused, unexpired link is for; :class:`LinkRefused` otherwise."""
-    data = unsign(purpose, token, _max_age(purpose), expired=_("This link has expired. Ask for a new one below."),
-                  invalid=_("This link is not valid. Ask for a new one below."))
+    data = unsign(
+        purpose,
+        token,
+        _max_age(purpose),
+        expired=_("This link has expired. Ask for a new one below."),
+        invalid=_("This link is not valid. Ask for a new one below."),
+    )
     user = session.get(User, data.get("u"))
     if user is None or not user.active or data.get("f") != _fingerprint(user):
         raise LinkRefused(_("This link has been used already. Log in, or ask for a new link below."), expired=False)
@@ -102,8 +112,11 @@ def choose_password(session: Session, token: str, purpose: str, password: str) -
     user = user_for_token(session, token, purpose)
     # A reset is a password change: every session and API token of the old password ends.
     change_password(session, user, password, current_app.config["PASSWORD_HASH_METHOD"], utcnow())
-    session.execute(update(ActivationCode).where(ActivationCode.user_id == user.id, ActivationCode.used_at.is_(None))
-                    .values(used_at=utcnow()))
+    session.execute(
+        update(ActivationCode)
+        .where(ActivationCode.user_id == user.id, ActivationCode.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     user.last_login_at = utcnow()
     session.flush()
     return user
@@ -120,14 +133,22 @@ def _locale(user: User) -> str:
 
 # -- invitations ----------------------------------------------------------------------------------
 
+
 def invitable(session: Session, cohort: Cohort, user_ids: Iterable[int] | None) -> list[User]:
     """The cohort's participants among ``user_ids`` (all when None) who have no password yet.
 
     Ids of people outside the cohort are ignored, so a form cannot invite anyone else."""
-    stmt = (select(User).join(Membership, Membership.user_id == User.id)
-            .where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT,
-                   User.password_hash.is_(None), User.active.is_(True))
-            .order_by(User.id))
+    stmt = (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.cohort_id == cohort.id,
+            Membership.role == Role.PARTICIPANT,
+            User.password_hash.is_(None),
+            User.active.is_(True),
+        )
+        .order_by(User.id)
+    )
     if user_ids is not None:
         ids = [i for i in user_ids if isinstance(i, int)]
         stmt = stmt.where(User.id.in_(ids))
@@ -141,11 +162,23 @@ def invite(session: Session, cohort: Cohort, users: Sequence[User]) -> int:
     program = cohort.program.name
     for user in users:
         locale = _locale(user)
-        queue_mail(session, to=user.email, template="invitation", locale=locale, user_id=user.id, purpose=INVITATION,
-                   subject=_l("Your access to %(program)s on Tolok", program=program),
-                   context={"name": user.name, "email": user.email, "program": program, "cohort": cohort.title,
-                            "link": absolute_url("invitations.activate", token=make_token(user, INVITATION)),
-                            "expires": _expiry_text(INVITATION, locale)})
+        queue_mail(
+            session,
+            to=user.email,
+            template="invitation",
+            locale=locale,
+            user_id=user.id,
+            purpose=INVITATION,
+            subject=_l("Your access to %(program)s on Tolok", program=program),
+            context={
+                "name": user.name,
+                "email": user.email,
+                "program": program,
+                "cohort": cohort.title,
+                "link": absolute_url("invitations.activate", token=make_token(user, INVITATION)),
+                "expires": _expiry_text(INVITATION, locale),
+            },
+        )
     return len(users)
 
 
@@ -156,13 +189,24 @@ def request_reset(session: Session, email: str) -> None:
     if user is None or not user.active:
         return
     locale = _locale(user)
-    queue_mail(session, to=user.email, template="password_reset", locale=locale, user_id=user.id, purpose=RESET,
-               subject=_l("Choose a new Tolok password"),
-               context={"name": user.name, "link": absolute_url("invitations.reset", token=make_token(user, RESET)),
-                        "expires": _expiry_text(RESET, locale)})
+    queue_mail(
+        session,
+        to=user.email,
+        template="password_reset",
+        locale=locale,
+        user_id=user.id,
+        purpose=RESET,
+        subject=_l("Choose a new Tolok password"),
+        context={
+            "name": user.name,
+            "link": absolute_url("invitations.reset", token=make_token(user, RESET)),
+            "expires": _expiry_text(RESET, locale),
+        },
+    )
 
 
 # -- who is in ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Access:
@@ -171,8 +215,12 @@ class Access:
 
 
 ACCESS_LABELS = {
-    "active": _l("active"), "invited": _l("invited"), "sending": _l("invitation queued"),
-    "not_sent": _l("not sent"), "bounced": _l("bounced"), "not_invited": _l("not invited"),
+    "active": _l("active"),
+    "invited": _l("invited"),
+    "sending": _l("invitation queued"),
+    "not_sent": _l("not sent"),
+    "bounced": _l("bounced"),
+    "not_invited": _l("not invited"),
 }
 
 
@@ -201,6 +249,7 @@ def access_states(session: Session, users: Sequence[User]) -> dict[int, Access]:
 
 # -- activation codes -------------------------------------------------------------------------------
 
+
 def normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch in CODE_ALPHABET)
 
@@ -211,7 +260,7 @@ def _hash_code(code: str) -> str:
 
 def new_code() -> str:
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
-    return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
+    return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
 
 
 def issue_codes(session: Session, cohort: Cohort) -> list[tuple[User, str]]:
@@ -220,8 +269,11 @@ def issue_codes(session: Session, cohort: Cohort) -> list[tuple[User, str]]:
     if not users:
         raise DomainError(_("Every participant of this cohort has set a password already: no codes are needed."))
     now = utcnow()
-    session.execute(update(ActivationCode).where(ActivationCode.user_id.in_([u.id for u in users]),
-                                                 ActivationCode.used_at.is_(None)).values(used_at=now))
+    session.execute(
+        update(ActivationCode)
+        .where(ActivationCode.user_id.in_([u.id for u in users]), ActivationCode.used_at.is_(None))
+        .values(used_at=now)
+    )
     expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
     issued = []
     for user in users:
@@ -234,16 +286,19 @@ def issue_codes(session: Session, cohort: Cohort) -> list[tuple[User, str]]:
 
 def redeem_code(session: Session, code: str, password: str) -> User:
     """Set the first password with a printed code; the code works once."""
-    refused = DomainError(_("This code is not valid, used already or expired. Ask your coordinator for a new one."),
-                          field="code")
+    refused = DomainError(
+        _("This code is not valid, used already or expired. Ask your coordinator for a new one."), field="code"
+    )
     if len(normalise_code(code)) != 12:
         raise refused
     now = utcnow()
     row = session.scalar(select(ActivationCode).where(ActivationCode.code_hash == _hash_code(code)))
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise refused
-    claimed = changed_rows(session, update(ActivationCode).where(ActivationCode.id == row.id, ActivationCode.used_at.is_(None))
-                           .values(used_at=now))
+    claimed = changed_rows(
+        session,
+        update(ActivationCode).where(ActivationCode.id == row.id, ActivationCode.used_at.is_(None)).values(used_at=now),
+    )
     user = session.get(User, row.user_id)
     if claimed != 1 or user is None or not user.active:
         raise refused
@@ -261,4 +316,3 @@ def code_owner(session: Session, code: str) -> User | None:
 def require_password_change(user: User) -> None:
     """At the next request or login the user must choose a new password before anything else."""
     user.must_change_password = True
-

@@ -15,8 +15,13 @@ def render_codes_pdf(cohort: Any, issued: list[tuple[Any, str]]) -> bytes:
     """One A4 sheet, a cut-out slip per participant: name, NIP, login, code and where to type it."""
 
     app = real_app()
-    html = render_template("invitations/codes_pdf.html", cohort=cohort, issued=issued,
-                           where=absolute_url("invitations.code"), days=app.config["INVITATION_DAYS"])
+    html = render_template(
+        "invitations/codes_pdf.html",
+        cohort=cohort,
+        issued=issued,
+        where=absolute_url("invitations.code"),
+        days=app.config["INVITATION_DAYS"],
+    )
     from weasyprint import HTML  # noqa: PLC0415  (WeasyPrint takes ~2 s to import: only where a PDF is made)
 
     return HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=make_fetcher(app)).write_pdf()

@@ -44,15 +44,21 @@ def _participants(cohort: Cohort) -> str:
 
 # -- staff: inviting, codes ------------------------------------------------------------------------
 
+
 @bp.route("/cohorts/<int:cohort_id>/invitations", methods=["POST"])
 @require("cohort.edit", load=Cohort)
 def invite(cohort: Cohort):
     """Invite the ticked participants, or (scope=all) everyone of the cohort not yet active."""
-    ids = None if request.form.get("scope") == "all" else [
-        i for i in (int_or_none(v) for v in request.form.getlist("user_ids")) if i is not None]
-    return act(lambda: services.invite(db.session, cohort, services.invitable(db.session, cohort, ids)),
-               back=_participants(cohort),
-               message=lambda n: ngettext("%(num)s invitation is being sent.", "%(num)s invitations are being sent.", n))
+    ids = (
+        None
+        if request.form.get("scope") == "all"
+        else [i for i in (int_or_none(v) for v in request.form.getlist("user_ids")) if i is not None]
+    )
+    return act(
+        lambda: services.invite(db.session, cohort, services.invitable(db.session, cohort, ids)),
+        back=_participants(cohort),
+        message=lambda n: ngettext("%(num)s invitation is being sent.", "%(num)s invitations are being sent.", n),
+    )
 
 
 @bp.route("/cohorts/<int:cohort_id>/activation-codes", methods=["POST"])
@@ -71,19 +77,24 @@ def activation_codes(cohort: Cohort):
 @require("admin", load=User)
 def require_password_change(user: User):
     back = url_for("users.show", user_id=user.id)
-    return act(lambda: services.require_password_change(user), back=back,
-               message=_("%(name)s must choose a new password at the next login.", name=user.name))
+    return act(
+        lambda: services.require_password_change(user),
+        back=back,
+        message=_("%(name)s must choose a new password at the next login.", name=user.name),
+    )
 
 
 # -- people: links, codes, forgot password -------------------------------------------------------------
+
 
 def _choose(token: str, purpose: str, title: str):
     g.no_store = True
     try:
         user = services.user_for_token(db.session, token, purpose)
     except services.LinkRefused as refused:
-        return render_template("invitations/link_refused.html", message=refused.message, expired=refused.expired,
-                               form=ForgotPasswordForm()), refused.status
+        return render_template(
+            "invitations/link_refused.html", message=refused.message, expired=refused.expired, form=ForgotPasswordForm()
+        ), refused.status
     form = NewPasswordForm(min_length=current_app.config["PASSWORD_MIN_LENGTH"], email=user.email, name=user.name)
     page = form_page(form, "invitations/choose.html", user=user, title=title)
     if form.validate_on_submit():
@@ -117,8 +128,13 @@ def forgot():
     if form.validate_on_submit():
         services.request_reset(db.session, form.email.data)
         # The same words whether or not the address has an account.
-        flash(_("If an account uses this address, a link to choose a new password is on its way. "
-                "Check your inbox (and spam folder) in a few minutes."), "info")
+        flash(
+            _(
+                "If an account uses this address, a link to choose a new password is on its way. "
+                "Check your inbox (and spam folder) in a few minutes."
+            ),
+            "info",
+        )
         return redirect(url_for("auth.login"), code=303)
     return page()
 

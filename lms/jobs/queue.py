@@ -116,8 +116,13 @@ class Queue:
         run.__name__ = spec.name.replace(".", "_")
         if spec.schedule is not None:
             return self.huey.periodic_task(crontab(**spec.schedule), name=spec.name, context=True)(run)
-        return self.huey.task(retries=spec.retries, retry_delay=spec.retry_delay, retry_backoff=spec.retry_backoff,
-                              name=spec.name, context=True)(run)
+        return self.huey.task(
+            retries=spec.retries,
+            retry_delay=spec.retry_delay,
+            retry_backoff=spec.retry_backoff,
+            name=spec.name,
+            context=True,
+        )(run)
 
     def send(self, name: str, kwargs: dict[str, Any], delay: float | None = None) -> None:
         """Put one task on the queue now (callers use :func:`enqueue`, which waits for the commit)."""

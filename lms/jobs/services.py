@@ -73,6 +73,7 @@ def kind_title(job: Job) -> str:
 
 # -- the file store ------------------------------------------------------------------------------
 
+
 def _store_root() -> str:
     return os.path.join(current_app.config["UPLOAD_DIR"], "jobs")
 
@@ -106,13 +107,23 @@ def _atomic_file(relative: str) -> Iterator[IO[bytes]]:
 
 # -- starting and following ----------------------------------------------------------------------
 
-def start_job(session: Session, owner: Any, kind: str, params: dict[str, Any], *, locale: str,
-              back_url: str = "") -> Job:
+
+def start_job(
+    session: Session, owner: Any, kind: str, params: dict[str, Any], *, locale: str, back_url: str = ""
+) -> Job:
     """Record a job for ``owner`` and queue it once the session commits."""
     if kind not in _KINDS:
         raise LookupError(f"unknown job kind {kind!r}")
-    job = Job(kind=kind, owner_id=owner.id, params=params, locale=locale, back_url=back_url[:255],
-              status=JobStatus.QUEUED, progress=0, message="")
+    job = Job(
+        kind=kind,
+        owner_id=owner.id,
+        params=params,
+        locale=locale,
+        back_url=back_url[:255],
+        status=JobStatus.QUEUED,
+        progress=0,
+        message="",
+    )
     session.add(job)
     session.flush()
     enqueue(session, "jobs.run", job_id=job.id)
@@ -121,11 +132,20 @@ def start_job(session: Session, owner: Any, kind: str, params: dict[str, Any], *
 
 def retry(session: Session, job: Job) -> Job:
     """Queue a failed job again; a job that is not failed (or a second click) is a conflict."""
-    retried = changed_rows(session,
-        update(Job).where(Job.id == job.id, Job.status == JobStatus.FAILED)
-        .values(status=JobStatus.QUEUED, progress=0, message="", error=None, started_at=None,
-                heartbeat_at=None, finished_at=None)
-        .execution_options(synchronize_session=False)
+    retried = changed_rows(
+        session,
+        update(Job)
+        .where(Job.id == job.id, Job.status == JobStatus.FAILED)
+        .values(
+            status=JobStatus.QUEUED,
+            progress=0,
+            message="",
+            error=None,
+            started_at=None,
+            heartbeat_at=None,
+            finished_at=None,
+        )
+        .execution_options(synchronize_session=False),
     )
     if retried != 1:
         raise Conflict(_("This job is not failed (any more): there is nothing to retry."))
@@ -136,16 +156,27 @@ def retry(session: Session, job: Job) -> Job:
 
 def is_downloadable(job: Job, now: datetime | None = None) -> bool:
     now = now or utcnow()
-    return (job.status == JobStatus.DONE and job.result_path is not None
-            and job.expires_at is not None and now < job.expires_at)
+    return (
+        job.status == JobStatus.DONE
+        and job.result_path is not None
+        and job.expires_at is not None
+        and now < job.expires_at
+    )
 
 
 def status_dict(job: Job) -> dict[str, Any]:
-    return {"id": job.id, "status": job.status.value, "progress": job.progress, "message": job.message,
-            "error": job.error, "downloadable": is_downloadable(job)}
+    return {
+        "id": job.id,
+        "status": job.status.value,
+        "progress": job.progress,
+        "message": job.message,
+        "error": job.error,
+        "downloadable": is_downloadable(job),
+    }
 
 
 # -- running ------------------------------------------------------------------------------------
+
 
 class JobContext:
     """What a job kind's function uses: its session, progress reports, and its output file."""
@@ -163,8 +194,9 @@ class JobContext:
         if now - self._last_report < PROGRESS_EVERY_SECONDS and percent < 100:
             return
         self._last_report = now
-        _write_state(self.job.id, progress=max(0, min(100, int(percent))), message=str(message)[:200],
-                     heartbeat_at=utcnow())
+        _write_state(
+            self.job.id, progress=max(0, min(100, int(percent))), message=str(message)[:200], heartbeat_at=utcnow()
+        )
 
     @contextlib.contextmanager
     def output(self, filename: str, mimetype: str) -> Iterator[IO[bytes]]:
@@ -211,10 +243,12 @@ def run_job(run: TaskRun, *, job_id: int) -> None:
     """Claim a queued job (one worker wins), run its kind, record done or failed."""
     session = run.session
     now = utcnow()
-    claimed = changed_rows(session,
-        update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+    claimed = changed_rows(
+        session,
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
         .values(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=Job.attempts + 1)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     session.commit()
     if claimed != 1:
@@ -240,8 +274,16 @@ def run_job(run: TaskRun, *, job_id: int) -> None:
     if error is None and context._result is not None:
         relative, name, mimetype = context._result
         hours = current_app.config["JOB_RESULT_HOURS"]
-        _write_state(job.id, status=JobStatus.DONE, progress=100, finished_at=finished, result_path=relative,
-                     result_name=name, result_type=mimetype, expires_at=finished + timedelta(hours=hours))
+        _write_state(
+            job.id,
+            status=JobStatus.DONE,
+            progress=100,
+            finished_at=finished,
+            result_path=relative,
+            result_name=name,
+            result_type=mimetype,
+            expires_at=finished + timedelta(hours=hours),
+        )
 
         # The owner may have left the progress page: the bell (and e-mail, if they chose it) says so.
         notifications.export_ready(session, job.owner_id, name, path_for("jobs.show", job_id=job.id), finished)
@@ -261,17 +303,26 @@ def reap(run: TaskRun, now: datetime | None = None) -> None:
     for job in dead:
         with force_locale(job.locale):
             reason = _("The worker running this job stopped before it finished. Nothing was kept; try again.")
-        session.execute(update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING, Job.heartbeat_at < stale)
-                        .values(status=JobStatus.FAILED, error=reason, finished_at=now)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.status == JobStatus.RUNNING, Job.heartbeat_at < stale)
+            .values(status=JobStatus.FAILED, error=reason, finished_at=now)
+            .execution_options(synchronize_session=False)
+        )
         _remove_dir(job.id)
-    lost = session.scalars(select(Job).where(Job.status == JobStatus.QUEUED, Job.created_at < stale,
-                                             (Job.heartbeat_at.is_(None)) | (Job.heartbeat_at < stale))).all()
+    lost = session.scalars(
+        select(Job).where(
+            Job.status == JobStatus.QUEUED,
+            Job.created_at < stale,
+            (Job.heartbeat_at.is_(None)) | (Job.heartbeat_at < stale),
+        )
+    ).all()
     for job in lost:
         job.heartbeat_at = now
         enqueue(session, "jobs.run", job_id=job.id)
-    expired = session.scalars(select(Job).where(Job.status == JobStatus.DONE, Job.expires_at < now,
-                                                Job.result_path.is_not(None))).all()
+    expired = session.scalars(
+        select(Job).where(Job.status == JobStatus.DONE, Job.expires_at < now, Job.result_path.is_not(None))
+    ).all()
     for job in expired:
         _remove_dir(job.id)
         job.result_path = None

@@ -21,8 +21,9 @@ bp = Blueprint("jobs", __name__, template_folder="templates")
 @bp.route("/jobs/<int:job_id>")
 @require("job.own", load=Job)
 def show(job: Job):
-    return render_template("jobs/show.html", job=job, title=services.kind_title(job),
-                           downloadable=services.is_downloadable(job))
+    return render_template(
+        "jobs/show.html", job=job, title=services.kind_title(job), downloadable=services.is_downloadable(job)
+    )
 
 
 @bp.route("/jobs/<int:job_id>/status")
@@ -37,8 +38,9 @@ def status(job: Job):
 def download(job: Job):
     path = services.result_file(job)
     if not services.is_downloadable(job) or path is None or not os.path.exists(path):
-        return render_template("jobs/show.html", job=job, title=services.kind_title(job), downloadable=False,
-                               gone=True), 410
+        return render_template(
+            "jobs/show.html", job=job, title=services.kind_title(job), downloadable=False, gone=True
+        ), 410
     g.no_store = True
     return send_file(path, mimetype=job.result_type, as_attachment=True, download_name=job.result_name, max_age=0)
 

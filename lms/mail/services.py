@@ -44,20 +44,46 @@ def outbox_dir(app: Flask | None = None) -> str:
     return app.config["MAIL_OUTBOX_DIR"] or os.path.join(app.instance_path, "outbox")
 
 
-def queue_message(session: Session, *, to: str, subject: str, text: str, html: str = "", locale: str = "",
-                  user_id: int | None = None, purpose: str = "") -> MailMessage:
+def queue_message(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    locale: str = "",
+    user_id: int | None = None,
+    purpose: str = "",
+) -> MailMessage:
     """Record an already rendered message and send it from a job once ``session`` commits."""
-    message = MailMessage(recipient=to, user_id=user_id, purpose=purpose, subject=str(subject)[:300], text_body=text,
-                          html_body=html, locale=locale or current_app.config["DEFAULT_LOCALE"],
-                          status=MailStatus.QUEUED, attempts=0)
+    message = MailMessage(
+        recipient=to,
+        user_id=user_id,
+        purpose=purpose,
+        subject=str(subject)[:300],
+        text_body=text,
+        html_body=html,
+        locale=locale or current_app.config["DEFAULT_LOCALE"],
+        status=MailStatus.QUEUED,
+        attempts=0,
+    )
     session.add(message)
     session.flush()
     enqueue(session, "mail.send", message_id=message.id)
     return message
 
 
-def queue_mail(session: Session, *, to: str, template: str, context: dict[str, Any], locale: str,
-               subject: Any, user_id: int | None = None, purpose: str = "") -> MailMessage:
+def queue_mail(
+    session: Session,
+    *,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    locale: str,
+    subject: Any,
+    user_id: int | None = None,
+    purpose: str = "",
+) -> MailMessage:
     """Render ``mail/<template>.txt`` and ``.html`` and ``subject`` (a lazy string) in ``locale``, then
     :func:`queue_message`. Templates extend ``mail/base.*``; ``context["program"]`` names the program."""
     with force_locale(locale):
@@ -65,8 +91,9 @@ def queue_mail(session: Session, *, to: str, template: str, context: dict[str, A
         text = render_template(f"mail/{template}.txt", **values)
         html = render_template(f"mail/{template}.html", **values)
         rendered_subject = str(subject)
-    return queue_message(session, to=to, subject=rendered_subject, text=text, html=html, locale=locale,
-                         user_id=user_id, purpose=purpose)
+    return queue_message(
+        session, to=to, subject=rendered_subject, text=text, html=html, locale=locale, user_id=user_id, purpose=purpose
+    )
 
 
 def latest_status(session: Session, user_ids: Iterable[int], purposes: Iterable[str]) -> dict[int, MailMessage]:
@@ -74,13 +101,17 @@ def latest_status(session: Session, user_ids: Iterable[int], purposes: Iterable[
     ids, kinds = list(user_ids), list(purposes)
     if not ids:
         return {}
-    newest = (select(func.max(MailMessage.id)).where(MailMessage.user_id.in_(ids), MailMessage.purpose.in_(kinds))
-              .group_by(MailMessage.user_id))
+    newest = (
+        select(func.max(MailMessage.id))
+        .where(MailMessage.user_id.in_(ids), MailMessage.purpose.in_(kinds))
+        .group_by(MailMessage.user_id)
+    )
     rows = session.scalars(select(MailMessage).where(MailMessage.id.in_(newest)))
     return {row.user_id: row for row in rows if row.user_id is not None}
 
 
 # -- sending ---------------------------------------------------------------------------------------
+
 
 class Bounce(Exception):
     """The server refused the recipient for good (5xx): trying again cannot help."""
@@ -119,8 +150,11 @@ def send_mail(email: EmailMessage) -> str:
     security = config["SMTP_SECURITY"]
     host, port, timeout = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_TIMEOUT"]
     tls = ssl.create_default_context()
-    smtp: smtplib.SMTP = (smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls) if security == "ssl"
-                          else smtplib.SMTP(host, port, timeout=timeout))
+    smtp: smtplib.SMTP = (
+        smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls)
+        if security == "ssl"
+        else smtplib.SMTP(host, port, timeout=timeout)
+    )
     with smtp:
         if security == "starttls":
             smtp.starttls(context=tls)
@@ -161,13 +195,26 @@ def deliver(run: TaskRun, *, message_id: int) -> None:
         message.last_error = f"{type(exc).__name__}: {exc}"[:300]
         if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
             message.status = MailStatus.FAILED
-            log.error("mail %s (%s) to @%s not sent after %s attempts: %s", message.id, message.purpose, domain,
-                      message.attempts, message.last_error)
+            log.error(
+                "mail %s (%s) to @%s not sent after %s attempts: %s",
+                message.id,
+                message.purpose,
+                domain,
+                message.attempts,
+                message.last_error,
+            )
             return
         delay = retry_delay(message.attempts)
         session.commit()  # the attempt is on record before the retry is scheduled
-        log.warning("mail %s (%s) to @%s failed (attempt %s), retrying in %ss: %s", message.id, message.purpose,
-                    domain, message.attempts, delay, message.last_error)
+        log.warning(
+            "mail %s (%s) to @%s failed (attempt %s), retrying in %ss: %s",
+            message.id,
+            message.purpose,
+            domain,
+            message.attempts,
+            delay,
+            message.last_error,
+        )
         raise RetryTask(delay=delay) from exc
     message.status, message.sent_at, message.last_error = MailStatus.SENT, utcnow(), None
     log.info("mail %s (%s) to @%s: %r sent to %s", message.id, message.purpose, domain, message.subject, where)

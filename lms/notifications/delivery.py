@@ -95,12 +95,24 @@ def render_single(user: User, notification: Notification) -> Mail:
     """One notification's e-mail: who it is for, what happened, where to click."""
     with force_locale(locale_of(user)):
         shown = show(notification)
-        context = {"user": user, "items": [shown], "link": absolute(notification.link), "base_url": absolute("/"),
-                   "settings": absolute(_settings_path()), "program": (notification.payload or {}).get("cohort")}
+        context = {
+            "user": user,
+            "items": [shown],
+            "link": absolute(notification.link),
+            "base_url": absolute("/"),
+            "settings": absolute(_settings_path()),
+            "program": (notification.payload or {}).get("cohort"),
+        }
         subject = _("[Tolok] %(what)s", what=shown.label)
-        return Mail(user.email, subject, render_template("notifications/email/single.txt", **context),
-                    render_template("notifications/email/single.html", **context), locale_of(user), user.id,
-                    "notification")
+        return Mail(
+            user.email,
+            subject,
+            render_template("notifications/email/single.txt", **context),
+            render_template("notifications/email/single.html", **context),
+            locale_of(user),
+            user.id,
+            "notification",
+        )
 
 
 def render_digest(user: User, notifications: list[Notification]) -> Mail:
@@ -108,12 +120,24 @@ def render_digest(user: User, notifications: list[Notification]) -> Mail:
     with force_locale(locale_of(user)):
         kinds = all_kinds()
         items = [(show(n, kinds), absolute(n.link)) for n in notifications]
-        context = {"user": user, "items": items, "inbox": absolute(_inbox_path()), "settings": absolute(_settings_path()),
-                   "base_url": absolute("/"), "program": None}
+        context = {
+            "user": user,
+            "items": items,
+            "inbox": absolute(_inbox_path()),
+            "settings": absolute(_settings_path()),
+            "base_url": absolute("/"),
+            "program": None,
+        }
         subject = _("[Tolok] Your daily summary: %(count)s notifications", count=len(items))
-        return Mail(user.email, subject, render_template("notifications/email/digest.txt", **context),
-                    render_template("notifications/email/digest.html", **context), locale_of(user), user.id,
-                    "notification-digest")
+        return Mail(
+            user.email,
+            subject,
+            render_template("notifications/email/digest.txt", **context),
+            render_template("notifications/email/digest.html", **context),
+            locale_of(user),
+            user.id,
+            "notification-digest",
+        )
 
 
 def _inbox_path() -> str:
@@ -128,11 +152,20 @@ def deliver(session: Session, mail: Mail) -> None:
     """Hand one message to the mail service: recorded now, sent by its own job after the commit
     (with retries, and "not sent" on record when the server keeps refusing)."""
 
-    queue_message(session, to=mail.to, subject=mail.subject, text=mail.text, html=mail.html, locale=mail.locale,
-                  user_id=mail.user_id, purpose=mail.purpose)
+    queue_message(
+        session,
+        to=mail.to,
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
+        locale=mail.locale,
+        user_id=mail.user_id,
+        purpose=mail.purpose,
+    )
 
 
 # -- the jobs ------------------------------------------------------------------------------------
+
 
 def send_immediate(session: Session, now: datetime) -> int:
     """E-mail every notification waiting for an immediate e-mail; returns how many were sent.
@@ -140,13 +173,21 @@ def send_immediate(session: Session, now: datetime) -> int:
     Each row is claimed with a conditional UPDATE before its e-mail is handed on, so two runs at
     once (two consumers, a retry) never send one twice.
     """
-    rows = session.scalars(select(Notification).where(Notification.mail_state == MailState.QUEUED)
-                           .order_by(Notification.id).options(joinedload(Notification.recipient))).all()
+    rows = session.scalars(
+        select(Notification)
+        .where(Notification.mail_state == MailState.QUEUED)
+        .order_by(Notification.id)
+        .options(joinedload(Notification.recipient))
+    ).all()
     sent = 0
     for row in rows:
-        claimed = changed_rows(session, update(Notification).where(
-            Notification.id == row.id, Notification.mail_state == MailState.QUEUED)
-            .values(mail_state=MailState.SENT, emailed_at=now).execution_options(synchronize_session=False))
+        claimed = changed_rows(
+            session,
+            update(Notification)
+            .where(Notification.id == row.id, Notification.mail_state == MailState.QUEUED)
+            .values(mail_state=MailState.SENT, emailed_at=now)
+            .execution_options(synchronize_session=False),
+        )
         if claimed == 1 and row.recipient.active:
             deliver(session, render_single(row.recipient, row))
             sent += 1
@@ -160,9 +201,12 @@ def send_digests(session: Session, now: datetime) -> int:
     The rows are locked and marked sent in the same transaction, so a second run (or a second
     consumer) finds nothing left and sends nothing twice.
     """
-    rows = session.scalars(select(Notification).where(Notification.mail_state == MailState.DIGEST)
-                           .order_by(Notification.recipient_id, Notification.created_at, Notification.id)
-                           .with_for_update(skip_locked=True)).all()
+    rows = session.scalars(
+        select(Notification)
+        .where(Notification.mail_state == MailState.DIGEST)
+        .order_by(Notification.recipient_id, Notification.created_at, Notification.id)
+        .with_for_update(skip_locked=True)
+    ).all()
     by_person: dict[int, list[Notification]] = {}
     for row in rows:
         by_person.setdefault(row.recipient_id, []).append(row)

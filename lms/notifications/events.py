@@ -24,8 +24,13 @@ def _kind(event: str, assessment: Assessment) -> str:
 
 
 def _staff_ids(session: Session, cohort_id: int) -> list[int]:
-    return list(session.scalars(select(Membership.user_id).where(
-        Membership.cohort_id == cohort_id, Membership.role.in_([Role.INSTRUCTOR, Role.COORDINATOR])).distinct()))
+    return list(
+        session.scalars(
+            select(Membership.user_id)
+            .where(Membership.cohort_id == cohort_id, Membership.role.in_([Role.INSTRUCTOR, Role.COORDINATOR]))
+            .distinct()
+        )
+    )
 
 
 def grades_released(session: Session, grades: Sequence[Any], actor: User, now: datetime) -> None:
@@ -37,24 +42,54 @@ def grades_released(session: Session, grades: Sequence[Any], actor: User, now: d
     for released in by_assessment.values():
         assessment = released[0].submission.assessment
         scores = {g.submission.participant_id: {"score": None if g.score is None else str(g.score)} for g in released}
-        notify(session, list(scores), _kind(kinds.GRADE_RELEASED, assessment), {
-            "assessment": assessment.title, "cohort": assessment.cohort.title, "actor": actor.name,
-        }, personal=scores, link=path_for("assessments.show", assessment_id=assessment.id), now=now)
+        notify(
+            session,
+            list(scores),
+            _kind(kinds.GRADE_RELEASED, assessment),
+            {
+                "assessment": assessment.title,
+                "cohort": assessment.cohort.title,
+                "actor": actor.name,
+            },
+            personal=scores,
+            link=path_for("assessments.show", assessment_id=assessment.id),
+            now=now,
+        )
 
 
 def work_returned(session: Session, submission: Submission, actor: User, note: str, now: datetime) -> None:
     assessment = submission.assessment
-    notify(session, [submission.participant_id], _kind(kinds.WORK_RETURNED, assessment), {
-        "assessment": assessment.title, "cohort": assessment.cohort.title, "actor": actor.name, "note": note.strip(),
-    }, link=path_for("assessments.show", assessment_id=assessment.id), now=now)
+    notify(
+        session,
+        [submission.participant_id],
+        _kind(kinds.WORK_RETURNED, assessment),
+        {
+            "assessment": assessment.title,
+            "cohort": assessment.cohort.title,
+            "actor": actor.name,
+            "note": note.strip(),
+        },
+        link=path_for("assessments.show", assessment_id=assessment.id),
+        now=now,
+    )
 
 
-def extension_granted(session: Session, extension: Extension, assessment: Assessment, actor: User,
-                      now: datetime) -> None:
-    notify(session, [extension.participant_id], _kind(kinds.EXTENSION_GRANTED, assessment), {
-        "assessment": assessment.title, "cohort": assessment.cohort.title, "actor": actor.name,
-        "cutoff": extension.cutoff_at.isoformat(),
-    }, link=path_for("assessments.show", assessment_id=assessment.id), now=now)
+def extension_granted(
+    session: Session, extension: Extension, assessment: Assessment, actor: User, now: datetime
+) -> None:
+    notify(
+        session,
+        [extension.participant_id],
+        _kind(kinds.EXTENSION_GRANTED, assessment),
+        {
+            "assessment": assessment.title,
+            "cohort": assessment.cohort.title,
+            "actor": actor.name,
+            "cutoff": extension.cutoff_at.isoformat(),
+        },
+        link=path_for("assessments.show", assessment_id=assessment.id),
+        now=now,
+    )
 
 
 def work_submitted(session: Session, submission: Submission, now: datetime) -> None:
@@ -63,9 +98,12 @@ def work_submitted(session: Session, submission: Submission, now: datetime) -> N
     staff = _staff_ids(session, assessment.cohort_id)
     if not staff:
         return
-    payload = {"assessment": assessment.title, "cohort": assessment.cohort.title,
-               "participant": submission.participant.name,
-               "due": assessment.due_at.isoformat() if assessment.due_at else None}
+    payload = {
+        "assessment": assessment.title,
+        "cohort": assessment.cohort.title,
+        "participant": submission.participant.name,
+        "due": assessment.due_at.isoformat() if assessment.due_at else None,
+    }
     link = path_for("grading.grade", submission_id=submission.id)
     notify(session, staff, kinds.WORK_SUBMITTED, payload, link=link, now=now)
     if submission.late:
@@ -74,10 +112,19 @@ def work_submitted(session: Session, submission: Submission, now: datetime) -> N
 
 def roster_imported(session: Session, actor: User, cohort: Cohort, counts: dict[str, int], now: datetime) -> None:
     """The cohort's coordinators and whoever imported: how the roster import went."""
-    coordinators = list(session.scalars(select(Membership.user_id).where(
-        Membership.cohort_id == cohort.id, Membership.role == Role.COORDINATOR)))
-    notify(session, [actor.id, *coordinators], kinds.ROSTER_IMPORTED, {"cohort": cohort.title, "actor": actor.name, **counts},
-           link=path_for("cohorts.participants", cohort_id=cohort.id), now=now)
+    coordinators = list(
+        session.scalars(
+            select(Membership.user_id).where(Membership.cohort_id == cohort.id, Membership.role == Role.COORDINATOR)
+        )
+    )
+    notify(
+        session,
+        [actor.id, *coordinators],
+        kinds.ROSTER_IMPORTED,
+        {"cohort": cohort.title, "actor": actor.name, **counts},
+        link=path_for("cohorts.participants", cohort_id=cohort.id),
+        now=now,
+    )
 
 
 def export_ready(session: Session, owner: User | int, name: str, link: str, now: datetime) -> None:

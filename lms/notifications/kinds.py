@@ -23,34 +23,76 @@ DEADLINE_EVENT = "deadline"
 
 CORE_KINDS = (
     NotificationKind(
-        key=GRADE_RELEASED, label=_l("Grade released"), order=10, numbers=("score",),
-        message=_l("Your grade for %(assessment)s is released: %(score)s. Open it to read the feedback.")),
+        key=GRADE_RELEASED,
+        label=_l("Grade released"),
+        order=10,
+        numbers=("score",),
+        message=_l("Your grade for %(assessment)s is released: %(score)s. Open it to read the feedback."),
+    ),
     NotificationKind(
-        key=WORK_RETURNED, label=_l("Work returned for revision"), order=11, detail="note",
-        message=_l("%(actor)s returned your work for %(assessment)s for revision.")),
+        key=WORK_RETURNED,
+        label=_l("Work returned for revision"),
+        order=11,
+        detail="note",
+        message=_l("%(actor)s returned your work for %(assessment)s for revision."),
+    ),
     NotificationKind(
-        key=EXTENSION_GRANTED, label=_l("Extension granted or changed"), order=12, times=("cutoff",),
-        message=_l("You have an extension for %(assessment)s: you can submit until %(cutoff)s.")),
+        key=EXTENSION_GRANTED,
+        label=_l("Extension granted or changed"),
+        order=12,
+        times=("cutoff",),
+        message=_l("You have an extension for %(assessment)s: you can submit until %(cutoff)s."),
+    ),
     NotificationKind(
-        key=DEADLINE_3D, label=_l("Deadline in 3 days"), order=13, times=("due",),
-        message=_l("%(assessment)s is due in 3 days (%(due)s) and you have not submitted it yet.")),
+        key=DEADLINE_3D,
+        label=_l("Deadline in 3 days"),
+        order=13,
+        times=("due",),
+        message=_l("%(assessment)s is due in 3 days (%(due)s) and you have not submitted it yet."),
+    ),
     NotificationKind(
-        key=DEADLINE_1D, label=_l("Deadline tomorrow"), order=14, times=("due",),
-        message=_l("%(assessment)s is due within a day (%(due)s) and you have not submitted it yet.")),
+        key=DEADLINE_1D,
+        label=_l("Deadline tomorrow"),
+        order=14,
+        times=("due",),
+        message=_l("%(assessment)s is due within a day (%(due)s) and you have not submitted it yet."),
+    ),
     NotificationKind(
-        key=WORK_SUBMITTED, label=_l("Work submitted to grade"), audience="staff", default="digest", order=60,
-        message=_l("%(participant)s submitted %(assessment)s (%(cohort)s).")),
+        key=WORK_SUBMITTED,
+        label=_l("Work submitted to grade"),
+        audience="staff",
+        default="digest",
+        order=60,
+        message=_l("%(participant)s submitted %(assessment)s (%(cohort)s)."),
+    ),
     NotificationKind(
-        key=LATE_SUBMISSION, label=_l("Late submission"), audience="staff", order=61, times=("due",),
-        message=_l("%(participant)s submitted %(assessment)s late (due %(due)s, %(cohort)s).")),
+        key=LATE_SUBMISSION,
+        label=_l("Late submission"),
+        audience="staff",
+        order=61,
+        times=("due",),
+        message=_l("%(participant)s submitted %(assessment)s late (due %(due)s, %(cohort)s)."),
+    ),
     # Roster import and export: inbox only unless chosen; whoever started them usually watches the page.
     NotificationKind(
-        key=ROSTER_IMPORTED, label=_l("Roster import finished"), audience="staff", default="off", order=62,
-        message=_l("The roster import for %(cohort)s is finished: %(created)s new accounts, %(enrolled)s enrolled, "
-                   "%(updated)s updated.")),
+        key=ROSTER_IMPORTED,
+        label=_l("Roster import finished"),
+        audience="staff",
+        default="off",
+        order=62,
+        message=_l(
+            "The roster import for %(cohort)s is finished: %(created)s new accounts, %(enrolled)s enrolled, "
+            "%(updated)s updated."
+        ),
+    ),
     NotificationKind(
-        key=EXPORT_READY, label=_l("Export ready"), audience="staff", default="off", order=63,
-        message=_l("Your export %(name)s is ready to download.")),
+        key=EXPORT_READY,
+        label=_l("Export ready"),
+        audience="staff",
+        default="off",
+        order=63,
+        message=_l("Your export %(name)s is ready to download."),
+    ),
 )
 
 

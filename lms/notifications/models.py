@@ -40,7 +40,9 @@ class Notification(Base):
     key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    mail_state: Mapped[MailState] = mapped_column(enum_type(MailState, "notification_mail_state", 16), default=MailState.NONE)
+    mail_state: Mapped[MailState] = mapped_column(
+        enum_type(MailState, "notification_mail_state", 16), default=MailState.NONE
+    )
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     recipient: Mapped[User] = relationship()

@@ -33,14 +33,31 @@ def preferences_of(session: Session, user_ids: Iterable[int], kind: str) -> dict
     """Each person's choice for ``kind`` (the kind's default when they made none), in one query."""
     ids = list(user_ids)
     default = Delivery(all_kinds()[kind].default)
-    chosen = dict(session.execute(select(NotificationPreference.user_id, NotificationPreference.delivery).where(
-        NotificationPreference.kind == kind, NotificationPreference.user_id.in_(ids))).all()) if ids else {}
+    chosen = (
+        dict(
+            session.execute(
+                select(NotificationPreference.user_id, NotificationPreference.delivery).where(
+                    NotificationPreference.kind == kind, NotificationPreference.user_id.in_(ids)
+                )
+            ).all()
+        )
+        if ids
+        else {}
+    )
     return {user_id: Delivery(chosen.get(user_id, default)) for user_id in ids}
 
 
-def notify(session: Session, recipients: Iterable[User | int], kind: str, payload: Mapping[str, Any], *,
-           link: str = "", key: str | None = None, now: datetime,
-           personal: Mapping[int, Mapping[str, Any]] | None = None) -> int:
+def notify(
+    session: Session,
+    recipients: Iterable[User | int],
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    link: str = "",
+    key: str | None = None,
+    now: datetime,
+    personal: Mapping[int, Mapping[str, Any]] | None = None,
+) -> int:
     """Tell each recipient about an event: a row in their inbox, and an e-mail as they chose.
 
     ``payload`` holds what the kind's message needs (plain JSON values), ``personal`` what differs
@@ -56,16 +73,30 @@ def notify(session: Session, recipients: Iterable[User | int], kind: str, payloa
         raise ValueError(f"a notification links inside the app, not to {link!r}")
     ids = list(dict.fromkeys(r if isinstance(r, int) else r.id for r in recipients))
     if key is not None and ids:
-        done = set(session.scalars(select(Notification.recipient_id).where(
-            Notification.key == key, Notification.recipient_id.in_(ids))))
+        done = set(
+            session.scalars(
+                select(Notification.recipient_id).where(Notification.key == key, Notification.recipient_id.in_(ids))
+            )
+        )
         ids = [i for i in ids if i not in done]
     if not ids:
         return 0
     choices = preferences_of(session, ids, kind)
     state = {Delivery.IMMEDIATE: MailState.QUEUED, Delivery.DIGEST: MailState.DIGEST, Delivery.OFF: MailState.NONE}
-    rows = [{"recipient_id": user_id, "kind": kind, "payload": {**payload, **(personal or {}).get(user_id, {})},
-             "link": link, "key": key, "created_at": now, "read_at": None, "mail_state": state[choices[user_id]],
-             "emailed_at": None} for user_id in ids]
+    rows = [
+        {
+            "recipient_id": user_id,
+            "kind": kind,
+            "payload": {**payload, **(personal or {}).get(user_id, {})},
+            "link": link,
+            "key": key,
+            "created_at": now,
+            "read_at": None,
+            "mail_state": state[choices[user_id]],
+            "emailed_at": None,
+        }
+        for user_id in ids
+    ]
     created = _insert(session, rows, keyed=key is not None)
     if any(row["mail_state"] == MailState.QUEUED for row in created):
         mail_after_commit(session)
@@ -110,9 +141,16 @@ def _forget(session: Session) -> None:
 
 # -- the inbox -----------------------------------------------------------------------------------
 
+
 def unread_count(session: Session, user_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.recipient_id == user_id, Notification.read_at.is_(None))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def inbox(user_id: int, unread_only: bool = False) -> Select[Notification]:
@@ -134,23 +172,36 @@ def mark_read(session: Session, notification: Notification, user: User, now: dat
 
 def mark_all_read(session: Session, user: User, now: datetime) -> int:
     """Mark every unread notification of ``user`` read; returns how many were unread."""
-    return changed_rows(session, update(Notification).where(
-        Notification.recipient_id == user.id, Notification.read_at.is_(None)).values(read_at=now)
-        .execution_options(synchronize_session=False))
+    return changed_rows(
+        session,
+        update(Notification)
+        .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=now)
+        .execution_options(synchronize_session=False),
+    )
 
 
 # -- preferences ---------------------------------------------------------------------------------
 
+
 def kinds_for(user: User, is_staff: bool) -> list[Any]:
     """The kinds a person's preference page lists: participant kinds, and staff kinds for staff."""
     kinds = all_kinds().values()
-    return sorted((k for k in kinds if k.audience != "staff" or is_staff), key=lambda k: (k.audience != "participant", k.order, k.key))
+    return sorted(
+        (k for k in kinds if k.audience != "staff" or is_staff),
+        key=lambda k: (k.audience != "participant", k.order, k.key),
+    )
 
 
 def choices_of(session: Session, user: User) -> dict[str, Delivery]:
     """The person's delivery for every kind, their choice or the kind's default."""
-    chosen = dict(session.execute(select(NotificationPreference.kind, NotificationPreference.delivery)
-                                  .where(NotificationPreference.user_id == user.id)).all())
+    chosen = dict(
+        session.execute(
+            select(NotificationPreference.kind, NotificationPreference.delivery).where(
+                NotificationPreference.user_id == user.id
+            )
+        ).all()
+    )
     return {key: Delivery(chosen.get(key, kind.default)) for key, kind in all_kinds().items()}
 
 
@@ -165,8 +216,10 @@ def set_preferences(session: Session, user: User, choices: Mapping[str, str]) ->
             parsed[key] = Delivery(value)
         except ValueError:
             raise DomainError(_l("Choose immediately, daily digest or off.")) from None
-    existing = {p.kind: p for p in session.scalars(
-        select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
+    existing = {
+        p.kind: p
+        for p in session.scalars(select(NotificationPreference).where(NotificationPreference.user_id == user.id))
+    }
     for key, delivery in parsed.items():
         row = existing.get(key)
         if row is None:

@@ -51,8 +51,12 @@ def unread_count() -> int:
 @require("authenticated")
 def inbox():
     unread_only = request.args.get("unread") == "1"
-    page = paginate(db.session, services.inbox(current_user.id, unread_only), page_arg(request.args),
-                    current_app.config["PAGE_SIZE"])
+    page = paginate(
+        db.session,
+        services.inbox(current_user.id, unread_only),
+        page_arg(request.args),
+        current_app.config["PAGE_SIZE"],
+    )
     kinds = all_kinds()
     items = [show(n, kinds) for n in page.items]
     return render_template("notifications/inbox.html", page=page, items=items, unread_only=unread_only)
@@ -62,24 +66,32 @@ def inbox():
 @require("notification.own", load=Notification)
 def open_(notification: Notification):
     """Mark read and go where it points (a path inside the app, checked when it was created)."""
-    target = notification.link if notification.link.startswith("/") and not notification.link.startswith("//") \
+    target = (
+        notification.link
+        if notification.link.startswith("/") and not notification.link.startswith("//")
         else url_for("notifications.inbox")
-    return act(lambda: services.mark_read(db.session, notification, current_user, now_utc()),
-               back=url_for("notifications.inbox"), done=target)
+    )
+    return act(
+        lambda: services.mark_read(db.session, notification, current_user, now_utc()),
+        back=url_for("notifications.inbox"),
+        done=target,
+    )
 
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])
 @require("notification.own", load=Notification)
 def read(notification: Notification):
-    return act(lambda: services.mark_read(db.session, notification, current_user, now_utc()),
-               back=_back())
+    return act(lambda: services.mark_read(db.session, notification, current_user, now_utc()), back=_back())
 
 
 @bp.route("/read-all", methods=["POST"])
 @require("authenticated")
 def read_all():
-    return act(lambda: services.mark_all_read(db.session, current_user, now_utc()), back=_back(),
-               message=_("All notifications are marked read."))
+    return act(
+        lambda: services.mark_all_read(db.session, current_user, now_utc()),
+        back=_back(),
+        message=_("All notifications are marked read."),
+    )
 
 
 def _back() -> str:
@@ -88,8 +100,11 @@ def _back() -> str:
 
 
 def _is_staff() -> bool:
-    return bool(current_user.is_admin or current_user.is_manager
-                or cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR))
+    return bool(
+        current_user.is_admin
+        or current_user.is_manager
+        or cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR)
+    )
 
 
 @bp.route("/preferences", methods=["GET", "POST"])
@@ -99,9 +114,17 @@ def preferences():
     chosen = services.choices_of(db.session, current_user)
 
     def page(status: int = 200) -> Any:
-        return render_template("notifications/preferences.html", kinds=kinds, chosen=chosen, form=Form(),
-                               deliveries=[(Delivery.IMMEDIATE, _("Immediately")), (Delivery.DIGEST, _("Daily digest")),
-                                           (Delivery.OFF, _("Off (inbox only)"))]), status
+        return render_template(
+            "notifications/preferences.html",
+            kinds=kinds,
+            chosen=chosen,
+            form=Form(),
+            deliveries=[
+                (Delivery.IMMEDIATE, _("Immediately")),
+                (Delivery.DIGEST, _("Daily digest")),
+                (Delivery.OFF, _("Off (inbox only)")),
+            ],
+        ), status
 
     if request.method == "POST":
         if not Form().validate_on_submit():

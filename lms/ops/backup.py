@@ -81,7 +81,7 @@ def _decoder(table: Table) -> dict[str, Any]:
 def _decode(value: Any, enum_class: Any = None) -> Any:
     if not isinstance(value, dict):
         return value
-    (tag, raw), = value.items()
+    ((tag, raw),) = value.items()
     if tag == "$enum":
         return enum_class[raw] if enum_class is not None else raw
     if tag == "$decimal":
@@ -147,9 +147,13 @@ def backup(app: Flask, output: str) -> dict[str, Any]:
     folder = app.config["UPLOAD_DIR"]
     partial = f"{output}.partial-{uuid.uuid4().hex[:8]}"
     manifest: dict[str, Any] = {
-        "format": FORMAT, "version": VERSION, "created_at": datetime.now(UTC).isoformat(),
-        "dialect": engine.dialect.name, "plugins": list(app.config.get("PLUGINS_ENABLED", ())),
-        "tables": {}, "files": {},
+        "format": FORMAT,
+        "version": VERSION,
+        "created_at": datetime.now(UTC).isoformat(),
+        "dialect": engine.dialect.name,
+        "plugins": list(app.config.get("PLUGINS_ENABLED", ())),
+        "tables": {},
+        "files": {},
     }
     try:
         with tempfile.TemporaryDirectory(prefix="lms-backup-") as work, tarfile.open(partial, "w:gz") as archive:
@@ -227,7 +231,9 @@ def _check_empty(conn: Connection, names: list[str]) -> None:
         table = Base.metadata.tables[name]
         count = conn.scalar(select(func.count()).select_from(table))
         if count:
-            raise BackupError(f"the database is not empty (table {name} has {count} rows): restore into an empty database")
+            raise BackupError(
+                f"the database is not empty (table {name} has {count} rows): restore into an empty database"
+            )
 
 
 def _extract_uploads(archive: tarfile.TarFile, manifest: dict[str, Any], target: str) -> None:
@@ -235,7 +241,7 @@ def _extract_uploads(archive: tarfile.TarFile, manifest: dict[str, Any], target:
     for member in archive.getmembers():
         if not member.name.startswith("uploads/"):
             continue
-        rel = member.name[len("uploads/"):]
+        rel = member.name[len("uploads/") :]
         if rel not in expected or not member.isfile():
             raise BackupError(f"unexpected entry {member.name!r} in the archive")
         member = member.replace(name=rel)
@@ -273,12 +279,18 @@ def _reset_sequences(conn: Connection, tables: list[Table]) -> None:
         return
     for table in tables:
         for column in table.primary_key.columns:
-            if column.autoincrement is True or (column.autoincrement == "auto" and len(table.primary_key.columns) == 1
-                                                and column.type.python_type is int):
-                conn.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence(:table, :column), COALESCE(MAX(\"{column.name}\"), 1), "
-                    f"MAX(\"{column.name}\") IS NOT NULL) FROM \"{table.name}\""
-                ), {"table": table.name, "column": column.name})
+            if column.autoincrement is True or (
+                column.autoincrement == "auto"
+                and len(table.primary_key.columns) == 1
+                and column.type.python_type is int
+            ):
+                conn.execute(
+                    text(
+                        f'SELECT setval(pg_get_serial_sequence(:table, :column), COALESCE(MAX("{column.name}"), 1), '
+                        f'MAX("{column.name}") IS NOT NULL) FROM "{table.name}"'
+                    ),
+                    {"table": table.name, "column": column.name},
+                )
 
 
 def restore(app: Flask, source: str) -> dict[str, Any]:
@@ -295,8 +307,10 @@ def restore(app: Flask, source: str) -> dict[str, Any]:
         manifest = _read_manifest(archive)
         unknown = [name for name in manifest["tables"] if name not in Base.metadata.tables]
         if unknown:
-            raise BackupError(f"the archive has tables this installation does not know: {', '.join(unknown)} "
-                              "(enable the same plugins as where the backup was made)")
+            raise BackupError(
+                f"the archive has tables this installation does not know: {', '.join(unknown)} "
+                "(enable the same plugins as where the backup was made)"
+            )
         _prepare_schema(app, manifest["revisions"])
         parent = os.path.dirname(folder)
         os.makedirs(parent, exist_ok=True)
@@ -312,7 +326,9 @@ def restore(app: Flask, source: str) -> dict[str, Any]:
                     entry = manifest["tables"][table.name]
                     count = _insert(conn, archive, table, entry["member"])
                     if count != entry["rows"]:
-                        raise BackupError(f"{table.name}: the archive holds {count} rows, its manifest says {entry['rows']}")
+                        raise BackupError(
+                            f"{table.name}: the archive holds {count} rows, its manifest says {entry['rows']}"
+                        )
                 _reset_sequences(conn, tables)
             if os.path.isdir(folder):
                 shutil.rmtree(folder)  # empty (checked above) apart from probe and partial files

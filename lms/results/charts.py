@@ -39,8 +39,10 @@ def histogram(scores: Iterable[Decimal | None], width: int = 10) -> list[Bin]:
             continue
         upper = int((Decimal(score) / width).to_integral_value(rounding=ROUND_CEILING))
         counts[min(max(upper - 1, 0), len(edges) - 1)] += 1
-    return [Bin(label=f"{low}–{min(low + width, 100)}", low=low, high=min(low + width, 100), count=n)
-            for low, n in zip(edges, counts, strict=True)]
+    return [
+        Bin(label=f"{low}–{min(low + width, 100)}", low=low, high=min(low + width, 100), count=n)
+        for low, n in zip(edges, counts, strict=True)
+    ]
 
 
 def predicate_counts(table: ResultTable) -> list[tuple[str, int]]:
@@ -93,28 +95,55 @@ def criterion_averages(session: Session, table: ResultTable) -> dict[int, list[C
     ids = [a.id for a in table.assessments]
     if not ids:
         return {}
-    maximum = (select(Level.criterion_id.label("criterion_id"), func.max(Level.points).label("max_points"))
-               .group_by(Level.criterion_id).subquery())
+    maximum = (
+        select(Level.criterion_id.label("criterion_id"), func.max(Level.points).label("max_points"))
+        .group_by(Level.criterion_id)
+        .subquery()
+    )
     rows = session.execute(
-        select(Submission.assessment_id, Criterion.id, Criterion.title, Criterion.position, Rubric.version,
-               maximum.c.max_points, func.sum(GradeCriterion.points), func.count(GradeCriterion.id))
+        select(
+            Submission.assessment_id,
+            Criterion.id,
+            Criterion.title,
+            Criterion.position,
+            Rubric.version,
+            maximum.c.max_points,
+            func.sum(GradeCriterion.points),
+            func.count(GradeCriterion.id),
+        )
         .select_from(GradeCriterion)
         .join(Grade, Grade.id == GradeCriterion.grade_id)
         .join(Submission, Submission.id == Grade.submission_id)
         .join(Criterion, Criterion.id == GradeCriterion.criterion_id)
         .join(Rubric, Rubric.id == Criterion.rubric_id)
         .outerjoin(maximum, maximum.c.criterion_id == Criterion.id)
-        .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED,
-               GradeCriterion.points.is_not(None))
-        .group_by(Submission.assessment_id, Criterion.id, Criterion.title, Criterion.position, Rubric.version,
-                  maximum.c.max_points)
+        .where(
+            Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED, GradeCriterion.points.is_not(None)
+        )
+        .group_by(
+            Submission.assessment_id,
+            Criterion.id,
+            Criterion.title,
+            Criterion.position,
+            Rubric.version,
+            maximum.c.max_points,
+        )
     )
     out: dict[int, list[CriterionAverage]] = {}
     for aid, cid, title, position, version, max_points, total, graded in rows:
-        out.setdefault(aid, []).append(CriterionAverage(
-            assessment_id=aid, criterion_id=cid, title=title, rubric_version=version, position=position,
-            average=half_up(exact(_decimal(total)) / graded), max_points=_decimal(max_points),
-            graded=graded, total=_decimal(total)))
+        out.setdefault(aid, []).append(
+            CriterionAverage(
+                assessment_id=aid,
+                criterion_id=cid,
+                title=title,
+                rubric_version=version,
+                position=position,
+                average=half_up(exact(_decimal(total)) / graded),
+                max_points=_decimal(max_points),
+                graded=graded,
+                total=_decimal(total),
+            )
+        )
     for items in out.values():
         items.sort(key=lambda c: (-c.rubric_version, c.position, c.criterion_id))
     return out

@@ -153,9 +153,11 @@ class Context:
 
 # -- which definition a cohort uses ---------------------------------------------------------------
 
+
 def latest_scheme(session: Session, program_id: int) -> ResultScheme | None:
-    return session.scalar(select(ResultScheme).where(ResultScheme.program_id == program_id)
-                          .order_by(ResultScheme.version.desc()).limit(1))
+    return session.scalar(
+        select(ResultScheme).where(ResultScheme.program_id == program_id).order_by(ResultScheme.version.desc()).limit(1)
+    )
 
 
 def pinned(session: Session, cohort: Cohort) -> CohortScheme | None:
@@ -177,14 +179,23 @@ def is_started(cohort: Cohort) -> bool:
 def component_defs(scheme: ResultScheme | None) -> list[ComponentDef]:
     if scheme is None or not scheme.components:
         return [ComponentDef(IMPLICIT_KEY, str(_l("Assessments")), Decimal(100))]
-    return [ComponentDef(c.key, c.name, Decimal(c.weight), None if c.minimum is None else Decimal(c.minimum), c.source)
-            for c in scheme.components]
+    return [
+        ComponentDef(c.key, c.name, Decimal(c.weight), None if c.minimum is None else Decimal(c.minimum), c.source)
+        for c in scheme.components
+    ]
 
 
 # -- gathering -----------------------------------------------------------------------------------
 
-def gather(session: Session, cohort: Cohort, assessments: Sequence[AssessmentLike], participant_ids: Iterable[int],
-           columns: Sequence[ResultColumn], now: datetime) -> Context:
+
+def gather(
+    session: Session,
+    cohort: Cohort,
+    assessments: Sequence[AssessmentLike],
+    participant_ids: Iterable[int],
+    columns: Sequence[ResultColumn],
+    now: datetime,
+) -> Context:
     """The cohort's definition, tags, sheet scores, open extensions, decisions and attendance
     (a fixed number of queries)."""
     scheme = scheme_for(session, cohort)
@@ -195,13 +206,24 @@ def gather(session: Session, cohort: Cohort, assessments: Sequence[AssessmentLik
     if scheme is None or not scheme.components:
         work[IMPLICIT_KEY] = [a.id for a in assessments if a.weight > 0]
     elif by_id:
-        for aid, key in session.execute(select(WorkComponent.assessment_id, WorkComponent.component_key)
-                                        .where(WorkComponent.assessment_id.in_(list(by_id)))):
+        for aid, key in session.execute(
+            select(WorkComponent.assessment_id, WorkComponent.component_key).where(
+                WorkComponent.assessment_id.in_(list(by_id))
+            )
+        ):
             work.setdefault(key, []).append(aid)
     tagged = [a for ids in work.values() for a in ids]
-    sheet_rows = [] if scheme is None or not scheme.components else list(session.scalars(
-        select(ScoreSheet).where(ScoreSheet.cohort_id == cohort.id, ScoreSheet.component_key != "")
-        .order_by(ScoreSheet.id)))
+    sheet_rows = (
+        []
+        if scheme is None or not scheme.components
+        else list(
+            session.scalars(
+                select(ScoreSheet)
+                .where(ScoreSheet.cohort_id == cohort.id, ScoreSheet.component_key != "")
+                .order_by(ScoreSheet.id)
+            )
+        )
+    )
     by_key: dict[str, list[ScoreSheet]] = {}
     for sheet in sheet_rows:
         by_key.setdefault(sheet.component_key, []).append(sheet)
@@ -214,8 +236,9 @@ def gather(session: Session, cohort: Cohort, assessments: Sequence[AssessmentLik
     extensions: dict[int, list[tuple[int, datetime]]] = {}
     if tagged:
         for aid, pid, cutoff in session.execute(
-            select(Extension.assessment_id, Extension.participant_id, Extension.cutoff_at)
-            .where(Extension.assessment_id.in_(tagged), Extension.cutoff_at > now)
+            select(Extension.assessment_id, Extension.participant_id, Extension.cutoff_at).where(
+                Extension.assessment_id.in_(tagged), Extension.cutoff_at > now
+            )
         ):
             extensions.setdefault(pid, []).append((aid, cutoff))
     decisions: dict[int, list[str]] = {}
@@ -226,14 +249,26 @@ def gather(session: Session, cohort: Cohort, assessments: Sequence[AssessmentLik
     ):
         decisions.setdefault(pid, []).append(reason)
     return Context(
-        scheme=scheme, components=defs, pass_minimum=None if scheme is None or scheme.pass_minimum is None
-        else Decimal(scheme.pass_minimum), bands=cohort.program.predicate_bands, assessments=by_id, work=work,
-        sheets=by_key, sheet_scores=sheets.sheet_scores(session, sheet_rows, people), plugin_values=plugin_values,
-        extensions=extensions, decisions=decisions, attendance=attendance_totals(session, cohort),
-        attendance_minimum=None if cohort.program.attendance_minimum is None else Decimal(cohort.program.attendance_minimum))
+        scheme=scheme,
+        components=defs,
+        pass_minimum=None if scheme is None or scheme.pass_minimum is None else Decimal(scheme.pass_minimum),
+        bands=cohort.program.predicate_bands,
+        assessments=by_id,
+        work=work,
+        sheets=by_key,
+        sheet_scores=sheets.sheet_scores(session, sheet_rows, people),
+        plugin_values=plugin_values,
+        extensions=extensions,
+        decisions=decisions,
+        attendance=attendance_totals(session, cohort),
+        attendance_minimum=None
+        if cohort.program.attendance_minimum is None
+        else Decimal(cohort.program.attendance_minimum),
+    )
 
 
 # -- computing -----------------------------------------------------------------------------------
+
 
 def _weighted(items: list[tuple[Decimal, Fraction]]) -> Fraction:
     total = sum((exact(w) for w, _s in items), Fraction(0))
@@ -276,17 +311,35 @@ def outcome_of(ctx: Context, pid: int, cells: Mapping[int, CellLike]) -> Outcome
         if shown is None:
             pending.append(Reason("ungraded", _("%(component)s: not every score is in yet.", component=c.name)))
         elif c.minimum is not None and shown < c.minimum:
-            fails.append(Reason("component_minimum", _("%(component)s: %(score)s is under the minimum of %(minimum)s.",
-                                                       component=c.name, score=format_score(shown),
-                                                       minimum=format_score(c.minimum))))
+            fails.append(
+                Reason(
+                    "component_minimum",
+                    _(
+                        "%(component)s: %(score)s is under the minimum of %(minimum)s.",
+                        component=c.name,
+                        score=format_score(shown),
+                        minimum=format_score(c.minimum),
+                    ),
+                )
+            )
     final: Decimal | None = None
     if all(s.exact is not None for s in scores):
         total = sum((exact(s.weight) for s in scores), Fraction(0))
         if total > 0:
-            final = half_up(sum((exact(s.weight) * s.exact for s in scores if s.exact is not None), Fraction(0)) / total)
+            final = half_up(
+                sum((exact(s.weight) * s.exact for s in scores if s.exact is not None), Fraction(0)) / total
+            )
     if final is not None and ctx.pass_minimum is not None and final < ctx.pass_minimum:
-        fails.append(Reason("final_minimum", _("The final score %(score)s is under the minimum of %(minimum)s.",
-                                               score=format_score(final), minimum=format_score(ctx.pass_minimum))))
+        fails.append(
+            Reason(
+                "final_minimum",
+                _(
+                    "The final score %(score)s is under the minimum of %(minimum)s.",
+                    score=format_score(final),
+                    minimum=format_score(ctx.pass_minimum),
+                ),
+            )
+        )
     for reason in ctx.decisions.get(pid, []):
         fails.append(Reason("decision", _("Disciplinary decision: %(reason)s", reason=reason)))
     percent: Decimal | None = None
@@ -297,9 +350,16 @@ def outcome_of(ctx: Context, pid: int, cells: Mapping[int, CellLike]) -> Outcome
         if percent is None:
             pending.append(Reason("attendance_missing", _("Attendance is not recorded yet.")))
         elif percent < ctx.attendance_minimum:
-            fails.append(Reason("attendance_minimum", _("Attendance %(percent)s%% is under the minimum of %(minimum)s%%.",
-                                                        percent=format_score(percent),
-                                                        minimum=format_score(ctx.attendance_minimum))))
+            fails.append(
+                Reason(
+                    "attendance_minimum",
+                    _(
+                        "Attendance %(percent)s%% is under the minimum of %(minimum)s%%.",
+                        percent=format_score(percent),
+                        minimum=format_score(ctx.attendance_minimum),
+                    ),
+                )
+            )
     for aid, _cutoff in ctx.extensions.get(pid, []):
         pending.append(Reason("extension", _("An extension is open for %(title)s.", title=ctx.assessments[aid].title)))
     if fails:
@@ -309,5 +369,12 @@ def outcome_of(ctx: Context, pid: int, cells: Mapping[int, CellLike]) -> Outcome
     else:
         status, reasons = LULUS, []
     predikat = predicate_for(float(final), ctx.bands) if final is not None else None
-    return Outcome(status=status, reasons=[r.text for r in reasons], final_score=final, predikat=predikat,
-                   components=scores, attendance_percent=percent, codes=[r.code for r in reasons])
+    return Outcome(
+        status=status,
+        reasons=[r.text for r in reasons],
+        final_score=final,
+        predikat=predikat,
+        components=scores,
+        attendance_percent=percent,
+        codes=[r.code for r in reasons],
+    )

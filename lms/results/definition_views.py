@@ -53,25 +53,31 @@ def _decimal(text: str, what: Any, *, optional: bool) -> Decimal | None:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise DomainError(_l("%(what)s: “%(text)s” is not a number.", what=what, text=text[:20]),
-                          field="components") from None
+        raise DomainError(
+            _l("%(what)s: “%(text)s” is not a number.", what=what, text=text[:20]), field="components"
+        ) from None
     if not value.is_finite():
         raise DomainError(_l("%(what)s: “%(text)s” is not a number.", what=what, text=text[:20]), field="components")
     return value
 
 
 def _typed_rows() -> list[dict[str, str]]:
-    keys = request.form.getlist("key")[:MAX_COMPONENTS + 5]
+    keys = request.form.getlist("key")[: MAX_COMPONENTS + 5]
     names = request.form.getlist("name")
     weights = request.form.getlist("weight")
     minimums = request.form.getlist("minimum")
     kinds = request.form.getlist("source")
     rows = []
     for i, key in enumerate(keys):
-        rows.append({"key": key.strip()[:40], "name": (names[i] if i < len(names) else "").strip()[:200],
-                     "weight": (weights[i] if i < len(weights) else "")[:20],
-                     "minimum": (minimums[i] if i < len(minimums) else "")[:20],
-                     "source": (kinds[i] if i < len(kinds) else WORK_SOURCE)[:80]})
+        rows.append(
+            {
+                "key": key.strip()[:40],
+                "name": (names[i] if i < len(names) else "").strip()[:200],
+                "weight": (weights[i] if i < len(weights) else "")[:20],
+                "minimum": (minimums[i] if i < len(minimums) else "")[:20],
+                "source": (kinds[i] if i < len(kinds) else WORK_SOURCE)[:80],
+            }
+        )
     return rows
 
 
@@ -81,8 +87,15 @@ def _parse(rows: list[dict[str, str]]) -> list[definitions.ComponentData]:
         what = _("Component %(n)s", n=number + 1)
         weight = _decimal(row["weight"], _("%(what)s, weight", what=what), optional=False)
         minimum = _decimal(row["minimum"], _("%(what)s, minimum", what=what), optional=True)
-        out.append(definitions.ComponentData(key=row["key"], name=row["name"], weight=weight or Decimal(0),
-                                             minimum=minimum, source=row["source"] or WORK_SOURCE))
+        out.append(
+            definitions.ComponentData(
+                key=row["key"],
+                name=row["name"],
+                weight=weight or Decimal(0),
+                minimum=minimum,
+                source=row["source"] or WORK_SOURCE,
+            )
+        )
     if len(out) > MAX_COMPONENTS:
         raise DomainError(_l("At most %(n)s components.", n=MAX_COMPONENTS), field="components")
     return out
@@ -91,9 +104,16 @@ def _parse(rows: list[dict[str, str]]) -> list[definitions.ComponentData]:
 def _rows_of(scheme: ResultScheme | None) -> list[dict[str, str]]:
     if scheme is None:
         return []
-    return [{"key": c.key, "name": c.name, "weight": str(c.weight.normalize()) if c.weight else "",
-             "minimum": "" if c.minimum is None else str(c.minimum.normalize()), "source": c.source}
-            for c in scheme.components]
+    return [
+        {
+            "key": c.key,
+            "name": c.name,
+            "weight": str(c.weight.normalize()) if c.weight else "",
+            "minimum": "" if c.minimum is None else str(c.minimum.normalize()),
+            "source": c.source,
+        }
+        for c in scheme.components
+    ]
 
 
 @bp.route("/programs/<int:program_id>/result", methods=["GET", "POST"])
@@ -106,13 +126,20 @@ def program(program: Program):
 
     def page(rows: list[dict[str, str]], status: int = 200, error: Any = None) -> tuple[str, int]:
         blanks = max(3, 5 - len(rows))
-        return render_template("results/definition.html", program=program, versions=versions, latest=latest,
-                               rows=rows + [{"key": "", "name": "", "weight": "", "minimum": "", "source": WORK_SOURCE}
-                                            for _n in range(blanks)],
-                               sources=available, error=error, pass_minimum=request.form.get("pass_minimum", "")
-                               if request.method == "POST" else ("" if latest is None or latest.pass_minimum is None
-                                                                 else str(latest.pass_minimum.normalize())),
-                               default_bands=program.predicate_bands == DEFAULT_BANDS), status
+        return render_template(
+            "results/definition.html",
+            program=program,
+            versions=versions,
+            latest=latest,
+            rows=rows
+            + [{"key": "", "name": "", "weight": "", "minimum": "", "source": WORK_SOURCE} for _n in range(blanks)],
+            sources=available,
+            error=error,
+            pass_minimum=request.form.get("pass_minimum", "")
+            if request.method == "POST"
+            else ("" if latest is None or latest.pass_minimum is None else str(latest.pass_minimum.normalize())),
+            default_bands=program.predicate_bands == DEFAULT_BANDS,
+        ), status
 
     if request.method == "GET":
         return page(_rows_of(latest))
@@ -122,15 +149,29 @@ def program(program: Program):
     pass_minimum = _decimal(request.form.get("pass_minimum", ""), _("The minimum final score"), optional=True)
     base = request.form.get("base_version", "0")
     scheme = definitions.save_definition(
-        db.session, program, parsed, current_user, now_utc(), sources={s.key for s in available},
-        pass_minimum=pass_minimum, note=request.form.get("note", "")[:2000],
-        base_version=int(base) if base.isdigit() else 0)
-    flash(_("Version %(n)s of the result definition saved. Running cohorts keep the version they have until "
-            "it is re-applied on their result page.", n=scheme.version), "success")
+        db.session,
+        program,
+        parsed,
+        current_user,
+        now_utc(),
+        sources={s.key for s in available},
+        pass_minimum=pass_minimum,
+        note=request.form.get("note", "")[:2000],
+        base_version=int(base) if base.isdigit() else 0,
+    )
+    flash(
+        _(
+            "Version %(n)s of the result definition saved. Running cohorts keep the version they have until "
+            "it is re-applied on their result page.",
+            n=scheme.version,
+        ),
+        "success",
+    )
     return redirect(url_for("results_definitions.program", program_id=program.id), code=303)
 
 
 # -- a cohort's side -------------------------------------------------------------------------------
+
 
 @bp.route("/cohorts/<int:cohort_id>/final-result")
 @require("results.view", load=Cohort)
@@ -139,11 +180,21 @@ def cohort(cohort: Cohort):
     pin = components.pinned(db.session, cohort)
     names = {s.key: str(s.label) for s in sources()}
     return render_template(
-        "results/final.html", cohort=cohort, scheme=scheme, pinned=pin, source_names=names,
-        versions=definitions.versions(db.session, cohort.program), events=definitions.events(db.session, cohort),
-        assessments=cohort_assessments(db.session, cohort.id), tags=definitions.work_tags(db.session, cohort),
-        sheets=sheets_of(db.session, cohort), decisions=definitions.decisions(db.session, cohort),
-        people=participants(db.session, cohort), work_source=WORK_SOURCE, tabs=cohort_tabs(cohort, current_user))
+        "results/final.html",
+        cohort=cohort,
+        scheme=scheme,
+        pinned=pin,
+        source_names=names,
+        versions=definitions.versions(db.session, cohort.program),
+        events=definitions.events(db.session, cohort),
+        assessments=cohort_assessments(db.session, cohort.id),
+        tags=definitions.work_tags(db.session, cohort),
+        sheets=sheets_of(db.session, cohort),
+        decisions=definitions.decisions(db.session, cohort),
+        people=participants(db.session, cohort),
+        work_source=WORK_SOURCE,
+        tabs=cohort_tabs(cohort, current_user),
+    )
 
 
 def _back(cohort: Cohort) -> str:
@@ -159,9 +210,13 @@ def tags(cohort: Cohort):
     for name, value in request.form.items():
         if name.startswith("a-") and name[2:].isdigit() and len(name) < 14:
             chosen[int(name[2:])] = value.strip()
-    return act(lambda: definitions.tag_work(db.session, cohort, chosen, keys, current_user, now_utc(),
-                                            request.form.get("reason", "")[:2000]), back=_back(cohort),
-               message=_("Saved: the work counts towards the components chosen."))
+    return act(
+        lambda: definitions.tag_work(
+            db.session, cohort, chosen, keys, current_user, now_utc(), request.form.get("reason", "")[:2000]
+        ),
+        back=_back(cohort),
+        message=_("Saved: the work counts towards the components chosen."),
+    )
 
 
 @bp.route("/cohorts/<int:cohort_id>/final-result/apply", methods=["POST"])
@@ -174,8 +229,15 @@ def apply(cohort: Cohort):
     def run() -> None:
         if scheme is None:
             raise DomainError(_l("Choose a version of the program's result definition."))
-        definitions.reapply(db.session, cohort, scheme, current_user, request.form.get("reason", "")[:2000],
-                            now_utc(), int(base) if base.isdigit() and len(base) < 12 else None)
+        definitions.reapply(
+            db.session,
+            cohort,
+            scheme,
+            current_user,
+            request.form.get("reason", "")[:2000],
+            now_utc(),
+            int(base) if base.isdigit() and len(base) < 12 else None,
+        )
 
     return act(run, back=_back(cohort), message=_("The cohort now uses the chosen version; the change is recorded."))
 
@@ -184,18 +246,31 @@ def apply(cohort: Cohort):
 @require("cohort.edit", load=Cohort)
 def decide(cohort: Cohort):
     who = request.form.get("participant_id", "")
-    return act(lambda: definitions.record_decision(
-        db.session, cohort, int(who) if who.isdigit() and len(who) < 12 else 0, request.form.get("reason", ""),
-        current_user, now_utc()), back=_back(cohort), message=_("Decision recorded: the peserta does not pass."))
+    return act(
+        lambda: definitions.record_decision(
+            db.session,
+            cohort,
+            int(who) if who.isdigit() and len(who) < 12 else 0,
+            request.form.get("reason", ""),
+            current_user,
+            now_utc(),
+        ),
+        back=_back(cohort),
+        message=_("Decision recorded: the peserta does not pass."),
+    )
 
 
 @bp.route("/result-decisions/<int:decision_id>/withdraw", methods=["POST"])
 @require("results.decision.edit", load=DisciplinaryDecision, arg="decision_id")
 def withdraw(decision: DisciplinaryDecision):
     back = url_for("results_definitions.cohort", cohort_id=decision.cohort_id)
-    return act(lambda: definitions.withdraw_decision(db.session, decision, request.form.get("reason", ""),
-                                                     current_user, now_utc()),
-               back=back, message=_("Decision withdrawn; it stays in the record."))
+    return act(
+        lambda: definitions.withdraw_decision(
+            db.session, decision, request.form.get("reason", ""), current_user, now_utc()
+        ),
+        back=back,
+        message=_("Decision withdrawn; it stays in the record."),
+    )
 
 
 def component_label(source: str, names: dict[str, str]) -> str:

@@ -63,30 +63,43 @@ def validate(components: Sequence[ComponentData], sources: set[str], pass_minimu
     keys: set[str] = set()
     for number, c in enumerate(components, start=1):
         if not KEY_PATTERN.match(c.key):
-            raise DomainError(_l("Component %(n)s: the code uses a–z, 0–9 and _ only (at most 40).", n=number),
-                              field="components")
+            raise DomainError(
+                _l("Component %(n)s: the code uses a–z, 0–9 and _ only (at most 40).", n=number), field="components"
+            )
         if c.key in keys:
-            raise DomainError(_l("Component %(n)s: the code %(key)s is used twice.", n=number, key=c.key),
-                              field="components")
+            raise DomainError(
+                _l("Component %(n)s: the code %(key)s is used twice.", n=number, key=c.key), field="components"
+            )
         keys.add(c.key)
         if not c.name.strip():
             raise DomainError(_l("Component %(n)s has no name.", n=number), field="components")
         if not c.weight.is_finite() or c.weight <= 0 or c.weight > HUNDRED:
-            raise DomainError(_l("Component %(n)s: the weight must be more than 0 and at most 100.", n=number),
-                              field="components")
+            raise DomainError(
+                _l("Component %(n)s: the weight must be more than 0 and at most 100.", n=number), field="components"
+            )
         _score_range(c.minimum, "components", str(_l("Component %(n)s: the minimum", n=number)))
         if c.source != WORK_SOURCE and c.source not in sources:
             raise DomainError(_l("Component %(n)s: unknown source.", n=number), field="components")
     total = sum((c.weight for c in components), Decimal(0))
     if total != HUNDRED:
-        raise DomainError(_l("The weights add up to %(total)s; they must add up to 100.", total=total),
-                          field="components")
+        raise DomainError(
+            _l("The weights add up to %(total)s; they must add up to 100.", total=total), field="components"
+        )
     _score_range(pass_minimum, "pass_minimum", str(_l("The minimum final score")))
 
 
-def save_definition(session: Session, program: Program, components: Sequence[ComponentData], actor: User | None,
-                    now: datetime, *, sources: set[str], pass_minimum: Decimal | None = None, note: str = "",
-                    base_version: int | None = None) -> ResultScheme:
+def save_definition(
+    session: Session,
+    program: Program,
+    components: Sequence[ComponentData],
+    actor: User | None,
+    now: datetime,
+    *,
+    sources: set[str],
+    pass_minimum: Decimal | None = None,
+    note: str = "",
+    base_version: int | None = None,
+) -> ResultScheme:
     """Save a new version of ``program``'s result definition.
 
     Started cohorts that followed the previous version keep it (they are pinned to it first);
@@ -98,24 +111,43 @@ def save_definition(session: Session, program: Program, components: Sequence[Com
     session.execute(select(Program.id).where(Program.id == program.id).with_for_update())
     previous = latest_scheme(session, program.id)
     if (previous.version if previous else 0) != (base_version or 0):
-        raise Conflict(_l("Someone saved this program's result definition while you were editing it. "
-                          "Reload the page to see their version."))
+        raise Conflict(
+            _l(
+                "Someone saved this program's result definition while you were editing it. "
+                "Reload the page to see their version."
+            )
+        )
     if previous is not None:
         for cohort in session.scalars(select(Cohort).where(Cohort.program_id == program.id)):
             if pinned(session, cohort) is None and (cohort.status != "planned" or scores_exist(session, cohort)):
                 _pin(session, cohort, previous, actor, "pin", "", now)
-    scheme = ResultScheme(program_id=program.id, version=(previous.version + 1) if previous else 1,
-                          pass_minimum=pass_minimum, note=note.strip(), created_by_id=actor.id if actor else None,
-                          created_at=now)
-    scheme.components = [ResultComponent(position=i, key=c.key, name=c.name.strip(), weight=c.weight,
-                                         minimum=c.minimum, source=c.source) for i, c in enumerate(components)]
+    scheme = ResultScheme(
+        program_id=program.id,
+        version=(previous.version + 1) if previous else 1,
+        pass_minimum=pass_minimum,
+        note=note.strip(),
+        created_by_id=actor.id if actor else None,
+        created_at=now,
+    )
+    scheme.components = [
+        ResultComponent(position=i, key=c.key, name=c.name.strip(), weight=c.weight, minimum=c.minimum, source=c.source)
+        for i, c in enumerate(components)
+    ]
     session.add(scheme)
     session.flush()
     return scheme
 
 
-def _pin(session: Session, cohort: Cohort, scheme: ResultScheme, actor: User | None, action: str, reason: str,
-         now: datetime, graded: int = 0) -> None:
+def _pin(
+    session: Session,
+    cohort: Cohort,
+    scheme: ResultScheme,
+    actor: User | None,
+    action: str,
+    reason: str,
+    now: datetime,
+    graded: int = 0,
+) -> None:
     pin = pinned(session, cohort)
     before = pin.scheme_id if pin else None
     if pin is None:
@@ -123,24 +155,52 @@ def _pin(session: Session, cohort: Cohort, scheme: ResultScheme, actor: User | N
     else:
         pin.scheme_id = scheme.id
         pin.scheme = scheme
-    session.add(SchemeEvent(cohort_id=cohort.id, from_scheme_id=before, to_scheme_id=scheme.id,
-                            actor_id=actor.id if actor else None, action=action, graded=graded, reason=reason.strip(),
-                            at=now))
+    session.add(
+        SchemeEvent(
+            cohort_id=cohort.id,
+            from_scheme_id=before,
+            to_scheme_id=scheme.id,
+            actor_id=actor.id if actor else None,
+            action=action,
+            graded=graded,
+            reason=reason.strip(),
+            at=now,
+        )
+    )
     session.flush()
 
 
 def scores_exist(session: Session, cohort: Cohort) -> int:
     """How many released grades and staff-entered scores the cohort has (two counts)."""
-    grades = session.scalar(select(func.count(Grade.id)).join(Submission, Submission.id == Grade.submission_id)
-                            .join(Assessment, Assessment.id == Submission.assessment_id)
-                            .where(Assessment.cohort_id == cohort.id, Grade.status == GradeStatus.RELEASED)) or 0
-    entries = session.scalar(select(func.count(SheetEntry.id)).join(ScoreSheet, ScoreSheet.id == SheetEntry.sheet_id)
-                             .where(ScoreSheet.cohort_id == cohort.id, SheetEntry.score.is_not(None))) or 0
+    grades = (
+        session.scalar(
+            select(func.count(Grade.id))
+            .join(Submission, Submission.id == Grade.submission_id)
+            .join(Assessment, Assessment.id == Submission.assessment_id)
+            .where(Assessment.cohort_id == cohort.id, Grade.status == GradeStatus.RELEASED)
+        )
+        or 0
+    )
+    entries = (
+        session.scalar(
+            select(func.count(SheetEntry.id))
+            .join(ScoreSheet, ScoreSheet.id == SheetEntry.sheet_id)
+            .where(ScoreSheet.cohort_id == cohort.id, SheetEntry.score.is_not(None))
+        )
+        or 0
+    )
     return grades + entries
 
 
-def reapply(session: Session, cohort: Cohort, scheme: ResultScheme, actor: User, reason: str, now: datetime,
-            base_scheme_id: int | None) -> None:
+def reapply(
+    session: Session,
+    cohort: Cohort,
+    scheme: ResultScheme,
+    actor: User,
+    reason: str,
+    now: datetime,
+    base_scheme_id: int | None,
+) -> None:
     """Move ``cohort`` to ``scheme`` (a version of its program's definition), audited.
 
     Once any score exists the weights change people's results: a reason is required and recorded
@@ -159,31 +219,58 @@ def reapply(session: Session, cohort: Cohort, scheme: ResultScheme, actor: User,
     if graded and not reason.strip():
         raise DomainError(_l("Scores exist already: say why the cohort's result definition changes."), field="reason")
     _pin(session, cohort, scheme, actor, "reapply", reason, now, graded)
-    security_on_commit(session, "results.definition_reapplied", cohort_id=cohort.id, from_scheme_id=current,
-                       to_scheme_id=scheme.id, actor_id=actor.id, graded=graded)
+    security_on_commit(
+        session,
+        "results.definition_reapplied",
+        cohort_id=cohort.id,
+        from_scheme_id=current,
+        to_scheme_id=scheme.id,
+        actor_id=actor.id,
+        graded=graded,
+    )
 
 
 def events(session: Session, cohort: Cohort) -> list[SchemeEvent]:
-    return list(session.scalars(select(SchemeEvent).where(SchemeEvent.cohort_id == cohort.id)
-                                .order_by(SchemeEvent.at.desc(), SchemeEvent.id.desc())))
+    return list(
+        session.scalars(
+            select(SchemeEvent)
+            .where(SchemeEvent.cohort_id == cohort.id)
+            .order_by(SchemeEvent.at.desc(), SchemeEvent.id.desc())
+        )
+    )
 
 
 def versions(session: Session, program: Program) -> list[ResultScheme]:
-    return list(session.scalars(select(ResultScheme).where(ResultScheme.program_id == program.id)
-                                .order_by(ResultScheme.version.desc())))
+    return list(
+        session.scalars(
+            select(ResultScheme).where(ResultScheme.program_id == program.id).order_by(ResultScheme.version.desc())
+        )
+    )
 
 
 # -- tagging work ----------------------------------------------------------------------------------
 
+
 def work_tags(session: Session, cohort: Cohort) -> dict[int, str]:
     """Assessment id → component key for the cohort's tagged assessments (one query)."""
-    return dict(session.execute(select(WorkComponent.assessment_id, WorkComponent.component_key)
-                                .join(Assessment, Assessment.id == WorkComponent.assessment_id)
-                                .where(Assessment.cohort_id == cohort.id)).all())
+    return dict(
+        session.execute(
+            select(WorkComponent.assessment_id, WorkComponent.component_key)
+            .join(Assessment, Assessment.id == WorkComponent.assessment_id)
+            .where(Assessment.cohort_id == cohort.id)
+        ).all()
+    )
 
 
-def tag_work(session: Session, cohort: Cohort, tags: dict[int, str], keys: set[str], actor: User | None = None,
-             now: datetime | None = None, reason: str = "") -> int:
+def tag_work(
+    session: Session,
+    cohort: Cohort,
+    tags: dict[int, str],
+    keys: set[str],
+    actor: User | None = None,
+    now: datetime | None = None,
+    reason: str = "",
+) -> int:
     """Set which component each of the cohort's assessments counts towards ("" for none); returns
     how many changed. Once scores exist a change moves results, so it is recorded (who, what, why)."""
     ensure_editable(cohort)
@@ -193,8 +280,14 @@ def tag_work(session: Session, cohort: Cohort, tags: dict[int, str], keys: set[s
     for key in tags.values():
         if key and key not in keys:
             raise DomainError(_l("Unknown component %(key)s.", key=key))
-    existing = {w.assessment_id: w for w in session.scalars(
-        select(WorkComponent).where(WorkComponent.assessment_id.in_(list(tags))))} if tags else {}
+    existing = (
+        {
+            w.assessment_id: w
+            for w in session.scalars(select(WorkComponent).where(WorkComponent.assessment_id.in_(list(tags))))
+        }
+        if tags
+        else {}
+    )
     changes: list[str] = []
     for aid, key in tags.items():
         row = existing.get(aid)
@@ -214,8 +307,9 @@ def tag_work(session: Session, cohort: Cohort, tags: dict[int, str], keys: set[s
     return len(changes)
 
 
-def record_change(session: Session, cohort: Cohort, actor: User | None, action: str, what: str, reason: str,
-                  now: datetime | None) -> None:
+def record_change(
+    session: Session, cohort: Cohort, actor: User | None, action: str, what: str, reason: str, now: datetime | None
+) -> None:
     """Record a change of what counts towards the cohort's result, once any score exists (before
     that nothing moves). The definition history on the cohort's final-result page lists it."""
     graded = scores_exist(session, cohort)
@@ -225,38 +319,57 @@ def record_change(session: Session, cohort: Cohort, actor: User | None, action: 
     if scheme is None:
         return
     text = what if not reason.strip() else f"{what} ({reason.strip()})"
-    session.add(SchemeEvent(cohort_id=cohort.id, from_scheme_id=scheme.id, to_scheme_id=scheme.id,
-                            actor_id=actor.id if actor else None, action=action, graded=graded, reason=text[:4000],
-                            at=now or utcnow()))
+    session.add(
+        SchemeEvent(
+            cohort_id=cohort.id,
+            from_scheme_id=scheme.id,
+            to_scheme_id=scheme.id,
+            actor_id=actor.id if actor else None,
+            action=action,
+            graded=graded,
+            reason=text[:4000],
+            at=now or utcnow(),
+        )
+    )
     session.flush()
 
 
 # -- disciplinary decisions ------------------------------------------------------------------------
 
+
 def _participant_ids(session: Session, cohort: Cohort) -> set[int]:
-    return set(session.scalars(select(Membership.user_id).where(Membership.cohort_id == cohort.id,
-                                                                Membership.role == Role.PARTICIPANT)))
+    return set(
+        session.scalars(
+            select(Membership.user_id).where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT)
+        )
+    )
 
 
-def record_decision(session: Session, cohort: Cohort, participant_id: int, reason: str, actor: User,
-                    now: datetime) -> DisciplinaryDecision:
+def record_decision(
+    session: Session, cohort: Cohort, participant_id: int, reason: str, actor: User, now: datetime
+) -> DisciplinaryDecision:
     """A penyelenggara's disciplinary decision: the peserta does not pass, for the reason given."""
     ensure_editable(cohort)
     if participant_id not in _participant_ids(session, cohort):
         raise DomainError(_l("Choose a peserta of this cohort."), field="participant_id")
     if not reason.strip():
         raise DomainError(_l("Write the decision and its grounds."), field="reason")
-    row = DisciplinaryDecision(cohort_id=cohort.id, participant_id=participant_id, reason=reason.strip()[:2000],
-                               decided_by_id=actor.id, decided_at=now)
+    row = DisciplinaryDecision(
+        cohort_id=cohort.id,
+        participant_id=participant_id,
+        reason=reason.strip()[:2000],
+        decided_by_id=actor.id,
+        decided_at=now,
+    )
     session.add(row)
     session.flush()
-    security_on_commit(session, "results.decision_recorded", cohort_id=cohort.id, decision_id=row.id,
-                       actor_id=actor.id)
+    security_on_commit(session, "results.decision_recorded", cohort_id=cohort.id, decision_id=row.id, actor_id=actor.id)
     return row
 
 
-def withdraw_decision(session: Session, decision: DisciplinaryDecision, reason: str, actor: User,
-                      now: datetime) -> None:
+def withdraw_decision(
+    session: Session, decision: DisciplinaryDecision, reason: str, actor: User, now: datetime
+) -> None:
     """Withdraw a decision (kept, with who, when and why)."""
     cohort = session.get(Cohort, decision.cohort_id)
     if cohort is not None:
@@ -269,10 +382,16 @@ def withdraw_decision(session: Session, decision: DisciplinaryDecision, reason: 
     decision.withdrawn_by_id = actor.id
     decision.withdrawn_reason = reason.strip()[:2000]
     session.flush()
-    security_on_commit(session, "results.decision_withdrawn", cohort_id=decision.cohort_id, decision_id=decision.id,
-                       actor_id=actor.id)
+    security_on_commit(
+        session, "results.decision_withdrawn", cohort_id=decision.cohort_id, decision_id=decision.id, actor_id=actor.id
+    )
 
 
 def decisions(session: Session, cohort: Cohort) -> list[DisciplinaryDecision]:
-    return list(session.scalars(select(DisciplinaryDecision).where(DisciplinaryDecision.cohort_id == cohort.id)
-                                .order_by(DisciplinaryDecision.decided_at.desc(), DisciplinaryDecision.id.desc())))
+    return list(
+        session.scalars(
+            select(DisciplinaryDecision)
+            .where(DisciplinaryDecision.cohort_id == cohort.id)
+            .order_by(DisciplinaryDecision.decided_at.desc(), DisciplinaryDecision.id.desc())
+        )
+    )

@@ -35,8 +35,9 @@ class CriterionRow(NamedTuple):
     graded_at: datetime | None  # the same object for every row of one grade
 
 
-def criterion_rows(session: Session, table: ResultTable, participant_ids: Iterable[int] | None = None,
-                   batch: int = 2000) -> Iterator[CriterionRow]:
+def criterion_rows(
+    session: Session, table: ResultTable, participant_ids: Iterable[int] | None = None, batch: int = 2000
+) -> Iterator[CriterionRow]:
     """One row per released grade × criterion, by participant name, assessment and criterion.
 
     Four queries: the cohort's criteria and levels, the graders, the grading times, and the rows
@@ -53,25 +54,40 @@ def criterion_rows(session: Session, table: ResultTable, participant_ids: Iterab
     levels: dict[int, str] = {}
     for cid, title, level_id, label, points in session.execute(
         select(Criterion.id, Criterion.title, Level.id, Level.label, type_coerce(Level.points, Float))
-        .join(Rubric, Rubric.id == Criterion.rubric_id).outerjoin(Level, Level.criterion_id == Criterion.id)
+        .join(Rubric, Rubric.id == Criterion.rubric_id)
+        .outerjoin(Level, Level.criterion_id == Criterion.id)
         .where(Rubric.cohort_id == table.cohort.id)
     ):
         best = criteria.get(cid, (title, 0.0))[1]
         criteria[cid] = (title, max(best, points or 0.0))
         if level_id is not None:
             levels[level_id] = label
-    released = (select(Grade.id).join(Submission, Submission.id == Grade.submission_id)
-                .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED))
+    released = (
+        select(Grade.id)
+        .join(Submission, Submission.id == Grade.submission_id)
+        .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED)
+    )
     if participant_ids is not None:
         released = released.where(Submission.participant_id.in_(list(keep)))
-    graders = dict(session.execute(select(User.id, User.name).where(
-        User.id.in_(select(Grade.grader_id).where(Grade.id.in_(released))))).all())
+    graders = dict(
+        session.execute(
+            select(User.id, User.name).where(User.id.in_(select(Grade.grader_id).where(Grade.id.in_(released))))
+        ).all()
+    )
     graded_at = dict(session.execute(select(Grade.id, Grade.updated_at).where(Grade.id.in_(released))).all())
     participant = aliased(User)
     stmt = (
-        select(Submission.participant_id, Submission.assessment_id, Grade.id, Submission.attempt,
-               GradeCriterion.criterion_id, GradeCriterion.level_id, type_coerce(GradeCriterion.points, Float),
-               GradeCriterion.comment, Grade.grader_id)
+        select(
+            Submission.participant_id,
+            Submission.assessment_id,
+            Grade.id,
+            Submission.attempt,
+            GradeCriterion.criterion_id,
+            GradeCriterion.level_id,
+            type_coerce(GradeCriterion.points, Float),
+            GradeCriterion.comment,
+            Grade.grader_id,
+        )
         .select_from(GradeCriterion)
         .join(Grade, Grade.id == GradeCriterion.grade_id)
         .join(Submission, Submission.id == Grade.submission_id)
@@ -79,8 +95,16 @@ def criterion_rows(session: Session, table: ResultTable, participant_ids: Iterab
         .join(participant, participant.id == Submission.participant_id)
         .join(Criterion, Criterion.id == GradeCriterion.criterion_id)
         .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED)
-        .order_by(participant.name, participant.id, Assessment.due_at.is_(None), Assessment.due_at, Assessment.id,
-                  Submission.attempt, Criterion.position, Criterion.id)
+        .order_by(
+            participant.name,
+            participant.id,
+            Assessment.due_at.is_(None),
+            Assessment.due_at,
+            Assessment.id,
+            Submission.attempt,
+            Criterion.position,
+            Criterion.id,
+        )
     )
     if participant_ids is not None:
         stmt = stmt.where(Submission.participant_id.in_(list(keep)))
@@ -89,12 +113,33 @@ def criterion_rows(session: Session, table: ResultTable, participant_ids: Iterab
     # connection in place, and every later statement of the request (an INSERT) would then be sent
     # as a server-side cursor, which PostgreSQL refuses.
     result = session.connection().execute(stmt.execution_options(yield_per=batch))
-    for pid, aid, grade_id, attempt, cid, level_id, points, comment, grader_id, in result:
+    for (
+        pid,
+        aid,
+        grade_id,
+        attempt,
+        cid,
+        level_id,
+        points,
+        comment,
+        grader_id,
+    ) in result:
         if pid not in keep:
             continue
         title, max_points = criteria.get(cid, ("", 0.0))
-        yield CriterionRow(pid, aid, grade_id, attempt, title, levels.get(level_id) if level_id else None, points,
-                           max_points, comment or "", graders.get(grader_id), graded_at.get(grade_id))
+        yield CriterionRow(
+            pid,
+            aid,
+            grade_id,
+            attempt,
+            title,
+            levels.get(level_id) if level_id else None,
+            points,
+            max_points,
+            comment or "",
+            graders.get(grader_id),
+            graded_at.get(grade_id),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +151,9 @@ class Feedback:
     released_at: datetime | None
 
 
-def feedback_of(session: Session, table: ResultTable,
-                participant_ids: Iterable[int] | None = None) -> dict[int, list[Feedback]]:
+def feedback_of(
+    session: Session, table: ResultTable, participant_ids: Iterable[int] | None = None
+) -> dict[int, list[Feedback]]:
     """Released grades' feedback (Markdown) per participant of the table, or of ``participant_ids``,
     for the results sheets (one query)."""
     ids = [a.id for a in table.assessments]
@@ -115,8 +161,14 @@ def feedback_of(session: Session, table: ResultTable,
         return {}
     keep = set(participant_ids) if participant_ids is not None else {r.participant_id for r in table.rows}
     stmt = (
-        select(Submission.participant_id, Submission.assessment_id, Submission.attempt, Grade.score, Grade.feedback,
-               Grade.released_at)
+        select(
+            Submission.participant_id,
+            Submission.assessment_id,
+            Submission.attempt,
+            Grade.score,
+            Grade.feedback,
+            Grade.released_at,
+        )
         .join(Grade, Grade.submission_id == Submission.id)
         .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED)
         .order_by(Submission.participant_id, Submission.assessment_id, Submission.attempt)
@@ -126,8 +178,9 @@ def feedback_of(session: Session, table: ResultTable,
     out: dict[int, list[Feedback]] = {}
     for pid, aid, attempt, score, feedback, released_at in session.execute(stmt):
         if pid in keep:
-            out.setdefault(pid, []).append(Feedback(aid, attempt, None if score is None else Decimal(score),
-                                                    feedback or "", released_at))
+            out.setdefault(pid, []).append(
+                Feedback(aid, attempt, None if score is None else Decimal(score), feedback or "", released_at)
+            )
     order = {a.id: i for i, a in enumerate(table.assessments)}
     for items in out.values():
         items.sort(key=lambda f: (order.get(f.assessment_id, 0), f.attempt))

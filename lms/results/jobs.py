@@ -39,7 +39,9 @@ def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # 
     name = filename(table, format, datetime.now(local_zone()).date())
 
     def done(sheets: int, total: int) -> None:
-        ctx.progress(5 + 94 * sheets // max(total, 1), _("%(done)s of %(n)s results sheets written…", done=sheets, n=total))
+        ctx.progress(
+            5 + 94 * sheets // max(total, 1), _("%(done)s of %(n)s results sheets written…", done=sheets, n=total)
+        )
 
     with ctx.output(name, FORMATS[format]) as handle:
         if format == "pdf":

@@ -36,7 +36,8 @@ class ResultScheme(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     components: Mapped[list[ResultComponent]] = relationship(
-        back_populates="scheme", cascade="all, delete-orphan", order_by="ResultComponent.position", lazy="selectin")
+        back_populates="scheme", cascade="all, delete-orphan", order_by="ResultComponent.position", lazy="selectin"
+    )
 
     __table_args__ = (UniqueConstraint("program_id", "version"),)
 
@@ -91,7 +92,9 @@ class SchemeEvent(Base):
     from_scheme_id: Mapped[int | None] = mapped_column(ForeignKey("result_schemes.id", ondelete="SET NULL"), index=True)
     to_scheme_id: Mapped[int] = mapped_column(ForeignKey("result_schemes.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    action: Mapped[str] = mapped_column(String(20))  # pin | reapply | retag (work moved) | sheet (a sheet's part changed)
+    action: Mapped[str] = mapped_column(
+        String(20)
+    )  # pin | reapply | retag (work moved) | sheet (a sheet's part changed)
     # Scores that existed when the definition changed: the reason is required then.
     graded: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -22,7 +22,16 @@ from lms.results.components import (
 from lms.results.models import ResultScheme
 from lms.results.table import build_table
 
-__all__ = ["DITUNDA", "LULUS", "STATUSES", "TIDAK_LULUS", "ComponentScore", "Outcome", "cohort_outcomes", "definition_of"]
+__all__ = [
+    "DITUNDA",
+    "LULUS",
+    "STATUSES",
+    "TIDAK_LULUS",
+    "ComponentScore",
+    "Outcome",
+    "cohort_outcomes",
+    "definition_of",
+]
 
 
 def cohort_outcomes(session: Session, cohort: Cohort) -> dict[int, Outcome]:

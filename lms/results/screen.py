@@ -106,18 +106,23 @@ def _kept(session: Session, cohort: Cohort, query: ResultQuery, filters: Sequenc
         digits = "".join(c for c in search if not c.isspace())
         name = func.lower(User.name).contains(search.lower(), autoescape=True)
         # A NIP is searched as its digits (people type it with or without the spaces it is shown with).
-        conditions.append(or_(name, ParticipantProfile.nip.contains(digits, autoescape=True))
-                          if digits.isdigit() else name)
+        conditions.append(
+            or_(name, ParticipantProfile.nip.contains(digits, autoescape=True)) if digits.isdigit() else name
+        )
     for item in filters:
         value = query.filters.get(item.key, "")
         if value and value in {str(v) for v, _label in item.choices}:
             conditions.append(User.id.in_(item.members(value)))
     if not conditions:
         return None
-    return set(session.scalars(
-        select(User.id).join(Membership, Membership.user_id == User.id)
-        .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
-        .where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT, *conditions)))
+    return set(
+        session.scalars(
+            select(User.id)
+            .join(Membership, Membership.user_id == User.id)
+            .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
+            .where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT, *conditions)
+        )
+    )
 
 
 def _has(row: ResultRow, status: str) -> bool:
@@ -137,10 +142,15 @@ def result_screen(session: Session, cohort: Cohort, query: ResultQuery, app: Fla
     filters = plugin_filters(cohort, app)
     finals = [r.final for r in rows]
     figures = Figures(
-        participants=len(rows), complete=sum(1 for r in rows if r.complete), mean_final=mean(finals),
-        bins=histogram(finals), predicate_bars=predicate_counts(everyone),
+        participants=len(rows),
+        complete=sum(1 for r in rows if r.complete),
+        mean_final=mean(finals),
+        bins=histogram(finals),
+        predicate_bars=predicate_counts(everyone),
         assessment_bins={a.id: histogram(r.cells[a.id].score for r in rows) for a in everyone.assessments},
-        averages=criterion_averages(session, everyone), totals=plugin_totals(cohort, app))
+        averages=criterion_averages(session, everyone),
+        totals=plugin_totals(cohort, app),
+    )
 
     kept = _kept(session, cohort, query, filters)
     shown: list[ResultRow] = [r for r in rows if (kept is None or r.participant_id in kept) and _has(r, query.status)]
@@ -152,15 +162,20 @@ def result_screen(session: Session, cohort: Cohort, query: ResultQuery, app: Fla
     total = len(ordered)
     pages = max(1, -(-total // query.per_page))
     number = min(max(1, query.page), pages)
-    visible = ordered[(number - 1) * query.per_page:number * query.per_page]
+    visible = ordered[(number - 1) * query.per_page : number * query.per_page]
     if columns is None:
         columns = add_plugin_columns(cohort, visible, app)
     table = replace(everyone, rows=visible, columns=columns)
-    return ResultScreen(table=table, page=Page(items=visible, page=number, per_page=query.per_page, total=total),
-                        figures=figures, filters=filters)
+    return ResultScreen(
+        table=table,
+        page=Page(items=visible, page=number, per_page=query.per_page, total=total),
+        figures=figures,
+        filters=filters,
+    )
 
 
 # -- the API's pages: a cursor over the canonical order ------------------------------------------
+
 
 class BadCursor(ValueError):
     """A cursor this server did not hand out (or one of another cohort's order)."""
@@ -182,8 +197,9 @@ def _decode_cursor(cursor: str) -> tuple[Any, ...]:
     return (rank is None, rank or 0, name, participant_id)
 
 
-def results_after(session: Session, cohort: Cohort, cursor: str | None, limit: int,
-                  app: Flask | None = None) -> tuple[ResultTable, str | None, int]:
+def results_after(
+    session: Session, cohort: Cohort, cursor: str | None, limit: int, app: Flask | None = None
+) -> tuple[ResultTable, str | None, int]:
     """Up to ``limit`` rows after ``cursor`` in the canonical order, the cursor of the next page
     (None on the last) and the number of participants. Plugins are asked about these rows only.
 

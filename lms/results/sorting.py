@@ -25,7 +25,13 @@ def sort_rows(table: ResultTable, key: str, descending: bool) -> list[ResultRow]
         getter = lambda r: r.final  # noqa: E731
     elif key == "rank":
         getter = lambda r: r.rank  # noqa: E731
-    elif key.startswith("a") and key[1:].isascii() and key[1:].isdigit() and len(key) < 12 and any(a.id == int(key[1:]) for a in table.assessments):
+    elif (
+        key.startswith("a")
+        and key[1:].isascii()
+        and key[1:].isdigit()
+        and len(key) < 12
+        and any(a.id == int(key[1:]) for a in table.assessments)
+    ):
         aid = int(key[1:])
         getter = lambda r: r.cells[aid].score  # noqa: E731
     elif key.startswith("c") and any(c.key == key[1:] for c in table.columns):

@@ -67,7 +67,11 @@ class Cell(NamedTuple):
     exact: Fraction | None = None  # the unrounded value the final score is computed from
 
 
-_UNSCORED, _NOT_GRADED, _NOT_SUBMITTED = Cell(CellState.UNSCORED), Cell(CellState.NOT_GRADED), Cell(CellState.NOT_SUBMITTED)
+_UNSCORED, _NOT_GRADED, _NOT_SUBMITTED = (
+    Cell(CellState.UNSCORED),
+    Cell(CellState.NOT_GRADED),
+    Cell(CellState.NOT_SUBMITTED),
+)
 
 
 @dataclass(frozen=True)
@@ -160,12 +164,16 @@ def plugin_columns(cohort: Cohort, participant_ids: list[int], app: Flask | None
     """
     columns: list[ResultColumn] = []
     seen: set[str] = set()
-    for contributed in _plugin_manager(app).hook.lms_result_columns(cohort=cohort, participant_ids=list(participant_ids)):
+    for contributed in _plugin_manager(app).hook.lms_result_columns(
+        cohort=cohort, participant_ids=list(participant_ids)
+    ):
         for column in contributed or []:
             if not isinstance(column, ResultColumn):
                 raise TypeError(f"lms_result_columns returned {column!r}, not a ResultColumn")
             if column.kind not in COLUMN_KINDS:
-                raise ValueError(f"result column {column.key!r} has kind {column.kind!r}; expected one of {COLUMN_KINDS}")
+                raise ValueError(
+                    f"result column {column.key!r} has kind {column.kind!r}; expected one of {COLUMN_KINDS}"
+                )
             if column.key in seen:
                 raise ValueError(f"result column {column.key!r} is contributed twice")
             seen.add(column.key)
@@ -174,27 +182,53 @@ def plugin_columns(cohort: Cohort, participant_ids: list[int], app: Flask | None
 
 
 def _participants(session: Session, cohort_id: int) -> list[Any]:
-    return list(session.execute(
-        select(User.id, User.name, User.email, ParticipantProfile.nip, ParticipantProfile.instansi,
-               ParticipantProfile.unit, ParticipantProfile.jabatan, ParticipantProfile.golongan)
-        .join(Membership, Membership.user_id == User.id)
-        .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
-        .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)
-        .order_by(User.name, User.id)
-    ))
+    return list(
+        session.execute(
+            select(
+                User.id,
+                User.name,
+                User.email,
+                ParticipantProfile.nip,
+                ParticipantProfile.instansi,
+                ParticipantProfile.unit,
+                ParticipantProfile.jabatan,
+                ParticipantProfile.golongan,
+            )
+            .join(Membership, Membership.user_id == User.id)
+            .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
+            .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)
+            .order_by(User.name, User.id)
+        )
+    )
 
 
 def _assessments(session: Session, cohort_id: int) -> list[AssessmentColumn]:
     """In the order of the cohort's timeline (by due time, undated last), as the assessments page."""
     rows = session.execute(
-        select(Assessment.id, Assessment.title, Assessment.kind, Assessment.weight, Assessment.aggregation,
-               Assessment.best_n, Assessment.max_submissions)
+        select(
+            Assessment.id,
+            Assessment.title,
+            Assessment.kind,
+            Assessment.weight,
+            Assessment.aggregation,
+            Assessment.best_n,
+            Assessment.max_submissions,
+        )
         .where(Assessment.cohort_id == cohort_id)
         .order_by(Assessment.due_at.is_(None), Assessment.due_at, Assessment.id)
     )
-    return [AssessmentColumn(id=r.id, title=r.title, kind=r.kind, weight=Decimal(r.weight or 0),
-                             aggregation=str(r.aggregation.value if hasattr(r.aggregation, "value") else r.aggregation),
-                             best_n=r.best_n or 1, max_submissions=r.max_submissions or 1) for r in rows]
+    return [
+        AssessmentColumn(
+            id=r.id,
+            title=r.title,
+            kind=r.kind,
+            weight=Decimal(r.weight or 0),
+            aggregation=str(r.aggregation.value if hasattr(r.aggregation, "value") else r.aggregation),
+            best_n=r.best_n or 1,
+            max_submissions=r.max_submissions or 1,
+        )
+        for r in rows
+    ]
 
 
 def _cells(session: Session, assessments: list[AssessmentColumn], people: set[int]) -> dict[int, dict[int, Cell]]:
@@ -300,8 +334,17 @@ def score_rows(session: Session, cohort: Cohort, app: Flask | None = None) -> tu
     context = components.gather(session, cohort, assessments, ids, columns, utcnow())
     rows: list[ResultRow] = []
     for p in people:
-        row = ResultRow(participant_id=p.id, name=p.name, email=p.email, nip=p.nip or "", instansi=p.instansi or "",
-                        unit=p.unit or "", jabatan=p.jabatan or "", golongan=p.golongan or "", cells=cells[p.id])
+        row = ResultRow(
+            participant_id=p.id,
+            name=p.name,
+            email=p.email,
+            nip=p.nip or "",
+            instansi=p.instansi or "",
+            unit=p.unit or "",
+            jabatan=p.jabatan or "",
+            golongan=p.golongan or "",
+            cells=cells[p.id],
+        )
         row.outcome = components.outcome_of(context, p.id, row.cells)
         row.final = row.outcome.final_score
         row.complete = row.final is not None
@@ -316,11 +359,17 @@ def score_rows(session: Session, cohort: Cohort, app: Flask | None = None) -> tu
         issued = certificates.get(row.participant_id)
         if issued is not None:
             row.certificate = CertificateRef(issued.number, verify_url(issued))
-    table = ResultTable(cohort=cohort, assessments=assessments, rows=rows, columns=columns, generated_at=utcnow(),
-                        ranked=sum(1 for r in rows if r.rank is not None),
-                        components=context.components if scheme is not None else [],
-                        definition_version=scheme.version if scheme is not None else None,
-                        attendance_minimum=context.attendance_minimum)
+    table = ResultTable(
+        cohort=cohort,
+        assessments=assessments,
+        rows=rows,
+        columns=columns,
+        generated_at=utcnow(),
+        ranked=sum(1 for r in rows if r.rank is not None),
+        components=context.components if scheme is not None else [],
+        definition_version=scheme.version if scheme is not None else None,
+        attendance_minimum=context.attendance_minimum,
+    )
     return table, uses_plugins
 
 
@@ -332,8 +381,9 @@ def add_plugin_columns(cohort: Cohort, rows: Sequence[ResultRow], app: Flask | N
     return columns
 
 
-def build_table(session: Session, cohort: Cohort, *, participant_ids: Iterable[int] | None = None,
-                app: Flask | None = None) -> ResultTable:
+def build_table(
+    session: Session, cohort: Cohort, *, participant_ids: Iterable[int] | None = None, app: Flask | None = None
+) -> ResultTable:
     """The cohort's result table, ranked (:func:`score_rows`), with the plugins' columns.
 
     ``participant_ids`` keeps only those rows (ranks are still computed over the whole cohort);

@@ -67,8 +67,9 @@ def _today() -> date:
 
 
 def _problem(status: int, message: str, cohort: Cohort) -> tuple[str, int]:
-    return render_template("results/problem.html", cohort=cohort, message=message, status=status,
-                           tabs=cohort_tabs(cohort, current_user)), status
+    return render_template(
+        "results/problem.html", cohort=cohort, message=message, status=status, tabs=cohort_tabs(cohort, current_user)
+    ), status
 
 
 @bp.route("/cohorts/<int:cohort_id>/results")
@@ -76,10 +77,14 @@ def _problem(status: int, message: str, cohort: Cohort) -> tuple[str, int]:
 def cohort(cohort: Cohort) -> str:
     filters = {key: request.args.get(key, "")[:100] for key in ("q", "status")}
     screen_query = ResultQuery(
-        search=filters["q"], status=filters["status"] if filters["status"] in STATUSES else "",
+        search=filters["q"],
+        status=filters["status"] if filters["status"] in STATUSES else "",
         filters={k[2:]: v[:100] for k, v in request.args.items() if k.startswith("f_")},
-        sort=request.args.get("sort", "rank")[:40], descending=request.args.get("dir", "") == "desc",
-        page=page_arg(request.args), per_page=current_app.config["PAGE_SIZE"])
+        sort=request.args.get("sort", "rank")[:40],
+        descending=request.args.get("dir", "") == "desc",
+        page=page_arg(request.args),
+        per_page=current_app.config["PAGE_SIZE"],
+    )
     screen = result_screen(db.session, cohort, screen_query)
     kept: dict[str, Any] = {k: v for k, v in filters.items() if v}
     kept.update({f"f_{f.key}": screen_query.filters[f.key] for f in screen.filters if screen_query.filters.get(f.key)})
@@ -92,16 +97,32 @@ def cohort(cohort: Cohort) -> str:
 
     fmt = Formats()
     figures = screen.figures
-    totals = [(t.label, t.total, _("%(total)s (%(people)s participants)", total=fmt.number(t.total), people=t.people))
-              for t in figures.totals]
+    totals = [
+        (t.label, t.total, _("%(total)s (%(people)s participants)", total=fmt.number(t.total), people=t.people))
+        for t in figures.totals
+    ]
     paging = dict(kept, sort=key, dir="desc" if screen_query.descending else "asc")
     return render_template(
-        "results/cohort.html", cohort=cohort, table=screen.table, rows=screen.table.rows, page=screen.page,
-        figures=figures, filters=screen.filters, args=kept, paging=paging, statuses=STATUSES,
+        "results/cohort.html",
+        cohort=cohort,
+        table=screen.table,
+        rows=screen.table.rows,
+        page=screen.page,
+        figures=figures,
+        filters=screen.filters,
+        args=kept,
+        paging=paging,
+        statuses=STATUSES,
         outcome_labels=components.STATUS_LABELS,
-        sort=(key, screen_query.descending, sort_url), fmt=fmt, bins=figures.bins, mean_final=figures.mean_final,
-        predicate_bars=[(label, n, str(n)) for label, n in figures.predicate_bars], averages=figures.averages,
-        assessment_bins=figures.assessment_bins, totals=totals, tabs=cohort_tabs(cohort, current_user),
+        sort=(key, screen_query.descending, sort_url),
+        fmt=fmt,
+        bins=figures.bins,
+        mean_final=figures.mean_final,
+        predicate_bars=[(label, n, str(n)) for label, n in figures.predicate_bars],
+        averages=figures.averages,
+        assessment_bins=figures.assessment_bins,
+        totals=totals,
+        tabs=cohort_tabs(cohort, current_user),
     )
 
 
@@ -114,7 +135,9 @@ def export(cohort: Cohort):
     if fmt == "pdf":
         return redirect(url_for("results.cohort", cohort_id=cohort.id, _anchor="export-pdf-job"), 303)
     if fmt not in FORMATS:
-        return _problem(400, _("Unknown export format “%(format)s”: choose csv, csv-id, xlsx or pdf.", format=fmt[:20]), cohort)
+        return _problem(
+            400, _("Unknown export format “%(format)s”: choose csv, csv-id, xlsx or pdf.", format=fmt[:20]), cohort
+        )
     table = build_table(db.session, cohort)
     g.no_store = True  # NIPs and scores: never kept in shared caches
     return _send(table, fmt, None)
@@ -126,9 +149,17 @@ def export_job(cohort: Cohort):
     """Start an export in the background; its page shows progress and then the download."""
     fmt = request.form.get("format", "")
     if fmt not in FORMATS:
-        return _problem(400, _("Unknown export format “%(format)s”: choose csv, csv-id, xlsx or pdf.", format=fmt[:20]), cohort)
-    job = jobs.start_job(db.session, current_user, "results.export", {"cohort_id": cohort.id, "format": fmt},
-                         locale=str(get_locale()), back_url=url_for("results.cohort", cohort_id=cohort.id))
+        return _problem(
+            400, _("Unknown export format “%(format)s”: choose csv, csv-id, xlsx or pdf.", format=fmt[:20]), cohort
+        )
+    job = jobs.start_job(
+        db.session,
+        current_user,
+        "results.export",
+        {"cohort_id": cohort.id, "format": fmt},
+        locale=str(get_locale()),
+        back_url=url_for("results.cohort", cohort_id=cohort.id),
+    )
     return start_page(job)
 
 
@@ -163,9 +194,17 @@ def mine(cohort: Cohort):
     if released:
         for item in criterion_rows(db.session, table, [current_user.id]):
             criteria.setdefault(item.participant_id, []).append(item)
-    return render_template("results/mine.html", cohort=cohort, table=table, row=row, released=released,
-                           feedback=feedback, criteria=criteria, fmt=Formats(),
-                           tabs=cohort_tabs(cohort, current_user))
+    return render_template(
+        "results/mine.html",
+        cohort=cohort,
+        table=table,
+        row=row,
+        released=released,
+        feedback=feedback,
+        criteria=criteria,
+        fmt=Formats(),
+        tabs=cohort_tabs(cohort, current_user),
+    )
 
 
 @bp.route("/cohorts/<int:cohort_id>/results/mine.pdf")
@@ -174,8 +213,13 @@ def mine_pdf(cohort: Cohort):
     table = build_table(db.session, cohort, participant_ids=[current_user.id])
     row = table.rows[0] if table.rows else None
     if row is None or not row.released:
-        return _problem(403, _("Your results are not released yet. The sheet can be downloaded once an "
-                               "instructor releases a grade of yours."), cohort)
+        return _problem(
+            403,
+            _(
+                "Your results are not released yet. The sheet can be downloaded once an "
+                "instructor releases a grade of yours."
+            ),
+            cohort,
+        )
     g.no_store = True
     return _send(table, "pdf", row)
-

@@ -27,7 +27,9 @@ from lms.rubrics.services import MAX_CRITERIA, MAX_LEVELS, CriterionData, LevelD
 
 _CRITERION_KEY = re.compile(r"^c-(\d{1,4})-(title|description|weight|position)$")
 _LEVEL_KEY = re.compile(r"^c-(\d{1,4})-l-(\d{1,4})-(label|points|descriptor|position)$")
-_ACTION = re.compile(r"^(save|refresh|add-criterion|add-level-(\d{1,4})|remove-criterion-(\d{1,4})|remove-level-(\d{1,4})-(\d{1,4}))$")
+_ACTION = re.compile(
+    r"^(save|refresh|add-criterion|add-level-(\d{1,4})|remove-criterion-(\d{1,4})|remove-level-(\d{1,4})-(\d{1,4}))$"
+)
 NEW_LEVELS = 2  # a new criterion starts with the two levels every criterion needs
 
 
@@ -93,7 +95,9 @@ class RubricForm(Form):
         self.description.data = str(data.description or "")
         self.rows = [
             CriterionRow(
-                title=str(c.title), description=str(c.description or ""), weight=_decimal_text(c.weight),
+                title=str(c.title),
+                description=str(c.description or ""),
+                weight=_decimal_text(c.weight),
                 levels=[LevelRow(str(lv.label), _decimal_text(lv.points), str(lv.descriptor or "")) for lv in c.levels],
             )
             for c in data.criteria
@@ -114,18 +118,24 @@ class RubricForm(Form):
                 criteria.setdefault(i, {})
                 levels.setdefault(i, {}).setdefault(j, {})[match[3]] = formdata.get(key, "")
         self.rows = []
-        for shown_at, i in enumerate(sorted(criteria)[:MAX_CRITERIA * 2]):
+        for shown_at, i in enumerate(sorted(criteria)[: MAX_CRITERIA * 2]):
             values = criteria[i]
             row = CriterionRow(
-                title=values.get("title", ""), description=values.get("description", ""),
-                weight=values.get("weight", ""), order=_order(values.get("position", ""), shown_at),
+                title=values.get("title", ""),
+                description=values.get("description", ""),
+                weight=values.get("weight", ""),
+                order=_order(values.get("position", ""), shown_at),
             )
-            for level_at, j in enumerate(sorted(levels.get(i, {}))[:MAX_LEVELS * 2]):
+            for level_at, j in enumerate(sorted(levels.get(i, {}))[: MAX_LEVELS * 2]):
                 lv = levels[i][j]
-                row.levels.append(LevelRow(
-                    label=lv.get("label", ""), points=lv.get("points", ""), descriptor=lv.get("descriptor", ""),
-                    order=_order(lv.get("position", ""), level_at),
-                ))
+                row.levels.append(
+                    LevelRow(
+                        label=lv.get("label", ""),
+                        points=lv.get("points", ""),
+                        descriptor=lv.get("descriptor", ""),
+                        order=_order(lv.get("position", ""), level_at),
+                    )
+                )
             self.rows.append(row)
 
     # -- editing without saving ------------------------------------------------------------------

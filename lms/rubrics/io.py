@@ -49,6 +49,7 @@ class RubricFileError(ValueError):
 
 # -- shared --------------------------------------------------------------------------------------
 
+
 def parse_number(value: Any) -> Decimal | None:
     """A finite Decimal from a JSON number or a text such as "2", "2.5" or "2,5"; None if it is none."""
     if isinstance(value, bool):
@@ -110,6 +111,7 @@ def read_file(data: bytes | str, *, title: str = "") -> RubricData:
 
 # -- JSON ----------------------------------------------------------------------------------------
 
+
 def _json_number(number: Decimal) -> int | float | str:
     number = Decimal(number)
     if number == number.to_integral_value():
@@ -159,8 +161,9 @@ def from_json(text: bytes | str) -> RubricData:
     try:
         document = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        raise RubricFileError(_l("The file is not valid JSON (line %(line)s, column %(column)s).",
-                                 line=exc.lineno, column=exc.colno)) from None
+        raise RubricFileError(
+            _l("The file is not valid JSON (line %(line)s, column %(column)s).", line=exc.lineno, column=exc.colno)
+        ) from None
     except (ValueError, RecursionError):
         raise RubricFileError(_l("The file is not valid JSON.")) from None
     if not isinstance(document, dict):
@@ -197,20 +200,32 @@ def from_json(text: bytes | str) -> RubricData:
                 raise RubricFileError(_l("%(where)s: the points are missing.", where=level_where))
             points = parse_number(level_raw["points"])
             if points is None:
-                raise RubricFileError(_l("%(where)s: the points %(value)s are not a number.",
-                                         where=level_where, value=level_raw["points"]))
+                raise RubricFileError(
+                    _l(
+                        "%(where)s: the points %(value)s are not a number.",
+                        where=level_where,
+                        value=level_raw["points"],
+                    )
+                )
             if points < 0:
                 raise RubricFileError(_l("%(where)s: points cannot be negative.", where=level_where))
-            levels.append(LevelData(
-                label=_optional_text(level_raw, "label", level_where), points=points,
-                descriptor=_optional_text(level_raw, "descriptor", level_where),
-            ))
-        criteria.append(CriterionData(title=c_title, description=_optional_text(raw, "description", where),
-                                      weight=weight, levels=levels))
+            levels.append(
+                LevelData(
+                    label=_optional_text(level_raw, "label", level_where),
+                    points=points,
+                    descriptor=_optional_text(level_raw, "descriptor", level_where),
+                )
+            )
+        criteria.append(
+            CriterionData(
+                title=c_title, description=_optional_text(raw, "description", where), weight=weight, levels=levels
+            )
+        )
     return _check(RubricData(title=title, description=description, criteria=criteria))
 
 
 # -- CSV -----------------------------------------------------------------------------------------
+
 
 def to_csv(data: RubricData, delimiter: str = ",") -> str:
     """The rubric's levels as CSV text, one row per level, starting with a byte-order mark."""
@@ -219,10 +234,16 @@ def to_csv(data: RubricData, delimiter: str = ",") -> str:
     writer.writerow(HEADER)
     for c in data.criteria:
         for lv in c.levels:
-            writer.writerow([
-                guard(str(c.title)), guard(str(c.description or "")), _plain(c.weight),
-                guard(str(lv.label)), guard(str(lv.descriptor or "")), _plain(lv.points),
-            ])
+            writer.writerow(
+                [
+                    guard(str(c.title)),
+                    guard(str(c.description or "")),
+                    _plain(c.weight),
+                    guard(str(lv.label)),
+                    guard(str(lv.descriptor or "")),
+                    _plain(lv.points),
+                ]
+            )
     return "\ufeff" + out.getvalue()
 
 
@@ -233,12 +254,22 @@ def _positions(header: list[str]) -> dict[str, int]:
     expected = ",".join(HEADER)
     missing = [name for name in HEADER if name not in names]
     if missing:
-        raise RubricFileError(_l("The header row lacks the column(s) %(missing)s. The first row must be: %(expected)s",
-                                 missing=", ".join(missing), expected=expected))
+        raise RubricFileError(
+            _l(
+                "The header row lacks the column(s) %(missing)s. The first row must be: %(expected)s",
+                missing=", ".join(missing),
+                expected=expected,
+            )
+        )
     unknown = [name or "?" for name in names if name not in HEADER]
     if unknown or len(names) != len(HEADER):
-        raise RubricFileError(_l("The header row has unknown or repeated columns (%(unknown)s). The first row must be: %(expected)s",
-                                 unknown=", ".join(unknown) or ", ".join(names), expected=expected))
+        raise RubricFileError(
+            _l(
+                "The header row has unknown or repeated columns (%(unknown)s). The first row must be: %(expected)s",
+                unknown=", ".join(unknown) or ", ".join(names),
+                expected=expected,
+            )
+        )
     return {name: names.index(name) for name in HEADER}
 
 
@@ -261,8 +292,12 @@ def from_csv(text: bytes | str, *, title: str = "", description: str = "") -> Ru
             if rows > MAX_ROWS:
                 raise RubricFileError(_l("The file has more than %(n)s rows.", n=MAX_ROWS))
             if any(cell.strip() for cell in row[width:]):
-                raise RubricFileError(_l("Row %(row)s has more cells than the header; put text that holds a comma or semicolon in quotes.",
-                                         row=number))
+                raise RubricFileError(
+                    _l(
+                        "Row %(row)s has more cells than the header; put text that holds a comma or semicolon in quotes.",
+                        row=number,
+                    )
+                )
             row = row + [""] * (width - len(row))
             cell = {name: row[at[name]] for name in HEADER}
             name = unguard(cell["criterion"])
@@ -271,10 +306,14 @@ def from_csv(text: bytes | str, *, title: str = "", description: str = "") -> Ru
             if not criteria or criteria[-1].title != name:
                 weight = Decimal(1) if not cell["weight"].strip() else parse_number(cell["weight"])
                 if weight is None:
-                    raise RubricFileError(_l("Row %(row)s: the weight %(value)s is not a number.", row=number, value=cell["weight"]))
+                    raise RubricFileError(
+                        _l("Row %(row)s: the weight %(value)s is not a number.", row=number, value=cell["weight"])
+                    )
                 if weight <= 0:
                     raise RubricFileError(_l("Row %(row)s: the weight must be more than 0.", row=number))
-                criteria.append(CriterionData(title=name, description=unguard(cell["criterion_description"]), weight=weight))
+                criteria.append(
+                    CriterionData(title=name, description=unguard(cell["criterion_description"]), weight=weight)
+                )
             label = unguard(cell["level"])
             if not label.strip():
                 raise RubricFileError(_l("Row %(row)s: the level is empty.", row=number))
@@ -282,12 +321,18 @@ def from_csv(text: bytes | str, *, title: str = "", description: str = "") -> Ru
                 raise RubricFileError(_l("Row %(row)s: the points are missing.", row=number))
             points = parse_number(cell["points"])
             if points is None:
-                raise RubricFileError(_l("Row %(row)s: the points %(value)s are not a number.", row=number, value=cell["points"]))
+                raise RubricFileError(
+                    _l("Row %(row)s: the points %(value)s are not a number.", row=number, value=cell["points"])
+                )
             if points < 0:
                 raise RubricFileError(_l("Row %(row)s: points cannot be negative.", row=number))
-            criteria[-1].levels.append(LevelData(label=label, points=points, descriptor=unguard(cell["level_description"])))
+            criteria[-1].levels.append(
+                LevelData(label=label, points=points, descriptor=unguard(cell["level_description"]))
+            )
     except csv.Error as exc:
-        raise RubricFileError(_l("The CSV file is malformed at row %(row)s: %(why)s", row=reader.line_num, why=str(exc))) from None
+        raise RubricFileError(
+            _l("The CSV file is malformed at row %(row)s: %(why)s", row=reader.line_num, why=str(exc))
+        ) from None
     if not criteria:
         raise RubricFileError(_l("The file has a header but no levels."))
     return _check(RubricData(title=title, description=description, criteria=criteria))

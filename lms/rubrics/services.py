@@ -72,6 +72,7 @@ class RubricInvalid(DomainError):
 
 # -- checking ------------------------------------------------------------------------------------
 
+
 def _clean(text: Any) -> str:
     return str(text or "").strip()
 
@@ -83,7 +84,9 @@ def normalized(data: RubricData) -> RubricData:
         description=_clean(data.description),
         criteria=[
             CriterionData(
-                title=_clean(c.title), description=_clean(c.description), weight=c.weight,
+                title=_clean(c.title),
+                description=_clean(c.description),
+                weight=c.weight,
                 levels=[LevelData(_clean(lv.label), lv.points, _clean(lv.descriptor)) for lv in c.levels],
             )
             for c in data.criteria
@@ -139,43 +142,84 @@ def problems(data: RubricData) -> dict[str, list[Any]]:
         if not criterion.title:
             add(f"{prefix}-title", _l("Criterion %(n)s: enter a title.", n=i + 1))
         elif len(criterion.title) > TITLE_MAX:
-            add(f"{prefix}-title", _l("Criterion %(n)s: the title is too long (at most %(max)s characters).",
-                                      n=i + 1, max=TITLE_MAX))
+            add(
+                f"{prefix}-title",
+                _l("Criterion %(n)s: the title is too long (at most %(max)s characters).", n=i + 1, max=TITLE_MAX),
+            )
         elif criterion.title.casefold() in titles:
-            add(f"{prefix}-title", _l("Criterion %(n)s: another criterion already has the title %(name)s.",
-                                      n=i + 1, name=criterion.title))
+            add(
+                f"{prefix}-title",
+                _l("Criterion %(n)s: another criterion already has the title %(name)s.", n=i + 1, name=criterion.title),
+            )
         titles.add(criterion.title.casefold())
         if len(criterion.description) > TEXT_MAX:
-            add(f"{prefix}-description", _l("Criterion %(n)s: the description is too long (at most %(max)s characters).",
-                                            n=i + 1, max=TEXT_MAX))
+            add(
+                f"{prefix}-description",
+                _l("Criterion %(n)s: the description is too long (at most %(max)s characters).", n=i + 1, max=TEXT_MAX),
+            )
         why = _number_problem(criterion.weight, positive=True)
         if why is not None:
             add(f"{prefix}-weight", _l("Criterion %(n)s (%(name)s), weight: %(why)s", n=i + 1, name=name, why=why))
         if len(criterion.levels) < 2:
             add(f"{prefix}-levels", _l("Criterion %(n)s (%(name)s) needs at least two levels.", n=i + 1, name=name))
         if len(criterion.levels) > MAX_LEVELS:
-            add(f"{prefix}-levels", _l("Criterion %(n)s (%(name)s) can have at most %(max)s levels.",
-                                       n=i + 1, name=name, max=MAX_LEVELS))
+            add(
+                f"{prefix}-levels",
+                _l("Criterion %(n)s (%(name)s) can have at most %(max)s levels.", n=i + 1, name=name, max=MAX_LEVELS),
+            )
         seen: set[str] = set()
         for j, level in enumerate(criterion.levels):
             key = f"{prefix}-l-{j}"
             if not level.label:
-                add(f"{key}-label", _l("Criterion %(n)s (%(name)s), level %(level)s: enter a label.",
-                                       n=i + 1, name=name, level=j + 1))
+                add(
+                    f"{key}-label",
+                    _l("Criterion %(n)s (%(name)s), level %(level)s: enter a label.", n=i + 1, name=name, level=j + 1),
+                )
             elif len(level.label) > LABEL_MAX:
-                add(f"{key}-label", _l("Criterion %(n)s (%(name)s), level %(level)s: the label is too long (at most %(max)s characters).",
-                                       n=i + 1, name=name, level=j + 1, max=LABEL_MAX))
+                add(
+                    f"{key}-label",
+                    _l(
+                        "Criterion %(n)s (%(name)s), level %(level)s: the label is too long (at most %(max)s characters).",
+                        n=i + 1,
+                        name=name,
+                        level=j + 1,
+                        max=LABEL_MAX,
+                    ),
+                )
             elif level.label.casefold() in seen:
-                add(f"{key}-label", _l("Criterion %(n)s (%(name)s) has the level %(label)s twice; labels must differ.",
-                                       n=i + 1, name=name, label=level.label))
+                add(
+                    f"{key}-label",
+                    _l(
+                        "Criterion %(n)s (%(name)s) has the level %(label)s twice; labels must differ.",
+                        n=i + 1,
+                        name=name,
+                        label=level.label,
+                    ),
+                )
             seen.add(level.label.casefold())
             why = _number_problem(level.points, positive=False)
             if why is not None:
-                add(f"{key}-points", _l("Criterion %(n)s (%(name)s), level %(level)s, points: %(why)s",
-                                        n=i + 1, name=name, level=j + 1, why=why))
+                add(
+                    f"{key}-points",
+                    _l(
+                        "Criterion %(n)s (%(name)s), level %(level)s, points: %(why)s",
+                        n=i + 1,
+                        name=name,
+                        level=j + 1,
+                        why=why,
+                    ),
+                )
             if len(level.descriptor) > TEXT_MAX:
-                add(f"{key}-descriptor", _l("Criterion %(n)s (%(name)s), level %(level)s: the descriptor is too long (at most %(max)s characters).",
-                                            n=i + 1, name=name, level=j + 1, max=TEXT_MAX))
+                add(
+                    f"{key}-descriptor",
+                    _l(
+                        "Criterion %(n)s (%(name)s), level %(level)s: the descriptor is too long (at most %(max)s characters).",
+                        n=i + 1,
+                        name=name,
+                        level=j + 1,
+                        max=TEXT_MAX,
+                    ),
+                )
     return found
 
 
@@ -189,12 +233,18 @@ def validate(data: RubricData) -> RubricData:
 
 # -- building ------------------------------------------------------------------------------------
 
+
 def _criteria(data: RubricData) -> list[Criterion]:
     return [
         Criterion(
-            position=i, title=c.title, description=c.description, weight=Decimal(c.weight),
-            levels=[Level(position=j, label=lv.label, points=Decimal(lv.points), descriptor=lv.descriptor)
-                    for j, lv in enumerate(c.levels)],
+            position=i,
+            title=c.title,
+            description=c.description,
+            weight=Decimal(c.weight),
+            levels=[
+                Level(position=j, label=lv.label, points=Decimal(lv.points), descriptor=lv.descriptor)
+                for j, lv in enumerate(c.levels)
+            ],
         )
         for i, c in enumerate(data.criteria)
     ]
@@ -205,7 +255,12 @@ def _actor_id(actor: Any) -> int | None:
 
 
 def create_rubric(
-    session: Session, data: RubricData, *, actor: Any, cohort: Cohort | None = None, is_template: bool = False,
+    session: Session,
+    data: RubricData,
+    *,
+    actor: Any,
+    cohort: Cohort | None = None,
+    is_template: bool = False,
 ) -> Rubric:
     """A new rubric, the first version of its own family: a library template or a cohort's rubric."""
     if cohort is not None and is_template:
@@ -214,9 +269,14 @@ def create_rubric(
         ensure_editable(cohort)
     clean = validate(data)
     rubric = Rubric(
-        title=clean.title, description=clean.description, version=1, is_template=is_template,
-        cohort_id=cohort.id if cohort is not None else None, created_by_id=_actor_id(actor),
-        frozen=False, superseded=False,
+        title=clean.title,
+        description=clean.description,
+        version=1,
+        is_template=is_template,
+        cohort_id=cohort.id if cohort is not None else None,
+        created_by_id=_actor_id(actor),
+        frozen=False,
+        superseded=False,
     )
     rubric.criteria = _criteria(clean)
     session.add(rubric)
@@ -236,7 +296,12 @@ def _ensure_editable_rubric(session: Session, rubric: Rubric) -> None:
 
 
 def update_rubric(
-    session: Session, rubric: Rubric, data: RubricData, *, actor: Any, review_grades: bool = False,
+    session: Session,
+    rubric: Rubric,
+    data: RubricData,
+    *,
+    actor: Any,
+    review_grades: bool = False,
 ) -> tuple[Rubric, bool]:
     """Save new content for a rubric; returns the rubric now current and whether it is a new version.
 
@@ -257,16 +322,24 @@ def update_rubric(
         rubric.family_id = rubric.id
     latest = session.scalar(select(func.max(Rubric.version)).where(Rubric.family_id == rubric.family_id)) or 0
     new = Rubric(
-        family_id=rubric.family_id, version=max(latest, rubric.version) + 1, title=clean.title,
-        description=clean.description, is_template=rubric.is_template, cohort_id=rubric.cohort_id,
-        created_by_id=_actor_id(actor), frozen=False, superseded=False,
+        family_id=rubric.family_id,
+        version=max(latest, rubric.version) + 1,
+        title=clean.title,
+        description=clean.description,
+        is_template=rubric.is_template,
+        cohort_id=rubric.cohort_id,
+        created_by_id=_actor_id(actor),
+        frozen=False,
+        superseded=False,
     )
     new.criteria = _criteria(clean)
     session.add(new)
     rubric.superseded = True
     session.flush()
     session.execute(
-        update(Assessment).where(Assessment.rubric_id == rubric.id).values(rubric_id=new.id)
+        update(Assessment)
+        .where(Assessment.rubric_id == rubric.id)
+        .values(rubric_id=new.id)
         .execution_options(synchronize_session="fetch")
     )
     if review_grades:
@@ -283,9 +356,12 @@ def mark_for_review(session: Session, *, old: Rubric, new: Rubric) -> int:
         .join(Assessment, Submission.assessment_id == Assessment.id)
         .where(Assessment.rubric_id == new.id)
     )
-    flagged = changed_rows(session,
-        update(Grade).where(Grade.rubric_id == old.id, Grade.submission_id.in_(in_moved))
-        .values(needs_review=True).execution_options(synchronize_session="fetch")
+    flagged = changed_rows(
+        session,
+        update(Grade)
+        .where(Grade.rubric_id == old.id, Grade.submission_id.in_(in_moved))
+        .values(needs_review=True)
+        .execution_options(synchronize_session="fetch"),
     )
     session.flush()
     return flagged
@@ -305,7 +381,12 @@ def freeze(session: Session, rubric: Rubric) -> None:
 
 
 def copy_rubric(
-    session: Session, source: Rubric, *, actor: Any, cohort: Cohort | None = None, is_template: bool = False,
+    session: Session,
+    source: Rubric,
+    *,
+    actor: Any,
+    cohort: Cohort | None = None,
+    is_template: bool = False,
 ) -> Rubric:
     """A copy of ``source`` that starts a new family: a template into a cohort, or a cohort's rubric
     into the library. Changing the copy never changes the source."""
@@ -318,7 +399,9 @@ def rubric_to_data(rubric: Rubric) -> RubricData:
         description=rubric.description or "",
         criteria=[
             CriterionData(
-                title=c.title, description=c.description or "", weight=Decimal(c.weight),
+                title=c.title,
+                description=c.description or "",
+                weight=Decimal(c.weight),
                 levels=[LevelData(lv.label, Decimal(lv.points), lv.descriptor or "") for lv in c.levels],
             )
             for c in rubric.criteria
@@ -327,6 +410,7 @@ def rubric_to_data(rubric: Rubric) -> RubricData:
 
 
 # -- finding -------------------------------------------------------------------------------------
+
 
 def library(session: Session, query: str = "") -> Select[Rubric]:
     """The current version of every template, by title; ``query`` searches the titles."""
@@ -343,20 +427,22 @@ def library(session: Session, query: str = "") -> Select[Rubric]:
 
 def cohort_rubrics(session: Session, cohort_id: int) -> list[Rubric]:
     """The current version of each of a cohort's rubrics, by title."""
-    return list(session.scalars(
-        select(Rubric)
-        .where(Rubric.cohort_id == cohort_id, Rubric.superseded.is_(False))
-        .order_by(func.lower(Rubric.title), Rubric.id)
-    ))
+    return list(
+        session.scalars(
+            select(Rubric)
+            .where(Rubric.cohort_id == cohort_id, Rubric.superseded.is_(False))
+            .order_by(func.lower(Rubric.title), Rubric.id)
+        )
+    )
 
 
 def versions(session: Session, rubric: Rubric) -> list[Rubric]:
     """Every version in the rubric's family, newest first."""
     if rubric.family_id is None:
         return [rubric]
-    return list(session.scalars(
-        select(Rubric).where(Rubric.family_id == rubric.family_id).order_by(Rubric.version.desc())
-    ))
+    return list(
+        session.scalars(select(Rubric).where(Rubric.family_id == rubric.family_id).order_by(Rubric.version.desc()))
+    )
 
 
 def current_version(session: Session, rubric: Rubric) -> Rubric:
@@ -364,13 +450,16 @@ def current_version(session: Session, rubric: Rubric) -> Rubric:
     if not rubric.superseded or rubric.family_id is None:
         return rubric
     newest = session.scalar(
-        select(Rubric).where(Rubric.family_id == rubric.family_id, Rubric.superseded.is_(False))
-        .order_by(Rubric.version.desc()).limit(1)
+        select(Rubric)
+        .where(Rubric.family_id == rubric.family_id, Rubric.superseded.is_(False))
+        .order_by(Rubric.version.desc())
+        .limit(1)
     )
     return newest or rubric
 
 
 # -- the default for reflections (and the benchmarking visit) -----------------------------------
+
 
 def _four_levels(beginning: Any, developing: Any, proficient: Any, exemplary: Any) -> list[LevelData]:
     return [
@@ -385,13 +474,16 @@ def _four_levels(beginning: Any, developing: Any, proficient: Any, exemplary: An
 # written in the language of the person who makes it. Copy it before changing it.
 DEFAULT_REFLECTION_RUBRIC = RubricData(
     title=_l("Reflection rubric"),
-    description=_l("For reflections on a learning activity or a benchmarking visit: what was learned, "
-                   "and how it applies to the participant's own agency."),
+    description=_l(
+        "For reflections on a learning activity or a benchmarking visit: what was learned, "
+        "and how it applies to the participant's own agency."
+    ),
     criteria=[
         CriterionData(
             title=_l("Relevance to own agency"),
-            description=_l("How the lessons are linked to the work, problems and change plans of the "
-                           "participant's own agency."),
+            description=_l(
+                "How the lessons are linked to the work, problems and change plans of the participant's own agency."
+            ),
             weight=Decimal(1),
             levels=_four_levels(
                 _l("No link to the participant's own agency."),

@@ -42,6 +42,7 @@ MAX_FILE_BYTES = 1024 * 1024
 
 # -- helpers -------------------------------------------------------------------------------------
 
+
 def _cohort_arg(rule: str) -> Cohort | None:
     """The cohort named by ``cohort_id`` (query or form), checked against ``rule``; None when absent."""
     raw = request.values.get("cohort_id", "")
@@ -70,19 +71,22 @@ def _file_name(rubric: Rubric, extension: str) -> str:
 
 
 def _download(body: str, mimetype: str, filename: str) -> Response:
-    return Response(body.encode("utf-8"), mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body.encode("utf-8"), mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 # -- lists ---------------------------------------------------------------------------------------
+
 
 @bp.route("/")
 @require("rubrics.library")
 def library():
     query = request.args.get("q", "").strip()
     target = _cohort_arg("cohort.edit")
-    page = paginate(db.session, services.library(db.session, query), page_arg(request.args),
-                    current_app.config["PAGE_SIZE"])
+    page = paginate(
+        db.session, services.library(db.session, query), page_arg(request.args), current_app.config["PAGE_SIZE"]
+    )
     return render_template("rubrics/library.html", page=page, q=query, target=target)
 
 
@@ -90,14 +94,17 @@ def library():
 @require("cohort.teach", load=Cohort)
 def cohort(cohort: Cohort):
     rubrics = services.cohort_rubrics(db.session, cohort.id)
-    return render_template("rubrics/cohort.html", cohort=cohort, rubrics=rubrics,
-                           tabs=cohort_tabs(cohort, current_user))
+    return render_template(
+        "rubrics/cohort.html", cohort=cohort, rubrics=rubrics, tabs=cohort_tabs(cohort, current_user)
+    )
 
 
 # -- the builder ---------------------------------------------------------------------------------
 
-def _builder(form: RubricForm, *, rubric: Rubric | None, cohort: Cohort | None, status: int = 200,
-             grades: int = 0) -> tuple[str, int]:
+
+def _builder(
+    form: RubricForm, *, rubric: Rubric | None, cohort: Cohort | None, status: int = 200, grades: int = 0
+) -> tuple[str, int]:
     return render_template("rubrics/builder.html", form=form, rubric=rubric, cohort=cohort, grades=grades), status
 
 
@@ -154,7 +161,9 @@ def edit(rubric: Rubric):
         current = services.current_version(db.session, rubric)
         if current.id == rubric.id:  # no current version left: nothing to edit
             return redirect(url_for("rubrics.show", rubric_id=rubric.id))
-        flash(_("This is an old version, kept for the grades given with it. You are editing the current version."), "info")
+        flash(
+            _("This is an old version, kept for the grades given with it. You are editing the current version."), "info"
+        )
         return redirect(url_for("rubrics.edit", rubric_id=current.id))
     cohort = db.session.get(Cohort, rubric.cohort_id) if rubric.cohort_id else None
     grades = services.grades_using(db.session, rubric) if rubric.frozen else 0
@@ -169,24 +178,44 @@ def edit(rubric: Rubric):
         return _builder(form, rubric=rubric, cohort=cohort, status=422, grades=grades)
     old_version = rubric.version
     on_refusal(lambda exc: _refused(form, exc, rubric=rubric, cohort=cohort, grades=grades))
-    current, made_new = services.update_rubric(db.session, rubric, data, actor=current_user,
-                                               review_grades=bool(form.review_grades.data))
+    current, made_new = services.update_rubric(
+        db.session, rubric, data, actor=current_user, review_grades=bool(form.review_grades.data)
+    )
     if made_new:
-        flash(_("The rubric was already used for grading, so your changes are saved as version %(new)s.",
-                new=current.version), "info")
+        flash(
+            _(
+                "The rubric was already used for grading, so your changes are saved as version %(new)s.",
+                new=current.version,
+            ),
+            "info",
+        )
         if form.review_grades.data:
-            flash(ngettext("%(num)s grade still uses version %(old)s and is marked for review.",
-                           "%(num)s grades still use version %(old)s and are marked for review.",
-                           grades, old=old_version), "info")
+            flash(
+                ngettext(
+                    "%(num)s grade still uses version %(old)s and is marked for review.",
+                    "%(num)s grades still use version %(old)s and are marked for review.",
+                    grades,
+                    old=old_version,
+                ),
+                "info",
+            )
         else:
-            flash(ngettext("%(num)s grade still uses version %(old)s.", "%(num)s grades still use version %(old)s.",
-                           grades, old=old_version), "info")
+            flash(
+                ngettext(
+                    "%(num)s grade still uses version %(old)s.",
+                    "%(num)s grades still use version %(old)s.",
+                    grades,
+                    old=old_version,
+                ),
+                "info",
+            )
     else:
         flash(_("Rubric %(title)s saved.", title=current.title), "success")
     return redirect(url_for("rubrics.show", rubric_id=current.id))
 
 
 # -- one rubric ----------------------------------------------------------------------------------
+
 
 @bp.route("/<int:rubric_id>")
 @require("rubric.view", load=Rubric)
@@ -195,8 +224,9 @@ def show(rubric: Rubric):
     family = services.versions(db.session, rubric)
     current = next((r for r in family if not r.superseded), rubric)
     targets = _editable_cohorts() if can(current_user, "rubrics.library.edit") else []
-    return render_template("rubrics/show.html", rubric=rubric, cohort=cohort, family=family, current=current,
-                           targets=targets)
+    return render_template(
+        "rubrics/show.html", rubric=rubric, cohort=cohort, family=family, current=current, targets=targets
+    )
 
 
 @bp.route("/<int:rubric_id>/export.json")
@@ -221,8 +251,14 @@ def copy(rubric: Rubric):
         abort(400)
     refuse_to(url_for("rubrics.show", rubric_id=rubric.id))
     made = services.copy_rubric(db.session, rubric, actor=current_user, cohort=target)
-    flash(_("%(title)s is copied into %(cohort)s. Changes to the copy do not change the original.",
-            title=made.title, cohort=target.title), "success")
+    flash(
+        _(
+            "%(title)s is copied into %(cohort)s. Changes to the copy do not change the original.",
+            title=made.title,
+            cohort=target.title,
+        ),
+        "success",
+    )
     return redirect(url_for("rubrics.show", rubric_id=made.id))
 
 
@@ -238,6 +274,7 @@ def save_as_template(rubric: Rubric):
 
 
 # -- import --------------------------------------------------------------------------------------
+
 
 def _import(form: ImportForm, cohort: Cohort | None) -> Any:
     page = form_page(form, "rubrics/import.html", cohort=cohort)

@@ -44,14 +44,17 @@ class ScoreSheet(Base):
     component_key: Mapped[str] = mapped_column(String(40), default="")
     # Its weight among the component's other work.
     weight: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal(1))
-    combination: Mapped[Combination] = mapped_column(enum_type(Combination, "sheet_combination", 16), default=Combination.MEAN)
+    combination: Mapped[Combination] = mapped_column(
+        enum_type(Combination, "sheet_combination", 16), default=Combination.MEAN
+    )
     # A peserta's score is pending until this many observers scored every criterion.
     observers_required: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cohort: Mapped[Cohort] = relationship()
     criteria: Mapped[list[SheetCriterion]] = relationship(
-        back_populates="sheet", cascade="all, delete-orphan", order_by="SheetCriterion.position", lazy="selectin")
+        back_populates="sheet", cascade="all, delete-orphan", order_by="SheetCriterion.position", lazy="selectin"
+    )
 
 
 class SheetCriterion(Base):

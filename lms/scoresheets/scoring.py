@@ -52,22 +52,30 @@ def score_of(sheet: ScoreSheet, entries: dict[int, dict[int, Decimal | None]]) -
     return sum((w * c for w, c in combined), Fraction(0)) / total
 
 
-def entries_by_participant(session: Session, sheet_ids: list[int], people: set[int]
-                           ) -> dict[int, dict[int, dict[int, dict[int, Decimal | None]]]]:
+def entries_by_participant(
+    session: Session, sheet_ids: list[int], people: set[int]
+) -> dict[int, dict[int, dict[int, dict[int, Decimal | None]]]]:
     """Sheet id → participant id → criterion id → observer id → score (one query)."""
     out: dict[int, dict[int, dict[int, dict[int, Decimal | None]]]] = {}
     if not sheet_ids:
         return out
     for sid, pid, cid, oid, score in session.execute(
-        select(SheetEntry.sheet_id, SheetEntry.participant_id, SheetEntry.criterion_id, SheetEntry.observer_id,
-               SheetEntry.score).where(SheetEntry.sheet_id.in_(sheet_ids))
+        select(
+            SheetEntry.sheet_id,
+            SheetEntry.participant_id,
+            SheetEntry.criterion_id,
+            SheetEntry.observer_id,
+            SheetEntry.score,
+        ).where(SheetEntry.sheet_id.in_(sheet_ids))
     ):
         if pid in people:
             out.setdefault(sid, {}).setdefault(pid, {}).setdefault(cid, {})[oid] = score
     return out
 
 
-def sheet_scores(session: Session, sheets: Iterable[ScoreSheet], people: set[int]) -> dict[int, dict[int, Fraction | None]]:
+def sheet_scores(
+    session: Session, sheets: Iterable[ScoreSheet], people: set[int]
+) -> dict[int, dict[int, Fraction | None]]:
     """Sheet id → participant id → exact sheet score (None: pending), for every peserta given."""
     items = list(sheets)
     entries = entries_by_participant(session, [s.id for s in items], people)

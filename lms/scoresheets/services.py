@@ -66,8 +66,13 @@ class SheetConflict(Conflict):
     """Cells saved by someone else since the grid was read: (participant id, criterion id) pairs."""
 
     def __init__(self, cells: list[tuple[int, int]]) -> None:
-        super().__init__(_l("%(n)s score(s) were changed by someone else while you worked. Nothing was saved; "
-                            "their values are shown now. Check them and save again.", n=len(cells)))
+        super().__init__(
+            _l(
+                "%(n)s score(s) were changed by someone else while you worked. Nothing was saved; "
+                "their values are shown now. Check them and save again.",
+                n=len(cells),
+            )
+        )
         self.cells = cells
 
 
@@ -88,8 +93,14 @@ def parse_score(text: str) -> Decimal | None:
     return value.quantize(TWO)
 
 
-def save_sheet(session: Session, cohort: Cohort, sheet: ScoreSheet | None, data: SheetData, actor: User | None = None,
-               now: datetime | None = None) -> ScoreSheet:
+def save_sheet(
+    session: Session,
+    cohort: Cohort,
+    sheet: ScoreSheet | None,
+    data: SheetData,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> ScoreSheet:
     """Create or change a sheet. Criteria that already hold scores keep their ids (matched by position).
 
     A change of what the sheet contributes (component, weights, rule, observers) moves results once
@@ -132,7 +143,7 @@ def save_sheet(session: Session, cohort: Cohort, sheet: ScoreSheet | None, data:
             existing[position].position = position
         else:
             sheet.criteria.append(SheetCriterion(position=position, title=c.title.strip()[:200], weight=c.weight))
-    for extra in existing[len(criteria):]:
+    for extra in existing[len(criteria) :]:
         sheet.criteria.remove(extra)
     session.flush()
     after = _contribution(sheet)
@@ -144,15 +155,18 @@ def save_sheet(session: Session, cohort: Cohort, sheet: ScoreSheet | None, data:
 def _contribution(sheet: ScoreSheet) -> str:
     """What a sheet adds to the result, as one line for the definition history."""
     weights = ", ".join(f"{c.title} ×{c.weight.normalize() if c.weight is not None else 1}" for c in sheet.criteria)
-    return (f"{sheet.component_key or '—'} ×{Decimal(sheet.weight).normalize()}, {Combination(sheet.combination).value}, "
-            f"{sheet.observers_required} obs., [{weights}]")
+    return (
+        f"{sheet.component_key or '—'} ×{Decimal(sheet.weight).normalize()}, {Combination(sheet.combination).value}, "
+        f"{sheet.observers_required} obs., [{weights}]"
+    )
 
 
 def staff(session: Session, cohort: Cohort) -> dict[int, tuple[str, set[Role]]]:
     """The cohort's staff: user id → (name, roles) (one query)."""
     out: dict[int, tuple[str, set[Role]]] = {}
     for uid, name, role in session.execute(
-        select(User.id, User.name, Membership.role).join(Membership, Membership.user_id == User.id)
+        select(User.id, User.name, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
         .where(Membership.cohort_id == cohort.id, Membership.role.in_([Role.INSTRUCTOR, Role.COORDINATOR]))
         .order_by(User.name)
     ):
@@ -162,18 +176,25 @@ def staff(session: Session, cohort: Cohort) -> dict[int, tuple[str, set[Role]]]:
 
 def participants(session: Session, cohort: Cohort) -> list[tuple[int, str, str]]:
     """(id, name, NIP) of the cohort's peserta, by name (one query)."""
-    return [(uid, name, nip or "") for uid, name, nip in session.execute(
-        select(User.id, User.name, ParticipantProfile.nip).join(Membership, Membership.user_id == User.id)
-        .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
-        .where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT).order_by(User.name, User.id))]
+    return [
+        (uid, name, nip or "")
+        for uid, name, nip in session.execute(
+            select(User.id, User.name, ParticipantProfile.nip)
+            .join(Membership, Membership.user_id == User.id)
+            .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
+            .where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT)
+            .order_by(User.name, User.id)
+        )
+    ]
 
 
 def default_role(roles: set[Role]) -> ObserverRole:
     return ObserverRole.PENYELENGGARA if Role.COORDINATOR in roles else ObserverRole.WIDYAISWARA
 
 
-def check_observer(session: Session, cohort: Cohort, actor: User, observer_id: int, role: str,
-                   actor_manages: bool) -> ObserverRole:
+def check_observer(
+    session: Session, cohort: Cohort, actor: User, observer_id: int, role: str, actor_manages: bool
+) -> ObserverRole:
     """Observers are the cohort's staff; only a coordinator (or admin) enters scores for another one.
     A penyelenggara's observation needs a coordinator as observer."""
     people = staff(session, cohort)
@@ -192,12 +213,26 @@ def check_observer(session: Session, cohort: Cohort, actor: User, observer_id: i
 
 def entries_of(session: Session, sheet: ScoreSheet, observer_id: int) -> dict[tuple[int, int], SheetEntry]:
     """(participant id, criterion id) → the observer's entry (one query)."""
-    return {(e.participant_id, e.criterion_id): e for e in session.scalars(
-        select(SheetEntry).where(SheetEntry.sheet_id == sheet.id, SheetEntry.observer_id == observer_id))}
+    return {
+        (e.participant_id, e.criterion_id): e
+        for e in session.scalars(
+            select(SheetEntry).where(SheetEntry.sheet_id == sheet.id, SheetEntry.observer_id == observer_id)
+        )
+    }
 
 
-def save_scores(session: Session, sheet: ScoreSheet, actor: User, observer_id: int, role: ObserverRole,
-                cells: Sequence[CellInput], now: datetime, *, action: str = "grid", reason: str = "") -> int:
+def save_scores(
+    session: Session,
+    sheet: ScoreSheet,
+    actor: User,
+    observer_id: int,
+    role: ObserverRole,
+    cells: Sequence[CellInput],
+    now: datetime,
+    *,
+    action: str = "grid",
+    reason: str = "",
+) -> int:
     """Save an observer's cells in one flush; returns how many changed.
 
     Every cell is checked first (score text, peserta and criterion of this sheet, version): one bad
@@ -218,8 +253,9 @@ def save_scores(session: Session, sheet: ScoreSheet, actor: User, observer_id: i
         try:
             value = parse_score(cell.text)
         except DomainError as error:
-            raise DomainError(_l("Row of %(who)s: %(error)s", who=_name(session, cell.participant_id),
-                                 error=error.message)) from None
+            raise DomainError(
+                _l("Row of %(who)s: %(error)s", who=_name(session, cell.participant_id), error=error.message)
+            ) from None
         entry = current.get((cell.participant_id, cell.criterion_id))
         now_version = entry.version if entry else 0
         if now_version != cell.base_version:
@@ -239,18 +275,46 @@ def save_scores(session: Session, sheet: ScoreSheet, actor: User, observer_id: i
         before[key] = None if entry is None or entry.score is None else str(entry.score)
         after[key] = None if value is None else str(value)
         if entry is None:
-            session.add(SheetEntry(sheet_id=sheet.id, criterion_id=cell.criterion_id, participant_id=cell.participant_id,
-                                   observer_id=observer_id, observer_role=role, score=value, updated_at=now, version=1))
+            session.add(
+                SheetEntry(
+                    sheet_id=sheet.id,
+                    criterion_id=cell.criterion_id,
+                    participant_id=cell.participant_id,
+                    observer_id=observer_id,
+                    observer_role=role,
+                    score=value,
+                    updated_at=now,
+                    version=1,
+                )
+            )
         else:
             entry.score, entry.observer_role, entry.updated_at = value, role, now
             entry.version += 1
     for pid, (before, after) in by_person.items():
-        session.add(SheetEvent(sheet_id=sheet.id, participant_id=pid, observer_id=observer_id, actor_id=actor.id,
-                               action=action, at=now, before=before, after=after, reason=reason.strip()))
+        session.add(
+            SheetEvent(
+                sheet_id=sheet.id,
+                participant_id=pid,
+                observer_id=observer_id,
+                actor_id=actor.id,
+                action=action,
+                at=now,
+                before=before,
+                after=after,
+                reason=reason.strip(),
+            )
+        )
     session.flush()
     if by_person:
-        security_on_commit(session, "scores.changed", sheet_id=sheet.id, observer_id=observer_id, actor_id=actor.id,
-                           cells=len(parsed), action=action)
+        security_on_commit(
+            session,
+            "scores.changed",
+            sheet_id=sheet.id,
+            observer_id=observer_id,
+            actor_id=actor.id,
+            cells=len(parsed),
+            action=action,
+        )
     return len(parsed)
 
 
@@ -263,5 +327,11 @@ def sheets_of(session: Session, cohort: Cohort) -> list[ScoreSheet]:
 
 
 def history(session: Session, sheet: ScoreSheet, limit: int = 200) -> list[SheetEvent]:
-    return list(session.scalars(select(SheetEvent).where(SheetEvent.sheet_id == sheet.id)
-                                .order_by(SheetEvent.at.desc(), SheetEvent.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(SheetEvent)
+            .where(SheetEvent.sheet_id == sheet.id)
+            .order_by(SheetEvent.at.desc(), SheetEvent.id.desc())
+            .limit(limit)
+        )
+    )

@@ -25,11 +25,17 @@ from lms.scoresheets.models import Combination, ObserverRole, ScoreSheet
 
 bp = Blueprint("scoresheets", __name__, template_folder="templates")
 
-COMBINATION_LABELS = {Combination.MEAN: _l("Mean of the observers"), Combination.MEDIAN: _l("Median of the observers"),
-                      Combination.LOWEST: _l("Lowest observer's score"),
-                      Combination.HIGHEST: _l("Highest observer's score")}
-ROLE_LABELS = {ObserverRole.WIDYAISWARA: _l("Widyaiswara"), ObserverRole.COACH: _l("Coach"),
-               ObserverRole.PENYELENGGARA: _l("Penyelenggara")}
+COMBINATION_LABELS = {
+    Combination.MEAN: _l("Mean of the observers"),
+    Combination.MEDIAN: _l("Median of the observers"),
+    Combination.LOWEST: _l("Lowest observer's score"),
+    Combination.HIGHEST: _l("Highest observer's score"),
+}
+ROLE_LABELS = {
+    ObserverRole.WIDYAISWARA: _l("Widyaiswara"),
+    ObserverRole.COACH: _l("Coach"),
+    ObserverRole.PENYELENGGARA: _l("Penyelenggara"),
+}
 
 
 def _work_components(cohort: Cohort) -> list[Any]:
@@ -55,33 +61,67 @@ def _criteria(text: str) -> list[services.CriterionData]:
 
 
 def _form_values() -> dict[str, str]:
-    return {k: request.form.get(k, "")[:4000] for k in
-            ("title", "component_key", "weight", "combination", "observers_required", "criteria")}
+    return {
+        k: request.form.get(k, "")[:4000]
+        for k in ("title", "component_key", "weight", "combination", "observers_required", "criteria")
+    }
 
 
 def _sheet_form(cohort: Cohort, sheet: ScoreSheet | None) -> Any:
     if request.method == "GET":
-        values = {"title": "", "component_key": "", "weight": "1", "combination": "mean", "observers_required": "1",
-                  "criteria": ""} if sheet is None else {
-            "title": sheet.title, "component_key": sheet.component_key, "weight": str(sheet.weight.normalize()),
-            "combination": sheet.combination.value, "observers_required": str(sheet.observers_required),
-            "criteria": "\n".join(f"{c.title} | {c.weight.normalize()}" for c in sheet.criteria)}
+        values = (
+            {
+                "title": "",
+                "component_key": "",
+                "weight": "1",
+                "combination": "mean",
+                "observers_required": "1",
+                "criteria": "",
+            }
+            if sheet is None
+            else {
+                "title": sheet.title,
+                "component_key": sheet.component_key,
+                "weight": str(sheet.weight.normalize()),
+                "combination": sheet.combination.value,
+                "observers_required": str(sheet.observers_required),
+                "criteria": "\n".join(f"{c.title} | {c.weight.normalize()}" for c in sheet.criteria),
+            }
+        )
     else:
         values = _form_values()
 
     def page(status: int = 200, error: Any = None) -> tuple[str, int]:
-        return render_template("scoresheets/form.html", cohort=cohort, sheet=sheet, values=values, error=error,
-                               work_components=_work_components(cohort), combinations=COMBINATION_LABELS,
-                               tabs=cohort_tabs(cohort, current_user)), status
+        return render_template(
+            "scoresheets/form.html",
+            cohort=cohort,
+            sheet=sheet,
+            values=values,
+            error=error,
+            work_components=_work_components(cohort),
+            combinations=COMBINATION_LABELS,
+            tabs=cohort_tabs(cohort, current_user),
+        ), status
 
     if request.method == "GET":
         return page()
     on_refusal(lambda error: page(error.status, error.message))
     required = values["observers_required"].strip()
-    saved = services.save_sheet(db.session, cohort, sheet, services.SheetData(
-        title=values["title"], criteria=_criteria(values["criteria"]), component_key=values["component_key"].strip(),
-        weight=_number(values["weight"], _("Weight")), combination=values["combination"],
-        observers_required=int(required) if required.isdigit() and len(required) < 3 else 0), current_user, now_utc())
+    saved = services.save_sheet(
+        db.session,
+        cohort,
+        sheet,
+        services.SheetData(
+            title=values["title"],
+            criteria=_criteria(values["criteria"]),
+            component_key=values["component_key"].strip(),
+            weight=_number(values["weight"], _("Weight")),
+            combination=values["combination"],
+            observers_required=int(required) if required.isdigit() and len(required) < 3 else 0,
+        ),
+        current_user,
+        now_utc(),
+    )
     if saved.component_key and saved.component_key not in {c.key for c in _work_components(cohort)}:
         raise DomainError(_l("Choose one of the components of the cohort's result definition."), field="component_key")
     flash(_("Score sheet saved."), "success")
@@ -109,19 +149,41 @@ def _observer(sheet: ScoreSheet) -> tuple[int, ObserverRole, dict[int, tuple[str
         observer_id = current_user.id
     roles = staff.get(observer_id, ("", set()))[1]
     role = request.values.get("observer_role", "")
-    return observer_id, ObserverRole(role) if role in {r.value for r in ObserverRole} else services.default_role(roles), staff
+    return (
+        observer_id,
+        ObserverRole(role) if role in {r.value for r in ObserverRole} else services.default_role(roles),
+        staff,
+    )
 
 
-def _grid_page(sheet: ScoreSheet, observer_id: int, role: ObserverRole, staff: dict[int, Any], status: int = 200,
-               conflicts: set[tuple[int, int]] | None = None, typed: dict[tuple[int, int], str] | None = None) -> Any:
+def _grid_page(
+    sheet: ScoreSheet,
+    observer_id: int,
+    role: ObserverRole,
+    staff: dict[int, Any],
+    status: int = 200,
+    conflicts: set[tuple[int, int]] | None = None,
+    typed: dict[tuple[int, int], str] | None = None,
+) -> Any:
     people = services.participants(db.session, sheet.cohort)
     entries = services.entries_of(db.session, sheet, observer_id)
-    return render_template("scoresheets/grid.html", sheet=sheet, cohort=sheet.cohort, people=people, entries=entries,
-                           observer_id=observer_id, observer_role=role, staff=staff, roles=ROLE_LABELS,
-                           combinations=COMBINATION_LABELS, conflicts=conflicts or set(), typed=typed or {},
-                           manage=can(current_user, "scoresheet.manage", sheet),
-                           editable=not sheet.cohort.is_closed and observer_id in staff,
-                           tabs=cohort_tabs(sheet.cohort, current_user)), status
+    return render_template(
+        "scoresheets/grid.html",
+        sheet=sheet,
+        cohort=sheet.cohort,
+        people=people,
+        entries=entries,
+        observer_id=observer_id,
+        observer_role=role,
+        staff=staff,
+        roles=ROLE_LABELS,
+        combinations=COMBINATION_LABELS,
+        conflicts=conflicts or set(),
+        typed=typed or {},
+        manage=can(current_user, "scoresheet.manage", sheet),
+        editable=not sheet.cohort.is_closed and observer_id in staff,
+        tabs=cohort_tabs(sheet.cohort, current_user),
+    ), status
 
 
 @bp.route("/score-sheets/<int:sheet_id>", methods=["GET", "POST"])
@@ -151,24 +213,36 @@ def grid(sheet: ScoreSheet):
         return _grid_page(sheet, observer_id, role, staff, error.status, typed=typed)
 
     on_refusal(refused)
-    chosen = services.check_observer(db.session, sheet.cohort, current_user, observer_id, role.value,
-                                     can(current_user, "scoresheet.manage", sheet))
+    chosen = services.check_observer(
+        db.session, sheet.cohort, current_user, observer_id, role.value, can(current_user, "scoresheet.manage", sheet)
+    )
     changed = services.save_scores(db.session, sheet, current_user, observer_id, chosen, cells, now_utc())
     flash(_("%(n)s score(s) saved.", n=changed), "success")
-    return redirect(url_for("scoresheets.grid", sheet_id=sheet.id, observer=observer_id, observer_role=chosen.value),
-                    code=303)
+    return redirect(
+        url_for("scoresheets.grid", sheet_id=sheet.id, observer=observer_id, observer_role=chosen.value), code=303
+    )
 
 
 @bp.route("/score-sheets/<int:sheet_id>/worksheet.xlsx")
 @require("scoresheet.enter", load=ScoreSheet, arg="sheet_id")
 def worksheet_file(sheet: ScoreSheet):
     observer_id, role, _staff = _observer(sheet)
-    data = worksheet.write(sheet, services.participants(db.session, sheet.cohort),
-                           services.entries_of(db.session, sheet, observer_id), observer_id, role.value)
+    data = worksheet.write(
+        sheet,
+        services.participants(db.session, sheet.cohort),
+        services.entries_of(db.session, sheet, observer_id),
+        observer_id,
+        role.value,
+    )
     g.no_store = True
     name = f"nilai-{sheet.cohort.program.code}-{sheet.id}-{observer_id}.xlsx"
-    return send_file(io.BytesIO(data), as_attachment=True, download_name=name, max_age=0,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_file(
+        io.BytesIO(data),
+        as_attachment=True,
+        download_name=name,
+        max_age=0,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 @bp.route("/score-sheets/<int:sheet_id>/import", methods=["POST"])
@@ -181,21 +255,30 @@ def import_worksheet(sheet: ScoreSheet):
             flash(error.message, "warning")
         else:
             flash(error.message, "danger")
-        return _grid_page(sheet, current_user.id, services.default_role(staff.get(current_user.id, ("", set()))[1]),
-                          staff, error.status, conflicts=set(getattr(error, "cells", [])))
+        return _grid_page(
+            sheet,
+            current_user.id,
+            services.default_role(staff.get(current_user.id, ("", set()))[1]),
+            staff,
+            error.status,
+            conflicts=set(getattr(error, "cells", [])),
+        )
 
     on_refusal(refused)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise DomainError(_l("Choose the XLSX worksheet to import."))
     observer_id, role_text, cells = worksheet.read(upload.read(worksheet.MAX_BYTES + 1), sheet)
-    role = services.check_observer(db.session, sheet.cohort, current_user, observer_id, role_text,
-                                   can(current_user, "scoresheet.manage", sheet))
-    changed = services.save_scores(db.session, sheet, current_user, observer_id, role, cells, now_utc(),
-                                   action="import")
+    role = services.check_observer(
+        db.session, sheet.cohort, current_user, observer_id, role_text, can(current_user, "scoresheet.manage", sheet)
+    )
+    changed = services.save_scores(
+        db.session, sheet, current_user, observer_id, role, cells, now_utc(), action="import"
+    )
     flash(_("%(n)s score(s) imported from the worksheet.", n=changed), "success")
-    return redirect(url_for("scoresheets.grid", sheet_id=sheet.id, observer=observer_id, observer_role=role.value),
-                    code=303)
+    return redirect(
+        url_for("scoresheets.grid", sheet_id=sheet.id, observer=observer_id, observer_role=role.value), code=303
+    )
 
 
 @bp.route("/score-sheets/<int:sheet_id>/history")
@@ -204,6 +287,13 @@ def history(sheet: ScoreSheet):
     people = {pid: name for pid, name, _nip in services.participants(db.session, sheet.cohort)}
     staff = services.staff(db.session, sheet.cohort)
     titles = {str(c.id): c.title for c in sheet.criteria}
-    return render_template("scoresheets/history.html", sheet=sheet, cohort=sheet.cohort,
-                           events=services.history(db.session, sheet), people=people, staff=staff, titles=titles,
-                           tabs=cohort_tabs(sheet.cohort, current_user))
+    return render_template(
+        "scoresheets/history.html",
+        sheet=sheet,
+        cohort=sheet.cohort,
+        events=services.history(db.session, sheet),
+        people=people,
+        staff=staff,
+        titles=titles,
+        tabs=cohort_tabs(sheet.cohort, current_user),
+    )

@@ -29,8 +29,13 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 
 
-def write(sheet: ScoreSheet, people: list[tuple[int, str, str]], entries: dict[tuple[int, int], SheetEntry],
-          observer_id: int, observer_role: str) -> bytes:
+def write(
+    sheet: ScoreSheet,
+    people: list[tuple[int, str, str]],
+    entries: dict[tuple[int, int], SheetEntry],
+    observer_id: int,
+    observer_role: str,
+) -> bytes:
     """The observer's worksheet for ``sheet`` as XLSX bytes."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False})
@@ -147,8 +152,9 @@ def read(data: bytes, sheet: ScoreSheet) -> tuple[int, str, list[CellInput]]:
             try:
                 pid = _whole(values[0])
             except (TypeError, ValueError):
-                raise DomainError(_l("Row %(n)s: the hidden id column was changed; export the worksheet again.",
-                                     n=number)) from None
+                raise DomainError(
+                    _l("Row %(n)s: the hidden id column was changed; export the worksheet again.", n=number)
+                ) from None
             for col, cid in columns.items():
                 text = _text(values[col] if col < len(values) else None).replace(",", ".")
                 version, exported = versions.get((pid, cid), (0, ""))

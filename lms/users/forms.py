@@ -16,8 +16,11 @@ class UserForm(Form):
 class ProfileForm(Form):
     """The civil-service profile of a participant."""
 
-    nip = StringField(_l("NIP"), validators=[DataRequired(), Length(max=30)],
-                      render_kw={"inputmode": "numeric", "placeholder": "19860926 201505 1 001"})
+    nip = StringField(
+        _l("NIP"),
+        validators=[DataRequired(), Length(max=30)],
+        render_kw={"inputmode": "numeric", "placeholder": "19860926 201505 1 001"},
+    )
     instansi = StringField(_l("Agency (instansi)"), validators=[Optional(), Length(max=200)])
     unit = StringField(_l("Work unit"), validators=[Optional(), Length(max=200)])
     jabatan = StringField(_l("Position (jabatan)"), validators=[Optional(), Length(max=200)])
@@ -25,7 +28,9 @@ class ProfileForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.golongan.choices = [SelectChoice("", _l("— not set —"))] + [SelectChoice(v, label) for v, label in golongan_choices()]
+        self.golongan.choices = [SelectChoice("", _l("— not set —"))] + [
+            SelectChoice(v, label) for v, label in golongan_choices()
+        ]
 
 
 class ParticipantForm(UserForm, ProfileForm):

@@ -25,10 +25,12 @@ def _view_user(user: Any, other: User) -> bool:
     if not staff_of:
         return False
     found = db.session.scalar(
-        select(Membership.id).where(
+        select(Membership.id)
+        .where(
             Membership.user_id == other.id,
             Membership.cohort_id.in_(staff_of),
-        ).limit(1)
+        )
+        .limit(1)
     )
     return found is not None
 

@@ -30,8 +30,9 @@ bp = Blueprint("users", __name__, template_folder="templates")
 def index():
     query = request.args.get("q", "").strip()
     role = request.args.get("role", "")
-    page = paginate(db.session, services.search_users(query, role), page_arg(request.args),
-                    current_app.config["PAGE_SIZE"])
+    page = paginate(
+        db.session, services.search_users(query, role), page_arg(request.args), current_app.config["PAGE_SIZE"]
+    )
     return render_template("users/index.html", page=page, q=query, role=role)
 
 
@@ -42,8 +43,11 @@ def create():
     page = form_page(form, "users/form.html", user=None)
     if form.validate_on_submit():
         user = services.create_user(
-            db.session, email=form.email.data, name=form.name.data,
-            is_admin=form.is_admin.data, is_manager=form.is_manager.data,
+            db.session,
+            email=form.email.data,
+            name=form.name.data,
+            is_admin=form.is_admin.data,
+            is_manager=form.is_manager.data,
         )
         password = services.reset_password(db.session, user, current_app.config["PASSWORD_HASH_METHOD"])
         g.no_store = True
@@ -57,8 +61,15 @@ def edit(user: User):
     form = UserForm(obj=user)
     page = form_page(form, "users/form.html", user=user)
     if form.validate_on_submit():
-        services.update_user(db.session, user, current_user, email=form.email.data, name=form.name.data,
-                             is_admin=form.is_admin.data, is_manager=form.is_manager.data)
+        services.update_user(
+            db.session,
+            user,
+            current_user,
+            email=form.email.data,
+            name=form.name.data,
+            is_admin=form.is_admin.data,
+            is_manager=form.is_manager.data,
+        )
         flash(_("Saved."), "success")
         return redirect(url_for("users.show", user_id=user.id))
     return page()
@@ -68,10 +79,13 @@ def edit(user: User):
 @require("admin", load=User)
 def set_active(user: User):
     active = request.form.get("active") == "1"
-    return act(lambda: services.set_active(db.session, user, current_user, active),
-               back=url_for("users.show", user_id=user.id),
-               message=_("The account is active again.") if active
-               else _("The account is deactivated; its sessions are ended."))
+    return act(
+        lambda: services.set_active(db.session, user, current_user, active),
+        back=url_for("users.show", user_id=user.id),
+        message=_("The account is active again.")
+        if active
+        else _("The account is deactivated; its sessions are ended."),
+    )
 
 
 @bp.route("/users/<int:user_id>/reset-password", methods=["POST"])

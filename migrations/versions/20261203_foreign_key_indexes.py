@@ -13,24 +13,24 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '3c1f0a7d9b21'
-down_revision: str | Sequence[str] | None = '3c1d2e7a9b40'
+revision: str = "3c1f0a7d9b21"
+down_revision: str | Sequence[str] | None = "3c1d2e7a9b40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 INDEXES = (
-    ('rubrics', 'created_by_id'),
-    ('assessment_extensions', 'granted_by_id'),
-    ('submission_revisions', 'saved_by_id'),
-    ('grade_events', 'actor_id'),
+    ("rubrics", "created_by_id"),
+    ("assessment_extensions", "granted_by_id"),
+    ("submission_revisions", "saved_by_id"),
+    ("grade_events", "actor_id"),
 )
 
 
 def upgrade() -> None:
     for table, column in INDEXES:
-        op.create_index(f'ix_{table}_{column}', table, [column], unique=False)
+        op.create_index(f"ix_{table}_{column}", table, [column], unique=False)
 
 
 def downgrade() -> None:
     for table, column in reversed(INDEXES):
-        op.drop_index(f'ix_{table}_{column}', table_name=table)
+        op.drop_index(f"ix_{table}_{column}", table_name=table)

@@ -16,21 +16,21 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '9d4b2f6e8a13'
-down_revision: str | Sequence[str] | None = '94fe34afb476'
+revision: str = "9d4b2f6e8a13"
+down_revision: str | Sequence[str] | None = "94fe34afb476"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('submissions', schema=None) as batch_op:
-        batch_op.drop_index('ix_submissions_assessment_id')
-        batch_op.create_index('ix_submissions_assessment_id_state', ['assessment_id', 'state'], unique=False)
-        batch_op.create_index('ix_submissions_state_submitted_at', ['state', 'submitted_at', 'id'], unique=False)
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_index("ix_submissions_assessment_id")
+        batch_op.create_index("ix_submissions_assessment_id_state", ["assessment_id", "state"], unique=False)
+        batch_op.create_index("ix_submissions_state_submitted_at", ["state", "submitted_at", "id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('submissions', schema=None) as batch_op:
-        batch_op.drop_index('ix_submissions_state_submitted_at')
-        batch_op.drop_index('ix_submissions_assessment_id_state')
-        batch_op.create_index('ix_submissions_assessment_id', ['assessment_id'], unique=False)
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_index("ix_submissions_state_submitted_at")
+        batch_op.drop_index("ix_submissions_assessment_id_state")
+        batch_op.create_index("ix_submissions_assessment_id", ["assessment_id"], unique=False)

@@ -12,17 +12,37 @@ from plugins.benchmarking import followups, practices
 from plugins.benchmarking.models import FieldVisit
 
 PRACTICES = [
-    ("Rumah sakit tanpa kelas", "health", "adapted",
-     "RSUD kota memberi **satu standar layanan** untuk semua pasien: tidak ada pembedaan kelas rawat inap. "
-     "Berhasil karena komitmen Wali Kota, subsidi silang, dan pengawasan pengaduan yang terbuka."),
-    ("Pengaduan terpadu lewat satu aplikasi", "digital_service", "adopted",
-     "Warga melapor lewat satu aplikasi; setiap laporan punya batas waktu tindak lanjut yang dipantau Sekda."),
-    ("Mal pelayanan publik", "service_innovation", "adapted",
-     "Layanan perizinan dan kependudukan dalam satu gedung dengan standar waktu yang diumumkan."),
-    ("Survei kepuasan bulanan yang dipublikasikan", "bureaucracy_reform", "identified",
-     "Hasil survei kepuasan setiap unit layanan diumumkan tiap bulan di papan informasi dan situs kota."),
-    ("Tunjangan kinerja berbasis pengaduan", "human_resources", "identified",
-     "Sebagian tunjangan kinerja unit layanan dikaitkan dengan kecepatan menyelesaikan pengaduan."),
+    (
+        "Rumah sakit tanpa kelas",
+        "health",
+        "adapted",
+        "RSUD kota memberi **satu standar layanan** untuk semua pasien: tidak ada pembedaan kelas rawat inap. "
+        "Berhasil karena komitmen Wali Kota, subsidi silang, dan pengawasan pengaduan yang terbuka.",
+    ),
+    (
+        "Pengaduan terpadu lewat satu aplikasi",
+        "digital_service",
+        "adopted",
+        "Warga melapor lewat satu aplikasi; setiap laporan punya batas waktu tindak lanjut yang dipantau Sekda.",
+    ),
+    (
+        "Mal pelayanan publik",
+        "service_innovation",
+        "adapted",
+        "Layanan perizinan dan kependudukan dalam satu gedung dengan standar waktu yang diumumkan.",
+    ),
+    (
+        "Survei kepuasan bulanan yang dipublikasikan",
+        "bureaucracy_reform",
+        "identified",
+        "Hasil survei kepuasan setiap unit layanan diumumkan tiap bulan di papan informasi dan situs kota.",
+    ),
+    (
+        "Tunjangan kinerja berbasis pengaduan",
+        "human_resources",
+        "identified",
+        "Sebagian tunjangan kinerja unit layanan dikaitkan dengan kecepatan menyelesaikan pengaduan.",
+    ),
 ]
 
 
@@ -51,22 +71,44 @@ def practices_demo(session: Session, demo: dict[str, Any], visit: FieldVisit) ->
         made.append(practice)
     for index, practice in enumerate(made[:6]):
         picks = {c.id: c.levels[(index + i) % len(c.levels)].id for i, c in enumerate(rubric.criteria)}
-        grade = save_grade(session, practice.submission, instructor, GradeInput(
-            levels=picks, comments={}, feedback="Analisis tuan rumah sudah tajam; rencana perlu indikator.",
-            finalize=True), None, now)
+        grade = save_grade(
+            session,
+            practice.submission,
+            instructor,
+            GradeInput(
+                levels=picks,
+                comments={},
+                feedback="Analisis tuan rumah sudah tajam; rencana perlu indikator.",
+                finalize=True,
+            ),
+            None,
+            now,
+        )
         if index < 4:
             release(session, grade, instructor, now)
     made[0].published = True
-    round_ = followups.open_round(session, visit.cohort, "3 bulan setelah kunjungan",
-                                  visit.end_date + timedelta(days=70), visit.end_date + timedelta(days=120))
+    round_ = followups.open_round(
+        session,
+        visit.cohort,
+        "3 bulan setelah kunjungan",
+        visit.end_date + timedelta(days=70),
+        visit.end_date + timedelta(days=120),
+    )
     today = max(date.today(), round_.opens_on)
     statuses = ["implemented", "in_progress", "planned"]
     for index, practice in enumerate(p for p in made if p.stage.value != "identified"):
         if index >= len(statuses):
             break
-        followup = followups.report(session, round_, practice, practice.participant, status=statuses[index],
-                                    outcome="Ruang rawat inap percontohan tanpa kelas sudah berjalan." if index == 0 else "",
-                                    evidence_links="", today=today, now=now)
+        followup = followups.report(
+            session,
+            round_,
+            practice,
+            practice.participant,
+            status=statuses[index],
+            outcome="Ruang rawat inap percontohan tanpa kelas sudah berjalan." if index == 0 else "",
+            evidence_links="",
+            today=today,
+            now=now,
+        )
         if index == 0:
             followups.confirm(session, followup, instructor, now)
-

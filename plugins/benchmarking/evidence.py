@@ -23,7 +23,10 @@ from lms.users.models import User
 from plugins.benchmarking.models import Attachment, Practice
 
 ALLOWED = {
-    "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
     "application/pdf": ".pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
@@ -33,9 +36,11 @@ ALLOWED = {
     "application/vnd.oasis.opendocument.presentation": ".odp",
     "application/x-ole-storage": ".doc",
 }
-_OOXML = {"word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-          "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-          "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
+_OOXML = {
+    "word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
 
 
 class EvidenceError(DomainError):
@@ -104,8 +109,16 @@ def path_of(stored_name: str) -> str:
     return storage.path(AREA, stored_name)
 
 
-def add(session: Session, practice: Practice, owner: User, data: bytes, filename: str | None, *,
-        max_file: int, max_practice: int) -> Attachment:
+def add(
+    session: Session,
+    practice: Practice,
+    owner: User,
+    data: bytes,
+    filename: str | None,
+    *,
+    max_file: int,
+    max_practice: int,
+) -> Attachment:
     """Store one evidence file for a practice; refuses a wrong type, a file or a total that is too big.
 
     The file is written (atomically, by the upload store) before the row is flushed and removed
@@ -116,24 +129,44 @@ def add(session: Session, practice: Practice, owner: User, data: bytes, filename
     if not data:
         raise EvidenceError(_l("The file is empty."), field="file")
     if len(data) > max_file:
-        raise EvidenceError(_l("The file is larger than %(mb)s MB.", mb=max_file // (1024 * 1024)), field="file", status=413)
+        raise EvidenceError(
+            _l("The file is larger than %(mb)s MB.", mb=max_file // (1024 * 1024)), field="file", status=413
+        )
     _lock_practice(session, practice)
-    used = session.scalar(select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.practice_id == practice.id)) or 0
+    used = (
+        session.scalar(select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.practice_id == practice.id))
+        or 0
+    )
     if used + len(data) > max_practice:
-        raise EvidenceError(_l("A practice can hold at most %(mb)s MB of evidence.", mb=max_practice // (1024 * 1024)),
-                            field="file", status=413)
+        raise EvidenceError(
+            _l("A practice can hold at most %(mb)s MB of evidence.", mb=max_practice // (1024 * 1024)),
+            field="file",
+            status=413,
+        )
     kind = sniff(data)
     if kind is None:
-        raise EvidenceError(_l("Only photos (JPEG, PNG, GIF, WebP), PDF and office documents are accepted."),
-                            field="file", status=415)
+        raise EvidenceError(
+            _l("Only photos (JPEG, PNG, GIF, WebP), PDF and office documents are accepted."), field="file", status=415
+        )
     _check_editable(session, practice)
     if kind.startswith("image/") and not _reasonable_image(data):
-        raise EvidenceError(_l("The photo could not be read, or it is larger than %(mp)s megapixels.",
-                               mp=max_pixels(kind) // 1_000_000), field="file", status=415)
+        raise EvidenceError(
+            _l(
+                "The photo could not be read, or it is larger than %(mp)s megapixels.", mp=max_pixels(kind) // 1_000_000
+            ),
+            field="file",
+            status=415,
+        )
     stored = storage.put(AREA, data)  # atomic: a full disk leaves no partial file under the stored name
     try:
-        attachment = Attachment(practice_id=practice.id, owner_id=owner.id, original_name=clean_name(filename, kind),
-                                stored_name=stored, content_type=kind, size=len(data))
+        attachment = Attachment(
+            practice_id=practice.id,
+            owner_id=owner.id,
+            original_name=clean_name(filename, kind),
+            stored_name=stored,
+            content_type=kind,
+            size=len(data),
+        )
         session.add(attachment)
         session.flush()
     except Exception:
@@ -189,8 +222,12 @@ def _lock_practice(session: Session, practice: Practice) -> None:
     """Serialise evidence uploads to one practice, so that the quota sum sees every committed file:
     two uploads at once stored 59.4 MB under a 50 MB quota. A no-op UPDATE takes the practice row's
     lock on PostgreSQL and the write lock on SQLite; the second upload waits for the first's commit."""
-    session.execute(update(Practice).where(Practice.id == practice.id).values(id=Practice.id)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Practice)
+        .where(Practice.id == practice.id)
+        .values(id=Practice.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _check_editable(session: Session, practice: Practice) -> None:

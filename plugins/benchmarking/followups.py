@@ -37,12 +37,25 @@ def open_round(session: Session, cohort: Cohort, title: str, opens_on: date, due
 
 
 def rounds_of(session: Session, cohort_id: int) -> list[FollowupRound]:
-    return list(session.scalars(select(FollowupRound).where(FollowupRound.cohort_id == cohort_id)
-                                .order_by(FollowupRound.opens_on)))
+    return list(
+        session.scalars(
+            select(FollowupRound).where(FollowupRound.cohort_id == cohort_id).order_by(FollowupRound.opens_on)
+        )
+    )
 
 
-def report(session: Session, round_: FollowupRound, practice: Practice, actor: User, *, status: str, outcome: str,
-           evidence_links: str, today: date, now: datetime) -> Followup:
+def report(
+    session: Session,
+    round_: FollowupRound,
+    practice: Practice,
+    actor: User,
+    *,
+    status: str,
+    outcome: str,
+    evidence_links: str,
+    today: date,
+    now: datetime,
+) -> Followup:
     """Report (or correct) the state of one practice in one round; a correction clears the confirmation.
 
     Only the practice's author reports, only on a submitted adopted or adapted practice of the round's
@@ -53,9 +66,13 @@ def report(session: Session, round_: FollowupRound, practice: Practice, actor: U
     if practice.visit.cohort_id != round_.cohort_id:
         raise DomainError(_l("This practice is not from this cohort's visits."), status=404)
     if practice.stage == Stage.IDENTIFIED:
-        raise DomainError(_l("Only adopted or adapted practices are followed up; this one was only identified."),
-                          status=409)
-    if session.scalar(select(Submission.state).where(Submission.id == practice.submission_id)) != SubmissionState.SUBMITTED:
+        raise DomainError(
+            _l("Only adopted or adapted practices are followed up; this one was only identified."), status=409
+        )
+    if (
+        session.scalar(select(Submission.state).where(Submission.id == practice.submission_id))
+        != SubmissionState.SUBMITTED
+    ):
         raise Conflict(_l("Submit the practice before reporting on it."))
     if today < round_.opens_on:
         raise Conflict(_l("This round opens on %(day)s.", day=round_.opens_on.isoformat()))
@@ -66,7 +83,9 @@ def report(session: Session, round_: FollowupRound, practice: Practice, actor: U
     for line in evidence_links.splitlines():
         if line.strip() and not line.strip().startswith(("http://", "https://")):
             raise DomainError(_l("Links must start with http:// or https://."), field="evidence_links")
-    followup = session.scalar(select(Followup).where(Followup.round_id == round_.id, Followup.practice_id == practice.id))
+    followup = session.scalar(
+        select(Followup).where(Followup.round_id == round_.id, Followup.practice_id == practice.id)
+    )
     if followup is None:
         followup = Followup(round_id=round_.id, practice_id=practice.id, status=ImplementationStatus(status))
         session.add(followup)
@@ -86,18 +105,30 @@ def confirm(session: Session, followup: Followup, actor: User, now: datetime) ->
 
 
 def round_reports(session: Session, round_id: int) -> list[Followup]:
-    return list(session.scalars(
-        select(Followup).where(Followup.round_id == round_id)
-        .options(joinedload(Followup.practice).joinedload(Practice.participant), joinedload(Followup.confirmed_by))
-        .order_by(Followup.reported_at.desc())))
+    return list(
+        session.scalars(
+            select(Followup)
+            .where(Followup.round_id == round_id)
+            .options(joinedload(Followup.practice).joinedload(Practice.participant), joinedload(Followup.confirmed_by))
+            .order_by(Followup.reported_at.desc())
+        )
+    )
 
 
 def reportable(session: Session, participant: User, cohort_id: int) -> list[Practice]:
     """The participant's submitted adopted or adapted practices from the cohort's visits."""
 
-    return list(session.scalars(
-        select(Practice).join(FieldVisit, FieldVisit.id == Practice.visit_id)
-        .join(Submission, Submission.id == Practice.submission_id)
-        .where(FieldVisit.cohort_id == cohort_id, Practice.participant_id == participant.id,
-               Practice.stage != Stage.IDENTIFIED, Submission.state == SubmissionState.SUBMITTED)
-        .order_by(Practice.id)))
+    return list(
+        session.scalars(
+            select(Practice)
+            .join(FieldVisit, FieldVisit.id == Practice.visit_id)
+            .join(Submission, Submission.id == Practice.submission_id)
+            .where(
+                FieldVisit.cohort_id == cohort_id,
+                Practice.participant_id == participant.id,
+                Practice.stage != Stage.IDENTIFIED,
+                Submission.state == SubmissionState.SUBMITTED,
+            )
+            .order_by(Practice.id)
+        )
+    )

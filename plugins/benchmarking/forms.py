@@ -41,17 +41,22 @@ from plugins.benchmarking.services import HOST_KIND_LABELS
 
 
 class HostForm(Form):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
-                       render_kw={"placeholder": "Pemerintah Kota Pontianak"})
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, HOST_KIND_LABELS[k]) for k in HostKind],
-                       default=HostKind.CITY.value)
-    region = StringField(_l("Region"), validators=[Optional(), Length(max=200)],
-                         render_kw={"placeholder": "Kalimantan Barat"})
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=200)], render_kw={"placeholder": "Pemerintah Kota Pontianak"}
+    )
+    kind = SelectField(
+        _l("Kind"), choices=[SelectChoice(k.value, HOST_KIND_LABELS[k]) for k in HostKind], default=HostKind.CITY.value
+    )
+    region = StringField(
+        _l("Region"), validators=[Optional(), Length(max=200)], render_kw={"placeholder": "Kalimantan Barat"}
+    )
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=1000)], render_kw={"rows": 2})
-    website = StringField(_l("Website"), validators=[Optional(), Length(max=300)],
-                          render_kw={"placeholder": "https://"})
-    recognition = TextAreaField(_l("Recognition (Markdown)"), validators=[Optional(), Length(max=20000)],
-                                render_kw={"rows": 5})
+    website = StringField(
+        _l("Website"), validators=[Optional(), Length(max=300)], render_kw={"placeholder": "https://"}
+    )
+    recognition = TextAreaField(
+        _l("Recognition (Markdown)"), validators=[Optional(), Length(max=20000)], render_kw={"rows": 5}
+    )
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
     contact_email = EmailField(_l("Contact email"), validators=[Optional(), EmailAddress(), Length(max=254)])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50)])
@@ -59,14 +64,18 @@ class HostForm(Form):
 
 class VisitForm(Form):
     host_id = SelectField(_l("Host organisation"), coerce=int, validators=[DataRequired()])
-    theme = StringField(_l("Theme"), validators=[DataRequired(), Length(max=300)],
-                        render_kw={"placeholder": "Inovasi pelayanan publik"})
+    theme = StringField(
+        _l("Theme"), validators=[DataRequired(), Length(max=300)], render_kw={"placeholder": "Inovasi pelayanan publik"}
+    )
     start_date = DateField(_l("Start date"), validators=[DataRequired()])
     end_date = DateField(_l("End date"), validators=[DataRequired()])
     location = StringField(_l("Location"), validators=[Optional(), Length(max=300)])
-    briefing = TextAreaField(_l("Briefing (Markdown)"), validators=[Optional(), Length(max=50000)], render_kw={"rows": 8})
-    guiding_questions = TextAreaField(_l("Guiding questions, one per line"), validators=[Optional(), Length(max=10000)],
-                                      render_kw={"rows": 5})
+    briefing = TextAreaField(
+        _l("Briefing (Markdown)"), validators=[Optional(), Length(max=50000)], render_kw={"rows": 8}
+    )
+    guiding_questions = TextAreaField(
+        _l("Guiding questions, one per line"), validators=[Optional(), Length(max=10000)], render_kw={"rows": 5}
+    )
 
     def validate_end_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:
@@ -78,27 +87,44 @@ class SplitForm(Form):
 
 
 class PracticeForm(Form):
-    title = StringField(_l("Practice"), validators=[DataRequired(), Length(max=300)],
-                        render_kw={"placeholder": "Rumah sakit tanpa kelas"})
+    title = StringField(
+        _l("Practice"),
+        validators=[DataRequired(), Length(max=300)],
+        render_kw={"placeholder": "Rumah sakit tanpa kelas"},
+    )
     category = SelectField(_l("Category"))
-    identified = TextAreaField(_l("What the host does, and why it works (Markdown)"),
-                               validators=[Optional(), Length(max=50000)], render_kw={"rows": 7})
-    evidence_links = TextAreaField(_l("Evidence links, one per line"), validators=[Optional(), Length(max=5000)],
-                                   render_kw={"rows": 2})
+    identified = TextAreaField(
+        _l("What the host does, and why it works (Markdown)"),
+        validators=[Optional(), Length(max=50000)],
+        render_kw={"rows": 7},
+    )
+    evidence_links = TextAreaField(
+        _l("Evidence links, one per line"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2}
+    )
     stage = SelectField(_l("Stage"))
-    adoption_plan = TextAreaField(_l("Adoption: what will be replicated as it is, and where"),
-                                  validators=[Optional(), Length(max=20000)], render_kw={"rows": 4})
-    changes = TextAreaField(_l("Adaptation: what changes, and why"), validators=[Optional(), Length(max=20000)],
-                            render_kw={"rows": 4})
+    adoption_plan = TextAreaField(
+        _l("Adoption: what will be replicated as it is, and where"),
+        validators=[Optional(), Length(max=20000)],
+        render_kw={"rows": 4},
+    )
+    changes = TextAreaField(
+        _l("Adaptation: what changes, and why"), validators=[Optional(), Length(max=20000)], render_kw={"rows": 4}
+    )
     reasons = SelectMultipleField(_l("Why it must change"), validators=[Optional()])
     target_unit = StringField(_l("Target unit"), validators=[Optional(), Length(max=300)])
     timeline = TextAreaField(_l("Timeline"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})
     resources = TextAreaField(_l("Resources needed"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})
     risks = TextAreaField(_l("Risks"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})
-    change_project_link = TextAreaField(_l("Link to your change project (aksi perubahan)"),
-                                        validators=[Optional(), Length(max=2000)], render_kw={"rows": 1})
-    private_note = TextAreaField(_l("Private note (only you see it)"), validators=[Optional(), Length(max=10000)],
-                                 render_kw={"rows": 2, "data-keep-not": True})  # never kept on a shared device
+    change_project_link = TextAreaField(
+        _l("Link to your change project (aksi perubahan)"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 1},
+    )
+    private_note = TextAreaField(
+        _l("Private note (only you see it)"),
+        validators=[Optional(), Length(max=10000)],
+        render_kw={"rows": 2, "data-keep-not": True},
+    )  # never kept on a shared device
     # A new practice: one key per rendering of the form, so a double submit stores it once.
     form_key = HiddenField(validators=[Optional(), Length(max=64)])
     # An existing practice: the version this form shows, so a save from a stale tab is refused.
@@ -116,8 +142,11 @@ class EvidenceForm(Form):
 
 
 class RoundForm(Form):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)],
-                        render_kw={"placeholder": "3 bulan setelah kunjungan"})
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"placeholder": "3 bulan setelah kunjungan"},
+    )
     opens_on = DateField(_l("Opens on"), validators=[DataRequired()])
     due_on = DateField(_l("Due on"), validators=[Optional()])
 
@@ -125,8 +154,9 @@ class RoundForm(Form):
 class FollowupForm(Form):
     status = SelectField(_l("Status"))
     outcome = TextAreaField(_l("Outcome (Markdown)"), validators=[Optional(), Length(max=20000)], render_kw={"rows": 3})
-    evidence_links = TextAreaField(_l("Evidence links, one per line"), validators=[Optional(), Length(max=5000)],
-                                   render_kw={"rows": 2})
+    evidence_links = TextAreaField(
+        _l("Evidence links, one per line"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2}
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -143,8 +173,9 @@ class MentorForm(Form):
     """The mentor's details; the address and the NIP are checked by the project's rules (mentors.invite)."""
 
     name = StringField(_l("Mentor's name"), validators=[DataRequired(), Length(max=200)])
-    position = StringField(_l("Position"), validators=[Optional(), Length(max=200)],
-                           render_kw={"placeholder": "Kepala Dinas"})
+    position = StringField(
+        _l("Position"), validators=[Optional(), Length(max=200)], render_kw={"placeholder": "Kepala Dinas"}
+    )
     nip = StringField(_l("NIP (optional)"), validators=[Optional(), Length(max=40)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), EmailAddress()])
 
@@ -152,8 +183,9 @@ class MentorForm(Form):
 class MentorAnswerForm(Form):
     followup_id = HiddenField()
     verdict = SelectField(_l("Your answer"))
-    comment = TextAreaField(_l("Comment (required unless you confirm)"), validators=[Optional(), Length(max=5000)],
-                            render_kw={"rows": 2})
+    comment = TextAreaField(
+        _l("Comment (required unless you confirm)"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2}
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -58,15 +58,29 @@ def is_closed(round_: FollowupRound, today: date) -> bool:
 def participant_of(session: Session, round_: FollowupRound, user_id: int) -> User:
     """The peserta ``user_id`` of the round's cohort; 404 for anyone else (a form cannot name
     someone of another cohort)."""
-    user = session.scalar(select(User).join(Membership, Membership.user_id == User.id).where(
-        User.id == user_id, Membership.cohort_id == round_.cohort_id, Membership.role == Role.PARTICIPANT))
+    user = session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(User.id == user_id, Membership.cohort_id == round_.cohort_id, Membership.role == Role.PARTICIPANT)
+    )
     if user is None:
         raise DomainError(_l("This person is not a participant of this cohort."), status=404)
     return user
 
 
-def invite(session: Session, round_: FollowupRound, participant_id: int, actor: User, *, name: str, nip: str,
-           position: str, email: str, today: date, now: datetime) -> Mentor:
+def invite(
+    session: Session,
+    round_: FollowupRound,
+    participant_id: int,
+    actor: User,
+    *,
+    name: str,
+    nip: str,
+    position: str,
+    email: str,
+    today: date,
+    now: datetime,
+) -> Mentor:
     """Record (or update) the peserta's mentor and e-mail them a fresh link to this round; older
     links of this mentor stop working."""
     participant = participant_of(session, round_, participant_id)
@@ -96,11 +110,23 @@ def invite(session: Session, round_: FollowupRound, participant_id: int, actor: 
     locale = current_app.config["DEFAULT_LOCALE"]  # a mentor has no account, hence no language of their own
     with force_locale(locale):
         due = format_date(round_.due_on) if round_.due_on else ""
-    queue_mail(session, to=mentor.email, template="benchmarking_mentor", locale=locale, purpose=LINK_PURPOSE,
-               subject=_l("%(name)s asks you to confirm what they implemented", name=participant.name),
-               context={"name": mentor.name, "participant": participant.name, "program": cohort.program.name,
-                        "cohort": cohort.title, "round": round_.title, "due": due,
-                        "link": absolute_url("benchmarking_practices.mentor", token=link_for(mentor, round_))})
+    queue_mail(
+        session,
+        to=mentor.email,
+        template="benchmarking_mentor",
+        locale=locale,
+        purpose=LINK_PURPOSE,
+        subject=_l("%(name)s asks you to confirm what they implemented", name=participant.name),
+        context={
+            "name": mentor.name,
+            "participant": participant.name,
+            "program": cohort.program.name,
+            "cohort": cohort.title,
+            "round": round_.title,
+            "due": due,
+            "link": absolute_url("benchmarking_practices.mentor", token=link_for(mentor, round_)),
+        },
+    )
     return mentor
 
 
@@ -111,52 +137,88 @@ def link_for(mentor: Mentor, round_: FollowupRound) -> str:
 def open_link(session: Session, token: str, today: date) -> tuple[Mentor, FollowupRound]:
     """The mentor and round of a valid link; :class:`LinkRefused` (410) when it is expired, forged,
     replaced by a newer invitation, or its round is closed."""
-    data = unsign(LINK_PURPOSE, token, timedelta(days=LINK_DAYS),
-                  expired=_l("This link has expired. Ask the participant for a new one."),
-                  invalid=_l("This link is not valid."))
+    data = unsign(
+        LINK_PURPOSE,
+        token,
+        timedelta(days=LINK_DAYS),
+        expired=_l("This link has expired. Ask the participant for a new one."),
+        invalid=_l("This link is not valid."),
+    )
     mentor = session.get(Mentor, data.get("m")) if isinstance(data.get("m"), int) else None
     round_ = session.get(FollowupRound, data.get("r")) if isinstance(data.get("r"), int) else None
     if mentor is None or round_ is None or data.get("n") != mentor.link_nonce:
         raise LinkRefused(_l("This link has been replaced by a newer invitation, or is not valid."), expired=False)
     if is_closed(round_, today):
         assert round_.due_on is not None
-        raise LinkRefused(_l("The follow-up round %(round)s closed on %(day)s: its answers can no longer be given.",
-                             round=round_.title, day=format_date(round_.due_on)), expired=True)
+        raise LinkRefused(
+            _l(
+                "The follow-up round %(round)s closed on %(day)s: its answers can no longer be given.",
+                round=round_.title,
+                day=format_date(round_.due_on),
+            ),
+            expired=True,
+        )
     return mentor, round_
 
 
 def reports_for(session: Session, mentor: Mentor, round_: FollowupRound) -> list[Followup]:
     """The mentor's peserta's reports in this round, and nothing of anyone else."""
-    return list(session.scalars(
-        select(Followup).join(Practice, Practice.id == Followup.practice_id)
-        .where(Followup.round_id == round_.id, Practice.participant_id == mentor.participant_id)
-        .options(joinedload(Followup.practice)).order_by(Practice.id)))
+    return list(
+        session.scalars(
+            select(Followup)
+            .join(Practice, Practice.id == Followup.practice_id)
+            .where(Followup.round_id == round_.id, Practice.participant_id == mentor.participant_id)
+            .options(joinedload(Followup.practice))
+            .order_by(Practice.id)
+        )
+    )
 
 
-def answer(session: Session, mentor: Mentor, round_: FollowupRound, followup_id: int, *, verdict: str, comment: str,
-           now: datetime) -> MentorReview:
+def answer(
+    session: Session,
+    mentor: Mentor,
+    round_: FollowupRound,
+    followup_id: int,
+    *,
+    verdict: str,
+    comment: str,
+    now: datetime,
+) -> MentorReview:
     """Record the mentor's answer on one report; one answer per version of the report."""
     followup = session.get(Followup, followup_id)
-    if (followup is None or followup.round_id != round_.id
-            or followup.practice.participant_id != mentor.participant_id):
+    if followup is None or followup.round_id != round_.id or followup.practice.participant_id != mentor.participant_id:
         raise DomainError(_l("There is no such report."), status=404)
     if verdict not in {v.value for v in MentorVerdict}:
         raise DomainError(_l("Choose your answer."), field="verdict")
     if verdict != MentorVerdict.CONFIRMED and not comment.strip():
         raise DomainError(_l("Say what you see differently, or which evidence is missing."), field="comment")
-    if session.scalar(select(MentorReview.id).where(MentorReview.mentor_id == mentor.id,
-                                                    MentorReview.followup_id == followup.id,
-                                                    MentorReview.reported_at == followup.reported_at)):
+    if session.scalar(
+        select(MentorReview.id).where(
+            MentorReview.mentor_id == mentor.id,
+            MentorReview.followup_id == followup.id,
+            MentorReview.reported_at == followup.reported_at,
+        )
+    ):
         raise Conflict(_l("You have answered on this report already. A corrected report can be answered again."))
-    review = MentorReview(mentor_id=mentor.id, round_id=round_.id, followup_id=followup.id,
-                          reported_at=followup.reported_at, verdict=MentorVerdict(verdict),
-                          comment=comment.strip(), at=now)
+    review = MentorReview(
+        mentor_id=mentor.id,
+        round_id=round_.id,
+        followup_id=followup.id,
+        reported_at=followup.reported_at,
+        verdict=MentorVerdict(verdict),
+        comment=comment.strip(),
+        at=now,
+    )
     session.add(review)
     session.flush()
-    notify(session, [mentor.participant_id], ANSWER_KINDS[review.verdict],
-           {"mentor": mentor.name, "practice": followup.practice.title, "round": round_.title,
-            "comment": review.comment},
-           link=path_for("benchmarking_practices.report", round_id=round_.id), now=now)
+    notify(
+        session,
+        [mentor.participant_id],
+        ANSWER_KINDS[review.verdict],
+        {"mentor": mentor.name, "practice": followup.practice.title, "round": round_.title, "comment": review.comment},
+        link=path_for("benchmarking_practices.report", round_id=round_.id),
+        now=now,
+    )
     return review
 
 
@@ -166,8 +228,12 @@ def latest_reviews(session: Session, followup_ids: Iterable[int]) -> dict[int, M
     if not ids:
         return {}
     latest: dict[int, MentorReview] = {}
-    for review in session.scalars(select(MentorReview).where(MentorReview.followup_id.in_(ids))
-                                  .options(joinedload(MentorReview.mentor)).order_by(MentorReview.at, MentorReview.id)):
+    for review in session.scalars(
+        select(MentorReview)
+        .where(MentorReview.followup_id.in_(ids))
+        .options(joinedload(MentorReview.mentor))
+        .order_by(MentorReview.at, MentorReview.id)
+    ):
         latest[review.followup_id] = review
     return latest
 
@@ -177,9 +243,14 @@ def answers_of(session: Session, mentor: Mentor, followup_ids: Iterable[int]) ->
     ids = list(followup_ids)
     if not ids:
         return {}
-    return {review.followup_id: review for review in session.scalars(
-        select(MentorReview).where(MentorReview.mentor_id == mentor.id, MentorReview.followup_id.in_(ids))
-        .order_by(MentorReview.at, MentorReview.id))}
+    return {
+        review.followup_id: review
+        for review in session.scalars(
+            select(MentorReview)
+            .where(MentorReview.mentor_id == mentor.id, MentorReview.followup_id.in_(ids))
+            .order_by(MentorReview.at, MentorReview.id)
+        )
+    }
 
 
 def mentors_of(session: Session, participant_id: int) -> list[Mentor]:

@@ -40,7 +40,6 @@ class HostKind(enum.StrEnum):
     OTHER = "other"
 
 
-
 class Host(Base):
     """An organisation known for a best practice, visited by cohorts; shared across cohorts."""
 
@@ -78,7 +77,9 @@ class FieldVisit(Base):
     guiding_questions: Mapped[str] = mapped_column(Text, default="")  # one question per line
     # The core assessments this visit's work is graded in (kind benchmarking.practice, and the group report).
     assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id", ondelete="SET NULL"), index=True)
-    report_assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id", ondelete="SET NULL"), index=True)
+    report_assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessments.id", ondelete="SET NULL"), index=True
+    )
     min_practices: Mapped[int] = mapped_column(Integer, default=3)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -132,6 +133,7 @@ class GroupMember(Base):
 
 # -- the practice log ----------------------------------------------------------------------------
 
+
 class PracticeCategory(enum.StrEnum):
     SERVICE_INNOVATION = "service_innovation"
     DIGITAL_SERVICE = "digital_service"
@@ -165,8 +167,9 @@ class Practice(Base):
     visit_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_visits.id", ondelete="CASCADE"), index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(300))
-    category: Mapped[PracticeCategory] = mapped_column(enum_type(PracticeCategory, "benchmarking_category", 24),
-                                                       default=PracticeCategory.SERVICE_INNOVATION)
+    category: Mapped[PracticeCategory] = mapped_column(
+        enum_type(PracticeCategory, "benchmarking_category", 24), default=PracticeCategory.SERVICE_INNOVATION
+    )
     identified: Mapped[str] = mapped_column(Text, default="")  # Markdown: what the host does, why it works
     evidence_links: Mapped[str] = mapped_column(Text, default="")  # one URL per line
     stage: Mapped[Stage] = mapped_column(enum_type(Stage, "benchmarking_stage", 24), default=Stage.IDENTIFIED)
@@ -197,8 +200,9 @@ class Practice(Base):
     submission: Mapped[Submission] = relationship()
     visit: Mapped[FieldVisit] = relationship()
     participant: Mapped[User] = relationship()
-    attachments: Mapped[list[Attachment]] = relationship(back_populates="practice", cascade="all, delete-orphan",
-                                                         order_by="Attachment.id")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="practice", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
 
     __table_args__ = tuple(search.indexes())  # the catalogue's full-text indexes (PostgreSQL)
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
@@ -217,8 +221,12 @@ class Attachment(Base):
     __tablename__ = "benchmarking_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int | None] = mapped_column(ForeignKey("benchmarking_practices.id", ondelete="CASCADE"), index=True)
-    followup_id: Mapped[int | None] = mapped_column(ForeignKey("benchmarking_followups.id", ondelete="CASCADE"), index=True)
+    practice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("benchmarking_practices.id", ondelete="CASCADE"), index=True
+    )
+    followup_id: Mapped[int | None] = mapped_column(
+        ForeignKey("benchmarking_followups.id", ondelete="CASCADE"), index=True
+    )
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     original_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -254,7 +262,9 @@ class Followup(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_followup_rounds.id", ondelete="CASCADE"), index=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_practices.id", ondelete="CASCADE"), index=True)
-    status: Mapped[ImplementationStatus] = mapped_column(enum_type(ImplementationStatus, "benchmarking_impl_status", 24))
+    status: Mapped[ImplementationStatus] = mapped_column(
+        enum_type(ImplementationStatus, "benchmarking_impl_status", 24)
+    )
     outcome: Mapped[str] = mapped_column(Text, default="")  # Markdown
     evidence_links: Mapped[str] = mapped_column(Text, default="")
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -307,6 +317,7 @@ class ScoreAdjustment(Base):
 
 
 # -- mentors: the peserta's superior confirms what was implemented -------------------------------
+
 
 class MentorVerdict(enum.StrEnum):
     CONFIRMED = "confirmed"

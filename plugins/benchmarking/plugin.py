@@ -53,12 +53,20 @@ def lms_blueprints() -> list[Blueprint]:
 @hookimpl
 def lms_submission_kinds() -> list[SubmissionKind]:
     return [
-        SubmissionKind(key=practices.PRACTICE_KIND, label=_l("Benchmarking practices"),
-                       write_endpoint="benchmarking_practices.write_practice", template="benchmarking/_practice.html",
-                       load=queries.practices_shown),
-        SubmissionKind(key=practices.REPORT_KIND, label=_l("Benchmarking group report"),
-                       write_endpoint="benchmarking_practices.write_report", template="benchmarking/_report.html",
-                       load=queries.reports_shown),
+        SubmissionKind(
+            key=practices.PRACTICE_KIND,
+            label=_l("Benchmarking practices"),
+            write_endpoint="benchmarking_practices.write_practice",
+            template="benchmarking/_practice.html",
+            load=queries.practices_shown,
+        ),
+        SubmissionKind(
+            key=practices.REPORT_KIND,
+            label=_l("Benchmarking group report"),
+            write_endpoint="benchmarking_practices.write_report",
+            template="benchmarking/_report.html",
+            load=queries.reports_shown,
+        ),
     ]
 
 
@@ -106,8 +114,12 @@ def lms_migration_dirs() -> list[str]:
 @hookimpl
 def lms_nav_items(user: User) -> list[NavItem]:
     return [
-        NavItem(label=_l("My field visits"), endpoint="benchmarking.my_visits", order=20, rule="benchmarking.participant"),
-        NavItem(label=_l("Host organisations"), endpoint="benchmarking.hosts", order=30, rule="benchmarking.hosts.view"),
+        NavItem(
+            label=_l("My field visits"), endpoint="benchmarking.my_visits", order=20, rule="benchmarking.participant"
+        ),
+        NavItem(
+            label=_l("Host organisations"), endpoint="benchmarking.hosts", order=30, rule="benchmarking.hosts.view"
+        ),
         NavItem(label=_l("Practice catalogue"), endpoint="benchmarking_practices.catalogue", order=31),
         NavItem(label=_l("Follow-up"), endpoint="benchmarking_practices.my_rounds", order=32, rule="participant.any"),
     ]
@@ -121,19 +133,33 @@ def lms_dashboard_widgets(user: User) -> list[DashboardWidget]:
     if not items:
         return []
     upcoming = [item for item in items if item[0].end_date >= today_local()]
-    (visit, group), title = (upcoming[0], _l("Next field visit")) if upcoming else (items[-1], _l("Your latest field visit"))
-    return [DashboardWidget(title=title, template="benchmarking/widget_next_visit.html",
-                            context={"visit": visit, "group": group}, order=10)]
+    (visit, group), title = (
+        (upcoming[0], _l("Next field visit")) if upcoming else (items[-1], _l("Your latest field visit"))
+    )
+    return [
+        DashboardWidget(
+            title=title,
+            template="benchmarking/widget_next_visit.html",
+            context={"visit": visit, "group": group},
+            order=10,
+        )
+    ]
 
 
 @hookimpl
 def lms_cohort_tabs(cohort: Cohort, user: User) -> list[CohortTab]:
     if not access.can(user, "cohort.teach", cohort):
         return []
-    count = db.session.scalar(select(func.count()).select_from(models.FieldVisit).where(models.FieldVisit.cohort_id == cohort.id))
-    tabs = [CohortTab(key="visits", label=_l("Field visits"), endpoint="benchmarking.cohort_visits", order=20, count=count)]
+    count = db.session.scalar(
+        select(func.count()).select_from(models.FieldVisit).where(models.FieldVisit.cohort_id == cohort.id)
+    )
+    tabs = [
+        CohortTab(key="visits", label=_l("Field visits"), endpoint="benchmarking.cohort_visits", order=20, count=count)
+    ]
     if access.can(user, "cohort.manage", cohort):
-        tabs.append(CohortTab(key="followups", label=_l("Follow-up"), endpoint="benchmarking_practices.rounds", order=21))
+        tabs.append(
+            CohortTab(key="followups", label=_l("Follow-up"), endpoint="benchmarking_practices.rounds", order=21)
+        )
     return tabs
 
 
@@ -150,14 +176,26 @@ semua pasien, tanpa pembedaan kelas perawatan.
 def lms_demo_data(session: Session, demo: dict[str, Any]) -> None:
     """The Pontianak City host and the demo cohort's scheduled visit, split into four groups."""
     host = services.save_host(
-        session, None, name="Pemerintah Kota Pontianak", kind=models.HostKind.CITY.value, region="Kalimantan Barat",
-        address="Jl. Rahadi Usman No. 3, Pontianak", website="https://pontianak.go.id",
-        recognition=PONTIANAK_RECOGNITION, contact_name="Bagian Organisasi Setda Kota Pontianak",
+        session,
+        None,
+        name="Pemerintah Kota Pontianak",
+        kind=models.HostKind.CITY.value,
+        region="Kalimantan Barat",
+        address="Jl. Rahadi Usman No. 3, Pontianak",
+        website="https://pontianak.go.id",
+        recognition=PONTIANAK_RECOGNITION,
+        contact_name="Bagian Organisasi Setda Kota Pontianak",
     )
     cohort = demo["cohort"]
     visit = services.save_visit(
-        session, None, cohort=cohort, host=host, theme="Inovasi pelayanan publik",
-        start_date=date(2026, 9, 12), end_date=date(2026, 9, 12), location="Balai Kota Pontianak",
+        session,
+        None,
+        cohort=cohort,
+        host=host,
+        theme="Inovasi pelayanan publik",
+        start_date=date(2026, 9, 12),
+        end_date=date(2026, 9, 12),
+        location="Balai Kota Pontianak",
         briefing=(
             "Kunjungan ke Balai Kota Pontianak, peraih penghargaan Ombudsman RI sebagai kota dengan "
             "pelayanan publik terbaik. Wali Kota memaparkan inovasi pelayanan kota.\n\n"

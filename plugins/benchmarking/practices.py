@@ -63,40 +63,91 @@ STATUS_LABELS = {
 
 def _levels(*descriptors: Any) -> list[LevelData]:
     labels = (_l("Beginning"), _l("Developing"), _l("Proficient"), _l("Exemplary"))
-    return [LevelData(label=str(label), points=Decimal(i + 1), descriptor=str(d))
-            for i, (label, d) in enumerate(zip(labels, descriptors, strict=True))]
+    return [
+        LevelData(label=str(label), points=Decimal(i + 1), descriptor=str(d))
+        for i, (label, d) in enumerate(zip(labels, descriptors, strict=True))
+    ]
 
 
 def practice_rubric() -> RubricData:
     """The default rubric for practices, editable like any rubric once copied into a cohort."""
-    return RubricData(title=str(_l("Benchmarking practice")), criteria=[
-        CriterionData(str(_l("Relevance to the participant's agency")), weight=Decimal(2), levels=_levels(
-            _l("No link to the agency's problems."), _l("A general link."), _l("A clear link to a named problem."),
-            _l("A clear link, with data on the problem it would solve.")),),
-        CriterionData(str(_l("Depth of analysis of the host practice")), weight=Decimal(2), levels=_levels(
-            _l("Describes what was seen."), _l("Explains some reasons it works."),
-            _l("Explains why it works: leadership, rules, budget, culture."),
-            _l("Explains why it works and what it depends on, with the guiding questions answered.")),),
-        CriterionData(str(_l("Feasibility of the adoption or adaptation plan")), weight=Decimal(2), levels=_levels(
-            _l("No plan."), _l("A plan without resources or timeline."), _l("A plan with unit, timeline and resources."),
-            _l("A realistic plan with risks and the link to the change project.")),),
-        CriterionData(str(_l("Evidence")), weight=Decimal(1), levels=_levels(
-            _l("None."), _l("Some notes."), _l("Photos or documents."), _l("Documents and data from the host.")),),
-        CriterionData(str(_l("Clarity")), weight=Decimal(1), levels=_levels(
-            _l("Hard to follow."), _l("Mostly clear."), _l("Clear."), _l("Clear and concise.")),),
-    ])
+    return RubricData(
+        title=str(_l("Benchmarking practice")),
+        criteria=[
+            CriterionData(
+                str(_l("Relevance to the participant's agency")),
+                weight=Decimal(2),
+                levels=_levels(
+                    _l("No link to the agency's problems."),
+                    _l("A general link."),
+                    _l("A clear link to a named problem."),
+                    _l("A clear link, with data on the problem it would solve."),
+                ),
+            ),
+            CriterionData(
+                str(_l("Depth of analysis of the host practice")),
+                weight=Decimal(2),
+                levels=_levels(
+                    _l("Describes what was seen."),
+                    _l("Explains some reasons it works."),
+                    _l("Explains why it works: leadership, rules, budget, culture."),
+                    _l("Explains why it works and what it depends on, with the guiding questions answered."),
+                ),
+            ),
+            CriterionData(
+                str(_l("Feasibility of the adoption or adaptation plan")),
+                weight=Decimal(2),
+                levels=_levels(
+                    _l("No plan."),
+                    _l("A plan without resources or timeline."),
+                    _l("A plan with unit, timeline and resources."),
+                    _l("A realistic plan with risks and the link to the change project."),
+                ),
+            ),
+            CriterionData(
+                str(_l("Evidence")),
+                weight=Decimal(1),
+                levels=_levels(
+                    _l("None."), _l("Some notes."), _l("Photos or documents."), _l("Documents and data from the host.")
+                ),
+            ),
+            CriterionData(
+                str(_l("Clarity")),
+                weight=Decimal(1),
+                levels=_levels(_l("Hard to follow."), _l("Mostly clear."), _l("Clear."), _l("Clear and concise.")),
+            ),
+        ],
+    )
 
 
 def report_rubric() -> RubricData:
-    return RubricData(title=str(_l("Benchmarking group report")), criteria=[
-        CriterionData(str(_l("Synthesis of the group's practices")), weight=Decimal(2), levels=_levels(
-            _l("A list of practices."), _l("Some comparison."), _l("A synthesis across members."),
-            _l("A synthesis with shared lessons and disagreements.")),),
-        CriterionData(str(_l("Recommendations")), weight=Decimal(2), levels=_levels(
-            _l("None."), _l("General."), _l("Specific to agencies."), _l("Specific, prioritised and feasible.")),),
-        CriterionData(str(_l("Presentation")), weight=Decimal(1), levels=_levels(
-            _l("Hard to follow."), _l("Mostly clear."), _l("Clear."), _l("Clear and engaging.")),),
-    ])
+    return RubricData(
+        title=str(_l("Benchmarking group report")),
+        criteria=[
+            CriterionData(
+                str(_l("Synthesis of the group's practices")),
+                weight=Decimal(2),
+                levels=_levels(
+                    _l("A list of practices."),
+                    _l("Some comparison."),
+                    _l("A synthesis across members."),
+                    _l("A synthesis with shared lessons and disagreements."),
+                ),
+            ),
+            CriterionData(
+                str(_l("Recommendations")),
+                weight=Decimal(2),
+                levels=_levels(
+                    _l("None."), _l("General."), _l("Specific to agencies."), _l("Specific, prioritised and feasible.")
+                ),
+            ),
+            CriterionData(
+                str(_l("Presentation")),
+                weight=Decimal(1),
+                levels=_levels(_l("Hard to follow."), _l("Mostly clear."), _l("Clear."), _l("Clear and engaging.")),
+            ),
+        ],
+    )
 
 
 def ensure_assessments(session: Session, visit: FieldVisit, actor: User | None) -> FieldVisit:
@@ -107,28 +158,55 @@ def ensure_assessments(session: Session, visit: FieldVisit, actor: User | None) 
     due = to_utc(datetime.combine(visit.end_date + timedelta(days=14), time(23, 59)))
     if visit.assessment_id is None:
         rubric = rubrics.create_rubric(session, practice_rubric(), actor=actor, cohort=cohort)
-        practice_assessment = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
-            title=str(_l("Benchmarking practices: %(host)s", host=visit.host.name)), kind=PRACTICE_KIND,
-            instructions=str(_l("Log at least %(n)s practices you identified at the host, and which you will adopt "
-                                "or adapt.", n=visit.min_practices)),
-            due_at=due, cutoff_at=due + timedelta(days=7), weight=Decimal(2), rubric_id=rubric.id,
-            max_submissions=20, aggregation=Aggregation.BEST, best_n=max(1, visit.min_practices),
-        ), known_kinds={PRACTICE_KIND})
+        practice_assessment = assessments.save_assessment(
+            session,
+            None,
+            cohort,
+            assessments.AssessmentFields(
+                title=str(_l("Benchmarking practices: %(host)s", host=visit.host.name)),
+                kind=PRACTICE_KIND,
+                instructions=str(
+                    _l(
+                        "Log at least %(n)s practices you identified at the host, and which you will adopt or adapt.",
+                        n=visit.min_practices,
+                    )
+                ),
+                due_at=due,
+                cutoff_at=due + timedelta(days=7),
+                weight=Decimal(2),
+                rubric_id=rubric.id,
+                max_submissions=20,
+                aggregation=Aggregation.BEST,
+                best_n=max(1, visit.min_practices),
+            ),
+            known_kinds={PRACTICE_KIND},
+        )
         visit.assessment_id = practice_assessment.id
     if visit.report_assessment_id is None:
         rubric = rubrics.create_rubric(session, report_rubric(), actor=actor, cohort=cohort)
-        report = assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
-            title=str(_l("Benchmarking group report: %(host)s", host=visit.host.name)), kind=REPORT_KIND,
-            # Weight 0: the report's one submission belongs to the leader, so each member's share (with
-            # adjustments) reaches the results through the plugin's group-score column instead.
-            due_at=due, cutoff_at=due + timedelta(days=7), weight=Decimal(0), rubric_id=rubric.id,
-        ), known_kinds={REPORT_KIND})
+        report = assessments.save_assessment(
+            session,
+            None,
+            cohort,
+            assessments.AssessmentFields(
+                title=str(_l("Benchmarking group report: %(host)s", host=visit.host.name)),
+                kind=REPORT_KIND,
+                # Weight 0: the report's one submission belongs to the leader, so each member's share (with
+                # adjustments) reaches the results through the plugin's group-score column instead.
+                due_at=due,
+                cutoff_at=due + timedelta(days=7),
+                weight=Decimal(0),
+                rubric_id=rubric.id,
+            ),
+            known_kinds={REPORT_KIND},
+        )
         visit.report_assessment_id = report.id
     session.flush()
     return visit
 
 
 # -- a practice ----------------------------------------------------------------------------------
+
 
 @dataclass
 class PracticeFields:
@@ -201,8 +279,14 @@ def _apply(practice: Practice, fields_: PracticeFields, now: datetime) -> None:
     practice.updated_at = now
 
 
-def create_practice(session: Session, visit: FieldVisit, participant: User, fields_: PracticeFields,
-                    now: datetime, form_key: str | None = None) -> Practice:
+def create_practice(
+    session: Session,
+    visit: FieldVisit,
+    participant: User,
+    fields_: PracticeFields,
+    now: datetime,
+    form_key: str | None = None,
+) -> Practice:
     """Log a new practice as a draft: a new attempt at the visit's practice assessment.
 
     ``form_key`` is the key of the form rendering it was typed in: when a practice was already made
@@ -218,8 +302,13 @@ def create_practice(session: Session, visit: FieldVisit, participant: User, fiel
         return existing
     submission = assessments.new_attempt(session, visit.assessment, participant, now)
     assessments.save_draft(session, submission, fields_.identified, submission.version, participant, now, reason="save")
-    practice = Practice(submission_id=submission.id, visit_id=visit.id, participant_id=participant.id,
-                        form_key=form_key or None, version=1)
+    practice = Practice(
+        submission_id=submission.id,
+        visit_id=visit.id,
+        participant_id=participant.id,
+        form_key=form_key or None,
+        version=1,
+    )
     _apply(practice, fields_, now)
     session.add(practice)
     session.flush()
@@ -230,12 +319,15 @@ def created_from(session: Session, participant: User, form_key: str | None) -> P
     """The participant's practice made from the form rendering ``form_key``, if any."""
     if not form_key:
         return None
-    return session.scalar(select(Practice).where(Practice.form_key == form_key,
-                                                 Practice.participant_id == participant.id))
+    return session.scalar(
+        select(Practice).where(Practice.form_key == form_key, Practice.participant_id == participant.id)
+    )
 
 
-CREATE_RACE = _l("Another practice was saved at the same moment, so this one was not saved yet. "
-                 "What you wrote is kept below: save it again.")
+CREATE_RACE = _l(
+    "Another practice was saved at the same moment, so this one was not saved yet. "
+    "What you wrote is kept below: save it again."
+)
 
 
 class PracticeConflict(Conflict):
@@ -245,14 +337,24 @@ class PracticeConflict(Conflict):
     """
 
     def __init__(self, practice: Practice) -> None:
-        super().__init__(_l("This practice was changed in another tab or device since you opened it, so your "
-                            "changes were not saved. The stored version is shown below and your text is kept in "
-                            "the form: merge them and save again."))
+        super().__init__(
+            _l(
+                "This practice was changed in another tab or device since you opened it, so your "
+                "changes were not saved. The stored version is shown below and your text is kept in "
+                "the form: merge them and save again."
+            )
+        )
         self.practice = practice
 
 
-def update_practice(session: Session, practice: Practice, fields_: PracticeFields, actor: User, now: datetime,
-                    base_version: int | None = None) -> None:
+def update_practice(
+    session: Session,
+    practice: Practice,
+    fields_: PracticeFields,
+    actor: User,
+    now: datetime,
+    base_version: int | None = None,
+) -> None:
     """Change a draft or returned practice; each change of the text is a revision of its submission.
 
     ``base_version`` is the practice version the form showed: a save from an older one is refused
@@ -272,8 +374,9 @@ def update_practice(session: Session, practice: Practice, fields_: PracticeField
     session.flush()
 
 
-def submit_practice(session: Session, practice: Practice, actor: User, now: datetime,
-                    share_consent: bool = False) -> None:
+def submit_practice(
+    session: Session, practice: Practice, actor: User, now: datetime, share_consent: bool = False
+) -> None:
     """Hand the practice in, recording whether the author agrees that a published copy names them
     and shows their evidence (asked at every submit: the answer of the latest one counts)."""
     assessments.submit(session, practice.submission, actor, now)
@@ -293,9 +396,13 @@ def delete_practice(session: Session, practice: Practice, actor: User) -> list[s
     if practice.submission.state == SubmissionState.SUBMITTED:
         raise DomainError(_l("This practice is submitted; withdraw it first."), status=409)
     stored = [a.stored_name for a in practice.attachments]
-    stored += list(session.scalars(
-        select(Attachment.stored_name).join(Followup, Attachment.followup_id == Followup.id)
-        .where(Followup.practice_id == practice.id)))
+    stored += list(
+        session.scalars(
+            select(Attachment.stored_name)
+            .join(Followup, Attachment.followup_id == Followup.id)
+            .where(Followup.practice_id == practice.id)
+        )
+    )
     session.delete(practice.submission)  # cascades to the practice
     session.flush()
     return stored
@@ -305,10 +412,13 @@ def visit_of_assessment(session: Session, assessment_id: int) -> FieldVisit | No
     return session.scalar(select(FieldVisit).where(FieldVisit.assessment_id == assessment_id))
 
 
-def practices_of(session: Session, visit_id: int, participant_id: int) -> list[tuple[Practice, Submission, Grade | None]]:
+def practices_of(
+    session: Session, visit_id: int, participant_id: int
+) -> list[tuple[Practice, Submission, Grade | None]]:
     """The participant's practices for a visit with submission and grade (one query)."""
     rows = session.execute(
-        select(Practice, Submission, Grade).join(Submission, Submission.id == Practice.submission_id)
+        select(Practice, Submission, Grade)
+        .join(Submission, Submission.id == Practice.submission_id)
         .outerjoin(Grade, Grade.submission_id == Submission.id)
         .where(Practice.visit_id == visit_id, Practice.participant_id == participant_id)
         .options(selectinload(Practice.attachments))
@@ -322,7 +432,8 @@ def latest_status(session: Session, practice_ids: list[int]) -> dict[int, Follow
     if not practice_ids:
         return {}
     rows = session.execute(
-        select(Followup).join(FollowupRound, FollowupRound.id == Followup.round_id)
+        select(Followup)
+        .join(FollowupRound, FollowupRound.id == Followup.round_id)
         .where(Followup.practice_id.in_(practice_ids))
         .order_by(FollowupRound.opens_on, Followup.reported_at)
     ).scalars()
@@ -337,9 +448,16 @@ def latest_statuses(practices: Any) -> Any:
     the practices whose ids ``practices`` (a SQL select) returns: the aggregates' counterpart of
     :func:`latest_status`, with the same order (round opening, then report time)."""
     ranked = (
-        select(Followup.practice_id, Followup.status, func.row_number().over(
-            partition_by=Followup.practice_id,
-            order_by=(FollowupRound.opens_on.desc(), Followup.reported_at.desc(), Followup.id.desc())).label("n"))
+        select(
+            Followup.practice_id,
+            Followup.status,
+            func.row_number()
+            .over(
+                partition_by=Followup.practice_id,
+                order_by=(FollowupRound.opens_on.desc(), Followup.reported_at.desc(), Followup.id.desc()),
+            )
+            .label("n"),
+        )
         .join(FollowupRound, FollowupRound.id == Followup.round_id)
         .where(Followup.practice_id.in_(practices))
         .subquery()
@@ -350,26 +468,42 @@ def latest_statuses(practices: Any) -> Any:
 def funnel(session: Session, visit: FieldVisit) -> dict[str, int]:
     """Submitted practices of the visit: identified (all), adopted, adapted, and implemented at home
     (one aggregate query)."""
-    submitted = (select(Practice.id).join(Submission, Submission.id == Practice.submission_id)
-                 .where(Practice.visit_id == visit.id, Submission.state == SubmissionState.SUBMITTED))
+    submitted = (
+        select(Practice.id)
+        .join(Submission, Submission.id == Practice.submission_id)
+        .where(Practice.visit_id == visit.id, Submission.state == SubmissionState.SUBMITTED)
+    )
     latest = latest_statuses(submitted)
     implemented = and_(Practice.stage != Stage.IDENTIFIED, latest.c.status == ImplementationStatus.IMPLEMENTED)
     identified, adopted, adapted, done = session.execute(
-        select(func.count(Practice.id), func.count(case((Practice.stage == Stage.ADOPTED, 1))),
-               func.count(case((Practice.stage == Stage.ADAPTED, 1))), func.count(case((implemented, 1))))
-        .select_from(Practice).outerjoin(latest, latest.c.practice_id == Practice.id)
+        select(
+            func.count(Practice.id),
+            func.count(case((Practice.stage == Stage.ADOPTED, 1))),
+            func.count(case((Practice.stage == Stage.ADAPTED, 1))),
+            func.count(case((implemented, 1))),
+        )
+        .select_from(Practice)
+        .outerjoin(latest, latest.c.practice_id == Practice.id)
         .where(Practice.id.in_(submitted))
     ).one()
-    return {"identified": identified, "adopted": adopted, "adapted": adapted, "planned": adopted + adapted,
-            "implemented": done}
+    return {
+        "identified": identified,
+        "adopted": adopted,
+        "adapted": adapted,
+        "planned": adopted + adapted,
+        "implemented": done,
+    }
 
 
 def funnel_rows(visit: FieldVisit) -> Select[Practice, Submission]:
     """The visit's handed-in practices with their submissions, by participant: the funnel's detail,
     to paginate (drafts are their author's until handed in, as on the practice's own page)."""
-    return (select(Practice, Submission).join(Submission, Submission.id == Practice.submission_id)
-            .where(Practice.visit_id == visit.id, Submission.state != SubmissionState.DRAFT)
-            .order_by(Practice.participant_id, Practice.id))
+    return (
+        select(Practice, Submission)
+        .join(Submission, Submission.id == Practice.submission_id)
+        .where(Practice.visit_id == visit.id, Submission.state != SubmissionState.DRAFT)
+        .order_by(Practice.participant_id, Practice.id)
+    )
 
 
 def host_practices(session: Session, host_id: int, limit: int = 10) -> list[dict[str, Any]]:
@@ -384,13 +518,22 @@ def host_practices(session: Session, host_id: int, limit: int = 10) -> list[dict
     copy = Practice.published_copy
     title = func.coalesce(copy["title"].as_string(), Practice.title)
     stage = func.coalesce(copy["stage"].as_string(), Practice.stage)
-    published = (select(Practice.id).join(FieldVisit, FieldVisit.id == Practice.visit_id)
-                 .where(FieldVisit.host_id == host_id, Practice.published.is_(True)))
+    published = (
+        select(Practice.id)
+        .join(FieldVisit, FieldVisit.id == Practice.visit_id)
+        .where(FieldVisit.host_id == host_id, Practice.published.is_(True))
+    )
     latest = latest_statuses(published)
     key = func.lower(func.trim(title))
     rows = session.execute(
-        select(key, func.min(title), func.count(), func.count(case((latest.c.status == ImplementationStatus.IMPLEMENTED, 1))))
-        .select_from(Practice).outerjoin(latest, latest.c.practice_id == Practice.id)
+        select(
+            key,
+            func.min(title),
+            func.count(),
+            func.count(case((latest.c.status == ImplementationStatus.IMPLEMENTED, 1))),
+        )
+        .select_from(Practice)
+        .outerjoin(latest, latest.c.practice_id == Practice.id)
         .where(Practice.id.in_(published), stage != Stage.IDENTIFIED.value)
         .group_by(key)
     ).all()
@@ -414,8 +557,17 @@ def live_visibility(user: User, staff_cohorts: set[int]) -> Any:
     return or_(Practice.participant_id == user.id, and_(or_(*staff), handed_in) if staff else false())
 
 
-def catalogue(user: User, staff_cohorts: set[int], *, query: str = "", host_id: int | None = None,
-              category: str = "", stage: str = "", status: str = "", dialect: str = "sqlite") -> Select[Practice, FieldVisit, bool]:
+def catalogue(
+    user: User,
+    staff_cohorts: set[int],
+    *,
+    query: str = "",
+    host_id: int | None = None,
+    category: str = "",
+    stage: str = "",
+    status: str = "",
+    dialect: str = "sqlite",
+) -> Select[Practice, FieldVisit, bool]:
     """Practices across cohorts: published copies for everyone, the practices themselves of the
     cohorts one teaches (once handed in) and one's own.
 
@@ -431,7 +583,8 @@ def catalogue(user: User, staff_cohorts: set[int], *, query: str = "", host_id: 
         return case((live, column), else_=func.coalesce(copy[key].as_string(), column))
 
     stmt = (
-        select(Practice, FieldVisit, live.label("live")).join(FieldVisit, FieldVisit.id == Practice.visit_id)
+        select(Practice, FieldVisit, live.label("live"))
+        .join(FieldVisit, FieldVisit.id == Practice.visit_id)
         .join(Submission, Submission.id == Practice.submission_id)
         .where(or_(live, Practice.published.is_(True)))
         .options(joinedload(FieldVisit.host), joinedload(Practice.participant), selectinload(Practice.attachments))
@@ -447,18 +600,34 @@ def catalogue(user: User, staff_cohorts: set[int], *, query: str = "", host_id: 
     if stage in {s.value for s in Stage}:
         stmt = stmt.where(shown(Practice.stage, "stage") == stage)
     if status in {s.value for s in ImplementationStatus}:
-        latest = (select(Followup.practice_id, func.max(Followup.reported_at).label("at"))
-                  .group_by(Followup.practice_id).subquery())
-        stmt = stmt.join(latest, latest.c.practice_id == Practice.id).join(
-            Followup, (Followup.practice_id == Practice.id) & (Followup.reported_at == latest.c.at)
-        ).where(Followup.status == ImplementationStatus(status))
+        latest = (
+            select(Followup.practice_id, func.max(Followup.reported_at).label("at"))
+            .group_by(Followup.practice_id)
+            .subquery()
+        )
+        stmt = (
+            stmt.join(latest, latest.c.practice_id == Practice.id)
+            .join(Followup, (Followup.practice_id == Practice.id) & (Followup.reported_at == latest.c.at))
+            .where(Followup.status == ImplementationStatus(status))
+        )
     return stmt
 
 
 # -- the published copy --------------------------------------------------------------------------
 
-PUBLISHED_FIELDS = ("title", "category", "stage", "identified", "adoption_plan", "changes", "reasons", "target_unit",
-                    "timeline", "resources", "risks")
+PUBLISHED_FIELDS = (
+    "title",
+    "category",
+    "stage",
+    "identified",
+    "adoption_plan",
+    "changes",
+    "reasons",
+    "target_unit",
+    "timeline",
+    "resources",
+    "risks",
+)
 
 
 def publication(practice: Practice) -> dict[str, Any]:
@@ -469,8 +638,9 @@ def publication(practice: Practice) -> dict[str, Any]:
     consent = practice.share_consent
     copy["author"] = practice.participant.name if consent else None
     copy["evidence_links"] = practice.evidence_links if consent else ""
-    copy["attachments"] = [{"id": a.id, "name": a.original_name, "image": a.is_image}
-                           for a in practice.attachments] if consent else []
+    copy["attachments"] = (
+        [{"id": a.id, "name": a.original_name, "image": a.is_image} for a in practice.attachments] if consent else []
+    )
     return copy
 
 
@@ -506,11 +676,22 @@ def published_view(practice: Practice) -> Published:
     if copy is None:
         copy = publication(practice) | {"author": None, "evidence_links": "", "attachments": []}
     return Published(
-        id=practice.id, title=copy["title"], category=PracticeCategory(copy["category"]), stage=Stage(copy["stage"]),
-        identified=copy["identified"], adoption_plan=copy["adoption_plan"], changes=copy["changes"],
-        reasons=copy["reasons"], target_unit=copy["target_unit"], timeline=copy["timeline"],
-        resources=copy["resources"], risks=copy["risks"], author=copy.get("author"),
-        evidence_links=copy.get("evidence_links", ""), attachments=tuple(copy.get("attachments", ())))
+        id=practice.id,
+        title=copy["title"],
+        category=PracticeCategory(copy["category"]),
+        stage=Stage(copy["stage"]),
+        identified=copy["identified"],
+        adoption_plan=copy["adoption_plan"],
+        changes=copy["changes"],
+        reasons=copy["reasons"],
+        target_unit=copy["target_unit"],
+        timeline=copy["timeline"],
+        resources=copy["resources"],
+        risks=copy["risks"],
+        author=copy.get("author"),
+        evidence_links=copy.get("evidence_links", ""),
+        attachments=tuple(copy.get("attachments", ())),
+    )
 
 
 def published_attachment_ids(practice: Practice) -> set[int]:
@@ -537,16 +718,24 @@ def return_note(session: Session, submission_id: int) -> str | None:
     """The note of the latest return for revision, while the work is back with its author."""
 
     return session.scalar(
-        select(GradeEvent.reason).join(Submission, Submission.id == GradeEvent.submission_id)
-        .where(GradeEvent.submission_id == submission_id, GradeEvent.action == "return",
-               Submission.state == SubmissionState.RETURNED)
-        .order_by(GradeEvent.at.desc(), GradeEvent.id.desc()).limit(1))
+        select(GradeEvent.reason)
+        .join(Submission, Submission.id == GradeEvent.submission_id)
+        .where(
+            GradeEvent.submission_id == submission_id,
+            GradeEvent.action == "return",
+            Submission.state == SubmissionState.RETURNED,
+        )
+        .order_by(GradeEvent.at.desc(), GradeEvent.id.desc())
+        .limit(1)
+    )
 
 
 def is_cohort_participant(session: Session, cohort_id: int, user_id: int) -> bool:
-    return session.scalar(select(Membership.id).where(
-        Membership.cohort_id == cohort_id, Membership.user_id == user_id, Membership.role == Role.PARTICIPANT)) is not None
-
-
-
-
+    return (
+        session.scalar(
+            select(Membership.id).where(
+                Membership.cohort_id == cohort_id, Membership.user_id == user_id, Membership.role == Role.PARTICIPANT
+            )
+        )
+        is not None
+    )

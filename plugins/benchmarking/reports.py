@@ -35,8 +35,15 @@ def report_of(session: Session, group_id: int) -> tuple[GroupReport | None, Subm
     return report, report.submission
 
 
-def write(session: Session, group: VisitGroup, actor: User, body: str, practice_ids: list[int], base_version: int,
-          now: datetime) -> GroupReport:
+def write(
+    session: Session,
+    group: VisitGroup,
+    actor: User,
+    body: str,
+    practice_ids: list[int],
+    base_version: int,
+    now: datetime,
+) -> GroupReport:
     """Save the group's report as its leader; referenced practices must belong to the group's members."""
     if group.leader_id != actor.id:
         raise DomainError(_l("The group's leader writes and submits its report."), status=403)
@@ -46,8 +53,13 @@ def write(session: Session, group: VisitGroup, actor: User, body: str, practice_
     members = {m.user_id for m in group.members}
     chosen: list[Practice] = []
     if practice_ids:
-        chosen = list(session.scalars(select(Practice).where(
-            Practice.id.in_(practice_ids), Practice.visit_id == visit.id).order_by(Practice.id)))
+        chosen = list(
+            session.scalars(
+                select(Practice)
+                .where(Practice.id.in_(practice_ids), Practice.visit_id == visit.id)
+                .order_by(Practice.id)
+            )
+        )
         if set(practice_ids) - {p.id for p in chosen} or {p.participant_id for p in chosen} - members:
             raise DomainError(_l("A report can only refer to practices of the group's members."), field="practice_ids")
     report = session.scalar(select(GroupReport).where(GroupReport.group_id == group.id))
@@ -65,7 +77,9 @@ def write(session: Session, group: VisitGroup, actor: User, body: str, practice_
     return report
 
 
-def adjust(session: Session, group: VisitGroup, member_id: int, delta: Decimal, reason: str, actor: User) -> ScoreAdjustment:
+def adjust(
+    session: Session, group: VisitGroup, member_id: int, delta: Decimal, reason: str, actor: User
+) -> ScoreAdjustment:
     """Change one member's share of the group score by ``delta`` points (±20 at most), with a reason."""
     if member_id not in {m.user_id for m in group.members}:
         raise DomainError(_l("Only members of the group can have their score adjusted."), field="member_id")
@@ -80,8 +94,13 @@ def adjust(session: Session, group: VisitGroup, member_id: int, delta: Decimal, 
 
 
 def adjustments(session: Session, group_id: int) -> list[ScoreAdjustment]:
-    return list(session.scalars(select(ScoreAdjustment).where(ScoreAdjustment.group_id == group_id)
-                                .order_by(ScoreAdjustment.at.desc(), ScoreAdjustment.id.desc())))
+    return list(
+        session.scalars(
+            select(ScoreAdjustment)
+            .where(ScoreAdjustment.group_id == group_id)
+            .order_by(ScoreAdjustment.at.desc(), ScoreAdjustment.id.desc())
+        )
+    )
 
 
 def member_scores(session: Session, visit_ids: list[int]) -> dict[int, dict[int, Decimal]]:
@@ -103,7 +122,8 @@ def member_scores(session: Session, visit_ids: list[int]) -> dict[int, dict[int,
     for group_id, user_id, delta in session.execute(
         select(ScoreAdjustment.group_id, ScoreAdjustment.user_id, ScoreAdjustment.delta)
         .join(VisitGroup, VisitGroup.id == ScoreAdjustment.group_id)
-        .where(VisitGroup.visit_id.in_(visit_ids)).order_by(ScoreAdjustment.at, ScoreAdjustment.id)
+        .where(VisitGroup.visit_id.in_(visit_ids))
+        .order_by(ScoreAdjustment.at, ScoreAdjustment.id)
     ):
         latest[(group_id, user_id)] = delta
     scores: dict[int, dict[int, Decimal]] = {}

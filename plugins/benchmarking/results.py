@@ -30,24 +30,37 @@ from plugins.benchmarking.models import (
 )
 
 STAGE_KEYS = ("identified", "adopted", "adapted", "implemented")
-STAGE_LABELS = {"identified": _l("Practices identified"), "adopted": _l("Practices adopted"),
-                "adapted": _l("Practices adapted"), "implemented": _l("Practices implemented")}
+STAGE_LABELS = {
+    "identified": _l("Practices identified"),
+    "adopted": _l("Practices adopted"),
+    "adapted": _l("Practices adapted"),
+    "implemented": _l("Practices implemented"),
+}
 PAGE_LIMIT = 500  # participant ids read as a list (a page); above that, the whole cohort is read
 
 
 def stage_counts(cohort_id: int) -> Select[int, int, int, int, int]:
     """Per participant of the cohort's visits: submitted practices identified (all), adopted,
     adapted and implemented (newest follow-up), one aggregate query."""
-    submitted = (select(Practice.id).join(Submission, Submission.id == Practice.submission_id)
-                 .join(FieldVisit, FieldVisit.id == Practice.visit_id)
-                 .where(FieldVisit.cohort_id == cohort_id, Submission.state == SubmissionState.SUBMITTED))
+    submitted = (
+        select(Practice.id)
+        .join(Submission, Submission.id == Practice.submission_id)
+        .join(FieldVisit, FieldVisit.id == Practice.visit_id)
+        .where(FieldVisit.cohort_id == cohort_id, Submission.state == SubmissionState.SUBMITTED)
+    )
     latest = practices.latest_statuses(submitted)
-    return (select(Practice.participant_id, func.count(Practice.id),
-                   func.count(case((Practice.stage == Stage.ADOPTED, 1))),
-                   func.count(case((Practice.stage == Stage.ADAPTED, 1))),
-                   func.count(case((latest.c.status == ImplementationStatus.IMPLEMENTED, 1))))
-            .outerjoin(latest, latest.c.practice_id == Practice.id)
-            .where(Practice.id.in_(submitted)).group_by(Practice.participant_id))
+    return (
+        select(
+            Practice.participant_id,
+            func.count(Practice.id),
+            func.count(case((Practice.stage == Stage.ADOPTED, 1))),
+            func.count(case((Practice.stage == Stage.ADAPTED, 1))),
+            func.count(case((latest.c.status == ImplementationStatus.IMPLEMENTED, 1))),
+        )
+        .outerjoin(latest, latest.c.practice_id == Practice.id)
+        .where(Practice.id.in_(submitted))
+        .group_by(Practice.participant_id)
+    )
 
 
 def totals(session: Session, cohort_id: int) -> list[ResultTotal]:
@@ -55,24 +68,38 @@ def totals(session: Session, cohort_id: int) -> list[ResultTotal]:
     and how many have more than 0 (one aggregate query over :func:`stage_counts`)."""
     per_person = stage_counts(cohort_id).subquery()
     numbers = list(per_person.c)[1:]
-    row = session.execute(select(*(func.coalesce(func.sum(c), 0) for c in numbers),
-                                 *(func.count(case((c > 0, 1))) for c in numbers)).select_from(per_person)).one()
-    return [ResultTotal(f"benchmarking_{key}", STAGE_LABELS[key], Decimal(row[i]), row[len(numbers) + i], order=60 + i)
-            for i, key in enumerate(STAGE_KEYS)]
+    row = session.execute(
+        select(
+            *(func.coalesce(func.sum(c), 0) for c in numbers), *(func.count(case((c > 0, 1))) for c in numbers)
+        ).select_from(per_person)
+    ).one()
+    return [
+        ResultTotal(f"benchmarking_{key}", STAGE_LABELS[key], Decimal(row[i]), row[len(numbers) + i], order=60 + i)
+        for i, key in enumerate(STAGE_KEYS)
+    ]
 
 
 def group_filter(session: Session, cohort_id: int) -> list[ResultFilter]:
     """Filter the results by a visit's group (kelompok): every group of the cohort's visits."""
     groups = session.execute(
-        select(VisitGroup.id, VisitGroup.name, Host.name).join(FieldVisit, FieldVisit.id == VisitGroup.visit_id)
-        .join(Host, Host.id == FieldVisit.host_id).where(FieldVisit.cohort_id == cohort_id)
-        .order_by(FieldVisit.start_date, FieldVisit.id, VisitGroup.position, VisitGroup.id)).all()
+        select(VisitGroup.id, VisitGroup.name, Host.name)
+        .join(FieldVisit, FieldVisit.id == VisitGroup.visit_id)
+        .join(Host, Host.id == FieldVisit.host_id)
+        .where(FieldVisit.cohort_id == cohort_id)
+        .order_by(FieldVisit.start_date, FieldVisit.id, VisitGroup.position, VisitGroup.id)
+    ).all()
     if not groups:
         return []
     several = len({host for _g, _n, host in groups}) > 1
-    return [ResultFilter("benchmarking_group", _l("Group"),
-                         [(str(gid), f"{host} · {name}" if several else name) for gid, name, host in groups],
-                         lambda value: select(GroupMember.user_id).where(GroupMember.group_id == int(value)))]
+    return [
+        ResultFilter(
+            "benchmarking_group",
+            _l("Group"),
+            [(str(gid), f"{host} · {name}" if several else name) for gid, name, host in groups],
+            lambda value: select(GroupMember.user_id).where(GroupMember.group_id == int(value)),
+        )
+    ]
+
 
 GROUP_REPORT = "benchmarking.group_report"
 INDIVIDUAL_REPORT = "benchmarking.individual_report"
@@ -88,8 +115,11 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
     visits = list(session.scalars(select(FieldVisit).where(FieldVisit.cohort_id == cohort_id)))
     visit_ids = [v.id for v in visits]
     counts: dict[str, dict[int, int]] = {k: {} for k in STAGE_KEYS}
-    for user_id, *numbers in session.execute(stage_counts(cohort_id).where(Practice.participant_id.in_(sorted(ids)))
-                                             if len(ids) <= PAGE_LIMIT else stage_counts(cohort_id)):
+    for user_id, *numbers in session.execute(
+        stage_counts(cohort_id).where(Practice.participant_id.in_(sorted(ids)))
+        if len(ids) <= PAGE_LIMIT
+        else stage_counts(cohort_id)
+    ):
         for key, n in zip(STAGE_KEYS, numbers, strict=True):
             counts[key][user_id] = n
     visit_scores: dict[int, Decimal | None] = {}
@@ -100,8 +130,12 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
         for assessment_id, user_id, score in session.execute(
             select(Submission.assessment_id, Submission.participant_id, Grade.score)
             .join(Grade, Grade.submission_id == Submission.id)
-            .where(Submission.assessment_id.in_(assessment_ids), Grade.status == GradeStatus.RELEASED,
-                   Grade.score.is_not(None), *([Submission.participant_id.in_(sorted(ids))] if len(ids) <= PAGE_LIMIT else []))
+            .where(
+                Submission.assessment_id.in_(assessment_ids),
+                Grade.status == GradeStatus.RELEASED,
+                Grade.score.is_not(None),
+                *([Submission.participant_id.in_(sorted(ids))] if len(ids) <= PAGE_LIMIT else []),
+            )
         ):
             if score is not None:  # (filtered in the query; the column is nullable)
                 scores[user_id][assessment_id].append(score)
@@ -116,18 +150,36 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
     ordered = sorted(visits, key=lambda v: (v.start_date, v.id))
     hosts = Counter(v.host_id for v in ordered)
     group_columns = [
-        ResultColumn(f"benchmarking_group_score_{visit.id}",
-                     _l("Group report score: %(visit)s", visit=visit.host.name if hosts[visit.host_id] == 1
-                        else f"{visit.host.name} ({format_date(visit.start_date)})"),
-                     {u: group_scores.get(visit.id, {}).get(u) for u in ids}, kind="score", order=65 + position,
-                     source=GROUP_REPORT)
+        ResultColumn(
+            f"benchmarking_group_score_{visit.id}",
+            _l(
+                "Group report score: %(visit)s",
+                visit=visit.host.name
+                if hosts[visit.host_id] == 1
+                else f"{visit.host.name} ({format_date(visit.start_date)})",
+            ),
+            {u: group_scores.get(visit.id, {}).get(u) for u in ids},
+            kind="score",
+            order=65 + position,
+            source=GROUP_REPORT,
+        )
         for position, visit in enumerate(ordered)
     ]
     return [
-        *(ResultColumn(f"benchmarking_{key}", STAGE_LABELS[key], {u: counts[key].get(u, 0) for u in ids}, order=60 + i)
-          for i, key in enumerate(STAGE_KEYS)),
-        ResultColumn("benchmarking_visit_score", _l("Benchmarking visit score"), {u: visit_scores.get(u) for u in ids},
-                     kind="score", order=64, source=INDIVIDUAL_REPORT),
+        *(
+            ResultColumn(
+                f"benchmarking_{key}", STAGE_LABELS[key], {u: counts[key].get(u, 0) for u in ids}, order=60 + i
+            )
+            for i, key in enumerate(STAGE_KEYS)
+        ),
+        ResultColumn(
+            "benchmarking_visit_score",
+            _l("Benchmarking visit score"),
+            {u: visit_scores.get(u) for u in ids},
+            kind="score",
+            order=64,
+            source=INDIVIDUAL_REPORT,
+        ),
         *group_columns,
     ]
 
@@ -139,7 +191,8 @@ def practices_sheet(session: Session, cohort_id: int, participant_ids: list[int]
     rows = session.execute(
         select(Practice, Submission, FieldVisit.start_date, Host.name, User.name, ParticipantProfile.nip)
         .join(Submission, Submission.id == Practice.submission_id)
-        .join(FieldVisit, FieldVisit.id == Practice.visit_id).join(Host, Host.id == FieldVisit.host_id)
+        .join(FieldVisit, FieldVisit.id == Practice.visit_id)
+        .join(Host, Host.id == FieldVisit.host_id)
         .join(User, User.id == Practice.participant_id)
         .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
         .where(FieldVisit.cohort_id == cohort_id, Submission.state == SubmissionState.SUBMITTED)
@@ -148,22 +201,47 @@ def practices_sheet(session: Session, cohort_id: int, participant_ids: list[int]
     rows = [r for r in rows if r[0].participant_id in ids]
     if not rows:
         return None
-    released = dict(session.execute(
-        select(Grade.submission_id, Grade.score).where(
-            Grade.submission_id.in_([r[1].id for r in rows]), Grade.status == GradeStatus.RELEASED)).all())
+    released = dict(
+        session.execute(
+            select(Grade.submission_id, Grade.score).where(
+                Grade.submission_id.in_([r[1].id for r in rows]), Grade.status == GradeStatus.RELEASED
+            )
+        ).all()
+    )
     statuses = practices.latest_status(session, [r[0].id for r in rows])
 
     def cells():
         for practice, submission, visit_date, host, name, nip in rows:
             status = statuses.get(practice.id)
-            yield [nip or "", name, host, format_date(visit_date), practice.title,
-                   str(practices.CATEGORY_LABELS[practice.category]), str(practices.STAGE_LABELS[practice.stage]),
-                   practice.target_unit, str(practices.STATUS_LABELS[status.status]) if status else "",
-                   "✓" if status and status.confirmed_at else "",
-                   float(released[submission.id]) if released.get(submission.id) is not None else None]
+            yield [
+                nip or "",
+                name,
+                host,
+                format_date(visit_date),
+                practice.title,
+                str(practices.CATEGORY_LABELS[practice.category]),
+                str(practices.STAGE_LABELS[practice.stage]),
+                practice.target_unit,
+                str(practices.STATUS_LABELS[status.status]) if status else "",
+                "✓" if status and status.confirmed_at else "",
+                float(released[submission.id]) if released.get(submission.id) is not None else None,
+            ]
 
-    return ResultSheet(name=_l("practices"), order=10, headers=[
-        (_l("NIP"), "text"), (_l("Name"), "text"), (_l("Host"), "text"), (_l("Visit date"), "text"),
-        (_l("Practice"), "text"), (_l("Category"), "text"), (_l("Stage"), "text"), (_l("Target unit"), "text"),
-        (_l("Implementation"), "text"), (_l("Confirmed"), "text"), (_l("Score"), "score"),
-    ], rows=cells())
+    return ResultSheet(
+        name=_l("practices"),
+        order=10,
+        headers=[
+            (_l("NIP"), "text"),
+            (_l("Name"), "text"),
+            (_l("Host"), "text"),
+            (_l("Visit date"), "text"),
+            (_l("Practice"), "text"),
+            (_l("Category"), "text"),
+            (_l("Stage"), "text"),
+            (_l("Target unit"), "text"),
+            (_l("Implementation"), "text"),
+            (_l("Confirmed"), "text"),
+            (_l("Score"), "score"),
+        ],
+        rows=cells(),
+    )

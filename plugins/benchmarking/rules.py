@@ -107,7 +107,9 @@ def _edit_practice(user: Any, practice: Any) -> bool:
 def _publish_practice(user: Any, practice: Any) -> bool:
     """The cohort's coordinators, for a practice handed in: a draft is its author's alone and is never
     put in the catalogue (one that is already there may still be taken out)."""
-    return (_handed_in(practice) or practice.published) and access.can(user, "cohort.manage", _practice_cohort(practice))
+    return (_handed_in(practice) or practice.published) and access.can(
+        user, "cohort.manage", _practice_cohort(practice)
+    )
 
 
 @rules.rule("benchmarking.attachment.view")
@@ -156,7 +158,8 @@ def _round_report(user: Any, round_: Any) -> bool:
 @rules.rule("benchmarking.followup.confirm")
 def _confirm_followup(user: Any, followup: Any) -> bool:
     return followup.practice.participant_id != user.id and access.can(
-        user, "cohort.teach", _practice_cohort(followup.practice))
+        user, "cohort.teach", _practice_cohort(followup.practice)
+    )
 
 
 @rules.rule("benchmarking.group.member")

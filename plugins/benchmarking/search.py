@@ -20,13 +20,17 @@ from sqlalchemy.sql.elements import ColumnElement
 
 FTS_TABLE = "benchmarking_practice_search"
 LIVE_TEXT = "coalesce({p}title, '') || ' ' || coalesce({p}identified, '')"
-COPY_TEXT = ("coalesce({p}published_copy ->> 'title', {p}title, '') || ' ' || "
-             "coalesce({p}published_copy ->> 'identified', {p}identified, '')")
+COPY_TEXT = (
+    "coalesce({p}published_copy ->> 'title', {p}title, '') || ' ' || "
+    "coalesce({p}published_copy ->> 'identified', {p}identified, '')"
+)
 MAX_WORDS = 8
 
 # SQLite: the FTS5 table, filled from the practices and kept in step by triggers.
-_ROW = ("{p}.id, {p}.title, {p}.identified, coalesce(json_extract({p}.published_copy, '$.title'), {p}.title), "
-        "coalesce(json_extract({p}.published_copy, '$.identified'), {p}.identified)")
+_ROW = (
+    "{p}.id, {p}.title, {p}.identified, coalesce(json_extract({p}.published_copy, '$.title'), {p}.title), "
+    "coalesce(json_extract({p}.published_copy, '$.identified'), {p}.identified)"
+)
 SQLITE_CREATE = [
     f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, identified, copy_title, copy_identified, "
     "tokenize = 'unicode61 remove_diacritics 2')",
@@ -41,7 +45,8 @@ SQLITE_CREATE = [
     f"DELETE FROM {FTS_TABLE} WHERE rowid = old.id; END",
 ]
 SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{name}" for name in ("insert", "update", "delete")] + [
-    f"DROP TABLE IF EXISTS {FTS_TABLE}"]
+    f"DROP TABLE IF EXISTS {FTS_TABLE}"
+]
 
 
 def vector(expression: str, prefix: str = "") -> str:
@@ -51,10 +56,12 @@ def vector(expression: str, prefix: str = "") -> str:
 def indexes() -> list[Index]:
     """The PostgreSQL GIN indexes (not created on SQLite, which has the FTS5 table instead)."""
     return [
-        Index("ix_benchmarking_practices_search_live",
-              text(vector(LIVE_TEXT)), postgresql_using="gin").ddl_if(dialect="postgresql"),
-        Index("ix_benchmarking_practices_search_copy",
-              text(vector(COPY_TEXT)), postgresql_using="gin").ddl_if(dialect="postgresql"),
+        Index("ix_benchmarking_practices_search_live", text(vector(LIVE_TEXT)), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
+        Index("ix_benchmarking_practices_search_copy", text(vector(COPY_TEXT)), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     ]
 
 
@@ -85,8 +92,14 @@ def matches(dialect: str, query: str, practice_id: Any, live: ColumnElement[bool
         # The OR lets the planner read both indexes; the CASE keeps the text the reader may see.
         return and_(or_(own, shown), case((live, own), else_=shown))
     phrase = " AND ".join(f'"{w}"*' for w in found)
-    own_ids = select(text("rowid")).select_from(text(FTS_TABLE)).where(
-        text(f"{FTS_TABLE} MATCH :own").bindparams(own="{title identified} : (" + phrase + ")"))
-    copy_ids = select(text("rowid")).select_from(text(FTS_TABLE)).where(
-        text(f"{FTS_TABLE} MATCH :shown").bindparams(shown="{copy_title copy_identified} : (" + phrase + ")"))
+    own_ids = (
+        select(text("rowid"))
+        .select_from(text(FTS_TABLE))
+        .where(text(f"{FTS_TABLE} MATCH :own").bindparams(own="{title identified} : (" + phrase + ")"))
+    )
+    copy_ids = (
+        select(text("rowid"))
+        .select_from(text(FTS_TABLE))
+        .where(text(f"{FTS_TABLE} MATCH :shown").bindparams(shown="{copy_title copy_identified} : (" + phrase + ")"))
+    )
     return case((live, practice_id.in_(own_ids)), else_=practice_id.in_(copy_ids))

@@ -37,18 +37,33 @@ HOST_KIND_LABELS = {
     HostKind.OTHER: _l("Other"),
 }
 
-HOST_FIELDS = ("name", "kind", "region", "address", "website", "recognition", "contact_name",
-               "contact_email", "contact_phone")
+HOST_FIELDS = (
+    "name",
+    "kind",
+    "region",
+    "address",
+    "website",
+    "recognition",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
 
 
 # -- hosts ---------------------------------------------------------------------------------------
+
 
 def search_hosts(query: str = "", archived: bool = False) -> Select[Host]:
     stmt = select(Host).where(Host.archived.is_(archived)).order_by(func.lower(Host.name))
     if query:
         like = f"%{query.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Host.name).like(like), func.lower(Host.region).like(like),
-                              func.lower(Host.recognition).like(like)))
+        stmt = stmt.where(
+            or_(
+                func.lower(Host.name).like(like),
+                func.lower(Host.region).like(like),
+                func.lower(Host.recognition).like(like),
+            )
+        )
     return stmt
 
 
@@ -97,16 +112,28 @@ def delete_host(session: Session, host: Host) -> None:
     """Delete a host no visit uses; one that a visit uses must be archived instead."""
     used = visit_counts(session, [host.id]).get(host.id, 0)
     if used:
-        raise Conflict(_l("This host is used by %(n)s field visit(s) and cannot be deleted; archive it instead.", n=used))
+        raise Conflict(
+            _l("This host is used by %(n)s field visit(s) and cannot be deleted; archive it instead.", n=used)
+        )
     session.delete(host)
     session.flush()
 
 
 # -- visits --------------------------------------------------------------------------------------
 
+
 def save_visit(
-    session: Session, visit: FieldVisit | None, *, cohort: Cohort, host: Host, theme: str, start_date: date,
-    end_date: date, location: str = "", briefing: str = "", guiding_questions: str = "",
+    session: Session,
+    visit: FieldVisit | None,
+    *,
+    cohort: Cohort,
+    host: Host,
+    theme: str,
+    start_date: date,
+    end_date: date,
+    location: str = "",
+    briefing: str = "",
+    guiding_questions: str = "",
 ) -> FieldVisit:
     """Schedule or change a visit; it may not end before it starts, nor use an archived host anew."""
     ensure_editable(cohort)
@@ -137,8 +164,11 @@ def delete_visit(session: Session, visit: FieldVisit) -> None:
 
     ensure_editable(visit.cohort)
     used = session.scalar(select(Practice.id).where(Practice.visit_id == visit.id).limit(1)) or session.scalar(
-        select(GroupReport.id).join(VisitGroup, VisitGroup.id == GroupReport.group_id)
-        .where(VisitGroup.visit_id == visit.id).limit(1))
+        select(GroupReport.id)
+        .join(VisitGroup, VisitGroup.id == GroupReport.group_id)
+        .where(VisitGroup.visit_id == visit.id)
+        .limit(1)
+    )
     if used:
         raise Conflict(_l("Participants have logged work for this visit; it cannot be deleted."))
     session.delete(visit)
@@ -146,14 +176,18 @@ def delete_visit(session: Session, visit: FieldVisit) -> None:
 
 
 def cohort_visits(session: Session, cohort_id: int) -> list[FieldVisit]:
-    return list(session.scalars(
-        select(FieldVisit).where(FieldVisit.cohort_id == cohort_id)
-        .options(selectinload(FieldVisit.groups).selectinload(VisitGroup.members))
-        .order_by(FieldVisit.start_date)
-    ))
+    return list(
+        session.scalars(
+            select(FieldVisit)
+            .where(FieldVisit.cohort_id == cohort_id)
+            .options(selectinload(FieldVisit.groups).selectinload(VisitGroup.members))
+            .order_by(FieldVisit.start_date)
+        )
+    )
 
 
 # -- groups --------------------------------------------------------------------------------------
+
 
 def split_groups(session: Session, visit: FieldVisit, count: int) -> list[VisitGroup]:
     """Replace the visit's groups with ``count`` groups of near-equal size that mix agencies.
@@ -163,8 +197,12 @@ def split_groups(session: Session, visit: FieldVisit, count: int) -> list[VisitG
     """
 
     ensure_editable(visit.cohort)
-    if session.scalar(select(GroupReport.id).join(VisitGroup, VisitGroup.id == GroupReport.group_id)
-                      .where(VisitGroup.visit_id == visit.id).limit(1)):
+    if session.scalar(
+        select(GroupReport.id)
+        .join(VisitGroup, VisitGroup.id == GroupReport.group_id)
+        .where(VisitGroup.visit_id == visit.id)
+        .limit(1)
+    ):
         raise Conflict(_l("Groups have started their reports; adjust the groups by hand instead of splitting again."))
     people = participants_of(session, visit.cohort_id)
     if not people:
@@ -191,7 +229,10 @@ def split_groups(session: Session, visit: FieldVisit, count: int) -> list[VisitG
 
 
 def assign_groups(
-    session: Session, visit: FieldVisit, members: dict[int, int | None], leaders: dict[int, int | None],
+    session: Session,
+    visit: FieldVisit,
+    members: dict[int, int | None],
+    leaders: dict[int, int | None],
 ) -> None:
     """Apply a hand-made arrangement in one go: ``members`` maps participant → group (or None),
     ``leaders`` maps group → leader. A leader outside their group, an unknown group or a person who is
@@ -228,33 +269,57 @@ def assign_groups(
 CARD_MEMBERS = 10  # members listed on a group's card; the rest are in the people list, filtered by group
 
 
-def group_cards(session: Session, visit: FieldVisit, page: int, per_page: int) -> tuple[Page, dict[int, int],
-                                                                                       dict[int, list[User]]]:
+def group_cards(
+    session: Session, visit: FieldVisit, page: int, per_page: int
+) -> tuple[Page, dict[int, int], dict[int, list[User]]]:
     """One page of the visit's groups with each group's size and first members (leader first).
 
     Four queries whatever the cohort size: the page of groups (count and rows), the sizes, and at
     most :data:`CARD_MEMBERS` members per group through a window function.
     """
-    groups = paginate(session, select(VisitGroup).where(VisitGroup.visit_id == visit.id)
-                      .order_by(VisitGroup.position, VisitGroup.id), page, per_page)
+    groups = paginate(
+        session,
+        select(VisitGroup).where(VisitGroup.visit_id == visit.id).order_by(VisitGroup.position, VisitGroup.id),
+        page,
+        per_page,
+    )
     ids = [g.id for g in groups.items]
     if not ids:
         return groups, {}, {}
-    sizes = dict(session.execute(select(GroupMember.group_id, func.count()).where(GroupMember.group_id.in_(ids))
-                                 .group_by(GroupMember.group_id)).all())
+    sizes = dict(
+        session.execute(
+            select(GroupMember.group_id, func.count())
+            .where(GroupMember.group_id.in_(ids))
+            .group_by(GroupMember.group_id)
+        ).all()
+    )
     ranked = (
-        select(GroupMember.group_id, GroupMember.user_id,
-               func.row_number().over(
-                   partition_by=GroupMember.group_id,
-                   order_by=[case((GroupMember.user_id == VisitGroup.leader_id, 0), else_=1), func.lower(User.name),
-                             GroupMember.user_id]).label("n"))
-        .join(VisitGroup, VisitGroup.id == GroupMember.group_id).join(User, User.id == GroupMember.user_id)
-        .where(GroupMember.group_id.in_(ids)).subquery()
+        select(
+            GroupMember.group_id,
+            GroupMember.user_id,
+            func.row_number()
+            .over(
+                partition_by=GroupMember.group_id,
+                order_by=[
+                    case((GroupMember.user_id == VisitGroup.leader_id, 0), else_=1),
+                    func.lower(User.name),
+                    GroupMember.user_id,
+                ],
+            )
+            .label("n"),
+        )
+        .join(VisitGroup, VisitGroup.id == GroupMember.group_id)
+        .join(User, User.id == GroupMember.user_id)
+        .where(GroupMember.group_id.in_(ids))
+        .subquery()
     )
     rows = session.execute(
-        select(ranked.c.group_id, User).join(User, User.id == ranked.c.user_id)
-        .where(ranked.c.n <= CARD_MEMBERS).order_by(ranked.c.group_id, ranked.c.n)
-        .options(selectinload(User.profile))).all()
+        select(ranked.c.group_id, User)
+        .join(User, User.id == ranked.c.user_id)
+        .where(ranked.c.n <= CARD_MEMBERS)
+        .order_by(ranked.c.group_id, ranked.c.n)
+        .options(selectinload(User.profile))
+    ).all()
     members: dict[int, list[User]] = {}
     for group_id, user in rows:
         members.setdefault(group_id, []).append(user)
@@ -269,8 +334,12 @@ def people_of_visit(visit: FieldVisit, query: str = "", group: str = "") -> Sele
     """
     stmt = (
         select(User, GroupMember)
-        .join(Membership, (Membership.user_id == User.id) & (Membership.cohort_id == visit.cohort_id)
-              & (Membership.role == Role.PARTICIPANT))
+        .join(
+            Membership,
+            (Membership.user_id == User.id)
+            & (Membership.cohort_id == visit.cohort_id)
+            & (Membership.role == Role.PARTICIPANT),
+        )
         .outerjoin(GroupMember, (GroupMember.user_id == User.id) & (GroupMember.visit_id == visit.id))
         .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
         .options(selectinload(User.profile))
@@ -278,9 +347,13 @@ def people_of_visit(visit: FieldVisit, query: str = "", group: str = "") -> Sele
     )
     words = query.strip().lower()
     if words:
-        stmt = stmt.where(or_(func.lower(User.name).contains(words, autoescape=True),
-                              ParticipantProfile.nip.contains(words, autoescape=True),
-                              func.lower(ParticipantProfile.instansi).contains(words, autoescape=True)))
+        stmt = stmt.where(
+            or_(
+                func.lower(User.name).contains(words, autoescape=True),
+                ParticipantProfile.nip.contains(words, autoescape=True),
+                func.lower(ParticipantProfile.instansi).contains(words, autoescape=True),
+            )
+        )
     if group == "none":
         stmt = stmt.where(GroupMember.id.is_(None))
     elif group.isdigit():
@@ -295,10 +368,16 @@ def group_overview(session: Session, visit: FieldVisit) -> tuple[int, int, list[
         select(func.count(), func.count(case((GroupMember.id.is_(None), 1))))
         .select_from(Membership)
         .outerjoin(GroupMember, (GroupMember.user_id == Membership.user_id) & (GroupMember.visit_id == visit.id))
-        .where(Membership.cohort_id == visit.cohort_id, Membership.role == Role.PARTICIPANT)).one()
-    names = [(gid, name, leader) for gid, name, leader in session.execute(
-        select(VisitGroup.id, VisitGroup.name, VisitGroup.leader_id).where(VisitGroup.visit_id == visit.id)
-        .order_by(VisitGroup.position, VisitGroup.id))]
+        .where(Membership.cohort_id == visit.cohort_id, Membership.role == Role.PARTICIPANT)
+    ).one()
+    names = [
+        (gid, name, leader)
+        for gid, name, leader in session.execute(
+            select(VisitGroup.id, VisitGroup.name, VisitGroup.leader_id)
+            .where(VisitGroup.visit_id == visit.id)
+            .order_by(VisitGroup.position, VisitGroup.id)
+        )
+    ]
     return people, unassigned, names
 
 
@@ -313,19 +392,34 @@ def move_members(session: Session, visit: FieldVisit, user_ids: list[int], group
     chosen = set(user_ids)
     if not chosen:
         raise DomainError(_l("Choose at least one participant."))
-    if group_id is not None and session.scalar(
-            select(VisitGroup.id).where(VisitGroup.id == group_id, VisitGroup.visit_id == visit.id)) is None:
+    if (
+        group_id is not None
+        and session.scalar(select(VisitGroup.id).where(VisitGroup.id == group_id, VisitGroup.visit_id == visit.id))
+        is None
+    ):
         raise DomainError(_l("Unknown group."))
-    allowed = set(session.scalars(select(Membership.user_id).where(
-        Membership.cohort_id == visit.cohort_id, Membership.role == Role.PARTICIPANT, Membership.user_id.in_(chosen))))
+    allowed = set(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.cohort_id == visit.cohort_id,
+                Membership.role == Role.PARTICIPANT,
+                Membership.user_id.in_(chosen),
+            )
+        )
+    )
     if allowed != chosen:
         raise DomainError(_l("Only participants of this cohort can be in a group."))
-    current = {m.user_id: m for m in session.scalars(
-        select(GroupMember).where(GroupMember.visit_id == visit.id, GroupMember.user_id.in_(chosen)))}
+    current = {
+        m.user_id: m
+        for m in session.scalars(
+            select(GroupMember).where(GroupMember.visit_id == visit.id, GroupMember.user_id.in_(chosen))
+        )
+    }
     left = [m.group_id for m in current.values() if m.group_id != group_id]
     if left:
-        for group in session.scalars(select(VisitGroup).where(VisitGroup.id.in_(left),
-                                                              VisitGroup.leader_id.in_(chosen))):
+        for group in session.scalars(
+            select(VisitGroup).where(VisitGroup.id.in_(left), VisitGroup.leader_id.in_(chosen))
+        ):
             group.leader_id = None
     moved = 0
     for user_id in sorted(chosen):
@@ -358,7 +452,9 @@ def make_leader(session: Session, visit: FieldVisit, user_id: int) -> VisitGroup
 def add_member(session: Session, group: VisitGroup, user: User) -> GroupMember:
     """Put a participant in a group; one already in another group of the visit is refused."""
     ensure_editable(group.visit.cohort)
-    taken = session.scalar(select(GroupMember).where(GroupMember.visit_id == group.visit_id, GroupMember.user_id == user.id))
+    taken = session.scalar(
+        select(GroupMember).where(GroupMember.visit_id == group.visit_id, GroupMember.user_id == user.id)
+    )
     if taken is not None:
         raise Conflict(_l("%(name)s is already in a group of this visit.", name=user.name))
     member = GroupMember(group=group, visit_id=group.visit_id, user=user)
@@ -376,18 +472,23 @@ def set_leader(session: Session, group: VisitGroup, user_id: int | None) -> None
 
 def upcoming_for(session: Session, user: User, today: date) -> list[tuple[FieldVisit, VisitGroup | None]]:
     """The participant's visits that have not ended, soonest first, with their group (two queries)."""
-    visits = list(session.scalars(
-        select(FieldVisit)
-        .join(Membership, (Membership.cohort_id == FieldVisit.cohort_id) & (Membership.user_id == user.id))
-        .where(Membership.role == Role.PARTICIPANT, FieldVisit.end_date >= today)
-        .order_by(FieldVisit.start_date)
-    ))
+    visits = list(
+        session.scalars(
+            select(FieldVisit)
+            .join(Membership, (Membership.cohort_id == FieldVisit.cohort_id) & (Membership.user_id == user.id))
+            .where(Membership.role == Role.PARTICIPANT, FieldVisit.end_date >= today)
+            .order_by(FieldVisit.start_date)
+        )
+    )
     if not visits:
         return []
     memberships = session.scalars(
-        select(GroupMember).where(GroupMember.user_id == user.id, GroupMember.visit_id.in_([v.id for v in visits]))
-        .options(selectinload(GroupMember.group).selectinload(VisitGroup.members).selectinload(GroupMember.user),
-                 selectinload(GroupMember.group).selectinload(VisitGroup.leader))
+        select(GroupMember)
+        .where(GroupMember.user_id == user.id, GroupMember.visit_id.in_([v.id for v in visits]))
+        .options(
+            selectinload(GroupMember.group).selectinload(VisitGroup.members).selectinload(GroupMember.user),
+            selectinload(GroupMember.group).selectinload(VisitGroup.leader),
+        )
     ).all()
     group_of = {m.visit_id: m.group for m in memberships}
     return [(visit, group_of.get(visit.id)) for visit in visits]
@@ -400,4 +501,7 @@ def visits_of_participant(session: Session, user: User) -> list[tuple[FieldVisit
 def profiles_by_user(session: Session, user_ids: list[int]) -> dict[int, ParticipantProfile]:
     if not user_ids:
         return {}
-    return {p.user_id: p for p in session.scalars(select(ParticipantProfile).where(ParticipantProfile.user_id.in_(user_ids)))}
+    return {
+        p.user_id: p
+        for p in session.scalars(select(ParticipantProfile).where(ParticipantProfile.user_id.in_(user_ids)))
+    }

@@ -29,16 +29,19 @@ bp = Blueprint("benchmarking", __name__, url_prefix="/benchmarking", template_fo
 
 # -- hosts ---------------------------------------------------------------------------------------
 
+
 @bp.route("/hosts")
 @require("benchmarking.hosts.view")
 def hosts():
     query = request.args.get("q", "").strip()
     archived = request.args.get("archived") == "1"
-    page = paginate(db.session, services.search_hosts(query, archived), page_arg(request.args),
-                    current_app.config["PAGE_SIZE"])
+    page = paginate(
+        db.session, services.search_hosts(query, archived), page_arg(request.args), current_app.config["PAGE_SIZE"]
+    )
     counts = services.visit_counts(db.session, [h.id for h in page.items])
-    return render_template("benchmarking/hosts.html", page=page, q=query, archived=archived, counts=counts,
-                           kinds=services.HOST_KIND_LABELS)
+    return render_template(
+        "benchmarking/hosts.html", page=page, q=query, archived=archived, counts=counts, kinds=services.HOST_KIND_LABELS
+    )
 
 
 def _host_fields(form: HostForm) -> dict[str, str]:
@@ -61,8 +64,13 @@ def create_host():
 @require("benchmarking.hosts.view", load=Host)
 def show_host(host: Host):
     visits = queries.visits_to_host(db.session, host.id)
-    return render_template("benchmarking/host.html", host=host, visits=visits, kinds=services.HOST_KIND_LABELS,
-                           top=practices.host_practices(db.session, host.id))
+    return render_template(
+        "benchmarking/host.html",
+        host=host,
+        visits=visits,
+        kinds=services.HOST_KIND_LABELS,
+        top=practices.host_practices(db.session, host.id),
+    )
 
 
 @bp.route("/hosts/<int:host_id>/edit", methods=["GET", "POST"])
@@ -86,8 +94,12 @@ def archive_host(host: Host):
         abort(400)
     archived = request.form.get("archived") == "1"
     services.set_archived(db.session, host, archived)
-    flash(_("The host is archived: it stays on past visits but cannot be chosen for new ones.") if archived
-          else _("The host is back in the catalogue."), "success")
+    flash(
+        _("The host is archived: it stays on past visits but cannot be chosen for new ones.")
+        if archived
+        else _("The host is back in the catalogue."),
+        "success",
+    )
     return redirect(url_for("benchmarking.show_host", host_id=host.id))
 
 
@@ -97,18 +109,24 @@ def delete_host(host: Host):
     if not FlaskForm().validate_on_submit():
         abort(400)
     name = host.name
-    return act(lambda: services.delete_host(db.session, host), back=url_for("benchmarking.show_host", host_id=host.id),
-               done=url_for("benchmarking.hosts"), message=_("%(name)s is deleted.", name=name))
+    return act(
+        lambda: services.delete_host(db.session, host),
+        back=url_for("benchmarking.show_host", host_id=host.id),
+        done=url_for("benchmarking.hosts"),
+        message=_("%(name)s is deleted.", name=name),
+    )
 
 
 # -- visits --------------------------------------------------------------------------------------
+
 
 @bp.route("/cohorts/<int:cohort_id>/visits")
 @require("cohort.teach", load=Cohort)
 def cohort_visits(cohort: Cohort):
     visits = services.cohort_visits(db.session, cohort.id)
-    return render_template("benchmarking/cohort_visits.html", cohort=cohort, visits=visits,
-                           tabs=cohort_tabs(cohort, current_user))
+    return render_template(
+        "benchmarking/cohort_visits.html", cohort=cohort, visits=visits, tabs=cohort_tabs(cohort, current_user)
+    )
 
 
 def _visit_form(visit: FieldVisit | None = None) -> VisitForm:
@@ -127,8 +145,12 @@ def _visit_fields(form: VisitForm) -> dict:
     if host is None:
         abort(400)
     return {
-        "host": host, "theme": form.theme.data, "start_date": form.start_date.data, "end_date": form.end_date.data,
-        "location": form.location.data or "", "briefing": form.briefing.data or "",
+        "host": host,
+        "theme": form.theme.data,
+        "start_date": form.start_date.data,
+        "end_date": form.end_date.data,
+        "location": form.location.data or "",
+        "briefing": form.briefing.data or "",
         "guiding_questions": form.guiding_questions.data or "",
     }
 
@@ -160,18 +182,32 @@ def show_visit(visit: FieldVisit):
 def _visit_page(visit: FieldVisit, status: int = 200):
     """The visit, a page of group cards and, for those who arrange groups, a page of the cohort's
     people with their group: a fixed number of queries and a bounded page whatever the cohort size."""
-    groups, sizes, members = services.group_cards(db.session, visit, int_or_none(request.args.get("groups")) or 1,
-                                                  GROUP_CARDS_PER_PAGE)
+    groups, sizes, members = services.group_cards(
+        db.session, visit, int_or_none(request.args.get("groups")) or 1, GROUP_CARDS_PER_PAGE
+    )
     people_count, unassigned, group_rows = services.group_overview(db.session, visit)
     filters = {k: request.args.get(k, "").strip()[:100] for k in ("q", "group") if request.args.get(k, "").strip()}
     people = None
     if access.can(current_user, "benchmarking.visit.manage", visit):
-        people = paginate(db.session, services.people_of_visit(visit, filters.get("q", ""), filters.get("group", "")),
-                          page_arg(request.args), current_app.config["PAGE_SIZE"], scalars=False)
+        people = paginate(
+            db.session,
+            services.people_of_visit(visit, filters.get("q", ""), filters.get("group", "")),
+            page_arg(request.args),
+            current_app.config["PAGE_SIZE"],
+            scalars=False,
+        )
     return render_template(
-        "benchmarking/visit.html", visit=visit, groups=groups, sizes=sizes, members=members, people=people,
-        people_count=people_count, unassigned=unassigned, group_names={gid: name for gid, name, _leader in group_rows},
-        leaders={leader for _g, _n, leader in group_rows if leader}, filters=filters,
+        "benchmarking/visit.html",
+        visit=visit,
+        groups=groups,
+        sizes=sizes,
+        members=members,
+        people=people,
+        people_count=people_count,
+        unassigned=unassigned,
+        group_names={gid: name for gid, name, _leader in group_rows},
+        leaders={leader for _g, _n, leader in group_rows if leader},
+        filters=filters,
         split_form=SplitForm(count=len(group_rows) or min(4, max(1, people_count))),
     ), status
 
@@ -194,9 +230,12 @@ def delete_visit(visit: FieldVisit):
     if not FlaskForm().validate_on_submit():
         abort(400)
     cohort_id = visit.cohort_id
-    return act(lambda: services.delete_visit(db.session, visit),
-               back=url_for("benchmarking.show_visit", visit_id=visit.id),
-               done=url_for("benchmarking.cohort_visits", cohort_id=cohort_id), message=_("The visit is deleted."))
+    return act(
+        lambda: services.delete_visit(db.session, visit),
+        back=url_for("benchmarking.show_visit", visit_id=visit.id),
+        done=url_for("benchmarking.cohort_visits", cohort_id=cohort_id),
+        message=_("The visit is deleted."),
+    )
 
 
 @bp.route("/visits/<int:visit_id>/groups/split", methods=["POST"])
@@ -206,10 +245,13 @@ def split_groups(visit: FieldVisit):
     if not form.validate_on_submit():
         flash(_("Choose a number of groups."), "danger")
         return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
-    return act(lambda: services.split_groups(db.session, visit, form.count.data),
-               back=url_for("benchmarking.show_visit", visit_id=visit.id),
-               message=lambda groups: _("Participants are split into %(n)s groups. Adjust them below if needed.",
-                                        n=len(groups)))
+    return act(
+        lambda: services.split_groups(db.session, visit, form.count.data),
+        back=url_for("benchmarking.show_visit", visit_id=visit.id),
+        message=lambda groups: _(
+            "Participants are split into %(n)s groups. Adjust them below if needed.", n=len(groups)
+        ),
+    )
 
 
 def _int_or_none(raw: str | None) -> int | None:
@@ -221,10 +263,16 @@ def _int_or_none(raw: str | None) -> int | None:
 def assign_groups(visit: FieldVisit):
     if not FlaskForm().validate_on_submit():
         abort(400)
-    members = {int(k.split("-", 1)[1]): _int_or_none(v) for k, v in request.form.items()
-               if k.startswith("member-") and int_or_none(k.split("-", 1)[1]) is not None}
-    leaders = {int(k.split("-", 1)[1]): _int_or_none(v) for k, v in request.form.items()
-               if k.startswith("leader-") and int_or_none(k.split("-", 1)[1]) is not None}
+    members = {
+        int(k.split("-", 1)[1]): _int_or_none(v)
+        for k, v in request.form.items()
+        if k.startswith("member-") and int_or_none(k.split("-", 1)[1]) is not None
+    }
+    leaders = {
+        int(k.split("-", 1)[1]): _int_or_none(v)
+        for k, v in request.form.items()
+        if k.startswith("leader-") and int_or_none(k.split("-", 1)[1]) is not None
+    }
 
     def refused(error: DomainError) -> Any:
         flash(error.message, "danger")
@@ -250,8 +298,11 @@ def move_members(visit: FieldVisit):
     group_id = int_or_none(target)
     if target and group_id is None:
         abort(400)
-    return act(lambda: services.move_members(db.session, visit, people, group_id), back=_back_to_people(visit),
-               message=lambda n: ngettext("%(num)s participant moved.", "%(num)s participants moved.", n))
+    return act(
+        lambda: services.move_members(db.session, visit, people, group_id),
+        back=_back_to_people(visit),
+        message=lambda n: ngettext("%(num)s participant moved.", "%(num)s participants moved.", n),
+    )
 
 
 @bp.route("/visits/<int:visit_id>/groups/leader", methods=["POST"])
@@ -260,8 +311,11 @@ def make_leader(visit: FieldVisit):
     user_id = int_or_none(request.form.get("leader"))
     if user_id is None:
         abort(400)
-    return act(lambda: services.make_leader(db.session, visit, user_id), back=_back_to_people(visit),
-               message=lambda group: _("Leader of %(group)s changed.", group=group.name))
+    return act(
+        lambda: services.make_leader(db.session, visit, user_id),
+        back=_back_to_people(visit),
+        message=lambda group: _("Leader of %(group)s changed.", group=group.name),
+    )
 
 
 @bp.route("/my-visits")

@@ -23,8 +23,14 @@ from tests.support import FAST_HASH, PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -49,26 +55,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
             # When a page navigates away mid-download, Werkzeug's development server (the live
             # server here, never production) drops the static file without closing it.
-            item.add_marker(pytest.mark.filterwarnings("ignore:unclosed file <_io.BufferedReader name='.*/static/:ResourceWarning"))
-            item.add_marker(pytest.mark.filterwarnings("ignore:Exception ignored in. <_io.BufferedReader name='.*/static/:pytest.PytestUnraisableExceptionWarning"))
+            item.add_marker(
+                pytest.mark.filterwarnings("ignore:unclosed file <_io.BufferedReader name='.*/static/:ResourceWarning")
+            )
+            item.add_marker(
+                pytest.mark.filterwarnings(
+                    "ignore:Exception ignored in. <_io.BufferedReader name='.*/static/:pytest.PytestUnraisableExceptionWarning"
+                )
+            )
 
 
 # -- the live server -----------------------------------------------------------------------------
+
 
 @dataclass
 class LiveServer:
     url: str
     app: Any
 
-    def create_user(self, email: str, name: str, *, password: str = PASSWORD, is_admin: bool = False,
-                    is_manager: bool = False) -> int:
+    def create_user(
+        self, email: str, name: str, *, password: str = PASSWORD, is_admin: bool = False, is_manager: bool = False
+    ) -> int:
         """An active account in the live app's database; returns its id."""
         from lms import db
         from lms.users.services import create_user
 
         with self.app.app_context():
-            user = create_user(db.session, email=email, name=name, password=password, hash_method=FAST_HASH,
-                               is_admin=is_admin, is_manager=is_manager)
+            user = create_user(
+                db.session,
+                email=email,
+                name=name,
+                password=password,
+                hash_method=FAST_HASH,
+                is_admin=is_admin,
+                is_manager=is_manager,
+            )
             db.session.commit()
             return user.id
 
@@ -104,6 +125,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 # -- the browser ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
@@ -144,8 +166,10 @@ def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
         elif response.request.resource_type == "document":
             documents.add((response.url, response.status))
 
-    page.on("console", lambda msg: console_errors.append((msg.text, msg.location.get("url", "")))
-            if msg.type == "error" else None)
+    page.on(
+        "console",
+        lambda msg: console_errors.append((msg.text, msg.location.get("url", ""))) if msg.type == "error" else None,
+    )
     page.on("pageerror", lambda exc: problems.append(f"uncaught exception: {exc}"))
     page.on("response", on_response)
     try:

@@ -33,8 +33,17 @@ def cohort_of_40(live_server: LiveServer, instructor_id: int) -> tuple[int, int,
         for i, person in enumerate(people):
             session.add(ParticipantProfile(user_id=person.id, nip=make_nip(100 + i), instansi="Pemprov Kalteng"))
             session.add(Membership(cohort_id=cohort.id, user_id=person.id, role=Role.PARTICIPANT))
-        made = attendance.save_session(session, cohort, None, day=date(2026, 8, 3), starts_at=clock(8),
-                                       ends_at=clock(11, 15), jp=4, topic="Wawasan Kebangsaan", instructor_id=instructor_id)
+        made = attendance.save_session(
+            session,
+            cohort,
+            None,
+            day=date(2026, 8, 3),
+            starts_at=clock(8),
+            ends_at=clock(11, 15),
+            jp=4,
+            topic="Wawasan Kebangsaan",
+            instructor_id=instructor_id,
+        )
         session.commit()
         return cohort.id, made.id, [p.id for p in people]
 
@@ -76,12 +85,19 @@ def test_a_widyaiswara_records_attendance_for_40_on_a_phone(live_server, page):
     print(f"recording 40 took {elapsed:.1f} s")
     assert elapsed < 60, f"recording took {elapsed:.1f} s"
 
-    saved = live_server.query(lambda s: dict(s.execute(
-        select(AttendanceRecord.participant_id, AttendanceRecord.status)
-        .where(AttendanceRecord.session_id == session_id)).all()))
+    saved = live_server.query(
+        lambda s: dict(
+            s.execute(
+                select(AttendanceRecord.participant_id, AttendanceRecord.status).where(
+                    AttendanceRecord.session_id == session_id
+                )
+            ).all()
+        )
+    )
     assert len(saved) == 40
-    assert {pid: Presence(status) for pid, status in saved.items() if status != Presence.HADIR} == \
-        {pid: Presence(status) for pid, status in away.items()}
+    assert {pid: Presence(status) for pid, status in saved.items() if status != Presence.HADIR} == {
+        pid: Presence(status) for pid, status in away.items()
+    }
     # The totals on the page: 36 present at 100 %, the four at 0 %.
     totals = page.locator("#attendance-totals tbody tr")
     assert totals.count() == 40

@@ -31,8 +31,15 @@ ROLES = ["admin", "coordinator", "instructor", "participant", "anonymous"]
 # Endpoints whose answer is never a page of their own (and that would trigger a download or an
 # action in the browser): left out before the request. Everything else that answers non-HTML is
 # left out by its Content-Type.
-NOT_PAGES = {"static", "ops.healthz", "ops.readyz", "ops.prometheus_metrics", "scoresheets.worksheet_file",
-             "benchmarking_practices.download", "benchmarking_practices.thumbnail"}
+NOT_PAGES = {
+    "static",
+    "ops.healthz",
+    "ops.readyz",
+    "ops.prometheus_metrics",
+    "scoresheets.worksheet_file",
+    "benchmarking_practices.download",
+    "benchmarking_practices.thumbnail",
+}
 
 # The id each URL argument gets, as a query on the demo world; ``:me`` is the role's own user id
 # (0 when anonymous) so that a participant opens their own work where there is some.
@@ -42,13 +49,17 @@ IDS: dict[str, str] = {
     "user_id": "SELECT id FROM users WHERE email = 'peserta@tolok.example'",
     "rubric_id": "SELECT min(id) FROM rubrics",
     "assessment_id": "SELECT min(id) FROM assessments WHERE kind = 'reflection'",
-    "submission_id": ("SELECT s.id FROM submissions s JOIN assessments a ON a.id = s.assessment_id "
-                      "WHERE a.kind = 'reflection' ORDER BY s.participant_id = :me DESC, s.id LIMIT 1"),
+    "submission_id": (
+        "SELECT s.id FROM submissions s JOIN assessments a ON a.id = s.assessment_id "
+        "WHERE a.kind = 'reflection' ORDER BY s.participant_id = :me DESC, s.id LIMIT 1"
+    ),
     "job_id": "SELECT id FROM jobs ORDER BY owner_id = :me DESC, id LIMIT 1",
     "host_id": "SELECT min(id) FROM benchmarking_hosts",
     "visit_id": "SELECT min(id) FROM benchmarking_visits",
-    "group_id": ("SELECT g.id FROM benchmarking_groups g LEFT JOIN benchmarking_group_members m "
-                 "ON m.group_id = g.id AND m.user_id = :me ORDER BY m.user_id IS NOT NULL DESC, g.id LIMIT 1"),
+    "group_id": (
+        "SELECT g.id FROM benchmarking_groups g LEFT JOIN benchmarking_group_members m "
+        "ON m.group_id = g.id AND m.user_id = :me ORDER BY m.user_id IS NOT NULL DESC, g.id LIMIT 1"
+    ),
     "practice_id": "SELECT id FROM benchmarking_practices ORDER BY participant_id = :me DESC, id LIMIT 1",
     "round_id": "SELECT min(id) FROM benchmarking_followup_rounds",
     "class_session_id": "SELECT min(id) FROM attendance_sessions",
@@ -59,9 +70,11 @@ IDS: dict[str, str] = {
 # Endpoints whose argument means something narrower than the name says.
 ENDPOINT_IDS: dict[str, dict[str, str]] = {
     "benchmarking_practices.write_practice": {
-        "assessment_id": "SELECT min(id) FROM assessments WHERE kind = 'benchmarking.practice'"},
+        "assessment_id": "SELECT min(id) FROM assessments WHERE kind = 'benchmarking.practice'"
+    },
     "benchmarking_practices.write_report": {
-        "assessment_id": "SELECT min(id) FROM assessments WHERE kind = 'benchmarking.report'"},
+        "assessment_id": "SELECT min(id) FROM assessments WHERE kind = 'benchmarking.report'"
+    },
 }
 
 
@@ -82,8 +95,10 @@ def demo_world(live_server: LiveServer) -> dict[str, Any]:
             db.session.add(Job(kind="results_export", owner_id=user.id, params={}, created_at=now))
         _timetable_and_score_sheet(db.session, demo)
         newcomer = demo["instructors"][1]  # an account without a password yet: an invitation
-        tokens = {"invitations.activate": make_token(newcomer, INVITATION),
-                  "invitations.reset": make_token(demo["participants"][0], RESET)}
+        tokens = {
+            "invitations.activate": make_token(newcomer, INVITATION),
+            "invitations.reset": make_token(demo["participants"][0], RESET),
+        }
         if "benchmarking_practices.mentor" in app.view_functions:
             tokens["benchmarking_practices.mentor"] = _mentor_link(db.session, demo)
         db.session.commit()
@@ -100,16 +115,43 @@ def _timetable_and_score_sheet(session: Any, demo: dict[str, Any]) -> None:
 
     cohort = demo["cohort"]
     if session.query(ClassSession).count() == 0:
-        save_session(session, cohort, None, day=cohort.start_date, starts_at=time(8), ends_at=time(9, 30), jp=2,
-                     topic="Kepemimpinan kolaboratif", instructor_id=demo["instructors"][0].id)
+        save_session(
+            session,
+            cohort,
+            None,
+            day=cohort.start_date,
+            starts_at=time(8),
+            ends_at=time(9, 30),
+            jp=2,
+            topic="Kepemimpinan kolaboratif",
+            instructor_id=demo["instructors"][0].id,
+        )
     if session.query(ScoreSheet).count() == 0:
-        save_sheet(session, cohort, None, SheetData(title="Seminar rancangan aksi perubahan",
-                                                    criteria=[CriterionData("Substansi"), CriterionData("Penyajian")]))
+        save_sheet(
+            session,
+            cohort,
+            None,
+            SheetData(
+                title="Seminar rancangan aksi perubahan",
+                criteria=[CriterionData("Substansi"), CriterionData("Penyajian")],
+            ),
+        )
     if session.query(Certificate).count() == 0:
         person = demo["participants"][0]
-        session.add(Certificate(cohort_id=cohort.id, participant_id=person.id, seq=1, number="001/PKA/XII/2026",
-                                code="AXE0TEST", name=person.name, nip=person.profile.nip, program_name=cohort.program.name,
-                                angkatan=cohort.name, issued_on=cohort.end_date))
+        session.add(
+            Certificate(
+                cohort_id=cohort.id,
+                participant_id=person.id,
+                seq=1,
+                number="001/PKA/XII/2026",
+                code="AXE0TEST",
+                name=person.name,
+                nip=person.profile.nip,
+                program_name=cohort.program.name,
+                angkatan=cohort.name,
+                issued_on=cohort.end_date,
+            )
+        )
 
 
 def _mentor_link(session: Any, demo: dict[str, Any]) -> str:
@@ -120,8 +162,18 @@ def _mentor_link(session: Any, demo: dict[str, Any]) -> str:
     round_ = session.query(FollowupRound).order_by(FollowupRound.id).first()
     person = demo["participants"][0]
     now = datetime.now(UTC)
-    mentor = mentors.invite(session, round_, person.id, person, name="Ir. Hendra Gunawan, M.T.", nip="",
-                            position="Kepala Dinas", email="atasan@tolok.example", today=round_.opens_on, now=now)
+    mentor = mentors.invite(
+        session,
+        round_,
+        person.id,
+        person,
+        name="Ir. Hendra Gunawan, M.T.",
+        nip="",
+        position="Kepala Dinas",
+        email="atasan@tolok.example",
+        today=round_.opens_on,
+        now=now,
+    )
     return mentors.link_for(mentor, round_)
 
 
@@ -182,8 +234,12 @@ def role_page(browser: Any, live_server: LiveServer) -> Iterator[Callable[[], An
     def make() -> Any:
         context = browser.new_context(base_url=live_server.url, viewport=DESKTOP, locale="id-ID")
         context.set_default_timeout(15_000)
-        context.route(f"**{AXE_URL}", lambda route: route.fulfill(
-            body=AXE_SCRIPT, content_type="text/javascript", headers={"Cache-Control": "max-age=3600"}))
+        context.route(
+            f"**{AXE_URL}",
+            lambda route: route.fulfill(
+                body=AXE_SCRIPT, content_type="text/javascript", headers={"Cache-Control": "max-age=3600"}
+            ),
+        )
         contexts.append(context)
         return context.new_page()
 
@@ -209,8 +265,9 @@ def test_no_axe_violation_on_any_page(role, live_server, role_page):
     me = 0
     if role != "anonymous":
         log_in(page, live_server, role)
-        me = live_server.query(lambda s: s.execute(text("SELECT id FROM users WHERE email = :e"),
-                                                   {"e": ACCOUNTS[role][0]}).scalar())
+        me = live_server.query(
+            lambda s: s.execute(text("SELECT id FROM users WHERE email = :e"), {"e": ACCOUNTS[role][0]}).scalar()
+        )
     seen: set[str] = set()
     checked = 0
     problems: list[str] = []

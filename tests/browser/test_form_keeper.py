@@ -25,9 +25,17 @@ def arrange(live_server: LiveServer) -> int:
     coordinator = live_server.create_user(EMAIL, "Koordinator", is_manager=True)
     with live_server.app.app_context():
         program = save_program(db.session, None, code="PKA", name="Pelatihan Kepemimpinan Administrator")
-        cohort = save_cohort(db.session, None, program=program, actor=db.session.get(User, coordinator),
-                             name="Angkatan XII", year=2026, start_date=date(2026, 8, 3), end_date=date(2026, 11, 20),
-                             status=CohortStatus.RUNNING)
+        cohort = save_cohort(
+            db.session,
+            None,
+            program=program,
+            actor=db.session.get(User, coordinator),
+            name="Angkatan XII",
+            year=2026,
+            start_date=date(2026, 8, 3),
+            end_date=date(2026, 11, 20),
+            status=CohortStatus.RUNNING,
+        )
         db.session.commit()
         return cohort.id
 

@@ -21,9 +21,14 @@ def test_bell_inbox_and_preferences(live_server: LiveServer, page):
         with live_server.app.test_request_context():
             now = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
             for i in range(3):
-                notify(session, [user_id], "work_returned",
-                       {"assessment": f"Refleksi {i}", "actor": "Widyaiswara", "note": "Tambahkan data."},
-                       link="/notifications/preferences", now=now + timedelta(minutes=i))
+                notify(
+                    session,
+                    [user_id],
+                    "work_returned",
+                    {"assessment": f"Refleksi {i}", "actor": "Widyaiswara", "note": "Tambahkan data."},
+                    link="/notifications/preferences",
+                    now=now + timedelta(minutes=i),
+                )
             session.commit()
 
     live_server.query(seed)

@@ -16,8 +16,13 @@ pytestmark = pytest.mark.browser
 
 
 def participants(live_server: LiveServer, cohort_id: int) -> int:
-    return live_server.query(lambda s: s.scalar(select(func.count()).select_from(Membership).where(
-        Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)))
+    return live_server.query(
+        lambda s: s.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)
+        )
+    )
 
 
 def test_tick_everyone_give_an_extension_then_remove_two_on_a_phone(live_server, page):

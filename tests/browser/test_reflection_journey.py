@@ -30,19 +30,23 @@ PARTICIPANT = "siti.rahayu@kalteng.go.id"
 OTHER_PARTICIPANT = "budi.santoso@kalteng.go.id"
 
 LEVELS = [("Kurang", 1), ("Cukup", 2), ("Baik", 3), ("Sangat baik", 4)]
-DESCRIPTORS = {"Kurang": "Belum terkait tugas", "Cukup": "Sebagian terkait", "Baik": "Terkait dan beralasan",
-               "Sangat baik": "Tajam, dengan rencana tindak lanjut"}
+DESCRIPTORS = {
+    "Kurang": "Belum terkait tugas",
+    "Cukup": "Sebagian terkait",
+    "Baik": "Terkait dan beralasan",
+    "Sangat baik": "Tajam, dengan rencana tindak lanjut",
+}
 CRITERIA = [("Relevansi", 2), ("Kedalaman", 1)]  # (title, weight)
 PICKS = [2, 3]  # the level index the instructor picks per criterion: Baik (3/4), Sangat baik (4/4)
 
-DRAFT = ("Pelajaran dari **benchmarking** ke RSUD Pontianak.\n\n"
-         "- Layanan tanpa kelas\n- Antrean daring")
+DRAFT = "Pelajaran dari **benchmarking** ke RSUD Pontianak.\n\n- Layanan tanpa kelas\n- Antrean daring"
 MORE = "\n\nCatatan tambahan: *inovasi* bisa ditiru di Palangka Raya."
 COMMENT = "Relevan dengan proyek perubahan Anda."
 FEEDBACK = "Refleksi yang baik; perdalam rencana tindak lanjut."
 
 
 # -- arrangement and helpers ---------------------------------------------------------------------
+
 
 def arrange(live_server: LiveServer) -> dict[str, int]:
     """A running cohort with one instructor, two participants, a rubric and a reflection due in 7 days."""
@@ -62,24 +66,57 @@ def arrange(live_server: LiveServer) -> dict[str, int]:
     with live_server.app.app_context():
         session = db.session
         program = save_program(session, None, code="PKA", name="Pelatihan Kepemimpinan Administrator")
-        cohort = save_cohort(session, None, program=program, actor=session.get(User, ids["coordinator"]),
-                             name="Angkatan XII", year=2026, start_date=date(2026, 8, 3),
-                             end_date=date(2026, 11, 20), status=CohortStatus.RUNNING)
+        cohort = save_cohort(
+            session,
+            None,
+            program=program,
+            actor=session.get(User, ids["coordinator"]),
+            name="Angkatan XII",
+            year=2026,
+            start_date=date(2026, 8, 3),
+            end_date=date(2026, 11, 20),
+            status=CohortStatus.RUNNING,
+        )
         session.add(Membership(cohort=cohort, user=session.get(User, ids["instructor"]), role=Role.INSTRUCTOR))
         for key in ("participant", "other"):
             session.add(Membership(cohort=cohort, user=session.get(User, ids[key]), role=Role.PARTICIPANT))
-        rubric = create_rubric(session, RubricData(title="Rubrik refleksi", criteria=[
-            CriterionData(title=title, weight=Decimal(weight),
-                          levels=[LevelData(label, Decimal(points), DESCRIPTORS[label]) for label, points in LEVELS])
-            for title, weight in CRITERIA]), actor=None, cohort=cohort)
+        rubric = create_rubric(
+            session,
+            RubricData(
+                title="Rubrik refleksi",
+                criteria=[
+                    CriterionData(
+                        title=title,
+                        weight=Decimal(weight),
+                        levels=[LevelData(label, Decimal(points), DESCRIPTORS[label]) for label, points in LEVELS],
+                    )
+                    for title, weight in CRITERIA
+                ],
+            ),
+            actor=None,
+            cohort=cohort,
+        )
         now = datetime.now(UTC)
-        assessment = save_assessment(session, None, cohort, AssessmentFields(
-            title="Refleksi benchmarking", instructions="Tulis refleksi **singkat** tentang kunjungan Anda.",
-            due_at=now + timedelta(days=7), cutoff_at=now + timedelta(days=10), rubric_id=rubric.id))
+        assessment = save_assessment(
+            session,
+            None,
+            cohort,
+            AssessmentFields(
+                title="Refleksi benchmarking",
+                instructions="Tulis refleksi **singkat** tentang kunjungan Anda.",
+                due_at=now + timedelta(days=7),
+                cutoff_at=now + timedelta(days=10),
+                rubric_id=rubric.id,
+            ),
+        )
         db.session.commit()
-        ids.update(cohort=cohort.id, rubric=rubric.id, assessment=assessment.id,
-                   criteria=[c.id for c in rubric.criteria],
-                   levels=[[lv.id for lv in c.levels] for c in rubric.criteria])
+        ids.update(
+            cohort=cohort.id,
+            rubric=rubric.id,
+            assessment=assessment.id,
+            criteria=[c.id for c in rubric.criteria],
+            levels=[[lv.id for lv in c.levels] for c in rubric.criteria],
+        )
     return ids
 
 
@@ -92,7 +129,9 @@ def say(live_server: LiveServer, message: str, **kwargs: Any) -> str:
 def expected_score() -> Decimal:
     """score = Σ wᵢ·pointsᵢ/maxᵢ ÷ Σ wᵢ × 100, two decimals."""
     top = max(points for _label, points in LEVELS)
-    earned = sum(Decimal(w) * Decimal(LEVELS[pick][1]) / Decimal(top) for (_t, w), pick in zip(CRITERIA, PICKS, strict=True))
+    earned = sum(
+        Decimal(w) * Decimal(LEVELS[pick][1]) / Decimal(top) for (_t, w), pick in zip(CRITERIA, PICKS, strict=True)
+    )
     total = sum(Decimal(w) for _t, w in CRITERIA)
     return (earned / total * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
@@ -110,19 +149,28 @@ def wait_until(check: Callable[[], Any], timeout: float = 10.0, message: str = "
 
 def submission_of(live_server: LiveServer, assessment_id: int, participant_id: int) -> dict[str, Any] | None:
     def read(session):
-        s = session.scalar(select(Submission).where(Submission.assessment_id == assessment_id,
-                                                    Submission.participant_id == participant_id))
+        s = session.scalar(
+            select(Submission).where(
+                Submission.assessment_id == assessment_id, Submission.participant_id == participant_id
+            )
+        )
         return None if s is None else {"id": s.id, "body": s.body, "version": s.version, "state": s.state.value}
+
     return live_server.query(read)
 
 
 def saved_body(live_server: LiveServer, ids: dict[str, Any], text: str, timeout: float = 10.0) -> dict[str, Any]:
     """Waits until the server holds ``text`` as the participant's draft; returns the submission."""
+
     def check():
         s = submission_of(live_server, ids["assessment"], ids["participant"])
         return s if s and s["body"] == text and s["version"] >= 1 else None
-    return wait_until(check, timeout, f"the server never got {text!r}: it has "
-                      f"{submission_of(live_server, ids['assessment'], ids['participant'])}")
+
+    return wait_until(
+        check,
+        timeout,
+        f"the server never got {text!r}: it has {submission_of(live_server, ids['assessment'], ids['participant'])}",
+    )
 
 
 def log_in(page, live_server: LiveServer, email: str) -> None:
@@ -169,10 +217,13 @@ def watch(page, allowed: Callable[[str, str], bool] = lambda text, url: False) -
 
 # -- journey 1 and 2: write, reload, offline, preview, submit; grade by keyboard; read the grade --
 
+
 def test_reflection_written_submitted_graded_by_keyboard_and_released(live_server, page):
     ids = arrange(live_server)
-    msg = {key: say(live_server, text) for key, text in {
-        "saved": "Saved", "submitted": "Submitted", "flash": "Submitted.", "graded": "Graded"}.items()}
+    msg = {
+        key: say(live_server, text)
+        for key, text in {"saved": "Saved", "submitted": "Submitted", "flash": "Submitted.", "graded": "Graded"}.items()
+    }
 
     # The participant opens the assessment: instructions and rubric, then starts writing.
     log_in(page, live_server, PARTICIPANT)
@@ -192,7 +243,9 @@ def test_reflection_written_submitted_graded_by_keyboard_and_released(live_serve
     # Typing autosaves after a pause; the status says so and the server has the text.
     page.click("#body")
     page.keyboard.type(DRAFT)
-    expect(page.locator("#save-status")).to_have_text(re.compile("^" + re.escape(msg["saved"]) + r" \d"), timeout=10_000)
+    expect(page.locator("#save-status")).to_have_text(
+        re.compile("^" + re.escape(msg["saved"]) + r" \d"), timeout=10_000
+    )
     first = saved_body(live_server, ids, DRAFT)
     assert first["state"] == "draft"
 
@@ -207,8 +260,12 @@ def test_reflection_written_submitted_graded_by_keyboard_and_released(live_serve
     # the device and the status says it was not saved ...
     page.goto(f"/assessments/{ids['assessment']}")  # one editor open at a time
     device = page.context.new_page()
-    problems = watch(device, lambda text, url: "ERR_INTERNET_DISCONNECTED" in text
-                     and url.endswith(f"/assessments/{ids['assessment']}/draft"))
+    problems = watch(
+        device,
+        lambda text, url: (
+            "ERR_INTERNET_DISCONNECTED" in text and url.endswith(f"/assessments/{ids['assessment']}/draft")
+        ),
+    )
     device.goto(f"/assessments/{ids['assessment']}/write")
     expect(device.locator("#body")).to_have_value(DRAFT)
     device.context.set_offline(True)
@@ -323,14 +380,23 @@ def test_reflection_written_submitted_graded_by_keyboard_and_released(live_serve
     page.click("#release")
     expect(page.locator("#release")).to_have_count(0)
 
-    grade = live_server.query(lambda s: (lambda g: {"status": g.status.value, "score": g.score, "feedback": g.feedback,
-                                                    "levels": {c.criterion_id: c.level_id for c in g.criteria},
-                                                    "comments": {c.criterion_id: c.comment for c in g.criteria}})(
-        s.scalar(select(Grade).where(Grade.submission_id == done["id"]))))
+    grade = live_server.query(
+        lambda s: (
+            lambda g: {
+                "status": g.status.value,
+                "score": g.score,
+                "feedback": g.feedback,
+                "levels": {c.criterion_id: c.level_id for c in g.criteria},
+                "comments": {c.criterion_id: c.comment for c in g.criteria},
+            }
+        )(s.scalar(select(Grade).where(Grade.submission_id == done["id"])))
+    )
     assert grade["status"] == "released"
     assert grade["score"] == score == Decimal("83.33")
     assert grade["feedback"] == FEEDBACK
-    assert grade["levels"] == {c: ids["levels"][i][p] for i, (c, p) in enumerate(zip(ids["criteria"], PICKS, strict=True))}
+    assert grade["levels"] == {
+        c: ids["levels"][i][p] for i, (c, p) in enumerate(zip(ids["criteria"], PICKS, strict=True))
+    }
     assert grade["comments"] == {ids["criteria"][0]: COMMENT, ids["criteria"][1]: ""}
     log_out(page, live_server)
 
@@ -348,6 +414,7 @@ def test_reflection_written_submitted_graded_by_keyboard_and_released(live_serve
 
 # -- two tabs, one draft -------------------------------------------------------------------------
 
+
 def test_two_tabs_meet_the_conflict_panel_and_keep_both_texts(live_server, page):
     ids = arrange(live_server)
     mine, theirs = "Teks dari tab pertama.", "Teks dari tab kedua, yang dipertahankan."
@@ -360,10 +427,13 @@ def test_two_tabs_meet_the_conflict_panel_and_keep_both_texts(live_server, page)
     page.wait_for_url(f"**{write_url}")
     second = page.context.new_page()
     # The 409 of the conflicting save is the app's answer, not a fault; anything else still fails.
-    problems = watch(second, lambda text, url: url.endswith(f"/assessments/{ids['assessment']}/draft")
-                     and "status of 409" in text)
+    problems = watch(
+        second, lambda text, url: url.endswith(f"/assessments/{ids['assessment']}/draft") and "status of 409" in text
+    )
     second.goto(write_url)
-    assert page.locator("#editor").get_attribute("data-version") == second.locator("#editor").get_attribute("data-version")
+    assert page.locator("#editor").get_attribute("data-version") == second.locator("#editor").get_attribute(
+        "data-version"
+    )
 
     # The first tab saves.
     page.click("#body")
@@ -386,8 +456,12 @@ def test_two_tabs_meet_the_conflict_panel_and_keep_both_texts(live_server, page)
     expect(conflict).to_be_hidden()
     final = saved_body(live_server, ids, theirs)
     expect(second.locator("#save-status")).to_have_text(re.compile("^" + re.escape(saved) + r" \d"))
-    revisions = live_server.query(lambda s: [(r.body, r.reason) for r in s.scalars(
-        select(Revision).where(Revision.submission_id == final["id"]).order_by(Revision.id))])
+    revisions = live_server.query(
+        lambda s: [
+            (r.body, r.reason)
+            for r in s.scalars(select(Revision).where(Revision.submission_id == final["id"]).order_by(Revision.id))
+        ]
+    )
     assert (mine, "autosave") in revisions
     assert (theirs, "conflict") in revisions
     assert revisions[-1][0] == theirs

@@ -33,7 +33,9 @@ def test_coordinator_sees_charts_and_downloads_the_xlsx(live_server, page, tmp_p
     def expected(session):
         with live_server.app.test_request_context():
             table = build_table(session, session.get(Cohort, cohort_id))
-            return {r.nip: (None if r.final is None else float(r.final), r.rank) for r in table.rows}, len(table.assessments)
+            return {r.nip: (None if r.final is None else float(r.final), r.rank) for r in table.rows}, len(
+                table.assessments
+            )
 
     want, assessments = live_server.query(expected)
 

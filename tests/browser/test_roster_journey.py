@@ -18,11 +18,51 @@ pytestmark = pytest.mark.browser
 
 HEADER = "nip,nama,surel,instansi,unit kerja,jabatan,pangkat/golongan"
 PEOPLE = [
-    ("198609262015051001", "Siti Rahayu", "siti.rahayu@kalteng.go.id", "Pemprov Kalimantan Tengah", "Bappeda", "Kepala Bidang", "III/d"),
-    ("197903142006042003", "Budi Santoso", "budi.santoso@kalteng.go.id", "Pemprov Kalimantan Tengah", "BKD", "Kepala Bagian", "IV/a"),
-    ("198811052012121002", "Dewi Lestari", "dewi.lestari@kalteng.go.id", "Pemkab Kotawaringin Barat", "Dinas Kesehatan", "Kepala Seksi", "III/c"),
-    ("199002172014031001", "Agus Wibowo", "agus.wibowo@kalteng.go.id", "Pemkab Kapuas", "Inspektorat", "Auditor Muda", "III/b"),
-    ("198512302010012004", "Rina Marlina", "rina.marlina@kalteng.go.id", "Pemko Palangka Raya", "Bapenda", "Kepala Subbagian", "III/c"),
+    (
+        "198609262015051001",
+        "Siti Rahayu",
+        "siti.rahayu@kalteng.go.id",
+        "Pemprov Kalimantan Tengah",
+        "Bappeda",
+        "Kepala Bidang",
+        "III/d",
+    ),
+    (
+        "197903142006042003",
+        "Budi Santoso",
+        "budi.santoso@kalteng.go.id",
+        "Pemprov Kalimantan Tengah",
+        "BKD",
+        "Kepala Bagian",
+        "IV/a",
+    ),
+    (
+        "198811052012121002",
+        "Dewi Lestari",
+        "dewi.lestari@kalteng.go.id",
+        "Pemkab Kotawaringin Barat",
+        "Dinas Kesehatan",
+        "Kepala Seksi",
+        "III/c",
+    ),
+    (
+        "199002172014031001",
+        "Agus Wibowo",
+        "agus.wibowo@kalteng.go.id",
+        "Pemkab Kapuas",
+        "Inspektorat",
+        "Auditor Muda",
+        "III/b",
+    ),
+    (
+        "198512302010012004",
+        "Rina Marlina",
+        "rina.marlina@kalteng.go.id",
+        "Pemko Palangka Raya",
+        "Bapenda",
+        "Kepala Subbagian",
+        "III/c",
+    ),
 ]
 # Agus's row with the sex digit (15th) typed as 3: the file's row 5 (the header is row 1).
 BAD_ROW, BAD_NIP = 5, "199002172014033001"
@@ -46,9 +86,13 @@ def expected_nip_error(live_server: LiveServer, nip: str) -> str:
 
 
 def participant_count(live_server: LiveServer, cohort_id: int) -> int:
-    return live_server.query(lambda s: s.scalar(
-        select(func.count()).select_from(Membership)
-        .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)))
+    return live_server.query(
+        lambda s: s.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)
+        )
+    )
 
 
 def assert_no_sideways_scroll(page) -> None:

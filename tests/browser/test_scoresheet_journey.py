@@ -24,12 +24,23 @@ def _arrange(live_server: LiveServer) -> dict[str, Any]:
     with live_server.app.app_context():
         demo = load_demo(db.session, live_server.app)
         cohort = db.session.get(Cohort, demo["cohort"].id)
-        sheet = sheets.save_sheet(db.session, cohort, None, sheets.SheetData(
-            title="Sikap perilaku", criteria=[sheets.CriterionData("Integritas"), sheets.CriterionData("Kerja sama")]))
+        sheet = sheets.save_sheet(
+            db.session,
+            cohort,
+            None,
+            sheets.SheetData(
+                title="Sikap perilaku",
+                criteria=[sheets.CriterionData("Integritas"), sheets.CriterionData("Kerja sama")],
+            ),
+        )
         people = [pid for pid, _name, _nip in sheets.participants(db.session, cohort)]
         db.session.commit()
-        return {"sheet_id": sheet.id, "criteria": [c.id for c in sheet.criteria], "people": people[:2],
-                "instructor_id": demo["instructors"][0].id}
+        return {
+            "sheet_id": sheet.id,
+            "criteria": [c.id for c in sheet.criteria],
+            "people": people[:2],
+            "instructor_id": demo["instructors"][0].id,
+        }
 
 
 def test_widyaiswara_scores_the_grid_with_the_keyboard(live_server, page):
@@ -56,9 +67,19 @@ def test_widyaiswara_scores_the_grid_with_the_keyboard(live_server, page):
     assert page.locator(".alert-success").count() == 1
 
     def stored(session: Any) -> dict[tuple[int, int], Decimal]:
-        return {(e.participant_id, e.criterion_id): e.score for e in session.scalars(
-            select(SheetEntry).where(SheetEntry.observer_id == ids["instructor_id"], SheetEntry.sheet_id == ids["sheet_id"]))}
+        return {
+            (e.participant_id, e.criterion_id): e.score
+            for e in session.scalars(
+                select(SheetEntry).where(
+                    SheetEntry.observer_id == ids["instructor_id"], SheetEntry.sheet_id == ids["sheet_id"]
+                )
+            )
+        }
 
-    assert live_server.query(stored) == {(first, c1): Decimal("85.50"), (second, c1): Decimal("90.00"),
-                                         (second, c2): Decimal("77.00"), (first, c2): Decimal("80.00")}
+    assert live_server.query(stored) == {
+        (first, c1): Decimal("85.50"),
+        (second, c1): Decimal("90.00"),
+        (second, c2): Decimal("77.00"),
+        (first, c2): Decimal("80.00"),
+    }
     assert page.locator(f"input[name='s-{second}-{c2}']").input_value() == "77.00"

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 # Werkzeug adds "; charset=utf-8" to a text type itself: naming it here sent it twice.
 # "csv-id": the CSV that Excel in an Indonesian locale opens (lms.core.spreadsheet.EXCEL_ID).
-FORMATS = {"csv": "text/csv",
-           "csv-id": "text/csv",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-           "pdf": "application/pdf"}
+FORMATS = {
+    "csv": "text/csv",
+    "csv-id": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
 
 # The largest cohort whose CSV or XLSX the results page offers as a download in the request; above
 # it, the page starts a background job (the PDF is always one). Measured on PostgreSQL with the

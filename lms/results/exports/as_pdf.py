@@ -56,7 +56,7 @@ class StaticOnlyFetcher:
         path = unquote(parts.path)
         for prefix, root in self.roots.items():
             if path.startswith(prefix):
-                found = safe_join(root, path[len(prefix):])
+                found = safe_join(root, path[len(prefix) :])
                 if found and os.path.isfile(found):
                     return found
         return None
@@ -129,8 +129,9 @@ SHEETS_PER_PART = 20
 Part = Callable[[int], bytes]  # renders the part whose first page has the given number
 
 
-def pdf_parts(session: Session, table: ResultTable, *, recap: bool = True,
-              app: Flask | None = None) -> Iterator[tuple[int, Part]]:
+def pdf_parts(
+    session: Session, table: ResultTable, *, recap: bool = True, app: Flask | None = None
+) -> Iterator[tuple[int, Part]]:
     """The PDF in parts, each a complete PDF: the recap in slices of :data:`RECAP_ROWS` rows (the first
     with the summary and charts), then the results sheets, :data:`SHEETS_PER_PART` at a time, each
     part's feedback and criteria read for its participants only. Yields (sheets done, part)."""
@@ -141,8 +142,12 @@ def pdf_parts(session: Session, table: ResultTable, *, recap: bool = True,
     fetcher = make_fetcher(app)
     fonts = FontConfiguration()  # fonts found once for every part
     stylesheet = CSS(filename=PDF_CSS, url_fetcher=fetcher, font_config=fonts)
-    common = {"table": table, "fmt": Formats("id"), "today": datetime.now(local_zone()).date(),
-              "logo": f"{app.static_url_path}/favicon.svg"}
+    common = {
+        "table": table,
+        "fmt": Formats("id"),
+        "today": datetime.now(local_zone()).date(),
+        "logo": f"{app.static_url_path}/favicon.svg",
+    }
 
     def part(**context: Any) -> Part:
         def render(first_page: int) -> bytes:
@@ -155,23 +160,43 @@ def pdf_parts(session: Session, table: ResultTable, *, recap: bool = True,
 
     if recap:
         finals = [r.final for r in table.rows]
-        charts = {"bins": histogram(finals), "mean_final": mean(finals),
-                  "predicate_bars": [(label, n, str(n)) for label, n in predicate_counts(table)]}
+        charts = {
+            "bins": histogram(finals),
+            "mean_final": mean(finals),
+            "predicate_bars": [(label, n, str(n)) for label, n in predicate_counts(table)],
+        }
         for start in range(0, max(len(table.rows), 1), RECAP_ROWS):
-            yield 0, part(recap_part=True, summary=start == 0, recap_rows=table.rows[start:start + RECAP_ROWS],
-                          sheets=[], **charts)
+            yield (
+                0,
+                part(
+                    recap_part=True,
+                    summary=start == 0,
+                    recap_rows=table.rows[start : start + RECAP_ROWS],
+                    sheets=[],
+                    **charts,
+                ),
+            )
     for start in range(0, len(table.rows), SHEETS_PER_PART):
-        rows = table.rows[start:start + SHEETS_PER_PART]
+        rows = table.rows[start : start + SHEETS_PER_PART]
         ids = [r.participant_id for r in rows]
         criteria: dict[int, list[CriterionRow]] = {}
         for item in criterion_rows(session, table, ids):
             criteria.setdefault(item.participant_id, []).append(item)
-        yield start + len(rows), part(recap_part=False, sheets=rows, feedback=feedback_of(session, table, ids),
-                                      criteria=criteria)
+        yield (
+            start + len(rows),
+            part(recap_part=False, sheets=rows, feedback=feedback_of(session, table, ids), criteria=criteria),
+        )
 
 
-def write_pdf(session: Session, table: ResultTable, out: IO[bytes], *, recap: bool = True, app: Flask | None = None,
-              progress: Callable[[int, int], None] | None = None) -> int:
+def write_pdf(
+    session: Session,
+    table: ResultTable,
+    out: IO[bytes],
+    *,
+    recap: bool = True,
+    app: Flask | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """A4 PDF: the cohort recap (when ``recap``) and one results sheet per row of ``table``, rendered
     in parts (:func:`pdf_parts`) and joined as they come (:class:`lms.core.pdfjoin.PdfJoiner`), so
     that memory stays one part's. ``progress(sheets done, sheets)`` after each part. Returns pages."""

@@ -46,8 +46,9 @@ class _Sheet:
         self.number = workbook.add_format({"num_format": "General"})
         self.when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         self.header = workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"})
-        self.header_guarded = workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top",
-                                                   "quote_prefix": True})
+        self.header_guarded = workbook.add_format(
+            {"bold": True, "bottom": 1, "text_wrap": True, "valign": "top", "quote_prefix": True}
+        )
 
     def put(self, row: int, col: int, kind: str, value: Any) -> None:
         if value is None or value == "":
@@ -85,13 +86,24 @@ def write_xlsx(session: Session, table: ResultTable, out: IO[bytes] | str, app: 
     """The workbook: *results*, *criteria* (one row per released grade × criterion) and any sheet a
     plugin adds through the ``lms_result_sheets`` hook, e.g. *practices*."""
 
-    workbook = xlsxwriter.Workbook(out, {
-        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-        "strings_to_numbers": False,
-    })
+    workbook = xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     cohort = table.cohort
-    workbook.set_properties({"title": f"{cohort.program.code} — {cohort.name} {cohort.year}",
-                             "subject": _("Cohort results"), "author": "Tolok", "created": table.generated_at.replace(tzinfo=None)})
+    workbook.set_properties(
+        {
+            "title": f"{cohort.program.code} — {cohort.name} {cohort.year}",
+            "subject": _("Cohort results"),
+            "author": "Tolok",
+            "created": table.generated_at.replace(tzinfo=None),
+        }
+    )
 
     cols = columns(table)
     results = _Sheet(workbook, workbook.add_worksheet(sheet_name(_("results"))))
@@ -117,9 +129,18 @@ def write_xlsx(session: Session, table: ResultTable, out: IO[bytes] | str, app: 
 def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet) -> None:
     """One row per released grade × criterion. The hot loop of a large export (≈ 100,000 rows):
     typed XlsxWriter calls, per-person and per-grade values worked out once, empty cells skipped."""
-    headers = [(_("NIP"), 21), (_("Name"), 30), (_("Assessment"), 30), (_("Attempt"), 8), (_("Criterion"), 30),
-               (_("Level"), 16), (_("Points"), 8), (_("Comment"), 40), (_("Grader"), 24),
-               (_("Graded at (%(zone)s)", zone=current_app.config["DEFAULT_TIMEZONE"]), 17)]
+    headers = [
+        (_("NIP"), 21),
+        (_("Name"), 30),
+        (_("Assessment"), 30),
+        (_("Attempt"), 8),
+        (_("Criterion"), 30),
+        (_("Level"), 16),
+        (_("Points"), 8),
+        (_("Comment"), 40),
+        (_("Grader"), 24),
+        (_("Graded at (%(zone)s)", zone=current_app.config["DEFAULT_TIMEZONE"]), 17),
+    ]
     sheet.headers([h for h, _w in headers], [w for _h, w in headers])
     text, number = sheet.write_string, sheet.write_number
     guarded, when = sheet.guarded, sheet.when
@@ -146,7 +167,12 @@ def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet) -> None
             number(r, 3, item.attempt, None)
         criterion, level, grader = item.criterion, item.level, item.grader
         if criterion:
-            text(r, 4, criterion, strings[criterion] if criterion in strings else strings.setdefault(criterion, fmt(criterion)))
+            text(
+                r,
+                4,
+                criterion,
+                strings[criterion] if criterion in strings else strings.setdefault(criterion, fmt(criterion)),
+            )
         if level:
             text(r, 5, level, strings[level] if level in strings else strings.setdefault(level, fmt(level)))
         if item.points is not None:

@@ -27,9 +27,12 @@ class Marker:
 
 def markers() -> dict[CellState, Marker]:
     """The markers of cells without a score, translated once per export (not once per cell)."""
-    return {CellState.NOT_SUBMITTED: Marker(_("not submitted")), CellState.NOT_GRADED: Marker(_("not graded")),
-            CellState.UNSCORED: Marker(_("no score")), CellState.SCORED: Marker("")}
-
+    return {
+        CellState.NOT_SUBMITTED: Marker(_("not submitted")),
+        CellState.NOT_GRADED: Marker(_("not graded")),
+        CellState.UNSCORED: Marker(_("no score")),
+        CellState.SCORED: Marker(""),
+    }
 
 
 def state_label(state: CellState | str) -> str:

@@ -20,13 +20,23 @@ from plugins.benchmarking.practice_views.blueprint import bp
 @require("benchmarking.visit.funnel", load=FieldVisit, arg="visit_id")
 def funnel(visit: FieldVisit) -> str:
     counts = practices.funnel(db.session, visit)
-    page = paginate(db.session, practices.funnel_rows(visit), page_arg(request.args), current_app.config["PAGE_SIZE"],
-                    scalars=False)
+    page = paginate(
+        db.session, practices.funnel_rows(visit), page_arg(request.args), current_app.config["PAGE_SIZE"], scalars=False
+    )
     statuses = practices.latest_status(db.session, [p.id for p, _s in page.items])
     people = queries.people_by_id(db.session, {p.participant_id for p, _s in page.items})
-    return render_template("benchmarking/funnel.html", visit=visit, counts=counts, page=page, rows=page.items,
-                           statuses=statuses, people=people, labels=practices.STAGE_LABELS,
-                           status_labels=practices.STATUS_LABELS, top=practices.host_practices(db.session, visit.host_id))
+    return render_template(
+        "benchmarking/funnel.html",
+        visit=visit,
+        counts=counts,
+        page=page,
+        rows=page.items,
+        statuses=statuses,
+        people=people,
+        labels=practices.STAGE_LABELS,
+        status_labels=practices.STATUS_LABELS,
+        top=practices.host_practices(db.session, visit.host_id),
+    )
 
 
 @bp.route("/catalogue")
@@ -34,14 +44,28 @@ def funnel(visit: FieldVisit) -> str:
 def catalogue():
     staff = cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR)
     args = {k: request.args.get(k, "") for k in ("q", "host", "category", "stage", "status")}
-    stmt = practices.catalogue(current_user, staff, query=args["q"],
-                               host_id=int_or_none(args["host"]),
-                               category=args["category"], stage=args["stage"], status=args["status"],
-                               dialect=db.session.get_bind().dialect.name)
+    stmt = practices.catalogue(
+        current_user,
+        staff,
+        query=args["q"],
+        host_id=int_or_none(args["host"]),
+        category=args["category"],
+        stage=args["stage"],
+        status=args["status"],
+        dialect=db.session.get_bind().dialect.name,
+    )
     page = paginate(db.session, stmt, page_arg(request.args), current_app.config["PAGE_SIZE"], scalars=False)
     statuses = practices.latest_status(db.session, [p.id for p, _v, _live in page.items])
     shown = {p.id: p if live else practices.published_view(p) for p, _v, live in page.items}
     hosts = queries.hosts(db.session, with_archived=True)
-    return render_template("benchmarking/catalogue.html", page=page, args={k: v for k, v in args.items() if v},
-                           statuses=statuses, shown=shown, hosts=hosts, categories=practices.CATEGORY_LABELS,
-                           labels=practices.STAGE_LABELS, status_labels=practices.STATUS_LABELS)
+    return render_template(
+        "benchmarking/catalogue.html",
+        page=page,
+        args={k: v for k, v in args.items() if v},
+        statuses=statuses,
+        shown=shown,
+        hosts=hosts,
+        categories=practices.CATEGORY_LABELS,
+        labels=practices.STAGE_LABELS,
+        status_labels=practices.STATUS_LABELS,
+    )

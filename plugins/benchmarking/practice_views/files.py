@@ -24,10 +24,21 @@ def upload(practice: Practice):
         return redirect(url_for("benchmarking_practices.show", practice_id=practice.id)), 303
     limit = current_app.config["EVIDENCE_MAX_FILE_BYTES"]
     data = form.file.data.read(limit + 1)
-    on_refusal(lambda exc: (render_template("benchmarking/upload_refused.html", practice=practice,
-                                            message=exc.message), exc.status))
-    evidence.add(db.session, practice, current_user, data, form.file.data.filename, max_file=limit,
-                 max_practice=current_app.config["EVIDENCE_MAX_PRACTICE_BYTES"])
+    on_refusal(
+        lambda exc: (
+            render_template("benchmarking/upload_refused.html", practice=practice, message=exc.message),
+            exc.status,
+        )
+    )
+    evidence.add(
+        db.session,
+        practice,
+        current_user,
+        data,
+        form.file.data.filename,
+        max_file=limit,
+        max_practice=current_app.config["EVIDENCE_MAX_PRACTICE_BYTES"],
+    )
     flash(_("Evidence added."), "success")
     return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
 
@@ -52,14 +63,19 @@ def thumbnail(attachment: Attachment):
         data = evidence.thumbnail(evidence.path_of(attachment.stored_name))
     except Exception:  # a broken or oversized image has no thumbnail (Pillow raises many kinds)
         abort(404)
-    return Response(data, mimetype="image/jpeg", headers={"X-Content-Type-Options": "nosniff",
-                                                          "Cache-Control": "private, max-age=300"})
+    return Response(
+        data,
+        mimetype="image/jpeg",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300"},
+    )
 
 
 @bp.route("/files/<int:attachment_id>/delete", methods=["POST"])
 @require("benchmarking.attachment.delete", load=Attachment)
 def delete_file(attachment: Attachment):
-    return act(lambda: evidence.remove(db.session, attachment, current_user),
-               back=url_for("benchmarking_practices.show", practice_id=attachment.practice_id),
-               after_commit=lambda stored: evidence.discard_files([stored]),
-               message=_("The file is deleted."))
+    return act(
+        lambda: evidence.remove(db.session, attachment, current_user),
+        back=url_for("benchmarking_practices.show", practice_id=attachment.practice_id),
+        after_commit=lambda stored: evidence.discard_files([stored]),
+        message=_("The file is deleted."),
+    )

@@ -35,9 +35,14 @@ def rounds(cohort: Cohort):
 @require("benchmarking.round.staff", load=FollowupRound, arg="round_id")
 def round_reports(round: FollowupRound):  # noqa: A002 - the name the access loader gives
     items = followups.round_reports(db.session, round.id)
-    return render_template("benchmarking/round.html", round=round, items=items, statuses=practices.STATUS_LABELS,
-                           reviews=mentors.latest_reviews(db.session, [f.id for f in items]),
-                           verdicts=mentors.VERDICT_LABELS)
+    return render_template(
+        "benchmarking/round.html",
+        round=round,
+        items=items,
+        statuses=practices.STATUS_LABELS,
+        reviews=mentors.latest_reviews(db.session, [f.id for f in items]),
+        verdicts=mentors.VERDICT_LABELS,
+    )
 
 
 @bp.route("/rounds/<int:round_id>/report", methods=["GET", "POST"])
@@ -51,12 +56,21 @@ def report(round: FollowupRound):  # noqa: A002
         forms = {}
         for practice in mine_:
             followup = existing.get(practice.id)
-            forms[practice.id] = FollowupForm(formdata=None, obj=followup,
-                                              status=followup.status.value if followup else "planned")
-        return render_template("benchmarking/report_round.html", round=round, items=mine_, forms=forms,
-                               existing=existing, statuses=practices.STATUS_LABELS, reviews=reviews,
-                               verdicts=mentors.VERDICT_LABELS,
-                               labels=practices.STAGE_LABELS, today=today_local()), status
+            forms[practice.id] = FollowupForm(
+                formdata=None, obj=followup, status=followup.status.value if followup else "planned"
+            )
+        return render_template(
+            "benchmarking/report_round.html",
+            round=round,
+            items=mine_,
+            forms=forms,
+            existing=existing,
+            statuses=practices.STATUS_LABELS,
+            reviews=reviews,
+            verdicts=mentors.VERDICT_LABELS,
+            labels=practices.STAGE_LABELS,
+            today=today_local(),
+        ), status
 
     def refused(exc: DomainError) -> tuple[str, int]:
         flash(exc.message, "danger")
@@ -69,9 +83,17 @@ def report(round: FollowupRound):  # noqa: A002
             abort(404)
         if form.validate_on_submit():
             on_refusal(refused)
-            followups.report(db.session, round, practice, current_user, status=form.status.data,
-                             outcome=form.outcome.data or "", evidence_links=form.evidence_links.data or "",
-                             today=today_local(), now=now_utc())
+            followups.report(
+                db.session,
+                round,
+                practice,
+                current_user,
+                status=form.status.data,
+                outcome=form.outcome.data or "",
+                evidence_links=form.evidence_links.data or "",
+                today=today_local(),
+                now=now_utc(),
+            )
             flash(_("Thank you: your report is saved."), "success")
             return redirect(url_for("benchmarking_practices.report", round_id=round.id))
     return page()
@@ -80,9 +102,11 @@ def report(round: FollowupRound):  # noqa: A002
 @bp.route("/followups/<int:followup_id>/confirm", methods=["POST"])
 @require("benchmarking.followup.confirm", load=Followup)
 def confirm(followup: Followup):
-    return act(lambda: followups.confirm(db.session, followup, current_user, now_utc()),
-               back=url_for("benchmarking_practices.round_reports", round_id=followup.round_id),
-               message=_("Confirmed."))
+    return act(
+        lambda: followups.confirm(db.session, followup, current_user, now_utc()),
+        back=url_for("benchmarking_practices.round_reports", round_id=followup.round_id),
+        message=_("Confirmed."),
+    )
 
 
 @bp.route("/followups")

@@ -39,8 +39,15 @@ def group_report(group: VisitGroup):
             return _group_report_page(group, options, exc.status)
 
         on_refusal(refused)
-        report_row = reports.write(db.session, group, current_user, request.form.get("body", ""), chosen,
-                                   request.form.get("version", 0, type=int), now_utc())
+        report_row = reports.write(
+            db.session,
+            group,
+            current_user,
+            request.form.get("body", ""),
+            chosen,
+            request.form.get("version", 0, type=int),
+            now_utc(),
+        )
         if request.form.get("action") == "submit":
             assessments.submit(db.session, report_row.submission, current_user, now_utc())
         flash(_("Report submitted.") if request.form.get("action") == "submit" else _("Report saved."), "success")
@@ -53,17 +60,28 @@ def _group_report_page(group: VisitGroup, options: Any, status: int = 200) -> An
     grade = None
     if submission is not None:
         grade = grading.grade_of(db.session, submission.id)
-        if grade is not None and grade.status != GradeStatus.RELEASED and not access.can(
-                current_user, "cohort.teach", group.visit.cohort):
+        if (
+            grade is not None
+            and grade.status != GradeStatus.RELEASED
+            and not access.can(current_user, "cohort.teach", group.visit.cohort)
+        ):
             grade = None
     adjust_form = None
     if access.can(current_user, "benchmarking.group.adjust", group):
         adjust_form = AdjustmentForm()
         adjust_form.member_id.choices = [(m.user_id, m.user.name) for m in group.members]
     chosen_ids = {p.id for p in report_row.practices} if report_row else set()
-    return render_template("benchmarking/group_report.html", group=group, report=report_row, submission=submission,
-                           options=options, chosen_ids=chosen_ids, grade=grade, adjust_form=adjust_form,
-                           history=reports.adjustments(db.session, group.id)), status
+    return render_template(
+        "benchmarking/group_report.html",
+        group=group,
+        report=report_row,
+        submission=submission,
+        options=options,
+        chosen_ids=chosen_ids,
+        grade=grade,
+        adjust_form=adjust_form,
+        history=reports.adjustments(db.session, group.id),
+    ), status
 
 
 @bp.route("/groups/<int:group_id>/adjust", methods=["POST"])
@@ -76,7 +94,8 @@ def adjust(group: VisitGroup):
             for error in errors:
                 flash(error, "danger")
         return redirect(url_for("benchmarking_practices.group_report", group_id=group.id)), 303
-    return act(lambda: reports.adjust(db.session, group, form.member_id.data, form.delta.data, form.reason.data,
-                                      current_user),
-               back=url_for("benchmarking_practices.group_report", group_id=group.id),
-               message=_("Adjustment recorded."))
+    return act(
+        lambda: reports.adjust(db.session, group, form.member_id.data, form.delta.data, form.reason.data, current_user),
+        back=url_for("benchmarking_practices.group_report", group_id=group.id),
+        message=_("Adjustment recorded."),
+    )

@@ -36,4 +36,8 @@ def write_report(assessment: Assessment):
 @bp.app_template_global("benchmarking_labels")
 def labels() -> dict:
     """Stage, category and reason labels for the submission-kind templates."""
-    return {"stages": practices.STAGE_LABELS, "categories": practices.CATEGORY_LABELS, "reasons": practices.REASON_LABELS}
+    return {
+        "stages": practices.STAGE_LABELS,
+        "categories": practices.CATEGORY_LABELS,
+        "reasons": practices.REASON_LABELS,
+    }

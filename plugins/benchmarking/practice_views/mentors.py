@@ -27,14 +27,35 @@ def _limit() -> str:
 
 def _invite_page(round_: FollowupRound, participant: User, back: str):
     form = MentorForm()
-    page = form_page(form, "benchmarking/mentor_invite.html", round=round_, participant=participant, back=back,
-                     items=mentors.mentors_of(db.session, participant.id))
+    page = form_page(
+        form,
+        "benchmarking/mentor_invite.html",
+        round=round_,
+        participant=participant,
+        back=back,
+        items=mentors.mentors_of(db.session, participant.id),
+    )
     if form.validate_on_submit():
-        mentor = mentors.invite(db.session, round_, participant.id, current_user, name=form.name.data,
-                                nip=form.nip.data or "", position=form.position.data or "", email=form.email.data,
-                                today=today_local(), now=now_utc())
-        flash(_("An e-mail with a link is on its way to %(name)s (%(email)s). Earlier links to them no longer work.",
-                name=mentor.name, email=mentor.email), "success")
+        mentor = mentors.invite(
+            db.session,
+            round_,
+            participant.id,
+            current_user,
+            name=form.name.data,
+            nip=form.nip.data or "",
+            position=form.position.data or "",
+            email=form.email.data,
+            today=today_local(),
+            now=now_utc(),
+        )
+        flash(
+            _(
+                "An e-mail with a link is on its way to %(name)s (%(email)s). Earlier links to them no longer work.",
+                name=mentor.name,
+                email=mentor.email,
+            ),
+            "success",
+        )
         return redirect(back, code=303)
     return page()
 
@@ -68,18 +89,35 @@ def mentor(token: str):
     answered = mentors.answers_of(db.session, mentor_, [f.id for f in items])
     form = MentorAnswerForm()
     forms = {f.id: MentorAnswerForm(formdata=None, followup_id=f.id) for f in items}
-    page = form_page(form, "benchmarking/mentor.html", mentor=mentor_, round=round_, items=items, answered=answered,
-                     forms=forms,
-                     statuses=practices.STATUS_LABELS, labels=mentors.VERDICT_LABELS, token=token)
+    page = form_page(
+        form,
+        "benchmarking/mentor.html",
+        mentor=mentor_,
+        round=round_,
+        items=items,
+        answered=answered,
+        forms=forms,
+        statuses=practices.STATUS_LABELS,
+        labels=mentors.VERDICT_LABELS,
+        token=token,
+    )
     if request.method == "POST":
         followup_id = int_or_none(form.followup_id.data)
         if followup_id is None:
             abort(404)
         forms[followup_id] = form  # the answered report shows what was typed, and why it was refused
         if form.validate_on_submit():
-            mentors.answer(db.session, mentor_, round_, followup_id, verdict=form.verdict.data,
-                           comment=form.comment.data or "", now=now_utc())
-            flash(_("Thank you: your answer is recorded and %(name)s is told.", name=mentor_.participant.name),
-                  "success")
+            mentors.answer(
+                db.session,
+                mentor_,
+                round_,
+                followup_id,
+                verdict=form.verdict.data,
+                comment=form.comment.data or "",
+                now=now_utc(),
+            )
+            flash(
+                _("Thank you: your answer is recorded and %(name)s is told.", name=mentor_.participant.name), "success"
+            )
             return redirect(url_for("benchmarking_practices.mentor", token=token), code=303)
     return page()

@@ -31,18 +31,32 @@ from plugins.benchmarking.practice_views.blueprint import bp
 def mine(visit: FieldVisit):
     items = practices.practices_of(db.session, visit.id, current_user.id)
     group = queries.group_in_visit(db.session, visit.id, current_user.id)
-    return render_template("benchmarking/my_practices.html", visit=visit, items=items, group=group,
-                           labels=practices.STAGE_LABELS, categories=practices.CATEGORY_LABELS)
+    return render_template(
+        "benchmarking/my_practices.html",
+        visit=visit,
+        items=items,
+        group=group,
+        labels=practices.STAGE_LABELS,
+        categories=practices.CATEGORY_LABELS,
+    )
 
 
 def _fields(form: PracticeForm) -> practices.PracticeFields:
     return practices.PracticeFields(
-        title=form.title.data or "", category=form.category.data or "", identified=form.identified.data or "",
-        evidence_links=form.evidence_links.data or "", stage=form.stage.data or "",
-        adoption_plan=form.adoption_plan.data or "", changes=form.changes.data or "",
-        reasons=tuple(form.reasons.data or ()), target_unit=form.target_unit.data or "",
-        timeline=form.timeline.data or "", resources=form.resources.data or "", risks=form.risks.data or "",
-        change_project_link=form.change_project_link.data or "", private_note=form.private_note.data or "",
+        title=form.title.data or "",
+        category=form.category.data or "",
+        identified=form.identified.data or "",
+        evidence_links=form.evidence_links.data or "",
+        stage=form.stage.data or "",
+        adoption_plan=form.adoption_plan.data or "",
+        changes=form.changes.data or "",
+        reasons=tuple(form.reasons.data or ()),
+        target_unit=form.target_unit.data or "",
+        timeline=form.timeline.data or "",
+        resources=form.resources.data or "",
+        risks=form.risks.data or "",
+        change_project_link=form.change_project_link.data or "",
+        private_note=form.private_note.data or "",
     )
 
 
@@ -67,7 +81,9 @@ def create(visit: FieldVisit):
     if form.validate_on_submit():
         key = form.form_key.data or None
         try:
-            practice = practices.create_practice(db.session, visit, current_user, _fields(form), now_utc(), form_key=key)
+            practice = practices.create_practice(
+                db.session, visit, current_user, _fields(form), now_utc(), form_key=key
+            )
             db.session.flush()  # a clash with a create at the same moment surfaces here
         except IntegrityError:
             # A create at the same moment won the attempt number or this form's key: if it was this
@@ -90,20 +106,35 @@ def show(practice: Practice):
     staff = access.can(current_user, "cohort.teach", practice.visit.cohort)
     if not own and not (staff and submission.state != SubmissionState.DRAFT):
         # Here only because it is published: the published copy, never the work behind it.
-        return render_template("benchmarking/published.html", practice=practice, shown=practices.published_view(practice),
-                               labels=practices.STAGE_LABELS, categories=practices.CATEGORY_LABELS,
-                               reasons=practices.REASON_LABELS)
+        return render_template(
+            "benchmarking/published.html",
+            practice=practice,
+            shown=practices.published_view(practice),
+            labels=practices.STAGE_LABELS,
+            categories=practices.CATEGORY_LABELS,
+            reasons=practices.REASON_LABELS,
+        )
     grade = None
     if own or staff:
         grade = grading.grade_of(db.session, submission.id)
         if own and not staff and (grade is None or grade.status != GradeStatus.RELEASED):
             grade = None
     status = practices.latest_status(db.session, [practice.id]).get(practice.id)
-    return render_template("benchmarking/practice.html", practice=practice, submission=submission, grade=grade,
-                           own=own, staff=staff, status=status, evidence_form=EvidenceForm(),
-                           return_note=practices.return_note(db.session, submission.id) if own or staff else None,
-                           labels=practices.STAGE_LABELS, categories=practices.CATEGORY_LABELS,
-                           reasons=practices.REASON_LABELS, statuses=practices.STATUS_LABELS)
+    return render_template(
+        "benchmarking/practice.html",
+        practice=practice,
+        submission=submission,
+        grade=grade,
+        own=own,
+        staff=staff,
+        status=status,
+        evidence_form=EvidenceForm(),
+        return_note=practices.return_note(db.session, submission.id) if own or staff else None,
+        labels=practices.STAGE_LABELS,
+        categories=practices.CATEGORY_LABELS,
+        reasons=practices.REASON_LABELS,
+        statuses=practices.STATUS_LABELS,
+    )
 
 
 @bp.route("/practices/<int:practice_id>/edit", methods=["GET", "POST"])
@@ -124,13 +155,21 @@ def edit(practice: Practice):
             abort(404)
         db.session.refresh(stored)
         form.version.data = stored.version  # saving again from here is a choice made with both in view
-        return _refuse_practice(form, practices.PracticeConflict(stored), visit=stored.visit, practice=stored,
-                                stored=stored, labels=practices.STAGE_LABELS, categories=practices.CATEGORY_LABELS)
+        return _refuse_practice(
+            form,
+            practices.PracticeConflict(stored),
+            visit=stored.visit,
+            practice=stored,
+            stored=stored,
+            labels=practices.STAGE_LABELS,
+            categories=practices.CATEGORY_LABELS,
+        )
 
     on_refusal(refused)
     if form.validate_on_submit():
-        practices.update_practice(db.session, practice, _fields(form), current_user, now_utc(),
-                                  base_version=int_or_none(form.version.data))
+        practices.update_practice(
+            db.session, practice, _fields(form), current_user, now_utc(), base_version=int_or_none(form.version.data)
+        )
         db.session.flush()  # a save from another tab in the same instant is refused here (StaleDataError)
         flash(_("Saved."), "success")
         return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
@@ -142,24 +181,31 @@ def edit(practice: Practice):
 def submit(practice: Practice):
     back = url_for("benchmarking_practices.show", practice_id=practice.id)
     consent = request.form.get("share_consent") == "1"
-    return act(lambda: practices.submit_practice(db.session, practice, current_user, now_utc(), share_consent=consent),
-               back=back, message=_("Submitted for grading."))
+    return act(
+        lambda: practices.submit_practice(db.session, practice, current_user, now_utc(), share_consent=consent),
+        back=back,
+        message=_("Submitted for grading."),
+    )
 
 
 @bp.route("/practices/<int:practice_id>/delete", methods=["POST"])
 @require("benchmarking.practice.edit", load=Practice)
 def delete(practice: Practice):
-    return act(lambda: practices.delete_practice(db.session, practice, current_user),
-               back=url_for("benchmarking_practices.show", practice_id=practice.id),
-               done=url_for("benchmarking_practices.mine", visit_id=practice.visit_id),
-               after_commit=lambda stored: evidence.discard_files(stored),
-               message=_("The practice and its evidence are deleted."))
+    return act(
+        lambda: practices.delete_practice(db.session, practice, current_user),
+        back=url_for("benchmarking_practices.show", practice_id=practice.id),
+        done=url_for("benchmarking_practices.mine", visit_id=practice.visit_id),
+        after_commit=lambda stored: evidence.discard_files(stored),
+        message=_("The practice and its evidence are deleted."),
+    )
 
 
 @bp.route("/practices/<int:practice_id>/publish", methods=["POST"])
 @require("benchmarking.practice.publish", load=Practice)
 def publish(practice: Practice):
     publish_it = request.form.get("published") == "1"
-    return act(lambda: practices.set_published(db.session, practice, publish_it),
-               back=url_for("benchmarking_practices.show", practice_id=practice.id),
-               message=_("Published in the practice catalogue.") if publish_it else _("Removed from the catalogue."))
+    return act(
+        lambda: practices.set_published(db.session, practice, publish_it),
+        back=url_for("benchmarking_practices.show", practice_id=practice.id),
+        message=_("Published in the practice catalogue.") if publish_it else _("Removed from the catalogue."),
+    )

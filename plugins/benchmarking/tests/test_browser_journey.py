@@ -55,8 +55,14 @@ def arrange(live_server: LiveServer) -> int:
         coordinator = db.session.get(User, coordinator_id)
         program = cohorts.save_program(db.session, None, code="PKA", name="Pelatihan Kepemimpinan Administrator")
         cohort = cohorts.save_cohort(
-            db.session, None, program=program, actor=coordinator, name="Angkatan XII", year=date.today().year,
-            start_date=date.today() - timedelta(days=14), end_date=date.today() + timedelta(days=90),
+            db.session,
+            None,
+            program=program,
+            actor=coordinator,
+            name="Angkatan XII",
+            year=date.today().year,
+            start_date=date.today() - timedelta(days=14),
+            end_date=date.today() + timedelta(days=90),
             location="Palangka Raya",
         )
         for nip, name, email, instansi, unit in PEOPLE:
@@ -157,8 +163,11 @@ def test_coordinator_schedules_a_visit_and_participant_finds_their_group(live_se
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r"/benchmarking/visits/\d+$"))
     visit_id = int(page.url.rsplit("/", 1)[1])
-    saved = live_server.query(lambda s: (lambda v: (v.cohort_id, v.host_id, v.theme, v.start_date, v.end_date,
-                                                    v.questions))(s.get(FieldVisit, visit_id)))
+    saved = live_server.query(
+        lambda s: (lambda v: (v.cohort_id, v.host_id, v.theme, v.start_date, v.end_date, v.questions))(
+            s.get(FieldVisit, visit_id)
+        )
+    )
     assert saved == (cohort_id, host_id, THEME, start, end, QUESTIONS)
     assert count(live_server, FieldVisit) == 1
 
@@ -186,10 +195,12 @@ def test_coordinator_schedules_a_visit_and_participant_finds_their_group(live_se
 
     check_groups()
     # In the database too: every participant in exactly one group, each leader one of its members.
-    groups = live_server.query(lambda s: [
-        (g.leader_id, sorted(m.user_id for m in g.members))
-        for g in s.scalars(select(VisitGroup).where(VisitGroup.visit_id == visit_id))
-    ])
+    groups = live_server.query(
+        lambda s: [
+            (g.leader_id, sorted(m.user_id for m in g.members))
+            for g in s.scalars(select(VisitGroup).where(VisitGroup.visit_id == visit_id))
+        ]
+    )
     assert len(groups) == 2
     assert all(leader in members for leader, members in groups)
     assert count(live_server, GroupMember) == len(PEOPLE)
@@ -217,10 +228,15 @@ def test_coordinator_schedules_a_visit_and_participant_finds_their_group(live_se
     assert "/login" in page.url, "logged out"
 
     log_in(page, live_server, PARTICIPANT_EMAIL)
-    my_group = live_server.query(lambda s: s.scalar(
-        select(VisitGroup.name).join(GroupMember, GroupMember.group_id == VisitGroup.id)
-        .join(GroupMember.user).where(GroupMember.visit_id == visit_id)
-        .where(GroupMember.user.has(email=PARTICIPANT_EMAIL))))
+    my_group = live_server.query(
+        lambda s: s.scalar(
+            select(VisitGroup.name)
+            .join(GroupMember, GroupMember.group_id == VisitGroup.id)
+            .join(GroupMember.user)
+            .where(GroupMember.visit_id == visit_id)
+            .where(GroupMember.user.has(email=PARTICIPANT_EMAIL))
+        )
+    )
     assert my_group
     widget = page.locator("#next-visit")
     assert HOST_NAME in widget.inner_text()

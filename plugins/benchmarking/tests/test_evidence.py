@@ -38,8 +38,16 @@ def plugin_on(app):
 def world(ctx, session, make_cohort):
     cohort = make_cohort(participants=2, instructors=1)
     host = services.save_host(session, None, name="Pemerintah Kota Pontianak")
-    visit = services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=host, theme="Inovasi",
-                                start_date=date.today(), end_date=date.today(), guiding_questions="Apa?")
+    visit = services.save_visit(
+        session,
+        None,
+        cohort=session.get(Cohort, cohort.id),
+        host=host,
+        theme="Inovasi",
+        start_date=date.today(),
+        end_date=date.today(),
+        guiding_questions="Apa?",
+    )
     practices.ensure_assessments(session, visit, None)
     session.commit()
     return {"cohort": cohort, "visit": visit, "people": cohort.people["participants"]}
@@ -67,15 +75,24 @@ def _docx() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("data,uploaded_as,content_type,served_name", [
-    (PNG_1PX, "poly.html", "image/png", "poly.png"),
-    (JPEG, "foto.svg", "image/jpeg", "foto.jpg"),
-    (_pdf(), "laporan.htm", "application/pdf", "laporan.pdf"),
-    (_docx(), "catatan.exe", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "catatan.docx"),
-    (PNG_1PX, "tanpa-titik", "image/png", "tanpa-titik.png"),
-])
-def test_a_download_has_the_verified_type_and_a_matching_name(app, world, session, data, uploaded_as,
-                                                               content_type, served_name):
+@pytest.mark.parametrize(
+    "data,uploaded_as,content_type,served_name",
+    [
+        (PNG_1PX, "poly.html", "image/png", "poly.png"),
+        (JPEG, "foto.svg", "image/jpeg", "foto.jpg"),
+        (_pdf(), "laporan.htm", "application/pdf", "laporan.pdf"),
+        (
+            _docx(),
+            "catatan.exe",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "catatan.docx",
+        ),
+        (PNG_1PX, "tanpa-titik", "image/png", "tanpa-titik.png"),
+    ],
+)
+def test_a_download_has_the_verified_type_and_a_matching_name(
+    app, world, session, data, uploaded_as, content_type, served_name
+):
     practice = logged(session, world, submit=False)
     client = app.test_client()
     login(client, world["people"][0])
@@ -139,8 +156,7 @@ def test_a_write_failing_half_way_leaves_no_file_and_no_row(app, world, session,
     with app.test_request_context():
         owner = session.get(type(world["people"][0]), world["people"][0].id)
         with pytest.raises(OSError):
-            evidence.add(session, practice, owner, PNG_1PX, "a.png",
-                         max_file=10**7, max_practice=10**8)
+            evidence.add(session, practice, owner, PNG_1PX, "a.png", max_file=10**7, max_practice=10**8)
     session.rollback()
     assert files_on_disk(app) == []
     assert session.scalar(select(func.count()).select_from(Attachment)) == 0
@@ -155,8 +171,15 @@ def test_two_uploads_at_once_never_exceed_the_quota(app_factory, make_cohort, se
     with app.test_request_context():
         cohort = make_cohort(participants=1)
         host = services.save_host(session, None, name="Host")
-        visit = services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=host, theme="T",
-                                    start_date=date.today(), end_date=date.today())
+        visit = services.save_visit(
+            session,
+            None,
+            cohort=session.get(Cohort, cohort.id),
+            host=host,
+            theme="T",
+            start_date=date.today(),
+            end_date=date.today(),
+        )
         practices.ensure_assessments(session, visit, None)
         person = cohort.people["participants"][0]
         practice = practices.create_practice(session, visit, person, adapted(), NOW)
@@ -181,6 +204,8 @@ def test_two_uploads_at_once_never_exceed_the_quota(app_factory, make_cohort, se
         thread.join(30)
     assert sorted(statuses) == [302, 413], statuses
     session.expire_all()
-    stored = session.scalar(select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.practice_id == practice_id))
+    stored = session.scalar(
+        select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.practice_id == practice_id)
+    )
     assert stored <= size + size // 2
     assert len(files_on_disk(app)) == 1

@@ -62,8 +62,14 @@ def _graded(session: Any, assessment: Assessment, person: Any, teacher: Any, poi
     assert assessment.rubric is not None
     criterion = assessment.rubric.criteria[0]
     level = next(lv for lv in criterion.levels if lv.points == Decimal(points))
-    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
-        levels={criterion.id: level.id}, comments={}, finalize=True), None, NOW)
+    grade = grading.save_grade(
+        session,
+        submission,
+        teacher,
+        grading.GradeInput(levels={criterion.id: level.id}, comments={}, finalize=True),
+        None,
+        NOW,
+    )
     grading.release(session, grade, teacher, NOW)
 
 
@@ -75,8 +81,14 @@ def _group_scores(session: Any, visit: FieldVisit, teacher: Any, scores: dict[in
     submission = report_submission = session.get(assessments.Submission, report.submission_id)
     assessments.submit(session, submission, leader, NOW)
     rubric = report_submission.assessment.rubric
-    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
-        levels={c.id: c.levels[2].id for c in rubric.criteria}, comments={}, finalize=True), None, NOW)
+    grade = grading.save_grade(
+        session,
+        submission,
+        teacher,
+        grading.GradeInput(levels={c.id: c.levels[2].id for c in rubric.criteria}, comments={}, finalize=True),
+        None,
+        NOW,
+    )
     grading.release(session, grade, teacher, NOW)
     for user_id, score in scores.items():
         if score != Decimal(75):
@@ -93,32 +105,84 @@ def world(ctx, session, make_cohort):
     program = session.get(Program, cohort.program_id)
     program.attendance_minimum = Decimal(80)
     definitions.save_definition(session, program, components(), coordinator, NOW, sources={GROUP_REPORT})
-    rubric = rubrics.create_rubric(session, RubricData(title="Nilai", criteria=[CriterionData(
-        title="Nilai", levels=[LevelData(p, Decimal(p)) for p in POINTS])]), actor=None, cohort=cohort)
-    aksi, seminar = (assessments.save_assessment(session, None, cohort, assessments.AssessmentFields(
-        title=title, due_at=NOW + timedelta(days=1), cutoff_at=NOW + timedelta(days=10), rubric_id=rubric.id,
-        weight=Decimal(1))) for title in ("Aksi perubahan", "Seminar"))
+    rubric = rubrics.create_rubric(
+        session,
+        RubricData(
+            title="Nilai", criteria=[CriterionData(title="Nilai", levels=[LevelData(p, Decimal(p)) for p in POINTS])]
+        ),
+        actor=None,
+        cohort=cohort,
+    )
+    aksi, seminar = (
+        assessments.save_assessment(
+            session,
+            None,
+            cohort,
+            assessments.AssessmentFields(
+                title=title,
+                due_at=NOW + timedelta(days=1),
+                cutoff_at=NOW + timedelta(days=10),
+                rubric_id=rubric.id,
+                weight=Decimal(1),
+            ),
+        )
+        for title in ("Aksi perubahan", "Seminar")
+    )
     definitions.tag_work(session, cohort, {aksi.id: "aksi", seminar.id: "seminar"}, {"aksi", "seminar"})
     host = services.save_host(session, None, name="Pemerintah Kota Pontianak")
-    visit = services.save_visit(session, None, cohort=cohort, host=host, theme="Inovasi", start_date=date.today(),
-                                end_date=date.today(), guiding_questions="Apa?")
+    visit = services.save_visit(
+        session,
+        None,
+        cohort=cohort,
+        host=host,
+        theme="Inovasi",
+        start_date=date.today(),
+        end_date=date.today(),
+        guiding_questions="Apa?",
+    )
     services.split_groups(session, visit, 1)
     practices.ensure_assessments(session, visit, None)
-    sheet = sheets.save_sheet(session, cohort, None, sheets.SheetData(
-        title="Sikap perilaku", criteria=[sheets.CriterionData("Integritas"), sheets.CriterionData("Kerja sama")],
-        component_key="sikap", observers_required=3))
+    sheet = sheets.save_sheet(
+        session,
+        cohort,
+        None,
+        sheets.SheetData(
+            title="Sikap perilaku",
+            criteria=[sheets.CriterionData("Integritas"), sheets.CriterionData("Kerja sama")],
+            component_key="sikap",
+            observers_required=3,
+        ),
+    )
     session.commit()
-    return {"cohort": cohort, "people": people, "aksi": aksi, "seminar": seminar, "visit": visit, "sheet": sheet,
-            "observers": [(widyaiswara, ObserverRole.WIDYAISWARA), (coach, ObserverRole.COACH),
-                          (coordinator, ObserverRole.PENYELENGGARA)],
-            "teacher": widyaiswara, "coordinator": coordinator}
+    return {
+        "cohort": cohort,
+        "people": people,
+        "aksi": aksi,
+        "seminar": seminar,
+        "visit": visit,
+        "sheet": sheet,
+        "observers": [
+            (widyaiswara, ObserverRole.WIDYAISWARA),
+            (coach, ObserverRole.COACH),
+            (coordinator, ObserverRole.PENYELENGGARA),
+        ],
+        "teacher": widyaiswara,
+        "coordinator": coordinator,
+    }
 
 
 def _conduct(session: Any, world: dict[str, Any], person: Any, by_observer: list[str]) -> None:
     sheet = world["sheet"]
     for (observer, role), text in zip(world["observers"], by_observer, strict=False):
-        sheets.save_scores(session, sheet, observer, observer.id, role, [
-            sheets.CellInput(person.id, c.id, text, 0) for c in sheet.criteria], NOW)
+        sheets.save_scores(
+            session,
+            sheet,
+            observer,
+            observer.id,
+            role,
+            [sheets.CellInput(person.id, c.id, text, 0) for c in sheet.criteria],
+            NOW,
+        )
 
 
 def _arrange_every_outcome(session: Any, world: dict[str, Any]) -> None:
@@ -142,18 +206,34 @@ def _arrange_every_outcome(session: Any, world: dict[str, Any]) -> None:
         _conduct(session, world, p[i], conduct)
         _graded(session, world["aksi"], p[i], teacher, aksi)
         _graded(session, world["seminar"], p[i], teacher, seminar)
-    definitions.record_decision(session, world["cohort"], p[6].id, "Pelanggaran tata tertib berat (SK No. 12/2026)",
-                                world["coordinator"], NOW)
+    definitions.record_decision(
+        session, world["cohort"], p[6].id, "Pelanggaran tata tertib berat (SK No. 12/2026)", world["coordinator"], NOW
+    )
     assessments.grant_extension(session, world["seminar"], p[7], NOW + timedelta(days=20), world["coordinator"], NOW)
     # Attendance: 8 JP + 2 JP recorded. Peserta 0 missed the 2 JP: 8/10 = 80,00 %, exactly the
     # minimum (passes); peserta 8 missed the 8 JP: 2/10 = 20,00 % (fails).
     cohort = session.get(Cohort, world["cohort"].id)
     for jp, absent in ((8, p[8]), (2, p[0])):
-        lesson = attendance.save_session(session, cohort, None, day=date.today(), starts_at=time(8), ends_at=time(16),
-                                         jp=jp, topic="Kepemimpinan", instructor_id=teacher.id)
+        lesson = attendance.save_session(
+            session,
+            cohort,
+            None,
+            day=date.today(),
+            starts_at=time(8),
+            ends_at=time(16),
+            jp=jp,
+            topic="Kepemimpinan",
+            instructor_id=teacher.id,
+        )
         session.flush()
-        attendance.record(session, lesson, world["coordinator"], version=lesson.version,
-                          statuses={absent.id: Presence.ALPA}, instructor_present=True)
+        attendance.record(
+            session,
+            lesson,
+            world["coordinator"],
+            version=lesson.version,
+            statuses={absent.id: Presence.ALPA},
+            instructor_present=True,
+        )
     session.commit()
 
 
@@ -178,7 +258,12 @@ def test_outcomes_final_scores_and_predikat_match_the_hand_computation(world, se
     #    0.20·75 + 0.25·80.10 + 0.35·70 + 0.20·80 = 15 + 20.025 + 24.5 + 16 = 75.525 → 75.53 half-up
     #    (half-even would give 75.52).
     assert (of(3).status, of(3).final_score, of(3).predikat) == ("lulus", Decimal("75.53"), "Cukup Memuaskan")
-    assert [c.score for c in of(3).components] == [Decimal("75.00"), Decimal("80.10"), Decimal("70.00"), Decimal("80.00")]
+    assert [c.score for c in of(3).components] == [
+        Decimal("75.00"),
+        Decimal("80.10"),
+        Decimal("70.00"),
+        Decimal("80.00"),
+    ]
     # 4: the seminar is handed in, not graded: ditunda, no final score.
     assert (of(4).status, of(4).final_score, of(4).predikat) == ("ditunda", None, None)
     assert of(4).codes == ["ungraded"] and "Seminar" in of(4).reasons[0]
@@ -201,21 +286,25 @@ def test_weights_are_validated_and_a_started_cohort_keeps_its_version(world, ses
     program = session.get(Program, cohort.program_id)
     uneven = [*components()[:3], ComponentData("seminar", "Seminar", Decimal(19))]
     with pytest.raises(DomainError, match="99"):
-        definitions.save_definition(session, program, uneven, world["coordinator"], NOW, sources={GROUP_REPORT},
-                                    base_version=1)
+        definitions.save_definition(
+            session, program, uneven, world["coordinator"], NOW, sources={GROUP_REPORT}, base_version=1
+        )
     session.rollback()
     program = session.get(Program, cohort.program_id)
-    heavier = [ComponentData("sikap", "Sikap perilaku", Decimal(50)), ComponentData("aksi", "Aksi perubahan", Decimal(50))]
-    second = definitions.save_definition(session, program, heavier, world["coordinator"], NOW,
-                                         sources={GROUP_REPORT}, base_version=1)
+    heavier = [
+        ComponentData("sikap", "Sikap perilaku", Decimal(50)),
+        ComponentData("aksi", "Aksi perubahan", Decimal(50)),
+    ]
+    second = definitions.save_definition(
+        session, program, heavier, world["coordinator"], NOW, sources={GROUP_REPORT}, base_version=1
+    )
     session.commit()
     cohort = session.get(Cohort, world["cohort"].id)
     first = definitions.versions(session, program)[-1]
     assert outcomes.definition_of(session, cohort).id == first.id  # the running cohort kept version 1
     # A stale editor (it showed version 1) cannot overwrite version 2.
     with pytest.raises(DomainError):
-        definitions.save_definition(session, program, heavier, world["coordinator"], NOW, sources=set(),
-                                    base_version=1)
+        definitions.save_definition(session, program, heavier, world["coordinator"], NOW, sources=set(), base_version=1)
     session.rollback()
     _graded(session, session.get(Assessment, world["aksi"].id), world["people"][0], world["teacher"], "80")
     session.commit()
@@ -246,7 +335,8 @@ def test_api_rows_carry_outcome_reasons_components_and_attendance(app, world, se
         {"key": "stula", "name": "Studi Lapangan", "weight": 20.0, "minimum": None, "score": 75.0},
         {"key": "sikap", "name": "Sikap perilaku", "weight": 25.0, "minimum": None, "score": 80.1},
         {"key": "aksi", "name": "Aksi perubahan", "weight": 35.0, "minimum": 70.0, "score": 70.0},
-        {"key": "seminar", "name": "Seminar", "weight": 20.0, "minimum": None, "score": 80.0}]
+        {"key": "seminar", "name": "Seminar", "weight": 20.0, "minimum": None, "score": 80.0},
+    ]
     assert rows[p[8].id]["outcome"] == "tidak_lulus" and rows[p[8].id]["attendance_percent"] == 20.0
     assert len(rows[p[8].id]["outcome_reasons"]) == 1
     assert rows[p[4].id]["outcome"] == "ditunda" and rows[p[4].id]["final_score"] is None
@@ -273,7 +363,9 @@ def test_a_peserta_sees_components_and_outcome_on_their_sheet_once_the_angkatan_
     login(client, me)
     url = f"/cohorts/{world['cohort'].id}/results/mine"
     running = client.get(url).get_data(as_text=True)
-    assert "Seminar" in running and 'class="text-end outcome"' not in running and 'data-component="sikap"' not in running
+    assert (
+        "Seminar" in running and 'class="text-end outcome"' not in running and 'data-component="sikap"' not in running
+    )
     cohort = session.get(Cohort, world["cohort"].id)
     cohort.status = CohortStatus.CLOSED
     session.commit()
@@ -288,18 +380,31 @@ def test_issued_certificates_reach_the_api_and_the_csv(app, world, session):
     _arrange_every_outcome(session, world)
     p = world["people"]
     cohort = session.get(Cohort, world["cohort"].id)
-    certificates.save_template(session, cohort.program, letterhead="BPSDM", number_pattern="{seq}/PKA/{year}",
-                               signer_name="Kepala BPSDM", signer_nip="", signer_position="Kepala", place="Palangka Raya")
-    issued = certificates.issue_batch(session, cohort, None, outcomes.cohort_outcomes(session, cohort),
-                                      today=date.today())
+    certificates.save_template(
+        session,
+        cohort.program,
+        letterhead="BPSDM",
+        number_pattern="{seq}/PKA/{year}",
+        signer_name="Kepala BPSDM",
+        signer_nip="",
+        signer_position="Kepala",
+        place="Palangka Raya",
+    )
+    issued = certificates.issue_batch(
+        session, cohort, None, outcomes.cohort_outcomes(session, cohort), today=date.today()
+    )
     session.commit()
     assert sorted(c.participant_id for c in issued) == sorted([p[0].id, p[1].id, p[3].id])  # lulus only
     client = app.test_client()
     auth = bearer(token_for(session, world["coordinator"]))
-    rows = {r["id"]: r for r in client.get(f"/api/v1/cohorts/{cohort.id}/results", headers=auth).get_json()["participants"]}
+    rows = {
+        r["id"]: r for r in client.get(f"/api/v1/cohorts/{cohort.id}/results", headers=auth).get_json()["participants"]
+    }
     number = next(c.number for c in issued if c.participant_id == p[3].id)
     assert rows[p[3].id]["certificate"]["number"] == number
-    assert rows[p[3].id]["certificate"]["verify_url"].endswith("/verify/" + next(c.code for c in issued if c.participant_id == p[3].id))
+    assert rows[p[3].id]["certificate"]["verify_url"].endswith(
+        "/verify/" + next(c.code for c in issued if c.participant_id == p[3].id)
+    )
     assert rows[p[2].id]["certificate"] is None and rows[p[4].id]["certificate"] is None
     login(client, world["coordinator"])
     csv_text = client.get(f"/cohorts/{cohort.id}/results/export?format=csv").get_data(as_text=True)

@@ -22,8 +22,14 @@ def plugin_on(app):
 
 @pytest.fixture
 def host(session):
-    host = services.save_host(session, None, name="Pemerintah Kota Pontianak", kind="city", region="Kalimantan Barat",
-                              recognition="**98,36** — Ombudsman RI 2016")
+    host = services.save_host(
+        session,
+        None,
+        name="Pemerintah Kota Pontianak",
+        kind="city",
+        region="Kalimantan Barat",
+        recognition="**98,36** — Ombudsman RI 2016",
+    )
     session.commit()
     return host
 
@@ -45,17 +51,30 @@ def cohort(make_cohort, make_user, session):
 
 def visit_form(host, **changes):
     start = date.today() + timedelta(days=7)
-    data = {"host_id": host.id, "theme": "Inovasi pelayanan publik", "start_date": start.isoformat(),
-            "end_date": (start + timedelta(days=1)).isoformat(), "location": "Balai Kota",
-            "briefing": "Pelajari **rumah sakit tanpa kelas**.", "guiding_questions": "Apa?\n\nMengapa berhasil?\n"}
+    data = {
+        "host_id": host.id,
+        "theme": "Inovasi pelayanan publik",
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=1)).isoformat(),
+        "location": "Balai Kota",
+        "briefing": "Pelajari **rumah sakit tanpa kelas**.",
+        "guiding_questions": "Apa?\n\nMengapa berhasil?\n",
+    }
     data.update(changes)
     return data
 
 
 def test_coordinator_adds_searches_and_archives_hosts(client, cohort, session):
     login(client, cohort.people["coordinator"])
-    response = client.post("/benchmarking/hosts/new", data={"name": "Pemerintah Kota Surabaya", "kind": "city",
-                                                            "region": "Jawa Timur", "recognition": "Kota *inovatif*"})
+    response = client.post(
+        "/benchmarking/hosts/new",
+        data={
+            "name": "Pemerintah Kota Surabaya",
+            "kind": "city",
+            "region": "Jawa Timur",
+            "recognition": "Kota *inovatif*",
+        },
+    )
     assert response.status_code == 302
     host = session.scalar(select(Host).where(Host.name == "Pemerintah Kota Surabaya"))
     page = client.get(f"/benchmarking/hosts/{host.id}").get_data(as_text=True)
@@ -77,8 +96,12 @@ def test_host_edits_are_scoped_to_the_coordinators_own_visits(app, cohort, host,
     login(admin, make_user(is_admin=True))
     assert mine.post(f"/benchmarking/cohorts/{cohort.id}/visits/new", data=visit_form(host)).status_code == 302
     edit = f"/benchmarking/hosts/{host.id}/edit"
-    assert mine.get(edit).status_code == 200 and "/edit" in mine.get(f"/benchmarking/hosts/{host.id}").get_data(as_text=True)
-    assert theirs.get(edit).status_code == 403 and edit not in theirs.get(f"/benchmarking/hosts/{host.id}").get_data(as_text=True)
+    assert mine.get(edit).status_code == 200 and "/edit" in mine.get(f"/benchmarking/hosts/{host.id}").get_data(
+        as_text=True
+    )
+    assert theirs.get(edit).status_code == 403 and edit not in theirs.get(f"/benchmarking/hosts/{host.id}").get_data(
+        as_text=True
+    )
     for url in (edit, f"/benchmarking/hosts/{host.id}/archive", f"/benchmarking/hosts/{host.id}/delete"):
         assert theirs.post(url, data={"name": "Dibajak", "kind": "city", "archived": "1"}).status_code == 403
     # Once the other cohort visits it too, it is shared: only an admin edits it.
@@ -88,7 +111,10 @@ def test_host_edits_are_scoped_to_the_coordinators_own_visits(app, cohort, host,
     session.expire_all()
     assert session.get(Host, host.id).name == "Pemkot Pontianak" and not session.get(Host, host.id).archived
     # A new host is its creator's until a visit uses it.
-    assert theirs.post("/benchmarking/hosts/new", data={"name": "Kabupaten Banyuwangi", "kind": "regency"}).status_code == 302
+    assert (
+        theirs.post("/benchmarking/hosts/new", data={"name": "Kabupaten Banyuwangi", "kind": "regency"}).status_code
+        == 302
+    )
     added = session.scalar(select(Host).where(Host.name == "Kabupaten Banyuwangi"))
     assert theirs.get(f"/benchmarking/hosts/{added.id}/edit").status_code == 200
     assert mine.get(f"/benchmarking/hosts/{added.id}/edit").status_code == 403
@@ -129,8 +155,10 @@ def test_a_host_used_by_a_visit_cannot_be_deleted_only_archived(client, cohort, 
 def test_visit_ending_before_it_starts_is_refused_and_nothing_saved(client, cohort, host, session):
     login(client, cohort.people["coordinator"])
     start = date.today()
-    response = client.post(f"/benchmarking/cohorts/{cohort.id}/visits/new",
-                           data=visit_form(host, start_date=start.isoformat(), end_date=(start - timedelta(days=1)).isoformat()))
+    response = client.post(
+        f"/benchmarking/cohorts/{cohort.id}/visits/new",
+        data=visit_form(host, start_date=start.isoformat(), end_date=(start - timedelta(days=1)).isoformat()),
+    )
     assert response.status_code == 422
     assert 'class="invalid-feedback"' in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(FieldVisit)) == 0
@@ -140,8 +168,15 @@ def test_service_refuses_visit_ending_before_start(ctx, session, cohort, host):
     from lms.core.errors import DomainError
 
     with pytest.raises(DomainError) as error:
-        services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=host, theme="x",
-                            start_date=date(2026, 9, 12), end_date=date(2026, 9, 11))
+        services.save_visit(
+            session,
+            None,
+            cohort=session.get(Cohort, cohort.id),
+            host=host,
+            theme="x",
+            start_date=date(2026, 9, 12),
+            end_date=date(2026, 9, 11),
+        )
     assert error.value.field == "end_date"
 
 
@@ -151,15 +186,23 @@ def test_a_host_contact_email_follows_the_one_email_rule(ctx, session, host):
     with pytest.raises(DomainError) as error:
         services.save_host(session, None, name="Kabupaten Kotawaringin Timur", kind="regency", contact_email="a b@@c")
     assert error.value.field == "contact_email"
-    saved = services.save_host(session, None, name="Kabupaten Kotawaringin Timur", kind="regency",
-                               contact_email=" Humas@Kotimkab.go.id ")
+    saved = services.save_host(
+        session, None, name="Kabupaten Kotawaringin Timur", kind="regency", contact_email=" Humas@Kotimkab.go.id "
+    )
     assert saved.contact_email == "humas@kotimkab.go.id"
 
 
 def schedule(session, cohort, host):
-    visit = services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=session.get(Host, host.id),
-                                theme="Inovasi", start_date=date.today() + timedelta(days=3),
-                                end_date=date.today() + timedelta(days=3), guiding_questions="Apa?\nMengapa?")
+    visit = services.save_visit(
+        session,
+        None,
+        cohort=session.get(Cohort, cohort.id),
+        host=session.get(Host, host.id),
+        theme="Inovasi",
+        start_date=date.today() + timedelta(days=3),
+        end_date=date.today() + timedelta(days=3),
+        guiding_questions="Apa?\nMengapa?",
+    )
     session.commit()
     return visit
 
@@ -228,7 +271,7 @@ def test_participant_sees_visit_and_group_on_dashboard(client, session, cohort, 
     login(client, person)
     page = client.get("/").get_data(as_text=True)
     assert 'id="next-visit"' in page and "Pemerintah Kota Pontianak" in page
-    assert groups[1].name in page[page.index('id="my-group"'):]
+    assert groups[1].name in page[page.index('id="my-group"') :]
     visit_page = client.get(f"/benchmarking/visits/{visit.id}").get_data(as_text=True)
     assert "Mengapa?" in visit_page
     assert "assign-groups" not in visit_page  # participants cannot rearrange groups
@@ -293,7 +336,7 @@ def test_visit_page_runs_a_fixed_number_of_queries(app, make_cohort, session, ho
 
 
 def people_rows(page: str) -> int:
-    return page[page.index('id="people-table"'):].split("<tbody>", 1)[1].split("</tbody>")[0].count("<tr>")
+    return page[page.index('id="people-table"') :].split("<tbody>", 1)[1].split("</tbody>")[0].count("<tr>")
 
 
 def group_cards(page: str) -> int:
@@ -312,7 +355,9 @@ def test_visit_page_is_bounded_whatever_the_cohort_size(app, client, session, ma
     page = client.get(f"/benchmarking/visits/{visit.id}").get_data(as_text=True)
     assert people_rows(page) == 4
     assert group_cards(page) == 12, "twelve group cards a page"
-    assert page.split('id="groups"', 1)[1].split("</main>")[0].count("<select") == 2, "one filter and one 'move to' choice, not one per person"
+    assert page.split('id="groups"', 1)[1].split("</main>")[0].count("<select") == 2, (
+        "one filter and one 'move to' choice, not one per person"
+    )
     assert page.count("make leader") <= 4
     second = client.get(f"/benchmarking/visits/{visit.id}?groups=2").get_data(as_text=True)
     assert group_cards(second) == 3
@@ -327,12 +372,14 @@ def test_coordinator_finds_people_and_moves_the_chosen_to_a_group(client, sessio
     session.commit()
     login(client, cohort.people["coordinator"])
     found = client.get(f"/benchmarking/visits/{visit.id}?q=kapuas").get_data(as_text=True)
-    table = found[found.index('id="people-table"'):].split("</tbody>")[0]
+    table = found[found.index('id="people-table"') :].split("</tbody>")[0]
     assert people_rows(found) == 3 and "Pemkab Kapuas" in table and "Pemprov Kalteng" not in table
     in_a = [m.user_id for m in a.members]
     movers = [uid for uid in in_a if uid != a.leader_id][:2] + [a.leader_id]
-    response = client.post(f"/benchmarking/visits/{visit.id}/groups/move",
-                           data={"person": [str(u) for u in movers], "to": str(b.id), "q": "x"})
+    response = client.post(
+        f"/benchmarking/visits/{visit.id}/groups/move",
+        data={"person": [str(u) for u in movers], "to": str(b.id), "q": "x"},
+    )
     assert response.status_code == 302 and "q=x" in response.headers["Location"]
     session.expire_all()
     assert {m.user_id for m in session.scalars(select(GroupMember).where(GroupMember.group_id == b.id))} >= set(movers)
@@ -340,20 +387,29 @@ def test_coordinator_finds_people_and_moves_the_chosen_to_a_group(client, sessio
     # An outsider in the list: refused, nothing moves.
     outsider = make_cohort(participants=1, name="Angkatan Lain").people["participants"][0]
     stay = next(uid for uid in in_a if uid not in movers)
-    response = client.post(f"/benchmarking/visits/{visit.id}/groups/move",
-                           data={"person": [str(stay), str(outsider.id)], "to": str(b.id)}, follow_redirects=True)
+    response = client.post(
+        f"/benchmarking/visits/{visit.id}/groups/move",
+        data={"person": [str(stay), str(outsider.id)], "to": str(b.id)},
+        follow_redirects=True,
+    )
     assert response.status_code == 200 and "alert-danger" in response.get_data(as_text=True)
     session.expire_all()
     assert session.scalar(select(GroupMember.group_id).where(GroupMember.user_id == stay)) == a.id
     assert session.scalar(select(GroupMember).where(GroupMember.user_id == outsider.id)) is None
     # Out of every group, then a leader for a.
-    assert client.post(f"/benchmarking/visits/{visit.id}/groups/move", data={"person": [str(stay)], "to": ""}).status_code == 302
+    assert (
+        client.post(f"/benchmarking/visits/{visit.id}/groups/move", data={"person": [str(stay)], "to": ""}).status_code
+        == 302
+    )
     session.expire_all()
     assert session.scalar(select(GroupMember).where(GroupMember.user_id == stay)) is None
     refused = client.post(f"/benchmarking/visits/{visit.id}/groups/leader", data={"leader": str(stay)})
     assert refused.status_code == 303
     new_leader = session.scalar(select(GroupMember.user_id).where(GroupMember.group_id == a.id))
-    assert client.post(f"/benchmarking/visits/{visit.id}/groups/leader", data={"leader": str(new_leader)}).status_code == 302
+    assert (
+        client.post(f"/benchmarking/visits/{visit.id}/groups/leader", data={"leader": str(new_leader)}).status_code
+        == 302
+    )
     session.expire_all()
     assert session.get(VisitGroup, a.id).leader_id == new_leader
     # A group of another visit is refused.
@@ -361,8 +417,16 @@ def test_coordinator_finds_people_and_moves_the_chosen_to_a_group(client, sessio
     with app.test_request_context():
         foreign = services.split_groups(session, other, 1)[0]
     session.commit()
-    assert client.post(f"/benchmarking/visits/{visit.id}/groups/move",
-                       data={"person": [str(new_leader)], "to": str(foreign.id)}).status_code == 303
+    assert (
+        client.post(
+            f"/benchmarking/visits/{visit.id}/groups/move", data={"person": [str(new_leader)], "to": str(foreign.id)}
+        ).status_code
+        == 303
+    )
     session.expire_all()
-    assert session.scalar(select(GroupMember.group_id).where(GroupMember.user_id == new_leader,
-                                                             GroupMember.visit_id == visit.id)) == a.id
+    assert (
+        session.scalar(
+            select(GroupMember.group_id).where(GroupMember.user_id == new_leader, GroupMember.visit_id == visit.id)
+        )
+        == a.id
+    )

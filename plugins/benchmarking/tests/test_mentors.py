@@ -36,32 +36,56 @@ ATTACKED_RULES = {
 PUBLIC_BY_TOKEN = {"/benchmarking/mentor/<token>"}
 
 
-def reported(session: Any, world: Any, who: int = 0,  # noqa: F811  (the fixture passed on)
-             title: str = "Rumah sakit tanpa kelas") -> tuple[Any, Any]:
+def reported(
+    session: Any,
+    world: Any,
+    who: int = 0,  # noqa: F811  (the fixture passed on)
+    title: str = "Rumah sakit tanpa kelas",
+) -> tuple[Any, Any]:
     """A submitted adapted practice of peserta ``who`` and their report in the cohort's open round."""
     practice = logged(session, world, who=who, title=title)
     round_ = session.scalar(select(FollowupRound).where(FollowupRound.cohort_id == world["cohort"].id))
     if round_ is None:
-        round_ = followups.open_round(session, session.get(type(world["visit"].cohort), world["cohort"].id),
-                                      "3 bulan setelah kunjungan", TODAY - timedelta(days=1), TODAY + timedelta(days=30))
-    followup = followups.report(session, round_, practice, world["people"][who], status="implemented",
-                                outcome="Ruang percontohan berjalan sejak Juli.",
-                                evidence_links="https://rsud.example.go.id/bukti", today=TODAY, now=NOW)
+        round_ = followups.open_round(
+            session,
+            session.get(type(world["visit"].cohort), world["cohort"].id),
+            "3 bulan setelah kunjungan",
+            TODAY - timedelta(days=1),
+            TODAY + timedelta(days=30),
+        )
+    followup = followups.report(
+        session,
+        round_,
+        practice,
+        world["people"][who],
+        status="implemented",
+        outcome="Ruang percontohan berjalan sejak Juli.",
+        evidence_links="https://rsud.example.go.id/bukti",
+        today=TODAY,
+        now=NOW,
+    )
     session.commit()
     return round_, followup
 
 
 def invite(client: Any, round_: Any, **fields: str) -> Any:
-    data = {"name": "Dr. Sri Wahyuni", "position": "Direktur RSUD", "nip": "", "email": "sri.wahyuni@rsud.example.go.id"}
+    data = {
+        "name": "Dr. Sri Wahyuni",
+        "position": "Direktur RSUD",
+        "nip": "",
+        "email": "sri.wahyuni@rsud.example.go.id",
+    }
     data.update(fields)
     return client.post(f"/benchmarking/rounds/{round_.id}/mentor", data=data)
 
 
 def mentor_link(session: Any, email: str) -> str:
-    message = session.scalars(select(MailMessage).where(MailMessage.recipient == email)
-                              .order_by(MailMessage.id.desc())).first()
-    found = LINK.search(message.text_body) or re.search(r"https?://[^\s]+(/benchmarking/mentor/[A-Za-z0-9_.\-]+)",
-                                                          message.text_body)
+    message = session.scalars(
+        select(MailMessage).where(MailMessage.recipient == email).order_by(MailMessage.id.desc())
+    ).first()
+    found = LINK.search(message.text_body) or re.search(
+        r"https?://[^\s]+(/benchmarking/mentor/[A-Za-z0-9_.\-]+)", message.text_body
+    )
     assert found, message.text_body
     return found.group(1)
 
@@ -72,7 +96,8 @@ def reviews(session: Any) -> list[MentorReview]:
 
 
 def test_peserta_invites_mentor_mail_arrives_mentor_confirms_recorded_visible_refused_after_close(
-        app_factory, world, session):  # noqa: F811  (fixture)
+    app_factory, world, session
+):  # noqa: F811  (fixture)
     round_, followup = reported(session, world)
     person = world["people"][0]
     with smtp_server() as (inbox, port):
@@ -92,7 +117,11 @@ def test_peserta_invites_mentor_mail_arrives_mentor_confirms_recorded_visible_re
         done = invite(client, round_, nip=VALID_NIP)
         assert done.status_code == 303
         mentor = session.scalar(select(Mentor))
-        assert (mentor.participant_id, mentor.nip, mentor.email) == (person.id, VALID_NIP, "sri.wahyuni@rsud.example.go.id")
+        assert (mentor.participant_id, mentor.nip, mentor.email) == (
+            person.id,
+            VALID_NIP,
+            "sri.wahyuni@rsud.example.go.id",
+        )
         mails = [m for m in inbox.messages if m["To"] == "sri.wahyuni@rsud.example.go.id"]
         assert len(mails) == 1
         text = body(mails[0], "plain")
@@ -113,7 +142,11 @@ def test_peserta_invites_mentor_mail_arrives_mentor_confirms_recorded_visible_re
         assert answered.status_code == 303
         [review] = reviews(session)
         assert (review.mentor_id, review.round_id, review.followup_id, review.verdict) == (
-            mentor.id, round_.id, followup.id, MentorVerdict.CONFIRMED)
+            mentor.id,
+            round_.id,
+            followup.id,
+            MentorVerdict.CONFIRMED,
+        )
         assert review.at is not None and review.reported_at == followup.reported_at
 
         # Replay of the same answer: a conflict, still one row.
@@ -139,8 +172,12 @@ def test_peserta_invites_mentor_mail_arrives_mentor_confirms_recorded_visible_re
     assert late.status_code == 410 and len(reviews(session)) == 1
 
 
-def test_dispute_needs_a_comment_and_a_link_gives_nothing_of_anyone_else(app, world, session,  # noqa: F811
-                                                                         make_cohort):
+def test_dispute_needs_a_comment_and_a_link_gives_nothing_of_anyone_else(
+    app,
+    world,
+    session,  # noqa: F811
+    make_cohort,
+):
     round_, followup = reported(session, world)
     _r, other = reported(session, world, who=1, title="Mal pelayanan publik")
     person = world["people"][0]
@@ -156,8 +193,14 @@ def test_dispute_needs_a_comment_and_a_link_gives_nothing_of_anyone_else(app, wo
     # A dispute without a comment is refused; with one it is recorded and the peserta is told why.
     bare = mentor_client.post(link, data={"followup_id": followup.id, "verdict": "disputed", "comment": " "})
     assert bare.status_code == 422 and reviews(session) == []
-    done = mentor_client.post(link, data={"followup_id": followup.id, "verdict": "disputed",
-                                          "comment": "Ruang percontohan belum dibuka; baru rapat."})
+    done = mentor_client.post(
+        link,
+        data={
+            "followup_id": followup.id,
+            "verdict": "disputed",
+            "comment": "Ruang percontohan belum dibuka; baru rapat.",
+        },
+    )
     assert done.status_code == 303
     [review] = reviews(session)
     assert review.verdict == MentorVerdict.DISPUTED and review.comment == "Ruang percontohan belum dibuka; baru rapat."
@@ -167,13 +210,25 @@ def test_dispute_needs_a_comment_and_a_link_gives_nothing_of_anyone_else(app, wo
     assert 'data-verdict="disputed"' in page and "baru rapat" in page
 
     # A corrected report can be answered again (the earlier answer is kept).
-    followups.report(session, session.get(FollowupRound, round_.id), followup.practice, person, status="in_progress",
-                     outcome="", evidence_links="", today=TODAY, now=NOW + timedelta(minutes=5))
+    followups.report(
+        session,
+        session.get(FollowupRound, round_.id),
+        followup.practice,
+        person,
+        status="in_progress",
+        outcome="",
+        evidence_links="",
+        today=TODAY,
+        now=NOW + timedelta(minutes=5),
+    )
     session.commit()
-    more = mentor_client.post(link, data={"followup_id": followup.id, "verdict": "more_evidence",
-                                          "comment": "Kirim foto ruangannya."})
+    more = mentor_client.post(
+        link, data={"followup_id": followup.id, "verdict": "more_evidence", "comment": "Kirim foto ruangannya."}
+    )
     assert more.status_code == 303 and [r.verdict for r in reviews(session)] == [
-        MentorVerdict.DISPUTED, MentorVerdict.MORE_EVIDENCE]
+        MentorVerdict.DISPUTED,
+        MentorVerdict.MORE_EVIDENCE,
+    ]
 
     # Tampered, forged or replaced links: 410, never a page.
     token = link.rsplit("/", 1)[1]
@@ -196,9 +251,10 @@ def test_dispute_needs_a_comment_and_a_link_gives_nothing_of_anyone_else(app, wo
     coordinator = app.test_client()
     login(coordinator, world["coordinator"])
     assert coordinator.get(f"/benchmarking/rounds/{round_.id}/participants/{stranger.id}/mentor").status_code == 404
-    for_person = coordinator.post(f"/benchmarking/rounds/{round_.id}/participants/{person.id}/mentor",
-                                  data={"name": "Ir. Budi", "position": "Sekretaris Daerah", "nip": "",
-                                        "email": "budi@pemda.example.go.id"})
+    for_person = coordinator.post(
+        f"/benchmarking/rounds/{round_.id}/participants/{person.id}/mentor",
+        data={"name": "Ir. Budi", "position": "Sekretaris Daerah", "nip": "", "email": "budi@pemda.example.go.id"},
+    )
     assert for_person.status_code == 303
     budi = session.scalar(select(Mentor).where(Mentor.email == "budi@pemda.example.go.id"))
     assert budi.participant_id == person.id and budi.invited_by_id == world["coordinator"].id

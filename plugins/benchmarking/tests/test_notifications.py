@@ -20,36 +20,60 @@ NOW = datetime(2026, 9, 1, 3, 0, tzinfo=UTC)
 TODAY = date(2026, 9, 1)
 
 
-
 @pytest.fixture
 def world(ctx, session, make_cohort):
     cohort = make_cohort(participants=4, instructors=1)
     host = services.save_host(session, None, name="Pemerintah Kota Pontianak")
-    visit = services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=host, theme="Inovasi",
-                                start_date=TODAY, end_date=TODAY, location="Balai Kota")
+    visit = services.save_visit(
+        session,
+        None,
+        cohort=session.get(Cohort, cohort.id),
+        host=host,
+        theme="Inovasi",
+        start_date=TODAY,
+        end_date=TODAY,
+        location="Balai Kota",
+    )
     services.split_groups(session, visit, 2)
     practices.ensure_assessments(session, visit, None)
     session.commit()
-    return {"cohort": cohort, "visit": visit, "host": host, "people": cohort.people["participants"],
-            "teacher": cohort.people["instructors"][0]}
+    return {
+        "cohort": cohort,
+        "visit": visit,
+        "host": host,
+        "people": cohort.people["participants"],
+        "teacher": cohort.people["instructors"][0],
+    }
 
 
 def rows(session, kind):
-    return list(session.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.recipient_id)))
+    return list(
+        session.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.recipient_id))
+    )
 
 
 def test_changing_a_visit_tells_its_participants_saving_it_unchanged_does_not(world, session):
     visit = world["visit"]
-    fields = {"cohort": visit.cohort, "host": world["host"], "theme": "Inovasi", "start_date": TODAY,
-              "end_date": TODAY, "location": "Balai Kota"}
+    fields = {
+        "cohort": visit.cohort,
+        "host": world["host"],
+        "theme": "Inovasi",
+        "start_date": TODAY,
+        "end_date": TODAY,
+        "location": "Balai Kota",
+    }
     services.save_visit(session, visit, **fields)
     session.commit()
     assert rows(session, "benchmarking.visit_changed") == []
-    services.save_visit(session, visit, **{**fields, "location": "Kantor Wali Kota", "end_date": TODAY + timedelta(days=1)})
+    services.save_visit(
+        session, visit, **{**fields, "location": "Kantor Wali Kota", "end_date": TODAY + timedelta(days=1)}
+    )
     session.commit()
     changed = rows(session, "benchmarking.visit_changed")
     assert sorted(r.recipient_id for r in changed) == sorted(p.id for p in world["people"])
-    assert changed[0].payload["location"] == "Kantor Wali Kota" and changed[0].link == f"/benchmarking/visits/{visit.id}"
+    assert (
+        changed[0].payload["location"] == "Kantor Wali Kota" and changed[0].link == f"/benchmarking/visits/{visit.id}"
+    )
 
 
 def test_a_returned_practice_uses_the_plugins_kind(world, session):
@@ -70,8 +94,9 @@ def test_followup_round_announced_once_and_closing_reminder_skips_who_reported(w
         practice = practices.create_practice(session, world["visit"], person, adapted(), NOW)
         practices.submit_practice(session, practice, person, NOW)
     session.commit()
-    round_ = followups.open_round(session, world["visit"].cohort, "3 bulan", TODAY + timedelta(days=10),
-                                  TODAY + timedelta(days=20))
+    round_ = followups.open_round(
+        session, world["visit"].cohort, "3 bulan", TODAY + timedelta(days=10), TODAY + timedelta(days=20)
+    )
     session.commit()
     with app.app_context():
         assert send_reminders(session, NOW) == 0  # not open yet
@@ -80,15 +105,26 @@ def test_followup_round_announced_once_and_closing_reminder_skips_who_reported(w
         session.commit()
         assert send_reminders(session, opened_at + timedelta(days=1)) == 0
         mine = followups.reportable(session, reporter, round_.cohort_id)[0]
-        followups.report(session, round_, mine, reporter, status="planned", outcome="", evidence_links="",
-                         today=TODAY + timedelta(days=11), now=opened_at)
+        followups.report(
+            session,
+            round_,
+            mine,
+            reporter,
+            status="planned",
+            outcome="",
+            evidence_links="",
+            today=TODAY + timedelta(days=11),
+            now=opened_at,
+        )
         session.commit()
         closing = NOW + timedelta(days=18)
         assert send_reminders(session, closing) == 1
         session.commit()
         assert send_reminders(session, closing) == 0
     assert [r.recipient_id for r in rows(session, "benchmarking.followup_closing")] == [silent.id]
-    assert {r.link for r in rows(session, "benchmarking.followup_opened")} == {f"/benchmarking/rounds/{round_.id}/report"}
+    assert {r.link for r in rows(session, "benchmarking.followup_opened")} == {
+        f"/benchmarking/rounds/{round_.id}/report"
+    }
 
 
 def test_group_report_due_reaches_groups_without_a_submitted_report_only(world, session, app):

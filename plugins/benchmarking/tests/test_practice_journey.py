@@ -46,6 +46,7 @@ PICKS = [3, 2, 2, 3, 2]  # the level index chosen per criterion of the practice 
 
 # -- arrangement and helpers ---------------------------------------------------------------------
 
+
 def arrange(live_server: LiveServer) -> dict[str, Any]:
     """A running cohort coordinated by a manager, with an instructor, two participants (passwords and
     profiles), a host and a visit today–tomorrow split into two groups with its assessments."""
@@ -66,9 +67,17 @@ def arrange(live_server: LiveServer) -> dict[str, Any]:
         coordinator = session.get(User, ids["coordinator"])
         program = cohorts.save_program(session, None, code="PKA", name="Pelatihan Kepemimpinan Administrator")
         cohort = cohorts.save_cohort(
-            session, None, program=program, actor=coordinator, name="Angkatan XII", year=date.today().year,
-            start_date=date.today() - timedelta(days=14), end_date=date.today() + timedelta(days=90),
-            location="Palangka Raya", status=CohortStatus.RUNNING)
+            session,
+            None,
+            program=program,
+            actor=coordinator,
+            name="Angkatan XII",
+            year=date.today().year,
+            start_date=date.today() - timedelta(days=14),
+            end_date=date.today() + timedelta(days=90),
+            location="Palangka Raya",
+            status=CohortStatus.RUNNING,
+        )
         instructor = session.get(User, ids["instructor"])
         assert instructor is not None
         cohorts.add_member(session, cohort, instructor, Role.INSTRUCTOR)
@@ -78,9 +87,16 @@ def arrange(live_server: LiveServer) -> dict[str, Any]:
             assert person is not None
             set_password(person, PASSWORD, FAST_HASH)
         host = services.save_host(session, None, name=HOST_NAME)
-        visit = services.save_visit(session, None, cohort=cohort, host=host, theme="Inovasi pelayanan publik",
-                                    start_date=date.today(), end_date=date.today() + timedelta(days=1),
-                                    guiding_questions="Inovasi apa yang membuat pelayanan unggul?")
+        visit = services.save_visit(
+            session,
+            None,
+            cohort=cohort,
+            host=host,
+            theme="Inovasi pelayanan publik",
+            start_date=date.today(),
+            end_date=date.today() + timedelta(days=1),
+            guiding_questions="Inovasi apa yang membuat pelayanan unggul?",
+        )
         services.split_groups(session, visit, 2)
         practices.ensure_assessments(session, visit, coordinator)
         db.session.commit()
@@ -114,11 +130,23 @@ def practice_row(live_server: LiveServer, practice_id: int) -> dict[str, Any]:
     def read(session):
         p = session.get(Practice, practice_id)
         s = session.get(Submission, p.submission_id)
-        return {"stage": p.stage.value, "title": p.title, "category": p.category.value, "changes": p.changes,
-                "reasons": p.reason_list, "target_unit": p.target_unit, "timeline": p.timeline,
-                "submission": s.id, "state": s.state.value, "assessment": s.assessment_id,
-                "files": [(a.content_type, a.original_name) for a in
-                          session.scalars(select(Attachment).where(Attachment.practice_id == p.id))]}
+        return {
+            "stage": p.stage.value,
+            "title": p.title,
+            "category": p.category.value,
+            "changes": p.changes,
+            "reasons": p.reason_list,
+            "target_unit": p.target_unit,
+            "timeline": p.timeline,
+            "submission": s.id,
+            "state": s.state.value,
+            "assessment": s.assessment_id,
+            "files": [
+                (a.content_type, a.original_name)
+                for a in session.scalars(select(Attachment).where(Attachment.practice_id == p.id))
+            ],
+        }
+
     return live_server.query(read)
 
 
@@ -141,6 +169,7 @@ def png(tmp_path: Path) -> Path:
 
 
 # -- the journey ---------------------------------------------------------------------------------
+
 
 def test_practice_logged_adapted_graded_followed_up_and_counted_in_the_funnel(live_server, page, tmp_path):
     ids = arrange(live_server)
@@ -205,15 +234,16 @@ def test_practice_logged_adapted_graded_followed_up_and_counted_in_the_funnel(li
     assert page.url.endswith(f"/benchmarking/practices/{practice_id}/edit")
     timeline = page.locator("textarea[name=timeline]")
     assert "is-invalid" in (timeline.get_attribute("class") or "")
-    expect(page.locator("textarea[name=timeline] ~ .invalid-feedback")).to_have_text(say(live_server, "Give a timeline."))
+    expect(page.locator("textarea[name=timeline] ~ .invalid-feedback")).to_have_text(
+        say(live_server, "Give a timeline.")
+    )
     expect(page.locator("main .invalid-feedback")).to_have_count(1)
     expect(page.locator("main .alert-danger")).to_have_count(1)
     # What was typed is kept ...
     expect(page.locator("select[name=stage]")).to_have_value("adapted")
     expect(page.locator("textarea[name=changes]")).to_have_value(CHANGES)
     expect(page.locator("input[name=target_unit]")).to_have_value(TARGET_UNIT)
-    assert page.eval_on_selector("select[name=reasons]",
-                                 "s => [...s.selectedOptions].map(o => o.value)") == REASONS
+    assert page.eval_on_selector("select[name=reasons]", "s => [...s.selectedOptions].map(o => o.value)") == REASONS
     # ... and nothing was saved.
     row = practice_row(live_server, practice_id)
     assert (row["stage"], row["changes"], row["reasons"], row["timeline"]) == ("identified", "", [], "")
@@ -223,7 +253,12 @@ def test_practice_logged_adapted_graded_followed_up_and_counted_in_the_funnel(li
     page.wait_for_url(f"**/benchmarking/practices/{practice_id}")
     row = practice_row(live_server, practice_id)
     assert (row["stage"], row["changes"], row["reasons"], row["target_unit"], row["timeline"]) == (
-        "adapted", CHANGES, REASONS, TARGET_UNIT, TIMELINE)
+        "adapted",
+        CHANGES,
+        REASONS,
+        TARGET_UNIT,
+        TIMELINE,
+    )
     assert row["state"] == "draft"
     main = page.locator("main")
     expect(main).to_contain_text(TARGET_UNIT)
@@ -238,7 +273,9 @@ def test_practice_logged_adapted_graded_followed_up_and_counted_in_the_funnel(li
     page.set_viewport_size(DESKTOP)
 
     # -- submit, confirming the question ---------------------------------------------------------
-    question = page.locator(f"form[action='/benchmarking/practices/{practice_id}/submit']").get_attribute("data-confirm")
+    question = page.locator(f"form[action='/benchmarking/practices/{practice_id}/submit']").get_attribute(
+        "data-confirm"
+    )
     assert question
     page.click("#submit-practice")
     page.wait_for_url(f"**/benchmarking/practices/{practice_id}")
@@ -250,9 +287,12 @@ def test_practice_logged_adapted_graded_followed_up_and_counted_in_the_funnel(li
 
     # -- 2. the instructor grades it and releases the grade -------------------------------------
     submission_id = row["submission"]
-    levels = live_server.query(lambda s: [
-        [(lv.id, lv.points) for lv in c.levels] + [c.weight]  # the weight last
-        for c in s.get(Submission, submission_id).assessment.rubric.criteria])
+    levels = live_server.query(
+        lambda s: [
+            [(lv.id, lv.points) for lv in c.levels] + [c.weight]  # the weight last
+            for c in s.get(Submission, submission_id).assessment.rubric.criteria
+        ]
+    )
     assert len(levels) == 5, "the practice rubric has five criteria"
 
     log_in(page, live_server, INSTRUCTOR)
@@ -278,8 +318,11 @@ def test_practice_logged_adapted_graded_followed_up_and_counted_in_the_funnel(li
     page.wait_for_url(f"**/grading/submissions/{submission_id}")
     expect(page.locator("#release")).to_have_count(0)
     expect(page.locator("#grade-status")).to_have_attribute("data-status", "released")
-    grade = live_server.query(lambda s: (lambda g: (g.status.value, g.score, sorted(c.level_id for c in g.criteria)))(
-        s.scalar(select(Grade).where(Grade.submission_id == submission_id))))
+    grade = live_server.query(
+        lambda s: (lambda g: (g.status.value, g.score, sorted(c.level_id for c in g.criteria)))(
+            s.scalar(select(Grade).where(Grade.submission_id == submission_id))
+        )
+    )
     assert grade == ("released", score, sorted(c[p][0] for c, p in zip(levels, PICKS, strict=True)))
     assert practice_row(live_server, practice_id)["state"] == "submitted", "grading leaves the submission submitted"
     log_out(page, live_server)
@@ -293,8 +336,12 @@ def test_practice_logged_adapted_graded_followed_up_and_counted_in_the_funnel(li
     round_form.locator("input[name=due_on]").fill((date.today() + timedelta(days=30)).isoformat())
     round_form.locator("button[type=submit]").click()
     page.wait_for_url(f"**/benchmarking/cohorts/{ids['cohort']}/followups")
-    rounds = live_server.query(lambda s: [(r.id, r.title, r.opens_on, r.due_on) for r in s.scalars(
-        select(FollowupRound).where(FollowupRound.cohort_id == ids["cohort"]))])
+    rounds = live_server.query(
+        lambda s: [
+            (r.id, r.title, r.opens_on, r.due_on)
+            for r in s.scalars(select(FollowupRound).where(FollowupRound.cohort_id == ids["cohort"]))
+        ]
+    )
     assert [r[1:] for r in rounds] == [("3 bulan setelah kunjungan", date.today(), date.today() + timedelta(days=30))]
     round_id = rounds[0][0]
     expect(page.locator(f"#rounds a[href='/benchmarking/rounds/{round_id}']")).to_have_count(1)
@@ -318,8 +365,17 @@ def test_practice_logged_adapted_graded_followed_up_and_counted_in_the_funnel(li
 
     def followup_row(session):
         f = session.scalar(select(Followup).where(Followup.round_id == round_id, Followup.practice_id == practice_id))
-        return None if f is None else {"id": f.id, "status": f.status.value, "outcome": f.outcome,
-                                       "confirmed_at": f.confirmed_at, "confirmed_by": f.confirmed_by_id}
+        return (
+            None
+            if f is None
+            else {
+                "id": f.id,
+                "status": f.status.value,
+                "outcome": f.outcome,
+                "confirmed_at": f.confirmed_at,
+                "confirmed_by": f.confirmed_by_id,
+            }
+        )
 
     followup = live_server.query(followup_row)
     assert followup is not None
@@ -347,8 +403,11 @@ def test_practice_logged_adapted_graded_followed_up_and_counted_in_the_funnel(li
     page.wait_for_url(f"**/benchmarking/visits/{visit_id}/funnel")
     svg = page.locator("#funnel svg")
     expect(svg).to_be_visible()
-    steps = [say(live_server, "Identified"), say(live_server, "Adopted or adapted"),
-             say(live_server, "Implemented at home")]
+    steps = [
+        say(live_server, "Identified"),
+        say(live_server, "Adopted or adapted"),
+        say(live_server, "Implemented at home"),
+    ]
     expected = f"{say(live_server, 'Funnel')}: " + ", ".join(f"{label} 1" for label in steps)
     expect(svg).to_have_attribute("aria-label", expected)
     labels = svg.locator("text.funnel-label")
@@ -368,8 +427,12 @@ def test_practice_logged_adapted_graded_followed_up_and_counted_in_the_funnel(li
     expect(page.locator("#host-top tbody tr")).to_have_count(0)
     page.screenshot(path="/tmp/funnel.png", full_page=True)
 
-    final = live_server.query(lambda s: (s.get(Practice, practice_id).stage.value,
-                                         s.get(Submission, submission_id).state.value,
-                                         s.scalar(select(Grade.status).where(Grade.submission_id == submission_id)).value,
-                                         s.get(FieldVisit, visit_id).assessment_id))
+    final = live_server.query(
+        lambda s: (
+            s.get(Practice, practice_id).stage.value,
+            s.get(Submission, submission_id).state.value,
+            s.scalar(select(Grade.status).where(Grade.submission_id == submission_id)).value,
+            s.get(FieldVisit, visit_id).assessment_id,
+        )
+    )
     assert final == ("adapted", "submitted", "released", ids["assessment"])

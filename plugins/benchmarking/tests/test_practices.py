@@ -62,20 +62,39 @@ def plugin_on(app):
 def world(ctx, session, make_cohort):
     cohort = make_cohort(participants=4, instructors=1)
     host = services.save_host(session, None, name="Pemerintah Kota Pontianak")
-    visit = services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=host, theme="Inovasi",
-                                start_date=date.today(), end_date=date.today(), guiding_questions="Apa?")
+    visit = services.save_visit(
+        session,
+        None,
+        cohort=session.get(Cohort, cohort.id),
+        host=host,
+        theme="Inovasi",
+        start_date=date.today(),
+        end_date=date.today(),
+        guiding_questions="Apa?",
+    )
     services.split_groups(session, visit, 2)
     practices.ensure_assessments(session, visit, None)
     session.commit()
-    return {"cohort": cohort, "visit": visit, "people": cohort.people["participants"],
-            "teacher": cohort.people["instructors"][0], "coordinator": cohort.people["coordinator"]}
+    return {
+        "cohort": cohort,
+        "visit": visit,
+        "people": cohort.people["participants"],
+        "teacher": cohort.people["instructors"][0],
+        "coordinator": cohort.people["coordinator"],
+    }
 
 
 def adapted(**changes):
     fields = practices.PracticeFields(
-        title="Rumah sakit tanpa kelas", category="health", stage="adapted",
-        identified="Satu standar layanan untuk semua pasien.", changes="Mulai di satu ruang percontohan.",
-        reasons=("budget",), target_unit="RSUD", timeline="6 bulan")
+        title="Rumah sakit tanpa kelas",
+        category="health",
+        stage="adapted",
+        identified="Satu standar layanan untuk semua pasien.",
+        changes="Mulai di satu ruang percontohan.",
+        reasons=("budget",),
+        target_unit="RSUD",
+        timeline="6 bulan",
+    )
     for key, value in changes.items():
         setattr(fields, key, value)
     return fields
@@ -92,10 +111,14 @@ def logged(session, world, who=0, submit=True, **changes):
 
 # -- stage rules ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("stage,missing", [
-    ("adopted", {"adoption_plan"}),
-    ("adapted", {"changes", "reasons", "target_unit", "timeline"}),
-])
+
+@pytest.mark.parametrize(
+    "stage,missing",
+    [
+        ("adopted", {"adoption_plan"}),
+        ("adapted", {"changes", "reasons", "target_unit", "timeline"}),
+    ],
+)
 def test_a_plan_is_required_to_adopt_or_adapt(stage, missing):
     fields = practices.PracticeFields(title="X", identified="Y", stage=stage)
     with pytest.raises(practices.PracticeInvalid) as error:
@@ -113,15 +136,22 @@ def test_identified_needs_no_plan_and_bad_links_are_refused():
 def test_adapted_without_plan_over_http_is_422_and_nothing_stored(app, world, session):
     client = app.test_client()
     login(client, world["people"][0])
-    response = client.post(f"/benchmarking/visits/{world['visit'].id}/practices/new",
-                           data={"title": "Mal pelayanan", "category": "service_innovation", "stage": "adapted",
-                                 "identified": "Semua layanan di satu gedung."})
+    response = client.post(
+        f"/benchmarking/visits/{world['visit'].id}/practices/new",
+        data={
+            "title": "Mal pelayanan",
+            "category": "service_innovation",
+            "stage": "adapted",
+            "identified": "Semua layanan di satu gedung.",
+        },
+    )
     assert response.status_code == 422 and 'value="Mal pelayanan"' in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Practice)) == 0
     assert session.scalar(select(func.count()).select_from(Submission)) == 0
 
 
 # -- grading through the core engine -------------------------------------------------------------
+
 
 def test_practices_are_graded_and_released_by_the_core_engine(app, world, session):
     practice = logged(session, world)
@@ -142,14 +172,18 @@ def test_practices_are_graded_and_released_by_the_core_engine(app, world, sessio
     owner = app.test_client()
     login(owner, world["people"][0])
     page = owner.get(f"/benchmarking/practices/{practice.id}").get_data(as_text=True)
-    assert "100,00" in page, page[page.find("<main"):page.find("<main") + 3000]
+    assert "100,00" in page, page[page.find("<main") : page.find("<main") + 3000]
 
 
 # -- evidence ------------------------------------------------------------------------------------
 
+
 def upload(client, practice_id, data, name):
-    return client.post(f"/benchmarking/practices/{practice_id}/files", data={"file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/benchmarking/practices/{practice_id}/files",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def files_on_disk(app):
@@ -184,8 +218,15 @@ def test_file_and_practice_size_limits(app_factory, make_cohort, session):
     with app.test_request_context():
         cohort = make_cohort(participants=1)
         host = services.save_host(session, None, name="Host")
-        visit = services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=host, theme="T",
-                                    start_date=date.today(), end_date=date.today())
+        visit = services.save_visit(
+            session,
+            None,
+            cohort=session.get(Cohort, cohort.id),
+            host=host,
+            theme="T",
+            start_date=date.today(),
+            end_date=date.today(),
+        )
         practices.ensure_assessments(session, visit, None)
         person = cohort.people["participants"][0]
         practice = practices.create_practice(session, visit, person, adapted(), NOW)
@@ -238,6 +279,7 @@ def test_deleting_a_practice_or_a_file_leaves_no_orphans(app, world, session):
 
 # -- follow-up -----------------------------------------------------------------------------------
 
+
 def test_follow_up_rounds_reports_and_confirmation(world, session):
     cohort = session.get(Cohort, world["cohort"].id)
     practice = logged(session, world)
@@ -245,24 +287,69 @@ def test_follow_up_rounds_reports_and_confirmation(world, session):
     round_ = followups.open_round(session, cohort, "3 bulan", date.today(), None)
     person = world["people"][0]
     with pytest.raises(DomainError, match="only identified"):
-        followups.report(session, round_, only_identified, world["people"][1], status="implemented", outcome="x",
-                         evidence_links="", today=date.today(), now=NOW)
+        followups.report(
+            session,
+            round_,
+            only_identified,
+            world["people"][1],
+            status="implemented",
+            outcome="x",
+            evidence_links="",
+            today=date.today(),
+            now=NOW,
+        )
     with pytest.raises(DomainError, match="own"):
-        followups.report(session, round_, practice, world["people"][1], status="planned", outcome="",
-                         evidence_links="", today=date.today(), now=NOW)
+        followups.report(
+            session,
+            round_,
+            practice,
+            world["people"][1],
+            status="planned",
+            outcome="",
+            evidence_links="",
+            today=date.today(),
+            now=NOW,
+        )
     with pytest.raises(DomainError):
-        followups.report(session, round_, practice, person, status="implemented", outcome="", evidence_links="",
-                         today=date.today(), now=NOW)
-    followup = followups.report(session, round_, practice, person, status="implemented",
-                                outcome="Ruang percontohan berjalan.", evidence_links="", today=date.today(), now=NOW)
+        followups.report(
+            session,
+            round_,
+            practice,
+            person,
+            status="implemented",
+            outcome="",
+            evidence_links="",
+            today=date.today(),
+            now=NOW,
+        )
+    followup = followups.report(
+        session,
+        round_,
+        practice,
+        person,
+        status="implemented",
+        outcome="Ruang percontohan berjalan.",
+        evidence_links="",
+        today=date.today(),
+        now=NOW,
+    )
     followups.confirm(session, followup, world["teacher"], NOW)
     session.commit()
     assert practices.funnel(session, world["visit"])["implemented"] == 1
     # Participants can still report once the cohort is closed.
     cohort.status = CohortStatus.CLOSED
     session.commit()
-    again = followups.report(session, round_, practice, person, status="in_progress", outcome="", evidence_links="",
-                             today=date.today(), now=NOW)
+    again = followups.report(
+        session,
+        round_,
+        practice,
+        person,
+        status="in_progress",
+        outcome="",
+        evidence_links="",
+        today=date.today(),
+        now=NOW,
+    )
     assert again.id == followup.id and again.confirmed_at is None
 
 
@@ -273,13 +360,16 @@ def test_follow_up_over_http_for_an_identified_practice_is_refused(app, world, s
     session.commit()
     client = app.test_client()
     login(client, world["people"][0])
-    response = client.post(f"/benchmarking/rounds/{round_.id}/report",
-                           data={"practice_id": practice.id, "status": "implemented", "outcome": "x"})
+    response = client.post(
+        f"/benchmarking/rounds/{round_.id}/report",
+        data={"practice_id": practice.id, "status": "implemented", "outcome": "x"},
+    )
     assert response.status_code == 404
     assert session.scalar(select(func.count()).select_from(Followup)) == 0
 
 
 # -- group reports -------------------------------------------------------------------------------
+
 
 def test_group_score_applies_to_every_member_with_audited_adjustments(world, session):
     visit = session.get(FieldVisit, world["visit"].id)
@@ -294,8 +384,14 @@ def test_group_score_applies_to_every_member_with_audited_adjustments(world, ses
 
     assessments.submit(session, submission, leader, NOW)
     rubric = submission.assessment.rubric
-    grade = grading.save_grade(session, submission, world["teacher"], grading.GradeInput(
-        levels={c.id: c.levels[2].id for c in rubric.criteria}, comments={}, finalize=True), None, NOW)
+    grade = grading.save_grade(
+        session,
+        submission,
+        world["teacher"],
+        grading.GradeInput(levels={c.id: c.levels[2].id for c in rubric.criteria}, comments={}, finalize=True),
+        None,
+        NOW,
+    )
     grading.release(session, grade, world["teacher"], NOW)
     session.commit()
     scores = reports.member_scores(session, [visit.id])[visit.id]
@@ -314,14 +410,25 @@ def test_group_score_applies_to_every_member_with_audited_adjustments(world, ses
 
 # -- catalogue -----------------------------------------------------------------------------------
 
+
 def test_catalogue_shows_other_cohorts_only_published_practices_without_grades(app, world, session, make_cohort):
     published = logged(session, world, who=0, title="Pengaduan satu pintu", private_note="catatan rahasia")
     hidden = logged(session, world, who=1, title="Tunjangan berbasis kinerja")
     submission = session.get(Submission, published.submission_id)
     rubric = submission.assessment.rubric
-    grading.save_grade(session, submission, world["teacher"], grading.GradeInput(
-        levels={c.id: c.levels[0].id for c in rubric.criteria}, comments={}, feedback="umpan balik rahasia",
-        finalize=True), None, NOW)
+    grading.save_grade(
+        session,
+        submission,
+        world["teacher"],
+        grading.GradeInput(
+            levels={c.id: c.levels[0].id for c in rubric.criteria},
+            comments={},
+            feedback="umpan balik rahasia",
+            finalize=True,
+        ),
+        None,
+        NOW,
+    )
     practices.set_published(session, published, True)
     session.commit()
     outsider = make_cohort(participants=1, name="Angkatan Lain").people["participants"][0]
@@ -333,11 +440,14 @@ def test_catalogue_shows_other_cohorts_only_published_practices_without_grades(a
     for secret in ("catatan rahasia", "umpan balik rahasia", "25,00", 'id="practice-grade"'):
         assert secret not in detail
     assert client.get(f"/benchmarking/practices/{hidden.id}").status_code == 403
-    assert "Pengaduan satu pintu" in client.get("/benchmarking/catalogue?q=pengaduan&stage=adapted").get_data(as_text=True)
+    assert "Pengaduan satu pintu" in client.get("/benchmarking/catalogue?q=pengaduan&stage=adapted").get_data(
+        as_text=True
+    )
     assert "Pengaduan satu pintu" not in client.get("/benchmarking/catalogue?stage=adopted").get_data(as_text=True)
 
 
 # -- result columns ------------------------------------------------------------------------------
+
 
 def test_result_columns_are_batched(app, make_cohort, session):
     from plugins.benchmarking.results import columns
@@ -347,8 +457,15 @@ def test_result_columns_are_batched(app, make_cohort, session):
         with app.test_request_context():
             cohort = make_cohort(participants=size, name=f"Angkatan {size}")
             host = services.save_host(session, None, name=f"Host {size}")
-            visit = services.save_visit(session, None, cohort=session.get(Cohort, cohort.id), host=host, theme="T",
-                                        start_date=date.today(), end_date=date.today())
+            visit = services.save_visit(
+                session,
+                None,
+                cohort=session.get(Cohort, cohort.id),
+                host=host,
+                theme="T",
+                start_date=date.today(),
+                end_date=date.today(),
+            )
             practices.ensure_assessments(session, visit, None)
             for person in cohort.people["participants"]:
                 practice = practices.create_practice(session, visit, person, adapted(), NOW)
@@ -389,17 +506,26 @@ def test_funnel_detail_is_a_page_and_results_filter_by_group(app, world, session
     login(client, world["coordinator"])
     url = f"/benchmarking/visits/{world['visit'].id}/funnel"
     first = client.get(url).get_data(as_text=True)
+
     def detail(page: str) -> int:
         return page.split('id="visit-practices"')[1].split("<tbody>")[1].split("</tbody>")[0].count("<tr>")
 
     assert detail(first) == 2 and detail(client.get(f"{url}?page=2").get_data(as_text=True)) == 2
-    assert practices.funnel(session, world["visit"]) == {"identified": 4, "adopted": 0, "adapted": 3, "planned": 3,
-                                                         "implemented": 0}
+    assert practices.funnel(session, world["visit"]) == {
+        "identified": 4,
+        "adopted": 0,
+        "adapted": 3,
+        "planned": 3,
+        "implemented": 0,
+    }
     app.config["PAGE_SIZE"] = 50
-    group = session.scalars(select(VisitGroup).where(VisitGroup.visit_id == world["visit"].id)
-                            .order_by(VisitGroup.position)).first()
+    group = session.scalars(
+        select(VisitGroup).where(VisitGroup.visit_id == world["visit"].id).order_by(VisitGroup.position)
+    ).first()
     members = set(session.scalars(select(GroupMember.user_id).where(GroupMember.group_id == group.id)))
-    results = client.get(f"/cohorts/{world['cohort'].id}/results?f_benchmarking_group={group.id}").get_data(as_text=True)
+    results = client.get(f"/cohorts/{world['cohort'].id}/results?f_benchmarking_group={group.id}").get_data(
+        as_text=True
+    )
     shown = {int(part.split('"', 1)[0]) for part in results.split('data-participant="')[1:]}
     assert shown == members and 0 < len(members) < 4
     assert f'<option value="{group.id}" selected>' in results
@@ -434,8 +560,14 @@ def test_xlsx_export_has_a_practices_sheet_without_unreleased_scores(app, world,
     for practice, publish in ((released, True), (unreleased, False)):
         submission = session.get(Submission, practice.submission_id)
         rubric = submission.assessment.rubric
-        grade = grading.save_grade(session, submission, world["teacher"], grading.GradeInput(
-            levels={c.id: c.levels[-1].id for c in rubric.criteria}, comments={}, finalize=True), None, NOW)
+        grade = grading.save_grade(
+            session,
+            submission,
+            world["teacher"],
+            grading.GradeInput(levels={c.id: c.levels[-1].id for c in rubric.criteria}, comments={}, finalize=True),
+            None,
+            NOW,
+        )
         if publish:
             grading.release(session, grade, world["teacher"], NOW)
     session.commit()
@@ -513,8 +645,14 @@ def test_the_practice_assessment_page_runs_a_fixed_number_of_queries(app, world,
             practice = logged(session, world, title=f"Praktik {extra}-{i}")
             submission = session.get(Submission, practice.submission_id)
             rubric = submission.assessment.rubric
-            grade = grading.save_grade(session, submission, world["teacher"], grading.GradeInput(
-                levels={c.id: c.levels[1].id for c in rubric.criteria}, comments={}, finalize=True), None, NOW)
+            grade = grading.save_grade(
+                session,
+                submission,
+                world["teacher"],
+                grading.GradeInput(levels={c.id: c.levels[1].id for c in rubric.criteria}, comments={}, finalize=True),
+                None,
+                NOW,
+            )
             grading.release(session, grade, world["teacher"], NOW)
         session.commit()
         assessment_id = session.get(FieldVisit, world["visit"].id).assessment_id
@@ -534,8 +672,14 @@ def _grade_group_report(session, visit, teacher, pick):
     submission = session.get(Submission, report.submission_id)
     assessments.submit(session, submission, leader, NOW)
     rubric = submission.assessment.rubric
-    grade = grading.save_grade(session, submission, teacher, grading.GradeInput(
-        levels={c.id: c.levels[pick].id for c in rubric.criteria}, comments={}, finalize=True), None, NOW)
+    grade = grading.save_grade(
+        session,
+        submission,
+        teacher,
+        grading.GradeInput(levels={c.id: c.levels[pick].id for c in rubric.criteria}, comments={}, finalize=True),
+        None,
+        NOW,
+    )
     grading.release(session, grade, teacher, NOW)
     session.commit()
     return [m.user_id for m in group.members]
@@ -559,8 +703,15 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
     first = session.get(FieldVisit, world["visit"].id)
     host = services.save_host(session, None, name="Kabupaten Banyuwangi")
     # The second visit starts earlier but was created later: columns follow the visits' dates.
-    second = services.save_visit(session, None, cohort=cohort, host=host, theme="Smart kampung",
-                                 start_date=date.today() - timedelta(days=1), end_date=date.today())
+    second = services.save_visit(
+        session,
+        None,
+        cohort=cohort,
+        host=host,
+        theme="Smart kampung",
+        start_date=date.today() - timedelta(days=1),
+        end_date=date.today(),
+    )
     session.flush()
     services.split_groups(session, second, 1)  # one group: everybody, so someone is in both visits' groups
     practices.ensure_assessments(session, second, None)
@@ -574,8 +725,10 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
         table = build_table(session, cohort)
         group_columns = [c for c in table.columns if c.key.startswith("benchmarking_group_score")]
         assert [c.key for c in group_columns] == keys
-        assert [str(c.label) for c in group_columns] == ["Nilai laporan kelompok: Kabupaten Banyuwangi",
-                                                         "Nilai laporan kelompok: Pemerintah Kota Pontianak"]
+        assert [str(c.label) for c in group_columns] == [
+            "Nilai laporan kelompok: Kabupaten Banyuwangi",
+            "Nilai laporan kelompok: Pemerintah Kota Pontianak",
+        ]
         row = next(r for r in table.rows if r.participant_id == person)
         assert [row.extra[k] for k in keys] == [Decimal("100.00"), Decimal("75.00")]
         out = io.StringIO()
@@ -594,14 +747,19 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
 
         pdf = render_pdf(session, table, app=app)
         text = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages)
-        assert "Nilai laporan kelompok: Kabupaten" in text.replace("- ", "") or text.count("Nilai laporan kelompok") >= 2
+        assert (
+            "Nilai laporan kelompok: Kabupaten" in text.replace("- ", "") or text.count("Nilai laporan kelompok") >= 2
+        )
         assert "100,00" in text and "75,00" in text
 
     _token, secret = tokens.create_token(session, session.get(User, world["coordinator"].id), "t", NOW)
     session.commit()
     client = app.test_client()
-    body = json.loads(client.get(f"/api/v1/cohorts/{cohort.id}/results",
-                                 headers={"Authorization": f"Bearer {secret}"}).get_data(as_text=True))
+    body = json.loads(
+        client.get(f"/api/v1/cohorts/{cohort.id}/results", headers={"Authorization": f"Bearer {secret}"}).get_data(
+            as_text=True
+        )
+    )
     assert [c["key"] for c in body["columns"] if c["key"].startswith("benchmarking_group_score")] == keys
     api_row = next(p for p in body["participants"] if p["id"] == person)
     assert [api_row["columns"][k] for k in keys] == [100.0, 75.0]
@@ -613,8 +771,12 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
 
 # -- races and lost work (issue 10, items 13 and 14) ----------------------------------------------
 
-PRACTICE_FORM = {"title": "Mal pelayanan publik", "category": "service_innovation", "stage": "identified",
-                 "identified": "Semua layanan perizinan di satu gedung."}
+PRACTICE_FORM = {
+    "title": "Mal pelayanan publik",
+    "category": "service_innovation",
+    "stage": "identified",
+    "identified": "Semua layanan perizinan di satu gedung.",
+}
 
 
 def _form_key(client, visit_id):
@@ -644,8 +806,10 @@ def test_a_double_submitted_practice_form_is_stored_once(app, world, session):
     first, second = _clients(app, person)
     key = _form_key(first, visit_id)
     url = f"/benchmarking/visits/{visit_id}/practices/new"
-    responses = race(lambda: first.post(url, data=PRACTICE_FORM | {"form_key": key}),
-                     lambda: second.post(url, data=PRACTICE_FORM | {"form_key": key}))
+    responses = race(
+        lambda: first.post(url, data=PRACTICE_FORM | {"form_key": key}),
+        lambda: second.post(url, data=PRACTICE_FORM | {"form_key": key}),
+    )
     assert [r.status_code for r in responses] == [302, 302]
     assert _practice_count(session) == 1
     stored = session.scalar(select(Practice))
@@ -664,8 +828,10 @@ def test_two_practices_created_at_once_never_lose_the_text(app, world, session):
     first, second = _clients(app, person)
     keys = [_form_key(first, visit_id), _form_key(second, visit_id)]
     url = f"/benchmarking/visits/{visit_id}/practices/new"
-    forms = [PRACTICE_FORM | {"form_key": keys[0]},
-             PRACTICE_FORM | {"form_key": keys[1], "title": "Sistem antrean daring"}]
+    forms = [
+        PRACTICE_FORM | {"form_key": keys[0]},
+        PRACTICE_FORM | {"form_key": keys[1], "title": "Sistem antrean daring"},
+    ]
     responses = race(lambda: first.post(url, data=forms[0]), lambda: second.post(url, data=forms[1]))
     statuses = [r.status_code for r in responses]
     stored = {p.title for p in session.scalars(select(Practice))}
@@ -685,9 +851,17 @@ def test_a_practice_edited_in_two_tabs_refuses_the_stale_save_and_shows_both(app
     tab_a, tab_b = _clients(app, world["people"][0])
     url = f"/benchmarking/practices/{practice.id}/edit"
     assert 'name="version" type="hidden" value="1"' in tab_a.get(url).get_data(as_text=True)
-    base = {"title": practice.title, "category": "health", "stage": "adapted", "identified": practice.identified,
-            "changes": practice.changes, "reasons": "budget", "target_unit": "RSUD", "timeline": "6 bulan",
-            "version": "1"}
+    base = {
+        "title": practice.title,
+        "category": "health",
+        "stage": "adapted",
+        "identified": practice.identified,
+        "changes": practice.changes,
+        "reasons": "budget",
+        "target_unit": "RSUD",
+        "timeline": "6 bulan",
+        "version": "1",
+    }
     assert tab_a.post(url, data=base | {"title": "Versi tab A"}).status_code == 302
     stale = tab_b.post(url, data=base | {"title": "Versi tab B", "risks": "Anggaran terlambat"})
     page = stale.get_data(as_text=True)
@@ -710,11 +884,20 @@ def test_two_saves_of_one_practice_at_the_same_moment_keep_one_and_refuse_the_ot
     practice = logged(session, world, submit=False)
     tab_a, tab_b = _clients(app, world["people"][0])
     url = f"/benchmarking/practices/{practice.id}/edit"
-    base = {"title": practice.title, "category": "health", "stage": "adapted", "identified": practice.identified,
-            "changes": practice.changes, "reasons": "budget", "target_unit": "RSUD", "timeline": "6 bulan",
-            "version": "1"}
-    responses = race(lambda: tab_a.post(url, data=base | {"title": "A"}),
-                     lambda: tab_b.post(url, data=base | {"title": "B"}))
+    base = {
+        "title": practice.title,
+        "category": "health",
+        "stage": "adapted",
+        "identified": practice.identified,
+        "changes": practice.changes,
+        "reasons": "budget",
+        "target_unit": "RSUD",
+        "timeline": "6 bulan",
+        "version": "1",
+    }
+    responses = race(
+        lambda: tab_a.post(url, data=base | {"title": "A"}), lambda: tab_b.post(url, data=base | {"title": "B"})
+    )
     statuses = [r.status_code for r in responses]
     assert sorted(statuses) == [302, 409]
     session.expire_all()
@@ -723,6 +906,7 @@ def test_two_saves_of_one_practice_at_the_same_moment_keep_one_and_refuse_the_ot
 
 
 # -- publication: only the published copy is public (issue 10, items 15 and 16) ---------------------
+
 
 def _outsider(app, make_cohort):
     """A participant of another cohort, logged in."""
@@ -741,8 +925,13 @@ def test_a_returned_published_practice_keeps_its_draft_private_and_shows_the_not
     submission = session.get(Submission, practice.submission_id)
     grading.return_for_revision(session, submission, world["teacher"], "Tambahkan data kepuasan warga.", NOW)
     session.commit()
-    practices.update_practice(session, practice, adapted(title="Draf rahasia baru", identified="Belum selesai ditulis."),
-                              world["people"][0], NOW)
+    practices.update_practice(
+        session,
+        practice,
+        adapted(title="Draf rahasia baru", identified="Belum selesai ditulis."),
+        world["people"][0],
+        NOW,
+    )
     session.commit()
 
     outsider, other = _outsider(app, make_cohort)
@@ -755,10 +944,17 @@ def test_a_returned_published_practice_keeps_its_draft_private_and_shows_the_not
     # Full text: the published copy's words (by their beginnings, any case, any order) find it for
     # outsiders; the draft's words find it for its author only.
     for query in ("pengaduan", "PINTU pengad", "satu  pint"):
-        assert "Pengaduan satu pintu" in outsider.get(f"/benchmarking/catalogue?q={query}").get_data(as_text=True), query
-    assert "Pengaduan satu pintu" not in outsider.get("/benchmarking/catalogue?q=pengaduan+rahasia").get_data(as_text=True)
-    assert "Tidak ada" in outsider.get("/benchmarking/catalogue?q=selesai").get_data(as_text=True) or \
-        f"/benchmarking/practices/{practice.id}" not in outsider.get("/benchmarking/catalogue?q=selesai").get_data(as_text=True)
+        assert "Pengaduan satu pintu" in outsider.get(f"/benchmarking/catalogue?q={query}").get_data(as_text=True), (
+            query
+        )
+    assert "Pengaduan satu pintu" not in outsider.get("/benchmarking/catalogue?q=pengaduan+rahasia").get_data(
+        as_text=True
+    )
+    assert "Tidak ada" in outsider.get("/benchmarking/catalogue?q=selesai").get_data(
+        as_text=True
+    ) or f"/benchmarking/practices/{practice.id}" not in outsider.get("/benchmarking/catalogue?q=selesai").get_data(
+        as_text=True
+    )
     mine = app.test_client()
     login(mine, world["people"][0])
     assert "Draf rahasia baru" in mine.get("/benchmarking/catalogue?q=selesai").get_data(as_text=True)
@@ -792,10 +988,14 @@ def test_drafts_stay_out_of_the_funnel_and_other_cohorts_pages(app, world, sessi
 def test_publishing_shares_name_and_files_only_with_the_authors_consent(app, world, session, make_cohort, consent):
     """Item 10.16: publishing exposed the author's name and evidence files; now they are asked at submit."""
     person = world["people"][0]
-    practice = practices.create_practice(session, world["visit"], person,
-                                         adapted(title="Klinik keliling", evidence_links="https://example.org/foto"), NOW)
-    evidence.add(session, practice, person, PNG_1PX, "foto-lokasi.png",
-                 max_file=10_000_000, max_practice=50_000_000)
+    practice = practices.create_practice(
+        session,
+        world["visit"],
+        person,
+        adapted(title="Klinik keliling", evidence_links="https://example.org/foto"),
+        NOW,
+    )
+    evidence.add(session, practice, person, PNG_1PX, "foto-lokasi.png", max_file=10_000_000, max_practice=50_000_000)
     session.commit()
     author = app.test_client()
     login(author, person)
@@ -807,7 +1007,9 @@ def test_publishing_shares_name_and_files_only_with_the_authors_consent(app, wor
     assert session.get(Practice, practice.id).share_consent is consent
     coordinator = app.test_client()
     login(coordinator, world["coordinator"])
-    assert coordinator.post(f"/benchmarking/practices/{practice.id}/publish", data={"published": "1"}).status_code == 302
+    assert (
+        coordinator.post(f"/benchmarking/practices/{practice.id}/publish", data={"published": "1"}).status_code == 302
+    )
 
     outsider, _other = _outsider(app, make_cohort)
     shown = outsider.get(f"/benchmarking/practices/{practice.id}").get_data(as_text=True)

@@ -13,13 +13,15 @@ from alembic import op
 
 from plugins.benchmarking import search
 
-revision: str = '5d1f0a7c3e62'
-down_revision: str | Sequence[str] | None = 'b5d2f81c6a37'
+revision: str = "5d1f0a7c3e62"
+down_revision: str | Sequence[str] | None = "b5d2f81c6a37"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-INDEXES = {"ix_benchmarking_practices_search_live": search.LIVE_TEXT,
-           "ix_benchmarking_practices_search_copy": search.COPY_TEXT}
+INDEXES = {
+    "ix_benchmarking_practices_search_live": search.LIVE_TEXT,
+    "ix_benchmarking_practices_search_copy": search.COPY_TEXT,
+}
 
 
 def upgrade() -> None:
