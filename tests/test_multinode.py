@@ -299,7 +299,7 @@ def cluster(tmp_path_factory):
         emails = [u.email for u in users if not u.is_admin]
         from lms.cohorts.models import Cohort
 
-        cohort_id = db.session.query(Cohort.id).scalar()
+        cohort_id = db.session.query(Cohort.id).order_by(Cohort.id).limit(1).scalar()  # the demo's first angkatan
     app.extensions["lms.db"].dispose()
 
     c = Cluster(tmp, url)

@@ -62,6 +62,7 @@ def test_readyz_is_green_on_a_migrated_database_with_redis(ready_app):
     }
 
 
+@pytest.mark.real_database  # the checks run in threads of their own: each needs its own connection
 def test_readyz_fails_on_a_database_the_migrations_never_touched(client):
     # The test fixtures build tables from the models without Alembic: no version recorded.
     response = client.get("/readyz")
