@@ -379,6 +379,25 @@ def test_new_template_from_the_library(client, make_user, session):
     assert "Templat" in text(client.get("/rubrics/"))
 
 
+def test_a_library_template_is_changed_only_by_its_author_or_a_manager(client, make_cohort, make_user, session):
+    """Coordinators curate the library, but one cohort's coordinator does not change a template
+    another wrote: they copy it. Admins and program managers may change any template."""
+    first, second = make_cohort(), make_cohort()
+    author, other = first.people["coordinator"], second.people["coordinator"]
+    template = services.create_rubric(session, sample("Templat bersama"), actor=author, cohort=None, is_template=True)
+    session.commit()
+    login(client, other)
+    assert client.get(f"/rubrics/{template.id}/edit").status_code == 403
+    response = client.post(f"/rubrics/{template.id}/edit", data=builder_fields(sample("Diubah orang lain")))
+    assert response.status_code == 403
+    session.expire_all()
+    assert session.get(Rubric, template.id).title == "Templat bersama"
+    for who in (author, make_user(is_manager=True)):
+        client.post("/logout")
+        login(client, who)
+        assert client.get(f"/rubrics/{template.id}/edit").status_code == 200
+
+
 def test_editing_a_frozen_rubric_over_http_reports_the_new_version(client, coordinator, session):
     cohort = coordinator
     old = services.create_rubric(session, sample(), actor=None, cohort=cohort)

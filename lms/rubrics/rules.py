@@ -43,9 +43,13 @@ def _view_rubric(user: Any, rubric: Any) -> bool:
 
 @rules.rule("rubric.edit")
 def _edit_rubric(user: Any, rubric: Any) -> bool:
+    """A cohort's rubric: whoever runs the cohort. A library template: admins and program managers,
+    and the coordinator who wrote it (another cohort's coordinator copies it instead of changing it)."""
     cohort = _rubric_cohort(rubric)
     if cohort is None:
-        return _edit_library(user, None)
+        if user.is_admin or user.is_manager:
+            return True
+        return rubric.created_by_id == user.id and _edit_library(user, None)
     return can(user, "cohort.edit", cohort)
 
 
