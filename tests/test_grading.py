@@ -701,3 +701,63 @@ def test_two_graders_releasing_the_same_grade_at_once_release_it_once(app, world
         assert sorted(statuses) == [302, 303], statuses  # released; refused and sent back with a message
         events = session.scalars(select(GradeEvent.action).where(GradeEvent.submission_id == submission.id)).all()
         assert sorted(events) == ["finalize", "release"]
+
+
+# -- the queue's search, the reminders -------------------------------------------------------------
+
+
+def test_the_queue_finds_work_by_name_or_by_nip_typed_with_spaces(app, world, session):
+    from lms.users.models import ParticipantProfile
+
+    first, second = submitted(session, world, 0), submitted(session, world, 1)
+    person = world["participants"][1]
+    nip = session.scalar(select(ParticipantProfile.nip).where(ParticipantProfile.user_id == person.id))
+    client = app.test_client()
+    login(client, world["instructors"][0])
+
+    def shown(query):
+        page = client.get("/grading/", query_string={"q": query}).get_data(as_text=True)
+        return {s.id for s in (first, second) if f"/grading/submissions/{s.id}?" in page}
+
+    assert shown(person.name.upper()) == {second.id}
+    assert shown(f"{nip[:8]} {nip[8:14]} {nip[14]}") == {second.id}
+    assert shown("nobody-by-this-name") == set()
+    # The search travels to the grading page's previous/next links.
+    page = client.get(f"/grading/submissions/{second.id}", query_string={"q": person.name}).get_data(as_text=True)
+    assert 'id="next"' not in page and 'data-key="j"' not in page
+
+
+def test_reminders_reach_those_without_work_once_a_day(app, world, session):
+    from lms.notifications.models import Notification
+
+    submitted(session, world, 0)
+    assessment, teacher = world["assessment"], world["instructors"][0]
+    reminded, missing = grading.remind_missing(session, assessment, teacher, NOW, "2026-10-01")
+    assert (reminded, missing) == (2, 2)
+    again, _missing = grading.remind_missing(session, assessment, teacher, NOW, "2026-10-01")
+    assert again == 0
+    tomorrow, _missing = grading.remind_missing(session, assessment, teacher, NOW, "2026-10-02")
+    assert tomorrow == 2
+    kind = Notification.kind == "submission_reminder"
+    recipients = set(session.scalars(select(Notification.recipient_id).where(kind)))
+    assert recipients == {p.id for p in world["participants"][1:]}
+
+
+def test_reminding_is_confirmed_first_and_refused_to_other_cohorts_staff(app, world, session, make_cohort):
+    from lms.notifications.models import Notification
+
+    assessment = world["assessment"]
+    stranger = make_cohort(participants=1, instructors=1, name="Angkatan lain").people["instructors"][0]
+    client = app.test_client()
+    login(client, stranger)
+    assert client.get(f"/grading/assessments/{assessment.id}/remind").status_code == 403
+    assert client.post(f"/grading/assessments/{assessment.id}/remind").status_code == 403
+    client = app.test_client()
+    login(client, world["instructors"][0])
+    page = client.get(f"/grading/assessments/{assessment.id}/remind").get_data(as_text=True)
+    assert page.count("data-user-id=") == 3 and 'id="remind-confirm"' in page
+    assert session.scalar(select(func.count()).select_from(Notification)) == 0  # asking sends nothing
+    response = client.post(f"/grading/assessments/{assessment.id}/remind")
+    assert response.status_code == 302
+    sent = select(func.count()).select_from(Notification).where(Notification.kind == "submission_reminder")
+    assert session.scalar(sent) == 3

@@ -15,45 +15,78 @@ from lms.assessments import queries as assessment_queries
 from lms.assessments.kinds import kind_of
 from lms.assessments.models import Assessment, Submission
 from lms.cohorts import queries as cohort_queries
-from lms.cohorts.models import Role
+from lms.cohorts.models import Cohort, Role
 from lms.cohorts.rules import cohort_ids_with
 from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.forms import Form, int_or_none
 from lms.core.pagination import page_arg, paginate
-from lms.core.timezones import now_utc
+from lms.core.timezones import now_utc, today_local
 from lms.core.transaction import DatabaseRefused
 from lms.core.views import act, on_refusal
 from lms.grading import services
 from lms.grading.forms import parse_grade_form
 from lms.grading.models import Grade
+from lms.plugins.manager import get_plugin_manager
+from lms.plugins.types import ResultFilter
 from lms.rubrics import queries as rubric_queries
 
 bp = Blueprint("grading", __name__, url_prefix="/grading", template_folder="templates")
 
-FILTER_KEYS = ("cohort", "assessment", "state", "late")
+FILTER_KEYS = ("q", "cohort", "assessment", "state", "late")
 
 
-def _filters() -> dict[str, Any]:
-    return {key: request.args.get(key, "") for key in FILTER_KEYS if request.args.get(key)}
-
-
-def _queue_stmt(filters: dict[str, str]):
+def _taught() -> list[int]:
     taught = sorted(cohort_ids_with(current_user, Role.INSTRUCTOR, Role.COORDINATOR))
     if current_user.is_admin and not taught:
         taught = cohort_queries.all_cohort_ids(db.session)
+    return taught
+
+
+def _group_filters(taught: list[int]) -> list[ResultFilter]:
+    """The plugins' participant filters (the visit's groups) of the one cohort in view: the cohort
+    chosen in the filter, or the grader's only cohort. The results page offers the same ones."""
+    cohort_id = int_or_none(request.args.get("cohort")) or (taught[0] if len(taught) == 1 else None)
+    cohort = db.session.get(Cohort, cohort_id) if cohort_id in taught else None
+    if cohort is None:
+        return []
+    found: list[ResultFilter] = []
+    for contributed in get_plugin_manager(current_app).hook.lms_result_filters(cohort=cohort):
+        found.extend(contributed or [])
+    return sorted(found, key=lambda f: f.key)
+
+
+def _filters(groups: list[ResultFilter] | None = None) -> dict[str, Any]:
+    """The queue's filters from the query string; they travel with every link of the queue."""
+    keys = [*FILTER_KEYS, *(g.key for g in (groups if groups is not None else _group_filters(_taught())))]
+    return {key: request.args.get(key, "")[:100] for key in keys if request.args.get(key)}
+
+
+def _queue_stmt(filters: dict[str, str]):
+    taught = _taught()
+    groups = _group_filters(taught)
     late = {"1": True, "0": False}.get(filters.get("late", ""))
     cohort_id = int_or_none(filters.get("cohort"))
     assessment_id = int_or_none(filters.get("assessment"))
     state = filters.get("state", "") if filters.get("state", "") in services.QUEUE_STATES else ""
-    return services.queue(taught, cohort_id=cohort_id, assessment_id=assessment_id, state=state, late=late), taught
+    members = [g.members(filters[g.key]) for g in groups if filters.get(g.key) in {str(v) for v, _label in g.choices}]
+    stmt = services.queue(
+        taught,
+        cohort_id=cohort_id,
+        assessment_id=assessment_id,
+        state=state,
+        late=late,
+        search=filters.get("q", ""),
+        members=members,
+    )
+    return stmt, taught, groups
 
 
 @bp.route("/")
 @require("grading.queue")
 def queue():
     filters = _filters()
-    stmt, taught = _queue_stmt(filters)
+    stmt, taught, groups = _queue_stmt(filters)
     page = paginate(db.session, stmt, page_arg(request.args), current_app.config["PAGE_SIZE"], scalars=False)
     cohorts = cohort_queries.cohorts_by_id(db.session, taught)
     assessments = assessment_queries.assessments_by_title(db.session, taught)
@@ -64,11 +97,12 @@ def queue():
         cohorts=cohorts,
         assessments=assessments,
         states=services.QUEUE_STATES,
+        groups=groups,
     )
 
 
 def _neighbours(submission_id: int, filters: dict[str, str]) -> tuple[int | None, int | None]:
-    stmt, _taught = _queue_stmt(filters)
+    stmt, _taught, _groups = _queue_stmt(filters)
     ids = list(
         db.session.scalars(
             stmt.with_only_columns(Submission.id).order_by(None).order_by(Submission.submitted_at, Submission.id)
@@ -240,3 +274,37 @@ def audit(assessment: Assessment):
     events = services.audit(db.session, assessment.id)
     submissions = assessment_queries.submissions_by_id(db.session, assessment.id)
     return render_template("grading/audit.html", assessment=assessment, events=events, submissions=submissions)
+
+
+@bp.route("/assessments/<int:assessment_id>/remind", methods=["GET"])
+@require("assessment.teach", load=Assessment)
+def remind(assessment: Assessment):
+    """Who would be reminded (those who have handed nothing in), and a button to confirm."""
+    people = services.missing_people(db.session, assessment)
+    return render_template(
+        "grading/remind.html",
+        assessment=assessment,
+        people=people,
+        reminded=services.reminded_today(db.session, assessment, today_local().isoformat()),
+    )
+
+
+@bp.route("/assessments/<int:assessment_id>/remind", methods=["POST"])
+@require("assessment.teach", load=Assessment)
+def send_reminders(assessment: Assessment):
+    if not Form().validate_on_submit():
+        abort(400)
+    return act(
+        lambda: services.remind_missing(db.session, assessment, current_user, now_utc(), today_local().isoformat()),
+        back=url_for("grading.remind", assessment_id=assessment.id),
+        done=url_for("grading.progress", assessment_id=assessment.id, show="missing"),
+        message=lambda counts: (
+            ngettext(
+                "%(num)s participant is reminded (a notification, and an e-mail unless they turned it off).",
+                "%(num)s participants are reminded (a notification, and an e-mail unless they turned it off).",
+                counts[0],
+            )
+            if counts[0]
+            else _("Everyone who has not submitted was already reminded today; try again tomorrow.")
+        ),
+    )

@@ -130,3 +130,24 @@ def roster_imported(session: Session, actor: User, cohort: Cohort, counts: dict[
 def export_ready(session: Session, owner: User | int, name: str, link: str, now: datetime) -> None:
     """The person who started an export: it can be downloaded at ``link`` (a path inside the app)."""
     notify(session, [owner], kinds.EXPORT_READY, {"name": name}, link=link, now=now)
+
+
+def reminder_key(assessment_id: int, day: str) -> str:
+    """The key of a reminder to hand in an assessment: one per person and day."""
+    return f"reminder:{assessment_id}:{day}"
+
+
+def reminded_to_submit(
+    session: Session, assessment: Assessment, participant_ids: Sequence[int], actor: User, day: str, now: datetime
+) -> int:
+    """Participants reminded by staff to hand in ``assessment``: once per person per ``day`` (the
+    notification key), however often the button is pressed. Returns how many were reminded now."""
+    return notify(
+        session,
+        list(participant_ids),
+        kinds.SUBMISSION_REMINDER,
+        {"assessment": assessment.title, "cohort": assessment.cohort.title, "actor": actor.name},
+        link=path_for("assessments.show", assessment_id=assessment.id),
+        key=reminder_key(assessment.id, day),
+        now=now,
+    )

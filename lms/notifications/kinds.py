@@ -17,6 +17,7 @@ WORK_SUBMITTED = "work_submitted"
 LATE_SUBMISSION = "late_submission"
 ROSTER_IMPORTED = "roster_imported"
 EXPORT_READY = "export_ready"
+SUBMISSION_REMINDER = "submission_reminder"
 
 # Events a plugin kind may take over for its own kind of work (NotificationKind.replaces).
 DEADLINE_EVENT = "deadline"
@@ -56,6 +57,12 @@ CORE_KINDS = (
         order=14,
         times=("due",),
         message=_l("%(assessment)s is due within a day (%(due)s) and you have not submitted it yet."),
+    ),
+    NotificationKind(
+        key=SUBMISSION_REMINDER,
+        label=_l("Reminder to submit"),
+        order=15,
+        message=_l("%(actor)s reminds you to submit %(assessment)s (%(cohort)s): nothing is handed in yet."),
     ),
     NotificationKind(
         key=WORK_SUBMITTED,

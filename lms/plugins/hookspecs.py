@@ -130,8 +130,8 @@ def lms_result_totals(cohort: Cohort) -> list[ResultTotal]:
 
 @hookspec
 def lms_result_filters(cohort: Cohort) -> list[ResultFilter]:
-    """Filters the results page offers besides the core's (search, status): each keeps the
-    participants its SQL select returns."""
+    """Filters on a cohort's participants that the results page and the grading queue offer besides
+    the core's (search, status): each keeps the participants its SQL select returns."""
 
 
 @hookspec
