@@ -6,6 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.cohorts.models import Cohort, Membership, Program, Role
+from lms.mail.models import MailMessage
+from lms.users.models import User
 from tests.support import count_queries, login
 
 
@@ -132,8 +134,6 @@ def test_enrol_one_participant_validates_nip_and_never_duplicates(client, make_c
     confirmed = dict(data, name="Nama Lain", instansi="Lain", confirm="198609262015051001")
     assert client.post(f"/cohorts/{other.id}/participants/new", data=confirmed).status_code == 302
     assert session.scalar(select(func.count()).select_from(Membership).where(Membership.role == Role.PARTICIPANT)) == 2
-    from lms.users.models import User
-
     assert session.scalar(select(func.count()).select_from(User).where(User.email == "ahmad@kalteng.go.id")) == 1
     ahmad = session.scalar(select(User).where(User.email == "ahmad@kalteng.go.id"))
     assert (ahmad.name, ahmad.profile.instansi) == ("Ahmad Fauzi", "Pemprov Kalteng")  # nothing overwritten
@@ -178,8 +178,12 @@ def test_staff_added_by_email_and_last_coordinator_stays(client, make_cohort, ma
     cohort = make_cohort()
     teacher = make_user(email="widyaiswara@bpsdm.go.id")
     login(client, cohort.people["coordinator"])
-    client.post(f"/cohorts/{cohort.id}/staff", data={"email": "WIDYAISWARA@bpsdm.go.id", "role": "instructor"})
+    client.post(
+        f"/cohorts/{cohort.id}/staff",
+        data={"email": "WIDYAISWARA@bpsdm.go.id", "name": "Typed name", "role": "instructor"},
+    )
     assert session.scalar(select(Membership.role).where(Membership.user_id == teacher.id)) == Role.INSTRUCTOR
+    assert session.get(User, teacher.id).name != "Typed name"  # an existing account keeps its own name
     mine = session.scalar(select(Membership).where(Membership.user_id == cohort.people["coordinator"].id))
     client.post(f"/cohorts/{cohort.id}/members/{mine.id}/remove")
     session.expire_all()
@@ -280,3 +284,32 @@ def test_bulk_actions_belong_to_the_cohorts_own_coordinators(client, make_cohort
         ).status_code
         == 403
     )
+
+
+def test_adding_staff_answers_alike_whether_or_not_the_email_has_an_account(client, make_cohort, make_user, session):
+    """A program manager cannot use "add staff" to find out who has an account: a known and an
+    unknown address get the same answer; the new one gets an account and an invitation, the known
+    one an e-mail saying who added them where."""
+    cohort = make_cohort()
+    known = make_user(email="known@bpsdm.go.id", name="Dr. Known")
+    login(client, cohort.people["coordinator"])
+    answers = []
+    for email in ("known@bpsdm.go.id", "nobody.yet@bpsdm.go.id"):
+        response = client.post(
+            f"/cohorts/{cohort.id}/staff",
+            data={"email": email, "name": "Typed Name", "role": "instructor"},
+            follow_redirects=True,
+        )
+        assert response.status_code == 200
+        answers.append(response.get_data(as_text=True).replace(email, "EMAIL"))
+    flash = [a[a.index('class="alert') : a.index('class="alert') + 300] for a in answers]
+    assert flash[0] == flash[1]
+    new = session.scalar(select(User).where(User.email == "nobody.yet@bpsdm.go.id"))
+    assert new.name == "Typed Name" and new.password_hash is None
+    assert session.get(User, known.id).name == "Dr. Known"
+    rows = session.execute(select(Membership.user_id, Membership.role).where(Membership.cohort_id == cohort.id))
+    roles = {user_id: role for user_id, role in rows}
+    assert roles[known.id] == Role.INSTRUCTOR and roles[new.id] == Role.INSTRUCTOR
+    sent = {m.recipient: m.text_body for m in session.scalars(select(MailMessage))}
+    assert "/activate/" in sent["nobody.yet@bpsdm.go.id"]
+    assert f"/cohorts/{cohort.id}" in sent["known@bpsdm.go.id"] and cohort.title in sent["known@bpsdm.go.id"]

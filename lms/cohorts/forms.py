@@ -86,6 +86,12 @@ class CohortForm(Form):
 
 class StaffForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), EmailAddress()])
+    # Asked always (not only for unknown addresses), so the form does not tell who has an account;
+    # an existing account keeps its own name.
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Enter the person's name.")), Length(max=200)],
+    )
     role = SelectField(
         _l("Role"), choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in (Role.INSTRUCTOR, Role.COORDINATOR)]
     )

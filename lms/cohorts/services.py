@@ -207,17 +207,6 @@ def remove_member(session: Session, membership: Membership) -> None:
     session.flush()
 
 
-def add_staff_by_email(session: Session, cohort: Cohort, email: str, role: Role) -> Membership:
-    if Role(role) == Role.PARTICIPANT:
-        raise DomainError(_l("Add participants through enrolment or a roster import."), field="role")
-    user = users.find_by_email(session, email)
-    if user is None:
-        raise DomainError(_l("No account has this email. An administrator can create it first."), field="email")
-    if not user.active:
-        raise DomainError(_l("This account is deactivated."), field="email")
-    return add_member(session, cohort, user, role)
-
-
 # Said instead of any detail when a NIP or email matches an account the actor may not see: it names
 # neither the field nor the person, so enrolment cannot be used to look people up.
 NOT_ENROLLABLE = _l("This NIP or email cannot be used to enrol someone as typed. Check both, or ask an administrator.")

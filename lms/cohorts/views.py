@@ -317,9 +317,20 @@ def add_staff(cohort: Cohort):
     form = StaffForm()
     refuse_to(url_for("cohorts.show", cohort_id=cohort.id))
     if form.validate_on_submit():
-        membership = services.add_staff_by_email(db.session, cohort, form.email.data, Role(form.role.data))
+        membership = invitations.add_staff(
+            db.session,
+            cohort,
+            email=form.email.data,
+            name=form.name.data,
+            role=Role(form.role.data),
+            actor=current_user,
+        )
         flash(
-            _("%(name)s added as %(role)s.", name=membership.user.name, role=services.role_label(membership.role)),
+            _(
+                "%(email)s added as %(role)s; an e-mail tells them how to log in.",
+                email=form.email.data.strip(),
+                role=services.role_label(membership.role),
+            ),
             "success",
         )
     else:

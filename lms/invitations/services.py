@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from lms.auth.services import change_password
 from lms.cohorts.models import Cohort, Membership, Role
+from lms.cohorts.services import add_member, role_label
 from lms.core.emails import email_key
 from lms.core.errors import DomainError
 from lms.core.numbers import format_datetime
@@ -32,6 +33,7 @@ from lms.invitations.models import ActivationCode
 from lms.mail.models import MailStatus
 from lms.mail.services import absolute_url, latest_status, queue_mail
 from lms.users.models import User
+from lms.users.services import create_user, find_by_email
 
 INVITATION, RESET = "invitation", "password_reset"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
@@ -180,6 +182,63 @@ def invite(session: Session, cohort: Cohort, users: Sequence[User]) -> int:
             },
         )
     return len(users)
+
+
+def add_staff(session: Session, cohort: Cohort, *, email: str, name: str, role: Role, actor: User) -> Membership:
+    """Make the person with ``email`` an instructor or program manager of the cohort, and tell them.
+
+    The answer is the same whether or not an account had this e-mail, so the form cannot be used to
+    find out who has an account: a new address gets an account named ``name`` and an invitation to
+    set a password; an existing one keeps its own name and gets an e-mail saying who added them, to
+    which cohort and where to log in. A deactivated account is added too (it cannot log in until an
+    administrator reactivates it), and is not written to."""
+    role = Role(role)
+    if role == Role.PARTICIPANT:
+        raise DomainError(_l("Add participants through enrolment or a roster import."), field="role")
+    user = find_by_email(session, email)
+    if user is None:
+        user = create_user(session, email=email, name=name)
+    membership = add_member(session, cohort, user, role)
+    if not user.active:
+        return membership
+    locale = _locale(user)
+    program = cohort.program.name
+    context = {
+        "name": user.name,
+        "email": user.email,
+        "program": program,
+        "cohort": cohort.title,
+        "role": role_label(role),
+        "actor": actor.name,
+    }
+    if user.password_hash is None:
+        context |= {
+            "link": absolute_url("invitations.activate", token=make_token(user, INVITATION)),
+            "expires": _expiry_text(INVITATION, locale),
+        }
+        queue_mail(
+            session,
+            to=user.email,
+            template="invitation",
+            locale=locale,
+            user_id=user.id,
+            purpose=INVITATION,
+            subject=_l("Your access to %(program)s on Tolok", program=program),
+            context=context,
+        )
+    else:
+        context["link"] = absolute_url("cohorts.show", cohort_id=cohort.id)
+        queue_mail(
+            session,
+            to=user.email,
+            template="staff_added",
+            locale=locale,
+            user_id=user.id,
+            purpose="staff_added",
+            subject=_l("You were added to %(cohort)s on Tolok", cohort=cohort.title),
+            context=context,
+        )
+    return membership
 
 
 def request_reset(session: Session, email: str) -> None:
