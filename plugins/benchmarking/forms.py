@@ -120,6 +120,21 @@ class PracticeForm(Form):
         validators=[Optional(), Length(max=2000)],
         render_kw={"rows": 1},
     )
+    success_factors = TextAreaField(
+        _l("Key success factors (kunci sukses): why it works at the host"),
+        validators=[Optional(), Length(max=10000)],
+        render_kw={"rows": 3},
+    )
+    not_adopted_reason = TextAreaField(
+        _l("Not adopted because…"),
+        validators=[Optional(), Length(max=10000)],
+        render_kw={"rows": 2},
+    )
+    host_recommendations = TextAreaField(
+        _l("Recommendations for the host"),
+        validators=[Optional(), Length(max=10000)],
+        render_kw={"rows": 3},
+    )
     private_note = TextAreaField(
         _l("Private note (only you see it)"),
         validators=[Optional(), Length(max=10000)],

@@ -183,6 +183,12 @@ class Practice(Base):
     resources: Mapped[str] = mapped_column(Text, default="")
     risks: Mapped[str] = mapped_column(Text, default="")
     change_project_link: Mapped[str] = mapped_column(Text, default="")  # link to the aksi perubahan
+    # Why it works at the host, in a few points (kunci sukses): the group report and the host summary read them.
+    success_factors: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Identified but not taken: why not (kept only while the stage is "identified").
+    not_adopted_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # What the peserta recommends to the host; collected into the host summary after the visit.
+    host_recommendations: Mapped[str] = mapped_column(Text, default="", server_default="")
     private_note: Mapped[str] = mapped_column(Text, default="")  # the participant's own, never shown to others
     published: Mapped[bool] = mapped_column(Boolean, default=False)  # in the cross-cohort catalogue
     # What the catalogue shows: a copy taken when the practice is published, so a draft written after

@@ -224,6 +224,9 @@ class PracticeFields:
     risks: str = ""
     change_project_link: str = ""
     private_note: str = ""
+    success_factors: str = ""
+    not_adopted_reason: str = ""
+    host_recommendations: str = ""
 
 
 class PracticeInvalid(DomainError):
@@ -276,6 +279,8 @@ def _apply(practice: Practice, fields_: PracticeFields, now: datetime) -> None:
             practice.stage = Stage(value)
         else:
             setattr(practice, f.name, value.strip())
+    if practice.stage != Stage.IDENTIFIED:
+        practice.not_adopted_reason = ""  # taken after all: the reason for not taking it no longer holds
     practice.updated_at = now
 
 
@@ -627,6 +632,9 @@ PUBLISHED_FIELDS = (
     "timeline",
     "resources",
     "risks",
+    "success_factors",
+    "not_adopted_reason",
+    "host_recommendations",
 )
 
 
@@ -660,6 +668,9 @@ class Published:
     timeline: str
     resources: str
     risks: str
+    success_factors: str
+    not_adopted_reason: str
+    host_recommendations: str
     author: str | None
     evidence_links: str
     attachments: tuple[dict[str, Any], ...]
@@ -688,6 +699,10 @@ def published_view(practice: Practice) -> Published:
         timeline=copy["timeline"],
         resources=copy["resources"],
         risks=copy["risks"],
+        # Copies published before these fields existed have none.
+        success_factors=copy.get("success_factors", ""),
+        not_adopted_reason=copy.get("not_adopted_reason", ""),
+        host_recommendations=copy.get("host_recommendations", ""),
         author=copy.get("author"),
         evidence_links=copy.get("evidence_links", ""),
         attachments=tuple(copy.get("attachments", ())),

@@ -57,6 +57,9 @@ def _fields(form: PracticeForm) -> practices.PracticeFields:
         risks=form.risks.data or "",
         change_project_link=form.change_project_link.data or "",
         private_note=form.private_note.data or "",
+        success_factors=form.success_factors.data or "",
+        not_adopted_reason=form.not_adopted_reason.data or "",
+        host_recommendations=form.host_recommendations.data or "",
     )
 
 
