@@ -39,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_LOCALE": "id",
     # Time zone dates and times are shown in; everything is stored in UTC.
     "DEFAULT_TIMEZONE": "Asia/Jakarta",
+    # Hour of the day (0-23, in DEFAULT_TIMEZONE) at which the daily notification digest is e-mailed.
+    "DIGEST_HOUR": 7,
     # Werkzeug password-hash method; tests use cheaper scrypt parameters.
     "PASSWORD_HASH_METHOD": "scrypt",
     # Shortest password a user may choose.
@@ -195,6 +197,8 @@ def _validate(values: dict[str, Any]) -> None:
         raise ConfigError("LMS_SMTP_SECURITY must be none, starttls or ssl")
     if env == "production" and values["SMTP_HOST"] and not values["BASE_URL"]:
         raise ConfigError("LMS_BASE_URL is required when LMS_SMTP_HOST is set: links in e-mail need the site's address")
+    if not isinstance(values["DIGEST_HOUR"], int) or not 0 <= values["DIGEST_HOUR"] <= 23:
+        raise ConfigError("LMS_DIGEST_HOUR must be an hour of the day, 0 to 23 (in LMS_DEFAULT_TIMEZONE)")
     if not isinstance(values["PLUGINS"], list) or not all(isinstance(p, str) for p in values["PLUGINS"]):
         raise ConfigError("LMS_PLUGINS must be a JSON list of plugin names, e.g. '[\"benchmarking\"]'")
 

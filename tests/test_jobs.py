@@ -9,12 +9,14 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from lms.config import ConfigError
+from lms.config import load as load_config
 from lms.db import utcnow
 from lms.jobs.models import Job, JobStatus
 from tests.support import login
@@ -308,3 +310,17 @@ def test_a_consumer_killed_mid_job_leaves_no_file_and_the_job_fails_with_a_reaso
     assert job.status == JobStatus.FAILED and "stopped before it finished" in job.error
     assert job.result_path is None and client.get(f"/jobs/{job_id}/download").status_code == 410
     assert os.listdir(os.path.join(store_app.config["UPLOAD_DIR"], "jobs", "tmp")) == []
+
+
+@pytest.mark.parametrize(("hour", "utc_hour"), [(7, 0), (8, 1), (0, 17)])
+def test_the_digest_goes_out_at_the_hour_the_site_sets_in_its_own_time_zone(app_factory, hour, utc_hour):
+    """``LMS_DIGEST_HOUR`` is local time (WIB by default); the consumer's schedule is in UTC."""
+    app = app_factory(DIGEST_HOUR=hour)
+    task = app.extensions["lms.jobs"].wrappers["notifications.digest"].task_class()
+    due = [h for h in range(24) if task.validate_datetime(datetime(2026, 12, 3, h, 0))]
+    assert due == [utc_hour]
+
+
+def test_a_digest_hour_outside_the_day_is_refused():
+    with pytest.raises(ConfigError, match="LMS_DIGEST_HOUR"):
+        load_config(environ={"LMS_ENV": "testing", "LMS_DIGEST_HOUR": "24"})

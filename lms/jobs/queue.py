@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,9 @@ class TaskSpec:
     retries: int = 0
     retry_delay: int = 0
     retry_backoff: float = 0
-    schedule: dict[str, str] | None = None  # crontab fields, for periodic tasks
+    # crontab fields, for periodic tasks; a callable field is given the app's config when the queue
+    # is built (a schedule an operator sets, such as the digest's hour)
+    schedule: dict[str, str | Callable[[Mapping[str, Any]], str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,10 @@ def task(name: str, *, retries: int = 0, retry_delay: int = 0, retry_backoff: fl
     return deco
 
 
-def periodic(name: str, **schedule: str) -> Callable[[Any], Any]:
-    """Register ``fn(run: TaskRun)`` to run on a crontab schedule (``minute="*/5"``, ``hour="7"``)
-    in the consumer; several consumers may run, so the function must be idempotent."""
+def periodic(name: str, **schedule: str | Callable[[Mapping[str, Any]], str]) -> Callable[[Any], Any]:
+    """Register ``fn(run: TaskRun)`` to run on a crontab schedule (``minute="*/5"``, ``hour="7"``,
+    or ``hour=fn(config)`` read from the app's settings) in the consumer; several consumers may run,
+    so the function must be idempotent."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         _register(TaskSpec(name, fn, schedule=schedule))
@@ -115,7 +118,8 @@ class Queue:
 
         run.__name__ = spec.name.replace(".", "_")
         if spec.schedule is not None:
-            return self.huey.periodic_task(crontab(**spec.schedule), name=spec.name, context=True)(run)
+            fields = {k: v(app.config) if callable(v) else v for k, v in spec.schedule.items()}
+            return self.huey.periodic_task(crontab(**fields), name=spec.name, context=True)(run)
         return self.huey.task(
             retries=spec.retries,
             retry_delay=spec.retry_delay,

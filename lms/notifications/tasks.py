@@ -3,6 +3,11 @@ the hourly reminders. Every one is idempotent: several consumers may run them at
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from lms.db import utcnow
 from lms.jobs.queue import TaskRun, periodic, task
 from lms.notifications.delivery import send_digests, send_immediate
@@ -16,8 +21,15 @@ def mail(run: TaskRun) -> None:
     send_immediate(run.session, utcnow())
 
 
-# 00:00 UTC is 07:00 WIB: the day's summary arrives at the start of the working day in Jakarta.
-@periodic("notifications.digest", minute="0", hour="0")
+def digest_hour_utc(config: Mapping[str, Any]) -> str:
+    """The UTC hour of ``LMS_DIGEST_HOUR`` in the site's time zone (07:00 WIB, the start of the working
+    day in Jakarta, is 00 UTC); Indonesia keeps no daylight saving, so the offset of today holds."""
+    zone = ZoneInfo(config["DEFAULT_TIMEZONE"])
+    local = datetime.now(zone).replace(hour=int(config["DIGEST_HOUR"]), minute=0, second=0, microsecond=0)
+    return str(local.astimezone(UTC).hour)
+
+
+@periodic("notifications.digest", minute="0", hour=digest_hour_utc)
 def digest(run: TaskRun) -> None:
     """One e-mail per person with everything waiting for the digest."""
     send_digests(run.session, utcnow())
