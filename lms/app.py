@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from types import ModuleType
 from typing import Any
 
 from flask import Flask, g, redirect, request, session, url_for
@@ -48,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     pm = init_plugins(app)
     _register_access_rules(app, pm)
+    _register_pdf(app)
     from lms.notifications.kinds import all_kinds
 
     all_kinds(app)  # a plugin kind clashing with another fails here, at start-up
@@ -64,6 +66,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     queue.init_app(app)  # last: every module that registers a background task is imported by now
     access.check_endpoints(app)
     return app
+
+
+def _register_pdf(app: Flask) -> None:
+    from lms.core import pdf
+
+    pdf.init_app(app, load_weasyprint)  # after the plugins: their static folders are the fetcher's too
+
+
+def load_weasyprint() -> ModuleType:
+    """WeasyPrint for :mod:`lms.core.pdf`, imported when the first PDF is made, not at start-up:
+    its import would add about a second to every web worker, CLI command and test run (docs/pdf.md).
+    Module-level, so that a renderer in another process (the results PDF's pool) can name it."""
+    import weasyprint
+    import weasyprint.text.fonts
+    import weasyprint.urls
+
+    return weasyprint
 
 
 def _register_access_rules(app: Flask, pm: Any) -> None:

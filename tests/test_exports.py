@@ -23,11 +23,11 @@ from sqlalchemy import select
 
 from lms.cohorts.models import Cohort
 from lms.core.civil_service import format_nip
+from lms.core.pdf import PDF_BASE_URL, renderer
 from lms.core.scores import half_up
 from lms.core.spreadsheet import guard
 from lms.grading.models import Grade
 from lms.results.exports import EXTENSIONS, INLINE_LIMIT, as_pdf
-from lms.results.exports.as_pdf import PDF_BASE_URL, make_fetcher
 from lms.results.exports.as_xlsx import sheet_name
 from lms.results.exports.columns import Marker, columns, state_label
 from lms.results.table import CellState, build_table
@@ -427,14 +427,15 @@ def test_pdf_fetches_nothing_from_the_network_or_files(world, session, client, t
         grade.feedback = evil
     session.commit()
     seen: list[Any] = []
-    real = make_fetcher
+    pdf = renderer(client.application)
+    real = pdf.fetcher
 
-    def spy(app: Any) -> Any:
-        fetcher = real(app)
+    def spy() -> Any:
+        fetcher = real()
         seen.append(fetcher)
         return fetcher
 
-    monkeypatch.setattr(as_pdf, "make_fetcher", spy)
+    monkeypatch.setattr(pdf, "fetcher", spy)
     response = download(coordinator_client(client, world), world["cohort"].id, "pdf")
     assert response.data.startswith(b"%PDF")
     assert Trap.hits == [], "the PDF renderer fetched from the network"
@@ -458,13 +459,13 @@ def test_pdf_fetches_nothing_from_the_network_or_files(world, session, client, t
     ],
 )
 def test_the_fetcher_refuses_everything_but_static_files(app, url):
-    fetcher = make_fetcher(app)
+    fetcher = renderer(app).fetcher()
     with pytest.raises(ValueError, match="refused"):
         fetcher(url)
 
 
 def test_the_fetcher_serves_static_files(app):
-    fetcher = make_fetcher(app)
+    fetcher = renderer(app).fetcher()
     response = fetcher(PDF_BASE_URL + "static/favicon.svg")
     assert b"<svg" in response.read()
     assert response.content_type == "image/svg+xml"

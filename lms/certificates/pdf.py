@@ -1,7 +1,7 @@
 """A cohort's certificates as one A4 PDF (WeasyPrint), each with its QR code inline as SVG.
 
 The QR code holds the public verification address (``LMS_BASE_URL`` + ``/verify/<code>``); the
-URL fetcher is the results exports' one, which reads the app's static files and nothing else.
+app's PDF renderer (:mod:`lms.core.pdf`) reads the app's static files and nothing else.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import os
 from collections.abc import Sequence
 
 import segno
-from flask import Flask, current_app, render_template
+from flask import Flask, render_template
 from markupsafe import Markup
 
 from lms.certificates.models import Certificate, CertificateTemplate
 from lms.certificates.services import show_code, verify_url
-from lms.results.exports.as_pdf import PDF_BASE_URL, Formats, make_fetcher
+from lms.core.pdf import renderer
+from lms.results.exports.as_pdf import Formats
 
 PDF_CSS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "certificate.css")
 
@@ -28,12 +29,6 @@ def qr_svg(url: str) -> Markup:
 
 def render_pdf(certificates: Sequence[Certificate], template: CertificateTemplate, app: Flask | None = None) -> bytes:
     """One page per certificate, in the order given."""
-    from weasyprint import (  # noqa: PLC0415  (WeasyPrint takes ~2 s to import: only where a PDF is made)
-        CSS,
-        HTML,
-    )
-
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     pages = [(c, verify_url(c), qr_svg(verify_url(c)), show_code(c.code)) for c in certificates]
     html = render_template(
         "certificates/pdf.html",
@@ -42,6 +37,4 @@ def render_pdf(certificates: Sequence[Certificate], template: CertificateTemplat
         fmt=Formats("id"),
         letterhead=[line for line in template.letterhead.splitlines() if line.strip()],
     )
-    fetcher = make_fetcher(app)
-    document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[CSS(filename=PDF_CSS, url_fetcher=fetcher)])
+    return renderer(app).render(html, stylesheets=[PDF_CSS])

@@ -1,4 +1,4 @@
-"""The printable sheet of activation codes (WeasyPrint, the same URL fetcher as the exports)."""
+"""The printable sheet of activation codes, made by the app's PDF renderer (:mod:`lms.core.pdf`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 from flask import render_template
 
 from lms.core.context import real_app
+from lms.core.pdf import renderer
 from lms.mail.services import absolute_url
-from lms.results.exports.as_pdf import PDF_BASE_URL, make_fetcher
 
 
 def render_codes_pdf(cohort: Any, issued: list[tuple[Any, str]]) -> bytes:
@@ -22,6 +22,4 @@ def render_codes_pdf(cohort: Any, issued: list[tuple[Any, str]]) -> bytes:
         where=absolute_url("invitations.code"),
         days=app.config["INVITATION_DAYS"],
     )
-    from weasyprint import HTML  # noqa: PLC0415  (WeasyPrint takes ~2 s to import: only where a PDF is made)
-
-    return HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=make_fetcher(app)).write_pdf()
+    return renderer(app).render(html)

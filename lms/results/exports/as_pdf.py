@@ -1,91 +1,28 @@
-"""PDF: WeasyPrint from the same Jinja macros as the screen, A4, Indonesian number and date
-formats, with a URL fetcher that reads the app's own static files and refuses everything else."""
+"""PDF: the same Jinja macros as the screen, A4, Indonesian number and date formats, rendered by
+the app's PDF renderer (:mod:`lms.core.pdf`: WeasyPrint, and a URL fetcher that reads the app's own
+static files and refuses everything else)."""
 
 from __future__ import annotations
 
 import io
-import mimetypes
 import os
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
-from urllib.parse import unquote, urlsplit
 
 from flask import Flask, render_template
 from sqlalchemy.orm import Session
-from werkzeug.security import safe_join
 
 from lms.core import numbers
 from lms.core.context import real_app
+from lms.core.pdf import renderer
 from lms.core.pdfjoin import PdfJoiner
 from lms.core.timezones import local_zone
 from lms.plugins.types import ResultColumn
 from lms.results.charts import histogram, mean, predicate_counts
 from lms.results.details import CriterionRow, criterion_rows, feedback_of
 from lms.results.table import ResultTable
-
-# The PDF's base URL: links the templates make with url_for() resolve under this origin, and the
-# fetcher serves only this origin's static paths from disk.
-PDF_BASE_URL = "http://tolok.pdf.invalid/"
-
-
-class StaticOnlyFetcher:
-    """WeasyPrint URL fetcher that reads the app's own static files and refuses everything else.
-
-    WeasyPrint's default fetcher follows ``http(s)://`` and ``file://`` URLs: from user Markdown
-    (an ``<img>`` in grader feedback) that is server-side request forgery or a local file read.
-    """
-
-    def __init__(self, app: Flask) -> None:
-        self.roots: dict[str, str] = {}
-        if app.static_folder and app.static_url_path is not None:
-            self.roots[app.static_url_path.rstrip("/") + "/"] = app.static_folder
-        for bp in app.blueprints.values():
-            if bp.has_static_folder and bp.static_url_path and bp.static_folder:
-                prefix = (bp.url_prefix or "").rstrip("/") + bp.static_url_path.rstrip("/") + "/"
-                self.roots[prefix] = bp.static_folder
-        self.fetched: list[str] = []
-        self.refused: list[str] = []
-
-    def path_for(self, url: str) -> str | None:
-        parts = urlsplit(url)
-        base = urlsplit(PDF_BASE_URL)
-        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or parts.query:
-            return None
-        path = unquote(parts.path)
-        for prefix, root in self.roots.items():
-            if path.startswith(prefix):
-                found = safe_join(root, path[len(prefix) :])
-                if found and os.path.isfile(found):
-                    return found
-        return None
-
-    def fetch(self, url: str, headers: Any = None) -> Any:
-        from weasyprint.urls import URLFetcherResponse  # noqa: PLC0415  (WeasyPrint takes ~2 s to import: only where a PDF is made)
-
-        found = self.path_for(url)
-        if found is None:
-            self.refused.append(url)
-            raise ValueError(f"refused to fetch {url!r}: PDFs may use the app's static files only")
-        self.fetched.append(url)
-        with open(found, "rb") as handle:
-            body = handle.read()
-        mime = mimetypes.guess_type(found)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, body=body, headers={"Content-Type": mime})
-
-
-def make_fetcher(app: Flask) -> StaticOnlyFetcher:
-    """The fetcher as WeasyPrint wants it: a subclass of its ``URLFetcher`` (imported lazily, as
-    WeasyPrint is slow to import) whose ``fetch`` is ours; a refused URL is skipped, the PDF made."""
-    from weasyprint.urls import URLFetcher  # noqa: PLC0415  (WeasyPrint takes ~2 s to import: only where a PDF is made)
-
-    class Fetcher(StaticOnlyFetcher, URLFetcher):
-        def __init__(self, app: Flask) -> None:
-            URLFetcher.__init__(self, allow_redirects=False, fail_on_errors=False)
-            StaticOnlyFetcher.__init__(self, app)
-
-    return Fetcher(app)
 
 
 class Formats:
@@ -135,13 +72,9 @@ def pdf_parts(
     """The PDF in parts, each a complete PDF: the recap in slices of :data:`RECAP_ROWS` rows (the first
     with the summary and charts), then the results sheets, :data:`SHEETS_PER_PART` at a time, each
     part's feedback and criteria read for its participants only. Yields (sheets done, part)."""
-    from weasyprint import CSS, HTML  # noqa: PLC0415  (WeasyPrint takes ~2 s to import: only where a PDF is made)
-    from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415  (WeasyPrint takes ~2 s to import: only where a PDF is made)
-
     app = app or real_app()
-    fetcher = make_fetcher(app)
-    fonts = FontConfiguration()  # fonts found once for every part
-    stylesheet = CSS(filename=PDF_CSS, url_fetcher=fetcher, font_config=fonts)
+    pdf = renderer(app)
+    fetcher = pdf.fetcher()  # one for every part: what the whole PDF fetched and refused
     common = {
         "table": table,
         "fmt": Formats("id"),
@@ -152,9 +85,8 @@ def pdf_parts(
     def part(**context: Any) -> Part:
         def render(first_page: int) -> bytes:
             html = render_template("results/pdf.html", **common, **context)
-            numbering = CSS(string=f"@page :first {{ counter-reset: page {int(first_page)} }}", font_config=fonts)
-            document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher)
-            return document.write_pdf(stylesheets=[stylesheet, numbering], font_config=fonts)
+            numbering = f"@page :first {{ counter-reset: page {int(first_page)} }}"
+            return pdf.render(html, stylesheets=[PDF_CSS], css=numbering, fetcher=fetcher)
 
         return render
 
