@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "ROSTER_MAX_BYTES": 10 * 1024 * 1024,
     # Most rows one roster import takes.
     "ROSTER_MAX_ROWS": 20000,
+    # A roster with more rows than this is imported by the job queue (with a progress bar).
+    "ROSTER_INLINE_ROWS": 500,
     # Interface language when a user has not chosen one; "id" (Bahasa Indonesia) or "en".
     "DEFAULT_LOCALE": "id",
     # Time zone dates and times are shown in; everything is stored in UTC.

@@ -20,6 +20,7 @@ from lms.cohorts.models import CohortStatus, Membership, Role
 from lms.cohorts.services import NOT_ENROLLABLE
 from lms.core.civil_service import format_nip
 from lms.core.errors import DomainError
+from lms.jobs.models import Job, JobStatus
 from lms.users.models import ParticipantProfile, User
 from tests.support import count_queries, login
 
@@ -838,3 +839,41 @@ def test_previews_older_than_a_day_are_purged_by_a_new_preview_and_by_the_cli(ap
     result = app.test_cli_runner().invoke(args=["lms", "purge-previews"])
     assert result.exit_code == 0 and "2" in result.output
     assert preview_files(app) == set()
+
+
+# -- a large roster is imported by the job queue -------------------------------------------------
+
+
+@pytest.mark.jobs_immediate
+def test_a_roster_above_the_inline_limit_is_imported_by_a_job_with_progress(app, coordinator, cohort, session):
+    app.config["ROSTER_INLINE_ROWS"] = 5
+    token = token_in(upload(coordinator, cohort, csv_file([person(i) for i in range(8)])))
+    before = totals(session)
+
+    response = import_token(coordinator, cohort, token)
+
+    assert response.status_code == 303 and response.headers["Location"].startswith("/jobs/")
+    job = session.scalars(select(Job)).one()
+    assert (job.kind, job.status, job.progress) == ("cohorts.roster_import", JobStatus.DONE, 100), job.error
+    assert "8 new accounts" in job.message
+    users, profiles, memberships = totals(session)
+    assert (users, profiles, memberships) == (before[0] + 8, before[1] + 8, before[2] + 8)
+    page = coordinator.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "<progress" in page and f"/cohorts/{cohort.id}/participants" in page  # the way back
+    assert import_token(coordinator, cohort, token).status_code == 410  # the file is gone once imported
+
+
+@pytest.mark.jobs_immediate
+def test_a_background_import_whose_file_changed_meanwhile_saves_nothing_and_says_why(
+    app, coordinator, cohort, session, make_user
+):
+    app.config["ROSTER_INLINE_ROWS"] = 1
+    token = token_in(upload(coordinator, cohort, csv_file([person(1), person(2)])))
+    make_user(email="peserta2@kalteng.go.id", nip=nip(800))  # someone takes that email meanwhile
+    before = totals(session)
+
+    assert import_token(coordinator, cohort, token).status_code == 303
+
+    job = session.scalars(select(Job)).one()
+    assert job.status == JobStatus.FAILED and "nothing was imported" in job.error
+    assert totals(session) == before

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import secrets
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -381,10 +384,16 @@ def _check_against_database(session: Session, cohort: Cohort, rows: list[RosterR
         )
 
 
-def import_rows(session: Session, cohort: Cohort, preview_result: RosterPreview) -> dict[str, int]:
-    """Apply a preview without errors: create, update and enrol in one flush; counts by outcome.
+def import_rows(
+    session: Session,
+    cohort: Cohort,
+    preview_result: RosterPreview,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Apply a preview without errors: create, update and enrol, flushed in batches; counts by outcome.
 
-    The caller commits; any error leaves the session to be rolled back, so nothing is half-saved.
+    The caller commits once; any error leaves the session to be rolled back, so nothing is
+    half-saved. ``progress(done, total)`` is called after each batch (the background import's bar).
     """
     ensure_editable(cohort)
     if not preview_result.ok:
@@ -395,7 +404,11 @@ def import_rows(session: Session, cohort: Cohort, preview_result: RosterPreview)
     for start in range(0, len(existing_ids), _BATCH):
         for user in session.scalars(select(User).where(User.id.in_(existing_ids[start : start + _BATCH]))):
             users[user.id] = user
-    for row in preview_result.rows:
+    total = len(preview_result.rows)
+    for done, row in enumerate(preview_result.rows, start=1):
+        if progress is not None and done % _BATCH == 0:
+            session.flush()
+            progress(done, total)
         v = row.values
         golongan = v["golongan"] or None
         if row.user_id is None:
@@ -442,6 +455,54 @@ def purge_previews() -> int:
     """Remove roster files uploaded for a preview more than a day ago; returns how many files."""
 
     return storage.purge("roster", PREVIEW_MAX_AGE_SECONDS)
+
+
+class UploadGone(LookupError):
+    """The previewed file is no longer kept (imported, cancelled or older than a day)."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A roster file kept between its preview and its import, with who uploaded it for which cohort."""
+
+    token: str
+    data: bytes
+    filename: str
+    cohort_id: int
+    user_id: int
+    rows: int
+
+
+def _valid_token(token: str) -> bool:
+    return bool(token) and len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum() and token.isascii()
+
+
+def keep_upload(cohort_id: int, user_id: int, data: bytes, filename: str, rows: int) -> str:
+    """Keep a previewed file in the upload store until it is imported or cancelled; its token."""
+    purge_previews()
+    token = secrets.token_urlsafe(16)
+    meta = {"cohort_id": cohort_id, "user_id": user_id, "filename": filename, "rows": rows}
+    storage.put("roster", data, name=token + ".bin")
+    storage.put("roster", json.dumps(meta).encode("utf-8"), name=token + ".json")
+    return token
+
+
+def kept_upload(token: str) -> Upload:
+    """The file kept under ``token``; :class:`UploadGone` if there is none (ValueError: not a token)."""
+    if not _valid_token(token):
+        raise ValueError(token)
+    try:
+        meta = json.loads(storage.read("roster", token + ".json"))
+        data = storage.read("roster", token + ".bin")
+    except (FileNotFoundError, ValueError) as exc:
+        raise UploadGone(token) from exc
+    return Upload(token, data, meta["filename"], meta["cohort_id"], meta["user_id"], int(meta.get("rows", 0)))
+
+
+def drop_upload(token: str) -> None:
+    if _valid_token(token):
+        for suffix in (".bin", ".json"):
+            storage.delete("roster", token + suffix)
 
 
 def template_csv() -> str:

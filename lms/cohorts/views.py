@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 
 from flask import (
     Blueprint,
@@ -17,8 +15,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -38,9 +36,9 @@ from lms.cohorts.forms import (
     StaffForm,
     StatusForm,
 )
+from lms.cohorts.jobs import ROSTER_IMPORT
 from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
 from lms.cohorts.rules import cohort_ids_with, may_edit_program
-from lms.core import storage
 from lms.core.access import require
 from lms.core.forms import Form as FlaskForm
 from lms.core.forms import int_or_none
@@ -49,6 +47,8 @@ from lms.core.predicates import DEFAULT_BANDS, bands_to_text
 from lms.core.timezones import now_utc, to_utc
 from lms.core.views import act, after_commit, cohort_tabs, form_page, refuse_to
 from lms.invitations import services as invitations
+from lms.jobs import services as jobs
+from lms.jobs.views import start_page
 from lms.notifications.events import roster_imported
 from lms.users.forms import ParticipantForm
 
@@ -360,36 +360,17 @@ def remove_member(cohort: Cohort, membership_id: int):
 # -- roster import -------------------------------------------------------------------------------
 
 
-def _store_upload(cohort: Cohort, data: bytes, filename: str) -> str:
-    roster_service.purge_previews()
-    token = secrets.token_urlsafe(16)
-    meta = {"cohort_id": cohort.id, "user_id": current_user.id, "filename": filename}
-    storage.put("roster", data, name=token + ".bin")
-    storage.put("roster", json.dumps(meta).encode("utf-8"), name=token + ".json")
-    return token
-
-
-def _valid_token(token: str) -> bool:
-    return bool(token) and len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum() and token.isascii()
-
-
-def _load_upload(cohort: Cohort, token: str) -> tuple[bytes, str]:
-    if not _valid_token(token):
-        abort(400)
+def _load_upload(cohort: Cohort, token: str) -> roster_service.Upload:
+    """The file this person previewed for this cohort: 400 for a malformed token, 410 once it is gone."""
     try:
-        meta = json.loads(storage.read("roster", token + ".json"))
-        data = storage.read("roster", token + ".bin")
-    except (FileNotFoundError, ValueError):
+        upload = roster_service.kept_upload(token)
+    except ValueError:
+        abort(400)
+    except roster_service.UploadGone:
         abort(410)
-    if meta["cohort_id"] != cohort.id or meta["user_id"] != current_user.id:
+    if upload.cohort_id != cohort.id or upload.user_id != current_user.id:
         abort(404)
-    return data, meta["filename"]
-
-
-def _drop_upload(token: str) -> None:
-    if _valid_token(token):
-        for suffix in (".bin", ".json"):
-            storage.delete("roster", token + suffix)
+    return upload
 
 
 @bp.route("/cohorts/<int:cohort_id>/roster", methods=["GET", "POST"])
@@ -410,7 +391,11 @@ def roster(cohort: Cohort):
         except roster_service.RosterFileError as exc:
             form.file.errors = [exc.args[0]]
             return page(422)
-        token = _store_upload(cohort, data, filename) if result.ok else None
+        token = (
+            roster_service.keep_upload(cohort.id, current_user.id, data, filename, len(result.rows))
+            if result.ok
+            else None
+        )
         status = 200 if result.ok else 422
         return render_template(
             "cohorts/roster_preview.html", cohort=cohort, preview=result, filename=filename, token=token, form=form
@@ -424,8 +409,20 @@ def roster_import(cohort: Cohort):
     if not FlaskForm().validate_on_submit():
         abort(400)
     token = request.form.get("token", "")
-    data, filename = _load_upload(cohort, token)
+    upload = _load_upload(cohort, token)
+    data, filename = upload.data, upload.filename
     refuse_to(url_for("cohorts.roster", cohort_id=cohort.id))
+    if upload.rows > current_app.config["ROSTER_INLINE_ROWS"]:
+        # A large file is imported by the job queue, with a progress bar, not inside this request.
+        job = jobs.start_job(
+            db.session,
+            current_user,
+            ROSTER_IMPORT,
+            {"cohort_id": cohort.id, "token": token},
+            locale=str(get_locale()),
+            back_url=url_for("cohorts.participants", cohort_id=cohort.id),
+        )
+        return start_page(job)
     try:
         result = roster_service.preview(
             db.session, cohort, data, filename, current_app.config["ROSTER_MAX_ROWS"], actor=current_user
@@ -474,7 +471,7 @@ def roster_import(cohort: Cohort):
             token=token if result.ok else None,
             form=RosterUploadForm(),
         ), 409
-    after_commit(lambda: _drop_upload(token))
+    after_commit(lambda: roster_service.drop_upload(token))
     flash(
         _(
             "Roster imported: %(created)s new accounts, %(enrolled)s existing people enrolled, "
@@ -499,7 +496,7 @@ def roster_import(cohort: Cohort):
 def roster_cancel(cohort: Cohort):
     token = request.form.get("token", "")
     _load_upload(cohort, token)  # only the person who uploaded it, for this cohort
-    _drop_upload(token)
+    roster_service.drop_upload(token)
     flash(_("The roster file is discarded; nothing was imported."), "info")
     return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
 
