@@ -128,6 +128,8 @@ def load_demo(session: Session, app: Flask, participants: int = 25) -> dict[str,
         code="PKA",
         name="Pelatihan Kepemimpinan Administrator",
         description="Pelatihan kepemimpinan bagi pejabat administrator (eselon III).",
+        # This program ranks its peserta (the setting is off by default; the PKP angkatan shows that).
+        show_rank=True,
         actor=coordinator,
     )
     cohort = save_cohort(

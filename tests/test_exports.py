@@ -69,7 +69,19 @@ def labels(app: Any) -> dict[str, str]:
 
 @pytest.fixture
 def world(ctx, session, make_cohort):
-    return graded_world(session, make_cohort)
+    """The graded world of a program that ranks its peserta (ranks are in the exports only then)."""
+    world = graded_world(session, make_cohort)
+    session.get(Cohort, world["cohort"].id).program.show_rank = True
+    session.commit()
+    return world
+
+
+def test_exports_leave_the_ranking_out_unless_the_program_ranks(world, session, app):
+    cohort = session.get(Cohort, world["cohort"].id)
+    with app.test_request_context():
+        assert _("Ranking") in [str(c.header) for c in columns(build_table(session, cohort))]
+        cohort.program.show_rank = False
+        assert _("Ranking") not in [str(c.header) for c in columns(build_table(session, cohort))]
 
 
 @pytest.fixture

@@ -488,7 +488,12 @@ def test_results_page_shows_the_table_and_charts(world, session, client):
     rows = screen_rows(html)
     p = [r.id for r in world["participants"]]
     a1, a2, a0 = (a.id for a in world["assessments"])
-    assert rows[p[0]]["final"] == "83,33" and rows[p[0]]["rank"] == "1" and rows[p[0]]["predicate"] == "Memuaskan"
+    assert rows[p[0]]["final"] == "83,33" and rows[p[0]]["predicate"] == "Memuaskan"
+    assert "rank" not in rows[p[0]], "a program ranks its peserta only when it says so"
+    cohort.program.show_rank = True
+    session.commit()
+    ranked = screen_rows(client.get(f"/cohorts/{cohort.id}/results").get_data(as_text=True))
+    assert ranked[p[0]]["rank"] == "1"
     assert rows[p[3]][f"a{a1}:state"] == "not_graded" and rows[p[3]][f"a{a0}:state"] == "not_submitted"
     assert rows[p[3]]["final:state"] == "incomplete"
     marked = [(r[k.split(":")[0]], r[k]) for r in rows.values() for k in r if k.endswith(":state")]

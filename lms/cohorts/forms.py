@@ -3,6 +3,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     DecimalField,
@@ -55,6 +56,7 @@ class ProgramForm(Form):
         validators=[Optional(), NumberRange(min=0, max=100)],
         render_kw={"inputmode": "decimal", "placeholder": "90"},
     )
+    show_rank = BooleanField(_l("Show each participant's ranking (peringkat)"), default=False)
 
     def validate_bands(self, field):
         try:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     ForeignKey,
     Integer,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -45,6 +47,9 @@ class Program(Base):
     predicate_bands: Mapped[list[Band]] = mapped_column(JSON, default=lambda: list(DEFAULT_BANDS))
     # The least attendance (percent of the recorded JP) a peserta needs to pass; None: no minimum.
     attendance_minimum: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    # Whether peserta are ranked on the results page, their own results and the exports. Off by
+    # default: the regulation reports a predikat and lulus / tidak lulus, not a place in the angkatan.
+    show_rank: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Who created it: they may edit it until a cohort uses it (lms.core.access.may_edit_program).
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

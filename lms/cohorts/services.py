@@ -55,6 +55,7 @@ def save_program(
     bands: list[Band] | None = None,
     actor: User | None = None,
     attendance_minimum: Decimal | None = None,
+    show_rank: bool = False,
 ) -> Program:
     """Create (``program`` None) or update a program; codes are unique, upper-cased.
 
@@ -72,6 +73,7 @@ def save_program(
     program.code, program.name, program.description = code, name.strip(), description.strip()
     program.predicate_bands = list(bands or DEFAULT_BANDS)
     program.attendance_minimum = None if attendance_minimum is None else half_up(attendance_minimum)
+    program.show_rank = bool(show_rank)
     session.flush()
     return program
 

@@ -96,6 +96,7 @@ def create_program():
             description=form.description.data or "",
             bands=form.parsed_bands,
             attendance_minimum=form.attendance_minimum.data,
+            show_rank=form.show_rank.data,
             actor=current_user,
         )
         flash(_("Program %(code)s created.", code=program.code), "success")
@@ -119,6 +120,7 @@ def edit_program(program: Program):
             description=form.description.data or "",
             bands=form.parsed_bands,
             attendance_minimum=form.attendance_minimum.data,
+            show_rank=form.show_rank.data,
         )
         flash(_("Saved."), "success")
         return redirect(url_for("cohorts.programs"))

@@ -93,7 +93,10 @@ def columns(table: ResultTable) -> list[Column]:
     cols += [
         Column(_("Final score"), "score", lambda r: r.final if r.complete else incomplete, 12),
         Column(_("Predicate"), "text", lambda r: r.predicate, 20),
-        Column(_("Ranking"), "int", lambda r: r.rank, 9),
+    ]
+    if table.cohort.program.show_rank:  # the program's choice, as on the screen
+        cols.append(Column(_("Ranking"), "int", lambda r: r.rank, 9))
+    cols += [
         Column(_("Attendance in percent"), "score", lambda r: r.outcome.attendance_percent if r.outcome else None, 12),
         Column(_("Outcome"), "text", lambda r: r.outcome.label if r.outcome else None, 14),
         Column(_("Reasons"), "text", lambda r: "; ".join(r.outcome.reasons) if r.outcome else None, 40),
