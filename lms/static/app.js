@@ -88,6 +88,8 @@
     });
   }
   document.querySelectorAll("form[data-keep]").forEach(function (form) {
+    // Read again at each keep: a page's own script may move the form to another key (a new
+    // practice's form, once its first autosave made the draft, keeps under that practice).
     var key = PREFIX + form.getAttribute("data-keep");
     var initial = JSON.stringify(read(form));
     var kept = null;
@@ -118,6 +120,7 @@
       try { sessionStorage.setItem(PREFIX + "sent", key); } catch (e) { /* blocked */ }
     });
     function keep() {
+      key = PREFIX + form.getAttribute("data-keep");
       try { localStorage.setItem(key, JSON.stringify({ at: Date.now(), data: read(form) })); } catch (e) { /* full */ }
     }
   });

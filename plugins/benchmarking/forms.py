@@ -20,6 +20,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.core.forms import EmailAddress, Form
 from plugins.benchmarking.mentors import VERDICT_LABELS
@@ -87,12 +88,14 @@ class SplitForm(Form):
 
 
 class PracticeForm(Form):
+    """A practice; a draft saves with anything filled in (the stage rules are checked at submit)."""
+
     title = StringField(
         _l("Practice"),
-        validators=[DataRequired(), Length(max=300)],
+        validators=[Optional(), Length(max=300)],
         render_kw={"placeholder": "Rumah sakit tanpa kelas"},
     )
-    category = SelectField(_l("Category"))
+    category = SelectField(_l("Category"), default=PracticeCategory.SERVICE_INNOVATION.value)
     identified = TextAreaField(
         _l("What the host does, and why it works (Markdown)"),
         validators=[Optional(), Length(max=50000)],
@@ -101,7 +104,7 @@ class PracticeForm(Form):
     evidence_links = TextAreaField(
         _l("Evidence links, one per line"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2}
     )
-    stage = SelectField(_l("Stage"))
+    stage = SelectField(_l("Stage"), default=Stage.IDENTIFIED.value)
     adoption_plan = TextAreaField(
         _l("Adoption: what will be replicated as it is, and where"),
         validators=[Optional(), Length(max=20000)],
@@ -110,7 +113,13 @@ class PracticeForm(Form):
     changes = TextAreaField(
         _l("Adaptation: what changes, and why"), validators=[Optional(), Length(max=20000)], render_kw={"rows": 4}
     )
-    reasons = SelectMultipleField(_l("Why it must change"), validators=[Optional()])
+    # Checkboxes (shown as chips): a multi-select needs Ctrl-click, which a phone does not have.
+    reasons = SelectMultipleField(
+        _l("Why it must change"),
+        validators=[Optional()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     target_unit = StringField(_l("Target unit"), validators=[Optional(), Length(max=300)])
     timeline = TextAreaField(_l("Timeline"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})
     resources = TextAreaField(_l("Resources needed"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})
@@ -140,6 +149,8 @@ class PracticeForm(Form):
         validators=[Optional(), Length(max=10000)],
         render_kw={"rows": 2, "data-keep-not": True},
     )  # never kept on a shared device
+    # Without JavaScript a photo goes with "Save draft" (the first one included); with it, at once.
+    file = FileField(_l("Evidence file (photo, PDF or office document)"))
     # A new practice: one key per rendering of the form, so a double submit stores it once.
     form_key = HiddenField(validators=[Optional(), Length(max=64)])
     # An existing practice: the version this form shows, so a save from a stale tab is refused.

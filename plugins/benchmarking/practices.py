@@ -237,35 +237,51 @@ class PracticeInvalid(DomainError):
         self.problems = problems
 
 
-def check(fields_: PracticeFields) -> None:
+def check(fields_: PracticeFields, *, complete: bool = True) -> None:
     """The stage rules: an adoption says what is replicated and where; an adaptation says what
-    changes and why, for which unit and when."""
+    changes and why, for which unit and when.
+
+    A draft (``complete=False``) is saved with anything filled in: only what can never be stored
+    (an unknown category, stage or reason, a link that is not http/https) is refused; what is
+    missing is asked for at submit, so nothing typed is lost to a half-finished form.
+    """
     problems: dict[str, Any] = {}
-    if not fields_.title.strip():
-        problems["title"] = _l("Give the practice a title.")
     if fields_.category not in {c.value for c in PracticeCategory}:
         problems["category"] = _l("Choose a category.")
     if fields_.stage not in {s.value for s in Stage}:
         problems["stage"] = _l("Choose a stage.")
-    if not fields_.identified.strip():
-        problems["identified"] = _l("Describe what the host does and why it works.")
-    if fields_.stage == Stage.ADOPTED and not fields_.adoption_plan.strip():
-        problems["adoption_plan"] = _l("An adopted practice needs a plan: what will be replicated, and where.")
-    if fields_.stage == Stage.ADAPTED:
-        if not fields_.changes.strip():
-            problems["changes"] = _l("An adapted practice needs to say what changes and why.")
-        if not fields_.reasons or set(fields_.reasons) - set(REASONS):
-            problems["reasons"] = _l("Say why it must change: budget, regulation, scale or culture.")
-        if not fields_.target_unit.strip():
-            problems["target_unit"] = _l("Name the unit where it will be applied.")
-        if not fields_.timeline.strip():
-            problems["timeline"] = _l("Give a timeline.")
+    if set(fields_.reasons) - set(REASONS):
+        problems["reasons"] = _l("Say why it must change: budget, regulation, scale or culture.")
+    if complete:
+        if not fields_.title.strip():
+            problems["title"] = _l("Give the practice a title.")
+        if not fields_.identified.strip():
+            problems["identified"] = _l("Describe what the host does and why it works.")
+        if fields_.stage == Stage.ADOPTED and not fields_.adoption_plan.strip():
+            problems["adoption_plan"] = _l("An adopted practice needs a plan: what will be replicated, and where.")
+        if fields_.stage == Stage.ADAPTED:
+            if not fields_.changes.strip():
+                problems["changes"] = _l("An adapted practice needs to say what changes and why.")
+            if not fields_.reasons:
+                problems["reasons"] = _l("Say why it must change: budget, regulation, scale or culture.")
+            if not fields_.target_unit.strip():
+                problems["target_unit"] = _l("Name the unit where it will be applied.")
+            if not fields_.timeline.strip():
+                problems["timeline"] = _l("Give a timeline.")
     for name in ("evidence_links", "change_project_link"):
         for line in getattr(fields_, name).splitlines():
             if line.strip() and not line.strip().startswith(("http://", "https://")):
                 problems[name] = _l("Links must start with http:// or https://.")
     if problems:
         raise PracticeInvalid(problems)
+
+
+def fields_of(practice: Practice) -> PracticeFields:
+    """What a stored practice says, as the form and :func:`check` read it."""
+    values: dict[str, Any] = {f.name: getattr(practice, f.name) for f in fields(PracticeFields)}
+    values["category"], values["stage"] = practice.category.value, practice.stage.value
+    values["reasons"] = tuple(practice.reason_list)
+    return PracticeFields(**values)
 
 
 def _apply(practice: Practice, fields_: PracticeFields, now: datetime) -> None:
@@ -298,8 +314,9 @@ def create_practice(
     from it (a double click, a resent form) that practice is returned and nothing new is stored.
     Two creates at the same moment can still collide on the attempt number or the key; the flush
     then raises ``IntegrityError`` and the caller rolls back and asks :func:`created_from`.
+    A draft needs no field filled in (see :func:`check`).
     """
-    check(fields_)
+    check(fields_, complete=False)
     if visit.assessment is None:
         raise DomainError(_l("This visit does not take practice logs yet; ask the program manager."), status=409)
     existing = created_from(session, participant, form_key)
@@ -368,7 +385,7 @@ def update_practice(
     """
     if practice.participant_id != actor.id:
         raise DomainError(_l("You can only edit your own practices."), status=403)
-    check(fields_)
+    check(fields_, complete=False)
     session.refresh(practice, with_for_update=True)  # one writer at a time per practice (PostgreSQL)
     if base_version is not None and base_version != practice.version:
         raise PracticeConflict(practice)
@@ -383,7 +400,12 @@ def submit_practice(
     session: Session, practice: Practice, actor: User, now: datetime, share_consent: bool = False
 ) -> None:
     """Hand the practice in, recording whether the author agrees that a published copy names them
-    and shows their evidence (asked at every submit: the answer of the latest one counts)."""
+    and shows their evidence (asked at every submit: the answer of the latest one counts).
+
+    The stage rules a draft may still break are checked here (:class:`PracticeInvalid`)."""
+    if practice.participant_id != actor.id:
+        raise DomainError(_l("You can only submit your own work."), status=403)
+    check(fields_of(practice))
     assessments.submit(session, practice.submission, actor, now)
     practice.share_consent = share_consent
     if practice.published_copy and not share_consent:  # consent withdrawn: the published copy follows now

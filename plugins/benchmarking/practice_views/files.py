@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,19 +18,28 @@ from plugins.benchmarking.practice_views.blueprint import bp
 @bp.route("/practices/<int:practice_id>/files", methods=["POST"])
 @require("benchmarking.practice.edit", load=Practice)
 def upload(practice: Practice):
+    """One evidence file; answers JSON to the practice form's script (which shows the progress), else
+    goes back to the practice."""
+    wants_json = request.accept_mimetypes.best == "application/json"
     form = EvidenceForm()
     if not form.validate_on_submit() or not form.file.data:
+        if wants_json:
+            return jsonify(error="refused", message=_("Choose a file.")), 400
         flash(_("Choose a file."), "danger")
         return redirect(url_for("benchmarking_practices.show", practice_id=practice.id)), 303
     limit = current_app.config["EVIDENCE_MAX_FILE_BYTES"]
     data = form.file.data.read(limit + 1)
     on_refusal(
         lambda exc: (
-            render_template("benchmarking/upload_refused.html", practice=practice, message=exc.message),
-            exc.status,
+            (jsonify(error="refused", message=str(exc.message)), exc.status)
+            if wants_json
+            else (
+                render_template("benchmarking/upload_refused.html", practice=practice, message=exc.message),
+                exc.status,
+            )
         )
     )
-    evidence.add(
+    attachment = evidence.add(
         db.session,
         practice,
         current_user,
@@ -39,6 +48,8 @@ def upload(practice: Practice):
         max_file=limit,
         max_practice=current_app.config["EVIDENCE_MAX_PRACTICE_BYTES"],
     )
+    if wants_json:
+        return jsonify(id=attachment.id, name=attachment.original_name, size=attachment.size)
     flash(_("Evidence added."), "success")
     return redirect(url_for("benchmarking_practices.show", practice_id=practice.id))
 

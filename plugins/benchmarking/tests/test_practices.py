@@ -133,21 +133,94 @@ def test_identified_needs_no_plan_and_bad_links_are_refused():
     assert "evidence_links" in error.value.problems
 
 
-def test_adapted_without_plan_over_http_is_422_and_nothing_stored(app, world, session):
+def test_a_draft_saves_with_the_plan_missing_and_submit_asks_for_it(app, world, session):
     client = app.test_client()
     login(client, world["people"][0])
     response = client.post(
         f"/benchmarking/visits/{world['visit'].id}/practices/new",
-        data={
-            "title": "Mal pelayanan",
-            "category": "service_innovation",
-            "stage": "adapted",
-            "identified": "Semua layanan di satu gedung.",
-        },
+        data={"title": "Mal pelayanan", "category": "service_innovation", "stage": "adapted", "reasons": ["scale"]},
     )
-    assert response.status_code == 422 and 'value="Mal pelayanan"' in response.get_data(as_text=True)
-    assert session.scalar(select(func.count()).select_from(Practice)) == 0
-    assert session.scalar(select(func.count()).select_from(Submission)) == 0
+    assert response.status_code == 302
+    practice = session.scalar(select(Practice))
+    assert (practice.title, practice.stage.value, practice.reason_list) == ("Mal pelayanan", "adapted", ["scale"])
+    # Submitting asks for what the stage needs, at the fields, and hands nothing in.
+    response = client.post(f"/benchmarking/practices/{practice.id}/submit", data={})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="submit-missing"' in page
+    assert page.count("invalid-feedback") >= 4 and 'value="Mal pelayanan"' in page
+    session.expire_all()
+    assert session.get(Submission, practice.submission_id).state.value == "draft"
+
+
+def test_an_empty_draft_saves_but_lengths_and_links_are_still_checked(app, world, session):
+    client = app.test_client()
+    login(client, world["people"][0])
+    url = f"/benchmarking/visits/{world['visit'].id}/practices/new"
+    assert client.post(url, data={"private_note": "nanti"}).status_code == 302
+    assert session.scalar(select(Practice.private_note)) == "nanti"
+    refused = client.post(url, data={"title": "x" * 301, "evidence_links": "ftp://x", "identified": "Teks saya"})
+    assert refused.status_code == 422 and "Teks saya" in refused.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Practice)) == 1
+
+
+def _autosave(client, world, **data):
+    form = {"category": "health", "stage": "identified"} | data
+    return client.post(
+        f"/benchmarking/visits/{world['visit'].id}/practices/autosave",
+        data=form,
+        headers={"Accept": "application/json"},
+    )
+
+
+def test_the_first_autosave_creates_the_draft_once_and_later_ones_check_the_version(app, world, session):
+    client = app.test_client()
+    login(client, world["people"][0])
+    first = _autosave(client, world, form_key="k" * 20, title="Mal")
+    assert first.status_code == 200
+    data = first.get_json()
+    again = _autosave(client, world, form_key="k" * 20, title="Mal")  # a retried first save
+    assert again.get_json()["practice_id"] == data["practice_id"]
+    assert session.scalar(select(func.count()).select_from(Practice)) == 1
+    pid, version = data["practice_id"], data["version"]
+    saved = _autosave(client, world, practice_id=pid, version=version, title="Mal pelayanan publik")
+    assert saved.status_code == 200 and saved.get_json()["version"] == version + 1
+    stale = _autosave(client, world, practice_id=pid, version=version, title="dari tab lain")
+    assert stale.status_code == 409 and stale.get_json()["error"] == "conflict"
+    session.expire_all()
+    assert session.get(Practice, pid).title == "Mal pelayanan publik"
+    # Someone else's practice is not found through one's own visit.
+    other = app.test_client()
+    login(other, world["people"][1])
+    assert _autosave(other, world, practice_id=pid, version=version + 1, title="x").status_code == 404
+
+
+def test_a_photo_before_the_first_save_and_uploads_answer_json(app, world, session):
+    client = app.test_client()
+    login(client, world["people"][0])
+    # Without JavaScript: the file goes with the first "Save draft".
+    response = client.post(
+        f"/benchmarking/visits/{world['visit'].id}/practices/new",
+        data={"file": (io.BytesIO(PNG_1PX), "ruang.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    practice = session.scalar(select(Practice))
+    assert [a.original_name for a in practice.attachments] == ["ruang.png"]
+    # With it: JSON for the progress bar.
+    answer = client.post(
+        f"/benchmarking/practices/{practice.id}/files",
+        data={"file": (io.BytesIO(JPEG), "kedua.jpg")},
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json"},
+    )
+    assert answer.status_code == 200 and answer.get_json()["name"] == "kedua.jpg"
+    refused = client.post(
+        f"/benchmarking/practices/{practice.id}/files",
+        data={"file": (io.BytesIO(b"MZ not a photo"), "x.exe")},
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json"},
+    )
+    assert refused.status_code == 415 and refused.get_json()["error"] == "refused"
 
 
 # -- grading through the core engine -------------------------------------------------------------
