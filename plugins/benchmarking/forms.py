@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     EmailField,
@@ -76,6 +77,9 @@ class VisitForm(Form):
     )
     guiding_questions = TextAreaField(
         _l("Guiding questions, one per line"), validators=[Optional(), Length(max=10000)], render_kw={"rows": 5}
+    )
+    allow_withdraw = BooleanField(
+        _l("Participants may take a submitted practice back to draft until grading starts"), default=True
     )
 
     def validate_end_date(self, field):

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,6 +82,8 @@ class FieldVisit(Base):
         ForeignKey("assessments.id", ondelete="SET NULL"), index=True
     )
     min_practices: Mapped[int] = mapped_column(Integer, default=3)
+    # A peserta may take a submitted practice back to draft while no grader has started on it.
+    allow_withdraw: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cohort: Mapped[Cohort] = relationship()

@@ -413,6 +413,22 @@ def submit_practice(
     session.flush()
 
 
+WITHDRAW_OFF = _l("This visit does not allow taking a submitted practice back; ask the course organiser.")
+
+
+def withdraw_practice(session: Session, practice: Practice, actor: User, now: datetime) -> None:
+    """Take a submitted practice back to draft ("tarik kembali"), where its visit allows it.
+
+    The core's withdrawal locks the submission row, as a grade's save does, and refuses (409) once
+    a grade exists or the due time has passed: a grader who starts in the same instant wins or waits.
+    """
+    if practice.participant_id != actor.id:
+        raise DomainError(_l("You can only withdraw your own work."), status=403)
+    if not practice.visit.allow_withdraw:
+        raise Conflict(WITHDRAW_OFF)
+    assessments.withdraw(session, practice.submission, actor, now)
+
+
 def delete_practice(session: Session, practice: Practice, actor: User) -> list[str]:
     """Delete a practice no grader has touched; returns the stored files to remove after commit."""
     if practice.participant_id != actor.id:

@@ -134,6 +134,7 @@ def save_visit(
     location: str = "",
     briefing: str = "",
     guiding_questions: str = "",
+    allow_withdraw: bool = True,
 ) -> FieldVisit:
     """Schedule or change a visit; it may not end before it starts, nor use an archived host anew."""
     ensure_editable(cohort)
@@ -153,6 +154,7 @@ def save_visit(
     visit.theme, visit.start_date, visit.end_date = theme.strip(), start_date, end_date
     visit.location, visit.briefing = location.strip(), briefing.strip()
     visit.guiding_questions = "\n".join(line.strip() for line in guiding_questions.splitlines() if line.strip())
+    visit.allow_withdraw = allow_withdraw
     session.flush()
     if before is not None:
         notifications.visit_changed(session, visit, before, datetime.now(UTC))

@@ -152,6 +152,7 @@ def _visit_fields(form: VisitForm) -> dict:
         "location": form.location.data or "",
         "briefing": form.briefing.data or "",
         "guiding_questions": form.guiding_questions.data or "",
+        "allow_withdraw": bool(form.allow_withdraw.data),
     }
 
 

@@ -289,6 +289,16 @@ def submit(practice: Practice):
     return redirect(back)
 
 
+@bp.route("/practices/<int:practice_id>/withdraw", methods=["POST"])
+@require("benchmarking.practice.edit", load=Practice)
+def withdraw(practice: Practice):
+    return act(
+        lambda: practices.withdraw_practice(db.session, practice, current_user, now_utc()),
+        back=url_for("benchmarking_practices.show", practice_id=practice.id),
+        message=_("Taken back: it is a draft again. Submit it again when it is ready."),
+    )
+
+
 @bp.route("/practices/<int:practice_id>/delete", methods=["POST"])
 @require("benchmarking.practice.edit", load=Practice)
 def delete(practice: Practice):

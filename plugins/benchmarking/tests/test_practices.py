@@ -179,9 +179,10 @@ def test_the_first_autosave_creates_the_draft_once_and_later_ones_check_the_vers
     assert first.status_code == 200
     data = first.get_json()
     again = _autosave(client, world, form_key="k" * 20, title="Mal")  # a retried first save
+    assert again.status_code == 200, again.get_json()
     assert again.get_json()["practice_id"] == data["practice_id"]
     assert session.scalar(select(func.count()).select_from(Practice)) == 1
-    pid, version = data["practice_id"], data["version"]
+    pid, version = data["practice_id"], again.get_json()["version"]  # the retry saved it again
     saved = _autosave(client, world, practice_id=pid, version=version, title="Mal pelayanan publik")
     assert saved.status_code == 200 and saved.get_json()["version"] == version + 1
     stale = _autosave(client, world, practice_id=pid, version=version, title="dari tab lain")
@@ -224,6 +225,52 @@ def test_a_photo_before_the_first_save_and_uploads_answer_json(app, world, sessi
 
 
 # -- grading through the core engine -------------------------------------------------------------
+
+
+def test_a_submitted_practice_is_taken_back_until_grading_starts_where_the_visit_allows(app, world, session):
+    practice = logged(session, world)
+    owner = app.test_client()
+    login(owner, world["people"][0])
+    page = owner.get(f"/benchmarking/practices/{practice.id}").get_data(as_text=True)
+    assert 'data-state="waiting"' in page and 'id="withdraw-practice"' in page
+    assert owner.post(f"/benchmarking/practices/{practice.id}/withdraw").status_code == 302
+    session.expire_all()
+    assert session.get(Submission, practice.submission_id).state.value == "draft"
+    assert 'data-state="draft"' in owner.get(f"/benchmarking/practices/{practice.id}").get_data(as_text=True)
+    # Submitted again and a grader starts: the 409 says so, the practice stays handed in.
+    practices.submit_practice(session, session.get(Practice, practice.id), world["people"][0], NOW)
+    submission = session.get(Submission, practice.submission_id)
+    criterion = submission.assessment.rubric.criteria[0]
+    grading.save_grade(
+        session,
+        submission,
+        world["teacher"],
+        grading.GradeInput(levels={criterion.id: criterion.levels[0].id}, comments={}),
+        None,
+        NOW,
+    )
+    session.commit()
+    page = owner.get(f"/benchmarking/practices/{practice.id}").get_data(as_text=True)
+    assert 'data-state="grading"' in page and 'id="withdraw-practice"' not in page
+    assert owner.post(f"/benchmarking/practices/{practice.id}/withdraw").status_code == 303  # said, not done
+    with pytest.raises(DomainError) as refused:
+        practices.withdraw_practice(session, session.get(Practice, practice.id), world["people"][0], NOW)
+    assert refused.value.status == 409
+    session.rollback()
+    session.expire_all()
+    assert session.get(Submission, practice.submission_id).state.value == "submitted"
+
+
+def test_a_visit_may_keep_submitted_practices_handed_in(app, world, session):
+    practice = logged(session, world)
+    world["visit"].allow_withdraw = False
+    session.commit()
+    owner = app.test_client()
+    login(owner, world["people"][0])
+    assert 'id="withdraw-practice"' not in owner.get(f"/benchmarking/practices/{practice.id}").get_data(as_text=True)
+    assert owner.post(f"/benchmarking/practices/{practice.id}/withdraw").status_code == 303
+    session.expire_all()
+    assert session.get(Submission, practice.submission_id).state.value == "submitted"
 
 
 def test_practices_are_graded_and_released_by_the_core_engine(app, world, session):
