@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -50,6 +51,8 @@ from lms.invitations import services as invitations
 from lms.jobs import services as jobs
 from lms.jobs.views import start_page
 from lms.notifications.events import roster_imported
+from lms.plugins.manager import get_plugin_manager
+from lms.plugins.types import ParticipantAction
 from lms.users.forms import ParticipantForm
 
 bp = Blueprint("cohorts", __name__, template_folder="templates")
@@ -216,8 +219,15 @@ def participants(cohort: Cohort):
         tabs=cohort_tabs(cohort, current_user),
         access=access,
         access_labels=invitations.ACCESS_LABELS,
-        bulk_actions=BULK_ACTIONS,
+        bulk_actions={**BULK_ACTIONS, **{a.key: a.label for a in _plugin_actions(cohort)}},
     )
+
+
+def _plugin_actions(cohort: Cohort) -> list[ParticipantAction]:
+    found: list[ParticipantAction] = []
+    for contributed in get_plugin_manager(current_app).hook.lms_participant_actions(cohort=cohort):
+        found.extend(contributed or [])
+    return sorted(found, key=lambda a: (a.order, a.key))
 
 
 @bp.route("/cohorts/<int:cohort_id>/participants/bulk", methods=["POST"])
@@ -226,6 +236,10 @@ def bulk(cohort: Cohort):
     """Act on the ticked participants: the first POST shows who and asks, the confirmed one acts."""
     back = url_for("cohorts.participants", cohort_id=cohort.id)
     form = BulkForm()
+    extra = {a.key: a for a in _plugin_actions(cohort)}
+    form.action.choices = [SelectChoice(k, v) for k, v in BULK_ACTIONS.items()] + [
+        SelectChoice(a.key, a.label) for a in extra.values()
+    ]
     form.assessment_id.choices = [
         SelectChoice(a.id, a.title)
         for a in db.session.scalars(
@@ -239,6 +253,8 @@ def bulk(cohort: Cohort):
         return redirect(back, 303)
     action = form.action.data
     ready = request.form.get("confirmed") == "1"
+    if action in extra:
+        return _plugin_bulk(cohort, form, extra[action], ids, chosen, ready, back)
     if action == "extension" and ready and (form.assessment_id.data is None or form.cutoff_at.data is None):
         form.cutoff_at.errors = [_("Choose the assessment and the new cut-off.")]
         ready = False
@@ -283,6 +299,37 @@ def bulk(cohort: Cohort):
             title=assessment.title,
         ),
     )
+
+
+def _plugin_bulk(
+    cohort: Cohort,
+    form: BulkForm,
+    action: ParticipantAction,
+    ids: list[int],
+    chosen: list[Membership],
+    ready: bool,
+    back: str,
+) -> Any:
+    """A plugin's bulk action: every ticked id must be a participant of this cohort (an id from
+    elsewhere refuses the whole request, nothing done), then the plugin's ``apply`` runs once."""
+    if {m.user_id for m in chosen} != set(ids):
+        abort(403)
+    target = request.form.get("target", "")
+    valid = target in {str(value) for value, _label in action.targets}
+    if not ready or not valid:
+        error = _("Choose one of the options.") if ready else None
+        return render_template(
+            "cohorts/bulk_confirm.html",
+            cohort=cohort,
+            form=form,
+            chosen=chosen,
+            action_label=action.label,
+            plugin_action=action,
+            target=target,
+            target_error=error,
+            tabs=cohort_tabs(cohort, current_user),
+        ), (422 if error else 200)
+    return act(lambda: action.apply(db.session, cohort, ids, target, current_user), back=back, message=action.done)
 
 
 @bp.route("/cohorts/<int:cohort_id>/participants/new", methods=["GET", "POST"])

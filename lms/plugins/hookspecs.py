@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         DashboardWidget,
         NavItem,
         NotificationKind,
+        ParticipantAction,
         Reminder,
         ResultColumn,
         ResultFilter,
@@ -132,6 +133,13 @@ def lms_result_totals(cohort: Cohort) -> list[ResultTotal]:
 def lms_result_filters(cohort: Cohort) -> list[ResultFilter]:
     """Filters on a cohort's participants that the results page and the grading queue offer besides
     the core's (search, status): each keeps the participants its SQL select returns."""
+
+
+@hookspec
+def lms_participant_actions(cohort: Cohort) -> list[ParticipantAction]:
+    """Bulk actions on ``cohort``'s ticked participants, offered beside the core's (invite, extension,
+    remove), called when the participants list and its confirmation page render and when one is run.
+    Keys are namespaced by the plugin (``benchmarking.move_to_group``)."""
 
 
 @hookspec

@@ -182,3 +182,23 @@ class Reminder:
     payload: Mapping[str, Any]
     link: str
     key: str
+
+
+@dataclass(frozen=True)
+class ParticipantAction:
+    """A bulk action a plugin adds to a cohort's participants list (move the ticked to a visit group).
+
+    The confirmation page lists the ticked people and asks for one of ``targets`` (``(value, label)``
+    pairs, labelled ``target_label``). The core hands ``apply`` only ids of the cohort's participants:
+    when any ticked id is not one, it refuses and nothing is done. ``apply(session, cohort, user_ids,
+    target, actor)`` flushes, raises a ``DomainError`` to refuse, and returns how many it changed;
+    ``done(count)`` is the message shown then.
+    """
+
+    key: str
+    label: Any
+    target_label: Any
+    targets: Sequence[tuple[str, Any]]
+    apply: Callable[[Session, Any, list[int], str, Any], int]
+    done: Callable[[int], Any]
+    order: int = 50

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from lms.plugins.types import (
     DashboardWidget,
     NavItem,
     NotificationKind,
+    ParticipantAction,
     Reminder,
     ResultColumn,
     ResultFilter,
@@ -104,6 +106,28 @@ def lms_result_totals(cohort: Cohort) -> list[ResultTotal]:
 @hookimpl
 def lms_result_filters(cohort: Cohort) -> list[ResultFilter]:
     return results.group_filter(db.session, cohort.id)
+
+
+@hookimpl
+def lms_participant_actions(cohort: Cohort) -> list[ParticipantAction]:
+    groups = results.group_filter(db.session, cohort.id)
+    if not groups:
+        return []
+    return [
+        ParticipantAction(
+            key="benchmarking.move_to_group",
+            label=_l("Move to a visit group"),
+            target_label=_l("Group"),
+            targets=groups[0].choices,
+            apply=lambda session, cohort, ids, target, _actor: services.move_to_group(
+                session, cohort, ids, int(target)
+            ),
+            done=lambda count: ngettext(
+                "%(num)s participant is moved to the group.", "%(num)s participants are moved to the group.", count
+            ),
+            order=60,
+        )
+    ]
 
 
 @hookimpl

@@ -268,6 +268,20 @@ def assign_groups(
     session.flush()
 
 
+def move_to_group(session: Session, cohort: Cohort, user_ids: list[int], group_id: int) -> int:
+    """Move participants of ``cohort`` into one group of a visit (out of any other group of that
+    visit; a leader who leaves their group leaves it without a leader). Refused, with nothing
+    changed, for a group of another cohort or anyone who is not a participant."""
+    group = session.get(VisitGroup, group_id)
+    if group is None or group.visit.cohort_id != cohort.id:
+        raise DomainError(_l("Unknown group."))
+    moving = set(user_ids)
+    visit = group.visit
+    leaders: dict[int, int | None] = {g.id: None for g in visit.groups if g.id != group.id and g.leader_id in moving}
+    assign_groups(session, visit, dict.fromkeys(moving, group.id), leaders)
+    return len(moving)
+
+
 CARD_MEMBERS = 10  # members listed on a group's card; the rest are in the people list, filtered by group
 
 
