@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import current_app
@@ -30,6 +30,23 @@ def all_kinds() -> dict[str, SubmissionKind]:
 
 def kind_of(key: str) -> SubmissionKind:
     return all_kinds().get(key, REFLECTION_KIND)
+
+
+def titles(session: Session, submissions: Iterable[Any]) -> dict[int, str]:
+    """Each submission's own name, where its kind gives one (``SubmissionKind.titles``): one query
+    per kind present, whatever the number of submissions. ``submissions`` have ``id`` and
+    ``assessment.kind`` (or pairs of id and kind key)."""
+    by_kind: dict[str, list[int]] = {}
+    for item in submissions:
+        submission_id, key = item if isinstance(item, tuple) else (item.id, item.assessment.kind)
+        by_kind.setdefault(key, []).append(submission_id)
+    kinds = all_kinds()
+    named: dict[int, str] = {}
+    for key, ids in by_kind.items():
+        kind = kinds.get(key)
+        if kind is not None and kind.titles is not None:
+            named.update({i: t for i, t in kind.titles(session, ids).items() if t})
+    return named
 
 
 def shown(session: Session, kind: SubmissionKind, submission_ids: list[int]) -> Mapping[int, Any]:

@@ -139,6 +139,7 @@ def show(assessment: Assessment):
         now=now_utc(),
         kind=kind,
         shown=kinds.shown(db.session, kind, [s.id for s in submissions]),
+        titles=kinds.titles(db.session, [(s.id, assessment.kind) for s in submissions]),
         extension_form=extension_form,
     )
 

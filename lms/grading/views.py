@@ -93,6 +93,7 @@ def queue():
     return render_template(
         "grading/queue.html",
         page=page,
+        titles=kinds.titles(db.session, [submission for submission, _grade in page.items]),
         filters=filters,
         cohorts=cohorts,
         assessments=assessments,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.assessments import kinds as work_kinds
 from lms.assessments.models import Assessment, Extension, Submission
 from lms.cohorts.models import Cohort, Membership, Role
 from lms.core.urls import path_for
@@ -33,15 +34,34 @@ def _staff_ids(session: Session, cohort_id: int) -> list[int]:
     )
 
 
+def _named(assessment: Assessment, title: str | None) -> str:
+    """What a notification calls a piece of work: the assessment, and the work's own name where it
+    has one (a practice's title), never "submission 2"."""
+    return f"{assessment.title} — {title}" if title else assessment.title
+
+
 def grades_released(session: Session, grades: Sequence[Any], actor: User, now: datetime) -> None:
     """Each participant whose grade was released: the score and where to read the feedback (one
     notify per assessment, so releasing a cohort's grades costs the same few queries at any size)."""
     by_assessment: dict[int, list[Any]] = {}
     for grade in grades:
         by_assessment.setdefault(grade.submission.assessment_id, []).append(grade)
+    titles = work_kinds.titles(session, [g.submission for g in grades])
     for released in by_assessment.values():
         assessment = released[0].submission.assessment
-        scores = {g.submission.participant_id: {"score": None if g.score is None else str(g.score)} for g in released}
+        scores: dict[int, dict[str, Any]] = {}
+        for g in released:
+            score = None if g.score is None else str(g.score)
+            mine = scores.get(g.submission.participant_id)
+            title = titles.get(g.submission_id)
+            if mine is None:
+                scores[g.submission.participant_id] = {"score": score} | ({"work": title} if title else {})
+            else:  # several named pieces of one person released at once: one notification names them all
+                mine["score"] = "; ".join(s for s in (mine["score"], score) if s)
+                mine["work"] = "; ".join(t for t in (mine.get("work"), title) if t)
+        for mine in scores.values():
+            if mine.get("work"):
+                mine["assessment"] = _named(assessment, mine["work"])
         notify(
             session,
             list(scores),
@@ -64,7 +84,7 @@ def work_returned(session: Session, submission: Submission, actor: User, note: s
         [submission.participant_id],
         _kind(kinds.WORK_RETURNED, assessment),
         {
-            "assessment": assessment.title,
+            "assessment": _named(assessment, work_kinds.titles(session, [submission]).get(submission.id)),
             "cohort": assessment.cohort.title,
             "actor": actor.name,
             "note": note.strip(),
@@ -99,7 +119,7 @@ def work_submitted(session: Session, submission: Submission, now: datetime) -> N
     if not staff:
         return
     payload = {
-        "assessment": assessment.title,
+        "assessment": _named(assessment, work_kinds.titles(session, [submission]).get(submission.id)),
         "cohort": assessment.cohort.title,
         "participant": submission.participant.name,
         "due": assessment.due_at.isoformat() if assessment.due_at else None,

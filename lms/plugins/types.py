@@ -58,6 +58,9 @@ class SubmissionKind:
     ``load(session, submission_ids)`` is the kind's batch loader: called once per page with every
     submission the page shows, it answers ``{submission_id: data}`` in a fixed number of queries, so
     a kind's template never queries (no app-wide template global that loads per row).
+    ``titles(session, submission_ids)`` names each piece of work where it has a name of its own (a
+    practice's title): shown instead of "submission 2" in lists, notifications, e-mails and exports;
+    one query for all of them, as ``load``.
     """
 
     key: str
@@ -65,6 +68,7 @@ class SubmissionKind:
     write_endpoint: str
     template: str
     load: Callable[[Session, list[int]], Mapping[int, Any]] | None = None
+    titles: Callable[[Session, list[int]], Mapping[int, str]] | None = None
 
 
 @dataclass(frozen=True)

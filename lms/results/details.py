@@ -12,6 +12,7 @@ from typing import NamedTuple
 from sqlalchemy import Float, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
+from lms.assessments import kinds
 from lms.assessments.models import Assessment, Submission
 from lms.grading.models import Grade, GradeCriterion, GradeStatus
 from lms.results.table import ResultTable
@@ -149,6 +150,25 @@ class Feedback:
     score: Decimal | None
     feedback: str
     released_at: datetime | None
+    title: str = ""  # the work's own name (a practice's title), where its kind gives one
+
+
+def work_titles(
+    session: Session, table: ResultTable, participant_ids: Iterable[int] | None = None
+) -> dict[tuple[int, int, int], str]:
+    """The own name of each piece of work that has one, by (participant, assessment, attempt): shown
+    instead of "attempt 2" (two queries, for the assessments that take several submissions)."""
+    several = {a.id: a.kind for a in table.assessments if a.max_submissions > 1}
+    if not several:
+        return {}
+    stmt = select(Submission.id, Submission.participant_id, Submission.assessment_id, Submission.attempt).where(
+        Submission.assessment_id.in_(list(several))
+    )
+    if participant_ids is not None:
+        stmt = stmt.where(Submission.participant_id.in_(list(participant_ids)))
+    rows = session.execute(stmt).all()
+    named = kinds.titles(session, [(sid, several[aid]) for sid, _pid, aid, _n in rows])
+    return {(pid, aid, n): named[sid] for sid, pid, aid, n in rows if sid in named}
 
 
 def feedback_of(
@@ -176,10 +196,18 @@ def feedback_of(
     if participant_ids is not None:
         stmt = stmt.where(Submission.participant_id.in_(list(keep)))
     out: dict[int, list[Feedback]] = {}
+    titles = work_titles(session, table, participant_ids)
     for pid, aid, attempt, score, feedback, released_at in session.execute(stmt):
         if pid in keep:
             out.setdefault(pid, []).append(
-                Feedback(aid, attempt, None if score is None else Decimal(score), feedback or "", released_at)
+                Feedback(
+                    aid,
+                    attempt,
+                    None if score is None else Decimal(score),
+                    feedback or "",
+                    released_at,
+                    titles.get((pid, aid, attempt), ""),
+                )
             )
     order = {a.id: i for i, a in enumerate(table.assessments)}
     for items in out.values():

@@ -61,6 +61,7 @@ def lms_submission_kinds() -> list[SubmissionKind]:
             write_endpoint="benchmarking_practices.write_practice",
             template="benchmarking/_practice.html",
             load=queries.practices_shown,
+            titles=queries.practice_titles,
         ),
         SubmissionKind(
             key=practices.REPORT_KIND,

@@ -47,6 +47,22 @@ def practices_shown(session: Session, submission_ids: list[int]) -> dict[int, Pr
     }
 
 
+def practice_titles(session: Session, submission_ids: list[int]) -> dict[int, str]:
+    """The practice kind's names: each submission's practice title (a query per 500 ids, so an
+    export of a whole angkatan stays within every database's limit of bound parameters)."""
+    ids = sorted(set(submission_ids))
+    named: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        named.update(
+            session.execute(
+                select(Practice.submission_id, Practice.title).where(
+                    Practice.submission_id.in_(ids[start : start + 500])
+                )
+            ).all()
+        )
+    return named
+
+
 def reports_shown(session: Session, submission_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The group report kind's batch loader: each report with the practices it refers to (two queries)."""
     rows = session.scalars(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from lms.core.spreadsheet import needs_guard
 from lms.core.timezones import local_zone
-from lms.results.details import criterion_rows
+from lms.results.details import criterion_rows, work_titles
 from lms.results.exports.columns import Marker, columns
 from lms.results.sheets import extra_sheets
 from lms.results.table import ResultTable
@@ -133,7 +133,7 @@ def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet) -> None
         (_("NIP"), 21),
         (_("Name"), 30),
         (_("Assessment"), 30),
-        (_("Attempt"), 8),
+        (_("Submission"), 24),
         (_("Criterion"), 30),
         (_("Level"), 16),
         (_("Points"), 8),
@@ -153,6 +153,7 @@ def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet) -> None
     # The attempt only where an assessment takes several submissions (practices): elsewhere it is
     # always 1, and a hundred thousand cells of 1 cost time and say nothing.
     several = {a.id for a in table.assessments if a.max_submissions > 1}
+    named = {key: (title, fmt(title)) for key, title in work_titles(session, table).items()}  # practices' titles
     strings: dict[str, Any] = {}  # criterion titles, levels, graders: few, each checked once
     last_time: datetime | None = None
     serial = 0.0
@@ -164,7 +165,11 @@ def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet) -> None
         title, title_fmt = titles[item.assessment_id]
         text(r, 2, title, title_fmt)
         if item.assessment_id in several:
-            number(r, 3, item.attempt, None)
+            work = named.get((item.participant_id, item.assessment_id, item.attempt))
+            if work is not None:
+                text(r, 3, work[0], work[1])
+            else:
+                number(r, 3, item.attempt, None)
         criterion, level, grader = item.criterion, item.level, item.grader
         if criterion:
             text(

@@ -227,6 +227,49 @@ def test_a_photo_before_the_first_save_and_uploads_answer_json(app, world, sessi
 # -- grading through the core engine -------------------------------------------------------------
 
 
+def test_practices_are_named_by_their_titles_in_the_queue_notifications_feedback_and_exports(app, world, session):
+    from openpyxl import load_workbook
+
+    from lms.notifications.models import Notification
+    from lms.results.exports.as_xlsx import write_xlsx
+    from lms.results.table import build_table
+
+    person = world["people"][0]
+    first = logged(session, world, title="Mal pelayanan publik")
+    second = logged(session, world, title="Rumah sakit tanpa kelas")
+    staff = app.test_client()
+    login(staff, world["teacher"])
+    queue = staff.get("/grading/").get_data(as_text=True)
+    assert "Mal pelayanan publik" in queue and "Rumah sakit tanpa kelas" in queue and "#2" not in queue
+    submitted = session.scalars(select(Notification.payload).where(Notification.kind == "work_submitted")).all()
+    assert any("Rumah sakit tanpa kelas" in p["assessment"] for p in submitted), submitted
+    for practice in (first, second):
+        submission = session.get(Submission, practice.submission_id)
+        rubric = submission.assessment.rubric
+        grade = grading.save_grade(
+            session,
+            submission,
+            world["teacher"],
+            grading.GradeInput(levels={c.id: c.levels[2].id for c in rubric.criteria}, comments={}, finalize=True),
+            None,
+            NOW,
+        )
+        grading.release(session, grade, world["teacher"], NOW)
+    session.commit()
+    released = session.scalars(
+        select(Notification.payload).where(Notification.recipient_id == person.id, Notification.kind.like("%released%"))
+    ).all()
+    assert any("Mal pelayanan publik" in p["assessment"] for p in released), released
+    owner = app.test_client()
+    login(owner, person)
+    page = owner.get(f"/assessments/{world['visit'].assessment_id}").get_data(as_text=True)
+    assert page.count('class="work-title"') == 2 and "Rumah sakit tanpa kelas" in page
+    out = io.BytesIO()
+    write_xlsx(session, build_table(session, session.get(Cohort, world["cohort"].id), app=app), out, app)
+    rows = list(load_workbook(io.BytesIO(out.getvalue())).worksheets[1].iter_rows(min_row=2, values_only=True))
+    assert {row[3] for row in rows if row[1] == person.name} == {"Mal pelayanan publik", "Rumah sakit tanpa kelas"}
+
+
 def test_a_submitted_practice_is_taken_back_until_grading_starts_where_the_visit_allows(app, world, session):
     practice = logged(session, world)
     owner = app.test_client()
