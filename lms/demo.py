@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from lms.assessments.models import Revision, Submission, SubmissionState
 from lms.assessments.services import AssessmentFields, save_assessment
 from lms.auth.services import set_password
-from lms.cohorts.models import CohortStatus, Role
+from lms.cohorts.models import Role
 from lms.cohorts.services import add_member, save_cohort, save_program
+from lms.core.timezones import today_local
 from lms.grading.services import GradeInput, release, save_grade
 from lms.plugins.manager import get_plugin_manager
 from lms.results.demo import finished_angkatan
@@ -122,6 +123,10 @@ def load_demo(session: Session, app: Flask, participants: int = 25) -> dict[str,
     session.add(second_instructor)
     session.flush()
 
+    # Dates are relative to today, so that a newcomer finds the angkatan running, the field visit's
+    # practice log open with its deadline ahead, and the PKP angkatan finished months ago.
+    today = today_local()
+    start = today - timedelta(days=60)
     program = save_program(
         session,
         None,
@@ -138,11 +143,11 @@ def load_demo(session: Session, app: Flask, participants: int = 25) -> dict[str,
         program=program,
         actor=coordinator,
         name="Angkatan XII",
-        year=2026,
-        start_date=date(2026, 8, 3),
-        end_date=date(2026, 11, 20),
+        year=start.year,
+        start_date=start,
+        end_date=start + timedelta(days=105),  # a PKA's ~105 days
         location="BPSDM Provinsi Kalimantan Tengah, Palangka Raya",
-        status=CohortStatus.RUNNING,
+        today=today,  # no status: it follows the dates (running today)
     )
     add_member(session, cohort, instructor, Role.INSTRUCTOR)
     add_member(session, cohort, second_instructor, Role.INSTRUCTOR)

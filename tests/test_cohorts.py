@@ -313,3 +313,81 @@ def test_adding_staff_answers_alike_whether_or_not_the_email_has_an_account(clie
     sent = {m.recipient: m.text_body for m in session.scalars(select(MailMessage))}
     assert "/activate/" in sent["nobody.yet@bpsdm.go.id"]
     assert f"/cohorts/{cohort.id}" in sent["known@bpsdm.go.id"] and cohort.title in sent["known@bpsdm.go.id"]
+
+
+# -- the status follows the dates unless set by hand -------------------------------------------------
+
+
+def test_the_status_comes_from_the_dates():
+    from lms.cohorts.models import CohortStatus as S
+    from lms.cohorts.services import status_from_dates
+
+    start, end = date(2026, 8, 3), date(2026, 11, 20)
+    assert status_from_dates(start, end, date(2026, 8, 2)) == S.PLANNED
+    assert status_from_dates(start, end, start) == S.RUNNING
+    assert status_from_dates(start, end, end) == S.RUNNING
+    assert status_from_dates(start, end, date(2026, 11, 21)) == S.FINISHED
+    assert status_from_dates(start, None, date(2030, 1, 1)) == S.RUNNING
+    assert status_from_dates(None, None, date(2030, 1, 1)) == S.PLANNED
+    assert status_from_dates(None, None, date(2030, 1, 1), S.CLOSED) == S.PLANNED  # never closed by the dates
+
+
+def test_cohorts_following_their_dates_move_on_and_those_set_by_hand_stay(client, make_cohort, session):
+    from lms.cohorts.models import CohortStatus as S
+    from lms.cohorts.services import follow_dates
+
+    automatic, by_hand = make_cohort(name="Angkatan Otomatis"), make_cohort(name="Angkatan Manual")
+    session.get(Cohort, automatic.id).status_by_hand = False
+    session.commit()
+    # The factory's cohorts run 3 Aug – 20 Nov 2026.
+    assert follow_dates(session, date(2026, 12, 1)) == 1
+    session.commit()
+    assert session.get(Cohort, automatic.id).status == S.FINISHED
+    assert session.get(Cohort, by_hand.id).status == S.RUNNING
+    assert follow_dates(session, date(2026, 12, 1)) == 0  # idempotent
+    assert follow_dates(session, date(2026, 7, 1)) == 1
+    session.commit()
+    assert session.get(Cohort, automatic.id).status == S.PLANNED
+    # A finished cohort is not read-only: only closing (by hand) locks it.
+    login(client, automatic.people["coordinator"])
+    follow_dates(session, date(2026, 12, 1))
+    session.commit()
+    assert client.get(f"/cohorts/{automatic.id}/edit").status_code == 200
+    page = client.get(f"/cohorts/{automatic.id}").get_data(as_text=True)
+    assert 'data-by-hand="false"' in page and 'data-status="finished"' in page
+
+
+def test_a_coordinator_chooses_between_the_dates_and_a_status_set_by_hand(client, make_cohort, session):
+    from lms.cohorts.models import CohortStatus as S
+
+    cohort = make_cohort()
+    login(client, cohort.people["coordinator"])
+    assert client.post(f"/cohorts/{cohort.id}/status", data={"status": "auto"}).status_code == 302
+    session.expire_all()
+    shown = session.get(Cohort, cohort.id)
+    assert not shown.status_by_hand and shown.status != S.CLOSED
+    assert client.post(f"/cohorts/{cohort.id}/status", data={"status": "planned"}).status_code == 302
+    session.expire_all()
+    shown = session.get(Cohort, cohort.id)
+    assert shown.status_by_hand and shown.status == S.PLANNED
+    assert 'data-by-hand="true"' in client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert client.post(f"/cohorts/{cohort.id}/status", data={"status": "bogus"}).status_code == 400
+
+
+def test_the_demo_runs_today_with_a_cohort_finished_in_the_past(app):
+    from lms import db
+    from lms.cohorts.models import CohortStatus as S
+    from lms.core.timezones import today_local
+    from lms.demo import load_demo
+
+    with app.app_context():
+        demo = load_demo(db.session, app, participants=6)
+        today = today_local()
+        cohort, finished = demo["cohort"], demo["finished_cohort"]
+        assert cohort.start_date < today < cohort.end_date
+        assert cohort.status == S.RUNNING and not cohort.status_by_hand
+        assert finished.end_date < today and finished.status == S.CLOSED
+        visit = demo.get("benchmarking_visit")  # with the plugin on: its practice log open, due ahead
+        if visit is not None:
+            assert visit.end_date <= today and visit.assessment.due_at.date() > today
+        db.session.rollback()

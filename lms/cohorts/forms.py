@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from lms.cohorts.models import CohortStatus, Role
-from lms.cohorts.services import ROLE_LABELS, STATUS_LABELS
+from lms.cohorts.services import FOLLOW_DATES, ROLE_LABELS, STATUS_LABELS
 from lms.core.forms import EmailAddress, Form
 from lms.core.predicates import BandsError, parse_bands
 
@@ -75,11 +75,7 @@ class CohortForm(Form):
     start_date = DateField(_l("Start date"), validators=[Optional()])
     end_date = DateField(_l("End date"), validators=[Optional()])
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
-    status = SelectField(
-        _l("Status"),
-        choices=[SelectChoice(s.value, STATUS_LABELS[s]) for s in CohortStatus],
-        default=CohortStatus.PLANNED.value,
-    )
+    status = SelectField(_l("Status"), choices=lambda: status_choices(), default=FOLLOW_DATES)
 
     def validate_end_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:
@@ -100,7 +96,19 @@ class StaffForm(Form):
 
 
 class StatusForm(Form):
-    status = SelectField(_l("Status"), choices=[SelectChoice(s.value, STATUS_LABELS[s]) for s in CohortStatus])
+    status = SelectField(_l("Status"), choices=lambda: status_choices())
+
+
+def status_choices() -> list[SelectChoice]:
+    """ "Follow the dates" first, then each status to set by hand."""
+    return [SelectChoice(FOLLOW_DATES, _l("Follow the dates (planned, running, finished)"))] + [
+        SelectChoice(s.value, _l("%(status)s (set by hand)", status=STATUS_LABELS[s])) for s in CohortStatus
+    ]
+
+
+def chosen_status(value: str) -> CohortStatus | None:
+    """The status a cohort form chose; None when it follows the dates."""
+    return None if value == FOLLOW_DATES else CohortStatus(value)
 
 
 class RosterUploadForm(Form):

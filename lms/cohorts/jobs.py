@@ -9,10 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from lms.cohorts import roster
+from lms.cohorts import roster, services
 from lms.cohorts.models import Cohort
 from lms.core.errors import DomainError
+from lms.core.timezones import today_local
 from lms.db import utcnow
+from lms.jobs.queue import TaskRun, periodic
 from lms.jobs.services import JobContext, job_kind
 from lms.notifications.events import roster_imported
 from lms.users.models import User
@@ -69,3 +71,9 @@ def import_roster(ctx: JobContext, *, cohort_id: int, token: str) -> None:
             **counts,
         ),
     )
+
+
+@periodic("cohorts.follow_dates", minute="2")
+def follow_dates(run: TaskRun) -> None:
+    """Cohorts whose status follows their dates move on when a start or end date passes."""
+    services.follow_dates(run.session, today_local())

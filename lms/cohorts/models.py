@@ -28,7 +28,8 @@ from lms.users.models import User
 class CohortStatus(enum.StrEnum):
     PLANNED = "planned"
     RUNNING = "running"
-    CLOSED = "closed"
+    FINISHED = "finished"  # past its end date; unlike CLOSED still open to late grading and changes
+    CLOSED = "closed"  # read-only, and only ever set by hand
 
 
 class Role(enum.StrEnum):
@@ -71,6 +72,9 @@ class Cohort(Base):
         enum_type(CohortStatus, "cohort_status", 16),
         default=CohortStatus.PLANNED,
     )
+    # False: the status follows the dates (planned before the start, running, finished after the
+    # end), kept up to date by lms.cohorts.services.follow_dates; True: a coordinator set it.
+    status_by_hand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     program: Mapped[Program] = relationship(back_populates="cohorts", lazy="joined")

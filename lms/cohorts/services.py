@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from lms.assessments.models import Assessment, Submission
@@ -19,14 +19,18 @@ from lms.core.emails import email_key
 from lms.core.errors import Conflict, DomainError
 from lms.core.predicates import DEFAULT_BANDS, Band
 from lms.core.scores import half_up
+from lms.db import changed_rows
 from lms.users import services as users
 from lms.users.models import ParticipantProfile, User
 
 STATUS_LABELS = {
     CohortStatus.PLANNED: _l("Planned"),
     CohortStatus.RUNNING: _l("Running"),
+    CohortStatus.FINISHED: _l("Finished"),
     CohortStatus.CLOSED: _l("Closed"),
 }
+# The choice, in the cohort forms, of letting the status follow the dates.
+FOLLOW_DATES = "auto"
 ROLE_LABELS = {
     Role.PARTICIPANT: _l("Participant"),
     Role.INSTRUCTOR: _l("Instructor"),
@@ -101,11 +105,13 @@ def save_cohort(
     start_date: date | None,
     end_date: date | None,
     location: str = "",
-    status: CohortStatus = CohortStatus.PLANNED,
+    status: CohortStatus | None = None,
+    today: date | None = None,
 ) -> Cohort:
     """Create or update a cohort; the creator becomes its coordinator.
 
     The end date may not come before the start, and a program has one cohort of a name per year.
+    ``status`` None lets the status follow the dates (as of ``today``); a status is set by hand.
     """
     name = name.strip()
     if not name:
@@ -122,16 +128,56 @@ def save_cohort(
         cohort = Cohort(program=program)
         session.add(cohort)
     cohort.name, cohort.year, cohort.location = name, year, location.strip()
-    cohort.start_date, cohort.end_date, cohort.status = start_date, end_date, CohortStatus(status)
-    session.flush()
+    cohort.start_date, cohort.end_date = start_date, end_date
+    set_status(session, cohort, status, today)
     if created and actor is not None:
         add_member(session, cohort, actor, Role.COORDINATOR)
     return cohort
 
 
-def set_status(session: Session, cohort: Cohort, status: CohortStatus) -> None:
-    cohort.status = CohortStatus(status)
+def set_status(session: Session, cohort: Cohort, status: CohortStatus | None, today: date | None = None) -> None:
+    """Set the status by hand, or with None let it follow the cohort's dates as of ``today``."""
+    cohort.status_by_hand = status is not None
+    if status is None:
+        cohort.status = status_from_dates(cohort.start_date, cohort.end_date, today or date.today(), cohort.status)
+    else:
+        cohort.status = CohortStatus(status)
     session.flush()
+
+
+def status_from_dates(
+    start: date | None, end: date | None, today: date, current: CohortStatus | None = None
+) -> CohortStatus:
+    """Planned before the start date, running from it, finished after the end date; without a start
+    date the cohort stays as it is (planned when new). Never closed: closing is a coordinator's act."""
+    if start is None:
+        return current if current is not None and current != CohortStatus.CLOSED else CohortStatus.PLANNED
+    if today < start:
+        return CohortStatus.PLANNED
+    if end is not None and today > end:
+        return CohortStatus.FINISHED
+    return CohortStatus.RUNNING
+
+
+def follow_dates(session: Session, today: date) -> int:
+    """Bring every cohort whose status follows its dates up to ``today`` (three UPDATEs whatever the
+    number of cohorts; run hourly by the job queue and by the demo). Returns how many changed."""
+    automatic = (Cohort.status_by_hand.is_(False), Cohort.start_date.is_not(None))
+    running = (Cohort.start_date <= today) & (Cohort.end_date.is_(None) | (Cohort.end_date >= today))
+    changed = 0
+    for status, when in (
+        (CohortStatus.PLANNED, Cohort.start_date > today),
+        (CohortStatus.RUNNING, running),
+        (CohortStatus.FINISHED, Cohort.end_date < today),
+    ):
+        changed += changed_rows(
+            session,
+            update(Cohort)
+            .where(*automatic, when, Cohort.status != status)
+            .values(status=status)
+            .execution_options(synchronize_session="fetch"),
+        )
+    return changed
 
 
 def ensure_editable(cohort: Cohort) -> None:

@@ -36,16 +36,18 @@ from lms.cohorts.forms import (
     RosterUploadForm,
     StaffForm,
     StatusForm,
+    chosen_status,
 )
 from lms.cohorts.jobs import ROSTER_IMPORT
-from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
+from lms.cohorts.models import Cohort, Membership, Program, Role
 from lms.cohorts.rules import cohort_ids_with, may_edit_program
+from lms.cohorts.services import FOLLOW_DATES
 from lms.core.access import require
 from lms.core.forms import Form as FlaskForm
 from lms.core.forms import int_or_none
 from lms.core.pagination import page_arg, paginate
 from lms.core.predicates import DEFAULT_BANDS, bands_to_text
-from lms.core.timezones import now_utc, to_utc
+from lms.core.timezones import now_utc, to_utc, today_local
 from lms.core.views import act, after_commit, cohort_tabs, form_page, refuse_to
 from lms.invitations import services as invitations
 from lms.jobs import services as jobs
@@ -140,7 +142,8 @@ def _cohort_fields(form: CohortForm) -> dict:
         "start_date": form.start_date.data,
         "end_date": form.end_date.data,
         "location": form.location.data or "",
-        "status": CohortStatus(form.status.data),
+        "status": chosen_status(form.status.data),
+        "today": today_local(),
     }
 
 
@@ -167,7 +170,7 @@ def show(cohort: Cohort):
         counts=counts,
         staff=staff,
         tabs=cohort_tabs(cohort, current_user),
-        status_form=StatusForm(status=cohort.status.value),
+        status_form=StatusForm(status=cohort.status.value if cohort.status_by_hand else FOLLOW_DATES),
         staff_form=StaffForm(),
     )
 
@@ -175,10 +178,11 @@ def show(cohort: Cohort):
 @bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
 @require("cohort.edit", load=Cohort)
 def edit(cohort: Cohort):
-    form = CohortForm(obj=cohort, status=cohort.status.value)
+    shown = cohort.status.value if cohort.status_by_hand else FOLLOW_DATES
+    form = CohortForm(obj=cohort, status=shown)
     page = form_page(form, "cohorts/cohort_form.html", program=cohort.program, cohort=cohort)
     if request.method == "GET":
-        form.status.data = cohort.status.value
+        form.status.data = shown
     if form.validate_on_submit():
         services.save_cohort(db.session, cohort, program=cohort.program, actor=None, **_cohort_fields(form))
         flash(_("Saved."), "success")
@@ -192,7 +196,7 @@ def set_status(cohort: Cohort):
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400)
-    services.set_status(db.session, cohort, CohortStatus(form.status.data))
+    services.set_status(db.session, cohort, chosen_status(form.status.data), today_local())
     if cohort.is_closed:
         flash(_("The cohort is closed: it is now read-only."), "info")
     else:

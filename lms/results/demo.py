@@ -90,11 +90,14 @@ def _graded(
 
 
 def finished_angkatan(session: Session, demo: dict[str, Any]) -> Cohort:
-    """PKP Angkatan V 2026, closed after its results were settled; flush only."""
+    """PKP Angkatan V, finished months ago and closed after its results were settled; flush only."""
     coordinator: User = demo["coordinator"]
     widyaiswara, coach = demo["instructors"]
     rng = random.Random(515)
     now = datetime.now(UTC).replace(microsecond=0)
+    # An angkatan of ~4 months that ended 4 months ago (relative to today, like the rest of the demo).
+    end = (now - timedelta(days=120)).date()
+    start = end - timedelta(days=116)
     program = save_program(
         session,
         None,
@@ -123,9 +126,9 @@ def finished_angkatan(session: Session, demo: dict[str, Any]) -> Cohort:
         program=program,
         actor=coordinator,
         name="Angkatan V",
-        year=2026,
-        start_date=date(2026, 3, 2),
-        end_date=date(2026, 6, 26),
+        year=start.year,
+        start_date=start,
+        end_date=end,
         location="BPSDM Provinsi Kalimantan Tengah, Palangka Raya",
         status=CohortStatus.RUNNING,
     )
@@ -203,7 +206,7 @@ def finished_angkatan(session: Session, demo: dict[str, Any]) -> Cohort:
                 finished,
             )
     # Attendance: eleven sessions, 84 JP; the third peserta missed 3 JP (izin), the sixth 20 JP.
-    day = date(2026, 3, 2)
+    day = start
     lessons = [(8, "Kepemimpinan pancasila dan bela negara")] * 9 + [(3, "Manajemen perubahan"), (9, "Coaching")]
     for n, (jp, topic) in enumerate(lessons):
         lesson = attendance.save_session(
@@ -247,7 +250,7 @@ def finished_angkatan(session: Session, demo: dict[str, Any]) -> Cohort:
         signer_position="Kepala BPSDM Provinsi Kalimantan Tengah",
         place="Palangka Raya",
     )
-    certificates.issue_batch(session, cohort, coordinator.id, cohort_outcomes(session, cohort), today=date(2026, 6, 26))
+    certificates.issue_batch(session, cohort, coordinator.id, cohort_outcomes(session, cohort), today=end)
     cohort.status = CohortStatus.CLOSED
     session.flush()
     return cohort

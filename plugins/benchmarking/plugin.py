@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint
@@ -212,14 +212,16 @@ def lms_demo_data(session: Session, demo: dict[str, Any]) -> None:
         contact_name="Bagian Organisasi Setda Kota Pontianak",
     )
     cohort = demo["cohort"]
+    visit_day = today_local() - timedelta(days=5)
     visit = services.save_visit(
         session,
         None,
         cohort=cohort,
         host=host,
         theme="Inovasi pelayanan publik",
-        start_date=date(2026, 9, 12),
-        end_date=date(2026, 9, 12),
+        # Last week, relative to today: the practice log is open and due in about a week.
+        start_date=visit_day,
+        end_date=visit_day,
         location="Balai Kota Pontianak",
         briefing=(
             "Kunjungan ke Balai Kota Pontianak, peraih penghargaan Ombudsman RI sebagai kota dengan "
