@@ -6,7 +6,10 @@ against them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from lms.plugins.types import ApiPaths
 
 VERSION = "1.0.0"
 
@@ -271,8 +274,22 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document (servers relative to the host that serves it)."""
+def document(contributed: Iterable[Iterable[ApiPaths] | None] = ()) -> dict[str, Any]:
+    """The OpenAPI 3.1 document (servers relative to the host that serves it), with the paths and
+    schemas plugins contribute (``lms_api_paths``); a plugin cannot replace a core path or schema."""
+    spec = _core()
+    for paths in contributed:
+        for part in paths or ():
+            for kind, mapping in (("paths", part.paths), ("schemas", part.schemas)):
+                target = spec["paths"] if kind == "paths" else spec["components"]["schemas"]
+                clash = set(mapping) & set(target)
+                if clash:
+                    raise ValueError(f"a plugin's API {kind} clash with existing ones: {sorted(clash)}")
+                target.update(mapping)
+    return spec
+
+
+def _core() -> dict[str, Any]:
     unauthorized = _error_response("Missing, unknown or revoked token.")
     return {
         "openapi": "3.1.0",
@@ -350,6 +367,6 @@ def document() -> dict[str, Any]:
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "description": "A Tolok API token (tolok_…)."}
             },
-            "schemas": SCHEMAS,
+            "schemas": dict(SCHEMAS),
         },
     }

@@ -8,96 +8,28 @@ A missing, unknown or revoked token is a 401; a cohort the user may not see a 40
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
 
 from lms import db
-from lms.api import services
 from lms.api.openapi import document
+from lms.api.tokens import api_blueprint, token_required
 from lms.cohorts import queries as cohort_queries
 from lms.cohorts.models import Cohort
 from lms.cohorts.rules import cohort_roles, roles_in
 from lms.core import access
 from lms.core.access import PUBLIC, require
 from lms.core.errors import problem
-from lms.core.timezones import now_utc
-from lms.extensions import csrf
+from lms.plugins.manager import get_plugin_manager
 from lms.results.screen import BadCursor, results_after
 from lms.results.table import CellState, ResultRow, ResultTable
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = api_blueprint("api", __name__)  # bearer tokens only: no cookies, no CSRF (lms.api.tokens)
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500  # result rows per page
-csrf.exempt(bp)  # bearer tokens only: a browser's cookies never authenticate a call here
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
-
-
-def token_required(rule: str, load: type | None = None, arg: str | None = None) -> Callable[[F], F]:
-    """The API's :func:`lms.core.access.require`: the user comes from the bearer token.
-
-    The user is set for this request only (Flask-Login's ``g._login_user``): no session, no cookie.
-    With ``load=Model`` the view argument ``<arg>`` is replaced by the object (404 when unknown).
-    """
-    # Both are read only when ``load`` is given.
-    param = arg or (f"{access.snake(load.__name__)}_id" if load else "")
-    target = param[:-3] if param.endswith("_id") else ""
-
-    def deco(view: F) -> F:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            secret = _bearer()
-            if secret is None:
-                return problem(401, "missing_token", _("Send an API token: Authorization: Bearer <token>."))
-            user = services.authenticate(db.session, secret, now_utc())
-            if user is None:
-                db.session.rollback()
-                return problem(401, "invalid_token", _("The API token is unknown or revoked."))
-            # last_used_at (written at most every few minutes) is kept even when the answer is a 403 or
-            # 404, which the request's own commit would roll back.
-            db.session.commit()
-            g._login_user = user
-            obj = None
-            if load is not None:
-                obj = db.session.get(load, kwargs.pop(param))
-                if obj is None:
-                    return problem(404, "not_found", _("Nothing with this id exists."))
-                kwargs[target] = obj
-            if not access.can(user, rule, obj):
-                return problem(403, "forbidden", _("Your account may not see this."))
-            g.no_store = True
-            return view(*args, **kwargs)
-
-        wrapper.access_rule = rule  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
-
-    return deco
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Any:
-    return problem(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
-
-
-@bp.after_request
-def _vary(response: Any) -> Any:
-    response.headers.add("Vary", "Authorization")
-    return response
-
 
 # -- documents -----------------------------------------------------------------------------------
 
@@ -242,4 +174,4 @@ def cohort_results(cohort: Cohort) -> Any:
 @bp.route("/openapi.json")
 @require(PUBLIC)
 def openapi():
-    return jsonify(document())
+    return jsonify(document(get_plugin_manager(current_app).hook.lms_api_paths()))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from lms.cohorts.models import Cohort
     from lms.core.access import Rule
     from lms.plugins.types import (
+        ApiPaths,
         CohortTab,
         DashboardWidget,
         NavItem,
@@ -169,3 +170,10 @@ def lms_reminders(session: Session, now: datetime) -> list[Reminder]:
     Return every reminder that is due, including ones already sent: the core sends each ``key`` once
     per person. Answer in a fixed number of queries, whatever the number of cohorts and people.
     """
+
+
+@hookspec
+def lms_api_paths() -> list[ApiPaths]:
+    """The plugin's read-only API endpoints as OpenAPI paths and schemas, called when
+    /api/v1/openapi.json is served; the endpoints are in a blueprint the plugin returns from
+    :func:`lms_blueprints`, made with :func:`lms.plugins.api.api_blueprint`."""

@@ -206,3 +206,14 @@ class ParticipantAction:
     apply: Callable[[Session, Any, list[int], str, Any], int]
     done: Callable[[int], Any]
     order: int = 50
+
+
+@dataclass(frozen=True)
+class ApiPaths:
+    """A plugin's part of the OpenAPI document: ``paths`` (keys relative to /api/v1, e.g.
+    ``/hosts/{host_id}/implementation``) and the ``schemas`` they refer to as
+    ``#/components/schemas/<name>``. The endpoints themselves are the plugin's blueprint, built with
+    :func:`lms.plugins.api.api_blueprint` and :func:`lms.plugins.api.token_required`."""
+
+    paths: Mapping[str, Any]
+    schemas: Mapping[str, Any] = field(default_factory=dict)

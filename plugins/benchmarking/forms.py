@@ -184,6 +184,11 @@ class RoundForm(Form):
 class FollowupForm(Form):
     status = SelectField(_l("Status"))
     outcome = TextAreaField(_l("Outcome (Markdown)"), validators=[Optional(), Length(max=20000)], render_kw={"rows": 3})
+    discontinued_reason = TextAreaField(
+        _l("Why it was discontinued (required when discontinued)"),
+        validators=[Optional(), Length(max=5000)],
+        render_kw={"rows": 2},
+    )
     evidence_links = TextAreaField(
         _l("Evidence links, one per line"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2}
     )

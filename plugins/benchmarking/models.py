@@ -84,6 +84,9 @@ class FieldVisit(Base):
     min_practices: Mapped[int] = mapped_column(Integer, default=3)
     # A peserta may take a submitted practice back to draft while no grader has started on it.
     allow_withdraw: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Months after the training's end at which implementation is followed up (followups.plan_rounds);
+    # the PKA default is 3, 6 and 12.
+    followup_months: Mapped[str] = mapped_column(String(40), default="3,6,12", server_default="3,6,12")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cohort: Mapped[Cohort] = relationship()
@@ -157,7 +160,12 @@ class ImplementationStatus(enum.StrEnum):
     PLANNED = "planned"
     IN_PROGRESS = "in_progress"
     IMPLEMENTED = "implemented"
-    DISCONTINUED = "discontinued"
+    SUSTAINED = "sustained"  # still running at a later round (what counts at 12 months)
+    DISCONTINUED = "discontinued"  # with a reason (Followup.discontinued_reason)
+
+
+# A practice counts as implemented at home in either of these.
+IMPLEMENTED_STATUSES = (ImplementationStatus.IMPLEMENTED, ImplementationStatus.SUSTAINED)
 
 
 class Practice(Base):
@@ -260,6 +268,9 @@ class FollowupRound(Base):
     title: Mapped[str] = mapped_column(String(200))
     opens_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date | None] = mapped_column(Date)
+    # Months after the training's end this round reports on (3, 6, 12); None for a round opened by
+    # hand at no checkpoint. "Sustained at 12 months" reads the rounds of 12 months or more.
+    months: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -275,6 +286,7 @@ class Followup(Base):
         enum_type(ImplementationStatus, "benchmarking_impl_status", 24)
     )
     outcome: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    discontinued_reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # required when discontinued
     evidence_links: Mapped[str] = mapped_column(Text, default="")
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
@@ -283,6 +295,7 @@ class Followup(Base):
     round: Mapped[FollowupRound] = relationship()
     practice: Mapped[Practice] = relationship()
     confirmed_by: Mapped[User | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", viewonly=True)
 
     __table_args__ = (UniqueConstraint("round_id", "practice_id"),)
 
@@ -374,3 +387,34 @@ class MentorReview(Base):
     mentor: Mapped[Mentor] = relationship()
 
     __table_args__ = (UniqueConstraint("mentor_id", "followup_id", "reported_at"),)
+
+
+# -- the aksi perubahan a practice feeds ---------------------------------------------------------
+
+
+class ChangeProjectStage(enum.StrEnum):
+    PLANNED = "planned"  # rancangan: approved by the mentor, not started
+    SHORT_TERM = "short_term"  # jangka pendek: what the training's end requires
+    MEDIUM_TERM = "medium_term"
+    LONG_TERM = "long_term"
+    DONE = "done"
+
+
+class ChangeProjectLink(Base):
+    """A practice carried into the peserta's *aksi perubahan*: its title, how far it has come, and
+    the mentor who approves it (one of the peserta's mentors, or none yet). One per practice."""
+
+    __tablename__ = "benchmarking_change_projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_practices.id", ondelete="CASCADE"), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    stage: Mapped[ChangeProjectStage] = mapped_column(
+        enum_type(ChangeProjectStage, "benchmarking_change_project_stage", 24), default=ChangeProjectStage.PLANNED
+    )
+    mentor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("benchmarking_mentors.id", ondelete="SET NULL"), index=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    mentor: Mapped[Mentor | None] = relationship()

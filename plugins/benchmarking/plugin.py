@@ -32,7 +32,7 @@ from lms.plugins.types import (
     SubmissionKind,
 )
 from lms.users.models import User
-from plugins.benchmarking import models, practices, queries, results, rules, services  # noqa: F401  (tables on the metadata)
+from plugins.benchmarking import api, models, practices, queries, results, rules, services  # noqa: F401  (tables on the metadata)
 from plugins.benchmarking.demo import practices_demo
 from plugins.benchmarking.notifications import KINDS, reminders
 from plugins.benchmarking.practice_views import bp as practices_bp
@@ -49,7 +49,12 @@ def lms_access_rules() -> list[Rule]:
 
 @hookimpl
 def lms_blueprints() -> list[Blueprint]:
-    return [bp, practices_bp]
+    return [bp, practices_bp, api.bp]
+
+
+@hookimpl
+def lms_api_paths() -> list[Any]:
+    return [api.PATHS]
 
 
 @hookimpl

@@ -28,6 +28,7 @@ from lms.rubrics.services import CriterionData, LevelData, RubricData
 from lms.users.models import User
 from plugins.benchmarking import search
 from plugins.benchmarking.models import (
+    IMPLEMENTED_STATUSES,
     Attachment,
     FieldVisit,
     Followup,
@@ -57,6 +58,7 @@ STATUS_LABELS = {
     ImplementationStatus.PLANNED: _l("Planned"),
     ImplementationStatus.IN_PROGRESS: _l("In progress"),
     ImplementationStatus.IMPLEMENTED: _l("Implemented"),
+    ImplementationStatus.SUSTAINED: _l("Sustained"),
     ImplementationStatus.DISCONTINUED: _l("Discontinued"),
 }
 
@@ -517,7 +519,7 @@ def funnel(session: Session, visit: FieldVisit) -> dict[str, int]:
         .where(Practice.visit_id == visit.id, Submission.state == SubmissionState.SUBMITTED)
     )
     latest = latest_statuses(submitted)
-    implemented = and_(Practice.stage != Stage.IDENTIFIED, latest.c.status == ImplementationStatus.IMPLEMENTED)
+    implemented = and_(Practice.stage != Stage.IDENTIFIED, latest.c.status.in_(IMPLEMENTED_STATUSES))
     identified, adopted, adapted, done = session.execute(
         select(
             func.count(Practice.id),
@@ -573,7 +575,7 @@ def host_practices(session: Session, host_id: int, limit: int = 10) -> list[dict
             key,
             func.min(title),
             func.count(),
-            func.count(case((latest.c.status == ImplementationStatus.IMPLEMENTED, 1))),
+            func.count(case((latest.c.status.in_(IMPLEMENTED_STATUSES), 1))),
         )
         .select_from(Practice)
         .outerjoin(latest, latest.c.practice_id == Practice.id)

@@ -20,10 +20,10 @@ from lms.plugins.types import ResultColumn, ResultFilter, ResultSheet, ResultSou
 from lms.users.models import ParticipantProfile, User
 from plugins.benchmarking import practices, reports
 from plugins.benchmarking.models import (
+    IMPLEMENTED_STATUSES,
     FieldVisit,
     GroupMember,
     Host,
-    ImplementationStatus,
     Practice,
     Stage,
     VisitGroup,
@@ -55,7 +55,7 @@ def stage_counts(cohort_id: int) -> Select[int, int, int, int, int]:
             func.count(Practice.id),
             func.count(case((Practice.stage == Stage.ADOPTED, 1))),
             func.count(case((Practice.stage == Stage.ADAPTED, 1))),
-            func.count(case((latest.c.status == ImplementationStatus.IMPLEMENTED, 1))),
+            func.count(case((latest.c.status.in_(IMPLEMENTED_STATUSES), 1))),
         )
         .outerjoin(latest, latest.c.practice_id == Practice.id)
         .where(Practice.id.in_(submitted))

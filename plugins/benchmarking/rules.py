@@ -171,3 +171,29 @@ def _group_member(user: Any, group: Any) -> bool:
 @rules.rule("benchmarking.group.adjust")
 def _adjust_group(user: Any, group: Any) -> bool:
     return access.can(user, "cohort.teach", group.visit.cohort) and not group.visit.cohort.is_closed
+
+
+def implementation_scope(user: Any, host: Any) -> set[int] | None:
+    """The cohorts whose implementation at ``host`` the user may count: None for every cohort (admins
+    and program managers: programs report these numbers upward across years), the host's cohorts
+    the user coordinates for a coordinator, an empty set for anyone else.
+
+    Decision (issue 16): instructors and peserta do not see a host's implementation across cohorts;
+    a coordinator sees the cohorts they run and no other program's; the per-practice list reads
+    published copies only (as the catalogue), within the same scope.
+    """
+    if user.is_admin or user.is_manager:
+        return None
+    coordinated = cohort_ids_with(user, Role.COORDINATOR)
+    if not coordinated:
+        return set()
+    visited = set(db.session.scalars(select(FieldVisit.cohort_id).where(FieldVisit.host_id == host.id)))
+    return visited & coordinated
+
+
+@rules.rule("benchmarking.host.implementation")
+def _host_implementation(user: Any, host: Any) -> bool:
+    """A host's implementation page, its CSV and its API: admins, program managers, and coordinators
+    of a cohort that visited it (who then see their own cohorts only; :func:`implementation_scope`)."""
+    scope = implementation_scope(user, host)
+    return scope is None or bool(scope)

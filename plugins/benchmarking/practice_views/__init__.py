@@ -11,6 +11,7 @@ from plugins.benchmarking.practice_views import (  # noqa: F401  (each section a
     files,
     followup,
     group_reports,
+    implementation,
     kinds,
     mentors,
     writing,

@@ -91,6 +91,7 @@ def report(round: FollowupRound):  # noqa: A002
                 status=form.status.data,
                 outcome=form.outcome.data or "",
                 evidence_links=form.evidence_links.data or "",
+                discontinued_reason=form.discontinued_reason.data or "",
                 today=today_local(),
                 now=now_utc(),
             )
