@@ -8,7 +8,7 @@ neither date is known; a discontinued report's outcome (which had to say why it 
 reason.
 
 Revision ID: a61c3e9f2b47
-Revises: 6b1d3f5a9c20
+Revises: 6b3d8e1f4a27
 Create Date: 2026-12-03 10:45:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from lms.db import UTCDateTime
 
 revision: str = "a61c3e9f2b47"
-down_revision: str | Sequence[str] | None = "6b1d3f5a9c20"
+down_revision: str | Sequence[str] | None = "6b3d8e1f4a27"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
