@@ -157,30 +157,36 @@ def invitable(session: Session, cohort: Cohort, user_ids: Iterable[int] | None) 
     return list(session.scalars(stmt))
 
 
+def _mail_invitation(session: Session, cohort: Cohort, user: User, **extra: str) -> None:
+    """Queue ``user``'s invitation to set a password (``extra``: ``role`` and ``actor`` for staff)."""
+    locale = _locale(user)
+    program = cohort.program.name
+    queue_mail(
+        session,
+        to=user.email,
+        template="invitation",
+        locale=locale,
+        user_id=user.id,
+        purpose=INVITATION,
+        subject=_l("Your access to %(program)s on Tolok", program=program),
+        context={
+            "name": user.name,
+            "email": user.email,
+            "program": program,
+            "cohort": cohort.title,
+            "link": absolute_url("invitations.activate", token=make_token(user, INVITATION)),
+            "expires": _expiry_text(INVITATION, locale),
+            **extra,
+        },
+    )
+
+
 def invite(session: Session, cohort: Cohort, users: Sequence[User]) -> int:
     """Queue an invitation e-mail to each of ``users`` (sent after the commit); returns how many."""
     if not users:
         raise DomainError(_("Nobody to invite: everyone chosen has set a password already."))
-    program = cohort.program.name
     for user in users:
-        locale = _locale(user)
-        queue_mail(
-            session,
-            to=user.email,
-            template="invitation",
-            locale=locale,
-            user_id=user.id,
-            purpose=INVITATION,
-            subject=_l("Your access to %(program)s on Tolok", program=program),
-            context={
-                "name": user.name,
-                "email": user.email,
-                "program": program,
-                "cohort": cohort.title,
-                "link": absolute_url("invitations.activate", token=make_token(user, INVITATION)),
-                "expires": _expiry_text(INVITATION, locale),
-            },
-        )
+        _mail_invitation(session, cohort, user)
     return len(users)
 
 
@@ -201,43 +207,27 @@ def add_staff(session: Session, cohort: Cohort, *, email: str, name: str, role: 
     membership = add_member(session, cohort, user, role)
     if not user.active:
         return membership
-    locale = _locale(user)
-    program = cohort.program.name
-    context = {
-        "name": user.name,
-        "email": user.email,
-        "program": program,
-        "cohort": cohort.title,
-        "role": role_label(role),
-        "actor": actor.name,
-    }
     if user.password_hash is None:
-        context |= {
-            "link": absolute_url("invitations.activate", token=make_token(user, INVITATION)),
-            "expires": _expiry_text(INVITATION, locale),
-        }
-        queue_mail(
-            session,
-            to=user.email,
-            template="invitation",
-            locale=locale,
-            user_id=user.id,
-            purpose=INVITATION,
-            subject=_l("Your access to %(program)s on Tolok", program=program),
-            context=context,
-        )
-    else:
-        context["link"] = absolute_url("cohorts.show", cohort_id=cohort.id)
-        queue_mail(
-            session,
-            to=user.email,
-            template="staff_added",
-            locale=locale,
-            user_id=user.id,
-            purpose="staff_added",
-            subject=_l("You were added to %(cohort)s on Tolok", cohort=cohort.title),
-            context=context,
-        )
+        _mail_invitation(session, cohort, user, role=role_label(role), actor=actor.name)
+        return membership
+    queue_mail(
+        session,
+        to=user.email,
+        template="staff_added",
+        locale=_locale(user),
+        user_id=user.id,
+        purpose="staff_added",
+        subject=_l("You were added to %(cohort)s on Tolok", cohort=cohort.title),
+        context={
+            "name": user.name,
+            "email": user.email,
+            "program": cohort.program.name,
+            "cohort": cohort.title,
+            "role": role_label(role),
+            "actor": actor.name,
+            "link": absolute_url("cohorts.show", cohort_id=cohort.id),
+        },
+    )
     return membership
 
 
