@@ -7,16 +7,16 @@ export LMS_ENV ?= development
 
 .PHONY: run test install install-test lint bench translations clean
 
+# The venv's own pip (no self-upgrade: it installs this project from the package index as it is).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
@@ -27,20 +27,18 @@ install-test: $(VENV)/.installed-test
 # Links in e-mail point at the port the app serves on unless LMS_BASE_URL says otherwise.
 run: export LMS_BASE_URL ?= http://127.0.0.1:$(PORT)
 # Each step says what it does and, when it is done, how long it took (a fresh clone spends most
-# of its time in the first one: installing the packages).
+# of its time in the first one: installing the packages). The schema, the demo data and the e-mail
+# line come from one process (each `flask` command builds the app anew: 5–15 s on a busy machine);
+# the job worker starts niced, so that the web app it starts beside answers first.
 run: export STARTED := $(shell date +%s)
 run:
-	@echo "[1/5] Installing Tolok and its packages into $(VENV) (skipped when up to date)…"
+	@echo "[1/3] Installing Tolok and its packages into $(VENV) (skipped when up to date)…"
 	@$(MAKE) --no-print-directory install
 	@echo "      done after $$(( $$(date +%s) - $(STARTED) )) s"
-	@echo "[2/5] Bringing the database to the newest schema…"
-	@$(BIN)/flask --app wsgi db upgrade
-	@echo "[3/5] Loading the demo data (only into an empty database)…"
-	@$(BIN)/flask --app wsgi lms demo --if-empty
-	@echo "[4/5] Where e-mail goes:"
-	@$(BIN)/flask --app wsgi lms outbox
-	@echo "[5/5] Starting the job worker and the web app on $(LMS_BASE_URL) ($$(( $$(date +%s) - $(STARTED) )) s so far)…"
-	@$(BIN)/flask --app wsgi lms worker & worker=$$!; \
+	@echo "[2/3] Bringing the database to the newest schema, loading the demo data into an empty one…"
+	@$(BIN)/flask --app wsgi lms setup --demo
+	@echo "[3/3] Starting the job worker and the web app on $(LMS_BASE_URL) ($$(( $$(date +%s) - $(STARTED) )) s so far)…"
+	@nice -n 10 $(BIN)/flask --app wsgi lms worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 

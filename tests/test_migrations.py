@@ -271,3 +271,16 @@ def test_group_report_practices_move_between_the_comma_list_and_the_association_
         assert schema_diff(app) == []
     finally:
         engine.dispose()  # a connection left open makes the next test's DROP DATABASE wait and warn
+
+
+def test_setup_brings_an_empty_database_up_and_loads_the_demo_once(tmp_path):
+    """`make run`'s one setup process: schema, demo data into an empty database only, the mail line."""
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'setup.sqlite3'}", tmp_path))
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["lms", "setup", "--demo"])
+    assert first.exit_code == 0, first.output
+    assert "demo data loaded" in first.output and "e-mail" in first.output
+    assert schema_diff(app) == []
+    again = runner.invoke(args=["lms", "setup", "--demo"])
+    assert again.exit_code == 0 and "not loaded" in again.output
+    app.extensions["lms.db"].engine.dispose()
