@@ -63,6 +63,7 @@ ARGS: dict[str, str] = {
     "round_id": "round",
     "followup_id": "followup",
     "group_id": "group",
+    "lokus_id": "lokus",
     "notification_id": "notification",
     "job_id": "job",
     "class_session_id": "class_session",
@@ -75,6 +76,7 @@ ARGS: dict[str, str] = {
 OVERRIDES: dict[tuple[str, str], str] = {
     ("benchmarking_practices.write_practice", "assessment_id"): "practice_assessment",
     ("benchmarking_practices.write_report", "assessment_id"): "report_assessment",
+    ("benchmarking.write_plan", "assessment_id"): "plan_assessment",
 }
 
 # Query strings an endpoint needs to answer at all.
@@ -100,6 +102,7 @@ FORM_PROBES: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
     ("POST", "benchmarking_practices.group_report", {"group_id": "group"}, {"practice_ids": "practice"}),
     ("POST", "benchmarking_practices.adjust", {"group_id": "group"}, {"member_id": "participant"}),
     ("POST", "benchmarking.create_visit", {"cohort_id": "cohort"}, {"host_id": "host"}),
+    ("POST", "benchmarking.confirm_import", {"visit_id": "visit"}, {"token": "group_import_token"}),
 ]
 
 ATTACKERS = ("coordinator", "instructor", "participant", "participant2", "anonymous")
@@ -427,7 +430,7 @@ def seed_cohort(
 def _seed_benchmarking(
     app: Any, session: Session, tag: str, cohort: Any, people: dict[str, Any], now: Any
 ) -> dict[str, Any]:
-    from plugins.benchmarking import evidence, followups, practices, reports, services
+    from plugins.benchmarking import evidence, followups, plans, practices, reports, services
 
     host = services.save_host(session, None, actor=people["coordinator"], name=f"Pemerintah Kota {tag}")
     visit = services.save_visit(
@@ -439,6 +442,7 @@ def _seed_benchmarking(
         start_date=date.today(),
         end_date=date.today(),
         guiding_questions="Apa?",
+        min_practices=1,
     )
     services.split_groups(session, visit, 2)  # one peserta in each: A2 is not in A1's group
     practices.ensure_assessments(session, visit, people["coordinator"])
@@ -490,6 +494,11 @@ def _seed_benchmarking(
     draft_file = evidence.add(session, draft, drafter, _png(), "draf.png", max_file=10 * 2**20, max_practice=20 * 2**20)
     leader = next(m.user for m in group.members if m.user_id == group.leader_id)
     reports.write(session, group, leader, f"Laporan kelompok {tag}", [], 0, now)
+    plans.ensure_plan_assessment(session, visit, people["coordinator"])
+    from plugins.benchmarking import lokus as lokus_service
+
+    lokus = visit.lokus[0]
+    lokus_service.set_briefing(session, lokus, _png(), "briefing.png", 10 * 2**20)
     return {
         "host": host.id,
         "visit": visit.id,
@@ -502,7 +511,24 @@ def _seed_benchmarking(
         "draft_attachment": draft_file.id,
         "practice_assessment": visit.assessment_id,
         "report_assessment": visit.report_assessment_id,
+        "plan_assessment": visit.plan_assessment_id,
+        "lokus": lokus.id,
     }
+
+
+def _group_import_preview(world: World, tag: str) -> str:
+    """A group file uploaded by the cohort's coordinator for its visit, waiting to be confirmed: its token."""
+    client = world.client(world.people[tag]["coordinator"])
+    people = [world.people[tag]["participant"], world.people[tag]["participant2"]]
+    body = "NIP;Kelompok\n" + "".join(f"{p.profile.nip};Kelompok {tag}\n" for p in people)
+    response = client.post(
+        f"/benchmarking/visits/{world.ids[tag]['visit']}/groups/import",
+        data={"file": (io.BytesIO(body.encode("utf-8")), "kelompok.csv")},
+        content_type="multipart/form-data",
+    )
+    found = re.search(r'name="token" value="([0-9a-f]{32})"', response.get_data(as_text=True))
+    assert response.status_code == 200 and found, response.get_data(as_text=True)[:2000]
+    return found.group(1)
 
 
 def _roster_preview(world: World, tag: str) -> str:
@@ -550,6 +576,8 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             built.client(user)  # log everyone in first: a login writes to users, a refusal must not
         for tag in ("a", "b"):
             built.ids[tag]["roster_token"] = _roster_preview(built, tag)
+            if plugin:
+                built.ids[tag]["group_import_token"] = _group_import_preview(built, tag)
         yield built
     finally:
         session.close()

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lms.grading.services import GradeInput, release, save_grade
-from plugins.benchmarking import followups, practices
-from plugins.benchmarking.models import FieldVisit
+from plugins.benchmarking import followups, grouping, plans, practices
+from plugins.benchmarking import lokus as lokus_service
+from plugins.benchmarking.models import FieldVisit, Host
 
 PRACTICES = [
     (
@@ -46,6 +47,71 @@ PRACTICES = [
 ]
 
 
+LOKUS = [
+    (
+        "RSUD Sultan Syarif Mohamad Alkadrie",
+        "Jl. Sultan Syarif Abdurrahman, Pontianak",
+        "dr. Nur Aini (Kepala Bidang Pelayanan)",
+        "0561 000 111",
+        "**Rumah sakit tanpa kelas**: satu standar layanan rawat inap untuk semua pasien.",
+    ),
+    (
+        "Mal Pelayanan Publik Kota Pontianak",
+        "Jl. Rahadi Usman, Pontianak",
+        "Kepala DPMPTSP Kota Pontianak",
+        "0561 000 222",
+        "Perizinan dan kependudukan dalam satu gedung, dengan standar waktu yang diumumkan.",
+    ),
+]
+
+
+def lokus_demo(session: Session, demo: dict[str, Any], visit: FieldVisit, host: Host) -> None:
+    """Three lokus of the Pontianak visit (the city hall and two units), six groups formed by rule
+    (round-robin: the demo's peserta all share one instansi) and sent to the lokus two by two."""
+    first = visit.lokus[0]
+    first.name, first.chosen_for = (
+        "Balai Kota Pontianak",
+        ("Penghargaan Ombudsman RI 2016: kota dengan pelayanan publik terbaik (nilai **98,36**)."),
+    )
+    for name, address, contact, phone, chosen_for in LOKUS:
+        lokus_service.save(
+            session,
+            visit,
+            None,
+            lokus_service.LokusFields(
+                host_id=host.id,
+                name=name,
+                visit_date=visit.start_date,
+                address=address,
+                contact_name=contact,
+                contact_phone=phone,
+                chosen_for=chosen_for,
+            ),
+        )
+    people = len(demo["participants"])
+    proposal = grouping.by_rule(session, visit, "round_robin", min(6, people))
+    grouping.apply(session, visit, proposal)
+
+
+QUESTIONS = (
+    "1. Bagaimana inovasi ini dimulai, dan siapa yang memimpinnya?\n"
+    "2. Regulasi apa yang mendasarinya?\n"
+    "3. Berapa anggarannya, dan dari mana?\n"
+    "4. Apa hambatan terbesar dan bagaimana diatasi?"
+)
+
+
+def plans_demo(session: Session, demo: dict[str, Any], visit: FieldVisit) -> None:
+    """The pre-visit plan is open; half of the groups have submitted their questions."""
+    plans.ensure_plan_assessment(session, visit, demo["coordinator"])
+    written = datetime.combine(visit.start_date - timedelta(days=3), datetime.min.time(), tzinfo=UTC)
+    for group in visit.groups[: max(1, len(visit.groups) // 2)]:
+        if group.leader is None:
+            continue
+        plans.write(session, group, group.leader, QUESTIONS, 0, written)
+        plans.submit(session, group, group.leader, written)
+
+
 def practices_demo(session: Session, demo: dict[str, Any], visit: FieldVisit) -> None:
     people = demo["participants"]
     instructor = demo["instructors"][0]
@@ -67,6 +133,15 @@ def practices_demo(session: Session, demo: dict[str, Any], visit: FieldVisit) ->
             fields.resources = "Dukungan direktur RSUD, penataan ulang tarif."
             fields.risks = "Penolakan dari pengelola kelas VIP."
         practice = practices.create_practice(session, visit, person, fields, logged)
+        for extra in range(1, visit.min_practices):  # the visit's minimum: the others stay drafts
+            other_title, other_category, _stage, other_identified = PRACTICES[(index + extra) % len(PRACTICES)]
+            practices.create_practice(
+                session,
+                visit,
+                person,
+                practices.PracticeFields(title=other_title, category=other_category, identified=other_identified),
+                logged,
+            )
         practices.submit_practice(session, practice, person, logged)
         made.append(practice)
     for index, practice in enumerate(made[:6]):

@@ -24,6 +24,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.core.forms import EmailAddress, Form
+from plugins.benchmarking.grouping import RULES
 from plugins.benchmarking.mentors import VERDICT_LABELS
 from plugins.benchmarking.models import (
     HostKind,
@@ -81,10 +82,82 @@ class VisitForm(Form):
     allow_withdraw = BooleanField(
         _l("Participants may take a submitted practice back to draft until grading starts"), default=True
     )
+    due_date = DateField(
+        _l("Practices due on"),
+        validators=[Optional()],
+        description=_l("Empty: two weeks after the visit ends."),
+    )
+    min_practices = IntegerField(
+        _l("Minimum number of practices per peserta"),
+        validators=[Optional(), NumberRange(min=1, max=20)],
+        description=_l("Checked when a peserta submits."),
+    )
+    plan_graded = BooleanField(_l("Grade the groups' pre-visit plans"))
 
     def validate_end_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:
             raise ValidationError(_l("The visit ends before it starts."))
+
+    def validate_due_date(self, field):
+        if field.data and self.end_date.data and field.data < self.end_date.data:
+            raise ValidationError(_l("The practices cannot be due before the visit ends."))
+
+
+class ProgramSettingsForm(Form):
+    activity_name = StringField(
+        _l("Name of the activity"),
+        validators=[DataRequired(), Length(max=60)],
+        render_kw={"list": "activity-names"},
+        description=_l(
+            "Studi Lapangan (PKA and PKP), Benchmarking or Benchlearning; used on every page, e-mail and export."
+        ),
+    )
+    min_practices = IntegerField(
+        _l("Minimum number of practices per peserta (new visits)"),
+        validators=[InputRequired(), NumberRange(min=1, max=20)],
+        default=3,
+    )
+    plan_graded = BooleanField(_l("Grade the groups' pre-visit plans (new visits)"))
+
+
+class LokusForm(Form):
+    host_id = SelectField(_l("Host organisation"), coerce=int, validators=[DataRequired()])
+    name = StringField(
+        _l("Lokus"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"placeholder": "RSUD Sultan Syarif Mohamad Alkadrie"},
+    )
+    visit_date = DateField(_l("Date"), validators=[Optional()])
+    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=1000)], render_kw={"rows": 2})
+    contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50)])
+    chosen_for = TextAreaField(
+        _l("Innovation or award it is chosen for (Markdown)"),
+        validators=[Optional(), Length(max=5000)],
+        render_kw={"rows": 3},
+    )
+
+
+class GroupRuleForm(Form):
+    rule = SelectField(_l("Form the groups"))
+    count = IntegerField(_l("Number of groups"), validators=[DataRequired(), NumberRange(min=1, max=100)], default=4)
+    fingerprint = HiddenField(validators=[Optional(), Length(max=64)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rule.choices = [SelectChoice(key, label) for key, label in RULES.items()]
+
+
+class GroupImportForm(Form):
+    file = FileField(_l("CSV or XLSX file with the columns NIP and group (optional: lokus)"))
+
+
+class ThemeForm(Form):
+    theme = StringField(
+        _l("The theme you want to look into"),
+        validators=[Optional(), Length(max=200)],
+        render_kw={"placeholder": "Pelayanan kesehatan"},
+    )
 
 
 class SplitForm(Form):

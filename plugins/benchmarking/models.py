@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -62,6 +62,9 @@ class Host(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+DEFAULT_DUE_DAYS = 14  # practices are due two weeks after the visit unless the visit says otherwise
+
+
 class FieldVisit(Base):
     """A cohort's visit to a host: when, what to look into, and who goes in which group."""
 
@@ -87,19 +90,77 @@ class FieldVisit(Base):
     # Months after the training's end at which implementation is followed up (followups.plan_rounds);
     # the PKA default is 3, 6 and 12.
     followup_months: Mapped[str] = mapped_column(String(40), default="3,6,12", server_default="3,6,12")
+    # When the practices are due (the practice assessment's due time, 23:59 WIB); None: two weeks after the visit.
+    due_date: Mapped[date | None] = mapped_column(Date)
+    # The pre-visit plan: each group's questions, one group submission, graded or not.
+    plan_assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessments.id", ondelete="SET NULL"), index=True
+    )
+    plan_graded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cohort: Mapped[Cohort] = relationship()
     host: Mapped[Host] = relationship(lazy="joined")
     assessment: Mapped[Assessment | None] = relationship(foreign_keys=[assessment_id])
     report_assessment: Mapped[Assessment | None] = relationship(foreign_keys=[report_assessment_id])
+    plan_assessment: Mapped[Assessment | None] = relationship(foreign_keys=[plan_assessment_id])
     groups: Mapped[list[VisitGroup]] = relationship(
         back_populates="visit", cascade="all, delete-orphan", order_by="VisitGroup.position"
     )
+    lokus: Mapped[list[Lokus]] = relationship(
+        back_populates="visit", cascade="all, delete-orphan", order_by="[Lokus.position, Lokus.id]"
+    )
+
+    @property
+    def practices_due_on(self) -> date:
+        """The day the practices are due: the visit's due date, or two weeks after it ends (PKA)."""
+        return self.due_date or self.end_date + timedelta(days=DEFAULT_DUE_DAYS)
 
     @property
     def questions(self) -> list[str]:
         return [line.strip() for line in self.guiding_questions.splitlines() if line.strip()]
+
+
+class ProgramSettings(Base):
+    """What a program sets for its field visits (the plugin's own table: the core knows no visit).
+
+    A program without a row uses the PKA defaults below.
+    """
+
+    __tablename__ = "benchmarking_program_settings"
+
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True)
+    # What the program calls the activity: "Studi Lapangan" (PKA/PKP since 2019), "Benchmarking", "Benchlearning".
+    activity_name: Mapped[str] = mapped_column(String(60), default="Studi Lapangan")
+    # The minimum number of practices a new visit asks of each peserta.
+    min_practices: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # Whether a new visit's pre-visit plan is graded.
+    plan_graded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Lokus(Base):
+    """One place a visit goes to: an OPD or unit of the host government, or another host; groups go
+    to a lokus. A visit has one or more."""
+
+    __tablename__ = "benchmarking_lokus"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_visits.id", ondelete="CASCADE"), index=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_hosts.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(200))  # e.g. "RSUD Sultan Syarif Mohamad Alkadrie"
+    visit_date: Mapped[date | None] = mapped_column(Date)
+    address: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_phone: Mapped[str] = mapped_column(String(50), default="")
+    chosen_for: Mapped[str] = mapped_column(Text, default="")  # Markdown: the innovation or award it is chosen for
+    # The briefing document, in the one upload store (area "benchmarking").
+    briefing_name: Mapped[str] = mapped_column(String(255), default="")
+    briefing_stored: Mapped[str | None] = mapped_column(String(64), unique=True)
+    briefing_type: Mapped[str] = mapped_column(String(100), default="")
+
+    visit: Mapped[FieldVisit] = relationship(back_populates="lokus")
+    host: Mapped[Host] = relationship(lazy="joined")
 
 
 class VisitGroup(Base):
@@ -112,9 +173,11 @@ class VisitGroup(Base):
     name: Mapped[str] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(default=0)
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    lokus_id: Mapped[int | None] = mapped_column(ForeignKey("benchmarking_lokus.id", ondelete="SET NULL"), index=True)
 
     visit: Mapped[FieldVisit] = relationship(back_populates="groups")
     leader: Mapped[User | None] = relationship()
+    lokus: Mapped[Lokus | None] = relationship()
     members: Mapped[list[GroupMember]] = relationship(back_populates="group", cascade="all, delete-orphan")
 
     __table_args__ = (UniqueConstraint("visit_id", "name"),)
@@ -135,6 +198,33 @@ class GroupMember(Base):
     user: Mapped[User] = relationship()
 
     __table_args__ = (UniqueConstraint("visit_id", "user_id"),)
+
+
+class Interest(Base):
+    """The theme a peserta wants to look into on a visit, set by themselves: groups may be formed by it."""
+
+    __tablename__ = "benchmarking_interests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_visits.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    theme: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("visit_id", "user_id"),)
+
+
+class GroupPlan(Base):
+    """A group's pre-visit plan (the questions it takes to its lokus): one core submission owned by
+    the group's leader, like the group report; graded when the visit says so."""
+
+    __tablename__ = "benchmarking_group_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_groups.id", ondelete="CASCADE"), unique=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), unique=True)
+
+    group: Mapped[VisitGroup] = relationship()
+    submission: Mapped[Submission] = relationship()
 
 
 # -- the practice log ----------------------------------------------------------------------------

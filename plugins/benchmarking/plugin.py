@@ -32,8 +32,18 @@ from lms.plugins.types import (
     SubmissionKind,
 )
 from lms.users.models import User
-from plugins.benchmarking import api, models, practices, queries, results, rules, services  # noqa: F401  (tables on the metadata)
-from plugins.benchmarking.demo import practices_demo
+from plugins.benchmarking import (  # noqa: F401  (tables on the metadata; visit_views adds its routes to bp)
+    api,
+    models,
+    plans,
+    practices,
+    queries,
+    results,
+    rules,
+    services,
+    visit_views,
+)
+from plugins.benchmarking.demo import lokus_demo, plans_demo, practices_demo
 from plugins.benchmarking.notifications import KINDS, reminders
 from plugins.benchmarking.practice_views import bp as practices_bp
 from plugins.benchmarking.results import SOURCES, columns, practices_sheet
@@ -67,6 +77,13 @@ def lms_submission_kinds() -> list[SubmissionKind]:
             template="benchmarking/_practice.html",
             load=queries.practices_shown,
             titles=queries.practice_titles,
+        ),
+        SubmissionKind(
+            key=plans.PLAN_KIND,
+            label=_l("Pre-visit plan (group)"),
+            write_endpoint="benchmarking.write_plan",
+            template="benchmarking/_plan.html",
+            load=plans.plans_shown,
         ),
         SubmissionKind(
             key=practices.REPORT_KIND,
@@ -240,9 +257,10 @@ def lms_demo_data(session: Session, demo: dict[str, Any]) -> None:
             "Apa yang dapat diadopsi apa adanya di instansi Anda, dan apa yang perlu diadaptasi?"
         ),
     )
-    services.split_groups(session, visit, 4)
+    lokus_demo(session, demo, visit, host)
     practices.ensure_assessments(session, visit, demo["coordinator"])
 
     practices_demo(session, demo, visit)
+    plans_demo(session, demo, visit)
     demo["benchmarking_visit"] = visit
     demo["benchmarking_host"] = host

@@ -8,7 +8,7 @@ Services flush, never commit; the caller owns the transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,12 +21,11 @@ from lms.assessments.models import Aggregation, Submission, SubmissionState
 from lms.cohorts.models import Membership, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
-from lms.core.timezones import to_utc
 from lms.grading.models import Grade, GradeEvent
 from lms.rubrics import services as rubrics
 from lms.rubrics.services import CriterionData, LevelData, RubricData
 from lms.users.models import User
-from plugins.benchmarking import search
+from plugins.benchmarking import search, settings
 from plugins.benchmarking.models import (
     IMPLEMENTED_STATUSES,
     Attachment,
@@ -38,6 +37,7 @@ from plugins.benchmarking.models import (
     PracticeCategory,
     Stage,
 )
+from plugins.benchmarking.services import visit_due_at
 
 PRACTICE_KIND = "benchmarking.practice"
 REPORT_KIND = "benchmarking.report"
@@ -156,8 +156,8 @@ def ensure_assessments(session: Session, visit: FieldVisit, actor: User | None) 
     """Give the visit its two assessments (practices, group report), each with a default rubric copied
     into the cohort; due two weeks after the visit, cut-off a week later."""
     cohort = visit.cohort
-
-    due = to_utc(datetime.combine(visit.end_date + timedelta(days=14), time(23, 59)))
+    activity = settings.activity_name(session, visit)
+    due = visit_due_at(visit)
     if visit.assessment_id is None:
         rubric = rubrics.create_rubric(session, practice_rubric(), actor=actor, cohort=cohort)
         practice_assessment = assessments.save_assessment(
@@ -165,7 +165,7 @@ def ensure_assessments(session: Session, visit: FieldVisit, actor: User | None) 
             None,
             cohort,
             assessments.AssessmentFields(
-                title=str(_l("Benchmarking practices: %(host)s", host=visit.host.name)),
+                title=str(_l("%(activity)s practices: %(host)s", activity=activity, host=visit.host.name)),
                 kind=PRACTICE_KIND,
                 instructions=str(
                     _l(
@@ -191,7 +191,7 @@ def ensure_assessments(session: Session, visit: FieldVisit, actor: User | None) 
             None,
             cohort,
             assessments.AssessmentFields(
-                title=str(_l("Benchmarking group report: %(host)s", host=visit.host.name)),
+                title=str(_l("%(activity)s group report: %(host)s", activity=activity, host=visit.host.name)),
                 kind=REPORT_KIND,
                 # Weight 0: the report's one submission belongs to the leader, so each member's share (with
                 # adjustments) reaches the results through the plugin's group-score column instead.
@@ -404,10 +404,14 @@ def submit_practice(
     """Hand the practice in, recording whether the author agrees that a published copy names them
     and shows their evidence (asked at every submit: the answer of the latest one counts).
 
-    The stage rules a draft may still break are checked here (:class:`PracticeInvalid`)."""
+    The stage rules a draft may still break are checked here (:class:`PracticeInvalid`).
+    Refused (422, nothing changes) while the author has logged fewer practices for the visit than
+    its minimum (:func:`check_minimum`).
+    """
     if practice.participant_id != actor.id:
         raise DomainError(_l("You can only submit your own work."), status=403)
     check(fields_of(practice))
+    check_minimum(session, practice.visit, practice.participant_id)
     assessments.submit(session, practice.submission, actor, now)
     practice.share_consent = share_consent
     if practice.published_copy and not share_consent:  # consent withdrawn: the published copy follows now
@@ -429,6 +433,32 @@ def withdraw_practice(session: Session, practice: Practice, actor: User, now: da
     if not practice.visit.allow_withdraw:
         raise Conflict(WITHDRAW_OFF)
     assessments.withdraw(session, practice.submission, actor, now)
+
+
+class TooFewPractices(DomainError):
+    """Fewer practices logged than the visit's minimum: nothing is handed in."""
+
+    def __init__(self, have: int, need: int) -> None:
+        super().__init__(
+            _l(
+                "This visit asks for at least %(need)s practices and you have logged %(have)s. "
+                "Log the others (a draft is enough), then submit.",
+                need=need,
+                have=have,
+            ),
+            status=422,
+        )
+        self.have, self.need = have, need
+
+
+def check_minimum(session: Session, visit: FieldVisit, participant_id: int) -> None:
+    """Refuse with :class:`TooFewPractices` while ``participant_id`` has logged (drafts count) fewer
+    practices for ``visit`` than its ``min_practices``; one query."""
+    have = session.scalar(
+        select(func.count()).where(Practice.visit_id == visit.id, Practice.participant_id == participant_id)
+    )
+    if (have or 0) < visit.min_practices:
+        raise TooFewPractices(have or 0, visit.min_practices)
 
 
 def delete_practice(session: Session, practice: Practice, actor: User) -> list[str]:

@@ -159,3 +159,17 @@ def people_by_id(session: Session, user_ids: set[int]) -> dict[int, User]:
     return {
         u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)).options(selectinload(User.profile)))
     }
+
+
+def names_of(session: Session, user_ids: list[int]) -> list[tuple[int, str]]:
+    """Each user's id and name (one query)."""
+    return [(uid, name) for uid, name in session.execute(select(User.id, User.name).where(User.id.in_(user_ids)))]
+
+
+def plan_group_of(session: Session, plan_assessment_id: int, user_id: int) -> VisitGroup | None:
+    """The group ``user_id`` belongs to on the visit whose pre-visit plan is ``plan_assessment_id``."""
+    return session.scalar(
+        select(VisitGroup)
+        .join(FieldVisit, FieldVisit.id == VisitGroup.visit_id)
+        .where(FieldVisit.plan_assessment_id == plan_assessment_id, VisitGroup.members.any(user_id=user_id))
+    )

@@ -59,6 +59,17 @@ def _manage_visit(user: Any, visit: Any) -> bool:
     return access.can(user, "cohort.edit", visit.cohort)
 
 
+@rules.rule("benchmarking.lokus.view")
+def _view_lokus(user: Any, lokus: Any) -> bool:
+    """A lokus and its briefing document: whoever sees its visit."""
+    return access.can(user, "cohort.view", lokus.visit.cohort)
+
+
+@rules.rule("benchmarking.lokus.manage")
+def _manage_lokus(user: Any, lokus: Any) -> bool:
+    return access.can(user, "cohort.edit", lokus.visit.cohort)
+
+
 @rules.rule("benchmarking.participant")
 def _is_participant(user: Any, obj: Any) -> bool:
     """Someone who takes part in at least one cohort (the 'my visits' page)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, or_, select
@@ -14,14 +14,16 @@ from lms.cohorts.services import ensure_editable
 from lms.core.emails import clean_email
 from lms.core.errors import Conflict, DomainError
 from lms.core.pagination import Page, paginate
+from lms.core.timezones import to_utc
 from lms.users.models import ParticipantProfile, User
-from plugins.benchmarking import notifications
+from plugins.benchmarking import notifications, settings
 from plugins.benchmarking.models import (
     FieldVisit,
     GroupMember,
     GroupReport,
     Host,
     HostKind,
+    Lokus,
     Practice,
     VisitGroup,
 )
@@ -135,13 +137,28 @@ def save_visit(
     briefing: str = "",
     guiding_questions: str = "",
     allow_withdraw: bool = True,
+    due_date: date | None = None,
+    min_practices: int | None = None,
+    plan_graded: bool | None = None,
 ) -> FieldVisit:
-    """Schedule or change a visit; it may not end before it starts, nor use an archived host anew."""
+    """Schedule or change a visit; it may not end before it starts, nor use an archived host anew.
+
+    ``due_date`` is when the practices are due (none: two weeks after the visit); ``min_practices``
+    and ``plan_graded`` left at None keep the visit's, or on a new visit take the program's settings.
+    A new visit goes to one lokus, its host; more are added on the visit's page.
+    """
     ensure_editable(cohort)
     if not theme.strip():
         raise DomainError(_l("Enter the visit's theme."), field="theme")
     if start_date and end_date and end_date < start_date:
         raise DomainError(_l("The visit ends before it starts."), field="end_date")
+    if due_date is not None and end_date and due_date < end_date:
+        raise DomainError(_l("The practices cannot be due before the visit ends."), field="due_date")
+    if min_practices is not None and not 1 <= min_practices <= settings.MAX_MIN_PRACTICES:
+        raise DomainError(
+            _l("The minimum number of practices lies between 1 and %(n)s.", n=settings.MAX_MIN_PRACTICES),
+            field="min_practices",
+        )
     if host.archived and (visit is None or visit.host_id != host.id):
         raise DomainError(_l("This host is archived; choose another or restore it first."), field="host_id")
     before = None
@@ -155,10 +172,47 @@ def save_visit(
     visit.location, visit.briefing = location.strip(), briefing.strip()
     visit.guiding_questions = "\n".join(line.strip() for line in guiding_questions.splitlines() if line.strip())
     visit.allow_withdraw = allow_withdraw
+    visit.due_date = due_date
+    defaults = settings.of_program(session, cohort.program_id)
+    if min_practices is not None or before is None:
+        visit.min_practices = min_practices if min_practices is not None else defaults.min_practices
+    if plan_graded is not None or before is None:
+        visit.plan_graded = plan_graded if plan_graded is not None else defaults.plan_graded
     session.flush()
-    if before is not None:
+    if before is None:
+        session.add(
+            Lokus(
+                visit_id=visit.id,
+                host_id=host.id,
+                position=0,
+                name=host.name,
+                visit_date=start_date,
+                address=visit.location or host.address,
+                contact_name=host.contact_name,
+                contact_phone=host.contact_phone,
+                chosen_for=host.recognition,
+            )
+        )
+        session.flush()
+    else:
         notifications.visit_changed(session, visit, before, datetime.now(UTC))
+        practices_due_changed(session, visit)
     return visit
+
+
+def practices_due_changed(session: Session, visit: FieldVisit) -> None:
+    """Move the practice assessment's due time (and its cut-off, a week later) to the visit's due date."""
+    if visit.assessment is None:
+        return
+    due = visit_due_at(visit)
+    if visit.assessment.due_at != due:
+        visit.assessment.due_at, visit.assessment.cutoff_at = due, due + timedelta(days=7)
+        session.flush()
+
+
+def visit_due_at(visit: FieldVisit) -> datetime:
+    """When the visit's practices are due: its due date (or two weeks after the visit) at 23:59 local time."""
+    return to_utc(datetime.combine(visit.practices_due_on, time(23, 59)))
 
 
 def delete_visit(session: Session, visit: FieldVisit) -> None:
@@ -218,7 +272,18 @@ def split_groups(session: Session, visit: FieldVisit, count: int) -> list[VisitG
     for person in people:
         by_agency[(person.profile.instansi if person.profile else "") or ""].append(person)
     ordered = [p for agency in sorted(by_agency, key=lambda a: (-len(by_agency[a]), a)) for p in by_agency[agency]]
-    groups = [VisitGroup(visit=visit, name=str(_l("Group %(n)s", n=i + 1)), position=i) for i in range(count)]
+    places = list(
+        session.scalars(select(Lokus.id).where(Lokus.visit_id == visit.id).order_by(Lokus.position, Lokus.id))
+    )  # the groups go to the lokus in turn
+    groups = [
+        VisitGroup(
+            visit=visit,
+            name=str(_l("Group %(n)s", n=i + 1)),
+            position=i,
+            lokus_id=places[i % len(places)] if places else None,
+        )
+        for i in range(count)
+    ]
     session.add_all(groups)
     session.flush()
     for index, person in enumerate(ordered):

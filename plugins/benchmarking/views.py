@@ -20,8 +20,9 @@ from lms.core.forms import int_or_none
 from lms.core.pagination import page_arg, paginate
 from lms.core.timezones import today_local
 from lms.core.views import act, cohort_tabs, form_page, on_refusal
-from plugins.benchmarking import practices, queries, services
-from plugins.benchmarking.forms import HostForm, SplitForm, VisitForm
+from plugins.benchmarking import grouping, practices, queries, services, settings
+from plugins.benchmarking import lokus as lokus_service
+from plugins.benchmarking.forms import GroupImportForm, GroupRuleForm, HostForm, SplitForm, ThemeForm, VisitForm
 from plugins.benchmarking.models import FieldVisit, Host
 
 bp = Blueprint("benchmarking", __name__, url_prefix="/benchmarking", template_folder="templates")
@@ -153,6 +154,9 @@ def _visit_fields(form: VisitForm) -> dict:
         "briefing": form.briefing.data or "",
         "guiding_questions": form.guiding_questions.data or "",
         "allow_withdraw": bool(form.allow_withdraw.data),
+        "due_date": form.due_date.data,
+        "min_practices": form.min_practices.data,
+        "plan_graded": bool(form.plan_graded.data),
     }
 
 
@@ -160,6 +164,9 @@ def _visit_fields(form: VisitForm) -> dict:
 @require("cohort.edit", load=Cohort)
 def create_visit(cohort: Cohort):
     form = _visit_form()
+    if request.method == "GET":
+        defaults = settings.of_program(db.session, cohort.program_id)
+        form.min_practices.data, form.plan_graded.data = defaults.min_practices, defaults.plan_graded
     page = form_page(form, "benchmarking/visit_form.html", cohort=cohort, visit=None)
     if not form.host_id.choices:
         flash(_("Add a host organisation to the catalogue first."), "info")
@@ -187,6 +194,7 @@ def _visit_page(visit: FieldVisit, status: int = 200):
         db.session, visit, int_or_none(request.args.get("groups")) or 1, GROUP_CARDS_PER_PAGE
     )
     people_count, unassigned, group_rows = services.group_overview(db.session, visit)
+    places = lokus_service.of_visit(db.session, visit.id)
     filters = {k: request.args.get(k, "").strip()[:100] for k in ("q", "group") if request.args.get(k, "").strip()}
     people = None
     if access.can(current_user, "benchmarking.visit.manage", visit):
@@ -210,7 +218,19 @@ def _visit_page(visit: FieldVisit, status: int = 200):
         leaders={leader for _g, _n, leader in group_rows if leader},
         filters=filters,
         split_form=SplitForm(count=len(group_rows) or min(4, max(1, people_count))),
+        places=places,
+        lokus_names={place.id: place.name for place in places},
+        rule_form=GroupRuleForm(count=len(group_rows) or min(6, max(1, people_count))),
+        import_form=GroupImportForm(),
+        theme_form=_theme_form(visit),
     ), status
+
+
+def _theme_form(visit: FieldVisit) -> ThemeForm | None:
+    """The peserta's own theme for the visit (groups may be formed by it); None for anyone else."""
+    if not access.can(current_user, "benchmarking.visit.log", visit):
+        return None
+    return ThemeForm(theme=grouping.themes_of(db.session, visit.id, current_user.id).get(current_user.id, ""))
 
 
 @bp.route("/visits/<int:visit_id>/edit", methods=["GET", "POST"])

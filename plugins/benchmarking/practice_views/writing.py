@@ -271,6 +271,9 @@ def submit(practice: Practice):
     consent = request.form.get("share_consent") == "1"
 
     def refused(exc: DomainError) -> Any:
+        if isinstance(exc, practices.TooFewPractices):  # a 422 page saying how many are missing
+            flash(exc.message, "danger")
+            return render_template("benchmarking/too_few.html", visit=practice.visit, error=exc), 422
         if not isinstance(exc, practices.PracticeInvalid):
             flash(exc.message, "danger")
             return redirect(back), 303

@@ -47,6 +47,7 @@ def world(ctx, session, make_cohort):
         start_date=date.today(),
         end_date=date.today(),
         guiding_questions="Apa?",
+        min_practices=1,
     )
     practices.ensure_assessments(session, visit, None)
     session.commit()
@@ -179,6 +180,7 @@ def test_two_uploads_at_once_never_exceed_the_quota(app_factory, make_cohort, se
             theme="T",
             start_date=date.today(),
             end_date=date.today(),
+            min_practices=1,
         )
         practices.ensure_assessments(session, visit, None)
         person = cohort.people["participants"][0]

@@ -139,6 +139,7 @@ def world(ctx, session, make_cohort):
         start_date=date.today(),
         end_date=date.today(),
         guiding_questions="Apa?",
+        min_practices=1,
     )
     services.split_groups(session, visit, 1)
     practices.ensure_assessments(session, visit, None)

@@ -313,8 +313,12 @@ def test_demo_data_has_pontianak_and_groups(app, session):
     assert host.name == "Pemerintah Kota Pontianak" and "98,36" in host.recognition
     visit = session.scalar(select(FieldVisit))
     assert visit.host_id == host.id
-    assert session.scalar(select(func.count()).select_from(VisitGroup)) == 4
+    # Three lokus, six groups formed by rule and sent to the lokus two by two (issue 16).
+    assert [lk.name for lk in visit.lokus][0] == "Balai Kota Pontianak" and len(visit.lokus) == 3
+    groups = session.scalars(select(VisitGroup).order_by(VisitGroup.position)).all()
+    assert len(groups) == 6 and [g.lokus_id for g in groups] == [lk.id for lk in visit.lokus] * 2
     assert session.scalar(select(func.count()).select_from(GroupMember)) == 25
+    assert visit.plan_assessment_id is not None
 
 
 def test_visit_page_runs_a_fixed_number_of_queries(app, make_cohort, session, host):
@@ -355,8 +359,8 @@ def test_visit_page_is_bounded_whatever_the_cohort_size(app, client, session, ma
     page = client.get(f"/benchmarking/visits/{visit.id}").get_data(as_text=True)
     assert people_rows(page) == 4
     assert group_cards(page) == 12, "twelve group cards a page"
-    assert page.split('id="groups"', 1)[1].split("</main>")[0].count("<select") == 2, (
-        "one filter and one 'move to' choice, not one per person"
+    assert page.split('id="groups"', 1)[1].split("</main>")[0].count("<select") == 2 + 12, (
+        "one filter, one 'move to' choice and a lokus choice per group card shown, not one per person"
     )
     assert page.count("make leader") <= 4
     second = client.get(f"/benchmarking/visits/{visit.id}?groups=2").get_data(as_text=True)

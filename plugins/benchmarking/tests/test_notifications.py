@@ -33,6 +33,7 @@ def world(ctx, session, make_cohort):
         start_date=TODAY,
         end_date=TODAY,
         location="Balai Kota",
+        min_practices=1,
     )
     services.split_groups(session, visit, 2)
     practices.ensure_assessments(session, visit, None)

@@ -96,6 +96,7 @@ def arrange(live_server: LiveServer) -> dict[str, Any]:
             start_date=date.today(),
             end_date=date.today() + timedelta(days=1),
             guiding_questions="Inovasi apa yang membuat pelayanan unggul?",
+            min_practices=1,
         )
         services.split_groups(session, visit, 2)
         practices.ensure_assessments(session, visit, coordinator)

@@ -71,6 +71,7 @@ def world(ctx, session, make_cohort):
         start_date=date.today(),
         end_date=date.today(),
         guiding_questions="Apa?",
+        min_practices=1,
     )
     services.split_groups(session, visit, 2)
     practices.ensure_assessments(session, visit, None)
@@ -389,6 +390,7 @@ def test_file_and_practice_size_limits(app_factory, make_cohort, session):
             theme="T",
             start_date=date.today(),
             end_date=date.today(),
+            min_practices=1,
         )
         practices.ensure_assessments(session, visit, None)
         person = cohort.people["participants"][0]
@@ -628,6 +630,7 @@ def test_result_columns_are_batched(app, make_cohort, session):
                 theme="T",
                 start_date=date.today(),
                 end_date=date.today(),
+                min_practices=1,
             )
             practices.ensure_assessments(session, visit, None)
             for person in cohort.people["participants"]:
@@ -874,6 +877,7 @@ def test_two_visits_give_one_group_score_column_each_everywhere(app, world, sess
         theme="Smart kampung",
         start_date=date.today() - timedelta(days=1),
         end_date=date.today(),
+        min_practices=1,
     )
     session.flush()
     services.split_groups(session, second, 1)  # one group: everybody, so someone is in both visits' groups
