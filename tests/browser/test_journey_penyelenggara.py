@@ -57,3 +57,46 @@ def test_the_results_table_fits_1366_and_ranks_only_when_the_program_ranks(live_
     region.evaluate("r => { r.scrollLeft = 400; }")
     assert abs(name.bounding_box()["x"] - before) < 2, "the name column is sticky"
     assert in_view(page, "table#results tbody td.name")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_tick_people_and_move_them_to_a_visit_group(live_server, page, viewport):
+    from sqlalchemy import select
+
+    from plugins.benchmarking.models import GroupMember, VisitGroup
+
+    if "benchmarking" not in live_server.app.config["PLUGINS_ENABLED"]:
+        pytest.skip("the benchmarking plugin is switched off (LMS_PLUGINS)")
+    ids = demo_with_results(live_server.app)
+    cohort_id = ids["cohort_id"]
+    page.set_viewport_size(viewport)
+    log_in(page, live_server, "coordinator")
+
+    # The cohort's status follows its dates (the demo's are relative to today), and says so.
+    page.goto(f"/cohorts/{cohort_id}")
+    assert page.locator("#status-source").get_attribute("data-by-hand") == "false"
+    assert page.locator("h1 .badge").get_attribute("data-status") == "running"
+
+    page.goto(f"/cohorts/{cohort_id}/participants")
+    boxes = page.locator("input[name=user_ids][form=bulk-form]")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    ticked = boxes.evaluate_all("bs => bs.filter(b => b.checked).map(b => Number(b.value))")
+    page.select_option("#bulk-action", "benchmarking.move_to_group")
+    page.click("#bulk-continue")
+    page.locator("#bulk-confirm").wait_for()
+    assert page.locator("#bulk-people li").count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+    def last_group(session):
+        return session.scalars(select(VisitGroup.id).order_by(VisitGroup.position.desc(), VisitGroup.id.desc())).first()
+
+    target = live_server.query(last_group)
+    page.select_option("#target", str(target))
+    page.click("#bulk-do")
+    page.wait_for_url(f"**/cohorts/{cohort_id}/participants")
+    assert page.locator(".alert-success").count() == 1
+    moved = live_server.query(
+        lambda s: set(s.scalars(select(GroupMember.user_id).where(GroupMember.group_id == target)))
+    )
+    assert set(ticked) <= moved
