@@ -1190,3 +1190,34 @@ def test_publishing_shares_name_and_files_only_with_the_authors_consent(app, wor
     # The cohort's own staff see the work itself, name and files, whatever the consent.
     staff_page = coordinator.get(f"/benchmarking/practices/{practice.id}").get_data(as_text=True)
     assert person.name in staff_page and "foto-lokasi.png" in staff_page
+
+
+def test_a_released_group_report_grade_shows_the_rubric_and_the_comments(app, world, session):
+    from lms.assessments import services as assessments
+
+    group = world["visit"].groups[0]
+    leader = next(m.user for m in group.members if m.user_id == group.leader_id)
+    report = reports.write(session, group, leader, "Laporan kelompok.", [], 0, NOW)
+    submission = session.get(Submission, report.submission_id)
+    assessments.submit(session, submission, leader, NOW)
+    rubric = submission.assessment.rubric
+    grade = grading.save_grade(
+        session,
+        submission,
+        world["teacher"],
+        grading.GradeInput(
+            levels={c.id: c.levels[1].id for c in rubric.criteria},
+            comments={rubric.criteria[0].id: "Sintesis masih berupa daftar."},
+            feedback="Perlu rekomendasi yang lebih spesifik.",
+            finalize=True,
+        ),
+        None,
+        NOW,
+    )
+    grading.release(session, grade, world["teacher"], NOW)
+    session.commit()
+    client = app.test_client()
+    login(client, leader)
+    page = client.get(f"/benchmarking/groups/{group.id}/report").get_data(as_text=True)
+    assert page.count("data-chosen") == len(rubric.criteria)
+    assert "Sintesis masih berupa daftar." in page and "Perlu rekomendasi yang lebih spesifik." in page
