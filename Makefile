@@ -27,20 +27,19 @@ install-test: $(VENV)/.installed-test
 # Links in e-mail point at the port the app serves on unless LMS_BASE_URL says otherwise.
 run: export LMS_BASE_URL ?= http://127.0.0.1:$(PORT)
 # Each step says what it does and, when it is done, how long it took (a fresh clone spends most
-# of its time in the first one: installing the packages). The schema, the demo data and the e-mail
-# line come from one process (each `flask` command builds the app anew: 5–15 s on a busy machine);
-# the job worker starts niced, so that the web app it starts beside answers first.
+# of its time in the first one: installing the packages). The web app brings the schema up to date
+# and loads the demo data itself before serving (each `flask` command builds the app anew: 5–15 s
+# on a busy machine, so one process instead of four); the job worker starts beside it, niced, so
+# that the web app answers first.
 run: export STARTED := $(shell date +%s)
 run:
-	@echo "[1/3] Installing Tolok and its packages into $(VENV) (skipped when up to date)…"
+	@echo "[1/2] Installing Tolok and its packages into $(VENV) (skipped when up to date)…"
 	@$(MAKE) --no-print-directory install
 	@echo "      done after $$(( $$(date +%s) - $(STARTED) )) s"
-	@echo "[2/3] Bringing the database to the newest schema, loading the demo data into an empty one…"
-	@$(BIN)/flask --app wsgi lms setup --demo
-	@echo "[3/3] Starting the job worker and the web app on $(LMS_BASE_URL) ($$(( $$(date +%s) - $(STARTED) )) s so far)…"
+	@echo "[2/2] Bringing the database to the newest schema, loading the demo data into an empty one, then serving $(LMS_BASE_URL) with a job worker…"
 	@nice -n 10 $(BIN)/flask --app wsgi lms worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask --app wsgi lms serve --demo --host 127.0.0.1 --port $(PORT)
 
 # pytest-xdist workers (one per core by default); each has its own databases (test → test_gw0, …)
 # and, when LMS_TEST_REDIS_URL names database n, Redis database n + its number.

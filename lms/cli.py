@@ -187,9 +187,26 @@ def _load_demo(if_empty: bool) -> None:
 @lms_cli.command("setup")
 @click.option("--demo", is_flag=True, help="Load the demo data into an empty database.")
 def setup_command(demo: bool) -> None:
-    """Everything `make run` needs before serving, in one process (each step used to build the app
-    anew: a third of the wait): the newest schema, the demo data when the database is empty, and
-    where e-mail goes."""
+    """Everything `make run` needs before serving, in one process: the newest schema, the demo data
+    when the database is empty, and where e-mail goes."""
+    _setup(demo)
+
+
+@lms_cli.command("serve")
+@click.option("--demo", is_flag=True, help="Load the demo data into an empty database first.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve_command(demo: bool, host: str, port: int) -> None:
+    """`make run`'s web app: the setup steps, then the development server, in the same process (each
+    `flask` command builds the app anew, 5-15 s on a busy machine; this builds it once)."""
+    from werkzeug.serving import run_simple
+
+    _setup(demo)
+    db.session.remove()
+    run_simple(host, port, real_app(), threaded=True)
+
+
+def _setup(demo: bool) -> None:
     started = time.monotonic()
 
     def done(step: str) -> None:

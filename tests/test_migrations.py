@@ -284,3 +284,16 @@ def test_setup_brings_an_empty_database_up_and_loads_the_demo_once(tmp_path):
     again = runner.invoke(args=["lms", "setup", "--demo"])
     assert again.exit_code == 0 and "not loaded" in again.output
     app.extensions["lms.db"].engine.dispose()
+
+
+def test_serve_sets_up_then_serves_the_same_app(tmp_path, monkeypatch):
+    """`make run`'s web process: the setup steps, then the development server with the app it built."""
+    import werkzeug.serving
+
+    served = {}
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda host, port, app, **kw: served.update(app=app, port=port))
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'serve.sqlite3'}", tmp_path))
+    result = app.test_cli_runner().invoke(args=["lms", "serve", "--demo", "--port", "5099"])
+    assert result.exit_code == 0, result.output
+    assert "demo data loaded" in result.output and served == {"app": app, "port": 5099}
+    app.extensions["lms.db"].engine.dispose()
