@@ -202,7 +202,7 @@ def serve_command(demo: bool, host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     _setup(demo)
-    db.session.remove()
+    db.get_db().session.remove()  # the setup's session, before the server's threads open their own
     run_simple(host, port, real_app(), threaded=True)
 
 
