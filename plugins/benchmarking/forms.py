@@ -12,6 +12,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -25,6 +26,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.core.forms import EmailAddress, Form
 from plugins.benchmarking.grouping import RULES
+from plugins.benchmarking.individual import MODE_LABELS
 from plugins.benchmarking.mentors import VERDICT_LABELS
 from plugins.benchmarking.models import (
     HostKind,
@@ -298,3 +300,38 @@ class MentorAnswerForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.verdict.choices = [SelectChoice(v.value, VERDICT_LABELS[v]) for v in MentorVerdict]
+
+
+class GradingForm(Form):
+    """How a visit's individual report is graded and how the group score is weighed."""
+
+    report_mode = SelectField(_l("Individual report"))
+    report_weight = DecimalField(
+        _l("Weight of the group report in the group score"),
+        places=2,
+        validators=[InputRequired(message=_l("Enter a weight.")), NumberRange(min=0, max=100)],
+    )
+    presentation_weight = DecimalField(
+        _l("Weight of the seminar presentation in the group score"),
+        places=2,
+        validators=[InputRequired(message=_l("Enter a weight.")), NumberRange(min=0, max=100)],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.report_mode.choices = [SelectChoice(k, v) for k, v in MODE_LABELS.items()]
+
+
+class SeminarSessionForm(Form):
+    """A seminar session; its groups (with their order) and panel are read from the page's checkboxes."""
+
+    title = StringField(
+        _l("Title"), validators=[DataRequired(), Length(max=200)], render_kw={"placeholder": "Seminar kelompok, sesi 1"}
+    )
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    start = TimeField(_l("Time"), validators=[DataRequired()])
+    place = StringField(
+        _l("Room or meeting link"),
+        validators=[Optional(), Length(max=500)],
+        render_kw={"placeholder": "Aula Lt. 2 / https://"},
+    )

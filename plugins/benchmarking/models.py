@@ -97,6 +97,17 @@ class FieldVisit(Base):
         ForeignKey("assessments.id", ondelete="SET NULL"), index=True
     )
     plan_graded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # How the individual report is graded: one grade per practice (per_practice, what visits did
+    # before), or one submission holding all of a peserta's practices (one_report, in the assessment
+    # ``individual_assessment_id``). See plugins/benchmarking/individual.py.
+    report_mode: Mapped[str] = mapped_column(String(20), default="per_practice", server_default="per_practice")
+    individual_assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessments.id", ondelete="SET NULL"), index=True
+    )
+    # The group score = (report_weight · report grade + presentation_weight · seminar score) ÷ their sum;
+    # 100/0 is the group report alone, as before the seminar existed.
+    report_weight: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(100), server_default="100")
+    presentation_weight: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0), server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cohort: Mapped[Cohort] = relationship()
@@ -104,6 +115,7 @@ class FieldVisit(Base):
     assessment: Mapped[Assessment | None] = relationship(foreign_keys=[assessment_id])
     report_assessment: Mapped[Assessment | None] = relationship(foreign_keys=[report_assessment_id])
     plan_assessment: Mapped[Assessment | None] = relationship(foreign_keys=[plan_assessment_id])
+    individual_assessment: Mapped[Assessment | None] = relationship(foreign_keys=[individual_assessment_id])
     groups: Mapped[list[VisitGroup]] = relationship(
         back_populates="visit", cascade="all, delete-orphan", order_by="VisitGroup.position"
     )
@@ -409,9 +421,101 @@ class GroupReport(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_groups.id", ondelete="CASCADE"), unique=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), unique=True)
 
+    # The sections programs ask of a group report (laporan kelompok), Markdown each; the submission's
+    # body is made from them, so every save is still a revision (see reports.compose).
+    lokus_profile: Mapped[str] = mapped_column(Text, default="", server_default="")
+    innovations: Mapped[str] = mapped_column(Text, default="", server_default="")
+    success_factors: Mapped[str] = mapped_column(Text, default="", server_default="")
+    lessons: Mapped[str] = mapped_column(Text, default="", server_default="")
+    adoption: Mapped[str] = mapped_column(Text, default="", server_default="")  # what to adopt or adapt, and why
+    recommendations: Mapped[str] = mapped_column(Text, default="", server_default="")  # to the host
+
     group: Mapped[VisitGroup] = relationship()
     submission: Mapped[Submission] = relationship()
     practices: Mapped[list[Practice]] = relationship(secondary=report_practices, order_by=Practice.id)
+
+
+# -- the seminar: groups present their reports to a panel ----------------------------------------
+
+
+class SeminarSession(Base):
+    """A seminar session of a visit: when, where (a room or a link), which groups present in which
+    order, and the panel of staff who score them."""
+
+    __tablename__ = "benchmarking_seminar_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_visits.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(String(500), default="")  # a room, or a meeting link
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    visit: Mapped[FieldVisit] = relationship()
+    slots: Mapped[list[SeminarSlot]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="SeminarSlot.position"
+    )
+    panel: Mapped[list[PanelMember]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="PanelMember.id"
+    )
+
+
+class SeminarSlot(Base):
+    """A group's turn in a session; a group presents once per visit (``visit_id`` repeated for the
+    database to refuse a second turn)."""
+
+    __tablename__ = "benchmarking_seminar_slots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("benchmarking_seminar_sessions.id", ondelete="CASCADE"), index=True
+    )
+    visit_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_visits.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_groups.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    session: Mapped[SeminarSession] = relationship(back_populates="slots")
+    group: Mapped[VisitGroup] = relationship()
+
+    __table_args__ = (UniqueConstraint("visit_id", "group_id"),)
+
+
+class PanelMember(Base):
+    """A staff member on a session's panel: they score every group presenting in it."""
+
+    __tablename__ = "benchmarking_panel_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("benchmarking_seminar_sessions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    session: Mapped[SeminarSession] = relationship(back_populates="panel")
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (UniqueConstraint("session_id", "user_id"),)
+
+
+class PanelScore(Base):
+    """One panel member's score (0–100) of one group's presentation; changed in place, with a version
+    so that a save from a stale page is refused."""
+
+    __tablename__ = "benchmarking_panel_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("benchmarking_seminar_sessions.id", ondelete="CASCADE"), index=True
+    )
+    group_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_groups.id", ondelete="CASCADE"), index=True)
+    panelist_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __table_args__ = (UniqueConstraint("group_id", "panelist_id"),)
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ScoreAdjustment(Base):

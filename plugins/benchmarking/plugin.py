@@ -34,6 +34,7 @@ from lms.plugins.types import (
 from lms.users.models import User
 from plugins.benchmarking import (  # noqa: F401  (tables on the metadata; visit_views adds its routes to bp)
     api,
+    individual,
     models,
     plans,
     practices,
@@ -91,6 +92,13 @@ def lms_submission_kinds() -> list[SubmissionKind]:
             write_endpoint="benchmarking_practices.write_report",
             template="benchmarking/_report.html",
             load=queries.reports_shown,
+        ),
+        SubmissionKind(
+            key=individual.INDIVIDUAL_KIND,
+            label=_l("Individual field-visit report"),
+            write_endpoint="benchmarking_practices.write_individual",
+            template="benchmarking/_individual_report.html",
+            load=individual.reports_shown,
         ),
     ]
 
@@ -169,6 +177,9 @@ def lms_nav_items(user: User) -> list[NavItem]:
         ),
         NavItem(label=_l("Practice catalogue"), endpoint="benchmarking_practices.catalogue", order=31),
         NavItem(label=_l("Follow-up"), endpoint="benchmarking_practices.my_rounds", order=32, rule="participant.any"),
+        NavItem(
+            label=_l("Seminar panels"), endpoint="benchmarking_practices.my_panels", order=33, rule="benchmarking.panel"
+        ),
     ]
 
 

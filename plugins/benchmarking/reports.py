@@ -3,8 +3,10 @@ individual adjustments that are kept as an append-only trail."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -13,9 +15,10 @@ from sqlalchemy.orm import Session
 from lms.assessments import services as assessments
 from lms.assessments.models import Submission
 from lms.core.errors import DomainError
-from lms.core.scores import half_up
+from lms.core.scores import exact, half_up
 from lms.grading.models import Grade, GradeStatus
 from lms.users.models import User
+from plugins.benchmarking import seminar
 from plugins.benchmarking.models import (
     FieldVisit,
     GroupMember,
@@ -26,6 +29,27 @@ from plugins.benchmarking.models import (
 )
 
 MAX_ADJUSTMENT = Decimal(20)
+
+# The sections of a group report (laporan kelompok), in the order programs write them.
+SECTIONS = ("lokus_profile", "innovations", "success_factors", "lessons", "adoption", "recommendations")
+SECTION_LABELS = {
+    "lokus_profile": _l("Profile of the lokus"),
+    "innovations": _l("Innovations found"),
+    "success_factors": _l("Key success factors (kunci sukses)"),
+    "lessons": _l("Lessons learned"),
+    "adoption": _l("What to adopt or adapt, and why"),
+    "recommendations": _l("Recommendations to the host"),
+}
+SECTION_LIMIT = 50000
+
+
+def compose(sections: Mapping[str, str]) -> str:
+    """The report's text as one Markdown document, a heading per section written: the submission's
+    body, so each save is a revision and every reader of submissions sees the whole report."""
+    parts = [
+        f"## {SECTION_LABELS[name]}\n\n{sections[name].strip()}" for name in SECTIONS if sections.get(name, "").strip()
+    ]
+    return "\n\n".join(parts)
 
 
 def report_of(session: Session, group_id: int) -> tuple[GroupReport | None, Submission | None]:
@@ -43,8 +67,13 @@ def write(
     practice_ids: list[int],
     base_version: int,
     now: datetime,
+    sections: Mapping[str, str] | None = None,
 ) -> GroupReport:
-    """Save the group's report as its leader; referenced practices must belong to the group's members."""
+    """Save the group's report as its leader; referenced practices must belong to the group's members.
+
+    With ``sections`` (the template's sections by name) the report is written section by section and
+    its body is made from them (:func:`compose`); ``body`` is then ignored.
+    """
     if group.leader_id != actor.id:
         raise DomainError(_l("The group's leader writes and submits its report."), status=403)
     visit = group.visit
@@ -62,6 +91,13 @@ def write(
         )
         if set(practice_ids) - {p.id for p in chosen} or {p.participant_id for p in chosen} - members:
             raise DomainError(_l("A report can only refer to practices of the group's members."), field="practice_ids")
+    if sections is not None:
+        if set(sections) - set(SECTIONS):
+            raise DomainError(_l("Unknown section of the report."))
+        for name, text in sections.items():
+            if len(text) > SECTION_LIMIT:
+                raise DomainError(_l("A section is at most %(n)s characters.", n=SECTION_LIMIT), field=name)
+        body = compose(sections)
     report = session.scalar(select(GroupReport).where(GroupReport.group_id == group.id))
     if report is None:
         assert visit.report_assessment is not None  # report_assessment_id is checked above
@@ -72,6 +108,9 @@ def write(
     elif report.submission.participant_id != actor.id:
         report.submission.participant_id = actor.id  # the leader changed: the report passes to the new one
     assessments.save_draft(session, report.submission, body, base_version, actor, now, reason="save")
+    if sections is not None:
+        for name in SECTIONS:
+            setattr(report, name, sections.get(name, "").strip())
     report.practices = chosen
     session.flush()
     return report
@@ -104,20 +143,31 @@ def adjustments(session: Session, group_id: int) -> list[ScoreAdjustment]:
 
 
 def member_scores(session: Session, visit_ids: list[int]) -> dict[int, dict[int, Decimal]]:
-    """Per visit, each member's group-report score: the released grade of their group's report plus
-    their latest adjustment, kept within 0–100 (two queries whatever the cohort size).
+    """Per visit, each member's group score: the group report's released grade and the seminar
+    presentation score (the mean of its panel), weighed by the visit's weights, plus the member's
+    latest adjustment, kept within 0–100 and rounded once, half-up (four queries whatever the size).
 
+    A part with weight 0 is not needed; a needed part missing leaves the member without a score.
     Keyed by visit id, then user id: a participant has one group per visit, so one score per visit.
     """
     if not visit_ids:
         return {}
+    weights = {
+        vid: (exact(wr), exact(wp))
+        for vid, wr, wp in session.execute(
+            select(FieldVisit.id, FieldVisit.report_weight, FieldVisit.presentation_weight).where(
+                FieldVisit.id.in_(visit_ids)
+            )
+        )
+    }
     rows = session.execute(
         select(VisitGroup.visit_id, GroupMember.user_id, GroupMember.group_id, Grade.score)
         .join(VisitGroup, VisitGroup.id == GroupMember.group_id)
-        .join(GroupReport, GroupReport.group_id == VisitGroup.id)
-        .join(Grade, (Grade.submission_id == GroupReport.submission_id) & (Grade.status == GradeStatus.RELEASED))
+        .outerjoin(GroupReport, GroupReport.group_id == VisitGroup.id)
+        .outerjoin(Grade, (Grade.submission_id == GroupReport.submission_id) & (Grade.status == GradeStatus.RELEASED))
         .where(VisitGroup.visit_id.in_(visit_ids))
     ).all()
+    presented = seminar.presentation_scores(session, visit_ids) if any(wp > 0 for _wr, wp in weights.values()) else {}
     latest: dict[tuple[int, int], Decimal] = {}
     for group_id, user_id, delta in session.execute(
         select(ScoreAdjustment.group_id, ScoreAdjustment.user_id, ScoreAdjustment.delta)
@@ -127,12 +177,28 @@ def member_scores(session: Session, visit_ids: list[int]) -> dict[int, dict[int,
     ):
         latest[(group_id, user_id)] = delta
     scores: dict[int, dict[int, Decimal]] = {}
-    for visit_id, user_id, group_id, score in rows:
-        if score is None:
+    for visit_id, user_id, group_id, report_score in rows:
+        value = group_value(weights[visit_id], report_score, presented.get(group_id))
+        if value is None:
             continue
-        value = score + latest.get((group_id, user_id), Decimal(0))
-        scores.setdefault(visit_id, {})[user_id] = half_up(min(Decimal(100), max(Decimal(0), value)))
+        value += exact(latest.get((group_id, user_id), Decimal(0)))
+        scores.setdefault(visit_id, {})[user_id] = half_up(min(Fraction(100), max(Fraction(0), value)))
     return scores
+
+
+def group_value(
+    weights: tuple[Fraction, Fraction], report: Decimal | None, presentation: Fraction | None
+) -> Fraction | None:
+    """(w_r · report + w_p · presentation) ÷ (w_r + w_p), exact; None while a weighed part is missing."""
+    wr, wp = weights
+    if (wr > 0 and report is None) or (wp > 0 and presentation is None) or wr + wp <= 0:
+        return None
+    total = Fraction(0)
+    if wr > 0:
+        total += wr * exact(report)
+    if wp > 0:
+        total += wp * (presentation or Fraction(0))
+    return total / (wr + wp)
 
 
 def visit_ids_of_cohort(session: Session, cohort_id: int) -> list[int]:

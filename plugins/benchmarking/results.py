@@ -18,7 +18,7 @@ from lms.grading.models import Grade, GradeStatus
 from lms.grading.services import exact_aggregate
 from lms.plugins.types import ResultColumn, ResultFilter, ResultSheet, ResultSource, ResultTotal
 from lms.users.models import ParticipantProfile, User
-from plugins.benchmarking import practices, reports
+from plugins.benchmarking import individual, practices, reports
 from plugins.benchmarking.models import (
     IMPLEMENTED_STATUSES,
     FieldVisit,
@@ -110,6 +110,13 @@ SOURCES = [
 ]
 
 
+def individual_assessment_id(visit: FieldVisit) -> int | None:
+    """The assessment that carries a visit's individual score, by its report mode."""
+    if visit.report_mode == individual.ONE_REPORT:
+        return visit.individual_assessment_id
+    return visit.assessment_id
+
+
 def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> list[ResultColumn]:
     ids = set(participant_ids)
     visits = list(session.scalars(select(FieldVisit).where(FieldVisit.cohort_id == cohort_id)))
@@ -123,7 +130,8 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
         for key, n in zip(STAGE_KEYS, numbers, strict=True):
             counts[key][user_id] = n
     visit_scores: dict[int, Decimal | None] = {}
-    assessment_ids = [v.assessment_id for v in visits if v.assessment_id]
+    # Where each visit's individual score is graded: its practices, or its one individual report.
+    assessment_ids = [a for v in visits if (a := individual_assessment_id(v))]
     if assessment_ids:
         by_assessment = {a.id: a for a in session.scalars(select(Assessment).where(Assessment.id.in_(assessment_ids)))}
         scores: dict[int, dict[int, list[Decimal]]] = defaultdict(lambda: defaultdict(list))

@@ -13,6 +13,7 @@ from lms.cohorts.models import Cohort, Role
 from lms.cohorts.rules import cohort_ids_with, roles_in
 from lms.core import access
 from lms.core.access import Rules
+from plugins.benchmarking import seminar as seminar_services
 from plugins.benchmarking.models import FieldVisit, Followup
 from plugins.benchmarking.practices import published_attachment_ids
 
@@ -208,3 +209,24 @@ def _host_implementation(user: Any, host: Any) -> bool:
     of a cohort that visited it (who then see their own cohorts only; :func:`implementation_scope`)."""
     scope = implementation_scope(user, host)
     return scope is None or bool(scope)
+
+
+@rules.rule("benchmarking.seminar.manage")
+def _manage_seminar(user: Any, seminar: Any) -> bool:
+    """A seminar session: scheduled and its panel chosen by those who edit the cohort."""
+    return access.can(user, "cohort.edit", seminar.visit.cohort)
+
+
+@rules.rule("benchmarking.seminar.score")
+def _score_seminar(user: Any, seminar: Any) -> bool:
+    """Scoring a session's groups: the members of its panel only (staff the penyelenggara put on it;
+    a peserta of the cohort never, even if named)."""
+    if Role.PARTICIPANT in roles_in(user, seminar.visit.cohort_id):
+        return False
+    return seminar_services.is_panelist(db.session, seminar.id, user.id)
+
+
+@rules.rule("benchmarking.panel")
+def _panel(user: Any, obj: Any) -> bool:
+    """The page of one's own panel sessions: staff of any cohort."""
+    return bool(user.is_admin or cohort_ids_with(user, Role.INSTRUCTOR, Role.COORDINATOR))

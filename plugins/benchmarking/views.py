@@ -20,7 +20,7 @@ from lms.core.forms import int_or_none
 from lms.core.pagination import page_arg, paginate
 from lms.core.timezones import today_local
 from lms.core.views import act, cohort_tabs, form_page, on_refusal
-from plugins.benchmarking import grouping, practices, queries, services, settings
+from plugins.benchmarking import grouping, individual, practices, queries, services, settings
 from plugins.benchmarking import lokus as lokus_service
 from plugins.benchmarking.forms import GroupImportForm, GroupRuleForm, HostForm, SplitForm, ThemeForm, VisitForm
 from plugins.benchmarking.models import FieldVisit, Host
@@ -173,6 +173,7 @@ def create_visit(cohort: Cohort):
     if form.validate_on_submit():
         visit = services.save_visit(db.session, None, cohort=cohort, **_visit_fields(form))
         practices.ensure_assessments(db.session, visit, current_user)
+        individual.apply_pka_defaults(db.session, visit, current_user)
         flash(_("The visit is scheduled. Next: split the participants into groups."), "success")
         return redirect(url_for("benchmarking.show_visit", visit_id=visit.id))
     return page()

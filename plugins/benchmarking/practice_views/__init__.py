@@ -14,6 +14,7 @@ from plugins.benchmarking.practice_views import (  # noqa: F401  (each section a
     implementation,
     kinds,
     mentors,
+    reporting,
     writing,
 )
 from plugins.benchmarking.practice_views.blueprint import bp

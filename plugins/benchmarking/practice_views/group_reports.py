@@ -18,7 +18,7 @@ from lms.core.timezones import now_utc
 from lms.core.views import act, on_refusal
 from lms.grading import services as grading
 from lms.grading.models import GradeStatus
-from plugins.benchmarking import queries, reports
+from plugins.benchmarking import queries, reports, seminar
 from plugins.benchmarking.forms import AdjustmentForm
 from plugins.benchmarking.models import VisitGroup
 from plugins.benchmarking.practice_views.blueprint import bp
@@ -39,6 +39,12 @@ def group_report(group: VisitGroup):
             return _group_report_page(group, options, exc.status)
 
         on_refusal(refused)
+        # The template's sections; a report written before they existed keeps its one text.
+        sections = (
+            {name: request.form.get(f"section-{name}", "") for name in reports.SECTIONS}
+            if any(f"section-{name}" in request.form for name in reports.SECTIONS)
+            else None
+        )
         report_row = reports.write(
             db.session,
             group,
@@ -47,6 +53,7 @@ def group_report(group: VisitGroup):
             chosen,
             request.form.get("version", 0, type=int),
             now_utc(),
+            sections=sections,
         )
         if request.form.get("action") == "submit":
             assessments.submit(db.session, report_row.submission, current_user, now_utc())
@@ -81,6 +88,7 @@ def _group_report_page(group: VisitGroup, options: Any, status: int = 200) -> An
         grade=grade,
         adjust_form=adjust_form,
         history=reports.adjustments(db.session, group.id),
+        slot=seminar.slot_of_group(db.session, group.id),
     ), status
 
 

@@ -20,7 +20,7 @@ from lms.core.timezones import now_utc
 from lms.core.views import act, form_page, on_refusal
 from lms.grading import services as grading
 from lms.grading.models import GradeStatus
-from plugins.benchmarking import evidence, practices, queries
+from plugins.benchmarking import evidence, individual, practices, queries
 from plugins.benchmarking.forms import EvidenceForm, PracticeForm
 from plugins.benchmarking.models import FieldVisit, Practice
 from plugins.benchmarking.practice_views.blueprint import bp
@@ -38,6 +38,7 @@ def mine(visit: FieldVisit):
         group=group,
         labels=practices.STAGE_LABELS,
         categories=practices.CATEGORY_LABELS,
+        individual_report=individual.report_of(db.session, visit, current_user.id),
     )
 
 
