@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lms.assessments.models import Submission, SubmissionState
@@ -24,7 +24,7 @@ from lms.mail.services import queue_mail
 from lms.results.exports.as_pdf import Formats
 from lms.users.models import User
 from plugins.benchmarking import practices, reports
-from plugins.benchmarking.models import FieldVisit, GroupReport, Practice, Stage, VisitGroup
+from plugins.benchmarking.models import FieldVisit, GroupMember, GroupReport, Lokus, Practice, Stage, VisitGroup
 
 PDF_CSS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates", "benchmarking", "host_summary.css")
 MAIL_PURPOSE = "benchmarking.host_summary"
@@ -34,6 +34,7 @@ MAIL_PURPOSE = "benchmarking.host_summary"
 class HostSummary:
     visit: FieldVisit
     counts: dict[str, int]
+    lokus: Lokus | None = None  # one lokus's summary (its groups' work), or the whole visit's
     recommendations: list[str] = field(default_factory=list)  # from practices and group reports, each once
     success_factors: list[tuple[str, str]] = field(default_factory=list)  # (practice title, factors)
     taken: list[tuple[str, str]] = field(default_factory=list)  # (practice title, stage label)
@@ -41,10 +42,46 @@ class HostSummary:
     groups: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (group name, sections)
 
 
-def gather(session: Session, visit: FieldVisit) -> HostSummary:
+def lokus_of(session: Session, visit: FieldVisit, lokus_id: int | None) -> Lokus | None:
+    """The visit's lokus ``lokus_id`` (None for the whole visit); another visit's is a 404."""
+    if lokus_id is None:
+        return None
+    lokus = session.get(Lokus, lokus_id)
+    if lokus is None or lokus.visit_id != visit.id:
+        raise DomainError(_l("Unknown lokus."), status=404)
+    return lokus
+
+
+def gather(session: Session, visit: FieldVisit, lokus: Lokus | None = None) -> HostSummary:
     """The visit's handed-in practices and group reports, summarised for the host (two queries and
-    the funnel's one)."""
-    data = HostSummary(visit=visit, counts=practices.funnel(session, visit))
+    a count): of the whole visit, or of one lokus (the work of the groups that went there)."""
+    handed_in = select(Practice.id).join(Submission, Submission.id == Practice.submission_id)
+    practice_filter = [Practice.visit_id == visit.id, Submission.state != SubmissionState.DRAFT]
+    group_filter = [VisitGroup.visit_id == visit.id]
+    if lokus is not None:
+        members = (
+            select(GroupMember.user_id)
+            .join(VisitGroup, VisitGroup.id == GroupMember.group_id)
+            .where(VisitGroup.lokus_id == lokus.id)
+        )
+        practice_filter.append(Practice.participant_id.in_(members))
+        group_filter.append(VisitGroup.lokus_id == lokus.id)
+    counts = dict(
+        session.execute(
+            select(Practice.stage, func.count())
+            .where(Practice.id.in_(handed_in.where(*practice_filter)))
+            .group_by(Practice.stage)
+        ).all()
+    )
+    data = HostSummary(
+        visit=visit,
+        lokus=lokus,
+        counts={
+            "identified": sum(counts.values()),  # every practice handed in was identified first (as the funnel)
+            "adopted": counts.get(Stage.ADOPTED, 0),
+            "adapted": counts.get(Stage.ADAPTED, 0),
+        },
+    )
     seen: set[str] = set()
 
     def recommend(text: str) -> None:
@@ -57,7 +94,7 @@ def gather(session: Session, visit: FieldVisit) -> HostSummary:
     rows = session.scalars(
         select(Practice)
         .join(Submission, Submission.id == Practice.submission_id)
-        .where(Practice.visit_id == visit.id, Submission.state != SubmissionState.DRAFT)
+        .where(*practice_filter)
         .order_by(Practice.id)
     )
     for practice in rows:
@@ -73,7 +110,7 @@ def gather(session: Session, visit: FieldVisit) -> HostSummary:
         select(VisitGroup.name, GroupReport)
         .join(GroupReport, GroupReport.group_id == VisitGroup.id)
         .join(Submission, Submission.id == GroupReport.submission_id)
-        .where(VisitGroup.visit_id == visit.id, Submission.state != SubmissionState.DRAFT)
+        .where(*group_filter, Submission.state != SubmissionState.DRAFT)
         .order_by(VisitGroup.position, VisitGroup.id)
     ):
         sections = {n: getattr(report, n) for n in reports.SECTIONS if getattr(report, n).strip()}
@@ -84,7 +121,16 @@ def gather(session: Session, visit: FieldVisit) -> HostSummary:
 
 
 def _context(data: HostSummary) -> dict[str, Any]:
-    return {"data": data, "visit": data.visit, "labels": reports.SECTION_LABELS, "fmt": Formats(None)}
+    host = data.lokus.host if data.lokus is not None else data.visit.host
+    place = f"{data.lokus.name} ({host.name})" if data.lokus is not None else host.name
+    return {
+        "data": data,
+        "visit": data.visit,
+        "host": host,
+        "place": place,
+        "labels": reports.SECTION_LABELS,
+        "fmt": Formats(None),
+    }
 
 
 def render_pdf(data: HostSummary, app: Flask | None = None) -> bytes:
@@ -95,15 +141,15 @@ def render_pdf(data: HostSummary, app: Flask | None = None) -> bytes:
     return renderer(app).render(html, stylesheets=[PDF_CSS])
 
 
-def send(session: Session, visit: FieldVisit, actor: User) -> str:
-    """Queue the summary to the host's contact e-mail (the outbox); returns the address.
-
-    Refused when the host has no contact e-mail or nothing was handed in yet.
+def send(session: Session, visit: FieldVisit, actor: User, lokus: Lokus | None = None) -> str:
+    """Queue the summary (of the visit, or of one lokus) to its host's contact e-mail (the outbox);
+    returns the address. Refused when the host has no contact e-mail or nothing was handed in yet.
     """
-    to = visit.host.contact_email.strip()
+    host = lokus.host if lokus is not None else visit.host
+    to = host.contact_email.strip()
     if not to:
         raise DomainError(_l("The host has no contact e-mail: add one on the host's page first."))
-    data = gather(session, visit)
+    data = gather(session, visit, lokus)
     if not (data.recommendations or data.success_factors or data.groups or data.taken):
         raise DomainError(_l("Nothing has been handed in yet: there is nothing to summarise."))
     locale = current_app.config["DEFAULT_LOCALE"]
@@ -114,6 +160,6 @@ def send(session: Session, visit: FieldVisit, actor: User) -> str:
         locale=locale,
         purpose=MAIL_PURPOSE,
         subject=_l("Findings and recommendations of %(cohort)s's field visit", cohort=visit.cohort.title),
-        context={**_context(data), "program": visit.cohort.program.name, "contact": visit.host.contact_name},
+        context={**_context(data), "program": visit.cohort.program.name, "contact": host.contact_name},
     )
     return to

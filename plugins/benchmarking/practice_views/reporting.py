@@ -188,9 +188,9 @@ def _score_page(session: SeminarSession, mine: dict, status: int = 200, typed: A
 @bp.route("/visits/<int:visit_id>/host-summary.pdf")
 @require("benchmarking.visit.manage", load=FieldVisit, arg="visit_id")
 def host_summary_pdf(visit: FieldVisit):
-    data = summary.gather(db.session, visit)
-    pdf = summary.render_pdf(data)
-    name = f"ringkasan-{visit.id}.pdf"
+    lokus = summary.lokus_of(db.session, visit, int_or_none(request.args.get("lokus")))
+    pdf = summary.render_pdf(summary.gather(db.session, visit, lokus))
+    name = f"ringkasan-{visit.id}{f'-lokus-{lokus.id}' if lokus else ''}.pdf"
     return Response(
         pdf,
         mimetype="application/pdf",
@@ -201,8 +201,9 @@ def host_summary_pdf(visit: FieldVisit):
 @bp.route("/visits/<int:visit_id>/host-summary/send", methods=["POST"])
 @require("benchmarking.visit.manage", load=FieldVisit, arg="visit_id")
 def send_host_summary(visit: FieldVisit):
+    lokus = summary.lokus_of(db.session, visit, int_or_none(request.form.get("lokus")))
     return act(
-        lambda: summary.send(db.session, visit, current_user),
+        lambda: summary.send(db.session, visit, current_user, lokus),
         back=url_for("benchmarking_practices.seminar_page", visit_id=visit.id),
         message=lambda to: _("The summary is on its way to %(email)s.", email=to),
     )

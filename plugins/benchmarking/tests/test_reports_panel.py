@@ -26,6 +26,7 @@ from lms.results import definitions
 from lms.results.definitions import ComponentData
 from lms.results.outcomes import cohort_outcomes
 from plugins.benchmarking import individual, practices, reports, seminar, services
+from plugins.benchmarking import lokus as lokus_service
 from plugins.benchmarking.models import FieldVisit, GroupReport, PanelMember, PanelScore, Practice, SeminarSession
 from plugins.benchmarking.results import GROUP_REPORT, INDIVIDUAL_REPORT
 from tests.support import login as login_once
@@ -473,3 +474,32 @@ def test_the_mode_is_fixed_once_grading_started_and_per_practice_stays_the_defau
             presentation_weight=Decimal(0),
         )
     assert FieldVisit.__table__.c.report_mode.server_default.arg == individual.PER_PRACTICE
+
+
+def test_a_summary_per_lokus_holds_only_the_work_of_the_groups_that_went_there(client, session, two):
+    ours = two["ours"]
+    visit = session.get(FieldVisit, ours.visit.id)
+    rsud_host = services.save_host(session, None, name="RSUD Sultan Syarif Mohamad Alkadrie", contact_email="rsud@x.id")
+    first = lokus_service.save(session, visit, None, lokus_service.LokusFields(host_id=visit.host_id, name="DPMPTSP"))
+    second = lokus_service.save(session, visit, None, lokus_service.LokusFields(host_id=rsud_host.id, name="RSUD"))
+    g1, g2 = visit.groups
+    g1.lokus_id, g2.lokus_id = first.id, second.id
+    for n, person in enumerate(ours.people):
+        log_two(session, visit, person, n)
+        individual.submit_report(session, visit, person, NOW)
+    session.commit()
+    in_second = {m.user_id for m in g2.members}
+    expect = {f"Rekomendasi {n}: buka" for n, p in enumerate(ours.people) if p.id in in_second}
+    absent = {f"Rekomendasi {n}: buka" for n, p in enumerate(ours.people) if p.id not in in_second}
+    login(client, ours.coordinator)
+    response = client.get(f"/benchmarking/visits/{visit.id}/host-summary.pdf?lokus={second.id}")
+    assert response.status_code == 200
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.data)).pages))
+    assert "RSUD" in text and all(e in text for e in expect) and not any(a in text for a in absent)
+    # An unknown lokus (or another visit's) is a 404; the e-mail goes to the lokus's own host.
+    assert client.get(f"/benchmarking/visits/{visit.id}/host-summary.pdf?lokus=999999").status_code == 404
+    assert (
+        client.post(f"/benchmarking/visits/{visit.id}/host-summary/send", data={"lokus": second.id}).status_code == 302
+    )
+    mail = session.scalar(select(MailMessage).where(MailMessage.purpose == "benchmarking.host_summary"))
+    assert mail.recipient == "rsud@x.id"
