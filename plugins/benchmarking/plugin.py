@@ -43,6 +43,7 @@ from plugins.benchmarking import (  # noqa: F401  (tables on the metadata; visit
     rules,
     services,
     visit_views,
+    visits_api,
 )
 from plugins.benchmarking.demo import lokus_demo, plans_demo, practices_demo
 from plugins.benchmarking.notifications import KINDS, reminders
@@ -60,12 +61,12 @@ def lms_access_rules() -> list[Rule]:
 
 @hookimpl
 def lms_blueprints() -> list[Blueprint]:
-    return [bp, practices_bp, api.bp]
+    return [bp, practices_bp, api.bp, visits_api.bp]
 
 
 @hookimpl
 def lms_api_paths() -> list[Any]:
-    return [api.PATHS]
+    return [api.PATHS, visits_api.PATHS]
 
 
 @hookimpl

@@ -132,6 +132,7 @@ def _seed(session: Any, host: Any, cohort: Any, specs: list[Spec], agency: str) 
         start_date=date(2026, 9, 12),
         end_date=date(2026, 9, 12),
         guiding_questions="Apa?",
+        min_practices=1,  # a peserta here logs one practice; the minimum is tested in test_lokus.py
     )
     practices.ensure_assessments(session, visit, None)
     rounds = {

@@ -267,3 +267,76 @@ def test_lokus_added_edited_and_briefing_downloaded_by_peserta(ctx, session, mak
     assert download.status_code == 200 and download.data == pdf
     download.close()
     assert client.post(f"/benchmarking/lokus/{lokus.id}/delete").status_code == 403
+
+
+def test_api_lists_visits_lokus_groups_and_members_for_the_cohort_only(ctx, session, make_cohort, make_user, client):
+    pytest.importorskip("jsonschema")
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    from lms.api.services import create_token
+
+    world = build_stula_world(session, make_cohort, plans_submitted=False)
+    other = make_cohort(participants=1, name="Angkatan Lain")
+    now = datetime.now(UTC)
+    secrets = {
+        who: create_token(session, person, "api", now)[1]
+        for who, person in (
+            ("peserta", world.peserta[5]),
+            ("instructor", world.instructor),
+            ("other_coordinator", other.people["coordinator"]),
+            ("other_peserta", other.people["participants"][0]),
+        )
+    }
+    session.commit()
+    url = f"/api/v1/cohorts/{world.cohort.id}/visits"
+
+    def get(who):
+        return client.get(url, headers={"Authorization": f"Bearer {secrets[who]}"} if who else {})
+
+    answer = get("peserta")
+    assert answer.status_code == 200
+    data = answer.get_json()
+    (visit,) = data["visits"]
+    assert visit["activity_name"] == "Studi Lapangan"
+    assert [lk["name"] for lk in visit["lokus"]] == [name for name, _why in LOKUS]
+    assert all(len(lk["groups"]) == 2 for lk in visit["lokus"])
+    assert sum(len(g["members"]) for g in visit["groups"]) == PESERTA
+    assert all(g["members"][0]["leader"] and g["members"][0]["id"] == g["leader_id"] for g in visit["groups"])
+    assert get("instructor").status_code == 200
+    for who in ("other_coordinator", "other_peserta"):
+        refused = get(who)
+        assert refused.status_code == 403 and world.peserta[0].name not in refused.get_data(as_text=True), who
+    assert get(None).status_code == 401
+    missing = client.get("/api/v1/cohorts/999999/visits", headers={"Authorization": f"Bearer {secrets['peserta']}"})
+    assert missing.status_code == 404
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "/cohorts/{cohort_id}/visits" in spec["paths"]
+    registry = Registry().with_resource(
+        "urn:tolok-api", Resource.from_contents(spec, default_specification=DRAFT202012)
+    )
+    Draft202012Validator({"$ref": "urn:tolok-api#/components/schemas/CohortVisits"}, registry=registry).validate(data)
+
+
+def test_api_reads_visits_in_a_fixed_number_of_queries(ctx, session, make_cohort):
+    from sqlalchemy import event
+
+    from lms import db
+    from plugins.benchmarking.visits_api import visits_document
+
+    world = build_stula_world(session, make_cohort, plans_submitted=False)
+    engine = session.get_bind()
+    statements: list[str] = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        db.session.expire_all()
+        document = visits_document(world.cohort)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert sum(len(g["members"]) for g in document["visits"][0]["groups"]) == PESERTA
+    assert len(statements) <= 8, statements
