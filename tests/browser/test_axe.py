@@ -55,6 +55,7 @@ IDS: dict[str, str] = {
     ),
     "job_id": "SELECT id FROM jobs ORDER BY owner_id = :me DESC, id LIMIT 1",
     "host_id": "SELECT min(id) FROM benchmarking_hosts",
+    "lokus_id": "SELECT min(id) FROM benchmarking_lokus",
     "visit_id": "SELECT min(id) FROM benchmarking_visits",
     "group_id": (
         "SELECT g.id FROM benchmarking_groups g LEFT JOIN benchmarking_group_members m "
