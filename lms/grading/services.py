@@ -340,6 +340,7 @@ def queue(
     late: bool | None = None,
     search: str = "",
     members: Sequence[Any] = (),
+    leave_out: Sequence[Any] = (),
 ) -> Select[Submission, Grade]:
     """Submissions to grade in the given cohorts, oldest submission first, with their grade.
 
@@ -350,7 +351,9 @@ def queue(
     is a NOT EXISTS, which the planner runs as an anti-join.
 
     ``search`` matches the participant's name or NIP (typed with or without its spaces);
-    ``members`` are SQL selects of participant ids to keep (a plugin's group filter).
+    ``members`` are SQL selects of participant ids to keep (a plugin's group filter);
+    ``leave_out`` are SQL selects of assessment ids whose work is graded elsewhere (a kind's
+    ``graded_elsewhere``), ignored when the queue is filtered by one assessment.
     """
     wanted = {
         "ungraded": [SubmissionState.SUBMITTED],
@@ -374,6 +377,9 @@ def queue(
         stmt = stmt.where(Assessment.cohort_id == cohort_id)
     if assessment_id:
         stmt = stmt.where(Submission.assessment_id == assessment_id)
+    else:
+        for elsewhere in leave_out:
+            stmt = stmt.where(Submission.assessment_id.not_in(elsewhere))
     if late is not None:
         stmt = stmt.where(Submission.late.is_(late))
     words = search.strip()[:100]

@@ -78,6 +78,7 @@ def _queue_stmt(filters: dict[str, str]):
         late=late,
         search=filters.get("q", ""),
         members=members,
+        leave_out=[k.graded_elsewhere() for k in kinds.all_kinds().values() if k.graded_elsewhere is not None],
     )
     return stmt, taught, groups
 

@@ -61,6 +61,10 @@ class SubmissionKind:
     ``titles(session, submission_ids)`` names each piece of work where it has a name of its own (a
     practice's title): shown instead of "submission 2" in lists, notifications, e-mails and exports;
     one query for all of them, as ``load``.
+    ``graded_elsewhere()`` is a SQL select of the ids of this kind's assessments whose submissions
+    are not graded one by one (another submission holds and grades them: the benchmarking visit
+    whose individual report is one submission): the grading queue leaves them out unless it is
+    filtered by that assessment.
     """
 
     key: str
@@ -69,6 +73,7 @@ class SubmissionKind:
     template: str
     load: Callable[[Session, list[int]], Mapping[int, Any]] | None = None
     titles: Callable[[Session, list[int]], Mapping[int, str]] | None = None
+    graded_elsewhere: Callable[[], Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -238,6 +238,14 @@ def submit_report(session: Session, visit: FieldVisit, participant: User, now: d
     return report
 
 
+def practices_graded_in_reports() -> Any:
+    """The practice assessments of visits whose individual report is one submission: their practices
+    are graded in the report, so the grading queue leaves them out (a SQL select of assessment ids)."""
+    return select(FieldVisit.assessment_id).where(
+        FieldVisit.report_mode == ONE_REPORT, FieldVisit.assessment_id.is_not(None)
+    )
+
+
 def reports_shown(session: Session, submission_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The individual report kind's batch loader: each report with its author's practices of the
     visit, with their evidence (three queries for the whole page)."""

@@ -411,6 +411,10 @@ report_practices = Table(
 )
 
 
+# The sections of a group report (laporan kelompok), in the order programs write them.
+REPORT_SECTIONS = ("lokus_profile", "innovations", "success_factors", "lessons", "adoption", "recommendations")
+
+
 class GroupReport(Base):
     """A group's one report; its core submission (owned by the group's leader) is graded once and
     the score applies to every member, with audited individual adjustments."""
@@ -433,6 +437,11 @@ class GroupReport(Base):
     group: Mapped[VisitGroup] = relationship()
     submission: Mapped[Submission] = relationship()
     practices: Mapped[list[Practice]] = relationship(secondary=report_practices, order_by=Practice.id)
+
+    @property
+    def has_sections(self) -> bool:
+        """Written in sections (a report from before them has only its one text)."""
+        return any(getattr(self, name) for name in REPORT_SECTIONS)
 
 
 # -- the seminar: groups present their reports to a panel ----------------------------------------

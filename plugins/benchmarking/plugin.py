@@ -79,6 +79,7 @@ def lms_submission_kinds() -> list[SubmissionKind]:
             template="benchmarking/_practice.html",
             load=queries.practices_shown,
             titles=queries.practice_titles,
+            graded_elsewhere=individual.practices_graded_in_reports,
         ),
         SubmissionKind(
             key=plans.PLAN_KIND,

@@ -20,6 +20,7 @@ from lms.grading.models import Grade, GradeStatus
 from lms.users.models import User
 from plugins.benchmarking import seminar
 from plugins.benchmarking.models import (
+    REPORT_SECTIONS,
     FieldVisit,
     GroupMember,
     GroupReport,
@@ -30,8 +31,7 @@ from plugins.benchmarking.models import (
 
 MAX_ADJUSTMENT = Decimal(20)
 
-# The sections of a group report (laporan kelompok), in the order programs write them.
-SECTIONS = ("lokus_profile", "innovations", "success_factors", "lessons", "adoption", "recommendations")
+SECTIONS = REPORT_SECTIONS
 SECTION_LABELS = {
     "lokus_profile": _l("Profile of the lokus"),
     "innovations": _l("Innovations found"),

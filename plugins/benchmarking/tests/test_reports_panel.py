@@ -272,6 +272,17 @@ def run_cohort(session: Any, client: Any, world: World) -> None:
     login(client, world.grader)
     page = client.get(f"/grading/submissions/{reports_[0].id}").get_data(as_text=True)
     assert page.count("data-practice=") == 2 and "Regulasi tarif daerah" in page
+    # The queue lists the individual reports, not the practices they hold (unless asked for them).
+    queue = client.get("/grading/?state=ungraded").get_data(as_text=True)
+    practice_subs = list(
+        session.scalars(select(Practice.submission_id).where(Practice.visit_id == visit.id).order_by(Practice.id))
+    )
+    assert all(f"/grading/submissions/{r.id}" in queue for r in reports_[:5])
+    assert not any(
+        f"/grading/submissions/{sid}?" in queue or f'/grading/submissions/{sid}"' in queue for sid in practice_subs
+    )
+    asked = client.get(f"/grading/?state=ungraded&assessment={visit.assessment_id}").get_data(as_text=True)
+    assert f"/grading/submissions/{practice_subs[0]}" in asked
     individual_scores = {}
     criteria = len(reports_[0].assessment.rubric.criteria)
     for i, report in enumerate(reports_):
