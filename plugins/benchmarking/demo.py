@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lms.core.timezones import to_utc, today_local
 from lms.grading.services import GradeInput, release, save_grade
-from plugins.benchmarking import followups, grouping, plans, practices
+from plugins.benchmarking import followups, grouping, plans, practices, seminar
 from plugins.benchmarking import lokus as lokus_service
 from plugins.benchmarking.models import FieldVisit, Host
 
@@ -187,3 +188,19 @@ def practices_demo(session: Session, demo: dict[str, Any], visit: FieldVisit) ->
         )
         if index == 0:
             followups.confirm(session, followup, instructor, now)
+
+
+def seminar_demo(session: Session, demo: dict[str, Any], visit: FieldVisit) -> None:
+    """The visit's seminar, scheduled for the day after tomorrow at 09:00 WIB: every group, in order,
+    before a panel of the demo's widyaiswara and coordinator (nobody has scored yet)."""
+    day = today_local() + timedelta(days=2)
+    seminar.save_session(
+        session,
+        None,
+        visit,
+        title="Seminar laporan kelompok",
+        starts_at=to_utc(datetime.combine(day, time(9, 0))),
+        place="Aula Lantai 2",
+        group_ids=[g.id for g in visit.groups],
+        panel_ids=[*(u.id for u in demo["instructors"][:2]), demo["coordinator"].id],
+    )

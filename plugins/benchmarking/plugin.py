@@ -45,7 +45,7 @@ from plugins.benchmarking import (  # noqa: F401  (tables on the metadata; visit
     visit_views,
     visits_api,
 )
-from plugins.benchmarking.demo import lokus_demo, plans_demo, practices_demo
+from plugins.benchmarking.demo import lokus_demo, plans_demo, practices_demo, seminar_demo
 from plugins.benchmarking.notifications import KINDS, reminders
 from plugins.benchmarking.practice_views import bp as practices_bp
 from plugins.benchmarking.results import SOURCES, columns, practices_sheet
@@ -275,5 +275,6 @@ def lms_demo_data(session: Session, demo: dict[str, Any]) -> None:
 
     practices_demo(session, demo, visit)
     plans_demo(session, demo, visit)
+    seminar_demo(session, demo, visit)
     demo["benchmarking_visit"] = visit
     demo["benchmarking_host"] = host

@@ -39,6 +39,8 @@ NOT_PAGES = {
     "scoresheets.worksheet_file",
     "benchmarking_practices.download",
     "benchmarking_practices.thumbnail",
+    "benchmarking_practices.host_summary_pdf",  # a PDF download
+    "benchmarking_practices.write_individual",  # a redirect to My practices (checked itself)
 }
 
 # The id each URL argument gets, as a query on the demo world; ``:me`` is the role's own user id
@@ -63,6 +65,7 @@ IDS: dict[str, str] = {
     ),
     "practice_id": "SELECT id FROM benchmarking_practices ORDER BY participant_id = :me DESC, id LIMIT 1",
     "round_id": "SELECT min(id) FROM benchmarking_followup_rounds",
+    "session_id": "SELECT min(id) FROM benchmarking_seminar_sessions",
     "class_session_id": "SELECT min(id) FROM attendance_sessions",
     "sheet_id": "SELECT min(id) FROM score_sheets",
     "certificate_id": "SELECT id FROM certificates ORDER BY participant_id = :me DESC, id LIMIT 1",
