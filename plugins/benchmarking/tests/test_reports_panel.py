@@ -148,17 +148,12 @@ class World:
     expected: dict[str, Any] = field(default_factory=dict)
 
 
-def build(session: Any, make_cohort: Any, *, peserta: int = 8, groups: int = 2, panel: int = 3) -> World:
-    """A cohort of ``peserta`` in ``groups`` groups, a panel of ``panel`` widyaiswara and one grader,
-    its program's result = Studi Lapangan (group score) 60 + individual report 40, and a visit whose
+def score_as_program(session: Any, cohort: Any, visit: FieldVisit, coordinator: Any) -> None:
+    """The program's result = Studi Lapangan (group score) 60 + individual report 40; the visit's
     individual reports are one submission each, its group score 60 % report and 40 % presentation."""
-    made = make_cohort(participants=peserta, instructors=panel + 1)
-    cohort = session.get(Cohort, made.id)
-    coordinator = made.people["coordinator"]
-    program = session.get(Program, cohort.program_id)
     definitions.save_definition(
         session,
-        program,
+        session.get(Program, cohort.program_id),
         [
             ComponentData("stula", "Studi Lapangan", Decimal(60), source=GROUP_REPORT),
             ComponentData("individu", "Laporan perseorangan", Decimal(40), source=INDIVIDUAL_REPORT),
@@ -167,6 +162,23 @@ def build(session: Any, make_cohort: Any, *, peserta: int = 8, groups: int = 2, 
         datetime.now(UTC),
         sources={GROUP_REPORT, INDIVIDUAL_REPORT},
     )
+    individual.set_grading(
+        session,
+        visit,
+        coordinator,
+        report_mode=individual.ONE_REPORT,
+        report_weight=Decimal(60),
+        presentation_weight=Decimal(40),
+    )
+
+
+def build(session: Any, make_cohort: Any, *, peserta: int = 8, groups: int = 2, panel: int = 3) -> World:
+    """A cohort of ``peserta`` in ``groups`` groups, a panel of ``panel`` widyaiswara and one grader,
+    its program's result = Studi Lapangan (group score) 60 + individual report 40, and a visit whose
+    individual reports are one submission each, its group score 60 % report and 40 % presentation."""
+    made = make_cohort(participants=peserta, instructors=panel + 1)
+    cohort = session.get(Cohort, made.id)
+    coordinator = made.people["coordinator"]
     host = services.save_host(
         session,
         None,
@@ -186,14 +198,7 @@ def build(session: Any, make_cohort: Any, *, peserta: int = 8, groups: int = 2, 
     services.split_groups(session, visit, groups)
     visit.min_practices = 2  # each peserta logs two below
     practices.ensure_assessments(session, visit, coordinator)
-    individual.set_grading(
-        session,
-        visit,
-        coordinator,
-        report_mode=individual.ONE_REPORT,
-        report_weight=Decimal(60),
-        presentation_weight=Decimal(40),
-    )
+    score_as_program(session, cohort, visit, coordinator)
     session.commit()
     staff = made.people["instructors"]
     return World(made, visit, made.people["participants"], staff[:panel], staff[panel], coordinator)
