@@ -12,6 +12,7 @@ handful of rows whose services set things up (programs, cohorts, rubrics, a visi
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -463,3 +464,21 @@ def known(app: Any) -> World:
             )
         session.commit()
     return world
+
+
+def store_results(app: Any) -> float:
+    """Compute and store every cohort's results (``participant_results``), as the migration's
+    backfill and ``flask lms results refresh`` do; bulk-inserted data bypasses the listener that
+    keeps them current. Creates the tables on a database generated before they existed. Seconds."""
+    from lms.db import Base
+    from lms.results.services import refresh_all
+
+    database = app.extensions["lms.db"]
+    Base.metadata.create_all(database.engine)
+    started = time.perf_counter()
+    with app.test_request_context():
+        session = database.session()
+        for _cohort, _rows in refresh_all(session):
+            session.commit()
+        database.session.remove()
+    return time.perf_counter() - started

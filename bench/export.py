@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.data import Size, generate, known
+from bench.data import Size, generate, known, store_results
 from bench.pages import empty_database, make_app
 
 FLOOR_RESULTS = """SELECT u.id, u.name, pp.nip, pp.instansi, pp.jabatan, pp.golongan, s.assessment_id, g.score
@@ -126,9 +126,9 @@ def measure(url: str, tmp: str, label: str, what: str) -> dict[str, Any]:
     import xlsxwriter  # noqa: F401
 
     from lms.cohorts.models import Cohort
+    from lms.results import stored
     from lms.results.exports import as_pdf, as_xlsx
     from lms.results.exports.as_csv import csv_chunks
-    from lms.results.table import build_table
 
     with app.test_request_context():
         session = app.extensions["lms.db"].session()
@@ -144,15 +144,25 @@ def measure(url: str, tmp: str, label: str, what: str) -> dict[str, Any]:
         elif what == "xlsx-floor":
             floor_xlsx(engine, cohort_id, out)
         else:
-            table = build_table(session, cohort)
+            # As the export job writes them: CSV and XLSX from the stored rows, streamed from a
+            # server-side cursor; the PDF from the stored table (lms.results.stored).
             if what == "csv":
+                table = stored.stream_table(session, cohort)
                 with open(out, "wb") as handle:
-                    for chunk in csv_chunks(table):
+                    for chunk in csv_chunks(table, rows=stored.stream(session, table)):
                         handle.write(chunk.encode("utf-8"))
             elif what == "xlsx":
+                table = stored.stream_table(session, cohort)
                 with open(out, "wb") as handle:
-                    as_xlsx.write_xlsx(session, table, handle)
+                    as_xlsx.write_xlsx(
+                        session,
+                        table,
+                        handle,
+                        rows=stored.stream(session, table),
+                        roster=stored.roster(session, cohort.id),
+                    )
             else:
+                table = stored.rows_of(session, cohort)
                 with open(out, "wb") as handle:
                     pages = as_pdf.write_pdf(session, table, handle)
             del table
@@ -205,7 +215,9 @@ def main(argv: list[str] | None = None) -> None:
             empty_database(url)
             app = make_app(url, tmp)
             generate(app, Size(cohorts=args.cohorts, size=args.size, national=args.national))
+            store_results(app)
             app.extensions["lms.db"].dispose()
+        print(f"load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} (1, 5, 15 min)")
         kinds = ["csv-floor", "csv", "xlsx-floor", "xlsx"] + (["pdf"] if args.pdf else [])
         print(
             f"{'export':<12} {'peserta':>7} {'s':>8} {'× floor':>8} {'peak MB':>8} {'× floor':>8} "

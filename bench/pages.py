@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 
-from bench.data import Size, World, generate, known
+from bench.data import Size, World, generate, known, store_results
 
 # The data each page shows, in one query: what its floor reads. ``:c`` is the cohort, ``:v`` the
 # visit, ``:a`` the assessment, ``:p`` the participant.
@@ -234,21 +234,30 @@ def main(argv: list[str] | None = None) -> None:
             if args.reuse
             else generate(app, Size(cohorts=args.cohorts, size=args.size, national=args.national))
         )
+        generated = time.perf_counter() - started
+        stored = store_results(app)
         backend = app.extensions["lms.db"].engine.dialect.name
         print(
             f"{backend}: {args.cohorts} cohorts × {args.size} + {args.national} peserta; "
             + ", ".join(f"{n} {t}" for t, n in world.counts.items())
-            + f" (generated in {time.perf_counter() - started:.0f} s)\n"
+            + f" (generated in {generated:.0f} s; every cohort's results computed and stored in {stored:.0f} s)"
         )
+        print(f"load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} (1, 5, 15 min)\n")
         header = f"{'page':<30} {'peserta':>7} {'status':>6} {'ms':>8} {'queries':>7} {'peak MB':>8} {'KB':>8} {'× floor':>8}"
         print(header)
+        seen: dict[str, dict[str, float]] = {}
         for label in ("c150", "national"):
             for r in measure(app, world, label, args.runs):
+                seen.setdefault(r["page"], {})[label] = r["seconds"]
                 print(
                     f"{r['page']:<30} {world.cohorts[label]['people']:>7} {r['status']:>6} {r['seconds'] * 1000:>8.0f} "
                     f"{r['queries']:>7} {r['peak_mb']:>8.1f} {r['kb']:>8.0f} {r['seconds'] / max(r['floor'], 1e-6):>8.1f}"
                 )
                 sys.stdout.flush()
+        print(f"\n{'page':<30} {'[3000] / [150]':>14}  (issue 13: under 3)")
+        for page, times in seen.items():
+            if "c150" in times and "national" in times:
+                print(f"{page:<30} {times['national'] / max(times['c150'], 1e-6):>14.2f}")
         if args.delete:
             cohort_seconds, people_seconds = delete_national(app, world)
             print(

@@ -280,6 +280,28 @@ def delete_cohort_command(cohort_id: int, yes: bool) -> None:
     click.echo(f"{title} deleted in {time.perf_counter() - started:.1f} s")
 
 
+@lms_cli.group("results")
+def results_cli() -> None:
+    """Stored results (participant_results)."""
+
+
+@results_cli.command("refresh")
+@click.option("--cohort", "cohort_ids", type=int, multiple=True, help="Only this cohort (repeatable); default all.")
+def results_refresh_command(cohort_ids: tuple[int, ...]) -> None:
+    """Compute the stored results of every cohort (or --cohort) again, committing per cohort."""
+    import time
+
+    from lms.results.services import refresh_all
+
+    started = time.perf_counter()
+    total = 0
+    for cohort_id, rows in refresh_all(db.session, cohort_ids=list(cohort_ids) or None):
+        db.session.commit()
+        total += rows
+        click.echo(f"cohort {cohort_id}: {rows} peserta")
+    click.echo(f"{total} results stored in {time.perf_counter() - started:.1f} s")
+
+
 @lms_cli.command("export")
 @click.argument("cohort_id", type=int)
 @click.option(

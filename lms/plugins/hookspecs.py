@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         Reminder,
         ResultColumn,
         ResultFilter,
+        ResultInput,
         ResultSheet,
         ResultSource,
         ResultTotal,
@@ -110,6 +111,15 @@ def lms_result_columns(cohort: Cohort, participant_ids: list[int]) -> list[Resul
 
     Batched: the hook gets every participant id at once and must answer in a fixed number of
     queries (never one per participant); a test asserts the count at two cohort sizes.
+    """
+
+
+@hookspec
+def lms_result_inputs() -> list[ResultInput]:
+    """The plugin's models whose changes change a cohort's results, called once when the app is
+    built. The core keeps every peserta's result stored (``participant_results``) and computes a
+    row again when its inputs change: it sees the core's own models by itself, and a plugin's
+    through this hook (the values still arrive through :func:`lms_result_columns`).
     """
 
 

@@ -222,3 +222,17 @@ class ApiPaths:
 
     paths: Mapping[str, Any]
     schemas: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResultInput:
+    """A plugin model whose rows feed a cohort's results (through ``lms_result_columns``).
+
+    When rows of ``model`` are added, changed or deleted in a flush, the core calls
+    ``affected(session, rows)`` once with all of them; it answers ``(cohort id, participant id)``
+    pairs whose stored results must be computed again (participant id None: the whole cohort).
+    It runs inside the flush: read with ``session.connection()``, never flush or write.
+    """
+
+    model: type
+    affected: Callable[[Any, Sequence[Any]], Iterable[tuple[int, int | None]]]

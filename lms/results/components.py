@@ -108,6 +108,44 @@ class ComponentScore:
 class Reason:
     code: str  # decision | component_minimum | attendance_minimum | final_minimum | ungraded | extension | attendance_missing
     text: str
+    # What the text is worded from, in plain JSON values (stored with the result and worded again
+    # in the reader's language): component key, scores as text, the assessment id, the decision.
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def reason_text(code: str, values: Mapping[str, Any], names: Mapping[str, str], titles: Mapping[int, Any]) -> str:
+    """The words of one reason from its code and values (``names``: component key → name,
+    ``titles``: assessment id → title), in the current language."""
+    if code == "ungraded":
+        return _(
+            "%(component)s: not every score is in yet.", component=names.get(values["component"], values["component"])
+        )
+    if code == "component_minimum":
+        return _(
+            "%(component)s: %(score)s is under the minimum of %(minimum)s.",
+            component=names.get(values["component"], values["component"]),
+            score=format_score(Decimal(values["score"])),
+            minimum=format_score(Decimal(values["minimum"])),
+        )
+    if code == "final_minimum":
+        return _(
+            "The final score %(score)s is under the minimum of %(minimum)s.",
+            score=format_score(Decimal(values["score"])),
+            minimum=format_score(Decimal(values["minimum"])),
+        )
+    if code == "decision":
+        return _("Disciplinary decision: %(reason)s", reason=values["reason"])
+    if code == "attendance_missing":
+        return _("Attendance is not recorded yet.")
+    if code == "attendance_minimum":
+        return _(
+            "Attendance %(percent)s%% is under the minimum of %(minimum)s%%.",
+            percent=format_score(Decimal(values["percent"])),
+            minimum=format_score(Decimal(values["minimum"])),
+        )
+    if code == "extension":
+        return _("An extension is open for %(title)s.", title=titles.get(values["assessment"], ""))
+    raise ValueError(f"unknown result reason {code!r}")
 
 
 @dataclass(frozen=True)
@@ -122,6 +160,10 @@ class Outcome:
     components: list[ComponentScore]
     attendance_percent: Decimal | None = None
     codes: list[str] = field(default_factory=list)
+    # The reasons as (code, values): what a stored result keeps (lms.results.models.ParticipantResult).
+    facts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # The first open extension's cut-off: the outcome changes then without any write.
+    changes_at: datetime | None = None
 
     @property
     def label(self) -> str:
@@ -301,6 +343,12 @@ def _plugin_score(ctx: Context, source: str, pid: int) -> Fraction | None:
 
 def outcome_of(ctx: Context, pid: int, cells: Mapping[int, CellLike]) -> Outcome:
     """One peserta's outcome from the gathered context and their assessment cells."""
+    names = {c.key: c.name for c in ctx.components}
+    titles = {aid: a.title for aid, a in ctx.assessments.items()}
+
+    def reason(code: str, **values: Any) -> Reason:
+        return Reason(code, reason_text(code, values, names, titles), values)
+
     scores: list[ComponentScore] = []
     fails: list[Reason] = []
     pending: list[Reason] = []
@@ -309,19 +357,9 @@ def outcome_of(ctx: Context, pid: int, cells: Mapping[int, CellLike]) -> Outcome
         shown = None if value is None else half_up(value)
         scores.append(ComponentScore(c.key, c.name, c.weight, c.minimum, shown, value))
         if shown is None:
-            pending.append(Reason("ungraded", _("%(component)s: not every score is in yet.", component=c.name)))
+            pending.append(reason("ungraded", component=c.key))
         elif c.minimum is not None and shown < c.minimum:
-            fails.append(
-                Reason(
-                    "component_minimum",
-                    _(
-                        "%(component)s: %(score)s is under the minimum of %(minimum)s.",
-                        component=c.name,
-                        score=format_score(shown),
-                        minimum=format_score(c.minimum),
-                    ),
-                )
-            )
+            fails.append(reason("component_minimum", component=c.key, score=str(shown), minimum=str(c.minimum)))
     final: Decimal | None = None
     if all(s.exact is not None for s in scores):
         total = sum((exact(s.weight) for s in scores), Fraction(0))
@@ -330,38 +368,22 @@ def outcome_of(ctx: Context, pid: int, cells: Mapping[int, CellLike]) -> Outcome
                 sum((exact(s.weight) * s.exact for s in scores if s.exact is not None), Fraction(0)) / total
             )
     if final is not None and ctx.pass_minimum is not None and final < ctx.pass_minimum:
-        fails.append(
-            Reason(
-                "final_minimum",
-                _(
-                    "The final score %(score)s is under the minimum of %(minimum)s.",
-                    score=format_score(final),
-                    minimum=format_score(ctx.pass_minimum),
-                ),
-            )
-        )
-    for reason in ctx.decisions.get(pid, []):
-        fails.append(Reason("decision", _("Disciplinary decision: %(reason)s", reason=reason)))
+        fails.append(reason("final_minimum", score=str(final), minimum=str(ctx.pass_minimum)))
+    for text in ctx.decisions.get(pid, []):
+        fails.append(reason("decision", reason=text))
     percent: Decimal | None = None
     total_row = ctx.attendance.get(pid)
     if total_row is not None:
         percent = total_row.percent
     if ctx.attendance_minimum is not None:
         if percent is None:
-            pending.append(Reason("attendance_missing", _("Attendance is not recorded yet.")))
+            pending.append(reason("attendance_missing"))
         elif percent < ctx.attendance_minimum:
-            fails.append(
-                Reason(
-                    "attendance_minimum",
-                    _(
-                        "Attendance %(percent)s%% is under the minimum of %(minimum)s%%.",
-                        percent=format_score(percent),
-                        minimum=format_score(ctx.attendance_minimum),
-                    ),
-                )
-            )
-    for aid, _cutoff in ctx.extensions.get(pid, []):
-        pending.append(Reason("extension", _("An extension is open for %(title)s.", title=ctx.assessments[aid].title)))
+            fails.append(reason("attendance_minimum", percent=str(percent), minimum=str(ctx.attendance_minimum)))
+    cutoffs = []
+    for aid, cutoff in ctx.extensions.get(pid, []):
+        pending.append(reason("extension", assessment=aid))
+        cutoffs.append(cutoff)
     if fails:
         status, reasons = TIDAK_LULUS, fails
     elif pending:
@@ -377,4 +399,6 @@ def outcome_of(ctx: Context, pid: int, cells: Mapping[int, CellLike]) -> Outcome
         components=scores,
         attendance_percent=percent,
         codes=[r.code for r in reasons],
+        facts=[(r.code, r.values) for r in reasons],
+        changes_at=min(cutoffs) if cutoffs else None,
     )

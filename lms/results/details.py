@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -37,7 +37,11 @@ class CriterionRow(NamedTuple):
 
 
 def criterion_rows(
-    session: Session, table: ResultTable, participant_ids: Iterable[int] | None = None, batch: int = 2000
+    session: Session,
+    table: ResultTable,
+    participant_ids: Iterable[int] | None = None,
+    batch: int = 2000,
+    keep_only: Collection[int] | None = None,
 ) -> Iterator[CriterionRow]:
     """One row per released grade × criterion, by participant name, assessment and criterion.
 
@@ -50,7 +54,14 @@ def criterion_rows(
     ids = [a.id for a in table.assessments]
     if not ids:
         return
-    keep = set(participant_ids) if participant_ids is not None else {r.participant_id for r in table.rows}
+    # keep_only: the peserta to keep, checked per row (a streamed export's roster, not in the SQL).
+    keep = (
+        set(participant_ids)
+        if participant_ids is not None
+        else keep_only
+        if keep_only is not None
+        else {r.participant_id for r in table.rows}
+    )
     criteria: dict[int, tuple[str, float]] = {}
     levels: dict[int, str] = {}
     for cid, title, level_id, label, points in session.execute(

@@ -16,12 +16,12 @@ from lms.core.spreadsheet import DIALECTS
 from lms.core.timezones import local_zone
 from lms.jobs.services import JobContext, job_kind
 from lms.ops import metrics
+from lms.results import stored
 from lms.results.exports import FORMATS
 from lms.results.exports.as_csv import csv_chunks
 from lms.results.exports.as_pdf import write_pdf
 from lms.results.exports.as_xlsx import write_xlsx
 from lms.results.exports.names import filename
-from lms.results.table import build_table
 
 
 @job_kind("results.export", title=_l("Cohort results export"))
@@ -33,8 +33,10 @@ def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # 
     if cohort is None:
         raise DomainError(_("This cohort no longer exists."))
     ctx.progress(2, _("Reading the results…"))
-    table = build_table(ctx.session, cohort)
-    people = len(table.rows)
+    # The PDF lays out parts of the whole table; CSV and XLSX write rows as the cursor yields them.
+    table = stored.rows_of(ctx.session, cohort) if format == "pdf" else stored.stream_table(ctx.session, cohort)
+    roster = stored.roster(ctx.session, cohort.id)
+    people = len(roster)
     ctx.progress(5, _("Writing the file for %(n)s participants…", n=people))
     name = filename(table, format, datetime.now(local_zone()).date())
 
@@ -48,9 +50,9 @@ def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # 
             write_pdf(ctx.session, table, handle, progress=done)
             give_back()  # the renderer's pages, so that the consumer does not keep them
         elif format == "xlsx":
-            write_xlsx(ctx.session, table, handle)
+            write_xlsx(ctx.session, table, handle, rows=stored.stream(ctx.session, table), roster=roster)
         else:
-            for chunk in csv_chunks(table, DIALECTS[format]):
+            for chunk in csv_chunks(table, DIALECTS[format], stored.stream(ctx.session, table)):
                 handle.write(chunk.encode("utf-8"))
     metrics.EXPORTS.labels(format).inc()
     ctx.progress(100, _("Done: %(n)s participants.", n=people))

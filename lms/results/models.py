@@ -10,8 +10,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import Base, UTCDateTime, utcnow
@@ -129,3 +141,62 @@ class DisciplinaryDecision(Base):
     withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (Index("ix_result_decisions_cohort_id_participant_id", "cohort_id", "participant_id"),)
+
+
+class ParticipantResult(Base):
+    """A peserta's result as :func:`lms.results.table.score_rows` computed it, stored so that a page,
+    a rank or an export is a query (a page of 50 of 3,000 without computing the 3,000).
+
+    Rewritten by :func:`lms.results.services.refresh_results` whenever an input changes (the
+    listener in that module sees every change); never edited by hand. The rank is not stored: it is
+    ``RANK() OVER`` the cohort's stored final scores at read time, so refreshing one peserta never
+    rewrites the others. Reasons are stored as codes with their values and worded when read, in the
+    reader's language.
+    """
+
+    __tablename__ = "participant_results"
+
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    final: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # half-up to 0.01, None while incomplete
+    predicate: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # lulus | tidak_lulus | ditunda
+    attendance_percent: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    released: Mapped[bool] = mapped_column(Boolean, default=False)  # any released grade: the sheet may be shown
+    # Component key → two-place score as text (None: not every score is in).
+    components: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # [[code, {values}], ...]: worded by lms.results.components.reason_text when read.
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The row must be computed again from then on (an open extension's cut-off, or "now" when a
+    # whole-cohort change waits for its job); None: valid until an input changes.
+    stale_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_participant_results_cohort_id_final", "cohort_id", "final"),
+        Index("ix_participant_results_cohort_id_status", "cohort_id", "status"),
+    )
+
+
+class ParticipantResultCell(Base):
+    """One stored assessment cell of a :class:`ParticipantResult` (sorting and the charts by
+    assessment are SQL over these)."""
+
+    __tablename__ = "participant_result_cells"
+
+    cohort_id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))  # lms.results.table.CellState
+    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["cohort_id", "participant_id"],
+            ["participant_results.cohort_id", "participant_results.participant_id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_participant_result_cells_assessment_id_score", "assessment_id", "score"),
+    )

@@ -1,12 +1,12 @@
 """The results page: one page of the cohort's result table, searched, filtered and sorted on the
 server, with figures for the whole cohort.
 
-Scores, ranks and predicates are computed for every participant (a rank is a place among all of
-them) by :func:`lms.results.table.score_rows`; that pass reads plain values in three queries and
-builds no strings. Everything else is done for the page only: the plugins are asked about the
-page's rows, and only those rows are rendered. Search (name or NIP) and the plugins' filters (the
-benchmarking visit's groups) are SQL conditions; the figures (score bands, predicates, criterion
-averages, the plugins' totals) describe the whole cohort, never the rows on screen.
+Everything is read from the stored results (:mod:`lms.results.stored`): search (name or NIP),
+status, the plugins' filters (the benchmarking visit's groups), the order and the page are one
+SQL query whose rank is a window function, so a page of a cohort of 3,000 reads its 50 rows. The
+plugins are asked about the page's rows only; the figures (score bands, predicates, criterion
+averages, the plugins' totals) are aggregate queries over the whole cohort, never the rows on
+screen. Sorting by a plugin's column is the one order computed in Python, over the rows kept.
 """
 
 from __future__ import annotations
@@ -19,31 +19,21 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from lms.cohorts.models import Cohort, Membership, Role
+from lms.cohorts.models import Cohort
+from lms.core.civil_service import GOLONGAN
 from lms.core.pagination import Page
+from lms.core.scores import exact, half_up
 from lms.plugins.manager import get_plugin_manager
-from lms.plugins.types import ResultColumn, ResultFilter, ResultTotal
+from lms.plugins.types import ResultFilter, ResultTotal
 from lms.results import components
-from lms.results.charts import (
-    Bin,
-    CriterionAverage,
-    criterion_averages,
-    histogram,
-    mean,
-    predicate_counts,
-)
+from lms.results.charts import Bin, CriterionAverage, _decimal, criterion_averages
+from lms.results.models import ParticipantResultCell
 from lms.results.sorting import sort_rows
-from lms.results.table import (
-    ResultRow,
-    ResultTable,
-    add_plugin_columns,
-    canonical_order,
-    score_rows,
-)
-from lms.users.models import ParticipantProfile, User
+from lms.results.stored import canonical, ranked, ranked_count, read, shell, with_plugin_columns
+from lms.results.table import ResultRow, ResultTable
 
 STATUSES = ("complete", "incomplete", *components.STATUSES)  # a final score or not; the outcome
 SEARCH_LIMIT = 100  # characters of a search that are read
@@ -98,74 +88,147 @@ def plugin_totals(cohort: Cohort, app: Flask | None = None) -> list[ResultTotal]
     return sorted(found, key=lambda t: (t.order, t.key))
 
 
-def _kept(session: Session, cohort: Cohort, query: ResultQuery, filters: Sequence[ResultFilter]) -> set[int] | None:
-    """The participants the search and the plugins' filters keep (one query), or None for everyone."""
-    conditions = []
+def _conditions(r: Any, query: ResultQuery, filters: Sequence[ResultFilter]) -> list[Any]:
+    """SQL conditions on :func:`lms.results.stored.ranked` for the search (name or NIP), the
+    plugins' filters and the status."""
+    conditions: list[Any] = []
     search = query.search.strip()[:SEARCH_LIMIT]
     if search:
         digits = "".join(c for c in search if not c.isspace())
-        name = func.lower(User.name).contains(search.lower(), autoescape=True)
+        name = func.lower(r.c.name).contains(search.lower(), autoescape=True)
         # A NIP is searched as its digits (people type it with or without the spaces it is shown with).
-        conditions.append(
-            or_(name, ParticipantProfile.nip.contains(digits, autoescape=True)) if digits.isdigit() else name
-        )
+        conditions.append(or_(name, r.c.nip.contains(digits, autoescape=True)) if digits.isdigit() else name)
     for item in filters:
         value = query.filters.get(item.key, "")
         if value and value in {str(v) for v, _label in item.choices}:
-            conditions.append(User.id.in_(item.members(value)))
-    if not conditions:
-        return None
-    return set(
-        session.scalars(
-            select(User.id)
-            .join(Membership, Membership.user_id == User.id)
-            .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
-            .where(Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT, *conditions)
-        )
+            conditions.append(r.c.participant_id.in_(item.members(value)))
+    if query.status == "complete":
+        conditions.append(r.c.final.is_not(None))
+    elif query.status == "incomplete":
+        conditions.append(r.c.final.is_(None))
+    elif query.status in components.STATUSES:
+        conditions.append(r.c.status == query.status)
+    return conditions
+
+
+def _bucket(score: Any, width: int = 10) -> Any:
+    """The band of :func:`lms.results.charts.histogram` in SQL: [0, w] is 0, (w, 2w] is 1 …"""
+    return case(*[(score <= low + width, i) for i, low in enumerate(range(0, 100 - width, width))], else_=99 // width)
+
+
+def _bins(counts: dict[int, int], width: int = 10) -> list[Bin]:
+    return [
+        Bin(label=f"{low}–{min(low + width, 100)}", low=low, high=min(low + width, 100), count=counts.get(i, 0))
+        for i, low in enumerate(range(0, 100, width))
+    ]
+
+
+def _figures(session: Session, table: ResultTable, app: Flask | None) -> Figures:
+    """The whole cohort's figures from aggregate queries over the stored rows."""
+    cohort = table.cohort
+    r = ranked(cohort.id)
+    participants, complete, total = session.execute(
+        select(func.count(), func.count(r.c.final), func.sum(r.c.final)).select_from(r)
+    ).one()
+    mean_final = None if not complete else half_up(exact(_decimal(total)) / complete)
+    finals = select(_bucket(r.c.final).label("band")).where(r.c.final.is_not(None)).subquery()
+    final_bins: dict[int, int] = dict(
+        session.execute(select(finals.c.band, func.count()).group_by(finals.c.band)).all()
     )
-
-
-def _has(row: ResultRow, status: str) -> bool:
-    if status == "complete":
-        return row.complete
-    if status == "incomplete":
-        return not row.complete
-    if status in components.STATUSES:
-        return row.outcome is not None and row.outcome.status == status
-    return True
-
-
-def result_screen(session: Session, cohort: Cohort, query: ResultQuery, app: Flask | None = None) -> ResultScreen:
-    """One page of the result table and the cohort's figures, in a fixed number of queries."""
-    everyone, asked = score_rows(session, cohort, app)
-    rows = everyone.rows
-    filters = plugin_filters(cohort, app)
-    finals = [r.final for r in rows]
-    figures = Figures(
-        participants=len(rows),
-        complete=sum(1 for r in rows if r.complete),
-        mean_final=mean(finals),
-        bins=histogram(finals),
-        predicate_bars=predicate_counts(everyone),
-        assessment_bins={a.id: histogram(r.cells[a.id].score for r in rows) for a in everyone.assessments},
-        averages=criterion_averages(session, everyone),
+    by_predicate: dict[str | None, int] = dict(
+        session.execute(select(r.c.predicate, func.count()).where(r.c.final.is_not(None)).group_by(r.c.predicate)).all()
+    )
+    bands = [band["label"] for band in cohort.program.predicate_bands]
+    cell = ParticipantResultCell
+    members = select(r.c.participant_id)
+    per_assessment: dict[int, dict[int, int]] = {}
+    scores = (
+        select(cell.assessment_id, _bucket(cell.score).label("band"))
+        .where(cell.cohort_id == cohort.id, cell.score.is_not(None), cell.participant_id.in_(members))
+        .subquery()
+    )
+    for aid, band, n in session.execute(
+        select(scores.c.assessment_id, scores.c.band, func.count()).group_by(scores.c.assessment_id, scores.c.band)
+    ):
+        per_assessment.setdefault(aid, {})[band] = n
+    table.ranked = complete
+    return Figures(
+        participants=participants,
+        complete=complete,
+        mean_final=mean_final,
+        bins=_bins(final_bins),
+        predicate_bars=[(label, by_predicate.get(label, 0)) for label in bands],
+        assessment_bins={a.id: _bins(per_assessment.get(a.id, {})) for a in table.assessments},
+        averages=criterion_averages(session, table),
         totals=plugin_totals(cohort, app),
     )
 
-    kept = _kept(session, cohort, query, filters)
-    shown: list[ResultRow] = [r for r in rows if (kept is None or r.participant_id in kept) and _has(r, query.status)]
-    columns: list[ResultColumn] | None = everyone.columns if asked else None
-    if columns is None and query.sort.startswith("c") and len(query.sort) > 1:
-        # A plugin column's order needs its values for every row kept (the plugins' one batched call).
-        columns = add_plugin_columns(cohort, shown, app)
-    ordered = sort_rows(replace(everyone, rows=shown, columns=columns or []), query.sort, query.descending)
-    total = len(ordered)
+
+def _order(r: Any, table: ResultTable, key: str, descending: bool) -> tuple[list[Any], Any] | None:
+    """ORDER BY for a sort key of :func:`lms.results.sorting.sort_rows` (empty values last whatever
+    the direction, ties in the canonical order, reversed with the direction as there), and the
+    outer join it needs; None for a plugin column's key (sorted in Python)."""
+    join = None
+    value: Any = None
+    if key in ("name", "nip", "instansi", "jabatan", "predicate"):
+        column = getattr(r.c, key)
+        value = case((func.coalesce(column, "") == "", None), else_=func.lower(column))
+    elif key == "golongan":
+        value = case(*[(r.c.golongan == code, i) for i, code in enumerate(GOLONGAN)], else_=None)
+    elif key == "final":
+        value = r.c.final
+    elif key == "rank":
+        value = r.c.rank
+    elif (
+        key.startswith("a")
+        and key[1:].isascii()
+        and key[1:].isdigit()
+        and len(key) < 12
+        and any(a.id == int(key[1:]) for a in table.assessments)
+    ):
+        cell = ParticipantResultCell
+        join = (
+            cell,
+            and_(
+                cell.cohort_id == table.cohort.id,
+                cell.participant_id == r.c.participant_id,
+                cell.assessment_id == int(key[1:]),
+            ),
+        )
+        value = cell.score
+    elif key.startswith("c") and len(key) > 1:
+        return None
+    if value is None:
+        return canonical(r), None
+    return [value.is_(None), value.desc() if descending else value.asc(), *canonical(r, descending)], join
+
+
+def result_screen(session: Session, cohort: Cohort, query: ResultQuery, app: Flask | None = None) -> ResultScreen:
+    """One page of the stored result table and the cohort's figures, in a fixed number of queries
+    whatever the cohort size (a plugin column's order asks the plugins about every row kept)."""
+    table = shell(session, cohort, app)
+    figures = _figures(session, table, app)
+    filters = plugin_filters(cohort, app)
+    r = ranked(cohort.id)
+    conditions = _conditions(r, query, filters)
+    total = session.scalar(select(func.count()).select_from(r).where(*conditions)) or 0
     pages = max(1, -(-total // query.per_page))
     number = min(max(1, query.page), pages)
-    visible = ordered[(number - 1) * query.per_page : number * query.per_page]
-    if columns is None:
-        columns = add_plugin_columns(cohort, visible, app)
-    table = replace(everyone, rows=visible, columns=columns)
+    start = (number - 1) * query.per_page
+    plan = _order(r, table, query.sort, query.descending)
+    if plan is None:
+        # A plugin column: its values for every row kept (the plugins' one batched call), sorted here.
+        everyone = read(session, table, select(r).where(*conditions).order_by(*canonical(r)))
+        table.columns = with_plugin_columns(table, everyone, app)
+        visible = sort_rows(replace(table, rows=everyone), query.sort, query.descending)[start : start + query.per_page]
+    else:
+        order, join = plan
+        stmt = select(r)
+        if join is not None:
+            stmt = stmt.outerjoin(*join)
+        visible = read(session, table, stmt.where(*conditions).order_by(*order).offset(start).limit(query.per_page))
+        table.columns = with_plugin_columns(table, visible, app)
+    table.rows = visible
     return ResultScreen(
         table=table,
         page=Page(items=visible, page=number, per_page=query.per_page, total=total),
@@ -183,7 +246,7 @@ class BadCursor(ValueError):
 
 def encode_cursor(row: ResultRow) -> str:
     """The position just after ``row`` in the canonical order (ranked first by rank, then by name)."""
-    key = [row.rank, row.name.casefold(), row.participant_id]
+    key = [row.rank, row.name.lower(), row.participant_id]  # lower(): what the SQL compares
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
@@ -204,11 +267,30 @@ def results_after(
     (None on the last) and the number of participants. Plugins are asked about these rows only.
 
     A cursor is a position, not an offset: rows added or removed before it do not shift the pages.
+    One keyset query over the stored, ranked rows (:mod:`lms.results.stored`).
     """
-    everyone, asked = score_rows(session, cohort, app)
-    after = _decode_cursor(cursor) if cursor else None
-    following = [r for r in everyone.rows if after is None or canonical_order(r) > after]
-    rows = following[:limit]
-    columns = everyone.columns if asked else add_plugin_columns(cohort, rows, app)
-    following_cursor = encode_cursor(rows[-1]) if len(following) > limit else None
-    return replace(everyone, rows=rows, columns=columns), following_cursor, len(everyone.rows)
+    table = shell(session, cohort, app)
+    r = ranked(cohort.id)
+    stmt = select(r)
+    if cursor:
+        unranked, rank, name, participant_id = _decode_cursor(cursor)
+        lowered = func.lower(r.c.name)
+        after_in_group = or_(lowered > name, and_(lowered == name, r.c.participant_id > participant_id))
+        if unranked:
+            stmt = stmt.where(r.c.final.is_(None), after_in_group)
+        else:
+            stmt = stmt.where(
+                or_(
+                    r.c.final.is_(None),
+                    r.c.rank > rank,
+                    and_(r.c.rank == rank, after_in_group),
+                )
+            )
+    rows = read(session, table, stmt.order_by(*canonical(r)).limit(limit + 1))
+    total = session.scalar(select(func.count()).select_from(r)) or 0
+    following_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    rows = rows[:limit]
+    table.rows = rows
+    table.ranked = ranked_count(session, cohort.id)
+    table.columns = with_plugin_columns(table, rows, app)
+    return table, following_cursor, total

@@ -181,25 +181,26 @@ def plugin_columns(cohort: Cohort, participant_ids: list[int], app: Flask | None
     return sorted(columns, key=lambda c: (c.order, c.key))
 
 
-def _participants(session: Session, cohort_id: int) -> list[Any]:
-    return list(
-        session.execute(
-            select(
-                User.id,
-                User.name,
-                User.email,
-                ParticipantProfile.nip,
-                ParticipantProfile.instansi,
-                ParticipantProfile.unit,
-                ParticipantProfile.jabatan,
-                ParticipantProfile.golongan,
-            )
-            .join(Membership, Membership.user_id == User.id)
-            .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
-            .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)
-            .order_by(User.name, User.id)
+def _participants(session: Session, cohort_id: int, only: Iterable[int] | None = None) -> list[Any]:
+    stmt = (
+        select(
+            User.id,
+            User.name,
+            User.email,
+            ParticipantProfile.nip,
+            ParticipantProfile.instansi,
+            ParticipantProfile.unit,
+            ParticipantProfile.jabatan,
+            ParticipantProfile.golongan,
         )
+        .join(Membership, Membership.user_id == User.id)
+        .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
+        .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)
+        .order_by(User.name, User.id)
     )
+    if only is not None:
+        stmt = stmt.where(User.id.in_(sorted(set(only))))
+    return list(session.execute(stmt))
 
 
 def _assessments(session: Session, cohort_id: int) -> list[AssessmentColumn]:
@@ -231,18 +232,23 @@ def _assessments(session: Session, cohort_id: int) -> list[AssessmentColumn]:
     ]
 
 
-def _cells(session: Session, assessments: list[AssessmentColumn], people: set[int]) -> dict[int, dict[int, Cell]]:
+def _cells(
+    session: Session, assessments: list[AssessmentColumn], people: set[int], some: bool = False
+) -> dict[int, dict[int, Cell]]:
     """Participant id → assessment id → cell, from one query over every submission and its grade."""
     ids = [a.id for a in assessments]
     released: dict[tuple[int, int], list[Decimal | None]] = {}
     handed_in: set[tuple[int, int]] = set()
     if ids:
         # Core execution: rows of plain values, without the ORM's per-row work (a row per submission).
-        rows = session.connection().execute(
+        stmt = (
             select(Submission.assessment_id, Submission.participant_id, Submission.state, Grade.status, Grade.score)
             .outerjoin(Grade, Grade.submission_id == Submission.id)
             .where(Submission.assessment_id.in_(ids))
         )
+        if some:
+            stmt = stmt.where(Submission.participant_id.in_(sorted(people)))
+        rows = session.connection().execute(stmt)
         for assessment_id, participant_id, state, status, score in rows:
             key = (participant_id, assessment_id)
             if status == GradeStatus.RELEASED:
@@ -313,7 +319,9 @@ def canonical_order(row: ResultRow) -> tuple[Any, ...]:
     return (row.rank is None, row.rank or 0, row.name.casefold(), row.participant_id)
 
 
-def score_rows(session: Session, cohort: Cohort, app: Flask | None = None) -> tuple[ResultTable, bool]:
+def score_rows(
+    session: Session, cohort: Cohort, app: Flask | None = None, participant_ids: Iterable[int] | None = None
+) -> tuple[ResultTable, bool]:
     """The whole cohort's table: every participant's row with cells, outcome, final score, predikat
     and rank, in the canonical order, in a fixed number of queries; and whether the plugins' columns
     are in it.
@@ -323,11 +331,15 @@ def score_rows(session: Session, cohort: Cohort, app: Flask | None = None) -> tu
     are asked here about every participant and each row's ``extra`` is filled (True); otherwise the
     table has no plugin columns (False) and the caller asks the plugins about the rows it keeps
     (:func:`add_plugin_columns`): a page asks about its own rows only.
+
+    This is the computation of record: :func:`lms.results.services.refresh_results` stores what it
+    gives (``participant_ids``: only those peserta, whose ranks then mean nothing), and every reader
+    reads the stored rows.
     """
-    people = _participants(session, cohort.id)
+    people = _participants(session, cohort.id, participant_ids)
     assessments = _assessments(session, cohort.id)
     ids = {p.id for p in people}
-    cells = _cells(session, assessments, ids)
+    cells = _cells(session, assessments, ids, some=participant_ids is not None)
     scheme = components.scheme_for(session, cohort)
     uses_plugins = any(c.source != WORK_SOURCE for c in components.component_defs(scheme))
     columns = plugin_columns(cohort, sorted(ids), app) if uses_plugins else []

@@ -32,7 +32,7 @@ from lms.core.timezones import local_zone
 from lms.core.views import cohort_tabs
 from lms.jobs import services as jobs
 from lms.jobs.views import start_page
-from lms.results import components
+from lms.results import components, stored
 from lms.results import jobs as _export_jobs  # noqa: F401  (registers the export job kind)
 from lms.results.details import CriterionRow, criterion_rows, feedback_of
 from lms.results.exports import FORMATS, inline
@@ -42,7 +42,7 @@ from lms.results.exports.as_xlsx import write_xlsx
 from lms.results.exports.columns import state_label, weight_text
 from lms.results.exports.names import filename
 from lms.results.screen import STATUSES, ResultQuery, result_screen
-from lms.results.table import ResultRow, ResultTable, build_table
+from lms.results.table import ResultRow, ResultTable
 
 bp = Blueprint("results", __name__, template_folder="templates")
 
@@ -138,9 +138,31 @@ def export(cohort: Cohort):
         return _problem(
             400, _("Unknown export format “%(format)s”: choose csv, csv-id, xlsx or pdf.", format=fmt[:20]), cohort
         )
-    table = build_table(db.session, cohort)
     g.no_store = True  # NIPs and scores: never kept in shared caches
-    return _send(table, fmt, None)
+    if fmt in DIALECTS:
+        return _send_csv(cohort, fmt)
+    if fmt == "xlsx":
+        table = stored.stream_table(db.session, cohort)
+        body = io.BytesIO()
+        write_xlsx(
+            db.session, table, body, rows=stored.stream(db.session, table), roster=stored.roster(db.session, cohort.id)
+        )
+        body.seek(0)
+        name = filename(table, fmt, _today(), None)
+        return send_file(body, mimetype=FORMATS[fmt], as_attachment=True, download_name=name, max_age=0)
+    return _send(stored.rows_of(db.session, cohort), fmt, None)
+
+
+def _send_csv(cohort: Cohort, fmt: str) -> Any:
+    """The CSV streamed: rows read from a server-side cursor a batch at a time and sent as they are
+    written (the stored rows are brought up to date here, before the commit; the body only reads)."""
+    table = stored.stream_table(db.session, cohort)
+    name = filename(table, fmt, _today(), None)
+    rows = stored.stream(db.session, table)
+    chunks = (chunk.encode("utf-8") for chunk in csv_chunks(table, DIALECTS[fmt], rows))
+    response = Response(stream_with_context(chunks), mimetype=FORMATS[fmt])
+    response.headers["Content-Disposition"] = f"attachment; filename={name}"  # secure_filename: ASCII
+    return response
 
 
 @bp.route("/cohorts/<int:cohort_id>/results/export", methods=["POST"])
@@ -186,7 +208,7 @@ def _send(table: ResultTable, fmt: str, participant: ResultRow | None) -> Any:
 @bp.route("/cohorts/<int:cohort_id>/results/mine")
 @require("results.own", load=Cohort)
 def mine(cohort: Cohort):
-    table = build_table(db.session, cohort, participant_ids=[current_user.id])
+    table = stored.rows_of(db.session, cohort, participant_ids=[current_user.id])
     row = table.rows[0] if table.rows else None
     released = bool(row and row.released)
     feedback = feedback_of(db.session, table, [current_user.id]) if released else {}
@@ -210,7 +232,7 @@ def mine(cohort: Cohort):
 @bp.route("/cohorts/<int:cohort_id>/results/mine.pdf")
 @require("results.own", load=Cohort)
 def mine_pdf(cohort: Cohort):
-    table = build_table(db.session, cohort, participant_ids=[current_user.id])
+    table = stored.rows_of(db.session, cohort, participant_ids=[current_user.id])
     row = table.rows[0] if table.rows else None
     if row is None or not row.released:
         return _problem(

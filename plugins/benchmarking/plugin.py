@@ -48,7 +48,7 @@ from plugins.benchmarking import (  # noqa: F401  (tables on the metadata; visit
 from plugins.benchmarking.demo import lokus_demo, plans_demo, practices_demo, seminar_demo
 from plugins.benchmarking.notifications import KINDS, reminders
 from plugins.benchmarking.practice_views import bp as practices_bp
-from plugins.benchmarking.results import SOURCES, columns, practices_sheet
+from plugins.benchmarking.results import RESULT_INPUTS, SOURCES, columns, practices_sheet
 from plugins.benchmarking.views import bp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -119,6 +119,11 @@ def lms_reminders(session: Session, now: Any) -> list[Reminder]:
 def lms_result_sheets(cohort: Cohort, participant_ids: list[int]) -> list[Any]:
     sheet = practices_sheet(db.session, cohort.id, participant_ids)
     return [sheet] if sheet else []
+
+
+@hookimpl
+def lms_result_inputs() -> list[Any]:
+    return RESULT_INPUTS
 
 
 @hookimpl

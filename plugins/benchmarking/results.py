@@ -5,7 +5,9 @@ scores), batched for every participant at once in a fixed number of queries; the
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
@@ -16,15 +18,17 @@ from lms.core.numbers import format_date
 from lms.core.scores import half_up, mean
 from lms.grading.models import Grade, GradeStatus
 from lms.grading.services import exact_aggregate
-from lms.plugins.types import ResultColumn, ResultFilter, ResultSheet, ResultSource, ResultTotal
+from lms.plugins.types import ResultColumn, ResultFilter, ResultInput, ResultSheet, ResultSource, ResultTotal
 from lms.users.models import ParticipantProfile, User
 from plugins.benchmarking import individual, practices, reports
 from plugins.benchmarking.models import (
     IMPLEMENTED_STATUSES,
     FieldVisit,
     GroupMember,
+    GroupReport,
     Host,
     Practice,
+    ScoreAdjustment,
     Stage,
     VisitGroup,
 )
@@ -253,3 +257,61 @@ def practices_sheet(session: Session, cohort_id: int, participant_ids: list[int]
         ],
         rows=cells(),
     )
+
+
+def _affected(session: Session, rows: Sequence[Any]) -> list[tuple[int, int | None]]:
+    """(cohort, peserta) pairs whose group-report or visit score the changed rows move (a fixed
+    number of queries per flush): group members and adjustments, groups, reports, visits, and the
+    grades of group reports (a report's grade is every member's score)."""
+    conn = session.connection()
+    visit_people: list[tuple[int, int | None]] = []
+    group_people: list[tuple[int, int | None]] = []
+    submissions: set[int] = set()
+    out: list[tuple[int, int | None]] = []
+    for row in rows:
+        if isinstance(row, FieldVisit):
+            out.append((row.cohort_id, None))
+        elif isinstance(row, GroupMember):
+            visit_people.append((row.visit_id, row.user_id))
+        elif isinstance(row, VisitGroup):
+            visit_people.append((row.visit_id, None))
+        elif isinstance(row, ScoreAdjustment):
+            group_people.append((row.group_id, row.user_id))
+        elif isinstance(row, GroupReport):
+            group_people.append((row.group_id, None))
+        elif isinstance(row, Grade) and row.submission_id is not None:
+            submissions.add(row.submission_id)
+    if submissions:
+        for group_id, user_id in conn.execute(
+            select(GroupReport.group_id, GroupMember.user_id)
+            .join(GroupMember, GroupMember.group_id == GroupReport.group_id)
+            .where(GroupReport.submission_id.in_(sorted(submissions)))
+        ):
+            group_people.append((group_id, user_id))
+    if group_people:
+        visit_of = dict(
+            conn.execute(
+                select(VisitGroup.id, VisitGroup.visit_id).where(
+                    VisitGroup.id.in_(sorted({g for g, _u in group_people}))
+                )
+            ).all()
+        )
+        visit_people += [(visit_of[g], u) for g, u in group_people if g in visit_of]
+    if visit_people:
+        cohort_of = dict(
+            conn.execute(
+                select(FieldVisit.id, FieldVisit.cohort_id).where(
+                    FieldVisit.id.in_(sorted({v for v, _u in visit_people}))
+                )
+            ).all()
+        )
+        out += [(cohort_of[v], u) for v, u in visit_people if v in cohort_of]
+    return out
+
+
+# What moves the plugin's result scores (lms_result_inputs): the core refreshes the stored results
+# of the (cohort, peserta) pairs these answer; the scores themselves still come through the columns.
+RESULT_INPUTS = [
+    ResultInput(model, _affected)
+    for model in (FieldVisit, VisitGroup, GroupMember, ScoreAdjustment, GroupReport, Grade)
+]

@@ -9,6 +9,7 @@ XlsxWriter's private cell writer is gone."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -24,7 +25,7 @@ from lms.core.timezones import local_zone
 from lms.results.details import criterion_rows, work_titles
 from lms.results.exports.columns import Marker, columns
 from lms.results.sheets import extra_sheets
-from lms.results.table import ResultTable
+from lms.results.table import ResultRow, ResultTable
 
 
 def _excel_time(value: datetime) -> float:
@@ -82,9 +83,20 @@ def sheet_name(text: str) -> str:
     return text.strip()[:31] or "Sheet"
 
 
-def write_xlsx(session: Session, table: ResultTable, out: IO[bytes] | str, app: Flask | None = None) -> None:
+def write_xlsx(
+    session: Session,
+    table: ResultTable,
+    out: IO[bytes] | str,
+    app: Flask | None = None,
+    rows: Iterable[ResultRow] | None = None,
+    roster: dict[int, tuple[str, str]] | None = None,
+) -> None:
     """The workbook: *results*, *criteria* (one row per released grade × criterion) and any sheet a
-    plugin adds through the ``lms_result_sheets`` hook, e.g. *practices*."""
+    plugin adds through the ``lms_result_sheets`` hook, e.g. *practices*.
+
+    ``rows`` streamed (:func:`lms.results.stored.stream`) with ``roster`` (participant id → NIP,
+    name: :func:`lms.results.stored.roster`) for the detail sheets; else the table's rows.
+    """
 
     workbook = xlsxwriter.Workbook(
         out,
@@ -105,18 +117,22 @@ def write_xlsx(session: Session, table: ResultTable, out: IO[bytes] | str, app: 
         }
     )
 
+    source = iter(table.rows if rows is None else rows)
+    first = next(source, None)  # a streamed read knows the plugins' columns once it has begun
     cols = columns(table)
     results = _Sheet(workbook, workbook.add_worksheet(sheet_name(_("results"))))
     results.headers([c.header for c in cols], [c.width for c in cols])
     plan = [(c, "text" if column.kind == "nip" else column.kind, column.value) for c, column in enumerate(cols)]
     put = results.put
-    for r, row in enumerate(table.rows, start=1):
+    for r, row in enumerate(itertools.chain([first] if first is not None else [], source), start=1):
         for c, kind, get in plan:
             put(r, c, kind, get(row))
 
-    _write_criteria(session, table, _Sheet(workbook, workbook.add_worksheet(sheet_name(_("criteria")))))
+    if roster is None:
+        roster = {r.participant_id: (r.nip, r.name) for r in table.rows}
+    _write_criteria(session, table, _Sheet(workbook, workbook.add_worksheet(sheet_name(_("criteria")))), roster)
 
-    for extra in extra_sheets(session, table, app):
+    for extra in extra_sheets(session, table, app, list(roster)):
         sheet = _Sheet(workbook, workbook.add_worksheet(sheet_name(str(extra.name))))
         sheet.headers([str(label) for label, _kind in extra.headers], [18] * len(extra.headers))
         extra_kinds = [kind for _label, kind in extra.headers]
@@ -126,7 +142,7 @@ def write_xlsx(session: Session, table: ResultTable, out: IO[bytes] | str, app: 
     workbook.close()
 
 
-def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet) -> None:
+def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet, roster: dict[int, tuple[str, str]]) -> None:
     """One row per released grade × criterion. The hot loop of a large export (≈ 100,000 rows):
     typed XlsxWriter calls, per-person and per-grade values worked out once, empty cells skipped."""
     headers = [
@@ -148,7 +164,7 @@ def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet) -> None
     def fmt(value: str) -> Any:
         return guarded if needs_guard(value) else None
 
-    people = {r.participant_id: (r.nip, r.name, fmt(r.name)) for r in table.rows}
+    people = {pid: (nip, name, fmt(name)) for pid, (nip, name) in roster.items()}
     titles = {a.id: (a.title, fmt(a.title)) for a in table.assessments}
     # The attempt only where an assessment takes several submissions (practices): elsewhere it is
     # always 1, and a hundred thousand cells of 1 cost time and say nothing.
@@ -157,7 +173,7 @@ def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet) -> None
     strings: dict[str, Any] = {}  # criterion titles, levels, graders: few, each checked once
     last_time: datetime | None = None
     serial = 0.0
-    for r, item in enumerate(criterion_rows(session, table), start=1):
+    for r, item in enumerate(criterion_rows(session, table, keep_only=roster), start=1):
         nip, name, name_fmt = people[item.participant_id]
         if nip:
             text(r, 0, nip, None)

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from lms.core.numbers import format_number
 from lms.plugins.types import ResultColumn
+from lms.results.components import STATUS_LABELS
 from lms.results.table import CellState, ResultRow, ResultTable
 
 
@@ -67,6 +68,7 @@ def columns(table: ResultTable) -> list[Column]:
     tabular export writes (a new column is one more entry here)."""
     marker = markers()
     incomplete = Marker(_("incomplete"))
+    outcome_labels = {status: str(label) for status, label in STATUS_LABELS.items()}  # translated once
     cols = [
         Column(_("NIP"), "nip", lambda r: r.nip, 21),
         Column(_("Name"), "text", lambda r: r.name, 30),
@@ -98,7 +100,7 @@ def columns(table: ResultTable) -> list[Column]:
         cols.append(Column(_("Ranking"), "int", lambda r: r.rank, 9))
     cols += [
         Column(_("Attendance in percent"), "score", lambda r: r.outcome.attendance_percent if r.outcome else None, 12),
-        Column(_("Outcome"), "text", lambda r: r.outcome.label if r.outcome else None, 14),
+        Column(_("Outcome"), "text", lambda r: outcome_labels[r.outcome.status] if r.outcome else None, 14),
         Column(_("Reasons"), "text", lambda r: "; ".join(r.outcome.reasons) if r.outcome else None, 40),
         Column(_("Certificate number"), "text", lambda r: r.certificate.number if r.certificate else None, 24),
     ]
