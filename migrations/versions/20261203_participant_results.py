@@ -2,7 +2,7 @@
 (participant_result_cells), so that pages, ranks and exports are queries (issue 13); backfilled.
 
 Revision ID: 4e7d1c9a2b56
-Revises: c2f8a4e6b913
+Revises: e52b8d3f1a74
 Create Date: 2026-12-03 10:45:00
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 import lms.db
 
 revision: str = "4e7d1c9a2b56"
-down_revision: str | Sequence[str] | None = "c2f8a4e6b913"
+down_revision: str | Sequence[str] | None = "e52b8d3f1a74"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
