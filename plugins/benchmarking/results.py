@@ -27,8 +27,12 @@ from plugins.benchmarking.models import (
     GroupMember,
     GroupReport,
     Host,
+    PanelMember,
+    PanelScore,
     Practice,
     ScoreAdjustment,
+    SeminarSession,
+    SeminarSlot,
     Stage,
     VisitGroup,
 )
@@ -267,6 +271,7 @@ def _affected(session: Session, rows: Sequence[Any]) -> list[tuple[int, int | No
     visit_people: list[tuple[int, int | None]] = []
     group_people: list[tuple[int, int | None]] = []
     submissions: set[int] = set()
+    sessions: set[int] = set()
     out: list[tuple[int, int | None]] = []
     for row in rows:
         if isinstance(row, FieldVisit):
@@ -277,8 +282,12 @@ def _affected(session: Session, rows: Sequence[Any]) -> list[tuple[int, int | No
             visit_people.append((row.visit_id, None))
         elif isinstance(row, ScoreAdjustment):
             group_people.append((row.group_id, row.user_id))
-        elif isinstance(row, GroupReport):
+        elif isinstance(row, GroupReport | PanelScore):  # a panel's score moves its group's members
             group_people.append((row.group_id, None))
+        elif isinstance(row, SeminarSession | SeminarSlot):
+            visit_people.append((row.visit_id, None))
+        elif isinstance(row, PanelMember):  # who is on the panel: the presentation score's mean
+            sessions.add(row.session_id)
         elif isinstance(row, Grade) and row.submission_id is not None:
             submissions.add(row.submission_id)
     if submissions:
@@ -288,6 +297,13 @@ def _affected(session: Session, rows: Sequence[Any]) -> list[tuple[int, int | No
             .where(GroupReport.submission_id.in_(sorted(submissions)))
         ):
             group_people.append((group_id, user_id))
+    if sessions:
+        visit_people += [
+            (visit_id, None)
+            for (visit_id,) in conn.execute(
+                select(SeminarSession.visit_id).where(SeminarSession.id.in_(sorted(sessions)))
+            )
+        ]
     if group_people:
         visit_of = dict(
             conn.execute(
@@ -313,5 +329,16 @@ def _affected(session: Session, rows: Sequence[Any]) -> list[tuple[int, int | No
 # of the (cohort, peserta) pairs these answer; the scores themselves still come through the columns.
 RESULT_INPUTS = [
     ResultInput(model, _affected)
-    for model in (FieldVisit, VisitGroup, GroupMember, ScoreAdjustment, GroupReport, Grade)
+    for model in (
+        FieldVisit,
+        VisitGroup,
+        GroupMember,
+        ScoreAdjustment,
+        GroupReport,
+        Grade,
+        SeminarSession,
+        SeminarSlot,
+        PanelMember,
+        PanelScore,
+    )
 ]
