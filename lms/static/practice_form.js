@@ -174,25 +174,9 @@
 
   // -- photos, uploaded at once with progress ---------------------------------------------------
   function upload(file) {
-    var url = form.getAttribute("data-upload-url");
-    var body = new FormData();
-    body.append("csrf_token", csrf);
-    body.append("file", file);
-    var xhr = new XMLHttpRequest();
-    xhr.open("POST", url);
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.setRequestHeader("X-CSRFToken", csrf);
-    progress.value = 0;
-    progress.classList.remove("d-none");
     uploadStatus.textContent = fill(form.getAttribute("data-msg-uploading"), { name: file.name });
-    xhr.upload.addEventListener("progress", function (event) {
-      if (event.lengthComputable) { progress.value = Math.round(event.loaded * 100 / event.total); }
-    });
-    xhr.addEventListener("load", function () {
-      var data = null;
-      try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
-      if (xhr.status >= 200 && xhr.status < 300 && data) {
-        progress.value = 100;
+    window.tolokUpload(form.getAttribute("data-upload-url"), file, csrf, progress, function (ok, data) {
+      if (ok) {
         var li = document.createElement("li");
         li.textContent = data.name;
         li.setAttribute("data-attachment", String(data.id));
@@ -200,18 +184,12 @@
         uploadStatus.textContent = fill(form.getAttribute("data-msg-uploaded"), { name: data.name });
         fileInput.value = "";
       } else {
-        uploadStatus.textContent = (data && data.message) || String(xhr.status);
+        uploadStatus.textContent = (data && data.message) || form.getAttribute("data-msg-upload-failed");
       }
-      progress.classList.add("d-none");
     });
-    xhr.addEventListener("error", function () {
-      progress.classList.add("d-none");
-      uploadStatus.textContent = form.getAttribute("data-msg-offline");
-    });
-    xhr.send(body);
   }
 
-  if (fileInput && window.FormData && window.XMLHttpRequest) {
+  if (fileInput && window.FormData && window.tolokUpload) {
     fileInput.addEventListener("change", function () {
       var file = fileInput.files && fileInput.files[0];
       if (!file) { return; }

@@ -136,6 +136,11 @@ def test_peserta_logs_submits_takes_back_and_reads_feedback(live_server, page, t
     page.wait_for_url(f"**/benchmarking/practices/{practice_id}")
     assert state(live_server, practice_id)["stage"] == "adapted", "a draft saves half-filled"
     expect(page.locator("#next-step")).to_have_attribute("data-state", "draft")
+    # A second photo from the practice page: sent with a progress bar, then listed.
+    page.set_input_files("input[name=file]", str(png(tmp_path)))
+    with page.expect_navigation():
+        page.click("#upload")
+    expect(page.locator("#attachments li")).to_have_count(2)
 
     # The plan is adopted after all: fill it in and submit.
     page.click("#edit-practice")

@@ -206,7 +206,8 @@ def test_practice_logged_adapted_graded_followed_up_and_counted_in_the_funnel(li
 
     # A photo as evidence: the page shows a re-encoded JPEG thumbnail.
     page.set_input_files("input[name=file]", str(png(tmp_path)))
-    page.click("#upload")
+    with page.expect_navigation():  # sent with a progress bar, then the page shows it
+        page.click("#upload")
     page.wait_for_url(f"**/benchmarking/practices/{practice_id}")
     assert practice_row(live_server, practice_id)["files"] == [("image/png", "ruang-rawat.png")]
     thumb = page.locator("main img.evidence-thumb")
