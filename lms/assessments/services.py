@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
@@ -28,6 +28,7 @@ from lms.assessments.models import (
 from lms.cohorts.models import Cohort, Membership, Role
 from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
+from lms.db import changed_rows
 from lms.grading.models import Grade
 from lms.notifications import events as notifications
 from lms.rubrics.models import Rubric
@@ -336,12 +337,25 @@ def withdraw(session: Session, submission: Submission, actor: User, now: datetim
     due = submission.assessment.due_at
     if due and now > due:
         raise Conflict(_l("The due time has passed: the submission can no longer be withdrawn."))
+    started = Conflict(_l("Grading has started on this submission: it can no longer be withdrawn."))
     if session.scalar(select(Grade.id).where(Grade.submission_id == submission.id)) is not None:
-        raise Conflict(_l("Grading has started on this submission: it can no longer be withdrawn."))
-    submission.state = SubmissionState.DRAFT
-    submission.submitted_at = None
-    submission.late = False
-    session.flush()
+        raise started
+    # The change itself re-checks both conditions when it writes: on SQLite the row lock above is a
+    # plain read, so a grade saved meanwhile is only seen by a statement that waits for the write lock.
+    changed = changed_rows(
+        session,
+        update(Submission)
+        .where(
+            Submission.id == submission.id,
+            Submission.state == SubmissionState.SUBMITTED,
+            ~select(Grade.id).where(Grade.submission_id == submission.id).exists(),
+        )
+        .values(state=SubmissionState.DRAFT, submitted_at=None, late=False)
+        .execution_options(synchronize_session=False),
+    )
+    if changed != 1:
+        raise started
+    session.refresh(submission)
     return submission
 
 

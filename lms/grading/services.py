@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, select, update
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -26,6 +26,7 @@ from lms.cohorts.services import ensure_editable
 from lms.core.errors import Conflict, DomainError
 from lms.core.logging import security_on_commit
 from lms.core.scores import exact, half_up, mean
+from lms.db import changed_rows
 from lms.grading.models import Grade, GradeCriterion, GradeEvent, GradeStatus
 from lms.notifications import events as notifications
 from lms.notifications.models import Notification
@@ -176,8 +177,20 @@ def save_grade(
     # Lock the submission row: saves of one submission's grade (and a withdrawal) run one at a time,
     # so the version checks below cannot be passed by two writers at once.
     session.refresh(submission, with_for_update=True)
+    not_submitted = Conflict(_l("Only submitted work can be graded; this one is a draft or was returned for revision."))
     if submission.state != SubmissionState.SUBMITTED:
-        raise Conflict(_l("Only submitted work can be graded; this one is a draft or was returned for revision."))
+        raise not_submitted
+    # A write that re-reads the state: on SQLite the lock above is a plain read, and a withdrawal
+    # committed meanwhile is only seen by a statement that waits for the write lock (a no-op UPDATE).
+    touched = changed_rows(
+        session,
+        update(Submission)
+        .where(Submission.id == submission.id, Submission.state == SubmissionState.SUBMITTED)
+        .values(state=Submission.state)
+        .execution_options(synchronize_session=False),
+    )
+    if touched != 1:
+        raise not_submitted
     if seen_submission_version is not None and seen_submission_version != submission.version:
         raise Conflict(
             _l("The participant changed this work after you opened it; reload the page and grade what is there now.")

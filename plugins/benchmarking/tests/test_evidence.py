@@ -211,3 +211,63 @@ def test_two_uploads_at_once_never_exceed_the_quota(app_factory, make_cohort, se
     )
     assert stored <= size + size // 2
     assert len(files_on_disk(app)) == 1
+
+
+@pytest.mark.real_database
+def test_taking_back_while_a_grader_starts_leaves_one_or_the_other(app_factory, make_cohort, session, monkeypatch):
+    """The peserta's "tarik kembali" holds the submission's row lock a while; a grader saving at that
+    moment waits, then finds a draft and is refused: never a grade on a draft."""
+    from lms.assessments import services as core
+    from lms.assessments.models import Submission
+    from lms.grading.models import Grade
+
+    app = app_factory()
+    with app.test_request_context():
+        cohort = make_cohort(participants=1, instructors=1)
+        host = services.save_host(session, None, name="Host")
+        visit = services.save_visit(
+            session,
+            None,
+            cohort=session.get(Cohort, cohort.id),
+            host=host,
+            theme="T",
+            start_date=date.today(),
+            end_date=date.today(),
+            min_practices=1,
+        )
+        practices.ensure_assessments(session, visit, None)
+        person, teacher = cohort.people["participants"][0], cohort.people["instructors"][0]
+        practice = practices.create_practice(session, visit, person, adapted(), NOW)
+        practices.submit_practice(session, practice, person, NOW)
+        session.commit()
+        practice_id, submission_id = practice.id, practice.submission_id
+        form = {f"level-{c.id}": str(c.levels[1].id) for c in visit.assessment.rubric.criteria}
+    real_withdraw = core.withdraw
+    monkeypatch.setattr(core, "withdraw", lambda *a, **k: (real_withdraw(*a, **k), time.sleep(0.6))[0])
+    barrier = threading.Barrier(2)
+    statuses: dict[str, int] = {}
+
+    def take_back() -> None:
+        client = app.test_client()
+        login(client, person)
+        barrier.wait()
+        statuses["withdraw"] = client.post(f"/benchmarking/practices/{practice_id}/withdraw").status_code
+
+    def grade() -> None:
+        client = app.test_client()
+        login(client, teacher)
+        barrier.wait()
+        time.sleep(0.2)  # the withdrawal has the lock by now
+        answer = client.post(f"/grading/submissions/{submission_id}", data=form | {"version": "", "action": "save"})
+        statuses["grade"] = answer.status_code
+
+    threads = [threading.Thread(target=take_back), threading.Thread(target=grade)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    session.expire_all()
+    state = session.get(Submission, submission_id).state.value
+    graded = session.scalar(select(func.count()).select_from(Grade).where(Grade.submission_id == submission_id))
+    assert (state, graded) in {("draft", 0), ("submitted", 1)}, (state, graded, statuses)
+    assert (state, graded) == ("draft", 0), statuses
