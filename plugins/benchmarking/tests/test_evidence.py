@@ -269,5 +269,5 @@ def test_taking_back_while_a_grader_starts_leaves_one_or_the_other(app_factory, 
     session.expire_all()
     state = session.get(Submission, submission_id).state.value
     graded = session.scalar(select(func.count()).select_from(Grade).where(Grade.submission_id == submission_id))
+    # Which one wins depends on the machine's timing; that exactly one does is the point.
     assert (state, graded) in {("draft", 0), ("submitted", 1)}, (state, graded, statuses)
-    assert (state, graded) == ("draft", 0), statuses
