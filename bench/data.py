@@ -104,6 +104,7 @@ def generate(app: Any, size: Size, seed: int = 13) -> World:
         GroupMember,
         GroupReport,
         Host,
+        Lokus,
         Practice,
         VisitGroup,
     )
@@ -192,6 +193,12 @@ def generate(app: Any, size: Size, seed: int = 13) -> World:
                 min_practices=3,
             )
             session.add(visit)
+            session.flush()
+            places = [
+                Lokus(visit_id=visit.id, host_id=visit.host.id, position=n, name=f"Lokus {n + 1}", chosen_for="")
+                for n in range(3)
+            ]  # a visit today goes to several lokus; its groups go there in turn
+            session.add_all(places)
             session.flush()
             bench_practices.ensure_assessments(session, visit, coordinator)
             session.flush()
@@ -366,6 +373,7 @@ def generate(app: Any, size: Size, seed: int = 13) -> World:
                         "name": f"Kelompok {g + 1}",
                         "position": g,
                         "leader_id": chunk[0],
+                        "lokus_id": places[g % len(places)].id,
                     }
                 )
                 members.extend({"group_id": next_group, "visit_id": visit.id, "user_id": uid} for uid in chunk)

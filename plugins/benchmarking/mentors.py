@@ -30,6 +30,7 @@ from lms.invitations.services import LinkRefused, sign, unsign
 from lms.mail.services import absolute_url, queue_mail
 from lms.notifications.services import notify
 from lms.users.models import User
+from plugins.benchmarking import settings
 from plugins.benchmarking.models import (
     Followup,
     FollowupRound,
@@ -123,6 +124,7 @@ def invite(
             "program": cohort.program.name,
             "cohort": cohort.title,
             "round": round_.title,
+            "activity": settings.activity_name(session, cohort),
             "due": due,
             "link": absolute_url("benchmarking_practices.mentor", token=link_for(mentor, round_)),
         },

@@ -20,7 +20,7 @@ from lms.grading.models import Grade, GradeStatus
 from lms.grading.services import exact_aggregate
 from lms.plugins.types import ResultColumn, ResultFilter, ResultInput, ResultSheet, ResultSource, ResultTotal
 from lms.users.models import ParticipantProfile, User
-from plugins.benchmarking import individual, practices, reports
+from plugins.benchmarking import individual, practices, reports, settings
 from plugins.benchmarking.models import (
     IMPLEMENTED_STATUSES,
     FieldVisit,
@@ -129,6 +129,7 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
     ids = set(participant_ids)
     visits = list(session.scalars(select(FieldVisit).where(FieldVisit.cohort_id == cohort_id)))
     visit_ids = [v.id for v in visits]
+    activity = settings.activity_name(session, visits[0]) if visits else settings.DEFAULTS.activity_name
     counts: dict[str, dict[int, int]] = {k: {} for k in STAGE_KEYS}
     for user_id, *numbers in session.execute(
         stage_counts(cohort_id).where(Practice.participant_id.in_(sorted(ids)))
@@ -190,7 +191,7 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
         ),
         ResultColumn(
             "benchmarking_visit_score",
-            _l("Benchmarking visit score"),
+            _l("%(activity)s score", activity=activity),
             {u: visit_scores.get(u) for u in ids},
             kind="score",
             order=64,

@@ -15,7 +15,7 @@ from flask import Flask, current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from lms.assessments.models import Submission, SubmissionState
 from lms.core.errors import DomainError
@@ -23,7 +23,7 @@ from lms.core.pdf import renderer
 from lms.mail.services import queue_mail
 from lms.results.exports.as_pdf import Formats
 from lms.users.models import User
-from plugins.benchmarking import practices, reports
+from plugins.benchmarking import practices, reports, settings
 from plugins.benchmarking.models import FieldVisit, GroupMember, GroupReport, Lokus, Practice, Stage, VisitGroup
 
 PDF_CSS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates", "benchmarking", "host_summary.css")
@@ -120,6 +120,11 @@ def gather(session: Session, visit: FieldVisit, lokus: Lokus | None = None) -> H
     return data
 
 
+def _activity(visit: FieldVisit) -> str:
+    session = object_session(visit)
+    return settings.activity_name(session, visit) if session is not None else settings.DEFAULTS.activity_name
+
+
 def _context(data: HostSummary) -> dict[str, Any]:
     host = data.lokus.host if data.lokus is not None else data.visit.host
     place = f"{data.lokus.name} ({host.name})" if data.lokus is not None else host.name
@@ -128,6 +133,7 @@ def _context(data: HostSummary) -> dict[str, Any]:
         "visit": data.visit,
         "host": host,
         "place": place,
+        "activity": _activity(data.visit),
         "labels": reports.SECTION_LABELS,
         "fmt": Formats(None),
     }
@@ -159,7 +165,11 @@ def send(session: Session, visit: FieldVisit, actor: User, lokus: Lokus | None =
         template="benchmarking_host_summary",
         locale=locale,
         purpose=MAIL_PURPOSE,
-        subject=_l("Findings and recommendations of %(cohort)s's field visit", cohort=visit.cohort.title),
+        subject=_l(
+            "Findings and recommendations of %(cohort)s's %(activity)s",
+            cohort=visit.cohort.title,
+            activity=settings.activity_name(session, visit),
+        ),
         context={**_context(data), "program": visit.cohort.program.name, "contact": host.contact_name},
     )
     return to
