@@ -340,9 +340,10 @@ def withdraw(session: Session, submission: Submission, actor: User, now: datetim
     started = Conflict(_l("Grading has started on this submission: it can no longer be withdrawn."))
     if session.scalar(select(Grade.id).where(Grade.submission_id == submission.id)) is not None:
         raise started
-    # The change itself re-checks both conditions when it writes: on SQLite the row lock above is a
-    # plain read, so a grade saved meanwhile is only seen by a statement that waits for the write lock.
-    changed = changed_rows(
+    # A write that re-checks both conditions when it gets the write lock: on SQLite the row lock
+    # above is a plain read, and a grade saved meanwhile is only seen by a statement that waits for
+    # it (a no-op UPDATE). The change itself then goes through the ORM, so flush listeners see it.
+    claimed = changed_rows(
         session,
         update(Submission)
         .where(
@@ -350,12 +351,15 @@ def withdraw(session: Session, submission: Submission, actor: User, now: datetim
             Submission.state == SubmissionState.SUBMITTED,
             ~select(Grade.id).where(Grade.submission_id == submission.id).exists(),
         )
-        .values(state=SubmissionState.DRAFT, submitted_at=None, late=False)
+        .values(state=Submission.state)
         .execution_options(synchronize_session=False),
     )
-    if changed != 1:
+    if claimed != 1:
         raise started
-    session.refresh(submission)
+    submission.state = SubmissionState.DRAFT
+    submission.submitted_at = None
+    submission.late = False
+    session.flush()
     return submission
 
 
