@@ -8,6 +8,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -19,8 +20,9 @@ from lms.assessments.models import Submission, SubmissionState
 from lms.cohorts.services import ensure_editable
 from lms.core import storage
 from lms.core.errors import DomainError
+from lms.core.timezones import today_local
 from lms.users.models import User
-from plugins.benchmarking.models import Attachment, Practice
+from plugins.benchmarking.models import Attachment, Followup, Practice
 
 ALLOWED = {
     "image/jpeg": ".jpg",
@@ -157,16 +159,16 @@ def add(
             field="file",
             status=415,
         )
+    return _store(session, Attachment(practice_id=practice.id, owner_id=owner.id), data, filename, kind)
+
+
+def _store(session: Session, attachment: Attachment, data: bytes, filename: str | None, kind: str) -> Attachment:
     stored = storage.put(AREA, data)  # atomic: a full disk leaves no partial file under the stored name
     try:
-        attachment = Attachment(
-            practice_id=practice.id,
-            owner_id=owner.id,
-            original_name=clean_name(filename, kind),
-            stored_name=stored,
-            content_type=kind,
-            size=len(data),
-        )
+        attachment.original_name = clean_name(filename, kind)
+        attachment.stored_name = stored
+        attachment.content_type = kind
+        attachment.size = len(data)
         session.add(attachment)
         session.flush()
     except Exception:
@@ -175,12 +177,73 @@ def add(
     return attachment
 
 
+def add_to_followup(
+    session: Session,
+    followup: Followup,
+    owner: User,
+    data: bytes,
+    filename: str | None,
+    *,
+    today: date,
+    max_file: int,
+    max_practice: int,
+) -> Attachment:
+    """Evidence of implementation (a photo, a document) for one follow-up report, while its round is
+    open; the same checks as a practice's evidence, and the same quota per report."""
+    if followup.practice.participant_id != owner.id:
+        raise EvidenceError(_l("You can only add evidence to your own reports."), status=403)
+    round_ = followup.round
+    if today < round_.opens_on or (round_.due_on is not None and today > round_.due_on):
+        raise EvidenceError(_l("This follow-up round is not open: its evidence can no longer change."), status=409)
+    if not data:
+        raise EvidenceError(_l("The file is empty."), field="file")
+    if len(data) > max_file:
+        raise EvidenceError(
+            _l("The file is larger than %(mb)s MB.", mb=max_file // (1024 * 1024)), field="file", status=413
+        )
+    session.execute(
+        update(Followup)
+        .where(Followup.id == followup.id)
+        .values(id=Followup.id)
+        .execution_options(synchronize_session=False)
+    )  # one upload at a time per report, so that the quota sum sees every committed file
+    used = (
+        session.scalar(select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.followup_id == followup.id))
+        or 0
+    )
+    if used + len(data) > max_practice:
+        raise EvidenceError(
+            _l("A report can hold at most %(mb)s MB of evidence.", mb=max_practice // (1024 * 1024)),
+            field="file",
+            status=413,
+        )
+    kind = sniff(data)
+    if kind is None:
+        raise EvidenceError(
+            _l("Only photos (JPEG, PNG, GIF, WebP), PDF and office documents are accepted."), field="file", status=415
+        )
+    if kind.startswith("image/") and not _reasonable_image(data):
+        raise EvidenceError(
+            _l(
+                "The photo could not be read, or it is larger than %(mp)s megapixels.", mp=max_pixels(kind) // 1_000_000
+            ),
+            field="file",
+            status=415,
+        )
+    return _store(session, Attachment(followup_id=followup.id, owner_id=owner.id), data, filename, kind)
+
+
 def remove(session: Session, attachment: Attachment, actor: User) -> str:
     """Delete the row; returns the stored name whose file the caller removes after commit."""
     if attachment.owner_id != actor.id:
         raise EvidenceError(_l("You can only delete your own files."), status=403)
     if attachment.practice is not None:
         _check_editable(session, attachment.practice)
+    elif attachment.followup_id is not None:
+        followup = session.get(Followup, attachment.followup_id)
+        round_ = followup.round if followup else None
+        if round_ is not None and round_.due_on is not None and today_local() > round_.due_on:
+            raise EvidenceError(_l("This follow-up round is closed: its evidence can no longer change."), status=409)
     stored = attachment.stored_name
     session.delete(attachment)
     session.flush()

@@ -32,6 +32,7 @@ from lms.notifications.services import notify
 from lms.users.models import User
 from plugins.benchmarking import settings
 from plugins.benchmarking.models import (
+    Attachment,
     Followup,
     FollowupRound,
     Mentor,
@@ -257,3 +258,32 @@ def answers_of(session: Session, mentor: Mentor, followup_ids: Iterable[int]) ->
 
 def mentors_of(session: Session, participant_id: int) -> list[Mentor]:
     return list(session.scalars(select(Mentor).where(Mentor.participant_id == participant_id).order_by(Mentor.id)))
+
+
+def files_of(session: Session, followup_ids: Iterable[int]) -> dict[int, list[Attachment]]:
+    """The evidence files of these reports, by report, in one query."""
+    ids = list(followup_ids)
+    out: dict[int, list[Attachment]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    for attachment in session.scalars(
+        select(Attachment).where(Attachment.followup_id.in_(ids)).order_by(Attachment.id)
+    ):
+        assert attachment.followup_id is not None  # the query's condition
+        out[attachment.followup_id].append(attachment)
+    return out
+
+
+def file_for(session: Session, mentor: Mentor, round_: FollowupRound, attachment_id: int) -> Attachment | None:
+    """An evidence file the mentor's link may open: one of their peserta's reports in this round;
+    None for anything else (another peserta's, another round's, a practice's own file)."""
+    return session.scalar(
+        select(Attachment)
+        .join(Followup, Followup.id == Attachment.followup_id)
+        .join(Practice, Practice.id == Followup.practice_id)
+        .where(
+            Attachment.id == attachment_id,
+            Followup.round_id == round_.id,
+            Practice.participant_id == mentor.participant_id,
+        )
+    )

@@ -621,3 +621,18 @@ class ChangeProjectLink(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     mentor: Mapped[Mentor | None] = relationship()
+
+
+class MentorReminder(Base):
+    """A reminder e-mailed to a mentor (mentor_reminders.py): one per mentor and ``key`` (the round,
+    its due date and the moment), so the hourly job may run on several consumers at once."""
+
+    __tablename__ = "benchmarking_mentor_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_mentors.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("benchmarking_followup_rounds.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(120))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("mentor_id", "key"),)

@@ -32,7 +32,7 @@ from lms.plugins.types import (
     SubmissionKind,
 )
 from lms.users.models import User
-from plugins.benchmarking import (  # noqa: F401  (tables on the metadata; visit_views adds its routes to bp)
+from plugins.benchmarking import (  # noqa: F401  (tables on the metadata; visit_views adds its routes to bp; tasks registers the mentor reminders)
     api,
     individual,
     models,
@@ -42,6 +42,7 @@ from plugins.benchmarking import (  # noqa: F401  (tables on the metadata; visit
     results,
     rules,
     services,
+    tasks,
     visit_views,
     visits_api,
 )

@@ -174,6 +174,12 @@ def _confirm_followup(user: Any, followup: Any) -> bool:
     )
 
 
+@rules.rule("benchmarking.followup.evidence")
+def _followup_evidence(user: Any, followup: Any) -> bool:
+    """Evidence files of a follow-up report: its author only (the round must be open: evidence.py)."""
+    return bool(followup.practice.participant_id == user.id)
+
+
 @rules.rule("benchmarking.group.member")
 def _group_member(user: Any, group: Any) -> bool:
     """A group's report: its members, and the staff of the cohort."""

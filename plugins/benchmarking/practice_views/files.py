@@ -11,7 +11,7 @@ from lms.core.access import require
 from lms.core.views import act, on_refusal
 from plugins.benchmarking import evidence
 from plugins.benchmarking.forms import EvidenceForm
-from plugins.benchmarking.models import Attachment, Practice
+from plugins.benchmarking.models import Attachment, Followup, Practice
 from plugins.benchmarking.practice_views.blueprint import bp
 
 
@@ -57,6 +57,11 @@ def upload(practice: Practice):
 @bp.route("/files/<int:attachment_id>")
 @require("benchmarking.attachment.view", load=Attachment)
 def download(attachment: Attachment):
+    return served(attachment)
+
+
+def served(attachment: Attachment) -> Response:
+    """The file as a download, never shown inline, never cached (the mentor's link uses it too)."""
     path = evidence.path_of(attachment.stored_name)
     mimetype, name = evidence.served_as(attachment.content_type, attachment.original_name)
     response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
@@ -84,9 +89,18 @@ def thumbnail(attachment: Attachment):
 @bp.route("/files/<int:attachment_id>/delete", methods=["POST"])
 @require("benchmarking.attachment.delete", load=Attachment)
 def delete_file(attachment: Attachment):
+    if attachment.practice_id is not None:
+        back = url_for("benchmarking_practices.show", practice_id=attachment.practice_id)
+    else:
+        followup = db.session.get(Followup, attachment.followup_id)
+        back = (
+            url_for("benchmarking_practices.report", round_id=followup.round_id)
+            if followup
+            else url_for("home.dashboard")
+        )
     return act(
         lambda: evidence.remove(db.session, attachment, current_user),
-        back=url_for("benchmarking_practices.show", practice_id=attachment.practice_id),
+        back=back,
         after_commit=lambda stored: evidence.discard_files([stored]),
         message=_("The file is deleted."),
     )

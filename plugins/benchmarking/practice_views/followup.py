@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,9 +12,10 @@ from lms.cohorts.rules import cohort_ids_with
 from lms.core.access import require
 from lms.core.errors import DomainError
 from lms.core.timezones import now_utc, today_local
+from lms.core.transaction import refuse_to
 from lms.core.views import act, form_page, on_refusal
-from plugins.benchmarking import followups, mentors, practices, queries
-from plugins.benchmarking.forms import FollowupForm, RoundForm
+from plugins.benchmarking import evidence, followups, mentors, practices, queries
+from plugins.benchmarking.forms import EvidenceForm, FollowupForm, RoundForm
 from plugins.benchmarking.models import Followup, FollowupRound
 from plugins.benchmarking.practice_views.blueprint import bp
 
@@ -42,6 +43,7 @@ def round_reports(round: FollowupRound):  # noqa: A002 - the name the access loa
         statuses=practices.STATUS_LABELS,
         reviews=mentors.latest_reviews(db.session, [f.id for f in items]),
         verdicts=mentors.VERDICT_LABELS,
+        files=mentors.files_of(db.session, [f.id for f in items]),
     )
 
 
@@ -51,6 +53,7 @@ def report(round: FollowupRound):  # noqa: A002
     mine_ = followups.reportable(db.session, current_user, round.cohort_id)
     existing = queries.followups_in_round(db.session, round.id, [p.id for p in mine_])
     reviews = mentors.latest_reviews(db.session, [f.id for f in existing.values()])
+    files = mentors.files_of(db.session, [f.id for f in existing.values()])
 
     def page(status: int = 200) -> tuple[str, int]:
         forms = {}
@@ -70,6 +73,7 @@ def report(round: FollowupRound):  # noqa: A002
             verdicts=mentors.VERDICT_LABELS,
             labels=practices.STAGE_LABELS,
             today=today_local(),
+            files=files,
         ), status
 
     def refused(exc: DomainError) -> tuple[str, int]:
@@ -116,3 +120,29 @@ def my_rounds():
     cohort_ids = sorted(cohort_ids_with(current_user, Role.PARTICIPANT))
     items = queries.rounds_of_cohorts(db.session, cohort_ids)
     return render_template("benchmarking/my_rounds.html", items=items, today=today_local())
+
+
+@bp.route("/followups/<int:followup_id>/files", methods=["POST"])
+@require("benchmarking.followup.evidence", load=Followup)
+def followup_upload(followup: Followup):
+    """A photo or document as evidence of implementation, for one report of an open round."""
+    back = url_for("benchmarking_practices.report", round_id=followup.round_id)
+    form = EvidenceForm()
+    if not form.validate_on_submit() or not form.file.data:
+        flash(_("Choose a file."), "danger")
+        return redirect(back, code=303)
+    limit = current_app.config["EVIDENCE_MAX_FILE_BYTES"]
+    data = form.file.data.read(limit + 1)
+    refuse_to(back)
+    evidence.add_to_followup(
+        db.session,
+        followup,
+        current_user,
+        data,
+        form.file.data.filename,
+        today=today_local(),
+        max_file=limit,
+        max_practice=current_app.config["EVIDENCE_MAX_PRACTICE_BYTES"],
+    )
+    flash(_("Evidence added."), "success")
+    return redirect(back, code=303)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from flask import render_template, send_file
+from flask import Response, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -61,11 +61,11 @@ def host_implementation_csv(host: Host):
                 *("" if r is None else PLAIN.number(r) for r in rates),
             ]
         )
-    name = f"implementasi_{host.id}.csv"
-    return send_file(
-        io.BytesIO(buffer.getvalue().encode("utf-8")),
+    return Response(
+        buffer.getvalue().encode("utf-8"),
         mimetype="text/csv",
-        as_attachment=True,
-        download_name=name,
-        max_age=0,
+        headers={
+            "Content-Disposition": f'attachment; filename="implementasi_{host.id}.csv"',
+            "Cache-Control": "private, no-store",
+        },
     )

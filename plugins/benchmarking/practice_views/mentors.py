@@ -19,6 +19,7 @@ from plugins.benchmarking import mentors, practices
 from plugins.benchmarking.forms import MentorAnswerForm, MentorForm
 from plugins.benchmarking.models import FollowupRound
 from plugins.benchmarking.practice_views.blueprint import bp
+from plugins.benchmarking.practice_views.files import served
 
 
 def _limit() -> str:
@@ -86,6 +87,7 @@ def mentor(token: str):
     except LinkRefused as refused:
         return render_template("benchmarking/mentor_refused.html", message=refused.message), refused.status
     items = mentors.reports_for(db.session, mentor_, round_)
+    files = mentors.files_of(db.session, [f.id for f in items])
     answered = mentors.answers_of(db.session, mentor_, [f.id for f in items])
     form = MentorAnswerForm()
     forms = {f.id: MentorAnswerForm(formdata=None, followup_id=f.id) for f in items}
@@ -100,6 +102,7 @@ def mentor(token: str):
         statuses=practices.STATUS_LABELS,
         labels=mentors.VERDICT_LABELS,
         token=token,
+        files=files,
     )
     if request.method == "POST":
         followup_id = int_or_none(form.followup_id.data)
@@ -121,3 +124,19 @@ def mentor(token: str):
             )
             return redirect(url_for("benchmarking_practices.mentor", token=token), code=303)
     return page()
+
+
+@bp.route("/mentor/<token>/files/<int:attachment_id>")
+@require("public")
+def mentor_file(token: str, attachment_id: int):
+    """An evidence file of the mentor's peserta's report in the link's round, with the link's
+    authority and no login; refused like the page once the link or its round is over."""
+    g.no_store = True
+    try:
+        mentor_, round_ = mentors.open_link(db.session, token, today_local())
+    except LinkRefused as refused:
+        return render_template("benchmarking/mentor_refused.html", message=refused.message), refused.status
+    attachment = mentors.file_for(db.session, mentor_, round_, attachment_id)
+    if attachment is None:
+        abort(404)
+    return served(attachment)

@@ -5,6 +5,7 @@ when replaced, when tampered with, and for anyone else's reports."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,9 +16,9 @@ from sqlalchemy import func, select
 from lms.mail.models import MailMessage
 from lms.notifications.models import Notification
 from lms.users.models import User
-from plugins.benchmarking import followups
-from plugins.benchmarking.models import FollowupRound, Mentor, MentorReview, MentorVerdict
-from plugins.benchmarking.tests.test_practices import logged, plugin_on, world  # noqa: F401  (fixtures)
+from plugins.benchmarking import evidence, followups
+from plugins.benchmarking.models import Attachment, FollowupRound, Mentor, MentorReview, MentorVerdict
+from plugins.benchmarking.tests.test_practices import PNG_1PX, logged, plugin_on, world  # noqa: F401  (fixtures)
 from tests.mailserver import body, smtp_server
 from tests.support import login
 from tests.test_invitations import smtp_app
@@ -30,10 +31,11 @@ VALID_NIP = "198609262015051001"
 # Every mentor endpoint, each attacked below (tests/test_access.py fails on a new one missing here).
 ATTACKED_RULES = {
     "/benchmarking/mentor/<token>",  # public by token: tampered, replaced, closed round, another peserta
+    "/benchmarking/mentor/<token>/files/<id>",  # public by token: another peserta's, another round's, closed
     "/benchmarking/rounds/<id>/mentor",  # a peserta of another cohort
     "/benchmarking/rounds/<id>/participants/<id>/mentor",  # a peserta; a person outside the cohort
 }
-PUBLIC_BY_TOKEN = {"/benchmarking/mentor/<token>"}
+PUBLIC_BY_TOKEN = {"/benchmarking/mentor/<token>", "/benchmarking/mentor/<token>/files/<attachment_id>"}
 
 
 def reported(
@@ -259,3 +261,70 @@ def test_dispute_needs_a_comment_and_a_link_gives_nothing_of_anyone_else(
     budi = session.scalar(select(Mentor).where(Mentor.email == "budi@pemda.example.go.id"))
     assert budi.participant_id == person.id and budi.invited_by_id == world["coordinator"].id
     assert session.get(User, stranger.id) is not None
+
+
+def test_mentor_opens_the_reports_evidence_files_through_the_link_and_nothing_else(app, world, session):  # noqa: F811
+    """The peserta uploads a photo to their report; the mentor's link lists and serves it without a
+    login; another peserta's file, a practice's own file, a tampered link and a closed round are refused."""
+    round_, followup = reported(session, world)
+    _r, other = reported(session, world, who=1, title="Mal pelayanan publik")
+    person, neighbour = world["people"][0], world["people"][1]
+    client = app.test_client()
+    login(client, person)
+    sent = client.post(
+        f"/benchmarking/followups/{followup.id}/files",
+        data={"file": (io.BytesIO(PNG_1PX), "ruang-percontohan.png")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 303
+    [photo] = session.scalars(select(Attachment).where(Attachment.followup_id == followup.id)).all()
+    assert (photo.owner_id, photo.practice_id, photo.content_type) == (person.id, None, "image/png")
+    # Someone else's report takes no file from this peserta.
+    assert (
+        client.post(
+            f"/benchmarking/followups/{other.id}/files",
+            data={"file": (io.BytesIO(PNG_1PX), "x.png")},
+            content_type="multipart/form-data",
+        ).status_code
+        == 403
+    )
+    other_client = app.test_client()
+    login(other_client, neighbour)
+    other_client.post(
+        f"/benchmarking/followups/{other.id}/files",
+        data={"file": (io.BytesIO(PNG_1PX), "bukan-milik-mentor.png")},
+        content_type="multipart/form-data",
+    )
+    theirs = session.scalar(select(Attachment).where(Attachment.followup_id == other.id))
+    assert theirs is not None
+
+    assert invite(client, round_).status_code == 303
+    link = mentor_link(session, "sri.wahyuni@rsud.example.go.id")
+    mentor_client = app.test_client()
+    page = mentor_client.get(link).get_data(as_text=True)
+    assert "ruang-percontohan.png" in page and "bukan-milik-mentor.png" not in page
+    got = mentor_client.get(f"{link}/files/{photo.id}")
+    assert got.status_code == 200 and got.data == PNG_1PX
+    assert got.headers["Content-Disposition"].startswith("attachment") and got.headers["Cache-Control"] == "no-store"
+    got.close()
+    assert mentor_client.get(f"{link}/files/{theirs.id}").status_code == 404
+    assert mentor_client.get(f"{link}x/files/{photo.id}").status_code == 410
+    # A practice's own evidence (from the visit) is not the round's.
+    own = logged(session, world, who=0, title="Survei kepuasan", submit=False)
+    practice_file = evidence.add(session, own, person, PNG_1PX, "host.png", max_file=10**6, max_practice=10**7)
+    session.commit()
+    assert mentor_client.get(f"{link}/files/{practice_file.id}").status_code == 404
+
+    session.get(FollowupRound, round_.id).due_on = TODAY - timedelta(days=1)
+    session.commit()
+    assert mentor_client.get(f"{link}/files/{photo.id}").status_code == 410
+    # Nor can the peserta add evidence to a closed round.
+    late = client.post(
+        f"/benchmarking/followups/{followup.id}/files",
+        data={"file": (io.BytesIO(PNG_1PX), "telat.png")},
+        content_type="multipart/form-data",
+    )
+    assert late.status_code == 303
+    assert (
+        session.scalar(select(func.count()).select_from(Attachment).where(Attachment.followup_id == followup.id)) == 1
+    )
