@@ -25,10 +25,12 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.core.forms import EmailAddress, Form
+from plugins.benchmarking.change_projects import STAGE_LABELS as CHANGE_PROJECT_STAGES
 from plugins.benchmarking.grouping import RULES
 from plugins.benchmarking.individual import MODE_LABELS
 from plugins.benchmarking.mentors import VERDICT_LABELS
 from plugins.benchmarking.models import (
+    ChangeProjectStage,
     HostKind,
     ImplementationStatus,
     MentorVerdict,
@@ -335,3 +337,16 @@ class SeminarSessionForm(Form):
         validators=[Optional(), Length(max=500)],
         render_kw={"placeholder": "Aula Lt. 2 / https://"},
     )
+
+
+class ChangeProjectForm(Form):
+    title = StringField(_l("Title of your aksi perubahan"), validators=[DataRequired(), Length(max=300)])
+    stage = SelectField(_l("Stage reached"))
+    mentor_id = SelectField(_l("Mentor who approves it"), validators=[Optional()])
+
+    def __init__(self, *args, mentors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stage.choices = [SelectChoice(s.value, CHANGE_PROJECT_STAGES[s]) for s in ChangeProjectStage]
+        self.mentor_id.choices = [SelectChoice("", _l("— none yet —"))] + [
+            SelectChoice(str(m.id), f"{m.name} ({m.email})") for m in mentors
+        ]

@@ -47,6 +47,7 @@ from plugins.benchmarking import (  # noqa: F401  (tables on the metadata; visit
     visits_api,
 )
 from plugins.benchmarking.demo import lokus_demo, plans_demo, practices_demo, seminar_demo
+from plugins.benchmarking.implementation_demo import current_mentor, earlier_angkatan
 from plugins.benchmarking.notifications import KINDS, reminders
 from plugins.benchmarking.practice_views import bp as practices_bp
 from plugins.benchmarking.results import RESULT_INPUTS, SOURCES, columns, practices_sheet
@@ -280,6 +281,8 @@ def lms_demo_data(session: Session, demo: dict[str, Any]) -> None:
     practices.ensure_assessments(session, visit, demo["coordinator"])
 
     practices_demo(session, demo, visit)
+    current_mentor(session, demo)
+    demo["benchmarking_earlier_cohort"] = earlier_angkatan(session, demo, host)
     plans_demo(session, demo, visit)
     seminar_demo(session, demo, visit)
     demo["benchmarking_visit"] = visit

@@ -15,7 +15,7 @@ from lms.core.views import form_page
 from lms.extensions import limiter
 from lms.invitations.services import LinkRefused
 from lms.users.models import User
-from plugins.benchmarking import mentors, practices
+from plugins.benchmarking import change_projects, mentors, practices
 from plugins.benchmarking.forms import MentorAnswerForm, MentorForm
 from plugins.benchmarking.models import FollowupRound
 from plugins.benchmarking.practice_views.blueprint import bp
@@ -103,6 +103,8 @@ def mentor(token: str):
         labels=mentors.VERDICT_LABELS,
         token=token,
         files=files,
+        projects=change_projects.links_of(db.session, [f.practice_id for f in items]),
+        project_stages=change_projects.STAGE_LABELS,
     )
     if request.method == "POST":
         followup_id = int_or_none(form.followup_id.data)

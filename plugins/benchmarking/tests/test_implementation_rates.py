@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.api.services import create_token
 from lms.cohorts.models import Cohort
 from lms.users.models import ParticipantProfile
-from plugins.benchmarking import followups, mentors, practices, services
-from plugins.benchmarking.models import Mentor
-from plugins.benchmarking.tests.test_practices import plugin_on  # noqa: F401  (fixture)
+from plugins.benchmarking import followups, implementation, mentors, practices, services
+from plugins.benchmarking.models import ChangeProjectLink, FollowupRound, Host, Mentor, MentorReview
+from plugins.benchmarking.tests.test_mentors import TODAY, invite, mentor_link
+from plugins.benchmarking.tests.test_practices import logged, plugin_on, world  # noqa: F401  (fixtures)
 from tests.support import login
 
 pytestmark = pytest.mark.usefixtures("plugin_on")
@@ -135,6 +137,7 @@ def _seed(session: Any, host: Any, cohort: Any, specs: list[Spec], agency: str) 
         min_practices=1,  # a peserta here logs one practice; the minimum is tested in test_lokus.py
     )
     practices.ensure_assessments(session, visit, None)
+    visit.min_practices = 1  # each peserta here logs one practice
     rounds = {
         months: followups.open_round(
             session,
@@ -367,3 +370,114 @@ def test_counts_take_a_fixed_number_of_queries(app, session, three, make_user):
         event.remove(engine, "before_cursor_execute", count)
     assert len(rows) == 3 and len(statements) == 1
     assert session.scalar(select(Cohort.id).where(Cohort.id == three["stray"].id))
+
+
+def test_three_month_round_mentors_confirm_through_their_links_and_a_second_use_after_it_closes_is_refused(
+    app, session, world, make_user
+):
+    """The coordinator plans the rounds (3, 6, 12 months after the training's end); in the 3-month
+    round two peserta report, invite their mentors, the mentors confirm through their links; once the
+    round closes a second use of a link is refused (410) and records nothing; the host's
+    implementation counts both confirmations."""
+    cohort = session.get(Cohort, world["cohort"].id)
+    world["visit"].min_practices = 1
+    session.commit()
+    coordinator = app.test_client()
+    login(coordinator, world["coordinator"])
+    assert coordinator.post(f"/benchmarking/cohorts/{cohort.id}/followups/plan").status_code == 302
+    rounds = session.scalars(select(FollowupRound).where(FollowupRound.cohort_id == cohort.id)).all()
+    assert sorted((r.months, r.opens_on) for r in rounds) == [
+        (months, followups.add_months(cohort.end_date, months)) for months in (3, 6, 12)
+    ]
+    assert coordinator.post(f"/benchmarking/cohorts/{cohort.id}/followups/plan").status_code == 302
+    assert session.scalar(select(func.count()).select_from(FollowupRound)) == 3  # planned once
+    three_months = next(r for r in rounds if r.months == 3)
+    # The test runs on the day the round opens.
+    three_months.opens_on, three_months.due_on = TODAY - timedelta(days=1), TODAY + timedelta(days=29)
+    session.commit()
+
+    links = []
+    for who, email in ((0, "atasan.satu@example.go.id"), (1, "atasan.dua@example.go.id")):
+        person = world["people"][who]
+        practice = logged(session, world, who=who, title=f"Praktik {who}")
+        peserta = app.test_client()
+        login(peserta, person)
+        saved = peserta.post(
+            f"/benchmarking/rounds/{three_months.id}/report",
+            data={"practice_id": practice.id, "status": "implemented", "outcome": "Berjalan.", "evidence_links": ""},
+        )
+        assert saved.status_code == 302
+        # A discontinued report needs its reason.
+        assert (
+            peserta.post(
+                f"/benchmarking/rounds/{three_months.id}/report",
+                data={"practice_id": practice.id, "status": "discontinued", "outcome": "", "evidence_links": ""},
+            ).status_code
+            == 422
+        )
+        assert invite(peserta, three_months, email=email).status_code == 303
+        links.append(mentor_link(session, email))
+    for link in links:
+        mentor = app.test_client()
+        page = mentor.get(link).get_data(as_text=True)
+        followup_id = int(re.search(r'name="followup_id"[^>]*value="(\d+)"', page).group(1))
+        assert mentor.post(link, data={"followup_id": followup_id, "verdict": "confirmed"}).status_code == 303
+    assert session.scalar(select(func.count()).select_from(MentorReview)) == 2
+
+    three_months.due_on = TODAY - timedelta(days=1)
+    session.commit()
+    for link in links:
+        mentor = app.test_client()
+        assert mentor.get(link).status_code == 410
+        again = mentor.post(link, data={"followup_id": 1, "verdict": "disputed", "comment": "Ternyata belum."})
+        assert again.status_code == 410
+    assert session.scalar(select(func.count()).select_from(MentorReview)) == 2
+
+    [row] = implementation.by_cohort(session, world["visit"].host_id)
+    assert (row.implemented, row.confirmed_by_mentor, row.sustained) == (2, 2, 0)
+
+
+def test_a_practice_is_linked_to_the_aksi_perubahan_by_a_structured_record(app, session, world):
+    world["visit"].min_practices = 1
+    practice = logged(session, world, who=0)
+    person = world["people"][0]
+    own = Mentor(participant_id=person.id, name="Dr. Sri", email="sri@example.go.id", link_nonce="n")
+    stranger = Mentor(
+        participant_id=world["people"][1].id, name="Orang lain", email="lain@example.go.id", link_nonce="n"
+    )
+    session.add_all([own, stranger])
+    session.commit()
+    client = app.test_client()
+    login(client, person)
+    url = f"/benchmarking/practices/{practice.id}/change-project"
+    assert client.get(url).status_code == 200
+    bad = client.post(url, data={"title": "Layanan satu standar", "stage": "short_term", "mentor_id": stranger.id})
+    assert bad.status_code == 422 and session.scalar(select(func.count()).select_from(ChangeProjectLink)) == 0
+    assert client.post(url, data={"title": " ", "stage": "short_term", "mentor_id": ""}).status_code == 422
+    done = client.post(url, data={"title": "Layanan satu standar", "stage": "short_term", "mentor_id": own.id})
+    assert done.status_code == 303
+    link = session.scalar(select(ChangeProjectLink))
+    assert (link.practice_id, link.title, link.stage.value, link.mentor_id) == (
+        practice.id,
+        "Layanan satu standar",
+        "short_term",
+        own.id,
+    )
+    other = app.test_client()
+    login(other, world["people"][1])
+    assert other.post(url, data={"title": "X", "stage": "done", "mentor_id": ""}).status_code == 403
+
+
+def test_the_demo_has_an_earlier_angkatan_of_the_host_followed_up_for_a_year_with_mentors(app, session, make_user):
+    assert app.test_cli_runner().invoke(args=["lms", "demo"]).exit_code == 0
+    host = session.scalar(select(Host).where(Host.name == "Pemerintah Kota Pontianak"))
+    rows = implementation.by_cohort(session, host.id)
+    assert len(rows) == 2
+    earlier, current = rows
+    assert earlier.year < current.year or earlier.cohort_id != current.cohort_id
+    assert earlier.sustained >= 3 and earlier.confirmed_by_mentor >= 4 and earlier.implemented > earlier.sustained
+    assert session.scalar(select(func.count()).select_from(FollowupRound).where(FollowupRound.months == 12)) >= 1
+    client = app.test_client()
+    login(client, make_user(is_admin=True))
+    page = client.get(f"/benchmarking/hosts/{host.id}/implementation")
+    assert page.status_code == 200 and 'id="travelling"' in page.get_data(as_text=True)

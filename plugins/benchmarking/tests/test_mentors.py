@@ -35,7 +35,7 @@ ATTACKED_RULES = {
     "/benchmarking/rounds/<id>/mentor",  # a peserta of another cohort
     "/benchmarking/rounds/<id>/participants/<id>/mentor",  # a peserta; a person outside the cohort
 }
-PUBLIC_BY_TOKEN = {"/benchmarking/mentor/<token>", "/benchmarking/mentor/<token>/files/<attachment_id>"}
+PUBLIC_BY_TOKEN = {"/benchmarking/mentor/<token>", "/benchmarking/mentor/<token>/files/<int:attachment_id>"}
 
 
 def reported(
