@@ -97,6 +97,12 @@ class VisitForm(Form):
         description=_l("Checked when a peserta submits."),
     )
     plan_graded = BooleanField(_l("Grade the groups' pre-visit plans"))
+    followup_months = StringField(
+        _l("Follow-up rounds, months after the training"),
+        validators=[Optional(), Length(max=40)],
+        default="3, 6, 12",
+        description=_l("Comma-separated; the PKA default is 3, 6, 12."),
+    )
 
     def validate_end_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:

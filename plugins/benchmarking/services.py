@@ -16,7 +16,7 @@ from lms.core.errors import Conflict, DomainError
 from lms.core.pagination import Page, paginate
 from lms.core.timezones import to_utc
 from lms.users.models import ParticipantProfile, User
-from plugins.benchmarking import notifications, settings
+from plugins.benchmarking import followups, notifications, settings
 from plugins.benchmarking.models import (
     FieldVisit,
     GroupMember,
@@ -140,6 +140,7 @@ def save_visit(
     due_date: date | None = None,
     min_practices: int | None = None,
     plan_graded: bool | None = None,
+    followup_months: str | None = None,
 ) -> FieldVisit:
     """Schedule or change a visit; it may not end before it starts, nor use an archived host anew.
 
@@ -159,6 +160,7 @@ def save_visit(
             _l("The minimum number of practices lies between 1 and %(n)s.", n=settings.MAX_MIN_PRACTICES),
             field="min_practices",
         )
+    checkpoints = followups.parse_months(followup_months) if followup_months is not None else None
     if host.archived and (visit is None or visit.host_id != host.id):
         raise DomainError(_l("This host is archived; choose another or restore it first."), field="host_id")
     before = None
@@ -178,6 +180,8 @@ def save_visit(
         visit.min_practices = min_practices if min_practices is not None else defaults.min_practices
     if plan_graded is not None or before is None:
         visit.plan_graded = plan_graded if plan_graded is not None else defaults.plan_graded
+    if checkpoints is not None or before is None:
+        visit.followup_months = ",".join(str(m) for m in checkpoints or followups.DEFAULT_MONTHS)
     session.flush()
     if before is None:
         session.add(

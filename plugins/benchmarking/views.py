@@ -157,6 +157,7 @@ def _visit_fields(form: VisitForm) -> dict:
         "due_date": form.due_date.data,
         "min_practices": form.min_practices.data,
         "plan_graded": bool(form.plan_graded.data),
+        "followup_months": form.followup_months.data or None,
     }
 
 

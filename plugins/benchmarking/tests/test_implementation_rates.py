@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from lms.api.services import create_token
 from lms.cohorts.models import Cohort
+from lms.core.errors import DomainError
 from lms.users.models import ParticipantProfile
 from plugins.benchmarking import followups, implementation, mentors, practices, services
 from plugins.benchmarking.models import ChangeProjectLink, FollowupRound, Host, Mentor, MentorReview
@@ -481,3 +482,28 @@ def test_the_demo_has_an_earlier_angkatan_of_the_host_followed_up_for_a_year_wit
     login(client, make_user(is_admin=True))
     page = client.get(f"/benchmarking/hosts/{host.id}/implementation")
     assert page.status_code == 200 and 'id="travelling"' in page.get_data(as_text=True)
+
+
+def test_follow_up_checkpoints_are_set_per_visit_and_plan_the_rounds(session, world):
+    cohort = session.get(Cohort, world["cohort"].id)
+    visit = world["visit"]
+    assert visit.followup_months == "3,6,12"  # the PKA default
+    fields = {
+        "cohort": cohort,
+        "host": visit.host,
+        "theme": visit.theme,
+        "start_date": visit.start_date,
+        "end_date": visit.end_date,
+    }
+    services.save_visit(session, visit, followup_months="12; 6", **fields)
+    assert visit.followup_months == "6,12"
+    for bad in ("0", "tiga", "61", " , "):
+        with pytest.raises(DomainError):
+            services.save_visit(session, visit, followup_months=bad, **fields)
+    made = followups.plan_rounds(session, cohort)
+    assert [(r.months, r.opens_on) for r in made] == [
+        (6, followups.add_months(cohort.end_date, 6)),
+        (12, followups.add_months(cohort.end_date, 12)),
+    ]
+    assert followups.plan_rounds(session, cohort) == []
+    assert followups.add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
