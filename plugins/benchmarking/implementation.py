@@ -36,10 +36,13 @@ from plugins.benchmarking.models import (
     FieldVisit,
     Followup,
     FollowupRound,
+    GroupMember,
+    Lokus,
     MentorReview,
     MentorVerdict,
     Practice,
     Stage,
+    VisitGroup,
 )
 
 COUNTS = ("identified", "adopted", "adapted", "implemented", "sustained", "confirmed_by_mentor")
@@ -236,3 +239,78 @@ def travelling(session: Session, host_id: int, cohort_ids: Collection[int] | Non
 def never_implemented(items: list[TravellingPractice]) -> list[TravellingPractice]:
     """Practices taken home and reported on, none of them ever implemented."""
     return [t for t in items if t.taken_home and not t.implemented]
+
+
+@dataclass(frozen=True)
+class LokusImplementation:
+    """One lokus (by name, across the cohorts that went there) and its counts."""
+
+    name: str
+    cohorts: int
+    identified: int
+    adopted: int
+    adapted: int
+    implemented: int
+    sustained: int
+    confirmed_by_mentor: int
+
+    @property
+    def taken_home(self) -> int:
+        return self.adopted + self.adapted
+
+    @property
+    def implemented_rate(self) -> Decimal | None:
+        return rate(self.implemented, self.taken_home)
+
+    @property
+    def sustained_rate(self) -> Decimal | None:
+        return rate(self.sustained, self.taken_home)
+
+
+def by_lokus(session: Session, host_id: int, cohort_ids: Collection[int] | None = None) -> list[LokusImplementation]:
+    """The same counts per lokus of the host's visits, across cohorts: a practice belongs to the
+    lokus its author's group went to; practices of peserta without a group (or a group without a
+    lokus) are counted under an empty name. Lokus of different visits with the same name (case and
+    spaces aside) are one. One aggregate query."""
+    done = per_practice()
+    taken = Practice.stage != Stage.IDENTIFIED
+    name = func.coalesce(func.lower(func.trim(Lokus.name)), "")
+
+    def total(column: Any) -> Any:
+        return func.coalesce(func.sum(case((taken, func.coalesce(column, 0)), else_=0)), 0)
+
+    stmt = (
+        select(
+            name,
+            func.min(Lokus.name),
+            func.count(func.distinct(FieldVisit.cohort_id)),
+            func.count(Practice.id),
+            func.count(case((Practice.stage == Stage.ADOPTED, 1))),
+            func.count(case((Practice.stage == Stage.ADAPTED, 1))),
+            total(done.c.implemented),
+            total(done.c.sustained),
+            total(done.c.confirmed),
+        )
+        .select_from(Practice)
+        .join(FieldVisit, FieldVisit.id == Practice.visit_id)
+        .join(Submission, Submission.id == Practice.submission_id)
+        .outerjoin(
+            GroupMember,
+            and_(GroupMember.visit_id == Practice.visit_id, GroupMember.user_id == Practice.participant_id),
+        )
+        .outerjoin(VisitGroup, VisitGroup.id == GroupMember.group_id)
+        .outerjoin(Lokus, Lokus.id == VisitGroup.lokus_id)
+        .outerjoin(done, done.c.practice_id == Practice.id)
+        .where(FieldVisit.host_id == host_id, Submission.state == SubmissionState.SUBMITTED)
+        .group_by(name)
+    )
+    if cohort_ids is not None:
+        stmt = stmt.where(FieldVisit.cohort_id.in_(list(cohort_ids) or [-1]))
+    merged: dict[str, list[Any]] = {}
+    for key, shown, *numbers in session.execute(stmt):
+        entry = merged.setdefault(" ".join(key.split()), [" ".join((shown or "").split()), *[0] * len(numbers)])
+        for index, value in enumerate(numbers, start=1):
+            entry[index] += int(value or 0)
+    items = [LokusImplementation(*entry) for entry in merged.values()]
+    items.sort(key=lambda r: (not r.name, -r.identified, r.name.lower()))
+    return items

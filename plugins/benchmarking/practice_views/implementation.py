@@ -28,6 +28,7 @@ def host_implementation(host: Host):
         "benchmarking/implementation.html",
         host=host,
         rows=rows,
+        lokus=implementation.by_lokus(db.session, host.id, scope),
         total=implementation.overall(rows),
         travelling=travelling[:15],
         never=implementation.never_implemented(travelling),

@@ -5,6 +5,7 @@ the service; each audience sees what rules.py lets it see (issue 16)."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from dataclasses import dataclass, field
@@ -20,7 +21,17 @@ from lms.cohorts.models import Cohort
 from lms.core.errors import DomainError
 from lms.users.models import ParticipantProfile
 from plugins.benchmarking import followups, implementation, mentors, practices, services
-from plugins.benchmarking.models import ChangeProjectLink, FollowupRound, Host, Mentor, MentorReview
+from plugins.benchmarking import lokus as lokus_service
+from plugins.benchmarking.models import (
+    ChangeProjectLink,
+    FollowupRound,
+    GroupMember,
+    Host,
+    Lokus,
+    Mentor,
+    MentorReview,
+    VisitGroup,
+)
 from plugins.benchmarking.tests.test_mentors import TODAY, invite, mentor_link
 from plugins.benchmarking.tests.test_practices import logged, plugin_on, world  # noqa: F401  (fixtures)
 from tests.support import login
@@ -114,17 +125,19 @@ def three(ctx, session, make_cohort, make_user):
     host = services.save_host(session, None, name="Pemerintah Kota Pontianak")
     other = services.save_host(session, None, name="Pemerintah Kabupaten Banyuwangi")
     cohorts = {}
+    placed: list[tuple[int, Spec]] = []
     for index, (name, specs) in enumerate(PLAN.items()):
         cohort = make_cohort(participants=len(specs), instructors=1, name=name)
         cohorts[name] = cohort
-        _seed(session, host, cohort, specs, agency=f"Pemkab {index}")
+        _seed(session, host, cohort, specs, agency=f"Pemkab {index}", lokus=2 if index == 0 else 1)
+        placed.extend(zip([p.id for p in cohort.people["participants"]], specs, strict=True))
     stray = make_cohort(participants=1, name="Angkatan Lain")
     _seed(session, other, stray, [Spec("Rumah sakit tanpa kelas", "adopted", {3: "implemented"}, {3})], "Pemkab X")
     session.commit()
-    return {"host": host, "other": other, "cohorts": cohorts, "stray": stray}
+    return {"host": host, "other": other, "cohorts": cohorts, "stray": stray, "placed": placed}
 
 
-def _seed(session: Any, host: Any, cohort: Any, specs: list[Spec], agency: str) -> None:
+def _seed(session: Any, host: Any, cohort: Any, specs: list[Spec], agency: str, lokus: int = 1) -> None:
     cohort_row = session.get(Cohort, cohort.id)
     visit = services.save_visit(
         session,
@@ -139,6 +152,14 @@ def _seed(session: Any, host: Any, cohort: Any, specs: list[Spec], agency: str) 
     )
     practices.ensure_assessments(session, visit, None)
     visit.min_practices = 1  # each peserta here logs one practice
+    if lokus == 2:
+        lokus_service.save(
+            session,
+            visit,
+            None,
+            lokus_service.LokusFields(host_id=host.id, name="RSUD Sultan Syarif Mohamad Alkadrie"),
+        )
+    services.split_groups(session, visit, lokus)
     rounds = {
         months: followups.open_round(
             session,
@@ -242,6 +263,31 @@ def test_three_cohorts_page_csv_and_api_show_the_rates_the_plan_gives(app, sessi
         rate = percent(counts["implemented"], taken)
         assert row["implemented-rate"] == str(rate)
         assert row["sustained-rate"] == str(percent(counts["sustained"], taken))
+    # Per lokus: each practice counts where its author's group went (the fixture's placement).
+    where = dict(
+        session.execute(
+            select(GroupMember.user_id, Lokus.name)
+            .join(VisitGroup, VisitGroup.id == GroupMember.group_id)
+            .join(Lokus, Lokus.id == VisitGroup.lokus_id)
+        ).all()
+    )
+    by_place: dict[str, list[Spec]] = {}
+    for person_id, spec in three["placed"]:
+        by_place.setdefault(where[person_id], []).append(spec)
+    shown_lokus = {
+        html.unescape(name): dict(re.findall(r'data-([a-z-]+)="([^"]*)"', attrs))
+        for name, attrs in re.findall(r'<tr data-lokus="([^"]*)"([^>]*)>', page)
+    }
+    assert set(shown_lokus) == set(by_place) == {"Pemerintah Kota Pontianak", "RSUD Sultan Syarif Mohamad Alkadrie"}
+    for place, specs in by_place.items():
+        counts = expected(specs)
+        row = shown_lokus[place]
+        assert (int(row["identified"]), int(row["implemented"]), int(row["sustained"]), int(row["confirmed"])) == (
+            counts["identified"],
+            counts["implemented"],
+            counts["sustained"],
+            counts["confirmed_by_mentor"],
+        )
     assert 'id="implementation-stages"' in page and 'id="implementation-rates"' in page  # the SVG charts
     assert "<script" not in page.split("</nav>", 1)[-1].split("<footer", 1)[0]
     # The practice that travels most: the hospital without classes, in three cohorts; titles that
