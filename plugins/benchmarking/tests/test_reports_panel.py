@@ -347,7 +347,7 @@ def run_cohort(session: Any, client: Any, world: World) -> None:
         world.expected[person.id] = (group_score, individual_scores[person.id], final)
 
 
-@pytest.mark.parametrize("peserta,groups", [(8, 2)])
+@pytest.mark.parametrize("peserta,groups", [(8, 2), (40, 6)])
 def test_reports_graded_once_groups_scored_by_a_panel_and_the_host_summary(
     client, session, ctx, make_cohort, peserta, groups
 ):
