@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.assessments import services as assessments
@@ -271,13 +271,3 @@ def reports_shown(session: Session, submission_ids: list[int]) -> dict[int, dict
     ):
         found.setdefault((practice.visit_id, practice.participant_id), []).append(practice)
     return {sid: {"visit": visit, "practices": found.get((visit.id, pid), [])} for sid, pid, visit in rows}
-
-
-def practice_counts(session: Session, visit_id: int, participant_id: int) -> tuple[int, int]:
-    """How many practices the peserta logged for the visit, and how many are handed in."""
-    total, handed_in = session.execute(
-        select(func.count(Practice.id), func.count(Submission.submitted_at))
-        .join(Submission, Submission.id == Practice.submission_id)
-        .where(Practice.visit_id == visit_id, Practice.participant_id == participant_id)
-    ).one()
-    return total, handed_in

@@ -292,8 +292,3 @@ def scoring_progress(session: Session, visit_id: int) -> dict[int, int]:
             .group_by(PanelScore.group_id)
         ).all()
     )
-
-
-def group_scores(session: Session, group_id: int) -> list[PanelScore]:
-    """The panel's scores of one group (for staff reading the group's page)."""
-    return list(session.scalars(select(PanelScore).where(PanelScore.group_id == group_id).order_by(PanelScore.id)))
