@@ -16,8 +16,8 @@ from lms.api.models import ApiToken
 from lms.api.openapi import document
 from lms.plugins.manager import get_plugin_manager
 from lms.users.models import User
+from tests.factories import graded_world
 from tests.support import count_queries, login
-from tests.test_results import graded_world
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ from lms.core.errors import Conflict, DomainError
 from lms.jobs.models import Job, JobStatus
 from lms.results.outcomes import cohort_outcomes
 from lms.users.models import ParticipantProfile, User
+from tests.factories import graded_world
 from tests.support import login, make_nip
 from tests.test_exports import page_texts
-from tests.test_results import graded_world
 
 TODAY = date(2026, 11, 20)
 

@@ -11,7 +11,7 @@ from lms.cohorts.models import Cohort, Membership
 from lms.grading.models import Grade, GradeCriterion
 from lms.rubrics.models import Rubric
 from lms.users.models import User
-from tests.test_results import graded_world
+from tests.factories import graded_world
 
 
 def counts(session, cohort_id):

@@ -32,8 +32,9 @@ from lms.results.exports.as_xlsx import sheet_name
 from lms.results.exports.columns import Marker, columns, state_label
 from lms.results.table import CellState, build_table
 from lms.users.models import User
+from tests.factories import arrange, demo_with_results, give, graded_world
 from tests.support import login
-from tests.test_results import demo_with_results, graded_world, plugin_app, screen_rows  # noqa: F401
+from tests.test_results import plugin_app, screen_rows  # noqa: F401
 
 pytestmark = pytest.mark.jobs_immediate
 
@@ -632,7 +633,6 @@ def test_screen_csv_xlsx_pdf_and_api_agree_on_the_demo_cohort(app, client):
 
 def test_criteria_sheet_numbers_attempts_where_several_are_allowed(ctx, session, make_cohort, client):
     from lms.assessments.models import Aggregation
-    from tests.test_results import arrange, give
 
     world = arrange(session, make_cohort, 1, weights=(1,), max_submissions=3, aggregation=Aggregation.BEST, best_n=2)
     (assessment,) = world["assessments"]

@@ -19,9 +19,9 @@ from lms.config import ConfigError
 from lms.config import load as load_config
 from lms.db import utcnow
 from lms.jobs.models import Job, JobStatus
+from tests.factories import graded_world
 from tests.support import login
 from tests.test_exports import page_texts
-from tests.test_results import graded_world
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "")

@@ -1,27 +1,23 @@
 """The cohort result table: scores from released grades only, the final score, predicates, ranks,
 plugin columns, the results page with its charts, a participant's own sheet, and fixed query counts.
 
-The helpers at the top (``arrange``, ``give``, ``demo_with_results``...) are shared with
-test_exports.py and test_api.py.
+The cohorts with grades it reads (``arrange``, ``give``, ``graded_world``, ``demo_with_results``)
+are built by tests/factories.py.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 from importlib.metadata import EntryPoint
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from lms.assessments import services as assessments
-from lms.assessments.models import Aggregation, Assessment, Submission, SubmissionState
+from lms.assessments.models import Aggregation
 from lms.cohorts.models import Cohort, Membership
 from lms.grading import services as grading
-from lms.grading.models import Grade, GradeStatus
 from lms.plugins import manager
 from lms.results.charts import criterion_averages, histogram
 from lms.results.details import criterion_rows
@@ -34,191 +30,9 @@ from lms.results.table import (
     final_score,
     rank_rows,
 )
-from lms.rubrics import services as rubrics
-from lms.rubrics.services import CriterionData, LevelData, RubricData
 from lms.users.models import User
+from tests.factories import NOW, arrange, give, graded_world
 from tests.support import count_queries, login
-
-NOW = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
-
-
-# -- arranging cohorts with grades ---------------------------------------------------------------
-
-
-def rubric_data() -> RubricData:
-    """Two criteria, weights 2 and 1, four levels worth 1–4 points: levels (3, 3) give 100."""
-    return RubricData(
-        title="Refleksi",
-        criteria=[
-            CriterionData(
-                title=t,
-                weight=Decimal(w),
-                levels=[
-                    LevelData(label, Decimal(p))
-                    for p, label in enumerate(("Kurang", "Cukup", "Baik", "Sangat baik"), 1)
-                ],
-            )
-            for t, w in (("Relevansi", 2), ("Kedalaman", 1))
-        ],
-    )
-
-
-def people(session: Any, cohort_id: int, role: str) -> list[User]:
-    return list(
-        session.scalars(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.cohort_id == cohort_id, Membership.role == role)
-            .order_by(User.id)
-        )
-    )
-
-
-def arrange(
-    session: Any,
-    make_cohort: Any,
-    participants: int = 4,
-    *,
-    weights: tuple[int, ...] = (1, 2, 0),
-    **assessment_fields: Any,
-) -> dict[str, Any]:
-    """A running cohort with a rubric and one assessment per weight (titles "Tugas 1", "Tugas 2"...)."""
-    cohort = make_cohort(participants=participants, instructors=1)
-    cohort = session.get(Cohort, cohort.id)
-    rubric = rubrics.create_rubric(session, rubric_data(), actor=None, cohort=cohort)
-    items = []
-    for n, weight in enumerate(weights, start=1):
-        items.append(
-            assessments.save_assessment(
-                session,
-                None,
-                cohort,
-                assessments.AssessmentFields(
-                    title=f"Tugas {n}",
-                    due_at=NOW + timedelta(days=n),
-                    cutoff_at=NOW + timedelta(days=10),
-                    rubric_id=rubric.id,
-                    weight=Decimal(weight),
-                    **assessment_fields,
-                ),
-            )
-        )
-    session.commit()
-    return {
-        "cohort": cohort,
-        "rubric": rubric,
-        "assessments": items,
-        "participants": people(session, cohort.id, "participant"),
-        "teacher": people(session, cohort.id, "instructor")[0],
-    }
-
-
-def give(
-    session: Any,
-    world: dict[str, Any],
-    assessment: Assessment,
-    who: int,
-    picks: tuple[int, int] | None,
-    status: GradeStatus | None = GradeStatus.RELEASED,
-) -> Submission:
-    """``who`` hands in work; with ``picks`` (level indexes) it is graded up to ``status``.
-
-    Levels (3, 3) score 100, (2, 2) 75, (1, 1) 50, (0, 0) 25 (see :func:`rubric_data`).
-    """
-    person = world["participants"][who]
-    submission = assessments.start_attempt(session, assessment, person, NOW)
-    assessments.save_draft(session, submission, "Rumah sakit tanpa kelas.", submission.version, person, NOW)
-    assessments.submit(session, submission, person, NOW)
-    if picks is not None and status is not None:
-        rubric = world["rubric"]
-        levels = {c.id: c.levels[p].id for c, p in zip(rubric.criteria, picks, strict=True)}
-        grade = grading.save_grade(
-            session,
-            submission,
-            world["teacher"],
-            grading.GradeInput(
-                levels=levels,
-                comments={rubric.criteria[0].id: "Analisis baik"},
-                feedback="Bagus.",
-                finalize=status != GradeStatus.DRAFT,
-            ),
-            None,
-            NOW,
-        )
-        if status == GradeStatus.RELEASED:
-            grading.release(session, grade, world["teacher"], NOW)
-    session.commit()
-    return submission
-
-
-def graded_world(session: Any, make_cohort: Any, participants: int = 4) -> dict[str, Any]:
-    """Weights 1, 2 and 0. Participant 0 complete (100 and 75 → 83.33); 1 complete with a tie on
-    participant 2's score; 3: a final-not-released grade and a draft-only submission; the rest nothing."""
-    world = arrange(session, make_cohort, participants)
-    a1, a2, a0 = world["assessments"]
-    give(session, world, a1, 0, (3, 3))
-    give(session, world, a2, 0, (2, 2))
-    give(session, world, a0, 0, (0, 0))
-    give(session, world, a1, 1, (1, 1))
-    give(session, world, a2, 1, (1, 1))
-    give(session, world, a1, 2, (1, 1))
-    give(session, world, a2, 2, (1, 1))
-    if participants > 3:
-        give(session, world, a1, 3, (3, 3), GradeStatus.FINAL)
-        give(session, world, a2, 3, None)
-    for who in range(4, participants):  # larger cohorts for the query counts: everyone complete
-        give(session, world, a1, who, (who % 4, who % 4))
-        give(session, world, a2, who, ((who + 1) % 4, who % 4))
-    return world
-
-
-def demo_with_results(app: Any) -> dict[str, Any]:
-    """`flask lms demo`'s data plus released grades on every weighted assessment for five participants
-    (two of them tied), so that finals, predicates and ranks exist. Returns ids by name."""
-    from lms import db
-    from lms.demo import load_demo
-
-    with app.app_context():
-        demo = load_demo(db.session, app)
-        session = db.session
-        cohort = demo["cohort"]
-        people_ = demo["participants"]
-        weighted = [
-            a for a in session.scalars(select(Assessment).where(Assessment.cohort_id == cohort.id)) if a.weight > 0
-        ]
-        scores = [Decimal("95.50"), Decimal("81.25"), Decimal("81.25"), Decimal("70.00"), Decimal("55.55")]
-        for person, score in zip(people_[:5], scores, strict=True):
-            for assessment in weighted:
-                submission = session.scalar(
-                    select(Submission).where(
-                        Submission.assessment_id == assessment.id, Submission.participant_id == person.id
-                    )
-                )
-                if submission is None:
-                    submission = Submission(
-                        assessment=assessment,
-                        participant=person,
-                        attempt=1,
-                        body="demo",
-                        state=SubmissionState.SUBMITTED,
-                        submitted_at=NOW,
-                        version=1,
-                    )
-                    session.add(submission)
-                    session.flush()
-                grade = session.scalar(select(Grade).where(Grade.submission_id == submission.id))
-                if grade is None:
-                    grade = Grade(submission_id=submission.id, version=1)
-                    session.add(grade)
-                if grade.status != GradeStatus.RELEASED or grade.score is None:
-                    grade.status, grade.score, grade.released_at = GradeStatus.RELEASED, score, NOW
-        session.commit()
-        return {
-            "cohort_id": cohort.id,
-            "coordinator_id": demo["coordinator"].id,
-            "participant_ids": [p.id for p in people_],
-            "instructor_id": demo["instructors"][0].id,
-        }
 
 
 def user(session: Any, user_id: int) -> User:

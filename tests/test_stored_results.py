@@ -20,7 +20,7 @@ from lms.results.models import ParticipantResult
 from lms.results.table import score_rows
 from lms.scoresheets import services as sheets
 from lms.scoresheets.models import ObserverRole
-from tests.test_results import NOW, graded_world
+from tests.factories import NOW, graded_world
 
 
 def snapshot(rows: Any) -> dict[int, tuple[Any, ...]]:

@@ -6,7 +6,7 @@ import pytest
 
 from lms.jobs.queue import get_queue
 from tests.browser.test_results_journey import log_in
-from tests.test_results import demo_with_results
+from tests.factories import demo_with_results
 
 pytestmark = pytest.mark.browser
 

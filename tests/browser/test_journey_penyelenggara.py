@@ -7,7 +7,7 @@ import pytest
 
 from lms.cohorts.models import Cohort
 from tests.browser.test_results_journey import log_in
-from tests.test_results import demo_with_results
+from tests.factories import demo_with_results
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ from lms.assessments.models import Assessment, Submission
 from lms.notifications.models import Notification
 from lms.users.models import ParticipantProfile, User
 from tests.browser.test_results_journey import log_in
-from tests.test_results import demo_with_results
+from tests.factories import demo_with_results
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from lms.assessments.models import Extension
 from lms.cohorts.models import Membership, Role
 from tests.browser.fixtures import PHONE, LiveServer
 from tests.browser.test_results_journey import log_in
-from tests.test_results import demo_with_results
+from tests.factories import demo_with_results
 
 pytestmark = pytest.mark.browser
 

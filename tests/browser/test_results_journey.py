@@ -12,7 +12,7 @@ from lms.cohorts.models import Cohort
 from lms.demo import ACCOUNTS
 from lms.results.table import build_table
 from tests.browser.fixtures import DESKTOP, PHONE, LiveServer
-from tests.test_results import demo_with_results
+from tests.factories import demo_with_results
 
 pytestmark = pytest.mark.browser
 
