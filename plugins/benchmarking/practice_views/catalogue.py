@@ -11,7 +11,7 @@ from lms.cohorts.rules import cohort_ids_with
 from lms.core.access import require
 from lms.core.forms import int_or_none
 from lms.core.pagination import page_arg, paginate
-from plugins.benchmarking import practices, queries
+from plugins.benchmarking import implementation, practices, queries
 from plugins.benchmarking.models import FieldVisit
 from plugins.benchmarking.practice_views.blueprint import bp
 
@@ -58,6 +58,11 @@ def catalogue():
     statuses = practices.latest_status(db.session, [p.id for p, _v, _live in page.items])
     shown = {p.id: p if live else practices.published_view(p) for p, _v, live in page.items}
     hosts = queries.hosts(db.session, with_archived=True)
+    # Planning a visit: what earlier cohorts took from the chosen host and whether it lasted (published
+    # practices only, as the list below; one aggregate query).
+    host_id = int_or_none(args["host"])
+    lasted_host = next((h for h in hosts if h.id == host_id), None)
+    lasted = implementation.travelling(db.session, lasted_host.id)[:10] if lasted_host else []
     return render_template(
         "benchmarking/catalogue.html",
         page=page,
@@ -65,6 +70,8 @@ def catalogue():
         statuses=statuses,
         shown=shown,
         hosts=hosts,
+        lasted=lasted,
+        lasted_host=lasted_host,
         categories=practices.CATEGORY_LABELS,
         labels=practices.STAGE_LABELS,
         status_labels=practices.STATUS_LABELS,

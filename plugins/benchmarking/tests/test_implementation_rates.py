@@ -553,3 +553,27 @@ def test_follow_up_checkpoints_are_set_per_visit_and_plan_the_rounds(session, wo
     ]
     assert followups.plan_rounds(session, cohort) == []
     assert followups.add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
+
+
+def test_a_peserta_planning_a_visit_sees_what_earlier_cohorts_took_from_the_host_and_whether_it_lasted(
+    app, session, three, make_user
+):
+    client = app.test_client()
+    login(client, make_user())  # anyone signed in reads the catalogue
+    page = client.get(f"/benchmarking/catalogue?host={three['host'].id}").get_data(as_text=True)
+    panel = page.split('id="host-lasted"', 1)[1].split("</section>", 1)[0]
+    rows = {
+        html.unescape(title).lower(): dict(re.findall(r'data-([a-z]+)="([^"]*)"', attrs))
+        for title, attrs in re.findall(r'<tr data-title="([^"]*)"([^>]*)>', panel)
+    }
+    published = [s for specs in PLAN.values() for s in specs if s.published and s.stage != "identified"]
+    for key in ("rumah sakit tanpa kelas", "mal pelayanan publik", "pengaduan satu aplikasi"):
+        same = [s for s in published if " ".join(s.title.lower().split()) == key]
+        counts = expected(same)
+        assert rows[key] == {
+            "taken": str(len(same)),
+            "implemented": str(counts["implemented"]),
+            "sustained": str(counts["sustained"]),
+        }
+    assert "papan antrean daring" not in rows  # not published
+    assert 'id="host-lasted"' not in client.get("/benchmarking/catalogue").get_data(as_text=True)
