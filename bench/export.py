@@ -27,6 +27,7 @@ import gc
 import json
 import logging
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -130,6 +131,7 @@ def measure(url: str, tmp: str, label: str, what: str) -> dict[str, Any]:
     from lms.results.exports import as_pdf, as_xlsx
     from lms.results.exports.as_csv import csv_chunks
 
+    processes = int(os.environ.get("BENCH_PDF_PROCESSES", app.config["PDF_PROCESSES"]))
     with app.test_request_context():
         session = app.extensions["lms.db"].session()
         cohort = session.get(Cohort, cohort_id)
@@ -138,6 +140,7 @@ def measure(url: str, tmp: str, label: str, what: str) -> dict[str, Any]:
         before = memory()["VmRSS"]
         reset_peak()
         started = time.perf_counter()
+        cpu = time.process_time()
         pages = None
         if what == "csv-floor":
             floor_csv(engine, cohort_id, out)
@@ -164,13 +167,19 @@ def measure(url: str, tmp: str, label: str, what: str) -> dict[str, Any]:
             else:
                 table = stored.rows_of(session, cohort)
                 with open(out, "wb") as handle:
-                    pages = as_pdf.write_pdf(session, table, handle)
+                    pages = as_pdf.write_pdf(
+                        session, table, handle, processes=processes if len(table.rows) >= as_pdf.PARALLEL_FROM else 0
+                    )
             del table
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
         peak = memory()["VmHWM"]
         session.close()
     gc.collect()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
+        "cpu": cpu + children.ru_utime + children.ru_stime,
+        "worker_peak": children.ru_maxrss / 1024,  # the largest PDF worker process's peak RSS, whole
         "seconds": seconds,
         "rss_before": before,
         "peak_above": peak - before,
@@ -201,6 +210,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--national", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=1, help="runs of each measurement; the fastest counts")
     parser.add_argument("--pdf", action="store_true", help="also the PDF (minutes at 3,000 peserta)")
+    parser.add_argument("--only", help="measure these only, comma-separated (csv-floor,csv,xlsx-floor,xlsx,pdf)")
+    parser.add_argument("--labels", default="c150,national", help="the cohorts to measure: c150, national")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--label", help=argparse.SUPPRESS)
     parser.add_argument("--tmp", help=argparse.SUPPRESS)
@@ -219,11 +230,13 @@ def main(argv: list[str] | None = None) -> None:
             app.extensions["lms.db"].dispose()
         print(f"load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} (1, 5, 15 min)")
         kinds = ["csv-floor", "csv", "xlsx-floor", "xlsx"] + (["pdf"] if args.pdf else [])
+        if args.only:
+            kinds = args.only.split(",")
         print(
             f"{'export':<12} {'peserta':>7} {'s':>8} {'× floor':>8} {'peak MB':>8} {'× floor':>8} "
-            f"{'RSS after':>9} {'file MB':>8}"
+            f"{'RSS after':>9} {'file MB':>8} {'CPU s':>7} {'worker MB':>9} {'pages':>6}"
         )
-        for label in ("c150", "national"):
+        for label in args.labels.split(","):
             floors: dict[str, dict[str, Any]] = {}
             for what in kinds:
                 runs = [child(url, tmp, label, what) for _ in range(args.runs)]
@@ -238,7 +251,8 @@ def main(argv: list[str] | None = None) -> None:
                 people = args.size if label == "c150" else args.national
                 print(
                     f"{what:<12} {people:>7} {best['seconds']:>8.2f} {ratio:>8} {best['peak_above']:>8.0f} "
-                    f"{mem_ratio:>8} {best['rss_after']:>9.0f} {best['bytes'] / 1e6:>8.2f}",
+                    f"{mem_ratio:>8} {best['rss_after']:>9.0f} {best['bytes'] / 1e6:>8.2f} {best['cpu']:>7.1f} "
+                    f"{best['worker_peak'] if what == 'pdf' else 0:>9.0f} {best['pages'] or '':>6}",
                     flush=True,
                 )
 

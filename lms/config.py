@@ -94,6 +94,9 @@ DEFAULTS: dict[str, Any] = {
     "JOBS_IMMEDIATE": False,
     # Worker threads of one `flask lms worker` consumer.
     "JOBS_WORKERS": 2,
+    # Processes that lay out a large results PDF at once (one per core the consumer may use; each
+    # spawned for the export and ended after it); 0 lays it out in the job's own process.
+    "PDF_PROCESSES": 2,
     # How long the person who started a job may download its file, in hours.
     "JOB_RESULT_HOURS": 24,
     # A running job whose worker has not reported for this many seconds is marked failed (killed).

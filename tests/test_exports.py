@@ -667,3 +667,77 @@ def test_the_pdf_is_rendered_in_parts_and_joined_with_running_page_numbers(world
     texts = [text for text, portrait in page_texts(data) if portrait]
     for person in world["participants"]:
         assert any(person.name in text for text in texts), person.name
+
+
+# -- the rapor's letterhead, signature and progress (issue 14); parts laid out in parallel (issue 13)
+
+
+def test_the_pdf_rapor_has_the_programs_letterhead_place_date_and_signatory(world, session, client, monkeypatch):
+    from lms.certificates.services import save_template
+    from lms.core.civil_service import format_nip
+    from lms.jobs.models import Job
+
+    cohort = session.get(Cohort, world["cohort"].id)
+    save_template(
+        session,
+        cohort.program,
+        letterhead="LEMBAGA ADMINISTRASI NEGARA\nJalan Veteran No. 10, Jakarta",
+        number_pattern="{seq}/{program}/{year}",
+        signer_name="Dr. Siti Rahmawati",
+        signer_nip="197001012000032001",
+        signer_position="Kepala Pusat Pelatihan",
+        place="Jakarta",
+    )
+    session.commit()
+    reports: list[int] = []
+    real = as_pdf.write_pdf
+
+    def watched(*args: Any, progress: Any = None, **kwargs: Any) -> int:
+        def report(done: int, total: int) -> None:
+            reports.append(done)
+            progress(done, total)
+
+        return real(*args, progress=report, **kwargs)
+
+    monkeypatch.setattr("lms.results.jobs.write_pdf", watched)
+    monkeypatch.setattr(as_pdf, "SHEETS_PER_PART", 2)
+    data = download(coordinator_client(client, world), world["cohort"].id, "pdf").data
+    today = as_pdf.Formats("id").date(datetime.now(as_pdf.local_zone()).date())
+    pages = page_texts(data)
+    sheets = [text for text, portrait in pages if portrait]
+    recap = [text for text, portrait in pages if not portrait]
+    recap_end = recap[-1]
+    for text in [sheets[0], recap[0]]:
+        assert "LEMBAGA ADMINISTRASI NEGARA" in text and "Jalan Veteran No. 10, Jakarta" in text
+    for text in [recap_end, *[t for t in sheets if "Dr. Siti" in t]]:
+        assert f"Jakarta, {today}" in text and "Kepala Pusat Pelatihan" in text
+        assert "Dr. Siti Rahmawati" in text and format_nip("197001012000032001") in text
+    signed = [t for t in sheets if "Dr. Siti Rahmawati" in t]
+    assert len(signed) == len(world["participants"]), "each peserta's sheet is signed"
+    people = len(world["participants"])
+    assert reports == [0] + list(range(2, people + 1, 2)) + ([people] if people % 2 else []), reports
+    job = session.scalars(select(Job).order_by(Job.id.desc())).first()
+    assert job.progress == 100 and job.status.value == "done"
+
+
+def test_without_a_template_the_rapor_has_no_signature_block(world, client):
+    pages = page_texts(download(coordinator_client(client, world), world["cohort"].id, "pdf").data)
+    assert pages and not any("NIP 19" in text.split("Lembar hasil")[0] for text, _p in pages)
+
+
+def test_parts_laid_out_by_worker_processes_make_the_same_pdf(world, session, app, monkeypatch):
+    """The spawned workers render what the job's own process renders, page for page, in order."""
+    monkeypatch.setattr(as_pdf, "SHEETS_PER_PART", 1)
+    cohort = session.get(Cohort, world["cohort"].id)
+    table = build_table(session, cohort)
+    alone = io.BytesIO()
+    as_pdf.write_pdf(session, table, alone, app=app, processes=0)
+    seen: list[tuple[int, int]] = []
+    together = io.BytesIO()
+    pages = as_pdf.write_pdf(
+        session, table, together, app=app, processes=2, progress=lambda done, n: seen.append((done, n))
+    )
+    people = len(world["participants"])
+    assert seen == [(0, people)] + [(n, people) for n in range(1, people + 1)]
+    assert [t for t, _p in page_texts(together.getvalue())] == [t for t, _p in page_texts(alone.getvalue())]
+    assert pages == len(page_texts(alone.getvalue()))

@@ -15,10 +15,15 @@ forgery or a local file read. Ours serves the app's own static files, read from 
 
 from __future__ import annotations
 
+import gc
 import mimetypes
+import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -31,6 +36,19 @@ from werkzeug.security import safe_join
 PDF_BASE_URL = "http://tolok.pdf.invalid/"
 
 Loader = Callable[[], ModuleType]  # returns the ``weasyprint`` package, its submodules imported
+
+# A worker process lays out this many documents, then a fresh one takes its place: whatever the
+# renderer's caches and the allocator keep grows no further, whatever the number of parts.
+TASKS_PER_PROCESS = 40
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document to render: its HTML, stylesheet files and extra CSS rules."""
+
+    html: str
+    stylesheets: tuple[str, ...] = ()
+    css: str = ""
 
 
 def static_roots(app: Flask) -> dict[str, str]:
@@ -162,6 +180,65 @@ class PdfRenderer:
         document = engine.HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher or self.fetcher())
         pdf: bytes = document.write_pdf(stylesheets=sheets, font_config=fonts)
         return pdf
+
+    def render_all(
+        self, documents: Iterable[Document], *, processes: int = 0, fetcher: StaticOnlyFetcher | None = None
+    ) -> Iterator[bytes]:
+        """Each of ``documents`` as a PDF, in order, as soon as it and those before it are done.
+
+        With ``processes`` > 0 the documents are laid out in that many worker processes (spawned
+        here, WeasyPrint imported there once each, ended when the iteration ends): layout is
+        CPU-bound and single-threaded, so one process per core renders that many documents at
+        once, and the memory a layout takes is the workers', returned to the system when they
+        exit. At most two documents per process wait or run at a time, so ``documents`` may be a
+        generator over a large cohort. What the workers fetched and refused is added to ``fetcher``.
+        """
+        fetcher = fetcher or self.fetcher()
+        if processes <= 0:
+            for document in documents:
+                yield self.render(document.html, stylesheets=document.stylesheets, css=document.css, fetcher=fetcher)
+            return
+        pool = ProcessPoolExecutor(
+            processes,
+            mp_context=multiprocessing.get_context("spawn"),  # never fork: the caller may run threads
+            initializer=_start_worker,
+            initargs=(self.roots, self._load),
+            max_tasks_per_child=TASKS_PER_PROCESS,
+        )
+        waiting: deque[Future[tuple[bytes, list[str], list[str]]]] = deque()
+        try:
+            for document in documents:
+                waiting.append(pool.submit(_render_in_worker, document))
+                if len(waiting) >= 2 * processes:
+                    yield _collect(waiting.popleft(), fetcher)
+            while waiting:
+                yield _collect(waiting.popleft(), fetcher)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+_worker: PdfRenderer | None = None  # the renderer of a worker process (render_all)
+
+
+def _start_worker(roots: dict[str, str], load: Loader) -> None:
+    global _worker
+    _worker = PdfRenderer(roots, load)
+    _ = _worker.engine
+
+
+def _render_in_worker(document: Document) -> tuple[bytes, list[str], list[str]]:
+    assert _worker is not None
+    fetcher = _worker.fetcher()
+    pdf = _worker.render(document.html, stylesheets=document.stylesheets, css=document.css, fetcher=fetcher)
+    gc.collect()  # the layout's reference cycles, before the next document
+    return pdf, fetcher.fetched, fetcher.refused
+
+
+def _collect(future: Future[tuple[bytes, list[str], list[str]]], fetcher: StaticOnlyFetcher) -> bytes:
+    pdf, fetched, refused = future.result()
+    fetcher.fetched += fetched
+    fetcher.refused += refused
+    return pdf
 
 
 def init_app(app: Flask, load: Loader) -> PdfRenderer:

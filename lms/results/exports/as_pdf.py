@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,9 +15,10 @@ from typing import IO, Any
 from flask import Flask, render_template
 from sqlalchemy.orm import Session
 
+from lms.certificates.services import template_for
 from lms.core import numbers
 from lms.core.context import real_app
-from lms.core.pdf import renderer
+from lms.core.pdf import Document, renderer
 from lms.core.pdfjoin import PdfJoiner
 from lms.core.timezones import local_zone
 from lms.plugins.types import ResultColumn
@@ -57,38 +59,43 @@ class Formats:
 PDF_CSS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "print.css")
 
 
-# Recap rows per slice and results sheets per part. A part is laid out on its own, so the
-# renderer's memory is one part's whatever the cohort size; WeasyPrint's cost per document (styles,
-# fonts) is about a second, so a part holds several sheets (bench/export.py measures both).
+# Recap rows per slice and results sheets per part. A part is laid out on its own (by one worker
+# process when the PDF is large), so the renderer's memory is one part's whatever the cohort size.
+# Layout time is linear in the sheets from 5 sheets per document on (bench/export.py, docs/pdf.md):
+# 10 keeps each worker's memory low without paying more per sheet.
 RECAP_ROWS = 250
-SHEETS_PER_PART = 20
+SHEETS_PER_PART = 10
+# From this many peserta on, the parts are laid out by app.config["PDF_PROCESSES"] worker processes
+# at once; below it, in the calling process (spawning the workers costs about as much as 20 sheets).
+PARALLEL_FROM = 60
 
-Part = Callable[[int], bytes]  # renders the part whose first page has the given number
+
+def signatory(session: Session, table: ResultTable) -> dict[str, Any]:
+    """The letterhead lines and the signing official of the cohort's program: the same per-program
+    settings as its certificates (:class:`lms.certificates.models.CertificateTemplate`)."""
+    template = template_for(session, table.cohort.program)
+    if template is None:
+        return {"letterhead": [], "signer": None}
+    return {"letterhead": [line for line in template.letterhead.splitlines() if line.strip()], "signer": template}
 
 
 def pdf_parts(
     session: Session, table: ResultTable, *, recap: bool = True, app: Flask | None = None
-) -> Iterator[tuple[int, Part]]:
-    """The PDF in parts, each a complete PDF: the recap in slices of :data:`RECAP_ROWS` rows (the first
-    with the summary and charts), then the results sheets, :data:`SHEETS_PER_PART` at a time, each
-    part's feedback and criteria read for its participants only. Yields (sheets done, part)."""
+) -> Iterator[tuple[int, Document]]:
+    """The PDF in parts, each a complete document: the recap in slices of :data:`RECAP_ROWS` rows (the
+    first with the summary and charts), then the results sheets, :data:`SHEETS_PER_PART` at a time,
+    each part's feedback and criteria read for its participants only. Yields (sheets done, part)."""
     app = app or real_app()
-    pdf = renderer(app)
-    fetcher = pdf.fetcher()  # one for every part: what the whole PDF fetched and refused
     common = {
         "table": table,
         "fmt": Formats("id"),
         "today": datetime.now(local_zone()).date(),
         "logo": f"{app.static_url_path}/favicon.svg",
+        **signatory(session, table),
     }
 
-    def part(**context: Any) -> Part:
-        def render(first_page: int) -> bytes:
-            html = render_template("results/pdf.html", **common, **context)
-            numbering = f"@page :first {{ counter-reset: page {int(first_page)} }}"
-            return pdf.render(html, stylesheets=[PDF_CSS], css=numbering, fetcher=fetcher)
-
-        return render
+    def part(**context: Any) -> Document:
+        return Document(render_template("results/pdf.html", **common, **context), stylesheets=(PDF_CSS,))
 
     if recap:
         finals = [r.final for r in table.rows]
@@ -97,12 +104,14 @@ def pdf_parts(
             "mean_final": mean(finals),
             "predicate_bars": [(label, n, str(n)) for label, n in predicate_counts(table)],
         }
-        for start in range(0, max(len(table.rows), 1), RECAP_ROWS):
+        slices = range(0, max(len(table.rows), 1), RECAP_ROWS)
+        for start in slices:
             yield (
                 0,
                 part(
                     recap_part=True,
                     summary=start == 0,
+                    last_slice=start == slices[-1],
                     recap_rows=table.rows[start : start + RECAP_ROWS],
                     sheets=[],
                     **charts,
@@ -128,14 +137,30 @@ def write_pdf(
     recap: bool = True,
     app: Flask | None = None,
     progress: Callable[[int, int], None] | None = None,
+    processes: int | None = None,
 ) -> int:
     """A4 PDF: the cohort recap (when ``recap``) and one results sheet per row of ``table``, rendered
-    in parts (:func:`pdf_parts`) and joined as they come (:class:`lms.core.pdfjoin.PdfJoiner`), so
-    that memory stays one part's. ``progress(sheets done, sheets)`` after each part. Returns pages."""
+    in parts (:func:`pdf_parts`) and joined as they come (:class:`lms.core.pdfjoin.PdfJoiner`, which
+    numbers the pages), so that memory stays one part's. ``processes``: worker processes that lay
+    out parts at once (default: ``PDF_PROCESSES`` from :data:`PARALLEL_FROM` peserta on, else none).
+    ``progress(sheets done, sheets)`` after each part. Returns the number of pages."""
+    app = app or real_app()
+    if processes is None:
+        processes = app.config["PDF_PROCESSES"] if len(table.rows) >= PARALLEL_FROM else 0
+    pdf = renderer(app)
+    fetcher = pdf.fetcher()  # one for every part: what the whole PDF fetched and refused
     cohort = table.cohort
-    joiner = PdfJoiner(out, title=f"{cohort.program.code} {cohort.name} {cohort.year}")
-    for done, render in pdf_parts(session, table, recap=recap, app=app):
-        joiner.add(render(joiner.pages + 1))
+    joiner = PdfJoiner(out, title=f"{cohort.program.code} {cohort.name} {cohort.year}", numbers=True)
+    counts: deque[int] = deque()  # sheets done by each part sent to the renderer, in order
+
+    def documents() -> Iterator[Document]:
+        for done, document in pdf_parts(session, table, recap=recap, app=app):
+            counts.append(done)
+            yield document
+
+    for part in pdf.render_all(documents(), processes=processes, fetcher=fetcher):
+        joiner.add(part)
+        done = counts.popleft()
         if progress is not None:
             progress(done, len(table.rows))
     joiner.close()
