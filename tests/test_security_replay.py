@@ -64,6 +64,7 @@ ARGS: dict[str, str] = {
     "followup_id": "followup",
     "group_id": "group",
     "lokus_id": "lokus",
+    "session_id": "seminar_session",  # a visit's seminar session (the benchmarking plugin's panel)
     "notification_id": "notification",
     "job_id": "job",
     "class_session_id": "class_session",
@@ -79,6 +80,7 @@ OVERRIDES: dict[tuple[str, str], str] = {
     ("benchmarking_practices.write_practice", "assessment_id"): "practice_assessment",
     ("benchmarking_practices.write_report", "assessment_id"): "report_assessment",
     ("benchmarking.write_plan", "assessment_id"): "plan_assessment",
+    ("benchmarking_practices.write_individual", "assessment_id"): "individual_assessment",
 }
 
 # Query strings an endpoint needs to answer at all.
@@ -448,7 +450,17 @@ def seed_cohort(
 def _seed_benchmarking(
     app: Any, session: Session, tag: str, cohort: Any, people: dict[str, Any], now: Any
 ) -> dict[str, Any]:
-    from plugins.benchmarking import evidence, followups, mentors, plans, practices, reports, services
+    from plugins.benchmarking import (
+        evidence,
+        followups,
+        individual,
+        mentors,
+        plans,
+        practices,
+        reports,
+        seminar,
+        services,
+    )
     from plugins.benchmarking.models import Mentor
 
     host = services.save_host(session, None, actor=people["coordinator"], name=f"Pemerintah Kota {tag}")
@@ -465,6 +477,14 @@ def _seed_benchmarking(
     )
     services.split_groups(session, visit, 2)  # one peserta in each: A2 is not in A1's group
     practices.ensure_assessments(session, visit, people["coordinator"])
+    individual.set_grading(  # the individual report as one submission: its page exists
+        session,
+        visit,
+        people["coordinator"],
+        report_mode=individual.ONE_REPORT,
+        report_weight=Decimal(50),
+        presentation_weight=Decimal(50),
+    )
     session.flush()
     group = next(g for g in visit.groups if any(m.user_id == people["participant"].id for m in g.members))
     author = people["participant"]
@@ -532,6 +552,16 @@ def _seed_benchmarking(
 
     lokus = visit.lokus[0]
     lokus_service.set_briefing(session, lokus, _png(), "briefing.png", 10 * 2**20)
+    presenting = seminar.save_session(
+        session,
+        None,
+        visit,
+        title=f"Seminar {tag}",
+        starts_at=now,
+        place="Aula",
+        group_ids=[g.id for g in visit.groups],
+        panel_ids=[people["instructor"].id],
+    )
     return {
         "host": host.id,
         "visit": visit.id,
@@ -547,7 +577,9 @@ def _seed_benchmarking(
         "practice_assessment": visit.assessment_id,
         "report_assessment": visit.report_assessment_id,
         "plan_assessment": visit.plan_assessment_id,
+        "individual_assessment": visit.individual_assessment_id,
         "lokus": lokus.id,
+        "seminar_session": presenting.id,
     }
 
 
