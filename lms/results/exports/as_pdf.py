@@ -63,7 +63,7 @@ PDF_CSS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # process when the PDF is large), so the renderer's memory is one part's whatever the cohort size.
 # Layout time is linear in the sheets from 5 sheets per document on (bench/export.py, docs/pdf.md):
 # 10 keeps each worker's memory low without paying more per sheet.
-RECAP_ROWS = 250
+RECAP_ROWS = 150  # the largest slice is a 150-peserta cohort's whole recap: a worker's peak stays that one's
 SHEETS_PER_PART = 10
 # From this many peserta on, the parts are laid out by app.config["PDF_PROCESSES"] worker processes
 # at once; below it, in the calling process (spawning the workers costs about as much as 20 sheets).
