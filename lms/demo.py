@@ -219,10 +219,10 @@ def _demo_assessments(session: Session, cohort: Any, instructor: User, people: l
         None,
         cohort,
         AssessmentFields(
-            title="Refleksi kunjungan benchmarking",
+            title="Refleksi studi lapangan",
             due_at=end_of_day + timedelta(days=10),
             cutoff_at=end_of_day + timedelta(days=14),
-            instructions="Refleksikan praktik baik yang Anda temukan di lokus benchmarking.",
+            instructions="Refleksikan praktik baik yang Anda temukan di lokus studi lapangan.",
             weight=Decimal(2),
             rubric_id=rubric.id,
         ),
