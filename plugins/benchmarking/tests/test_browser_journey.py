@@ -160,6 +160,11 @@ def test_coordinator_schedules_a_visit_and_participant_finds_their_group(live_se
     assert page.input_value("textarea[name=guiding_questions]").splitlines() == QUESTIONS
 
     page.fill("input[name=end_date]", end.isoformat())
+    # The practices' due date and the minimum a peserta logs are set with the visit (PKA: three).
+    assert page.input_value("input[name=min_practices]") == "3"
+    due = end + timedelta(days=10)
+    page.fill("input[name=due_date]", due.isoformat())
+    page.fill("input[name=min_practices]", "2")
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r"/benchmarking/visits/\d+$"))
     visit_id = int(page.url.rsplit("/", 1)[1])
@@ -169,6 +174,12 @@ def test_coordinator_schedules_a_visit_and_participant_finds_their_group(live_se
         )
     )
     assert saved == (cohort_id, host_id, THEME, start, end, QUESTIONS)
+    assert live_server.query(
+        lambda s: (s.get(FieldVisit, visit_id).due_date, s.get(FieldVisit, visit_id).min_practices)
+    ) == (
+        due,
+        2,
+    )
     assert count(live_server, FieldVisit) == 1
 
     # -- split the participants automatically into two groups ------------------------------------
