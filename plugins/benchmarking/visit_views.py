@@ -125,6 +125,21 @@ def delete_lokus(lokus: Lokus):
     )
 
 
+# Registered before the POST rule of the same path: the other way round, Werkzeug answers an id past
+# 32 bits (refused by the int converter) with 405 instead of 404 (tests/test_bad_input.py).
+@bp.route("/lokus/<int:lokus_id>/briefing")
+@require("benchmarking.lokus.view", load=Lokus)
+def briefing(lokus: Lokus):
+    if not lokus.briefing_stored:
+        abort(404)
+    mimetype, name = evidence.served_as(lokus.briefing_type, lokus.briefing_name)
+    response = send_file(
+        evidence.path_of(lokus.briefing_stored), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @bp.route("/lokus/<int:lokus_id>/briefing", methods=["POST"])
 @require("benchmarking.lokus.manage", load=Lokus)
 def upload_briefing(lokus: Lokus):
@@ -140,19 +155,6 @@ def upload_briefing(lokus: Lokus):
         after_commit=lambda old: evidence.discard_files([old] if old else []),
         message=_("Briefing document saved."),
     )
-
-
-@bp.route("/lokus/<int:lokus_id>/briefing")
-@require("benchmarking.lokus.view", load=Lokus)
-def briefing(lokus: Lokus):
-    if not lokus.briefing_stored:
-        abort(404)
-    mimetype, name = evidence.served_as(lokus.briefing_type, lokus.briefing_name)
-    response = send_file(
-        evidence.path_of(lokus.briefing_stored), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @bp.route("/visits/<int:visit_id>/groups/lokus", methods=["POST"])
