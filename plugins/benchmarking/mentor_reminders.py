@@ -25,12 +25,12 @@ from lms.core.numbers import format_date
 from lms.core.timezones import local_zone
 from lms.mail.services import absolute_url, queue_mail
 from lms.users.models import User
-from plugins.benchmarking.mentors import LINK_PURPOSE, link_for
+from plugins.benchmarking.mentors import link_for
 from plugins.benchmarking.models import Followup, FollowupRound, Mentor, MentorReminder, MentorReview, Practice
 
 WEEK_LEFT = 7  # the first reminder, this many days before the round closes
 LAST_DAYS = 2  # the second, in the round's last days
-REMINDER_PURPOSE = "benchmarking.mentor_reminder"
+REMINDER_PURPOSE = "benchmarking.mentor_reminder"  # the mail row's purpose (the invitation's is LINK_PURPOSE)
 
 
 def remind(session: Session, now: datetime) -> int:
@@ -120,7 +120,7 @@ def _mail(
         to=mentor.email,
         template="benchmarking_mentor_reminder",
         locale=locale,
-        purpose=LINK_PURPOSE,
+        purpose=REMINDER_PURPOSE,
         subject=_l("Reminder: %(name)s waits for your confirmation until %(day)s", name=participant.name, day=due),
         context={
             "name": mentor.name,

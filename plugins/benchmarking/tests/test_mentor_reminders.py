@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale, ngettext
 from sqlalchemy import select
 
 from lms.jobs.queue import TaskRun
@@ -27,7 +28,7 @@ def reminders_to(session, email):
     return list(
         session.scalars(
             select(MailMessage)
-            .where(MailMessage.recipient == email, MailMessage.subject.like("%Reminder%"))
+            .where(MailMessage.recipient == email, MailMessage.purpose == mentor_reminders.REMINDER_PURPOSE)
             .order_by(MailMessage.id)
         )
     )
@@ -51,7 +52,19 @@ def test_a_mentor_who_has_not_answered_is_reminded_once_per_moment_and_not_after
         tasks.mentor_reminders(TaskRun(session, 0))
     session.commit()
     [mail] = reminders_to(session, EMAIL)
-    assert world["people"][0].name in mail.subject and "1 report" in mail.text_body
+    assert world["people"][0].name in mail.subject and world["people"][0].name in mail.text_body
+    with app.test_request_context(), force_locale(mail.locale):  # a mentor gets the site's language
+        one = ngettext(
+            "%(participant)s (%(cohort)s) has %(num)d report on what they implemented after the field visit "
+            "(%(round)s) that waits for your answer.",
+            "%(participant)s (%(cohort)s) has %(num)d reports on what they implemented after the field visit "
+            "(%(round)s) that wait for your answer.",
+            1,
+            participant=world["people"][0].name,
+            cohort=world["cohort"].title,
+            round=round_.title,
+        )
+    assert " ".join(one.split()) in " ".join(mail.text_body.split())
     link = re.search(r"https?://[^\s]+(/benchmarking/mentor/[A-Za-z0-9_.\-]+)", mail.text_body).group(1)
     assert app.test_client().get(link).status_code == 200
     assert session.scalar(select(MentorReminder.key)).endswith(":week")
