@@ -40,6 +40,7 @@ NOT_PAGES = {
     "benchmarking_practices.download",
     "benchmarking_practices.thumbnail",
     "benchmarking_practices.host_summary_pdf",  # a PDF download
+    "benchmarking_practices.mentor_file",  # a file a mentor downloads through their link
     "benchmarking_practices.write_individual",  # a redirect to My practices (checked itself)
 }
 

@@ -110,7 +110,9 @@ def test_find_grade_move_on_and_remind(live_server, page, viewport):
     # Remind those who have not submitted the open reflection: asked first, then once a day.
     def open_reflection(session):
         return session.scalar(
-            select(Assessment.id).where(Assessment.cohort_id == cohort_id, Assessment.title.like("%benchmarking%"))
+            select(Assessment.id).where(
+                Assessment.cohort_id == cohort_id, Assessment.title == "Refleksi studi lapangan"
+            )
         )
 
     assessment_id = live_server.query(open_reflection)
