@@ -128,12 +128,7 @@ def add(
     """
     if practice.participant_id != owner.id:
         raise EvidenceError(_l("You can only add evidence to your own practices."), status=403)
-    if not data:
-        raise EvidenceError(_l("The file is empty."), field="file")
-    if len(data) > max_file:
-        raise EvidenceError(
-            _l("The file is larger than %(mb)s MB.", mb=max_file // (1024 * 1024)), field="file", status=413
-        )
+    kind = check_file(data, max_file)
     _lock_practice(session, practice)
     used = (
         session.scalar(select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.practice_id == practice.id))
@@ -145,12 +140,25 @@ def add(
             field="file",
             status=413,
         )
+    _check_editable(session, practice)
+    return _store(session, Attachment(practice_id=practice.id, owner_id=owner.id), data, filename, kind)
+
+
+def check_file(data: bytes, max_file: int) -> str:
+    """An uploaded file's type, read from its content (practice and report evidence, lokus briefings):
+    an empty or too large file, a type not accepted, or a photo that cannot be read or is too large
+    to decode safely, is refused."""
+    if not data:
+        raise EvidenceError(_l("The file is empty."), field="file")
+    if len(data) > max_file:
+        raise EvidenceError(
+            _l("The file is larger than %(mb)s MB.", mb=max_file // (1024 * 1024)), field="file", status=413
+        )
     kind = sniff(data)
     if kind is None:
         raise EvidenceError(
             _l("Only photos (JPEG, PNG, GIF, WebP), PDF and office documents are accepted."), field="file", status=415
         )
-    _check_editable(session, practice)
     if kind.startswith("image/") and not _reasonable_image(data):
         raise EvidenceError(
             _l(
@@ -159,7 +167,7 @@ def add(
             field="file",
             status=415,
         )
-    return _store(session, Attachment(practice_id=practice.id, owner_id=owner.id), data, filename, kind)
+    return kind
 
 
 def _store(session: Session, attachment: Attachment, data: bytes, filename: str | None, kind: str) -> Attachment:
@@ -195,12 +203,7 @@ def add_to_followup(
     round_ = followup.round
     if today < round_.opens_on or (round_.due_on is not None and today > round_.due_on):
         raise EvidenceError(_l("This follow-up round is not open: its evidence can no longer change."), status=409)
-    if not data:
-        raise EvidenceError(_l("The file is empty."), field="file")
-    if len(data) > max_file:
-        raise EvidenceError(
-            _l("The file is larger than %(mb)s MB.", mb=max_file // (1024 * 1024)), field="file", status=413
-        )
+    kind = check_file(data, max_file)
     session.execute(
         update(Followup)
         .where(Followup.id == followup.id)
@@ -216,19 +219,6 @@ def add_to_followup(
             _l("A report can hold at most %(mb)s MB of evidence.", mb=max_practice // (1024 * 1024)),
             field="file",
             status=413,
-        )
-    kind = sniff(data)
-    if kind is None:
-        raise EvidenceError(
-            _l("Only photos (JPEG, PNG, GIF, WebP), PDF and office documents are accepted."), field="file", status=415
-        )
-    if kind.startswith("image/") and not _reasonable_image(data):
-        raise EvidenceError(
-            _l(
-                "The photo could not be read, or it is larger than %(mp)s megapixels.", mp=max_pixels(kind) // 1_000_000
-            ),
-            field="file",
-            status=415,
         )
     return _store(session, Attachment(followup_id=followup.id, owner_id=owner.id), data, filename, kind)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from lms.cohorts.services import ensure_editable
 from lms.core import storage
 from lms.core.errors import Conflict, DomainError
-from plugins.benchmarking.evidence import AREA, clean_name, sniff
+from plugins.benchmarking.evidence import AREA, check_file, clean_name
 from plugins.benchmarking.models import FieldVisit, Host, Lokus, VisitGroup
 
 MAX_LOKUS = 30
@@ -87,17 +87,7 @@ def set_briefing(session: Session, lokus: Lokus, data: bytes, filename: str | No
     Returns the replaced file's stored name, for the caller to remove after the commit.
     """
     ensure_editable(lokus.visit.cohort)
-    if not data:
-        raise DomainError(_l("The file is empty."), field="file")
-    if len(data) > max_file:
-        raise DomainError(
-            _l("The file is larger than %(mb)s MB.", mb=max_file // (1024 * 1024)), field="file", status=413
-        )
-    kind = sniff(data)
-    if kind is None:
-        raise DomainError(
-            _l("Only photos (JPEG, PNG, GIF, WebP), PDF and office documents are accepted."), field="file", status=415
-        )
+    kind = check_file(data, max_file)
     stored = storage.put(AREA, data)
     old = lokus.briefing_stored
     try:
