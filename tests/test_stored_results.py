@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from lms.assessments import services as assessments
 from lms.assessments.models import Assessment, Extension
 from lms.attendance.models import AttendanceRecord, ClassSession, Presence
 from lms.cohorts.models import Cohort, Membership, Program
@@ -20,7 +21,7 @@ from lms.results.models import ParticipantResult
 from lms.results.table import score_rows
 from lms.scoresheets import services as sheets
 from lms.scoresheets.models import ObserverRole
-from tests.factories import NOW, graded_world
+from tests.factories import NOW, arrange, graded_world
 
 
 def snapshot(rows: Any) -> dict[int, tuple[Any, ...]]:
@@ -200,3 +201,30 @@ def test_refresh_all_as_the_cli_does(ctx, session, make_cohort):
     session.execute(delete(ParticipantResult).where(ParticipantResult.cohort_id == cohort_id))
     assert list(services.refresh_all(session, cohort_ids=[cohort_id])) == [(cohort_id, 3)]
     assert len(session.scalars(select(ParticipantResult).where(ParticipantResult.cohort_id == cohort_id)).all()) == 3
+
+
+def test_a_drafts_autosave_leaves_results_alone_and_handing_it_in_does_not(ctx, session, make_cohort):
+    """A peserta's autosave (the draft's body, every few seconds while they type) computes nothing;
+    handing the work in computes that peserta's result again, and only theirs."""
+    world = arrange(session, make_cohort, participants=3)
+    cohort, assessment, person = world["cohort"], world["assessments"][0], world["participants"][0]
+    draft = assessments.start_attempt(session, assessment, person, NOW)
+    session.commit()
+    stored.rows_of(session, cohort)
+    session.commit()
+
+    def stamps() -> dict[int, Any]:
+        session.expire_all()
+        rows = session.scalars(select(ParticipantResult).where(ParticipantResult.cohort_id == cohort.id))
+        return {r.participant_id: r.updated_at for r in rows}
+
+    before = stamps()
+    assessments.save_draft(session, draft, "Kalimat pertama.", draft.version, person, NOW)
+    session.flush()
+    assert cohort.id not in services.pending(session)
+    session.commit()
+    assert stamps() == before
+    assessments.submit(session, session.get(type(draft), draft.id), person, NOW)
+    session.commit()
+    after = stamps()
+    assert {p for p in before if before[p] != after[p]} == {person.id}

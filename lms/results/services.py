@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import and_, delete, event, or_, select, update
+from sqlalchemy import and_, delete, event, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -285,13 +285,26 @@ def _plugin_inputs() -> list[ResultInput]:
     return found
 
 
+# The columns of a changed row that can change a result, where most changes of it cannot: a draft's
+# autosave (its body, every few seconds while a peserta types) leaves the stored result alone.
+_RELEVANT_CHANGES: dict[type, tuple[str, ...]] = {
+    Submission: ("state", "submitted_at", "late", "attempt", "assessment_id", "participant_id"),
+}
+
+
 def _changed(session: Session) -> dict[type, list[Any]]:
     by_type: dict[type, list[Any]] = {}
     for obj in list(session.new) + list(session.deleted):
         by_type.setdefault(type(obj), []).append(obj)
     for obj in session.dirty:
-        if session.is_modified(obj, include_collections=False):
-            by_type.setdefault(type(obj), []).append(obj)
+        if not session.is_modified(obj, include_collections=False):
+            continue
+        relevant = next((cols for cls, cols in _RELEVANT_CHANGES.items() if isinstance(obj, cls)), None)
+        if relevant is not None:
+            attrs = inspect(obj).attrs
+            if not any(attrs[name].history.has_changes() for name in relevant):
+                continue
+        by_type.setdefault(type(obj), []).append(obj)
     return by_type
 
 
