@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from flask import Flask, current_app
 from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -66,6 +67,13 @@ def enum_type(cls: type[enum.Enum], name: str, length: int) -> Enum:
 
 def _enum_values(cls: type[enum.Enum]) -> list[str]:
     return [member.value for member in cls]
+
+
+def upsert(session: Session, model: Any) -> Any:
+    """``INSERT INTO model`` that takes ``.on_conflict_do_update`` / ``.on_conflict_do_nothing``: the
+    one place that picks the dialect's insert (PostgreSQL's or SQLite's, both ``ON CONFLICT``)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
 
 
 def changed_rows(session: Session, statement: UpdateBase) -> int:

@@ -15,9 +15,9 @@ from lms.assessments.models import Assessment, Extension
 from lms.attendance.models import AttendanceRecord, ClassSession, Presence
 from lms.cohorts.models import Cohort, Membership, Program
 from lms.grading.models import Grade, GradeStatus
-from lms.results import definitions, services, stored
+from lms.results import definitions, screen, services, stored
 from lms.results.definitions import ComponentData
-from lms.results.models import ParticipantResult
+from lms.results.models import CohortFigures, ParticipantResult
 from lms.results.table import score_rows
 from lms.scoresheets import services as sheets
 from lms.scoresheets.models import ObserverRole
@@ -228,3 +228,74 @@ def test_a_drafts_autosave_leaves_results_alone_and_handing_it_in_does_not(ctx, 
     session.commit()
     after = stamps()
     assert {p for p in before if before[p] != after[p]} == {person.id}
+
+
+def _screen_figures(session: Any, cohort: Cohort) -> tuple[Any, ...]:
+    f = screen.result_screen(session, cohort, screen.ResultQuery()).figures
+    averages = {aid: [(c.criterion_id, c.average, c.graded) for c in items] for aid, items in f.averages.items()}
+    return (f.participants, f.complete, f.mean_final, f.bins, f.predicate_bars, f.assessment_bins, averages)
+
+
+def _kept(session: Any, cohort: Cohort) -> CohortFigures:
+    session.expire_all()
+    return session.get(CohortFigures, cohort.id)
+
+
+def test_kept_figures_follow_every_change_of_the_results(ctx, session, make_cohort):
+    """The results page's figures come from the kept copy while nothing changed, and equal a fresh
+    computation after a grade changes (the copy is never served after a write)."""
+    world = graded_world(session, make_cohort, participants=6)
+    cohort = world["cohort"]
+    first = _screen_figures(session, cohort)
+    kept = _kept(session, cohort)
+    assert kept.data is not None and kept.data_generation == kept.generation
+    generation = kept.generation
+    assert _screen_figures(session, cohort) == first  # served from the copy
+    assert _kept(session, cohort).generation == generation
+
+    grade = session.scalar(
+        select(Grade).join(Grade.submission).where(Grade.status == GradeStatus.RELEASED).order_by(Grade.id).limit(1)
+    )
+    for row in grade.criteria:
+        row.points = Decimal(0)
+    grade.score = Decimal(0)
+    session.flush()
+    services.apply_pending(session)  # what the commit does
+    assert _kept(session, cohort).generation > generation
+    second = _screen_figures(session, cohort)
+    assert second != first
+    table = stored.shell(session, cohort)
+    fresh = screen._figure_data(session, table)
+    assert _kept(session, cohort).data == fresh
+    assert second[2] == screen._figures(session, table, None).mean_final
+
+    # Taking the grade back from release moves the criterion averages too.
+    grade.status = GradeStatus.FINAL
+    session.flush()
+    services.apply_pending(session)
+    third = _screen_figures(session, cohort)
+    assert third[6] != second[6]
+
+
+def test_a_copy_computed_while_a_writer_commits_is_not_kept(ctx, session, make_cohort, monkeypatch):
+    """A reader computes the figures; a writer's change lands before the reader stores them: the
+    copy is stored under the generation the reader started from, so the next reader computes anew."""
+    world = graded_world(session, make_cohort, participants=3)
+    cohort = world["cohort"]
+    _screen_figures(session, cohort)
+    services.new_generation(session, cohort.id)  # a writer: the copy is out of date
+    compute = screen._figure_data
+
+    def racing(session_: Any, table: Any) -> dict[str, Any]:
+        data = compute(session_, table)
+        services.new_generation(session_, cohort.id)  # another writer, while this reader computes
+        return data
+
+    monkeypatch.setattr(screen, "_figure_data", racing)
+    _screen_figures(session, cohort)
+    kept = _kept(session, cohort)
+    assert kept.data_generation != kept.generation  # not served: the next reader computes again
+    monkeypatch.setattr(screen, "_figure_data", compute)
+    _screen_figures(session, cohort)
+    kept = _kept(session, cohort)
+    assert kept.data_generation == kept.generation

@@ -87,14 +87,12 @@ def _decimal(value: Any) -> Decimal:
     return Decimal(value)
 
 
-def criterion_averages(session: Session, table: ResultTable) -> dict[int, list[CriterionAverage]]:
-    """Per assessment, each rubric criterion's average points over released grades (one query).
-
-    Grades on an older rubric version keep their own criteria, listed with their version.
-    """
-    ids = [a.id for a in table.assessments]
-    if not ids:
-        return {}
+def criterion_average_rows(session: Session, assessment_ids: list[int]) -> list[list[Any]]:
+    """Per assessment and rubric criterion: [assessment id, criterion id, title, position, rubric
+    version, maximum points, sum of points, graded] over released grades (one query), as plain data
+    (points as text) that :class:`lms.results.models.CohortFigures` keeps as JSON."""
+    if not assessment_ids:
+        return []
     maximum = (
         select(Level.criterion_id.label("criterion_id"), func.max(Level.points).label("max_points"))
         .group_by(Level.criterion_id)
@@ -118,7 +116,9 @@ def criterion_averages(session: Session, table: ResultTable) -> dict[int, list[C
         .join(Rubric, Rubric.id == Criterion.rubric_id)
         .outerjoin(maximum, maximum.c.criterion_id == Criterion.id)
         .where(
-            Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED, GradeCriterion.points.is_not(None)
+            Submission.assessment_id.in_(assessment_ids),
+            Grade.status == GradeStatus.RELEASED,
+            GradeCriterion.points.is_not(None),
         )
         .group_by(
             Submission.assessment_id,
@@ -129,6 +129,14 @@ def criterion_averages(session: Session, table: ResultTable) -> dict[int, list[C
             maximum.c.max_points,
         )
     )
+    return [
+        [aid, cid, title, position, version, str(_decimal(max_points)), str(_decimal(total)), graded]
+        for aid, cid, title, position, version, max_points, total, graded in rows
+    ]
+
+
+def criterion_averages_of(rows: list[list[Any]]) -> dict[int, list[CriterionAverage]]:
+    """:func:`criterion_average_rows` as each assessment's criterion averages, rounded once."""
     out: dict[int, list[CriterionAverage]] = {}
     for aid, cid, title, position, version, max_points, total, graded in rows:
         out.setdefault(aid, []).append(
@@ -138,12 +146,20 @@ def criterion_averages(session: Session, table: ResultTable) -> dict[int, list[C
                 title=title,
                 rubric_version=version,
                 position=position,
-                average=half_up(exact(_decimal(total)) / graded),
-                max_points=_decimal(max_points),
+                average=half_up(exact(Decimal(total)) / graded),
+                max_points=Decimal(max_points),
                 graded=graded,
-                total=_decimal(total),
+                total=Decimal(total),
             )
         )
     for items in out.values():
         items.sort(key=lambda c: (-c.rubric_version, c.position, c.criterion_id))
     return out
+
+
+def criterion_averages(session: Session, table: ResultTable) -> dict[int, list[CriterionAverage]]:
+    """Per assessment, each rubric criterion's average points over released grades (one query).
+
+    Grades on an older rubric version keep their own criteria, listed with their version.
+    """
+    return criterion_averages_of(criterion_average_rows(session, [a.id for a in table.assessments]))

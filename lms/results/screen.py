@@ -26,11 +26,12 @@ from lms.cohorts.models import Cohort
 from lms.core.civil_service import GOLONGAN
 from lms.core.pagination import Page
 from lms.core.scores import exact, half_up
+from lms.db import upsert
 from lms.plugins.manager import get_plugin_manager
 from lms.plugins.types import ResultFilter, ResultTotal
 from lms.results import components
-from lms.results.charts import Bin, CriterionAverage, _decimal, criterion_averages
-from lms.results.models import ParticipantResultCell
+from lms.results.charts import Bin, CriterionAverage, _decimal, criterion_average_rows, criterion_averages_of
+from lms.results.models import CohortFigures, ParticipantResultCell
 from lms.results.sorting import sort_rows
 from lms.results.stored import canonical, ranked, ranked_count, read, shell, with_plugin_columns
 from lms.results.table import ResultRow, ResultTable
@@ -123,43 +124,98 @@ def _bins(counts: dict[int, int], width: int = 10) -> list[Bin]:
     ]
 
 
-def _figures(session: Session, table: ResultTable, app: Flask | None) -> Figures:
-    """The whole cohort's figures from aggregate queries over the stored rows."""
+def _figure_data(session: Session, table: ResultTable) -> dict[str, Any]:
+    """The whole cohort's figures as plain data, from aggregate queries over the stored rows and
+    the released criterion rows (what :class:`lms.results.models.CohortFigures` keeps)."""
     cohort = table.cohort
     r = ranked(cohort.id)
     participants, complete, total = session.execute(
         select(func.count(), func.count(r.c.final), func.sum(r.c.final)).select_from(r)
     ).one()
-    mean_final = None if not complete else half_up(exact(_decimal(total)) / complete)
     finals = select(_bucket(r.c.final).label("band")).where(r.c.final.is_not(None)).subquery()
-    final_bins: dict[int, int] = dict(
-        session.execute(select(finals.c.band, func.count()).group_by(finals.c.band)).all()
-    )
-    by_predicate: dict[str | None, int] = dict(
-        session.execute(select(r.c.predicate, func.count()).where(r.c.final.is_not(None)).group_by(r.c.predicate)).all()
-    )
-    bands = [band["label"] for band in cohort.program.predicate_bands]
     cell = ParticipantResultCell
-    members = select(r.c.participant_id)
-    per_assessment: dict[int, dict[int, int]] = {}
     scores = (
         select(cell.assessment_id, _bucket(cell.score).label("band"))
-        .where(cell.cohort_id == cohort.id, cell.score.is_not(None), cell.participant_id.in_(members))
+        .where(
+            cell.cohort_id == cohort.id, cell.score.is_not(None), cell.participant_id.in_(select(r.c.participant_id))
+        )
         .subquery()
     )
-    for aid, band, n in session.execute(
-        select(scores.c.assessment_id, scores.c.band, func.count()).group_by(scores.c.assessment_id, scores.c.band)
-    ):
+    return {
+        "participants": participants,
+        "complete": complete,
+        "total": str(_decimal(total)),
+        "final_bins": [
+            list(row) for row in session.execute(select(finals.c.band, func.count()).group_by(finals.c.band))
+        ],
+        "predicates": [
+            list(row)
+            for row in session.execute(
+                select(r.c.predicate, func.count()).where(r.c.final.is_not(None)).group_by(r.c.predicate)
+            )
+        ],
+        "assessment_bins": [
+            list(row)
+            for row in session.execute(
+                select(scores.c.assessment_id, scores.c.band, func.count()).group_by(
+                    scores.c.assessment_id, scores.c.band
+                )
+            )
+        ],
+        "averages": criterion_average_rows(session, [a.id for a in table.assessments]),
+    }
+
+
+def _kept_figure_data(session: Session, table: ResultTable) -> dict[str, Any]:
+    """:func:`_figure_data`, read from :class:`~lms.results.models.CohortFigures` while the cohort's
+    stored results have not changed since it was computed (one query), else computed and kept.
+
+    The copy is stored only under the generation read before computing it: if a writer commits in
+    between, the row's generation has moved on and the copy is left out of date, not served.
+    """
+    cohort_id = table.cohort.id
+    kept = session.execute(
+        select(CohortFigures.generation, CohortFigures.data_generation, CohortFigures.data).where(
+            CohortFigures.cohort_id == cohort_id
+        )
+    ).one_or_none()
+    if kept is not None and kept.data is not None and kept.data_generation == kept.generation:
+        return kept.data
+    generation = 0 if kept is None else kept.generation
+    data = _figure_data(session, table)
+    stmt = upsert(session, CohortFigures).values(
+        cohort_id=cohort_id, generation=generation, data=data, data_generation=generation
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["cohort_id"],
+            set_={"data": stmt.excluded.data, "data_generation": stmt.excluded.data_generation},
+            where=CohortFigures.generation == stmt.excluded.data_generation,
+        )
+    )
+    return data
+
+
+def _figures(session: Session, table: ResultTable, app: Flask | None) -> Figures:
+    """The whole cohort's figures: the kept aggregates (:func:`_kept_figure_data`) and the plugins'
+    totals (asked each time: their inputs are the plugins' own)."""
+    cohort = table.cohort
+    data = _kept_figure_data(session, table)
+    complete = data["complete"]
+    mean_final = None if not complete else half_up(exact(Decimal(data["total"])) / complete)
+    by_predicate = {label: n for label, n in data["predicates"]}
+    per_assessment: dict[int, dict[int, int]] = {}
+    for aid, band, n in data["assessment_bins"]:
         per_assessment.setdefault(aid, {})[band] = n
     table.ranked = complete
     return Figures(
-        participants=participants,
+        participants=data["participants"],
         complete=complete,
         mean_final=mean_final,
-        bins=_bins(final_bins),
-        predicate_bars=[(label, by_predicate.get(label, 0)) for label in bands],
+        bins=_bins({band: n for band, n in data["final_bins"]}),
+        predicate_bars=[(band["label"], by_predicate.get(band["label"], 0)) for band in cohort.program.predicate_bands],
         assessment_bins={a.id: _bins(per_assessment.get(a.id, {})) for a in table.assessments},
-        averages=criterion_averages(session, table),
+        averages=criterion_averages_of(data["averages"]),
         totals=plugin_totals(cohort, app),
     )
 

@@ -29,18 +29,18 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import and_, delete, event, inspect, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Extension, Submission
 from lms.attendance.models import AttendanceRecord, ClassSession
 from lms.cohorts.models import Cohort, Membership, Program, Role
-from lms.db import utcnow
+from lms.db import upsert, utcnow
 from lms.grading.models import Grade
 from lms.jobs.queue import TaskRun, enqueue, task
 from lms.plugins.manager import get_plugin_manager
 from lms.plugins.types import ResultInput
 from lms.results.models import (
+    CohortFigures,
     CohortScheme,
     DisciplinaryDecision,
     ParticipantResult,
@@ -72,12 +72,11 @@ def _upsert(session: Session, model: Any, index: list[str], rows: list[dict[str,
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
     names = [c.name for c in model.__table__.columns]
     # PostgreSQL takes 65,535 parameters per statement; SQLite builds may take only 999.
     per = max(1, (30000 if dialect == "postgresql" else 900) // len(names))
     for start in range(0, len(rows), per):
-        stmt = module.insert(model).values(rows[start : start + per])
+        stmt = upsert(session, model).values(rows[start : start + per])
         session.execute(
             stmt.on_conflict_do_update(
                 index_elements=index, set_={c: stmt.excluded[c] for c in names if c not in index}
@@ -159,6 +158,7 @@ def refresh_results(
     # every other cell of these rows is written below.
     _upsert(session, ParticipantResult, ["cohort_id", "participant_id"], results)
     _upsert(session, ParticipantResultCell, ["cohort_id", "participant_id", "assessment_id"], cells)
+    new_generation(session, cohort_id)
     log.debug("results of cohort %s refreshed: %s rows at %s", cohort_id, len(results), now)
     return len(results)
 
@@ -226,6 +226,19 @@ def _invalidate(session: Session, cohort_id: int, participant_ids: set[int] | No
     if participant_ids is not None:
         stmt = stmt.where(ParticipantResult.participant_id.in_(sorted(participant_ids)))
     session.execute(stmt, execution_options={"synchronize_session": False})
+    if session.get(Cohort, cohort_id) is not None:
+        new_generation(session, cohort_id)
+
+
+def new_generation(session: Session, cohort_id: int) -> None:
+    """The cohort's stored results change in this transaction: its kept figures
+    (:class:`lms.results.models.CohortFigures`) are out of date from its commit on. One upsert; a
+    concurrent writer of the same cohort waits for this one's commit (the row's lock), so that no
+    two writers leave one generation."""
+    stmt = upsert(session, CohortFigures).values(cohort_id=cohort_id, generation=1)
+    session.execute(
+        stmt.on_conflict_do_update(index_elements=["cohort_id"], set_={"generation": CohortFigures.generation + 1})
+    )
 
 
 def ensure_fresh(session: Session, cohort: Cohort, app: Flask | None = None) -> None:
