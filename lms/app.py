@@ -122,6 +122,8 @@ def _register_access_rules(app: Flask, pm: Any) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    from sqlalchemy.orm import lazyload
+
     from lms.users.models import User
 
     csrf.init_app(app)
@@ -154,7 +156,9 @@ def _init_extensions(app: Flask) -> None:
         user_id, _, session_token = token.partition(":")
         if not (user_id.isascii() and user_id.isdigit()):
             return None
-        user = db.session.get(User, int(user_id))
+        # Every request loads its user: without the profile, which few pages show (they load it
+        # on first use); a list of users still loads theirs in one query.
+        user = db.session.get(User, int(user_id), options=[lazyload(User.profile)])
         if user is None or user.session_token != session_token:
             return None
         return user

@@ -3,8 +3,10 @@
 from datetime import UTC, datetime, timedelta
 
 from lms.assessments import services as assessments
-from lms.cohorts.models import Cohort
-from tests.support import login
+from lms.assessments.models import Submission, SubmissionState
+from lms.cohorts.models import Cohort, Membership, Role
+from lms.grading.models import Grade, GradeStatus
+from tests.support import count_queries, login
 
 
 def test_due_work_shows_time_left_and_an_extension_instead_of_overdue(client, ctx, session, make_cohort):
@@ -46,3 +48,58 @@ def test_due_work_shows_time_left_and_an_extension_instead_of_overdue(client, ct
     assert "Refleksi yang lewat" not in page[page.index('id="due"') :]
     mine = client.get("/my/assessments").get_data(as_text=True)
     assert 'data-extended="1"' not in mine and "Refleksi yang lewat" in mine
+
+
+def _add_work(session, cohort, person, count, now):
+    """``count`` assessments of the cohort: the person's work in each is graded and released."""
+    for i in range(count):
+        assessment = assessments.save_assessment(
+            session,
+            None,
+            cohort,
+            assessments.AssessmentFields(title=f"Tugas {cohort.id}-{i}", due_at=now + timedelta(days=2 + i)),
+        )
+        work = Submission(
+            assessment=assessment,
+            participant_id=person.id,
+            attempt=1,
+            state=SubmissionState.SUBMITTED,
+            submitted_at=now,
+        )
+        session.add(work)
+        session.flush()
+        session.add(Grade(submission_id=work.id, score=80 + i, status=GradeStatus.RELEASED, released_at=now))
+    session.commit()
+
+
+def test_dashboards_read_a_fixed_number_of_queries(app, client, ctx, session, make_cohort):
+    """The first page everyone opens: a handful of narrow queries, whatever the number of cohorts,
+    assessments, grades or members (issue 13)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    cohort = session.get(Cohort, make_cohort(participants=3, instructors=1).id)
+    person, coordinator = cohort.people["participants"][0], cohort.people["coordinator"]
+    _add_work(session, cohort, person, 2, now)
+    # A plugin's widget may add its own query (the benchmarking plugin's visit card adds one).
+    widget_queries = 1 if "benchmarking" in app.config["PLUGINS_ENABLED"] else 0
+
+    def queries_of(user):
+        client.post("/logout")
+        login(client, user)
+        client.get("/")
+        with count_queries(app) as statements:
+            page = client.get("/").get_data(as_text=True)
+        return len(statements), page
+
+    # user, memberships with their cohorts, what is due, released grades, the bell's count
+    first, page = queries_of(person)
+    assert first == 5 + widget_queries, first
+    assert page.count("Tugas ") >= 2 and 'id="released-grades"' in page
+    staff, page = queries_of(coordinator)  # user, memberships with cohorts, member counts, waiting work, bell
+    assert staff == 5, staff
+
+    more = session.get(Cohort, make_cohort(participants=20, coordinator=coordinator).id)
+    session.add(Membership(cohort_id=more.id, user_id=person.id, role=Role.PARTICIPANT))
+    session.commit()
+    _add_work(session, more, person, 12, now)
+    assert queries_of(person)[0] == first
+    assert queries_of(coordinator)[0] == staff

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, Executable, Row, bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from lms.assessments.models import Assessment, Submission
+from lms.assessments.models import Assessment, Extension, Submission, SubmissionState
 
 
 def assessments_of_cohorts(session: Session, cohort_ids: Iterable[int]) -> list[Assessment]:
@@ -64,3 +66,52 @@ def submissions_by_id(session: Session, assessment_id: int) -> dict[int, Submiss
             .options(joinedload(Submission.participant))
         )
     }
+
+
+@functools.cache
+def _due_statement() -> Executable:
+    """Built once: constructing a statement of this size costs more than running it."""
+    participant: BindParameter[Any] = bindparam("participant_id")
+    now: BindParameter[Any] = bindparam("now")
+    latest_state = (
+        select(Submission.state)
+        .where(Submission.assessment_id == Assessment.id, Submission.participant_id == participant)
+        .order_by(Submission.attempt.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = (
+        select(
+            Assessment.id,
+            Assessment.title,
+            Assessment.due_at,
+            latest_state.label("state"),
+            Extension.cutoff_at.label("extended"),
+        )
+        .outerjoin(Extension, (Extension.assessment_id == Assessment.id) & (Extension.participant_id == participant))
+        .where(
+            Assessment.cohort_id.in_(bindparam("cohort_ids", expanding=True)),
+            Assessment.due_at.is_not(None),
+            or_(Assessment.cutoff_at.is_(None), Assessment.cutoff_at > now, Extension.cutoff_at > now),
+        )
+        .subquery()
+    )
+    return (
+        select(rows)
+        .where(or_(rows.c.state.is_(None), rows.c.state != SubmissionState.SUBMITTED))
+        .order_by(rows.c.due_at, rows.c.id)
+        .limit(bindparam("limit"))
+    )
+
+
+def due_for(
+    session: Session, participant_id: int, cohort_ids: Iterable[int], now: datetime, limit: int = 5
+) -> list[Row[Any]]:
+    """A participant's open assessments not handed in, soonest due first (one query of plain rows:
+    ``id``, ``title``, ``due_at``, ``state`` of their latest attempt or None, ``extended`` their own
+    cut-off or None). Open: no cut-off, a cut-off still ahead, or an extension still running."""
+    ids = list(cohort_ids)
+    if not ids:
+        return []
+    params = {"participant_id": participant_id, "now": now, "cohort_ids": ids, "limit": limit}
+    return list(session.execute(_due_statement(), params))

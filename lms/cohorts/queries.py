@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Executable, Row, bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
-from lms.cohorts.models import Cohort, CohortStatus, Membership, Role
+from lms.cohorts.models import Cohort, CohortStatus, Membership, Program, Role
 
 NEWEST_FIRST = (Cohort.year.desc(), Cohort.name)
 
@@ -57,3 +58,32 @@ def memberships_of(session: Session, user_id: int) -> list[Membership]:
             select(Membership).where(Membership.user_id == user_id).options(selectinload(Membership.cohort))
         )
     )
+
+
+@functools.cache
+def _cards_statement() -> Executable:
+    """Built once (constructing it costs more than running it)."""
+    return (
+        select(
+            Cohort.id,
+            Cohort.name,
+            Cohort.year,
+            Cohort.start_date,
+            Cohort.end_date,
+            Cohort.location,
+            Cohort.status,
+            Program.code.label("program_code"),
+            Membership.role,
+        )
+        .join(Membership, Membership.cohort_id == Cohort.id)
+        .join(Program, Program.id == Cohort.program_id)
+        .where(Membership.user_id == bindparam("user_id"))
+        .order_by(*NEWEST_FIRST, Cohort.id)
+    )
+
+
+def cohort_cards_of(session: Session, user_id: int) -> list[Row[Any]]:
+    """Each of a person's memberships with what the dashboard shows of its cohort, newest cohort
+    first (one query of plain rows: ``id``, ``name``, ``year``, ``start_date``, ``end_date``,
+    ``location``, ``status``, ``program_code``, ``role``)."""
+    return list(session.execute(_cards_statement(), {"user_id": user_id}))

@@ -29,6 +29,12 @@ def cohort_roles(user: Any) -> dict[int, set[Role]]:
     return cache[user.id]
 
 
+def remember_roles(user: Any, roles: dict[int, set[Role]]) -> None:
+    """Fill the per-request cache from a page's own read of the user's memberships (the dashboard
+    reads them with their cohorts), so that the rules and the menu ask no second query."""
+    g.setdefault("_lms_roles", {})[user.id] = roles
+
+
 def forget_roles() -> None:
     """Drop the per-request cache after memberships change within the request."""
     g.pop("_lms_roles", None)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Executable, Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Submission, SubmissionState
@@ -28,3 +30,30 @@ def awaiting_final_grade(session: Session, cohort_ids: Iterable[int]) -> int:
         )
         or 0
     )
+
+
+@functools.cache
+def _released_statement() -> Executable:
+    """Built once (constructing it costs more than running it)."""
+    return (
+        select(Assessment.id, Assessment.title, Grade.score)
+        .join(Submission, Submission.assessment_id == Assessment.id)
+        .join(Grade, Grade.submission_id == Submission.id)
+        .where(
+            Assessment.cohort_id.in_(bindparam("cohort_ids", expanding=True)),
+            Submission.participant_id == bindparam("participant_id"),
+            Grade.status == GradeStatus.RELEASED,
+        )
+        .order_by(Grade.released_at.desc(), Grade.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+def released_for(session: Session, participant_id: int, cohort_ids: Iterable[int], limit: int = 10) -> list[Row[Any]]:
+    """A participant's released grades, newest first (one query of plain rows: ``id`` and ``title``
+    of the assessment, ``score``)."""
+    ids = list(cohort_ids)
+    if not ids:
+        return []
+    params = {"participant_id": participant_id, "cohort_ids": ids, "limit": limit}
+    return list(session.execute(_released_statement(), params))

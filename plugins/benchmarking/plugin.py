@@ -196,18 +196,14 @@ def lms_nav_items(user: User) -> list[NavItem]:
 def lms_dashboard_widgets(user: User) -> list[DashboardWidget]:
     if not cohort_ids_with(user, Role.PARTICIPANT):
         return []
-    items = services.visits_of_participant(db.session, user)
-    if not items:
+    card = queries.visit_card(db.session, user.id, today_local())
+    if card is None:
         return []
-    upcoming = [item for item in items if item[0].end_date >= today_local()]
-    (visit, group), title = (
-        (upcoming[0], _l("Next field visit")) if upcoming else (items[-1], _l("Your latest field visit"))
-    )
     return [
         DashboardWidget(
-            title=title,
+            title=_l("Next field visit") if card.upcoming else _l("Your latest field visit"),
             template="benchmarking/widget_next_visit.html",
-            context={"visit": visit, "group": group},
+            context={"card": card},
             order=10,
         )
     ]

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import BindParameter, Executable, bindparam, case, func, select
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from lms.assessments.models import Submission, SubmissionState
-from lms.cohorts.models import Membership, Role
+from lms.cohorts.models import Cohort, Membership, Role
 from lms.users.models import User
 from plugins.benchmarking.models import (
     FieldVisit,
     Followup,
     FollowupRound,
+    GroupMember,
     GroupReport,
     Host,
+    Lokus,
     Practice,
+    ProgramSettings,
     VisitGroup,
 )
+from plugins.benchmarking.settings import DEFAULTS
 
 
 def participants_of(session: Session, cohort_id: int) -> list[User]:
@@ -172,4 +179,104 @@ def plan_group_of(session: Session, plan_assessment_id: int, user_id: int) -> Vi
         select(VisitGroup)
         .join(FieldVisit, FieldVisit.id == VisitGroup.visit_id)
         .where(FieldVisit.plan_assessment_id == plan_assessment_id, VisitGroup.members.any(user_id=user_id))
+    )
+
+
+# Group members' names come back as one string, joined with a separator no name contains.
+_NAME_SEPARATOR = "\x1f"
+
+
+@dataclass(frozen=True)
+class VisitCard:
+    """What the dashboard shows of a participant's visit: the visit, its host, and their group."""
+
+    visit_id: int
+    upcoming: bool
+    activity_name: str
+    host_name: str
+    theme: str
+    location: str
+    start_date: date
+    end_date: date
+    group_name: str | None
+    leader_name: str | None
+    lokus_name: str | None
+    lokus_date: date | None
+    member_names: list[str]
+
+
+@functools.cache
+def _visit_card_statement() -> Executable:
+    """Built once: constructing a statement of this size costs more than running it."""
+    user_id: BindParameter[Any] = bindparam("user_id")
+    upcoming = FieldVisit.end_date >= bindparam("today")
+    leader = aliased(User)
+    members = (
+        select(func.aggregate_strings(User.name, _NAME_SEPARATOR))
+        .select_from(GroupMember)
+        .join(User, User.id == GroupMember.user_id)
+        .where(GroupMember.group_id == VisitGroup.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            FieldVisit.id,
+            upcoming.label("upcoming"),
+            func.coalesce(ProgramSettings.activity_name, DEFAULTS.activity_name).label("activity_name"),
+            Host.name.label("host_name"),
+            FieldVisit.theme,
+            FieldVisit.location,
+            FieldVisit.start_date,
+            FieldVisit.end_date,
+            VisitGroup.name.label("group_name"),
+            leader.name.label("leader_name"),
+            Lokus.name.label("lokus_name"),
+            Lokus.visit_date.label("lokus_date"),
+            members.label("members"),
+        )
+        .join(
+            Membership,
+            (Membership.cohort_id == FieldVisit.cohort_id)
+            & (Membership.user_id == user_id)
+            & (Membership.role == Role.PARTICIPANT),
+        )
+        .join(Host, Host.id == FieldVisit.host_id)
+        .join(Cohort, Cohort.id == FieldVisit.cohort_id)
+        .outerjoin(ProgramSettings, ProgramSettings.program_id == Cohort.program_id)
+        .outerjoin(GroupMember, (GroupMember.visit_id == FieldVisit.id) & (GroupMember.user_id == user_id))
+        .outerjoin(VisitGroup, VisitGroup.id == GroupMember.group_id)
+        .outerjoin(leader, leader.id == VisitGroup.leader_id)
+        .outerjoin(Lokus, Lokus.id == VisitGroup.lokus_id)
+        # The upcoming visits first, soonest first; else the latest.
+        .order_by(
+            case((upcoming, 0), else_=1),
+            case((upcoming, FieldVisit.start_date)),
+            FieldVisit.start_date.desc(),
+            case((upcoming, FieldVisit.id), else_=-FieldVisit.id),
+        )
+        .limit(1)
+    )
+
+
+def visit_card(session: Session, user_id: int, today: date) -> VisitCard | None:
+    """The participant's next visit (the soonest that has not ended), else their latest, with their
+    group, its leader, lokus and members' names (one query, whatever the number of visits or groups)."""
+    row = session.execute(_visit_card_statement(), {"user_id": user_id, "today": today}).one_or_none()
+    if row is None:
+        return None
+    names = row.members.split(_NAME_SEPARATOR) if row.members else []
+    return VisitCard(
+        visit_id=row.id,
+        upcoming=bool(row.upcoming),
+        activity_name=row.activity_name,
+        host_name=row.host_name,
+        theme=row.theme,
+        location=row.location,
+        start_date=row.start_date,
+        end_date=row.end_date,
+        group_name=row.group_name,
+        leader_name=row.leader_name,
+        lokus_name=row.lokus_name,
+        lokus_date=row.lokus_date,
+        member_names=sorted(names, key=str.lower),
     )

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from lms.cohorts.models import Cohort, CohortStatus
-from plugins.benchmarking import services
+from lms.cohorts.models import Cohort, CohortStatus, Membership, Role
+from plugins.benchmarking import lokus, services
 from plugins.benchmarking.models import FieldVisit, GroupMember, Host, VisitGroup
-from tests.support import login
+from tests.support import count_queries, login
 
 pytestmark = pytest.mark.usefixtures("plugin_on")
 
@@ -276,6 +276,70 @@ def test_participant_sees_visit_and_group_on_dashboard(client, session, cohort, 
     assert "Mengapa?" in visit_page
     assert "assign-groups" not in visit_page  # participants cannot rearrange groups
     assert client.post(f"/benchmarking/visits/{visit.id}/groups/split", data={"count": 2}).status_code == 403
+
+
+def test_dashboard_card_shows_the_next_visit_in_one_query_whatever_the_number_of_visits(
+    app, client, session, cohort, host, ctx, make_cohort, make_user
+):
+    person = cohort.people["participants"][0]
+    visit = schedule(session, cohort, host)
+    groups = services.split_groups(session, visit, 2)
+    mine = next(g for g in groups if any(m.user_id == person.id for m in g.members))
+    place = lokus.save(
+        session, visit, None, lokus.LokusFields(host_id=host.id, name="RSUD Sultan Syarif", visit_date=visit.start_date)
+    )
+    mine.lokus_id = place.id
+    session.commit()
+    login(client, person)
+    client.get("/")
+    with count_queries(app) as first:
+        page = client.get("/").get_data(as_text=True)
+    card = page[page.index('id="next-visit"') :].split("</section>", 1)[0]
+    assert "Pemerintah Kota Pontianak" in card and "Inovasi" in card and "Studi Lapangan" in card
+    assert mine.name in card[card.index('id="my-group"') :]
+    assert mine.leader.name in card and "RSUD Sultan Syarif" in card[card.index('id="my-lokus"') :]
+    assert ", ".join(sorted((m.user.name for m in mine.members), key=str.lower)) in card
+
+    # More visits, before and after, with more groups: the same queries, and still the soonest ahead.
+    owner = session.get(Cohort, cohort.id)
+    for theme, days, count in (("Yang lalu", -30, 3), ("Nanti", 20, 4)):
+        other = services.save_visit(
+            session,
+            None,
+            cohort=owner,
+            host=session.get(Host, host.id),
+            theme=theme,
+            start_date=date.today() + timedelta(days=days),
+            end_date=date.today() + timedelta(days=days),
+        )
+        services.split_groups(session, other, count)
+    session.commit()
+    with count_queries(app) as again:
+        page = client.get("/").get_data(as_text=True)
+    assert len(again) == len(first)
+    card = page[page.index('id="next-visit"') :].split("</section>", 1)[0]
+    assert "Inovasi" in card and "Nanti" not in card and "Yang lalu" not in card
+
+    # Someone whose visits have all ended sees the latest of them, and no group yet.
+    past = make_cohort(name="Angkatan lampau")
+    late = make_user(name="Peserta lampau")
+    session.add(Membership(cohort_id=past.id, user_id=late.id, role=Role.PARTICIPANT))
+    for theme, days in (("Pertama", -60), ("Terakhir", -10), ("Kedua", -40)):
+        services.save_visit(
+            session,
+            None,
+            cohort=session.get(Cohort, past.id),
+            host=session.get(Host, host.id),
+            theme=theme,
+            start_date=date.today() + timedelta(days=days),
+            end_date=date.today() + timedelta(days=days),
+        )
+    session.commit()
+    client.post("/logout")
+    login(client, late)
+    page = client.get("/").get_data(as_text=True)
+    card = page[page.index('id="next-visit"') :].split("</section>", 1)[0]
+    assert "Terakhir" in card and "Kedua" not in card and 'id="my-group"' not in card
 
 
 def test_other_cohorts_see_nothing_of_the_visit(client, session, cohort, host, make_cohort):
