@@ -47,16 +47,21 @@ STAGE_LABELS = {
 PAGE_LIMIT = 500  # participant ids read as a list (a page); above that, the whole cohort is read
 
 
-def stage_counts(cohort_id: int) -> Select[int, int, int, int, int]:
-    """Per participant of the cohort's visits: submitted practices identified (all), adopted,
-    adapted and implemented (newest follow-up), one aggregate query."""
+def stage_counts(cohort_id: int, participant_ids: list[int] | None = None) -> Select[int, int, int, int, int]:
+    """Per participant of the cohort's visits (of ``participant_ids`` only, if given: a page reads
+    its own rows' practices and follow-ups, not the cohort's): submitted practices identified (all),
+    adopted, adapted and implemented (newest follow-up), one aggregate query."""
+    kept = [FieldVisit.cohort_id == cohort_id, Submission.state == SubmissionState.SUBMITTED]
+    if participant_ids is not None:
+        kept.append(Practice.participant_id.in_(participant_ids))
     submitted = (
         select(Practice.id)
         .join(Submission, Submission.id == Practice.submission_id)
         .join(FieldVisit, FieldVisit.id == Practice.visit_id)
-        .where(FieldVisit.cohort_id == cohort_id, Submission.state == SubmissionState.SUBMITTED)
+        .where(*kept)
     )
     latest = practices.latest_statuses(submitted)
+    # The practices joined once (not ``id IN (submitted)``, which read each practice twice).
     return (
         select(
             Practice.participant_id,
@@ -65,8 +70,10 @@ def stage_counts(cohort_id: int) -> Select[int, int, int, int, int]:
             func.count(case((Practice.stage == Stage.ADAPTED, 1))),
             func.count(case((latest.c.status.in_(IMPLEMENTED_STATUSES), 1))),
         )
+        .join(Submission, Submission.id == Practice.submission_id)
+        .join(FieldVisit, FieldVisit.id == Practice.visit_id)
         .outerjoin(latest, latest.c.practice_id == Practice.id)
-        .where(Practice.id.in_(submitted))
+        .where(*kept)
         .group_by(Practice.participant_id)
     )
 
@@ -131,11 +138,7 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
     visit_ids = [v.id for v in visits]
     activity = settings.activity_name(session, visits[0]) if visits else settings.DEFAULTS.activity_name
     counts: dict[str, dict[int, int]] = {k: {} for k in STAGE_KEYS}
-    for user_id, *numbers in session.execute(
-        stage_counts(cohort_id).where(Practice.participant_id.in_(sorted(ids)))
-        if len(ids) <= PAGE_LIMIT
-        else stage_counts(cohort_id)
-    ):
+    for user_id, *numbers in session.execute(stage_counts(cohort_id, sorted(ids) if len(ids) <= PAGE_LIMIT else None)):
         for key, n in zip(STAGE_KEYS, numbers, strict=True):
             counts[key][user_id] = n
     visit_scores: dict[int, Decimal | None] = {}
