@@ -125,6 +125,9 @@ def format_number(value: Any, pattern: str = "#,##0.##", locale: str | None = No
     return "" if value is None else formatter(pattern, locale)(value)
 
 
+SCORE_PATTERN = "#,##0.00"  # two decimals, grouped
+
+
 def format_score(value: Any, locale: str | None = None) -> str:
     """A score with two decimals in the current locale ("" for None); the ``score`` filter.
 
@@ -132,4 +135,4 @@ def format_score(value: Any, locale: str | None = None) -> str:
     audit keeps scores as text) is read as an exact decimal.
     """
 
-    return "" if value is None or value == "" else formatter("#,##0.00", locale)(half_up(value))
+    return "" if value is None or value == "" else formatter(SCORE_PATTERN, locale)(half_up(value))

@@ -20,6 +20,7 @@ from lms.core import numbers
 from lms.core.context import real_app
 from lms.core.pdf import Document, renderer
 from lms.core.pdfjoin import PdfJoiner
+from lms.core.scores import half_up
 from lms.core.timezones import local_zone
 from lms.plugins.types import ResultColumn
 from lms.results.charts import histogram, mean, predicate_counts
@@ -33,9 +34,16 @@ class Formats:
 
     def __init__(self, locale: str | None = None) -> None:
         self.locale = locale
+        self._score: numbers.NumberFormatter | None = None  # looked up on the first score
 
     def score(self, value: Decimal | None) -> str:
-        return numbers.format_score(value, locale=self.locale)
+        # The formatter of numbers.format_score, looked up once per Formats (a page or a PDF part
+        # formats hundreds of scores in one locale), not once per cell.
+        if value is None or value == "":
+            return ""
+        if self._score is None:
+            self._score = numbers.formatter(numbers.SCORE_PATTERN, self.locale)
+        return self._score(half_up(value))
 
     def number(self, value: Any) -> str:
         return numbers.format_number(value, locale=self.locale)

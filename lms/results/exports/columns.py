@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from lms.core.numbers import format_number
 from lms.plugins.types import ResultColumn
@@ -36,14 +37,18 @@ def markers() -> dict[CellState, Marker]:
     }
 
 
+_STATE_WORDS = {
+    CellState.SCORED: _l("scored"),
+    CellState.UNSCORED: _l("no score"),
+    CellState.NOT_GRADED: _l("not graded"),
+    CellState.NOT_SUBMITTED: _l("not submitted"),
+}
+
+
 def state_label(state: CellState | str) -> str:
-    """The words for a cell's state, as the screen, exports and PDF show them."""
-    return {
-        CellState.SCORED: _("scored"),
-        CellState.UNSCORED: _("no score"),
-        CellState.NOT_GRADED: _("not graded"),
-        CellState.NOT_SUBMITTED: _("not submitted"),
-    }[CellState(state)]
+    """The words for a cell's state, as the screen, exports and PDF show them (the one asked for
+    translated: a page of 50 rows asks for a few hundred)."""
+    return str(_STATE_WORDS[CellState(state)])
 
 
 @dataclass(frozen=True)
