@@ -142,13 +142,16 @@ def adjustments(session: Session, group_id: int) -> list[ScoreAdjustment]:
     )
 
 
-def member_scores(session: Session, visit_ids: list[int]) -> dict[int, dict[int, Decimal]]:
+def member_scores(
+    session: Session, visit_ids: list[int], user_ids: list[int] | None = None
+) -> dict[int, dict[int, Decimal]]:
     """Per visit, each member's group score: the group report's released grade and the seminar
     presentation score (the mean of its panel), weighed by the visit's weights, plus the member's
     latest adjustment, kept within 0–100 and rounded once, half-up (four queries whatever the size).
 
     A part with weight 0 is not needed; a needed part missing leaves the member without a score.
     Keyed by visit id, then user id: a participant has one group per visit, so one score per visit.
+    ``user_ids``: these members only (a page of the results), not every member of the visits.
     """
     if not visit_ids:
         return {}
@@ -165,14 +168,17 @@ def member_scores(session: Session, visit_ids: list[int]) -> dict[int, dict[int,
         .join(VisitGroup, VisitGroup.id == GroupMember.group_id)
         .outerjoin(GroupReport, GroupReport.group_id == VisitGroup.id)
         .outerjoin(Grade, (Grade.submission_id == GroupReport.submission_id) & (Grade.status == GradeStatus.RELEASED))
-        .where(VisitGroup.visit_id.in_(visit_ids))
+        .where(VisitGroup.visit_id.in_(visit_ids), *([] if user_ids is None else [GroupMember.user_id.in_(user_ids)]))
     ).all()
     presented = seminar.presentation_scores(session, visit_ids) if any(wp > 0 for _wr, wp in weights.values()) else {}
     latest: dict[tuple[int, int], Decimal] = {}
     for group_id, user_id, delta in session.execute(
         select(ScoreAdjustment.group_id, ScoreAdjustment.user_id, ScoreAdjustment.delta)
         .join(VisitGroup, VisitGroup.id == ScoreAdjustment.group_id)
-        .where(VisitGroup.visit_id.in_(visit_ids))
+        .where(
+            VisitGroup.visit_id.in_(visit_ids),
+            *([] if user_ids is None else [ScoreAdjustment.user_id.in_(user_ids)]),
+        )
         .order_by(ScoreAdjustment.at, ScoreAdjustment.id)
     ):
         latest[(group_id, user_id)] = delta

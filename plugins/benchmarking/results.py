@@ -164,7 +164,7 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
             exact_values = [exact_aggregate(by_assessment[a], s) for a, s in per_assessment.items()]
             value = mean(v for v in exact_values if v is not None)
             visit_scores[user_id] = None if value is None else half_up(value)
-    group_scores = reports.member_scores(session, visit_ids)
+    group_scores = reports.member_scores(session, visit_ids, sorted(ids) if len(ids) <= PAGE_LIMIT else None)
     # One group-report column per visit, in the order of the visits (a participant has a group in
     # each): a single column would show whichever visit's score came last.
     ordered = sorted(visits, key=lambda v: (v.start_date, v.id))

@@ -570,6 +570,8 @@ def test_group_score_applies_to_every_member_with_audited_adjustments(world, ses
     session.commit()
     scores = reports.member_scores(session, [visit.id])[visit.id]
     assert scores[member_ids[0]] == Decimal("70.00") and scores[member_ids[1]] == Decimal("75.00")
+    # A page's members only (the results page asks for its 50 rows): the same scores, no one else's.
+    assert reports.member_scores(session, [visit.id], [member_ids[0]]) == {visit.id: {member_ids[0]: Decimal("70.00")}}
     assert [a.reason for a in reports.adjustments(session, group.id)] == ["Koreksi", "Memimpin presentasi"]
 
 
