@@ -96,6 +96,7 @@ def generate(app: Any, size: Size, seed: int = 13) -> World:
     from lms.cohorts.services import save_cohort
     from lms.db import Base
     from lms.grading.models import Grade, GradeCriterion, GradeStatus
+    from lms.grading.services import refresh_awaiting_grade
     from lms.rubrics.models import Criterion, Level, Rubric
     from lms.users.models import ParticipantProfile, User
     from plugins.benchmarking import practices as bench_practices
@@ -418,6 +419,7 @@ def generate(app: Any, size: Size, seed: int = 13) -> World:
         ):
             _bulk(session, model, rows)
             world.counts[model.__tablename__] = len(rows)
+        refresh_awaiting_grade(session.connection())  # bulk inserts pass by the flush listener that keeps it
         session.commit()
         if database.engine.dialect.name == "postgresql":  # explicit ids above: move the sequences past them
             for table in ("users", "submissions", "grades", "benchmarking_groups"):

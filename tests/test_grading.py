@@ -761,3 +761,74 @@ def test_reminding_is_confirmed_first_and_refused_to_other_cohorts_staff(app, wo
     assert response.status_code == 302
     sent = select(func.count()).select_from(Notification).where(Notification.kind == "submission_reminder")
     assert session.scalar(sent) == 3
+
+
+def test_work_awaiting_a_final_grade_is_counted_right_after_every_change(world, session):
+    """The staff dashboard's count reads ``Submission.awaiting_grade`` (a flush listener keeps it):
+    after each write that moves work in or out of the pile it equals the anti-join of every
+    submitted piece against its grade, and the loaded submissions agree."""
+    from lms.cohorts.services import delete_cohort
+    from lms.grading.queries import awaiting_final_grade
+
+    cohort_id, rubric, teacher = world["cohort"].id, world["rubric"], world["instructors"][0]
+    first, second, third = world["participants"]
+
+    def waiting(expected):
+        session.flush()
+        final = select(Grade.id).where(Grade.submission_id == Submission.id, Grade.status != GradeStatus.DRAFT)
+        truth = session.scalar(
+            select(func.count()).where(Submission.state == SubmissionState.SUBMITTED, ~final.exists())
+        )
+        assert awaiting_final_grade(session, [cohort_id]) == truth == expected
+        for work in session.scalars(select(Submission)):
+            assert work.awaiting_grade == (work.id in flagged()), work.id
+        session.commit()  # and the same once committed, read again
+        assert awaiting_final_grade(session, [cohort_id]) == expected
+
+    def flagged():
+        return set(session.execute(select(Submission.id).where(Submission.awaiting_grade)).scalars())
+
+    a = submitted(session, world, 0)
+    waiting(1)
+    b = submitted(session, world, 1)
+    draft = assessments.start_attempt(session, world["assessment"], third, NOW)
+    assessments.save_draft(session, draft, "Belum selesai.", draft.version, third, NOW)  # a draft never waits
+    waiting(2)
+    assessments.withdraw(session, b, second, NOW)
+    waiting(1)
+    assessments.submit(session, b, second, NOW)
+    waiting(2)
+    grade = grading.save_grade(
+        session, a, teacher, grading.GradeInput(levels=levels(rubric, [2, 3]), comments={}), None, NOW
+    )
+    waiting(2)  # a draft grade: still waiting
+    grade = grading.save_grade(
+        session,
+        a,
+        teacher,
+        grading.GradeInput(levels=levels(rubric, [2, 3]), comments={}, finalize=True),
+        grade.version,
+        NOW,
+    )
+    assert a.awaiting_grade is False
+    waiting(1)
+    grading.release(session, grade, teacher, NOW)
+    waiting(1)
+    grading.return_for_revision(session, b, teacher, "Tambahkan bukti.", NOW)
+    waiting(0)
+    assessments.save_draft(session, b, "Versi kedua dengan bukti.", b.version, second, NOW)
+    assessments.submit(session, b, second, NOW)
+    waiting(1)  # handed in again, its grade a draft
+    returned = grading.grade_of(session, b.id)
+    finalize = grading.GradeInput(levels=levels(rubric, [1, 1]), comments={}, finalize=True)
+    b_grade = grading.save_grade(session, b, teacher, finalize, returned.version, NOW)
+    waiting(0)
+    session.delete(b_grade)
+    waiting(1)
+    session.delete(b)
+    waiting(0)
+    assessments.submit(session, draft, third, NOW)
+    waiting(1)
+    delete_cohort(session, world["cohort"])
+    session.flush()
+    assert awaiting_final_grade(session, [cohort_id]) == 0 and not flagged()

@@ -219,6 +219,8 @@ def test_the_catalogue_search_index_is_made_and_kept(empty_database, tmp_path):
 
 # The benchmarking revision before group reports referred to practices through a table.
 BEFORE_REPORT_PRACTICES = "3c9e7b21d4a8"
+# The core revision before submissions.awaiting_grade.
+BEFORE_AWAITING_GRADE = "7b3e9f1a2c48"
 
 
 def test_group_report_practices_move_between_the_comma_list_and_the_association_table(empty_database, tmp_path):
@@ -271,6 +273,35 @@ def test_group_report_practices_move_between_the_comma_list_and_the_association_
         assert schema_diff(app) == []
     finally:
         engine.dispose()  # a connection left open makes the next test's DROP DATABASE wait and warn
+
+
+def test_awaiting_grade_is_backfilled_like_the_listener_keeps_it(empty_database, tmp_path):
+    """The migration that adds ``submissions.awaiting_grade`` marks exactly the submitted work
+    without a final grade, as the flush listener marked the demo's work."""
+    from lms.demo import load_demo
+
+    app = create_app(app_config(empty_database, tmp_path))
+    cli.upgrade(app)
+    session = app.extensions["lms.db"].session
+    with app.app_context():
+        load_demo(session, app, participants=12)
+        session.commit()
+        session.remove()
+    engine = app.extensions["lms.db"].engine
+    flagged = "SELECT id FROM submissions WHERE awaiting_grade ORDER BY id"
+    truth = """SELECT s.id FROM submissions s WHERE s.state = 'submitted' AND NOT EXISTS
+        (SELECT 1 FROM grades g WHERE g.submission_id = s.id AND g.status <> 'draft') ORDER BY s.id"""
+    with engine.connect() as conn:
+        kept = conn.execute(text(flagged)).scalars().all()
+        assert kept == conn.execute(text(truth)).scalars().all() and kept, "the demo has work waiting"
+    command.downgrade(cli.alembic_config(app), BEFORE_AWAITING_GRADE)
+    cli.upgrade(app)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text(flagged)).scalars().all() == kept
+        assert schema_diff(app) == []
+    finally:
+        engine.dispose()
 
 
 def test_setup_brings_an_empty_database_up_and_loads_the_demo_once(tmp_path):

@@ -20,6 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -97,6 +99,11 @@ class Submission(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Optimistic lock: a save based on an older version is refused as a conflict.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Submitted and without a final grade (none yet, or a draft): the work the staff dashboard counts.
+    # Derived, never set by hand: lms.grading.services keeps it after every flush that changes a
+    # submission's state or a grade (refresh_awaiting_grade), so the count reads a partial index of
+    # the waiting work only instead of an anti-join over every submission of the cohort (issue 13).
+    awaiting_grade: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     assessment: Mapped[Assessment] = relationship()
     participant: Mapped[User] = relationship()
@@ -107,6 +114,12 @@ class Submission(Base):
         # the drafts; the grading queue walks the submitted work oldest first and stops at a page.
         Index("ix_submissions_assessment_id_state", "assessment_id", "state"),
         Index("ix_submissions_state_submitted_at", "state", "submitted_at", "id"),
+        Index(
+            "ix_submissions_awaiting_grade",
+            "assessment_id",
+            postgresql_where=text("awaiting_grade"),
+            sqlite_where=text("awaiting_grade"),
+        ),
     )
     # Versioned UPDATEs: a write based on a stale read fails instead of overwriting (see Grade).
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}

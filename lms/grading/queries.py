@@ -9,24 +9,26 @@ from typing import Any
 from sqlalchemy import Executable, Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from lms.assessments.models import Assessment, Submission, SubmissionState
+from lms.assessments.models import Assessment, Submission
 from lms.grading.models import Grade, GradeStatus
 
 
 def awaiting_final_grade(session: Session, cohort_ids: Iterable[int]) -> int:
-    """Submitted work without a final grade in these cohorts."""
+    """Submitted work without a final grade in these cohorts.
+
+    Reads the partial index of the waiting work (``Submission.awaiting_grade``, kept by
+    lms.grading.services): the same few milliseconds for a cohort of 150 or 3,000, where the
+    anti-join of every submitted piece against the grades grew with the cohort (issue 13).
+    """
     ids = list(cohort_ids)
     if not ids:
         return 0
-    # NOT EXISTS: an anti-join over the (assessment_id, state) index, where "LEFT JOIN … IS NULL OR
-    # draft" made PostgreSQL fetch every submission of the cohort with its grade.
-    final = select(Grade.id).where(Grade.submission_id == Submission.id, Grade.status != GradeStatus.DRAFT)
     return (
         session.scalar(
             select(func.count())
             .select_from(Submission)
             .join(Assessment, Assessment.id == Submission.assessment_id)
-            .where(Assessment.cohort_id.in_(ids), Submission.state == SubmissionState.SUBMITTED, ~final.exists())
+            .where(Assessment.cohort_id.in_(ids), Submission.awaiting_grade)
         )
         or 0
     )

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, select, update
+from sqlalchemy import Connection, Select, Table, and_, case, event, func, inspect, select, update
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from lms.assessments.models import Assessment, Submission, SubmissionState
@@ -337,6 +338,84 @@ def return_for_revision(session: Session, submission: Submission, actor: User, n
     session.flush()
     _event(session, grade, actor, "return", before, note, now)
     notifications.work_returned(session, submission, actor, note, now)
+
+
+# -- work waiting for a final grade (Submission.awaiting_grade) ------------------------------------
+
+
+def _awaiting_now() -> Any:
+    """Whether a submission row waits for a final grade, computed from the rows themselves."""
+    submissions, grades = Submission.__table__, Grade.__table__
+    final = select(grades.c.id).where(grades.c.submission_id == submissions.c.id, grades.c.status != GradeStatus.DRAFT)
+    return and_(submissions.c.state == SubmissionState.SUBMITTED, ~final.exists())
+
+
+def refresh_awaiting_grade(connection: Connection, submission_ids: Iterable[int] | None = None) -> dict[int, bool]:
+    """Recompute ``awaiting_grade`` of these submissions (of all: None, then returns nothing) from
+    their state and grade; returns each given submission's new value.
+
+    For writes the flush listener cannot see (bulk inserts, as bench/data.py makes); the migration
+    that added the column backfilled it with the same rule.
+    """
+    submissions = cast(Table, Submission.__table__)
+    stmt = update(submissions).values(awaiting_grade=_awaiting_now())
+    if submission_ids is None:
+        connection.execute(stmt)
+        return {}
+    ids = sorted(set(submission_ids))
+    found: dict[int, bool] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = stmt.where(submissions.c.id.in_(ids[start : start + 1000]))
+        for submission_id, waiting in connection.execute(
+            chunk.returning(submissions.c.id, submissions.c.awaiting_grade)
+        ):
+            found[submission_id] = waiting
+    return found
+
+
+def _changed(obj: Any, *keys: str) -> bool:
+    attrs = inspect(obj).attrs
+    return any(attrs[key].history.has_changes() for key in keys)
+
+
+# Submission ids of grades being deleted, noted before the flush (their rows can still be read then).
+_UNGRADED = "lms.grading.ungraded"
+
+
+@event.listens_for(Session, "before_flush")
+def _note_deleted_grades(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, Grade):
+            session.info.setdefault(_UNGRADED, set()).add(obj.submission_id)
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_awaiting_grade(session: Session, _context: Any) -> None:
+    # In the same transaction as the write: a new or deleted grade, a grade's status, a submission
+    # handed in, withdrawn or returned. A draft's autosave changes none of these and costs nothing.
+    touched: set[int] = session.info.pop(_UNGRADED, set())
+    gone: set[int] = set()
+    for obj in session.new:
+        if isinstance(obj, Grade):
+            touched.add(obj.submission_id)
+        elif isinstance(obj, Submission) and obj.state == SubmissionState.SUBMITTED:
+            touched.add(obj.id)
+    for obj in session.dirty:
+        if isinstance(obj, Grade) and _changed(obj, "status", "submission_id"):
+            touched.add(obj.submission_id)
+            touched.update(inspect(obj).attrs["submission_id"].history.deleted or ())
+        elif isinstance(obj, Submission) and _changed(obj, "state"):
+            touched.add(obj.id)
+    for obj in session.deleted:
+        if isinstance(obj, Submission):
+            gone.add(obj.id)
+    touched -= gone  # recomputing an id whose row is gone (a stale note) matches nothing either
+    if not touched:
+        return
+    for submission_id, waiting in refresh_awaiting_grade(session.connection(), touched).items():
+        loaded = session.identity_map.get(inspect(Submission).identity_key_from_primary_key((submission_id,)))
+        if loaded is not None:
+            set_committed_value(loaded, "awaiting_grade", waiting)
 
 
 # -- lists ---------------------------------------------------------------------------------------
