@@ -27,15 +27,18 @@ def items_for() -> list[dict[str, object]]:
     if not current_user.is_authenticated:
         return []
 
+    user = current_user._get_current_object()
     items = list(_core_items())
-    for contributed in get_plugin_manager(current_app).hook.lms_nav_items(user=current_user):
+    for contributed in get_plugin_manager(current_app).hook.lms_nav_items(user=user):
         items.extend(contributed or [])
+    # Each label is translated once (sorting and showing use the same text), for every page.
+    labelled = sorted(((item.order, str(item.label), item) for item in items), key=lambda t: t[:2])
     visible = []
-    for item in sorted(items, key=lambda i: (i.order, str(i.label))):
-        if item.rule and not can(current_user, item.rule):
+    for _order, label, item in labelled:
+        if item.rule and not can(user, item.rule):
             continue
         visible.append(
-            {"label": item.label, "url": item.url(), "endpoint": item.endpoint, "active": False, "current": False}
+            {"label": label, "url": item.url(), "endpoint": item.endpoint, "active": False, "current": False}
         )
     _mark_current(visible)
     return visible
