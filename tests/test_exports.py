@@ -29,7 +29,7 @@ from lms.core.spreadsheet import guard
 from lms.grading.models import Grade
 from lms.results.exports import EXTENSIONS, INLINE_LIMIT, as_pdf
 from lms.results.exports.as_xlsx import sheet_name
-from lms.results.exports.columns import Marker, columns, state_label
+from lms.results.exports.columns import Marker, columns, state_label, weight_text
 from lms.results.table import CellState, build_table
 from lms.users.models import User
 from tests.factories import arrange, demo_with_results, give, graded_world
@@ -741,3 +741,66 @@ def test_parts_laid_out_by_worker_processes_make_the_same_pdf(world, session, ap
     assert seen == [(0, people)] + [(n, people) for n in range(1, people + 1)]
     assert [t for t, _p in page_texts(together.getvalue())] == [t for t, _p in page_texts(alone.getvalue())]
     assert pages == len(page_texts(alone.getvalue()))
+
+
+def recap_runs(data: bytes) -> list[str]:
+    """The text runs of the recap's (landscape) pages: WeasyPrint writes each line of each cell as
+    its own run, so a word broken across lines comes out as two runs."""
+    from pypdf import PdfReader
+
+    runs: list[str] = []
+    for page in PdfReader(io.BytesIO(data)).pages:
+        if page.mediabox.width > page.mediabox.height:
+            page.extract_text(visitor_text=lambda text, *_args: runs.append(text))
+    return [run.strip() for run in runs if run.strip()]
+
+
+def test_the_recap_headers_break_between_words_only_and_a_key_names_the_columns(ctx, session, make_cohort, app):
+    """Issue 14: ~25 columns on a landscape page broke header words mid-word ("Keha"/"diran").
+    Every header word is whole on one line; the lettered columns' full titles are in the key."""
+    from lms.assessments.models import Assessment
+
+    world = arrange(session, make_cohort, 2, weights=(1, 2, 3, 1, 2, 3, 1, 2, 3))
+    cohort = session.get(Cohort, world["cohort"].id)
+    cohort.program.show_rank = True
+    for n, item in enumerate(world["assessments"], start=1):
+        session.get(Assessment, item.id).title = f"Laporan kelompok Studi Lapangan: Pemerintah Kabupaten Contoh {n}"
+    session.commit()
+    give(session, world, world["assessments"][0], 0, (3, 3))
+    table = build_table(session, cohort)
+    out = io.BytesIO()
+    as_pdf.write_pdf(session, table, out, app=app, processes=0)
+    runs = recap_runs(out.getvalue())
+    key = as_pdf.recap_key(table)
+    headers = [_("Ranking"), _("Participant"), _("Final score"), _("Predicate"), _("Attendance"), _("Outcome")]
+    codes = set(key.codes.values()) | {f"({weight_text(a.weight)})" for a in table.assessments}
+    words = {word for header in headers for word in header.split()}
+    # The table's head: from the line with its first cell to the line with the first row's name.
+    start = next((i for i, run in enumerate(runs) if run.startswith(_("Ranking"))), None)
+    assert start is not None, "the head's first word broken across lines"
+    end = next(i for i, run in enumerate(runs) if run in {p.name for p in world["participants"]})
+    head = [word for run in runs[start:end] for word in run.split()]
+    assert head and not [word for word in head if word not in words | codes], "a header word broken across lines"
+    assert words <= set(head), head
+    text = " ".join(runs)
+    for a in table.assessments:
+        assert f"{key.codes[f'a{a.id}']} {a.title}" in text, ("the key holds each title whole", a.title)
+
+
+def test_the_lean_user_agent_stylesheet_makes_the_same_pdf_as_weasyprints_own(app, monkeypatch):
+    """lms.core.pdf gives WeasyPrint its user-agent stylesheet without the footnote and note rules
+    (a quarter of a sheet's CPU, docs/pdf.md): the PDF stays the same, lists and their markers too."""
+    from lms.core.pdf import lean_user_agent_css
+
+    pdf = renderer(app)
+    html = (
+        "<h1>Lembar hasil</h1><p>Teks <b>tebal</b>, <i>miring</i>, <code>kode</code>.</p>"
+        "<ul><li>satu</li><li>dua<ol><li>a</li><li>b</li></ol></li></ul>"
+        "<table><thead><tr><th>Kriteria</th><th>Poin</th></tr></thead><tbody><tr><td>Bukti</td><td>4</td></tr></tbody></table>"
+        "<dl><dt>NIP</dt><dd>19800303 200503 1 002</dd></dl><blockquote>kutipan</blockquote><hr>"
+    )
+    lean = pdf.render(html, stylesheets=(as_pdf.PDF_CSS,))
+    assert hasattr(pdf.engine.HTML, "_ua_stylesheets"), "WeasyPrint no longer asks HTML for its stylesheet"
+    assert "::footnote-call" in pdf.engine.html.UA and "::footnote-call" not in lean_user_agent_css(pdf.engine.html.UA)
+    monkeypatch.setattr(pdf, "_html_class", pdf.engine.HTML)
+    assert pdf.render(html, stylesheets=(as_pdf.PDF_CSS,)) == lean

@@ -42,6 +42,21 @@ Loader = Callable[[], ModuleType]  # returns the ``weasyprint`` package, its sub
 TASKS_PER_PROCESS = 40
 
 
+# WeasyPrint's user-agent stylesheet styles five pseudo-elements on every element (::footnote-call,
+# ::footnote-marker, ::note-call, ::note-marker, ::note-callback: universal selectors) and ::marker
+# on every element too, so the cascade computes six styles per element where one is used: a quarter
+# of a results sheet's CPU (docs/pdf.md). Tolok's PDFs have no footnotes or notes; the renderer
+# gives WeasyPrint its stylesheet without those rules and with ::marker on list items only. The
+# PDF is the same, byte for byte (tests/test_exports.py).
+_LEAN_UA_DROPPED = ("::footnote-call", "::footnote-marker", "::note-call", "::note-marker", "::note-callback")
+
+
+def lean_user_agent_css(ua: str) -> str:
+    """WeasyPrint's user-agent stylesheet ``ua`` without the note rules, ::marker for lists only."""
+    lines = [line for line in ua.splitlines() if not line.startswith(_LEAN_UA_DROPPED)]
+    return "\n".join(lines).replace("\n::marker {", "\nli::marker, summary::marker {")
+
+
 @dataclass(frozen=True)
 class Document:
     """One document to render: its HTML, stylesheet files and extra CSS rules."""
@@ -115,6 +130,7 @@ class PdfRenderer:
         self._load = load
         self._engine: ModuleType | None = None
         self._fetcher_class: type | None = None
+        self._html_class: type | None = None
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -144,6 +160,23 @@ class PdfRenderer:
             self._fetcher_class = Fetcher
         fetcher: StaticOnlyFetcher = self._fetcher_class(self.roots)
         return fetcher
+
+    def html_class(self) -> Any:
+        """WeasyPrint's ``HTML`` with the lean user-agent stylesheet (:func:`lean_user_agent_css`)."""
+        if self._html_class is None:
+            engine = self.engine
+            # Its @counter-style rules are WeasyPrint's own, already in the counter styles every
+            # document starts from (engine.html.UA_COUNTER_STYLE): parsed into a throwaway set here.
+            ua = engine.CSS(
+                string=lean_user_agent_css(engine.html.UA), counter_style=engine.css.counters.CounterStyle()
+            )
+
+            class HTML(engine.HTML):  # type: ignore[name-defined]
+                def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+                    return [ua, engine.html.UA_FORM_STYLESHEET] if forms else [ua]
+
+            self._html_class = HTML
+        return self._html_class
 
     def _fonts(self) -> Any:
         fonts = getattr(self._local, "fonts", None)
@@ -177,7 +210,7 @@ class PdfRenderer:
         sheets = [self.stylesheet(path) for path in stylesheets]
         if css:
             sheets.append(engine.CSS(string=css, font_config=fonts))
-        document = engine.HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher or self.fetcher())
+        document = self.html_class()(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher or self.fetcher())
         pdf: bytes = document.write_pdf(stylesheets=sheets, font_config=fonts)
         return pdf
 
@@ -223,14 +256,23 @@ _worker: PdfRenderer | None = None  # the renderer of a worker process (render_a
 def _start_worker(roots: dict[str, str], load: Loader) -> None:
     global _worker
     _worker = PdfRenderer(roots, load)
-    _ = _worker.engine
+    _ = _worker.html_class()
+    gc.collect()
+    gc.freeze()  # the modules, WeasyPrint's tables: never garbage, no collection need look at them again
 
 
 def _render_in_worker(document: Document) -> tuple[bytes, list[str], list[str]]:
+    """Lay out one document in a worker process. The cyclic garbage collector is off while it runs
+    (a layout allocates millions of objects, most of them alive until the end: the collector's
+    passes over them were ~10 % of the CPU, docs/pdf.md) and collects once after it."""
     assert _worker is not None
     fetcher = _worker.fetcher()
-    pdf = _worker.render(document.html, stylesheets=document.stylesheets, css=document.css, fetcher=fetcher)
-    gc.collect()  # the layout's reference cycles, before the next document
+    gc.disable()
+    try:
+        pdf = _worker.render(document.html, stylesheets=document.stylesheets, css=document.css, fetcher=fetcher)
+    finally:
+        gc.enable()
+        gc.collect()  # the layout's reference cycles, before the next document
     return pdf, fetcher.fetched, fetcher.refused
 
 

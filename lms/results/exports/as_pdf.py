@@ -8,11 +8,13 @@ import io
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
 from flask import Flask, render_template
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from lms.certificates.services import template_for
@@ -25,7 +27,8 @@ from lms.core.timezones import local_zone
 from lms.plugins.types import ResultColumn
 from lms.results.charts import histogram, mean, predicate_counts
 from lms.results.details import CriterionRow, criterion_rows, feedback_of
-from lms.results.table import ResultTable
+from lms.results.exports.columns import state_label, weight_text
+from lms.results.table import CellState, ResultTable
 
 
 class Formats:
@@ -78,6 +81,58 @@ SHEETS_PER_PART = 10
 PARALLEL_FROM = 60
 
 
+def column_code(index: int) -> str:
+    """A, B, … Z, AA, AB, …: the recap's header for its ``index``-th (0-based) lettered column."""
+    code = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        code = chr(ord("A") + rest) + code
+    return code
+
+
+@dataclass(frozen=True)
+class RecapKey:
+    """What the recap's short headers and marks stand for (issue 14: ~25 columns on a landscape page
+    broke long titles mid-word). ``codes``: "a<assessment id>", "k<component key>", "c<plugin column
+    key>" → letter; ``marks``: cell state (and "incomplete") → abbreviation; ``entries``: the key
+    printed beneath the table, (letter or mark, meaning), in column order, then the marks."""
+
+    codes: dict[str, str]
+    marks: dict[str, str]
+    entries: list[tuple[str, str]]
+
+
+def recap_key(table: ResultTable) -> RecapKey:
+    codes: dict[str, str] = {}
+    entries: list[tuple[str, str]] = []
+
+    def add(key: str, meaning: str) -> None:
+        codes[key] = column_code(len(codes))
+        entries.append((codes[key], meaning))
+
+    for a in table.assessments:
+        add(f"a{a.id}", _("%(title)s, weight %(weight)s", title=a.title, weight=weight_text(a.weight)))
+    for c in table.components:
+        add(f"k{c.key}", _("%(title)s, weight %(weight)s", title=c.name, weight=weight_text(c.weight)))
+    for column in table.columns:
+        add(f"c{column.key}", str(column.label))
+    marks = {
+        CellState.NOT_SUBMITTED.value: _("NS"),
+        CellState.NOT_GRADED.value: _("NG"),
+        CellState.UNSCORED.value: _("NSc"),
+        "incomplete": _("INC"),
+    }
+    meanings = {
+        CellState.NOT_SUBMITTED.value: state_label(CellState.NOT_SUBMITTED),
+        CellState.NOT_GRADED.value: state_label(CellState.NOT_GRADED),
+        CellState.UNSCORED.value: state_label(CellState.UNSCORED),
+        "incomplete": _("final score incomplete"),
+    }
+    entries += [(marks[state], meanings[state]) for state in marks]
+    return RecapKey(codes, marks, entries)
+
+
 def signatory(session: Session, table: ResultTable) -> dict[str, Any]:
     """The letterhead lines and the signing official of the cohort's program: the same per-program
     settings as its certificates (:class:`lms.certificates.models.CertificateTemplate`)."""
@@ -112,6 +167,7 @@ def pdf_parts(
             "mean_final": mean(finals),
             "predicate_bars": [(label, n, str(n)) for label, n in predicate_counts(table)],
         }
+        key = recap_key(table)
         slices = range(0, max(len(table.rows), 1), RECAP_ROWS)
         for start in slices:
             yield (
@@ -122,6 +178,7 @@ def pdf_parts(
                     last_slice=start == slices[-1],
                     recap_rows=table.rows[start : start + RECAP_ROWS],
                     sheets=[],
+                    key=key,
                     **charts,
                 ),
             )
