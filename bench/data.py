@@ -490,5 +490,10 @@ def store_results(app: Any) -> float:
         session = database.session()
         for _cohort, _rows in refresh_all(session):
             session.commit()
+        if database.engine.dialect.name == "postgresql":
+            # As autovacuum would after so many rows: without statistics PostgreSQL plans the
+            # stored rows' joins (the exports') for a handful of rows, with nested loops.
+            session.execute(text("ANALYZE participant_results, participant_result_cells"))
+            session.commit()
         database.session.remove()
     return time.perf_counter() - started

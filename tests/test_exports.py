@@ -29,7 +29,7 @@ from lms.core.spreadsheet import guard
 from lms.grading.models import Grade
 from lms.results.exports import EXTENSIONS, INLINE_LIMIT, as_pdf
 from lms.results.exports.as_xlsx import sheet_name
-from lms.results.exports.columns import Marker, columns, state_label, weight_text
+from lms.results.exports.columns import Marker, columns, export_row, state_label, weight_text
 from lms.results.table import CellState, build_table
 from lms.users.models import User
 from tests.factories import arrange, demo_with_results, give, graded_world
@@ -258,6 +258,89 @@ def test_xlsx_with_plugin_columns_and_its_extra_sheet(plugin_app, session, make_
     )
 
 
+def test_exports_write_each_row_before_reading_the_next(plugin_app, session, make_cohort, monkeypatch):  # noqa: F811
+    """Nothing between the stored rows and the file holds the cohort: the CSV and the XLSX write
+    each peserta's row, and each row of a plugin's sheet, before they read the next one; the
+    plugin's sheet is read only once the sheets before it are written; and the large reads (the
+    stored rows, the criteria, the plugin's sheet) go through streamed cursors (``yield_per``)."""
+    from sqlalchemy import event
+
+    from lms.results import stored
+    from lms.results.exports import as_csv, as_xlsx
+    from tests import results_plugin
+
+    with plugin_app.test_request_context():
+        world = graded_world(session, make_cohort)
+    people = len(world["participants"])
+    streamed: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if context.execution_options.get("yield_per"):
+            streamed.append(statement)
+
+    def lazily(rows: Any, written: Any, log: list[int]) -> Any:
+        """The rows, checking that every row given before this one is already written."""
+        for n, row in enumerate(rows):
+            assert written() == n, f"row {n} read while {written()} were written: rows are held"
+            log.append(n)
+            yield row
+
+    cohort = session.get(Cohort, world["cohort"].id)
+    engine = session.connection().engine
+    with plugin_app.test_request_context():
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            # CSV: a piece per row, so the rows written are the pieces received.
+            monkeypatch.setattr(as_csv, "CHUNK", 1)
+            table = stored.stream_table(session, cohort)
+            pieces: list[str] = []
+            log: list[int] = []
+            rows = lazily(
+                stored.export_rows(session, table, batch=2), lambda: max(0, "".join(pieces).count("\r\n") - 1), log
+            )
+            for piece in as_csv.csv_chunks(table, rows=rows):
+                pieces.append(piece)
+            assert log == list(range(people)) and len(read_csv("".join(pieces).encode())) == 1 + people
+
+            # XLSX: the highest row each sheet has been given a cell in.
+            last: dict[str, int] = {}
+            put = as_xlsx._Sheet.put
+
+            def counted(self: Any, row: int, col: int, kind: str, value: Any) -> None:
+                last[self.ws.name] = max(last.get(self.ws.name, 0), row)
+                put(self, row, col, kind, value)
+
+            monkeypatch.setattr(as_xlsx._Sheet, "put", counted)
+            sheet_log: list[int] = []
+            make_sheet = results_plugin.practices_sheet
+
+            def practices_sheet(session: Any, cohort: Any, participants: Any) -> Any:
+                sheet = make_sheet(session, cohort, participants)
+
+                def rows() -> Any:
+                    assert last[_("results")] == people, "the plugin's sheet is read after the results are written"
+                    yield from lazily(sheet.rows, lambda: last.get("practices", 0), sheet_log)
+
+                return type(sheet)(sheet.name, sheet.headers, rows(), sheet.order)
+
+            monkeypatch.setattr(results_plugin, "practices_sheet", practices_sheet)
+            table = stored.stream_table(session, cohort)
+            log = []
+            out = io.BytesIO()
+            as_xlsx.write_xlsx(
+                session,
+                table,
+                out,
+                rows=lazily(stored.export_rows(session, table, batch=2), lambda: last.get(_("results"), 0), log),
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+    assert log == list(range(people)) and len(sheet_log) == 9 and last["practices"] == 9
+    assert len(workbook(out.getvalue()).worksheets) == 3
+    for table_name in ("participant_results", "grade_criteria"):
+        assert any(f"FROM {table_name}" in statement for statement in streamed), (table_name, streamed)
+
+
 OFFICE = shutil.which("libreoffice") or shutil.which("soffice")
 
 
@@ -299,7 +382,8 @@ def test_libreoffice_reads_the_same_values(hostile, client, app, session, tmp_pa
     with app.test_request_context():
         expected = [[c.header for c in columns(table)]]
         for row in table.rows:
-            expected.append([_office_text(c.kind, c.value(row)) for c in columns(table)])
+            record = export_row(table, row)
+            expected.append([_office_text(c.kind, c.value(record)) for c in columns(table)])
     assert len(office) == len(expected)
     for got, want in zip(office, expected, strict=True):
         assert [_normal(v) for v in got] == [_normal(v) for v in want]
@@ -355,8 +439,9 @@ def test_excel_indonesia_csv_reads_back_exactly_in_an_indonesian_office(hostile,
     for row in table.rows:
         got = by_nip[row.nip]  # the NIP: text, all 18 digits
         assert isinstance(row.nip, str) and len(row.nip) == 18
+        record = export_row(table, row)
         for index, column in enumerate(cols):
-            value = column.value(row)
+            value = column.value(record)
             if column.kind == "score" and isinstance(value, Decimal):
                 assert got[index] == float(half_up(value)), (column.header, got[index], value)
                 numbers += 1

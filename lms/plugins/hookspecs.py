@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from flask import Blueprint
+    from sqlalchemy import Select
     from sqlalchemy.orm import Session
 
     from lms.cohorts.models import Cohort
@@ -154,10 +155,15 @@ def lms_participant_actions(cohort: Cohort) -> list[ParticipantAction]:
 
 
 @hookspec
-def lms_result_sheets(cohort: Cohort, participant_ids: list[int]) -> list[ResultSheet]:
-    """Extra sheets for the cohort's XLSX export, after *results* and *criteria*.
+def lms_result_sheets(cohort: Cohort, participants: Select[Any]) -> list[ResultSheet]:
+    """Extra sheets for the cohort's XLSX export, after *results* and *criteria*, called once per
+    export when the earlier sheets are written.
 
-    Batched like :func:`lms_result_columns`: every participant at once, a fixed number of queries.
+    ``participants`` is a SQL select of the peserta ids the export covers (filter with
+    ``.in_(participants)``; never a list of ids). Each sheet's ``rows`` must be handed over as they
+    come: an iterator (a generator) whose query runs when the core starts reading it, over a
+    server-side cursor (``execution_options(yield_per=...)``), never a list of the whole cohort.
+    The core consumes it once, row by row, so memory does not grow with the cohort.
     """
 
 

@@ -138,8 +138,11 @@ class ResultFilter:
 class ResultSheet:
     """A sheet a plugin adds to a cohort's XLSX export (the benchmarking *practices*).
 
-    ``headers`` are ``(label, kind)`` pairs with the kinds of :class:`ResultColumn`; ``rows`` may be
-    a generator of row sequences. The plugin reads them in a fixed number of queries.
+    ``headers`` are ``(label, kind)`` pairs with the kinds of :class:`ResultColumn` (and
+    ``"datetime"``). ``rows`` are handed over as they come: an iterator of row sequences (a
+    generator over a server-side cursor, ``yield_per``) that the core reads once, row by row, after
+    the sheets before it are written; never a list of the whole cohort, so that an export's memory
+    does not grow with the cohort. A fixed number of queries whatever the size.
     """
 
     name: Any

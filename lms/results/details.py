@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Float, select, type_coerce
 from sqlalchemy.orm import Session, aliased
@@ -17,7 +17,7 @@ from lms.assessments.models import Assessment, Submission
 from lms.grading.models import Grade, GradeCriterion, GradeStatus
 from lms.results.table import ResultTable
 from lms.rubrics.models import Criterion, Level, Rubric
-from lms.users.models import User
+from lms.users.models import ParticipantProfile, User
 
 
 class CriterionRow(NamedTuple):
@@ -41,7 +41,6 @@ def criterion_rows(
     table: ResultTable,
     participant_ids: Iterable[int] | None = None,
     batch: int = 2000,
-    keep_only: Collection[int] | None = None,
 ) -> Iterator[CriterionRow]:
     """One row per released grade × criterion, by participant name, assessment and criterion.
 
@@ -54,14 +53,7 @@ def criterion_rows(
     ids = [a.id for a in table.assessments]
     if not ids:
         return
-    # keep_only: the peserta to keep, checked per row (a streamed export's roster, not in the SQL).
-    keep = (
-        set(participant_ids)
-        if participant_ids is not None
-        else keep_only
-        if keep_only is not None
-        else {r.participant_id for r in table.rows}
-    )
+    keep = set(participant_ids) if participant_ids is not None else {r.participant_id for r in table.rows}
     criteria: dict[int, tuple[str, float]] = {}
     levels: dict[int, str] = {}
     for cid, title, level_id, label, points in session.execute(
@@ -152,6 +144,125 @@ def criterion_rows(
             graders.get(grader_id),
             graded_at.get(grade_id),
         )
+
+
+class CriterionLine(NamedTuple):
+    """A row of the XLSX criteria sheet as :func:`criterion_lines` streams it: the names are read
+    with it, and nothing is looked up per cohort (the graders and criteria are the staff's and the
+    rubrics', few whatever the cohort size)."""
+
+    nip: str
+    name: str
+    assessment_id: int
+    attempt: int
+    title: str | None  # the work's own name (a practice's title), where its kind gives one
+    criterion: str
+    level: str | None
+    points: float | None
+    comment: str
+    grader: str | None
+    grade_id: int
+    graded_at: datetime | None
+
+
+def criterion_lines(
+    session: Session, table: ResultTable, participants: Any, batch: int = 2000
+) -> Iterator[CriterionLine]:
+    """One line per released grade × criterion of the peserta ``participants`` (a SQL select of
+    their ids) selects, by name, assessment and criterion: the criteria sheet of a streamed export.
+
+    The rows are read from a server-side cursor ``batch`` at a time with the peserta's name and NIP
+    and the grade's time; the works' own names (practices' titles) are asked per batch, for that
+    batch's work. Memory is one batch's, whatever the cohort size (about 100,000 rows at 3,000
+    peserta): no lookup of every grade or every peserta is built.
+    """
+    ids = [a.id for a in table.assessments]
+    if not ids:
+        return
+    several = {a.id: a.kind for a in table.assessments if a.max_submissions > 1}
+    criteria: dict[int, str] = {}
+    levels: dict[int, str] = {}
+    for cid, title, level_id, label in session.execute(
+        select(Criterion.id, Criterion.title, Level.id, Level.label)
+        .join(Rubric, Rubric.id == Criterion.rubric_id)
+        .outerjoin(Level, Level.criterion_id == Criterion.id)
+        .where(Rubric.cohort_id == table.cohort.id)
+    ):
+        criteria[cid] = title
+        if level_id is not None:
+            levels[level_id] = label
+    graders = dict(
+        session.execute(
+            select(User.id, User.name).where(
+                User.id.in_(
+                    select(Grade.grader_id)
+                    .join(Submission, Submission.id == Grade.submission_id)
+                    .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED)
+                )
+            )
+        ).all()
+    )
+    participant = aliased(User)
+    stmt = (
+        select(
+            ParticipantProfile.nip,
+            participant.name,
+            Submission.assessment_id,
+            Submission.id,
+            Submission.attempt,
+            GradeCriterion.criterion_id,
+            GradeCriterion.level_id,
+            type_coerce(GradeCriterion.points, Float),
+            GradeCriterion.comment,
+            Grade.grader_id,
+            Grade.id,
+            Grade.updated_at,
+        )
+        .select_from(GradeCriterion)
+        .join(Grade, Grade.id == GradeCriterion.grade_id)
+        .join(Submission, Submission.id == Grade.submission_id)
+        .join(Assessment, Assessment.id == Submission.assessment_id)
+        .join(participant, participant.id == Submission.participant_id)
+        .outerjoin(ParticipantProfile, ParticipantProfile.user_id == Submission.participant_id)
+        .join(Criterion, Criterion.id == GradeCriterion.criterion_id)
+        .where(
+            Submission.assessment_id.in_(ids),
+            Grade.status == GradeStatus.RELEASED,
+            Submission.participant_id.in_(participants),
+        )
+        .order_by(
+            participant.name,
+            participant.id,
+            Assessment.due_at.is_(None),
+            Assessment.due_at,
+            Assessment.id,
+            Submission.attempt,
+            Criterion.position,
+            Criterion.id,
+        )
+        .execution_options(yield_per=batch)
+    )
+    # On the statement, not the connection (see criterion_rows).
+    result = session.connection().execute(stmt)
+    for part in result.partitions(batch):
+        named = (
+            kinds.titles(session, {(row[3], several[row[2]]) for row in part if row[2] in several}) if several else {}
+        )
+        for nip, name, aid, sid, attempt, cid, level_id, points, comment, grader_id, grade_id, graded_at in part:
+            yield CriterionLine(
+                nip or "",
+                name,
+                aid,
+                attempt,
+                named.get(sid),
+                criteria.get(cid, ""),
+                levels.get(level_id) if level_id else None,
+                points,
+                comment or "",
+                graders.get(grader_id),
+                grade_id,
+                graded_at,
+            )
 
 
 @dataclass(frozen=True, slots=True)

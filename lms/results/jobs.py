@@ -35,8 +35,7 @@ def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # 
     ctx.progress(2, _("Reading the results…"))
     # The PDF lays out parts of the whole table; CSV and XLSX write rows as the cursor yields them.
     table = stored.rows_of(ctx.session, cohort) if format == "pdf" else stored.stream_table(ctx.session, cohort)
-    roster = stored.roster(ctx.session, cohort.id)
-    people = len(roster)
+    people = stored.participant_count(ctx.session, cohort.id)
     ctx.progress(5, _("Writing the file for %(n)s participants…", n=people))
     name = filename(table, format, datetime.now(local_zone()).date())
 
@@ -50,9 +49,9 @@ def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # 
             write_pdf(ctx.session, table, handle, progress=done)
             give_back()  # the renderer's pages, so that the consumer does not keep them
         elif format == "xlsx":
-            write_xlsx(ctx.session, table, handle, rows=stored.stream(ctx.session, table), roster=roster)
+            write_xlsx(ctx.session, table, handle, rows=stored.export_rows(ctx.session, table))
         else:
-            for chunk in csv_chunks(table, DIALECTS[format], stored.stream(ctx.session, table)):
+            for chunk in csv_chunks(table, DIALECTS[format], stored.export_rows(ctx.session, table)):
                 handle.write(chunk.encode("utf-8"))
     metrics.EXPORTS.labels(format).inc()
     ctx.progress(100, _("Done: %(n)s participants.", n=people))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
@@ -11,13 +13,14 @@ from lms.results.table import ResultTable
 
 
 def extra_sheets(
-    session: Session, table: ResultTable, app: Flask | None = None, participant_ids: list[int] | None = None
+    session: Session, table: ResultTable, participants: Any, app: Flask | None = None
 ) -> list[ResultSheet]:
-    """Sheets enabled plugins add to the XLSX export, through the batched ``lms_result_sheets`` hook,
-    for ``participant_ids`` (default: the table's rows)."""
+    """Sheets enabled plugins add to the XLSX export, through the ``lms_result_sheets`` hook, for
+    the peserta ``participants`` (a SQL select of their ids) selects. Each sheet's rows are an
+    iterable the writer consumes row by row after the sheets before it are written: the plugins'
+    queries run then, and no sheet is held whole."""
     app = app or current_app
-    ids = participant_ids if participant_ids is not None else [r.participant_id for r in table.rows]
     sheets: list[ResultSheet] = []
-    for contributed in get_plugin_manager(app).hook.lms_result_sheets(cohort=table.cohort, participant_ids=ids):
+    for contributed in get_plugin_manager(app).hook.lms_result_sheets(cohort=table.cohort, participants=participants):
         sheets.extend(contributed or [])
     return sorted(sheets, key=lambda s: s.order)

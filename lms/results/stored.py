@@ -1,10 +1,11 @@
 """Reading the stored results (:mod:`lms.results.services` keeps them): a page, one peserta's row
-with their rank, or every row streamed, each a query over ``participant_results``.
+with their rank, or every row streamed for an export, each a query over ``participant_results``.
 
 The rank is ``RANK() OVER (PARTITION BY cohort ORDER BY final DESC)`` over the cohort's current
 peserta at read time (equal scores share a rank: 1, 2, 2, 4; incomplete rows have none). The rows
-come back as :class:`lms.results.table.ResultRow` objects, so the templates, exports and API read
-them as before; each reader gets what it shows and no more.
+come back as :class:`lms.results.table.ResultRow` objects, so the templates and API read them as
+before, and as plain export records for the CSV and XLSX (:func:`export_rows`); each reader gets
+what it shows and no more.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, String, and_, case, cast, func, select
+from sqlalchemy.orm import Session, aliased
 
 from lms.certificates.models import Certificate
 from lms.cohorts.models import Cohort, Membership, Role
@@ -24,6 +25,7 @@ from lms.db import utcnow
 from lms.mail.services import absolute_url
 from lms.plugins.types import ResultColumn
 from lms.results import components
+from lms.results.exports.columns import ExportRow
 from lms.results.models import ParticipantResult, ParticipantResultCell
 from lms.results.services import ensure_fresh
 from lms.results.table import (
@@ -38,9 +40,6 @@ from lms.results.table import (
 from lms.users.models import ParticipantProfile, User
 
 PR = ParticipantResult
-# Rows per batch of a streamed read (cells, certificates and the plugins' columns per batch): the
-# plugins' call reads some of the cohort whole each time, so batches are few; memory is one batch's.
-BATCH = 1000
 
 
 def shell(session: Session, cohort: Cohort, app: Flask | None = None, *, fresh: bool = True) -> ResultTable:
@@ -243,46 +242,131 @@ def with_plugin_columns(
     return columns
 
 
-def stream(session: Session, table: ResultTable, app: Flask | None = None, batch: int = BATCH) -> Iterator[ResultRow]:
-    """Every row of the cohort in the canonical order, read from a server-side cursor (PostgreSQL)
-    ``batch`` at a time, each batch with its cells, certificates and plugin columns: memory stays
-    one batch's whatever the cohort size. The first batch's plugin columns become
-    ``table.columns`` (the headers) before its first row is given: read the headers after the
-    first row (:func:`lms.results.exports.as_csv.csv_chunks` does)."""
-    r = ranked(table.cohort.id)
-    stmt = select(r).order_by(*canonical(r)).execution_options(yield_per=batch)
-    builder = Rows(session, table)
+# Rows per fetch of a streamed export's server-side cursor.
+EXPORT_BATCH = 250
+
+
+def export_rows(
+    session: Session, table: ResultTable, app: Flask | None = None, batch: int = EXPORT_BATCH
+) -> Iterator[ExportRow]:
+    """Every peserta's export record in the canonical order, straight from the stored results: one
+    query (the stored row, its cells, the valid certificate's number) read from a server-side cursor
+    ``batch`` rows at a time. Only the worded reasons are kept (by their stored text: few distinct
+    ones), so memory stays one batch's whatever the cohort size, besides the plugins' answer.
+
+    The plugins are asked once, for every peserta of the cohort, before the first row (the batched
+    ``lms_result_columns`` contract: asking per batch made a plugin read its whole cohort again for
+    each), and their columns become ``table.columns`` (the headers): read the headers after the
+    first row (:func:`lms.results.exports.as_csv.csv_chunks` does). What they hold is their values,
+    a few per peserta.
+    """
+    cohort_id = table.cohort.id
+    r = ranked(cohort_id)
+    cells = [aliased(ParticipantResultCell) for _a in table.assessments]
+    stmt = select(
+        r.c.participant_id,
+        r.c.nip,
+        r.c.name,
+        r.c.instansi,
+        r.c.jabatan,
+        r.c.golongan,
+        r.c.components,
+        r.c.final,
+        r.c.predicate,
+        r.c.rank,
+        r.c.attendance_percent,
+        r.c.status,
+        cast(r.c.reasons, String),  # as stored: the key its words are kept under
+        Certificate.number,
+        *(column for cell in cells for column in (cell.state, cell.score)),
+    ).outerjoin(
+        Certificate,
+        and_(
+            Certificate.cohort_id == cohort_id,
+            Certificate.participant_id == r.c.participant_id,
+            Certificate.revoked_at.is_(None),
+        ),
+    )
+    for cell, a in zip(cells, table.assessments, strict=True):
+        stmt = stmt.outerjoin(
+            cell,
+            and_(cell.cohort_id == cohort_id, cell.participant_id == r.c.participant_id, cell.assessment_id == a.id),
+        )
+    stmt = stmt.order_by(*canonical(r)).execution_options(yield_per=batch)
+    defs = table.components or components.component_defs(None)
+    keys = [c.key for c in defs]
+    names = {c.key: c.name for c in defs}
+    titles = {a.id: a.title for a in table.assessments}
+    worded: dict[str | None, str] = {}
+    missing = CellState.NOT_SUBMITTED.value
+    width = len(table.assessments)
+
+    def word(stored: str | None) -> str:
+        facts = json.loads(stored) if stored else []
+        return "; ".join(components.reason_text(code, values, names, titles) for code, values in facts)
+
+    table.columns = plugin_columns(table.cohort, participant_ids(session, cohort_id), app)
+    extra = [c.values for c in table.columns]
     # On the statement, not the connection (see lms.results.details.criterion_rows).
     result = session.connection().execute(stmt)
-    first = True
     for part in result.partitions(batch):
-        rows = builder.build(part)
-        if first:
-            table.columns = with_plugin_columns(table, rows, app)
-            first = False
-        else:
-            with_plugin_columns(table, rows, app, header=table.columns)
-        yield from rows
-    if first:  # no rows: the headers still name the plugins' columns
-        table.columns = plugin_columns(table.cohort, [], app)
+        for pid, nip, name, instansi, jabatan, golongan, parts, final, predicate, rank, *rest in part:
+            attendance, status, reasons, certificate, *flat = rest
+            text = worded.get(reasons)
+            if text is None:
+                text = worded[reasons] = word(reasons)
+            parts = parts or {}
+            yield ExportRow(
+                nip or "",
+                name,
+                instansi or "",
+                jabatan or "",
+                golongan or "",
+                tuple((flat[2 * i] or missing, flat[2 * i + 1]) for i in range(width)),
+                tuple(None if parts.get(k) is None else Decimal(parts[k]) for k in keys),
+                final,
+                predicate,
+                rank,
+                attendance,
+                status,
+                text,
+                certificate,
+                tuple(values.get(pid) for values in extra),
+            )
 
 
 def stream_table(session: Session, cohort: Cohort, app: Flask | None = None) -> ResultTable:
-    """The table for a streamed export: no rows held (read them with :func:`stream`, which sets the
-    plugins' column headers), and the number of ranked peserta."""
-    table = shell(session, cohort, app)
-    table.ranked = ranked_count(session, cohort.id)
-    return table
+    """The table for a streamed export: no rows held (read them with :func:`export_rows`, which sets
+    the plugins' column headers)."""
+    return shell(session, cohort, app)
 
 
-def roster(session: Session, cohort_id: int) -> dict[int, tuple[str, str]]:
-    """Participant id → (NIP, name) of the cohort's peserta: what the detail sheets need of a row."""
-    return {
-        pid: (nip or "", name)
-        for pid, nip, name in session.execute(
-            select(Membership.user_id, ParticipantProfile.nip, User.name)
-            .join(User, User.id == Membership.user_id)
-            .outerjoin(ParticipantProfile, ParticipantProfile.user_id == Membership.user_id)
+def participant_ids(session: Session, cohort_id: int) -> list[int]:
+    """The ids of the cohort's peserta, whose rows the stored results hold (what the plugins are asked about)."""
+    return list(
+        session.scalars(
+            select(PR.participant_id)
+            .join(
+                Membership,
+                and_(
+                    Membership.cohort_id == PR.cohort_id,
+                    Membership.user_id == PR.participant_id,
+                    Membership.role == Role.PARTICIPANT,
+                ),
+            )
+            .where(PR.cohort_id == cohort_id)
+            .order_by(PR.participant_id)
+        )
+    )
+
+
+def participant_count(session: Session, cohort_id: int) -> int:
+    """The cohort's peserta (what a streamed export writes a row for)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
             .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)
         )
-    }
+        or 0
+    )

@@ -144,9 +144,7 @@ def export(cohort: Cohort):
     if fmt == "xlsx":
         table = stored.stream_table(db.session, cohort)
         body = io.BytesIO()
-        write_xlsx(
-            db.session, table, body, rows=stored.stream(db.session, table), roster=stored.roster(db.session, cohort.id)
-        )
+        write_xlsx(db.session, table, body, rows=stored.export_rows(db.session, table))
         body.seek(0)
         name = filename(table, fmt, _today(), None)
         return send_file(body, mimetype=FORMATS[fmt], as_attachment=True, download_name=name, max_age=0)
@@ -158,7 +156,7 @@ def _send_csv(cohort: Cohort, fmt: str) -> Any:
     written (the stored rows are brought up to date here, before the commit; the body only reads)."""
     table = stored.stream_table(db.session, cohort)
     name = filename(table, fmt, _today(), None)
-    rows = stored.stream(db.session, table)
+    rows = stored.export_rows(db.session, table)
     chunks = (chunk.encode("utf-8") for chunk in csv_chunks(table, DIALECTS[fmt], rows))
     response = Response(stream_with_context(chunks), mimetype=FORMATS[fmt])
     response.headers["Content-Disposition"] = f"attachment; filename={name}"  # secure_filename: ASCII

@@ -118,8 +118,8 @@ def lms_reminders(session: Session, now: Any) -> list[Reminder]:
 
 
 @hookimpl
-def lms_result_sheets(cohort: Cohort, participant_ids: list[int]) -> list[Any]:
-    sheet = practices_sheet(db.session, cohort.id, participant_ids)
+def lms_result_sheets(cohort: Cohort, participants: Any) -> list[Any]:
+    sheet = practices_sheet(db.session, cohort.id, participants)
     return [sheet] if sheet else []
 
 

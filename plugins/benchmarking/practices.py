@@ -519,13 +519,14 @@ def latest_status(session: Session, practice_ids: list[int]) -> dict[int, Follow
 
 
 def latest_statuses(practices: Any) -> Any:
-    """A subquery of each practice's newest implementation status (``practice_id``, ``status``), for
+    """A subquery of each practice's newest follow-up (``practice_id``, ``status``, ``confirmed_at``), for
     the practices whose ids ``practices`` (a SQL select) returns: the aggregates' counterpart of
     :func:`latest_status`, with the same order (round opening, then report time)."""
     ranked = (
         select(
             Followup.practice_id,
             Followup.status,
+            Followup.confirmed_at,
             func.row_number()
             .over(
                 partition_by=Followup.practice_id,
@@ -537,7 +538,7 @@ def latest_statuses(practices: Any) -> Any:
         .where(Followup.practice_id.in_(practices))
         .subquery()
     )
-    return select(ranked.c.practice_id, ranked.c.status).where(ranked.c.n == 1).subquery()
+    return select(ranked.c.practice_id, ranked.c.status, ranked.c.confirmed_at).where(ranked.c.n == 1).subquery()
 
 
 def funnel(session: Session, visit: FieldVisit) -> dict[str, int]:

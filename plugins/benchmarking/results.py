@@ -5,8 +5,10 @@ scores), batched for every participant at once in a fixed number of queries; the
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -45,6 +47,7 @@ STAGE_LABELS = {
     "implemented": _l("Practices implemented"),
 }
 PAGE_LIMIT = 500  # participant ids read as a list (a page); above that, the whole cohort is read
+SHEET_BATCH = 1000  # rows per fetch of a server-side cursor (the practices sheet, the visit scores)
 
 
 def stage_counts(cohort_id: int, participant_ids: list[int] | None = None) -> Select[int, int, int, int, int]:
@@ -146,8 +149,8 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
     assessment_ids = [a for v in visits if (a := individual_assessment_id(v))]
     if assessment_ids:
         by_assessment = {a.id: a for a in session.scalars(select(Assessment).where(Assessment.id.in_(assessment_ids)))}
-        scores: dict[int, dict[int, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
-        for assessment_id, user_id, score in session.execute(
+        # By peserta from a server-side cursor: one peserta's grades at a time, not the cohort's.
+        graded = session.connection().execute(
             select(Submission.assessment_id, Submission.participant_id, Grade.score)
             .join(Grade, Grade.submission_id == Submission.id)
             .where(
@@ -156,10 +159,14 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
                 Grade.score.is_not(None),
                 *([Submission.participant_id.in_(sorted(ids))] if len(ids) <= PAGE_LIMIT else []),
             )
-        ):
-            if score is not None:  # (filtered in the query; the column is nullable)
-                scores[user_id][assessment_id].append(score)
-        for user_id, per_assessment in scores.items():
+            .order_by(Submission.participant_id)
+            .execution_options(yield_per=SHEET_BATCH)
+        )
+        for user_id, rows in groupby(graded, key=itemgetter(1)):
+            per_assessment: dict[int, list[Decimal]] = defaultdict(list)
+            for assessment_id, _user, score in rows:
+                if score is not None:  # (filtered in the query; the column is nullable)
+                    per_assessment[assessment_id].append(score)
             # Exact per visit, rounded once after the mean over visits.
             exact_values = [exact_aggregate(by_assessment[a], s) for a, s in per_assessment.items()]
             value = mean(v for v in exact_values if v is not None)
@@ -204,47 +211,89 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
     ]
 
 
-def practices_sheet(session: Session, cohort_id: int, participant_ids: list[int]) -> ResultSheet | None:
-    """Every submitted practice of the cohort's visits: who, what, stage, plan, latest implementation
-    status and the released score (never an unreleased one). Three queries whatever the size."""
-    ids = set(participant_ids)
-    rows = session.execute(
-        select(Practice, Submission, FieldVisit.start_date, Host.name, User.name, ParticipantProfile.nip)
+def practices_sheet(session: Session, cohort_id: int, participants: Any) -> ResultSheet | None:
+    """Every submitted practice of the cohort's visits by the peserta ``participants`` (a SQL
+    select of ids) selects: who, what, stage, plan, latest implementation status and the released
+    score (never an unreleased one).
+
+    One query, run when the export starts reading the rows and read from a server-side cursor a
+    batch at a time (``yield_per``): the rows are handed over as they come, never held (15,000
+    practices in a national cohort). Labels are translated once per sheet, visit dates formatted
+    once per visit. No sheet for a cohort without a field visit.
+    """
+    if session.scalar(select(FieldVisit.id).where(FieldVisit.cohort_id == cohort_id).limit(1)) is None:
+        return None
+    submitted = (
+        select(Practice.id)
+        .join(Submission, Submission.id == Practice.submission_id)
+        .join(FieldVisit, FieldVisit.id == Practice.visit_id)
+        .where(FieldVisit.cohort_id == cohort_id, Submission.state == SubmissionState.SUBMITTED)
+    )
+    latest = practices.latest_statuses(submitted)
+    stmt = (
+        select(
+            ParticipantProfile.nip,
+            User.name,
+            Host.name,
+            FieldVisit.start_date,
+            Practice.title,
+            Practice.category,
+            Practice.stage,
+            Practice.target_unit,
+            latest.c.status,
+            latest.c.confirmed_at,
+            Grade.score,
+        )
         .join(Submission, Submission.id == Practice.submission_id)
         .join(FieldVisit, FieldVisit.id == Practice.visit_id)
         .join(Host, Host.id == FieldVisit.host_id)
         .join(User, User.id == Practice.participant_id)
         .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id)
-        .where(FieldVisit.cohort_id == cohort_id, Submission.state == SubmissionState.SUBMITTED)
+        .outerjoin(latest, latest.c.practice_id == Practice.id)
+        .outerjoin(Grade, (Grade.submission_id == Submission.id) & (Grade.status == GradeStatus.RELEASED))
+        .where(
+            FieldVisit.cohort_id == cohort_id,
+            Submission.state == SubmissionState.SUBMITTED,
+            Practice.participant_id.in_(participants),
+        )
         .order_by(User.name, Practice.id)
-    ).all()
-    rows = [r for r in rows if r[0].participant_id in ids]
-    if not rows:
-        return None
-    released = dict(
-        session.execute(
-            select(Grade.submission_id, Grade.score).where(
-                Grade.submission_id.in_([r[1].id for r in rows]), Grade.status == GradeStatus.RELEASED
-            )
-        ).all()
+        .execution_options(yield_per=SHEET_BATCH)
     )
-    statuses = practices.latest_status(session, [r[0].id for r in rows])
 
-    def cells():
-        for practice, submission, visit_date, host, name, nip in rows:
-            status = statuses.get(practice.id)
+    def cells() -> Iterator[list[Any]]:
+        categories = {k: str(v) for k, v in practices.CATEGORY_LABELS.items()}
+        stages = {k: str(v) for k, v in practices.STAGE_LABELS.items()}
+        statuses = {k: str(v) for k, v in practices.STATUS_LABELS.items()}
+        dates: dict[Any, str] = {}
+        # Core execution on the statement (see lms.results.details.criterion_rows): plain rows.
+        for (
+            nip,
+            name,
+            host,
+            visit_date,
+            title,
+            category,
+            stage,
+            target,
+            status,
+            confirmed,
+            score,
+        ) in session.connection().execute(stmt):
+            shown = dates.get(visit_date)
+            if shown is None:
+                shown = dates[visit_date] = format_date(visit_date)
             yield [
                 nip or "",
                 name,
                 host,
-                format_date(visit_date),
-                practice.title,
-                str(practices.CATEGORY_LABELS[practice.category]),
-                str(practices.STAGE_LABELS[practice.stage]),
-                practice.target_unit,
-                str(practices.STATUS_LABELS[status.status]) if status else "",
-                "✓" if status and status.confirmed_at else "",
-                float(released[submission.id]) if released.get(submission.id) is not None else None,
+                shown,
+                title,
+                categories[category],
+                stages[stage],
+                target,
+                statuses[status] if status is not None else "",
+                "✓" if status is not None and confirmed is not None else "",
+                float(score) if score is not None else None,
             ]
 
     return ResultSheet(

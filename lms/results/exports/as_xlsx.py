@@ -10,7 +10,7 @@ XlsxWriter's private cell writer is gone."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any
@@ -18,14 +18,17 @@ from typing import IO, Any
 import xlsxwriter
 from flask import Flask, current_app
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.cohorts.models import Membership, Role
 from lms.core.spreadsheet import needs_guard
 from lms.core.timezones import local_zone
-from lms.results.details import criterion_rows, work_titles
-from lms.results.exports.columns import Marker, columns
+from lms.results.details import criterion_lines
+from lms.results.exports.columns import ExportRow, Marker, columns, export_row
 from lms.results.sheets import extra_sheets
-from lms.results.table import ResultRow, ResultTable
+from lms.results.table import ResultTable
+from lms.users.models import User
 
 
 def _excel_time(value: datetime) -> float:
@@ -88,14 +91,14 @@ def write_xlsx(
     table: ResultTable,
     out: IO[bytes] | str,
     app: Flask | None = None,
-    rows: Iterable[ResultRow] | None = None,
-    roster: dict[int, tuple[str, str]] | None = None,
+    rows: Iterable[ExportRow] | None = None,
 ) -> None:
     """The workbook: *results*, *criteria* (one row per released grade × criterion) and any sheet a
     plugin adds through the ``lms_result_sheets`` hook, e.g. *practices*.
 
-    ``rows`` streamed (:func:`lms.results.stored.stream`) with ``roster`` (participant id → NIP,
-    name: :func:`lms.results.stored.roster`) for the detail sheets; else the table's rows.
+    ``rows``: the records as they are read (:func:`lms.results.stored.export_rows`); the detail
+    sheets then stream the cohort's current peserta too, and nothing is held per peserta. Without
+    ``rows``, the table's rows and the detail rows of those peserta.
     """
 
     workbook = xlsxwriter.Workbook(
@@ -117,7 +120,14 @@ def write_xlsx(
         }
     )
 
-    source = iter(table.rows if rows is None else rows)
+    if rows is None:
+        source: Iterator[ExportRow] = (export_row(table, r) for r in table.rows)
+        participants = select(User.id).where(User.id.in_([r.participant_id for r in table.rows]))
+    else:
+        source = iter(rows)
+        participants = select(Membership.user_id).where(
+            Membership.cohort_id == cohort.id, Membership.role == Role.PARTICIPANT
+        )
     first = next(source, None)  # a streamed read knows the plugins' columns once it has begun
     cols = columns(table)
     results = _Sheet(workbook, workbook.add_worksheet(sheet_name(_("results"))))
@@ -128,23 +138,23 @@ def write_xlsx(
         for c, kind, get in plan:
             put(r, c, kind, get(row))
 
-    if roster is None:
-        roster = {r.participant_id: (r.nip, r.name) for r in table.rows}
-    _write_criteria(session, table, _Sheet(workbook, workbook.add_worksheet(sheet_name(_("criteria")))), roster)
+    _write_criteria(session, table, _Sheet(workbook, workbook.add_worksheet(sheet_name(_("criteria")))), participants)
 
-    for extra in extra_sheets(session, table, app, list(roster)):
+    for extra in extra_sheets(session, table, participants, app):
         sheet = _Sheet(workbook, workbook.add_worksheet(sheet_name(str(extra.name))))
         sheet.headers([str(label) for label, _kind in extra.headers], [18] * len(extra.headers))
         extra_kinds = [kind for _label, kind in extra.headers]
+        # Row by row as the plugin gives them (a generator over its cursor): never a list.
         for r, values in enumerate(extra.rows, start=1):
             for c, (kind, value) in enumerate(zip(extra_kinds, values, strict=False)):
                 sheet.put(r, c, kind, value)
     workbook.close()
 
 
-def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet, roster: dict[int, tuple[str, str]]) -> None:
-    """One row per released grade × criterion. The hot loop of a large export (≈ 100,000 rows):
-    typed XlsxWriter calls, per-person and per-grade values worked out once, empty cells skipped."""
+def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet, participants: Any) -> None:
+    """One row per released grade × criterion of ``participants`` (a select of ids). The hot loop of
+    a large export (≈ 100,000 rows): typed XlsxWriter calls, per-person and per-grade values worked
+    out once as the rows come (they come by person, then grade), empty cells skipped."""
     headers = [
         (_("NIP"), 21),
         (_("Name"), 30),
@@ -164,26 +174,27 @@ def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet, roster:
     def fmt(value: str) -> Any:
         return guarded if needs_guard(value) else None
 
-    people = {pid: (nip, name, fmt(name)) for pid, (nip, name) in roster.items()}
     titles = {a.id: (a.title, fmt(a.title)) for a in table.assessments}
     # The attempt only where an assessment takes several submissions (practices): elsewhere it is
     # always 1, and a hundred thousand cells of 1 cost time and say nothing.
     several = {a.id for a in table.assessments if a.max_submissions > 1}
-    named = {key: (title, fmt(title)) for key, title in work_titles(session, table).items()}  # practices' titles
     strings: dict[str, Any] = {}  # criterion titles, levels, graders: few, each checked once
-    last_time: datetime | None = None
+    last_name: str | None = None
+    name_fmt: Any = None
+    last_grade = 0
     serial = 0.0
-    for r, item in enumerate(criterion_rows(session, table, keep_only=roster), start=1):
-        nip, name, name_fmt = people[item.participant_id]
+    for r, item in enumerate(criterion_lines(session, table, participants), start=1):
+        nip, name = item.nip, item.name
+        if name != last_name:
+            last_name, name_fmt = name, fmt(name)
         if nip:
             text(r, 0, nip, None)
         text(r, 1, name, name_fmt)
         title, title_fmt = titles[item.assessment_id]
         text(r, 2, title, title_fmt)
         if item.assessment_id in several:
-            work = named.get((item.participant_id, item.assessment_id, item.attempt))
-            if work is not None:
-                text(r, 3, work[0], work[1])
+            if item.title:
+                text(r, 3, item.title, fmt(item.title))
             else:
                 number(r, 3, item.attempt, None)
         criterion, level, grader = item.criterion, item.level, item.grader
@@ -203,6 +214,6 @@ def _write_criteria(session: Session, table: ResultTable, sheet: _Sheet, roster:
         if grader:
             text(r, 8, grader, strings[grader] if grader in strings else strings.setdefault(grader, fmt(grader)))
         if item.graded_at is not None:
-            if item.graded_at is not last_time:  # every row of one grade shares the object
-                last_time, serial = item.graded_at, _excel_time(item.graded_at)
+            if item.grade_id != last_grade:  # the rows of one grade come together
+                last_grade, serial = item.grade_id, _excel_time(item.graded_at)
             number(r, 9, serial, when)

@@ -5,6 +5,7 @@ import io
 import os
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -750,6 +751,44 @@ def test_xlsx_export_has_a_practices_sheet_without_unreleased_scores(app, world,
     assert len(names) == 3 and set(rows) == {"Rumah sakit tanpa kelas", "Mal pelayanan publik"}
     assert rows["Rumah sakit tanpa kelas"][-1] == 100 and rows["Mal pelayanan publik"][-1] is None
     book.close()
+
+
+def test_the_practices_sheet_is_read_as_it_is_written_through_a_streamed_cursor(app, world, session):
+    """The hook hands the practices over as they come: the query runs when the export reads the
+    first row (not when the sheet is asked for), from a server-side cursor (``yield_per``), and
+    keeps the peserta the export's select names."""
+    from sqlalchemy import event
+
+    from lms.cohorts.models import Membership, Role
+    from plugins.benchmarking.results import practices_sheet
+
+    logged(session, world, who=0)
+    logged(session, world, who=1, title="Mal pelayanan publik")
+    session.commit()
+    seen: list[bool] = []
+
+    def note(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if "FROM benchmarking_practices" in statement:
+            seen.append(bool(context.execution_options.get("yield_per")))
+
+    everyone = select(Membership.user_id).where(
+        Membership.cohort_id == world["cohort"].id, Membership.role == Role.PARTICIPANT
+    )
+    engine = session.connection().engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        with app.test_request_context():
+            sheet = practices_sheet(session, world["cohort"].id, everyone)
+            assert sheet is not None and seen == [], "nothing read before the sheet is written"
+            rows = iter(sheet.rows)
+            first = next(rows)
+            assert seen == [True], "one query, streamed"
+            assert sorted(r[4] for r in [first, *rows]) == ["Mal pelayanan publik", "Rumah sakit tanpa kelas"]
+            only = everyone.where(Membership.user_id == world["people"][1].id)
+            kept = list(practices_sheet(session, world["cohort"].id, only).rows)
+            assert [r[4] for r in kept] == ["Mal pelayanan publik"]
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def test_two_drafts_are_two_practices_and_submitted_evidence_is_frozen(app, world, session):
