@@ -258,3 +258,21 @@ def test_plural_forms_come_from_the_compiled_catalogues(ctx):
         with force_locale("en"):
             expected = singular if n == 1 else plural_id
             assert ngettext(singular, plural_id, n, **values) == expected % {**values, "num": n}
+
+
+def test_templates_follow_a_locale_forced_within_the_request(app):
+    """Templates keep the request's catalogue between calls, but never across a change of locale:
+    an e-mail rendered for a recipient in English inside an Indonesian page, then the page again."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = (
+        '{{ _("Log in to Tolok") }}|'
+        '{{ ngettext("%(num)s submission is waiting to be graded.", "%(num)s submissions are waiting to be graded.", 2) }}'
+    )
+    with app.test_request_context("/"):
+        page = render_template_string(template)
+        assert page.startswith("Masuk ke Tolok|2 ") and "submissions" not in page
+        with force_locale("en"):
+            assert render_template_string(template) == "Log in to Tolok|2 submissions are waiting to be graded."
+        assert render_template_string(template) == page

@@ -62,7 +62,8 @@ def memberships_of(session: Session, user_id: int) -> list[Membership]:
 
 @functools.cache
 def _cards_statement() -> Executable:
-    """Built once (constructing it costs more than running it)."""
+    """Built once (constructing it costs more than running it); read on the session's connection:
+    plain values, none of the ORM's per-statement work."""
     return (
         select(
             Cohort.id,
@@ -86,4 +87,4 @@ def cohort_cards_of(session: Session, user_id: int) -> list[Row[Any]]:
     """Each of a person's memberships with what the dashboard shows of its cohort, newest cohort
     first (one query of plain rows: ``id``, ``name``, ``year``, ``start_date``, ``end_date``,
     ``location``, ``status``, ``program_code``, ``role``)."""
-    return list(session.execute(_cards_statement(), {"user_id": user_id}))
+    return list(session.connection().execute(_cards_statement(), {"user_id": user_id}))

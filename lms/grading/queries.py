@@ -36,7 +36,8 @@ def awaiting_final_grade(session: Session, cohort_ids: Iterable[int]) -> int:
 
 @functools.cache
 def _released_statement() -> Executable:
-    """Built once (constructing it costs more than running it)."""
+    """Built once (constructing it costs more than running it); read on the session's connection:
+    plain values, none of the ORM's per-statement work."""
     return (
         select(Assessment.id, Assessment.title, Grade.score)
         .join(Submission, Submission.assessment_id == Assessment.id)
@@ -58,4 +59,4 @@ def released_for(session: Session, participant_id: int, cohort_ids: Iterable[int
     if not ids:
         return []
     params = {"participant_id": participant_id, "cohort_ids": ids, "limit": limit}
-    return list(session.execute(_released_statement(), params))
+    return list(session.connection().execute(_released_statement(), params))
