@@ -32,7 +32,7 @@ from lms.core.timezones import local_zone
 from lms.core.views import cohort_tabs
 from lms.jobs import services as jobs
 from lms.jobs.views import start_page
-from lms.results import components, stored
+from lms.results import components, html, stored
 from lms.results import jobs as _export_jobs  # noqa: F401  (registers the export job kind)
 from lms.results.details import CriterionRow, criterion_rows, feedback_of
 from lms.results.exports import FORMATS, inline
@@ -45,6 +45,10 @@ from lms.results.screen import STATUSES, ResultQuery, result_screen
 from lms.results.table import ResultRow, ResultTable
 
 bp = Blueprint("results", __name__, template_folder="templates")
+
+
+for _name in ("score_cell", "final_cell", "plugin_cell", "outcome_badge", "result_rows"):
+    bp.add_app_template_global(getattr(html, _name), _name)
 
 
 @bp.app_template_global("results_state_label")
