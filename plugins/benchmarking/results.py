@@ -168,8 +168,10 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
                 if score is not None:  # (filtered in the query; the column is nullable)
                     per_assessment[assessment_id].append(score)
             # Exact per visit, rounded once after the mean over visits.
-            exact_values = [exact_aggregate(by_assessment[a], s) for a, s in per_assessment.items()]
-            value = mean(v for v in exact_values if v is not None)
+            exact_values = [
+                v for a, s in per_assessment.items() if (v := exact_aggregate(by_assessment[a], s)) is not None
+            ]
+            value = exact_values[0] if len(exact_values) == 1 else mean(exact_values)  # one visit: its own mean
             visit_scores[user_id] = None if value is None else half_up(value)
     group_scores = reports.member_scores(session, visit_ids, sorted(ids) if len(ids) <= PAGE_LIMIT else None)
     # One group-report column per visit, in the order of the visits (a participant has a group in

@@ -12,12 +12,14 @@ import io
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from typing import IO
+from typing import IO, Any
 
 from lms.core.scores import half_up
 from lms.core.spreadsheet import PLAIN, CsvDialect, csv_writer, guard
 from lms.results.exports.columns import Column, ExportRow, Marker, columns, export_row
 from lms.results.table import ResultTable
+
+SCORES_KEPT = 10_001  # written scores kept per column: every two-place value from 0 to 100
 
 
 def _formatter(column: Column, dialect: CsvDialect) -> Callable[[ExportRow], str]:
@@ -33,6 +35,9 @@ def _formatter(column: Column, dialect: CsvDialect) -> Callable[[ExportRow], str
 
     if kind == "score":
         number = dialect.number
+        # Scores repeat (two places between 0 and 100): each distinct value is rounded and written
+        # once per column. The text depends on the value only (87.5 and 87.50 are one key).
+        shown: dict[Any, str] = {}
 
         def score(row: ExportRow) -> str:
             v = value(row)
@@ -40,7 +45,12 @@ def _formatter(column: Column, dialect: CsvDialect) -> Callable[[ExportRow], str
                 return ""
             if v.__class__ is Marker:
                 return marker(v)
-            return number(half_up(v))
+            text = shown.get(v)
+            if text is None:
+                text = number(half_up(v))
+                if len(shown) < SCORES_KEPT:
+                    shown[v] = text
+            return text
 
         return score
     if kind in ("number", "int"):
