@@ -2,7 +2,7 @@
 
     # a node on the bench data (bench.pages or bench.export left it in the database):
     LMS_ENV=production LMS_SECRET_KEY=bench LMS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
-        LMS_RATELIMIT_ENABLED=false GUNICORN_BIND=127.0.0.1:5150 GUNICORN_WORKERS=2 GUNICORN_THREADS=4 \\
+        LMS_RATELIMIT_ENABLED=false GUNICORN_BIND=127.0.0.1:5150 GUNICORN_WORKERS=2 GUNICORN_THREADS=4 GUNICORN_MAX_REQUESTS=0 \\
         GUNICORN_ACCESSLOG=/dev/null .venv/bin/gunicorn -c deploy/gunicorn.conf.py wsgi:app &
     .venv/bin/python -m bench.load --port 5150 --database postgresql+psycopg://postgres@127.0.0.1:5432/bench
 

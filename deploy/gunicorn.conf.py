@@ -1,7 +1,7 @@
 """gunicorn settings for one Tolok web node: ``gunicorn -c deploy/gunicorn.conf.py wsgi:app``.
 
 Every value can be overridden from the environment (GUNICORN_BIND, GUNICORN_WORKERS,
-GUNICORN_THREADS) so that the systemd unit, the container and the multi-node test share this file.
+GUNICORN_THREADS, GUNICORN_MAX_REQUESTS) so that the systemd unit, the container and the multi-node test share this file.
 """
 
 import os
@@ -22,8 +22,11 @@ graceful_timeout = 30
 # than nginx does so that nginx, not gunicorn, closes an idle one (no reset on reuse).
 keepalive = 75
 # Recycle workers now and then: a slow leak in a dependency never takes a node down.
-max_requests = 5000
-max_requests_jitter = 500
+# A worker is replaced after this many requests (a guard against slow leaks); 0 never. Throughput
+# runs (bench/load.py) set GUNICORN_MAX_REQUESTS=0: wrk sends 5,000 requests to a worker within
+# seconds, and a restart in the middle of a page's window measures the restart, not the page.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+max_requests_jitter = 500 if max_requests else 0
 # Heartbeat files in memory, not on a disk that may stall.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Access lines to stderr (journald / docker logs); the app logs its own structured lines.
