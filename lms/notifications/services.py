@@ -7,12 +7,13 @@ to the job queue only after the caller's transaction commits (a rolled-back even
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, event, func, insert, select, update
+from sqlalchemy import Select, bindparam, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -142,15 +143,21 @@ def _forget(session: Session) -> None:
 # -- the inbox -----------------------------------------------------------------------------------
 
 
-def unread_count(session: Session, user_id: int) -> int:
+@functools.cache
+def _unread_statement() -> Any:
+    """Built once; read on the session's connection (the bell is on every page: none of the ORM's
+    per-statement work)."""
     return (
-        session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
-        )
-        or 0
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.recipient_id == bindparam("user_id"), Notification.read_at.is_(None))
     )
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # what the ORM's autoflush would do: count what this request created
+    return session.connection().execute(_unread_statement(), {"user_id": user_id}).scalar() or 0
 
 
 def inbox(user_id: int, unread_only: bool = False) -> Select[Notification]:

@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import and_, delete, event, inspect, or_, select, update
+from sqlalchemy import and_, delete, event, inspect, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Extension, Submission
@@ -159,6 +159,11 @@ def refresh_results(
     _upsert(session, ParticipantResult, ["cohort_id", "participant_id"], results)
     _upsert(session, ParticipantResultCell, ["cohort_id", "participant_id", "assessment_id"], cells)
     new_generation(session, cohort_id)
+    if some is None and len(results) > INLINE_COHORT and session.get_bind().dialect.name == "postgresql":
+        # Thousands of rows written at once (a large cohort's refresh, the first backfill): the
+        # planner's statistics of an empty or small table would plan the readers' joins for a few
+        # rows (an export of 3,000 took 10 s instead of 0.4 s) until autovacuum gets to the table.
+        session.execute(text("ANALYZE participant_results, participant_result_cells"))
     log.debug("results of cohort %s refreshed: %s rows at %s", cohort_id, len(results), now)
     return len(results)
 
