@@ -441,6 +441,11 @@ def counts_by_cohort(session: Session, cohort_ids: Iterable[int]) -> dict[int, d
     return counts
 
 
+def participant_count(session: Session, cohort_id: int) -> int:
+    """How many peserta the cohort has (one COUNT)."""
+    return counts_by_cohort(session, [cohort_id])[cohort_id][Role.PARTICIPANT]
+
+
 def participants(cohort: Cohort, query: str = "") -> Select[Membership]:
     """The cohort's participants with their profiles, searchable by name, email, NIP or agency."""
     stmt = (

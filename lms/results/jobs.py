@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lms.cohorts.models import Cohort
+from lms.cohorts.services import participant_count
 from lms.core.errors import DomainError
 from lms.core.memory import give_back
 from lms.core.spreadsheet import DIALECTS
@@ -35,7 +36,7 @@ def export_results(ctx: JobContext, *, cohort_id: int, format: str) -> None:  # 
     ctx.progress(2, _("Reading the results…"))
     # The PDF lays out parts of the whole table; CSV and XLSX write rows as the cursor yields them.
     table = stored.rows_of(ctx.session, cohort) if format == "pdf" else stored.stream_table(ctx.session, cohort)
-    people = stored.participant_count(ctx.session, cohort.id)
+    people = participant_count(ctx.session, cohort.id)
     ctx.progress(5, _("Writing the file for %(n)s participants…", n=people))
     name = filename(table, format, datetime.now(local_zone()).date())
 

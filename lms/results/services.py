@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from lms.assessments.models import Assessment, Extension, Submission
 from lms.attendance.models import AttendanceRecord, ClassSession
 from lms.cohorts.models import Cohort, Membership, Program, Role
+from lms.cohorts.services import participant_count
 from lms.db import upsert, utcnow
 from lms.grading.models import Grade
 from lms.jobs.queue import TaskRun, enqueue, task
@@ -192,14 +193,6 @@ def _app(app: Flask | None) -> Flask | None:
     return current_app._get_current_object() if has_app_context() else None  # type: ignore[attr-defined]
 
 
-def _participant_count(session: Session, cohort_id: int) -> int:
-    return len(
-        session.scalars(
-            select(Membership.user_id).where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)
-        ).all()
-    )
-
-
 def apply_pending(
     session: Session, cohort_id: int | None = None, app: Flask | None = None, *, defer_large: bool = False
 ) -> None:
@@ -217,7 +210,7 @@ def apply_pending(
             ids = stale.pop(cid)
             if app is None:
                 _invalidate(session, cid, ids)
-            elif ids is None and defer_large and _participant_count(session, cid) > INLINE_COHORT:
+            elif ids is None and defer_large and participant_count(session, cid) > INLINE_COHORT:
                 _invalidate(session, cid, None)
                 enqueue(session, "results.refresh", cohort_id=cid)
             else:
@@ -270,7 +263,7 @@ def ensure_fresh(session: Session, cohort: Cohort, app: Flask | None = None) -> 
         )
     )
     if missing:
-        everyone = len(missing) > INLINE_COHORT or len(missing) * 2 > _participant_count(session, cohort.id)
+        everyone = len(missing) > INLINE_COHORT or len(missing) * 2 > participant_count(session, cohort.id)
         refresh_results(session, cohort.id, None if everyone else missing, app)
 
 

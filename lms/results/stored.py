@@ -358,15 +358,3 @@ def participant_ids(session: Session, cohort_id: int) -> list[int]:
             .order_by(PR.participant_id)
         )
     )
-
-
-def participant_count(session: Session, cohort_id: int) -> int:
-    """The cohort's peserta (what a streamed export writes a row for)."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Membership)
-            .where(Membership.cohort_id == cohort_id, Membership.role == Role.PARTICIPANT)
-        )
-        or 0
-    )
