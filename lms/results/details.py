@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, select, type_coerce
+from sqlalchemy import Float, Select, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from lms.assessments import kinds
@@ -34,6 +34,35 @@ class CriterionRow(NamedTuple):
     comment: str
     grader: str | None
     graded_at: datetime | None  # the same object for every row of one grade
+
+
+_PARTICIPANT = aliased(User)
+
+
+def _released_criteria(assessment_ids: list[int], *columns: Any) -> Select[Any]:
+    """``columns`` of every criterion row of the released grades of these assessments, in the
+    sheets' order: peserta by name, assessments by due date, attempt, criterion (``_PARTICIPANT`` is
+    the peserta's user). The one statement the PDF's criteria and the XLSX's criteria sheet read."""
+    return (
+        select(*columns)
+        .select_from(GradeCriterion)
+        .join(Grade, Grade.id == GradeCriterion.grade_id)
+        .join(Submission, Submission.id == Grade.submission_id)
+        .join(Assessment, Assessment.id == Submission.assessment_id)
+        .join(_PARTICIPANT, _PARTICIPANT.id == Submission.participant_id)
+        .join(Criterion, Criterion.id == GradeCriterion.criterion_id)
+        .where(Submission.assessment_id.in_(assessment_ids), Grade.status == GradeStatus.RELEASED)
+        .order_by(
+            _PARTICIPANT.name,
+            _PARTICIPANT.id,
+            Assessment.due_at.is_(None),
+            Assessment.due_at,
+            Assessment.id,
+            Submission.attempt,
+            Criterion.position,
+            Criterion.id,
+        )
+    )
 
 
 def criterion_rows(
@@ -79,36 +108,17 @@ def criterion_rows(
         ).all()
     )
     graded_at = dict(session.execute(select(Grade.id, Grade.updated_at).where(Grade.id.in_(released))).all())
-    participant = aliased(User)
-    stmt = (
-        select(
-            Submission.participant_id,
-            Submission.assessment_id,
-            Grade.id,
-            Submission.attempt,
-            GradeCriterion.criterion_id,
-            GradeCriterion.level_id,
-            type_coerce(GradeCriterion.points, Float),
-            GradeCriterion.comment,
-            Grade.grader_id,
-        )
-        .select_from(GradeCriterion)
-        .join(Grade, Grade.id == GradeCriterion.grade_id)
-        .join(Submission, Submission.id == Grade.submission_id)
-        .join(Assessment, Assessment.id == Submission.assessment_id)
-        .join(participant, participant.id == Submission.participant_id)
-        .join(Criterion, Criterion.id == GradeCriterion.criterion_id)
-        .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED)
-        .order_by(
-            participant.name,
-            participant.id,
-            Assessment.due_at.is_(None),
-            Assessment.due_at,
-            Assessment.id,
-            Submission.attempt,
-            Criterion.position,
-            Criterion.id,
-        )
+    stmt = _released_criteria(
+        ids,
+        Submission.participant_id,
+        Submission.assessment_id,
+        Grade.id,
+        Submission.attempt,
+        GradeCriterion.criterion_id,
+        GradeCriterion.level_id,
+        type_coerce(GradeCriterion.points, Float),
+        GradeCriterion.comment,
+        Grade.grader_id,
     )
     if participant_ids is not None:
         stmt = stmt.where(Submission.participant_id.in_(list(keep)))
@@ -202,11 +212,11 @@ def criterion_lines(
             )
         ).all()
     )
-    participant = aliased(User)
     stmt = (
-        select(
+        _released_criteria(
+            ids,
             ParticipantProfile.nip,
-            participant.name,
+            _PARTICIPANT.name,
             Submission.assessment_id,
             Submission.id,
             Submission.attempt,
@@ -218,28 +228,8 @@ def criterion_lines(
             Grade.id,
             Grade.updated_at,
         )
-        .select_from(GradeCriterion)
-        .join(Grade, Grade.id == GradeCriterion.grade_id)
-        .join(Submission, Submission.id == Grade.submission_id)
-        .join(Assessment, Assessment.id == Submission.assessment_id)
-        .join(participant, participant.id == Submission.participant_id)
         .outerjoin(ParticipantProfile, ParticipantProfile.user_id == Submission.participant_id)
-        .join(Criterion, Criterion.id == GradeCriterion.criterion_id)
-        .where(
-            Submission.assessment_id.in_(ids),
-            Grade.status == GradeStatus.RELEASED,
-            Submission.participant_id.in_(participants),
-        )
-        .order_by(
-            participant.name,
-            participant.id,
-            Assessment.due_at.is_(None),
-            Assessment.due_at,
-            Assessment.id,
-            Submission.attempt,
-            Criterion.position,
-            Criterion.id,
-        )
+        .where(Submission.participant_id.in_(participants))
         .execution_options(yield_per=batch)
     )
     # On the statement, not the connection (see criterion_rows).
