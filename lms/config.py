@@ -68,6 +68,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     # Rows per page on long lists.
     "PAGE_SIZE": 50,
+    # Bytes of rendered results pages each process keeps, by the cohort's results generation
+    # (lms/results/page_cache.py; a page of 50 rows is ~0.35 MB); 0 switches it off.
+    "RESULTS_PAGE_CACHE_BYTES": 16 * 1024 * 1024,
     # CSRF protection on every POST; only a few unit tests switch it off.
     "CSRF_ENABLED": True,
     # Largest evidence file a participant may attach to a benchmarking practice, in bytes.

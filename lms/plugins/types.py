@@ -229,13 +229,20 @@ class ApiPaths:
 
 @dataclass(frozen=True)
 class ResultInput:
-    """A plugin model whose rows feed a cohort's results (through ``lms_result_columns``).
+    """A plugin model whose rows feed a cohort's results (through ``lms_result_columns``,
+    ``lms_result_totals`` or ``lms_result_filters``).
 
     When rows of ``model`` are added, changed or deleted in a flush, the core calls
     ``affected(session, rows)`` once with all of them; it answers ``(cohort id, participant id)``
     pairs whose stored results must be computed again (participant id None: the whole cohort).
     It runs inside the flush: read with ``session.connection()``, never flush or write.
+
+    ``recompute=False``: the rows change only what the plugin shows beside the stored results (its
+    columns' values, totals, filters: practices, follow-ups, a host's name), not a score. The core
+    then computes nothing again; it only marks the cohort's results as changed, so that a kept
+    results page or figures of the cohort are not served again (:mod:`lms.results.page_cache`).
     """
 
     model: type
     affected: Callable[[Any, Sequence[Any]], Iterable[tuple[int, int | None]]]
+    recompute: bool = True

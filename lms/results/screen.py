@@ -32,6 +32,7 @@ from lms.plugins.types import ResultFilter, ResultTotal
 from lms.results import components
 from lms.results.charts import Bin, CriterionAverage, _decimal, criterion_average_rows, criterion_averages_of
 from lms.results.models import CohortFigures, ParticipantResultCell
+from lms.results.services import generation_token
 from lms.results.sorting import sort_rows
 from lms.results.stored import canonical, ranked, ranked_count, read, shell, with_plugin_columns
 from lms.results.table import ResultRow, ResultTable
@@ -51,6 +52,18 @@ class ResultQuery:
     descending: bool = False
     page: int = 1
     per_page: int = 50
+
+    def key(self) -> tuple[Any, ...]:
+        """The query as a hashable value (a kept page's key: lms/results/page_cache.py)."""
+        return (
+            self.search,
+            self.status,
+            tuple(sorted(self.filters.items())),
+            self.sort,
+            self.descending,
+            self.page,
+            self.per_page,
+        )
 
 
 @dataclass
@@ -181,7 +194,7 @@ def _kept_figure_data(session: Session, table: ResultTable) -> dict[str, Any]:
     ).one_or_none()
     if kept is not None and kept.data is not None and kept.data_generation == kept.generation:
         return kept.data
-    generation = 0 if kept is None else kept.generation
+    generation = generation_token() if kept is None else kept.generation
     data = _figure_data(session, table)
     stmt = upsert(session, CohortFigures).values(
         cohort_id=cohort_id, generation=generation, data=data, data_generation=generation
@@ -259,10 +272,13 @@ def _order(r: Any, table: ResultTable, key: str, descending: bool) -> tuple[list
     return [value.is_(None), value.desc() if descending else value.asc(), *canonical(r, descending)], join
 
 
-def result_screen(session: Session, cohort: Cohort, query: ResultQuery, app: Flask | None = None) -> ResultScreen:
+def result_screen(
+    session: Session, cohort: Cohort, query: ResultQuery, app: Flask | None = None, *, fresh: bool = True
+) -> ResultScreen:
     """One page of the stored result table and the cohort's figures, in a fixed number of queries
-    whatever the cohort size (a plugin column's order asks the plugins about every row kept)."""
-    table = shell(session, cohort, app)
+    whatever the cohort size (a plugin column's order asks the plugins about every row kept).
+    ``fresh=False``: the caller has just brought the stored rows up to date."""
+    table = shell(session, cohort, app, fresh=fresh)
     figures = _figures(session, table, app)
     filters = plugin_filters(cohort, app)
     r = ranked(cohort.id)

@@ -23,6 +23,7 @@ run, the first reader recomputes the stale rows itself. Rows whose outcome chang
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Extension, Submission
 from lms.attendance.models import AttendanceRecord, ClassSession
+from lms.certificates.models import Certificate, CertificateEvent
 from lms.cohorts.models import Cohort, Membership, Program, Role
 from lms.cohorts.services import participant_count
 from lms.db import upsert, utcnow
@@ -52,10 +54,12 @@ from lms.results.models import (
 )
 from lms.results.table import CellState, ResultRow, score_rows
 from lms.scoresheets.models import ScoreSheet, SheetCriterion, SheetEntry
+from lms.users.models import ParticipantProfile, User
 
 log = logging.getLogger("lms.results")
 
 _STALE = "lms.results.stale"  # session.info: cohort id → participant ids, or None for all of them
+_SHOWN = "lms.results.shown"  # session.info: cohorts whose shown results changed, no score among them
 # A whole-cohort change of a cohort larger than this is left to the task (and the first reader).
 INLINE_COHORT = 500
 BATCH = 1000  # rows per INSERT statement
@@ -183,6 +187,13 @@ def mark_stale(session: Session, cohort_id: int, participant_ids: Iterable[int] 
     pending[cohort_id] = known | set(participant_ids)
 
 
+def mark_shown(session: Session, cohort_ids: Iterable[int]) -> None:
+    """Note that what the cohorts' results show changed, though no score did (a name, a
+    certificate, a plugin's practices): their generation moves on before this session commits, and
+    nothing is computed again."""
+    session.info.setdefault(_SHOWN, set()).update(cohort_ids)
+
+
 def pending(session: Session) -> Stale:
     return dict(session.info.get(_STALE, {}))
 
@@ -202,6 +213,11 @@ def apply_pending(
     for _round in range(3):  # a refresh may flush pending objects, which may mark more
         if session.dirty or session.new or session.deleted:
             session.flush()
+        shown: set[int] = session.info.get(_SHOWN, set())
+        for cid in sorted(c for c in shown if cohort_id is None or c == cohort_id):
+            shown.discard(cid)
+            if session.get(Cohort, cid) is not None:
+                new_generation(session, cid)
         stale: Stale = session.info.get(_STALE, {})
         todo = [c for c in list(stale) if cohort_id is None or c == cohort_id]
         if not todo:
@@ -228,14 +244,21 @@ def _invalidate(session: Session, cohort_id: int, participant_ids: set[int] | No
         new_generation(session, cohort_id)
 
 
+def generation_token() -> int:
+    """A new generation: random (62 bits), not a count, so that a generation names one state of one
+    cohort's results for good — a cohort created again under a reused id (SQLite reuses the highest
+    one), or a database emptied and filled again, never meets a generation a cache kept before."""
+    return secrets.randbits(62) + 1
+
+
 def new_generation(session: Session, cohort_id: int) -> None:
-    """The cohort's stored results change in this transaction: its kept figures
-    (:class:`lms.results.models.CohortFigures`) are out of date from its commit on. One upsert; a
-    concurrent writer of the same cohort waits for this one's commit (the row's lock), so that no
-    two writers leave one generation."""
-    stmt = upsert(session, CohortFigures).values(cohort_id=cohort_id, generation=1)
+    """The cohort's results change in this transaction: its kept figures
+    (:class:`lms.results.models.CohortFigures`) and kept pages (:mod:`lms.results.page_cache`) are
+    out of date from its commit on. One upsert; a concurrent writer of the same cohort waits for
+    this one's commit (the row's lock), so that no two writers leave one generation."""
+    stmt = upsert(session, CohortFigures).values(cohort_id=cohort_id, generation=generation_token())
     session.execute(
-        stmt.on_conflict_do_update(index_elements=["cohort_id"], set_={"generation": CohortFigures.generation + 1})
+        stmt.on_conflict_do_update(index_elements=["cohort_id"], set_={"generation": stmt.excluded.generation})
     )
 
 
@@ -300,6 +323,9 @@ def _plugin_inputs() -> list[ResultInput]:
 # autosave (its body, every few seconds while a peserta types) leaves the stored result alone.
 _RELEVANT_CHANGES: dict[type, tuple[str, ...]] = {
     Submission: ("state", "submitted_at", "late", "attempt", "assessment_id", "participant_id"),
+    # What the results show of a person (a login, a password or a photo changes nothing there).
+    User: ("name", "email"),
+    ParticipantProfile: ("nip", "instansi", "unit", "jabatan", "golongan", "user_id"),
 }
 
 
@@ -406,9 +432,39 @@ def _affected(session: Session, changed: dict[type, list[Any]]) -> Iterator[tupl
             yield cid, None
     for item in _plugin_inputs():
         rows = [obj for cls, objs in changed.items() if issubclass(cls, item.model) for obj in objs]
-        if rows:
+        if not rows:
+            continue
+        if item.recompute:
             yield from item.affected(session, rows)
+        else:
+            mark_shown(session, {cohort_id for cohort_id, _p in item.affected(session, rows)})
 
+
+def _shown_cohorts(session: Session, changed: dict[type, list[Any]]) -> set[int]:
+    """Cohorts whose results show a changed row that moves no score: a peserta's name or profile
+    (in every cohort they are a peserta of), a certificate issued or revoked."""
+    cohorts = {c.cohort_id for c in changed.get(Certificate, []) if c.cohort_id is not None}
+    events = {e.certificate_id for e in changed.get(CertificateEvent, [])}
+    if events:  # a revocation is an UPDATE statement (the listener does not see it) and its event
+        cohorts |= {
+            cid for (cid,) in _values(session, select(Certificate.cohort_id).where(Certificate.id.in_(sorted(events))))
+        }
+    people = {u.id for u in changed.get(User, [])} | {p.user_id for p in changed.get(ParticipantProfile, [])}
+    people.discard(None)
+    if people:
+        cohorts |= {
+            cid
+            for (cid,) in _values(
+                session,
+                select(Membership.cohort_id)
+                .where(Membership.user_id.in_(sorted(people)), Membership.role == Role.PARTICIPANT)
+                .distinct(),
+            )
+        }
+    return cohorts
+
+
+_SHOWN_MODELS: tuple[type, ...] = (User, ParticipantProfile, Certificate, CertificateEvent)
 
 _WATCHED: tuple[type, ...] = (
     Submission,
@@ -437,12 +493,19 @@ def _note_changes(session: Session, _context: Any) -> None:
     changed = _changed(session)
     plugin_models = tuple(i.model for i in _plugin_inputs())
     merged: dict[type, list[Any]] = {}
+    shown: dict[type, list[Any]] = {}
     for cls, objs in changed.items():
         base = next((b for b in _WATCHED if issubclass(cls, b)), None)
         if base is not None:
             merged.setdefault(base, []).extend(objs)
         elif plugin_models and issubclass(cls, plugin_models):
             merged.setdefault(cls, []).extend(objs)
+        else:
+            seen = next((b for b in _SHOWN_MODELS if issubclass(cls, b)), None)
+            if seen is not None:
+                shown.setdefault(seen, []).extend(objs)
+    if shown:
+        mark_shown(session, _shown_cohorts(session, shown))
     if not merged:
         return
     for cohort_id, participant_id in _affected(session, merged):
@@ -451,13 +514,14 @@ def _note_changes(session: Session, _context: Any) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _refresh_before_commit(session: Session) -> None:
-    if session.info.get(_STALE) or session.new or session.dirty or session.deleted:
+    if session.info.get(_STALE) or session.info.get(_SHOWN) or session.new or session.dirty or session.deleted:
         apply_pending(session, defer_large=True)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_STALE, None)
+    session.info.pop(_SHOWN, None)
 
 
 def stored_final(session: Session, cohort_id: int, participant_id: int) -> Decimal | None:
@@ -469,4 +533,4 @@ def stored_final(session: Session, cohort_id: int, participant_id: int) -> Decim
     )
 
 
-__all__ = ["CellState", "ensure_fresh", "mark_stale", "refresh_results"]
+__all__ = ["CellState", "ensure_fresh", "mark_shown", "mark_stale", "refresh_results"]

@@ -22,6 +22,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from lms import db
 from lms.cohorts.models import Cohort
@@ -32,7 +33,7 @@ from lms.core.timezones import local_zone
 from lms.core.views import cohort_tabs
 from lms.jobs import services as jobs
 from lms.jobs.views import start_page
-from lms.results import components, html, stored
+from lms.results import components, html, page_cache, stored
 from lms.results import jobs as _export_jobs  # noqa: F401  (registers the export job kind)
 from lms.results.details import CriterionRow, criterion_rows, feedback_of
 from lms.results.exports import FORMATS, inline
@@ -42,6 +43,7 @@ from lms.results.exports.as_xlsx import write_xlsx
 from lms.results.exports.columns import state_label, weight_text
 from lms.results.exports.names import filename
 from lms.results.screen import STATUSES, ResultQuery, result_screen
+from lms.results.services import ensure_fresh
 from lms.results.table import ResultRow, ResultTable
 
 bp = Blueprint("results", __name__, template_folder="templates")
@@ -89,7 +91,22 @@ def cohort(cohort: Cohort) -> str:
         page=page_arg(request.args),
         per_page=current_app.config["PAGE_SIZE"],
     )
-    screen = result_screen(db.session, cohort, screen_query)
+    # The body is kept by the cohort's results generation (read once the stored rows are up to
+    # date), the language and the query: lms/results/page_cache.py says why it is never stale.
+    pages = page_cache.for_app(current_app)
+    ensure_fresh(db.session, cohort)
+    generation = page_cache.generation(db.session, cohort.id)
+    key = None if generation is None else (cohort.id, generation, str(get_locale()), screen_query.key())
+    kept = pages.get(key)
+    if kept is None:
+        kept = _body(cohort, screen_query, filters)
+        pages.put(key, kept)
+    return render_template("results/cohort.html", cohort=cohort, kept=kept, tabs=cohort_tabs(cohort, current_user))
+
+
+def _body(cohort: Cohort, screen_query: ResultQuery, filters: dict[str, str]) -> page_cache.KeptPage:
+    """The results page's body for ``screen_query`` (whoever reads it)."""
+    screen = result_screen(db.session, cohort, screen_query, fresh=False)
     kept: dict[str, Any] = {k: v for k, v in filters.items() if v}
     kept.update({f"f_{f.key}": screen_query.filters[f.key] for f in screen.filters if screen_query.filters.get(f.key)})
     key = screen_query.sort
@@ -106,8 +123,8 @@ def cohort(cohort: Cohort) -> str:
         for t in figures.totals
     ]
     paging = dict(kept, sort=key, dir="desc" if screen_query.descending else "asc")
-    return render_template(
-        "results/cohort.html",
+    body = render_template(
+        "results/_body.html",
         cohort=cohort,
         table=screen.table,
         rows=screen.table.rows,
@@ -126,7 +143,12 @@ def cohort(cohort: Cohort) -> str:
         averages=figures.averages,
         assessment_bins=figures.assessment_bins,
         totals=totals,
-        tabs=cohort_tabs(cohort, current_user),
+    )
+    return page_cache.KeptPage(
+        body=Markup(body),
+        participants=figures.participants,
+        components=bool(screen.table.components),
+        definition_version=screen.table.definition_version,
     )
 
 

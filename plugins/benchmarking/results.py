@@ -16,6 +16,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Submission, SubmissionState
+from lms.cohorts.models import Cohort
 from lms.core.numbers import format_date
 from lms.core.scores import half_up, mean
 from lms.grading.models import Grade, GradeStatus
@@ -26,12 +27,15 @@ from plugins.benchmarking import individual, practices, reports, settings
 from plugins.benchmarking.models import (
     IMPLEMENTED_STATUSES,
     FieldVisit,
+    Followup,
+    FollowupRound,
     GroupMember,
     GroupReport,
     Host,
     PanelMember,
     PanelScore,
     Practice,
+    ProgramSettings,
     ScoreAdjustment,
     SeminarSession,
     SeminarSlot,
@@ -380,20 +384,64 @@ def _affected(session: Session, rows: Sequence[Any]) -> list[tuple[int, int | No
     return out
 
 
+def _shown(session: Session, rows: Sequence[Any]) -> list[tuple[int, int | None]]:
+    """(cohort, None) for the cohorts whose results show the changed rows without a score moving:
+    the practice counts and implemented column (submitted practices, their follow-ups and rounds),
+    a host's name (the group-report columns and the group filter), the activity's name."""
+    conn = session.connection()
+    cohorts: set[int] = {r.cohort_id for r in rows if isinstance(r, FollowupRound)}
+    practices = [r for r in rows if isinstance(r, Practice)]
+    practice_ids = {r.practice_id for r in rows if isinstance(r, Followup)} - {p.id for p in practices}
+    visits: set[int] = set()
+    if practices:
+        # A draft's practices count nowhere (its submission moves the results when it is sent).
+        submitted = set(
+            conn.scalars(
+                select(Submission.id).where(
+                    Submission.id.in_(sorted({p.submission_id for p in practices})),
+                    Submission.state == SubmissionState.SUBMITTED,
+                )
+            )
+        )
+        visits |= {p.visit_id for p in practices if p.submission_id in submitted}
+    if practice_ids:
+        visits |= set(conn.scalars(select(Practice.visit_id).where(Practice.id.in_(sorted(practice_ids)))))
+    hosts = {r.id for r in rows if isinstance(r, Host)}
+    if visits or hosts:
+        cohorts |= set(
+            conn.scalars(
+                select(FieldVisit.cohort_id)
+                .where(FieldVisit.id.in_(sorted(visits)) | FieldVisit.host_id.in_(sorted(hosts)))
+                .distinct()
+            )
+        )
+    programs = {r.program_id for r in rows if isinstance(r, ProgramSettings)}
+    if programs:
+        cohorts |= set(conn.scalars(select(Cohort.id).where(Cohort.program_id.in_(sorted(programs)))))
+    return [(c, None) for c in sorted(cohorts)]
+
+
 # What moves the plugin's result scores (lms_result_inputs): the core refreshes the stored results
 # of the (cohort, peserta) pairs these answer; the scores themselves still come through the columns.
+# What the results only show (practices, follow-ups, names) moves no score: ``recompute=False``.
 RESULT_INPUTS = [
-    ResultInput(model, _affected)
-    for model in (
-        FieldVisit,
-        VisitGroup,
-        GroupMember,
-        ScoreAdjustment,
-        GroupReport,
-        Grade,
-        SeminarSession,
-        SeminarSlot,
-        PanelMember,
-        PanelScore,
-    )
+    *(
+        ResultInput(model, _shown, recompute=False)
+        for model in (Practice, Followup, FollowupRound, Host, ProgramSettings)
+    ),
+    *(
+        ResultInput(model, _affected)
+        for model in (
+            FieldVisit,
+            VisitGroup,
+            GroupMember,
+            ScoreAdjustment,
+            GroupReport,
+            Grade,
+            SeminarSession,
+            SeminarSlot,
+            PanelMember,
+            PanelScore,
+        )
+    ),
 ]
