@@ -9,17 +9,12 @@ from datetime import UTC, date, datetime
 import pytest
 
 from lms.cohorts.models import Cohort
-from plugins.benchmarking import followups, practices, services, settings
+from plugins.benchmarking import followups, practices, settings
 from plugins.benchmarking.models import Host, Stage
+from plugins.benchmarking.tests.test_practices import plugin_on, world  # noqa: F401  (fixtures)
 from tests.test_results_page_cache import Pair
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def plugin_on(app):
-    if "benchmarking" not in app.config["PLUGINS_ENABLED"]:
-        pytest.skip("the benchmarking plugin is switched off (LMS_PLUGINS)")
 
 
 def fields(stage: str = "adopted") -> practices.PracticeFields:
@@ -33,24 +28,9 @@ def fields(stage: str = "adopted") -> practices.PracticeFields:
 
 
 @pytest.mark.usefixtures("plugin_on")
-def test_practices_follow_ups_hosts_and_the_activity_name_show_at_once(ctx, app, app_factory, session, make_cohort):
-    cohort = make_cohort(participants=3, instructors=1)
-    host = services.save_host(session, None, name="Pemerintah Kota Pontianak")
-    visit = services.save_visit(
-        session,
-        None,
-        cohort=session.get(Cohort, cohort.id),
-        host=host,
-        theme="Inovasi",
-        start_date=date.today(),
-        end_date=date.today(),
-        guiding_questions="Apa?",
-        min_practices=1,
-    )
-    services.split_groups(session, visit, 1)
-    practices.ensure_assessments(session, visit, None)
-    session.commit()
-    person = cohort.people["participants"][0]
+def test_practices_follow_ups_hosts_and_the_activity_name_show_at_once(app, app_factory, session, world):
+    cohort, visit, host = world["cohort"], world["visit"], world["visit"].host
+    person = world["people"][0]
     pair = Pair(app, app_factory, cohort.people["coordinator"])
     url = f"/cohorts/{cohort.id}/results"
     pages = [pair.same(url)]
