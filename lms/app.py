@@ -12,7 +12,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import config as config_module
 from lms import db
-from lms.core import access
+from lms.core import access, i18n
+from lms.core.urls import fixed_url
 from lms.extensions import babel, csrf, limiter, login_manager
 
 CSP = (
@@ -297,44 +298,21 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date_id"] = numbers.format_date
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.globals["nav_items"] = nav.items_for
+    app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["can"] = lambda rule, obj=None: _can(rule, obj)
     app.jinja_env.globals["unread_notifications"] = unread_count
-    # Templates call _() some sixty times a page; Flask-Babel looks the request's locale and
-    # catalogue up again on each call (seven context look-ups). Keep them per request instead.
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda s: _translations().ugettext(s),
-        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
-        newstyle=True,
-    )
+    # Templates call _() some sixty times a page: the catalogue is looked up once per request, and
+    # _() is one template call instead of three (lms/core/i18n.py).
+    i18n.install(app, babel)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
         from flask_babel import get_locale
 
         return {"current_locale": str(get_locale())}
-
-
-def _translations() -> Any:
-    """The catalogue of the request's locale, looked up once per locale: Flask-Babel keeps its
-    per-request state in ``g._flask_babel``, whose ``babel_locale`` is a new object whenever the
-    locale changes (``force_locale`` for a recipient's e-mail, ``refresh()`` after a switch)."""
-    from flask_babel import get_translations
-
-    state = g.get("_flask_babel")
-    locale = getattr(state, "babel_locale", None)
-    kept = getattr(state, "lms_translations", None)
-    if locale is not None and kept is not None and kept[0] is locale:
-        return kept[1]
-    found = get_translations()
-    state = g.get("_flask_babel")
-    if state is not None:
-        state.lms_translations = (getattr(state, "babel_locale", None), found)
-    return found
 
 
 def _can(rule: str, obj: Any) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -22,7 +24,19 @@ def _core_items() -> list[NavItem]:
     ]
 
 
-def items_for() -> list[dict[str, object]]:
+@dataclass(slots=True)
+class Entry:
+    """One menu entry as the menu shows it (an object, not a dict: a template reads its fields
+    directly, without the failed attribute look-up Jinja tries on a dict first)."""
+
+    label: str
+    url: str
+    endpoint: str
+    active: bool = False
+    current: bool = False
+
+
+def items_for() -> list[Entry]:
     """Menu entries the current user may open, in order, with the active one marked."""
     if not current_user.is_authenticated:
         return []
@@ -37,14 +51,12 @@ def items_for() -> list[dict[str, object]]:
     for _order, label, item in labelled:
         if item.rule and not can(user, item.rule):
             continue
-        visible.append(
-            {"label": label, "url": item.url(), "endpoint": item.endpoint, "active": False, "current": False}
-        )
+        visible.append(Entry(label, item.url(), item.endpoint))
     _mark_current(visible)
     return visible
 
 
-def _mark_current(visible: list[dict[str, object]]) -> None:
+def _mark_current(visible: list[Entry]) -> None:
     """Mark one entry at most: the page's own entry, else the section it lies under.
 
     The section is the entry whose address is the longest prefix of the page's path, else the one
@@ -52,18 +64,16 @@ def _mark_current(visible: list[dict[str, object]]) -> None:
     entry carries ``aria-current`` (``current``), so no page ever has two.
     """
     endpoint = request.endpoint or ""
-    exact = [item for item in visible if item["endpoint"] == endpoint]
+    exact = [item for item in visible if item.endpoint == endpoint]
     if exact:
-        exact[0]["active"] = exact[0]["current"] = True
+        exact[0].active = exact[0].current = True
         return
     path = request.path
-    prefixed = [
-        item for item in visible if str(item["url"]) != "/" and path.startswith(str(item["url"]).rstrip("/") + "/")
-    ]
+    prefixed = [item for item in visible if item.url != "/" and path.startswith(item.url.rstrip("/") + "/")]
     if prefixed:
-        max(prefixed, key=lambda item: len(str(item["url"])))["active"] = True
+        max(prefixed, key=lambda item: len(item.url)).active = True
         return
     blueprint = endpoint.split(".", 1)[0]
-    same = [item for item in visible if str(item["endpoint"]).split(".", 1)[0] == blueprint]
+    same = [item for item in visible if item.endpoint.split(".", 1)[0] == blueprint]
     if len(same) == 1:
-        same[0]["active"] = True
+        same[0].active = True

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request, url_for
 
 
 def path_for(endpoint: str, **values: Any) -> str:
     """The path of ``endpoint`` inside the app (``/assessments/7``), with or without a request."""
     adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
     return adapter.build(endpoint, values)
+
+
+def fixed_url(endpoint: str, filename: str | None = None) -> str:
+    """``url_for(endpoint)`` (or a static file's) for an address that never changes while the app
+    runs — the menu's, the footer's, the stylesheets' — built once per app and script root instead
+    of on every page (a dozen on each; Werkzeug's builder costs more than the rest of the menu)."""
+    kept: dict[tuple[str, str, str | None], str] = current_app.extensions.setdefault("lms.fixed_urls", {})
+    key = (request.script_root, endpoint, filename)
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = url_for(endpoint, filename=filename) if filename is not None else url_for(endpoint)
+    return found

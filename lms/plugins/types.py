@@ -10,6 +10,8 @@ from typing import Any
 from flask import url_for
 from sqlalchemy.orm import Session
 
+from lms.core.urls import fixed_url
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -22,7 +24,7 @@ class NavItem:
     values: Mapping[str, Any] = field(default_factory=dict)
 
     def url(self) -> str:
-        return url_for(self.endpoint, **dict(self.values))
+        return url_for(self.endpoint, **dict(self.values)) if self.values else fixed_url(self.endpoint)
 
 
 @dataclass(frozen=True)
