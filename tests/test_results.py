@@ -19,6 +19,7 @@ from lms.assessments.models import Aggregation
 from lms.cohorts.models import Cohort, Membership
 from lms.grading import services as grading
 from lms.plugins import manager
+from lms.plugins.types import PackedValues, packed_ids
 from lms.results.charts import criterion_averages, histogram
 from lms.results.details import criterion_rows
 from lms.results.table import (
@@ -98,6 +99,24 @@ def column(aid: int, weight: str) -> AssessmentColumn:
     return AssessmentColumn(
         id=aid, title=f"A{aid}", kind="reflection", weight=Decimal(weight), aggregation="mean", best_n=1
     )
+
+
+def test_packed_values_read_like_the_dict_of_every_asked_id():
+    ids = packed_ids([40, 7, 300, 7])
+    assert list(ids) == [7, 40, 300]
+    counts, scores = PackedValues(ids, fill=0), PackedValues(ids, kind="score")
+    counts.put(counts.index(300), 3)
+    scores.put(scores.index(7), Decimal("87.50"))
+    scores.put(scores.index(40), Decimal("100.00"))
+    assert counts == {7: 0, 40: 0, 300: 3}
+    assert scores == {7: Decimal("87.50"), 40: Decimal("100.00"), 300: None}
+    # The same Decimal back (two places: an export writes its text), None and missing ids as a dict.
+    assert str(scores.get(7)) == "87.50" and str(scores[40]) == "100.00"
+    assert scores.get(8) is None and counts.get(8, "x") == "x" and counts.index(8) is None
+    with pytest.raises(KeyError):
+        counts[8]
+    with pytest.raises(ValueError):
+        scores.put(0, Decimal("87.5"))  # not two places: it would not read back the same
 
 
 def test_final_score_is_the_weighted_mean_of_weighted_assessments():

@@ -111,7 +111,10 @@ def lms_result_columns(cohort: Cohort, participant_ids: list[int]) -> list[Resul
     """Columns for the cohort's result table (screen, CSV, XLSX, PDF and API alike).
 
     Batched: the hook gets every participant id at once and must answer in a fixed number of
-    queries (never one per participant); a test asserts the count at two cohort sizes.
+    queries (never one per participant); a test asserts the count at two cohort sizes. An export
+    asks for the whole cohort and keeps the answer while it streams the rows: a plugin that
+    answers for thousands of peserta keeps its values in :class:`lms.plugins.types.PackedValues`
+    (8 bytes a cell) rather than a dict per column, and reads its queries a batch at a time.
     """
 
 

@@ -175,8 +175,14 @@ class CriterionLine(NamedTuple):
     graded_at: datetime | None
 
 
+# Rows per fetch of the criteria sheet's server-side cursor. A batch is held twice at its peak (the
+# cursor's buffer and the partition), ~600 bytes a row: 2,000 rows were ~2.5 MB, most of a large
+# XLSX's peak; 500 are ~0.6 MB and cost one more titles query per 500 rows (bench/export.py).
+CRITERIA_BATCH = 500
+
+
 def criterion_lines(
-    session: Session, table: ResultTable, participants: Any, batch: int = 2000
+    session: Session, table: ResultTable, participants: Any, batch: int = CRITERIA_BATCH
 ) -> Iterator[CriterionLine]:
     """One line per released grade × criterion of the peserta ``participants`` (a SQL select of
     their ids) selects, by name, assessment and criterion: the criteria sheet of a streamed export.

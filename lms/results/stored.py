@@ -23,7 +23,7 @@ from lms.certificates.models import Certificate
 from lms.cohorts.models import Cohort, Membership, Role
 from lms.db import utcnow
 from lms.mail.services import absolute_url
-from lms.plugins.types import ResultColumn
+from lms.plugins.types import ResultColumn, values_reader
 from lms.results import components
 from lms.results.exports.columns import ExportRow
 from lms.results.models import ParticipantResult, ParticipantResultCell
@@ -242,8 +242,10 @@ def with_plugin_columns(
     return columns
 
 
-# Rows per fetch of a streamed export's server-side cursor.
-EXPORT_BATCH = 250
+# Rows per fetch of a streamed export's server-side cursor: a row is ~30 values (scores as
+# Decimals, the components' JSON), so 100 rows are ~200 KB in Python; 250 made a 3,000-peserta CSV's
+# peak ~1 MB above a 150's, and 100 costs no measurable time (bench/export.py).
+EXPORT_BATCH = 100
 
 
 def export_rows(
@@ -255,10 +257,11 @@ def export_rows(
     ones), so memory stays one batch's whatever the cohort size, besides the plugins' answer.
 
     The plugins are asked once, for every peserta of the cohort, before the first row (the batched
-    ``lms_result_columns`` contract: asking per batch made a plugin read its whole cohort again for
-    each), and their columns become ``table.columns`` (the headers): read the headers after the
-    first row (:func:`lms.results.exports.as_csv.csv_chunks` does). What they hold is their values,
-    a few per peserta.
+    ``lms_result_columns`` contract: asking per batch of 250 cost a plugin its fixed queries twelve
+    times at 3,000 peserta, ~0.3 s, most of the CSV's time), and their columns become
+    ``table.columns`` (the headers): read the headers after the first row
+    (:func:`lms.results.exports.as_csv.csv_chunks` does). What they hold is their values: the
+    benchmarking plugin packs them (:class:`lms.plugins.types.PackedValues`, 8 bytes a cell).
     """
     cohort_id = table.cohort.id
     r = ranked(cohort_id)
@@ -306,7 +309,7 @@ def export_rows(
         return "; ".join(components.reason_text(code, values, names, titles) for code, values in facts)
 
     table.columns = plugin_columns(table.cohort, participant_ids(session, cohort_id), app)
-    extra = [c.values for c in table.columns]
+    extra = values_reader([c.values for c in table.columns])
     # On the statement, not the connection (see lms.results.details.criterion_rows).
     result = session.connection().execute(stmt)
     for part in result.partitions(batch):
@@ -331,7 +334,7 @@ def export_rows(
                 status,
                 text,
                 certificate,
-                tuple(values.get(pid) for values in extra),
+                extra(pid),
             )
 
 
@@ -346,6 +349,7 @@ def participant_ids(session: Session, cohort_id: int) -> list[int]:
     return list(
         session.scalars(
             select(PR.participant_id)
+            .execution_options(yield_per=1000)
             .join(
                 Membership,
                 and_(

@@ -3,7 +3,7 @@ individual adjustments that are kept as an append-only trail."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -41,6 +41,7 @@ SECTION_LABELS = {
     "recommendations": _l("Recommendations to the host"),
 }
 SECTION_LIMIT = 50000
+MEMBER_BATCH = 250  # group members per fetch of a server-side cursor (a cohort's group scores)
 
 
 def compose(sections: Mapping[str, str]) -> str:
@@ -153,8 +154,19 @@ def member_scores(
     Keyed by visit id, then user id: a participant has one group per visit, so one score per visit.
     ``user_ids``: these members only (a page of the results), not every member of the visits.
     """
+    scores: dict[int, dict[int, Decimal]] = {}
+    for visit_id, user_id, score in member_score_rows(session, visit_ids, user_ids):
+        scores.setdefault(visit_id, {})[user_id] = score
+    return scores
+
+
+def member_score_rows(
+    session: Session, visit_ids: list[int], user_ids: list[int] | None = None
+) -> Iterator[tuple[int, int, Decimal]]:
+    """:func:`member_scores` as (visit id, user id, score) rows, the members read from a
+    server-side cursor a batch at a time (a cohort's result columns keep the scores packed)."""
     if not visit_ids:
-        return {}
+        return
     weights = {
         vid: (exact(wr), exact(wp))
         for vid, wr, wp in session.execute(
@@ -163,13 +175,6 @@ def member_scores(
             )
         )
     }
-    rows = session.execute(
-        select(VisitGroup.visit_id, GroupMember.user_id, GroupMember.group_id, Grade.score)
-        .join(VisitGroup, VisitGroup.id == GroupMember.group_id)
-        .outerjoin(GroupReport, GroupReport.group_id == VisitGroup.id)
-        .outerjoin(Grade, (Grade.submission_id == GroupReport.submission_id) & (Grade.status == GradeStatus.RELEASED))
-        .where(VisitGroup.visit_id.in_(visit_ids), *([] if user_ids is None else [GroupMember.user_id.in_(user_ids)]))
-    ).all()
     presented = seminar.presentation_scores(session, visit_ids) if any(wp > 0 for _wr, wp in weights.values()) else {}
     latest: dict[tuple[int, int], Decimal] = {}
     for group_id, user_id, delta in session.execute(
@@ -182,14 +187,20 @@ def member_scores(
         .order_by(ScoreAdjustment.at, ScoreAdjustment.id)
     ):
         latest[(group_id, user_id)] = delta
-    scores: dict[int, dict[int, Decimal]] = {}
+    rows = session.execute(
+        select(VisitGroup.visit_id, GroupMember.user_id, GroupMember.group_id, Grade.score)
+        .join(VisitGroup, VisitGroup.id == GroupMember.group_id)
+        .outerjoin(GroupReport, GroupReport.group_id == VisitGroup.id)
+        .outerjoin(Grade, (Grade.submission_id == GroupReport.submission_id) & (Grade.status == GradeStatus.RELEASED))
+        .where(VisitGroup.visit_id.in_(visit_ids), *([] if user_ids is None else [GroupMember.user_id.in_(user_ids)]))
+        .execution_options(yield_per=MEMBER_BATCH)
+    )
     for visit_id, user_id, group_id, report_score in rows:
         value = group_value(weights[visit_id], report_score, presented.get(group_id))
         if value is None:
             continue
         value += exact(latest.get((group_id, user_id), Decimal(0)))
-        scores.setdefault(visit_id, {})[user_id] = half_up(min(Fraction(100), max(Fraction(0), value)))
-    return scores
+        yield visit_id, user_id, half_up(min(Fraction(100), max(Fraction(0), value)))
 
 
 def group_value(

@@ -21,7 +21,16 @@ from lms.core.numbers import format_date
 from lms.core.scores import half_up, mean
 from lms.grading.models import Grade, GradeStatus
 from lms.grading.services import exact_aggregate
-from lms.plugins.types import ResultColumn, ResultFilter, ResultInput, ResultSheet, ResultSource, ResultTotal
+from lms.plugins.types import (
+    PackedValues,
+    ResultColumn,
+    ResultFilter,
+    ResultInput,
+    ResultSheet,
+    ResultSource,
+    ResultTotal,
+    packed_ids,
+)
 from lms.users.models import ParticipantProfile, User
 from plugins.benchmarking import individual, practices, reports, settings
 from plugins.benchmarking.models import (
@@ -51,7 +60,8 @@ STAGE_LABELS = {
     "implemented": _l("Practices implemented"),
 }
 PAGE_LIMIT = 500  # participant ids read as a list (a page); above that, the whole cohort is read
-SHEET_BATCH = 1000  # rows per fetch of a server-side cursor (the practices sheet, the visit scores)
+SHEET_BATCH = 250  # rows per fetch of the practices sheet's server-side cursor (~500 bytes a row)
+COLUMN_BATCH = 250  # rows per fetch of the columns' cursors (stage counts, grades): ~20 KB each
 
 
 def stage_counts(cohort_id: int, participant_ids: list[int] | None = None) -> Select[int, int, int, int, int]:
@@ -140,15 +150,25 @@ def individual_assessment_id(visit: FieldVisit) -> int | None:
 
 
 def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> list[ResultColumn]:
-    ids = set(participant_ids)
+    """The plugin's result columns for ``participant_ids``: practices per stage, the visit score and
+    a group-report score per visit, in a fixed number of queries.
+
+    The values are :class:`PackedValues` (8 bytes a cell, not a dict entry and a ``Decimal``), and
+    every query is read from a server-side cursor a batch at a time: for a whole cohort (an export)
+    nothing is held per peserta but the cells themselves, ~60 bytes each across the columns.
+    """
+    ids = packed_ids(participant_ids)
+    page = list(ids) if len(ids) <= PAGE_LIMIT else None  # a page: read its own rows only
     visits = list(session.scalars(select(FieldVisit).where(FieldVisit.cohort_id == cohort_id)))
     visit_ids = [v.id for v in visits]
     activity = settings.activity_name(session, visits[0]) if visits else settings.DEFAULTS.activity_name
-    counts: dict[str, dict[int, int]] = {k: {} for k in STAGE_KEYS}
-    for user_id, *numbers in session.execute(stage_counts(cohort_id, sorted(ids) if len(ids) <= PAGE_LIMIT else None)):
-        for key, n in zip(STAGE_KEYS, numbers, strict=True):
-            counts[key][user_id] = n
-    visit_scores: dict[int, Decimal | None] = {}
+    counts = [PackedValues(ids, fill=0) for _key in STAGE_KEYS]
+    for user_id, *numbers in session.execute(stage_counts(cohort_id, page).execution_options(yield_per=COLUMN_BATCH)):
+        i = counts[0].index(user_id)
+        if i is not None:
+            for column, n in zip(counts, numbers, strict=True):
+                column.put(i, n)
+    visit_scores = PackedValues(ids, kind="score")
     # Where each visit's individual score is graded: its practices, or its one individual report.
     assessment_ids = [a for v in visits if (a := individual_assessment_id(v))]
     if assessment_ids:
@@ -161,12 +181,15 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
                 Submission.assessment_id.in_(assessment_ids),
                 Grade.status == GradeStatus.RELEASED,
                 Grade.score.is_not(None),
-                *([Submission.participant_id.in_(sorted(ids))] if len(ids) <= PAGE_LIMIT else []),
+                *([Submission.participant_id.in_(page)] if page is not None else []),
             )
             .order_by(Submission.participant_id)
-            .execution_options(yield_per=SHEET_BATCH)
+            .execution_options(yield_per=COLUMN_BATCH)
         )
         for user_id, rows in groupby(graded, key=itemgetter(1)):
+            i = visit_scores.index(user_id)
+            if i is None:
+                continue
             per_assessment: dict[int, list[Decimal]] = defaultdict(list)
             for assessment_id, _user, score in rows:
                 if score is not None:  # (filtered in the query; the column is nullable)
@@ -176,11 +199,15 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
                 v for a, s in per_assessment.items() if (v := exact_aggregate(by_assessment[a], s)) is not None
             ]
             value = exact_values[0] if len(exact_values) == 1 else mean(exact_values)  # one visit: its own mean
-            visit_scores[user_id] = None if value is None else half_up(value)
-    group_scores = reports.member_scores(session, visit_ids, sorted(ids) if len(ids) <= PAGE_LIMIT else None)
+            visit_scores.put(i, None if value is None else half_up(value))
     # One group-report column per visit, in the order of the visits (a participant has a group in
     # each): a single column would show whichever visit's score came last.
     ordered = sorted(visits, key=lambda v: (v.start_date, v.id))
+    group_scores = {visit.id: PackedValues(ids, kind="score") for visit in ordered}
+    for visit_id, user_id, score in reports.member_score_rows(session, visit_ids, page):
+        i = visit_scores.index(user_id)
+        if i is not None:
+            group_scores[visit_id].put(i, score)
     hosts = Counter(v.host_id for v in ordered)
     group_columns = [
         ResultColumn(
@@ -191,7 +218,7 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
                 if hosts[visit.host_id] == 1
                 else f"{visit.host.name} ({format_date(visit.start_date)})",
             ),
-            {u: group_scores.get(visit.id, {}).get(u) for u in ids},
+            group_scores[visit.id],
             kind="score",
             order=65 + position,
             source=GROUP_REPORT,
@@ -200,15 +227,13 @@ def columns(session: Session, cohort_id: int, participant_ids: list[int]) -> lis
     ]
     return [
         *(
-            ResultColumn(
-                f"benchmarking_{key}", STAGE_LABELS[key], {u: counts[key].get(u, 0) for u in ids}, order=60 + i
-            )
+            ResultColumn(f"benchmarking_{key}", STAGE_LABELS[key], counts[i], order=60 + i)
             for i, key in enumerate(STAGE_KEYS)
         ),
         ResultColumn(
             "benchmarking_visit_score",
             _l("%(activity)s score", activity=activity),
-            {u: visit_scores.get(u) for u in ids},
+            visit_scores,
             kind="score",
             order=64,
             source=INDIVIDUAL_REPORT,

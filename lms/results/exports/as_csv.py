@@ -82,7 +82,9 @@ def _formatter(column: Column, dialect: CsvDialect) -> Callable[[ExportRow], str
     return text
 
 
-CHUNK = 64 * 1024  # characters per piece of a streamed CSV
+# Characters per piece of a streamed CSV: the buffer holds 4 bytes a character (and the piece is
+# copied out), so 64 K characters were ~0.5 MB at the peak; 16 K are as fast.
+CHUNK = 16 * 1024
 
 
 def csv_chunks(
