@@ -41,7 +41,7 @@ SECTION_LABELS = {
     "recommendations": _l("Recommendations to the host"),
 }
 SECTION_LIMIT = 50000
-MEMBER_BATCH = 250  # group members per fetch of a server-side cursor (a cohort's group scores)
+MEMBER_BATCH = 500  # group members per fetch of a server-side cursor (a cohort's group scores)
 
 
 def compose(sections: Mapping[str, str]) -> str:
