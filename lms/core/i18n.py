@@ -28,13 +28,17 @@ class RequestDomain(Domain):
     """Flask-Babel's message domain, with each request's catalogue looked up once per locale."""
 
     def get_translations(self) -> Any:
-        state = g.get("_flask_babel") if g else None
+        try:
+            context = g._get_current_object()  # one proxy look-up, then plain attributes
+        except RuntimeError:  # no app context: Flask-Babel's null translations
+            return super().get_translations()
+        state = getattr(context, "_flask_babel", None)
         if state is not None:
             kept = getattr(state, "lms_translations", None)
             if kept is not None and kept[0] is getattr(state, "babel_locale", None) and kept[0] is not None:
                 return kept[1]
         found = super().get_translations()
-        state = g.get("_flask_babel") if g else None
+        state = getattr(context, "_flask_babel", None)
         if state is not None:
             state.lms_translations = (getattr(state, "babel_locale", None), found)
         return found

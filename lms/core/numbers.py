@@ -12,6 +12,7 @@ same string Babel gives; patterns it does not handle itself go to Babel's own co
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -97,8 +98,23 @@ def format_date(value: date | None, pattern: str = "d MMMM yyyy", locale: str | 
     ``date_id`` filter."""
     if not value:
         return ""
+    if type(value) is not date:  # a datetime: Flask-Babel moves it to the reader's time zone first
+        return (
+            flask_babel.format_date(value, pattern)
+            if locale is None
+            else babel_dates.format_date(value, pattern, locale=locale)
+        )
     if locale is None:
-        return flask_babel.format_date(value, pattern)
+        if not has_app_context():
+            return flask_babel.format_date(value, pattern)
+        locale = str(getattr(getattr(g, "_flask_babel", None), "babel_locale", None) or get_locale())
+    return _date_text(value, pattern, locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(value: date, pattern: str, locale: str) -> str:
+    """A date's words in one locale: Babel parses the pattern and reads the locale's names on every
+    call; a page shows the same few dates again and again."""
     return babel_dates.format_date(value, pattern, locale=locale)
 
 
