@@ -340,3 +340,6 @@ class ResultInput:
     model: type
     affected: Callable[[Any, Sequence[Any]], Iterable[tuple[int, int | None]]]
     recompute: bool = True
+    # A changed row counts only when one of these columns changed (added and deleted rows always
+    # count; empty: any change): a draft's autosave, every few seconds, then costs the flush nothing.
+    columns: tuple[str, ...] = ()

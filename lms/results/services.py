@@ -214,9 +214,11 @@ def apply_pending(
         if session.dirty or session.new or session.deleted:
             session.flush()
         shown: set[int] = session.info.get(_SHOWN, set())
-        for cid in sorted(c for c in shown if cohort_id is None or c == cohort_id):
-            shown.discard(cid)
-            if session.get(Cohort, cid) is not None:
+        due = sorted(c for c in shown if cohort_id is None or c == cohort_id)
+        if due:
+            shown.difference_update(due)
+            # One query for the cohorts that still exist (a host's rename reaches many at once).
+            for cid in session.scalars(select(Cohort.id).where(Cohort.id.in_(due)).order_by(Cohort.id)):
                 new_generation(session, cid)
         stale: Stale = session.info.get(_STALE, {})
         todo = [c for c in list(stale) if cohort_id is None or c == cohort_id]
@@ -329,14 +331,26 @@ _RELEVANT_CHANGES: dict[type, tuple[str, ...]] = {
 }
 
 
+def _relevant_changes() -> dict[type, tuple[str, ...]]:
+    """:data:`_RELEVANT_CHANGES` and the plugins' (``ResultInput.columns``), built once per app."""
+    if not has_app_context():
+        return _RELEVANT_CHANGES
+    found = current_app.extensions.get("lms.results.relevant")
+    if found is None:
+        found = {**_RELEVANT_CHANGES, **{i.model: i.columns for i in _plugin_inputs() if i.columns}}
+        current_app.extensions["lms.results.relevant"] = found
+    return found
+
+
 def _changed(session: Session) -> dict[type, list[Any]]:
     by_type: dict[type, list[Any]] = {}
     for obj in list(session.new) + list(session.deleted):
         by_type.setdefault(type(obj), []).append(obj)
+    relevant_changes = _relevant_changes()
     for obj in session.dirty:
         if not session.is_modified(obj, include_collections=False):
             continue
-        relevant = next((cols for cls, cols in _RELEVANT_CHANGES.items() if isinstance(obj, cls)), None)
+        relevant = next((cols for cls, cols in relevant_changes.items() if isinstance(obj, cls)), None)
         if relevant is not None:
             attrs = inspect(obj).attrs
             if not any(attrs[name].history.has_changes() for name in relevant):

@@ -450,9 +450,16 @@ def _shown(session: Session, rows: Sequence[Any]) -> list[tuple[int, int | None]
 # of the (cohort, peserta) pairs these answer; the scores themselves still come through the columns.
 # What the results only show (practices, follow-ups, names) moves no score: ``recompute=False``.
 RESULT_INPUTS = [
+    # Only the columns these show: a draft practice's autosave or a publication flag is no change.
     *(
-        ResultInput(model, _shown, recompute=False)
-        for model in (Practice, Followup, FollowupRound, Host, ProgramSettings)
+        ResultInput(model, _shown, recompute=False, columns=columns)
+        for model, columns in (
+            (Practice, ("stage", "visit_id", "participant_id", "submission_id")),
+            (Followup, ("status", "round_id", "practice_id", "reported_at")),
+            (FollowupRound, ("opens_on", "cohort_id")),
+            (Host, ("name",)),
+            (ProgramSettings, ("activity_name",)),
+        )
     ),
     *(
         ResultInput(model, _affected)

@@ -80,3 +80,27 @@ def test_practices_follow_ups_hosts_and_the_activity_name_show_at_once(app, app_
     session.commit()
     pages.append(pair.same(url))
     assert "Benchlearning" in pages[-1]
+
+
+@pytest.mark.usefixtures("plugin_on")
+def test_a_change_the_results_do_not_show_keeps_the_page(app, session, world):
+    """A sent practice's text or publication (not its stage) is no change of the results: the
+    cohort's generation stays, so the kept page and figures stay valid (and the flush asks nothing)."""
+    from lms.results.models import CohortFigures
+
+    person = world["people"][0]
+    practice = practices.create_practice(session, world["visit"], person, fields(), NOW)
+    practices.submit_practice(session, practice, person, NOW)
+    session.commit()
+    cohort_id = world["cohort"].id
+    before = session.get(CohortFigures, cohort_id).generation
+    practice.identified = "Semua layanan di satu gedung, buka sampai malam."
+    practice.published = True
+    session.commit()
+    session.expire_all()
+    assert session.get(CohortFigures, cohort_id).generation == before
+    practice = session.merge(practice)
+    practice.stage = Stage.ADAPTED
+    session.commit()
+    session.expire_all()
+    assert session.get(CohortFigures, cohort_id).generation != before
