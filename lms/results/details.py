@@ -65,6 +65,22 @@ def _released_criteria(assessment_ids: list[int], *columns: Any) -> Select[Any]:
     )
 
 
+def _released_grades(assessment_ids: list[int], participant_ids: list[int] | None = None) -> Select[Any]:
+    """The ids of the released grades of these assessments (of these peserta only, if given)."""
+    stmt = (
+        select(Grade.id)
+        .join(Submission, Submission.id == Grade.submission_id)
+        .where(Submission.assessment_id.in_(assessment_ids), Grade.status == GradeStatus.RELEASED)
+    )
+    return stmt if participant_ids is None else stmt.where(Submission.participant_id.in_(participant_ids))
+
+
+def _grader_names(session: Session, released: Select[Any]) -> dict[int, str]:
+    """Who graded the grades ``released`` selects, by user id (one query)."""
+    graders = select(Grade.grader_id).where(Grade.id.in_(released))
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(graders))).all())
+
+
 def criterion_rows(
     session: Session,
     table: ResultTable,
@@ -95,18 +111,8 @@ def criterion_rows(
         criteria[cid] = (title, max(best, points or 0.0))
         if level_id is not None:
             levels[level_id] = label
-    released = (
-        select(Grade.id)
-        .join(Submission, Submission.id == Grade.submission_id)
-        .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED)
-    )
-    if participant_ids is not None:
-        released = released.where(Submission.participant_id.in_(list(keep)))
-    graders = dict(
-        session.execute(
-            select(User.id, User.name).where(User.id.in_(select(Grade.grader_id).where(Grade.id.in_(released))))
-        ).all()
-    )
+    released = _released_grades(ids, None if participant_ids is None else list(keep))
+    graders = _grader_names(session, released)
     graded_at = dict(session.execute(select(Grade.id, Grade.updated_at).where(Grade.id.in_(released))).all())
     stmt = _released_criteria(
         ids,
@@ -207,17 +213,7 @@ def criterion_lines(
         criteria[cid] = title
         if level_id is not None:
             levels[level_id] = label
-    graders = dict(
-        session.execute(
-            select(User.id, User.name).where(
-                User.id.in_(
-                    select(Grade.grader_id)
-                    .join(Submission, Submission.id == Grade.submission_id)
-                    .where(Submission.assessment_id.in_(ids), Grade.status == GradeStatus.RELEASED)
-                )
-            )
-        ).all()
-    )
+    graders = _grader_names(session, _released_grades(ids))
     stmt = (
         _released_criteria(
             ids,
