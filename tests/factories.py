@@ -289,3 +289,15 @@ def demo_with_results(app: Any) -> dict[str, Any]:
             "participant_ids": [p.id for p in people_],
             "instructor_id": demo["instructors"][0].id,
         }
+
+
+def zero_first_released_grade(session: Any) -> Grade:
+    """The first released grade down to 0 points on every criterion (not flushed): a change of the
+    results that moves the final scores, the score bands and the criterion averages."""
+    grade = session.scalar(
+        select(Grade).join(Grade.submission).where(Grade.status == GradeStatus.RELEASED).order_by(Grade.id).limit(1)
+    )
+    for row in grade.criteria:
+        row.points = Decimal(0)
+    grade.score = Decimal(0)
+    return grade

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event, select
 
 from lms.certificates import services as certificates
 from lms.certificates.models import Certificate
-from lms.grading.models import Grade, GradeStatus
 from lms.results.models import CohortFigures
 from lms.results.page_cache import KeptPage, PageCache
 from lms.users.models import ParticipantProfile, User
-from tests.factories import graded_world
+from tests.factories import graded_world, zero_first_released_grade
 from tests.support import login
 
 _TOKENS = re.compile(r'(name="csrf_token" value|name="csrf-token" content)="[^"]*"')
@@ -66,12 +64,7 @@ def test_a_kept_page_is_served_until_the_results_change(ctx, app, app_factory, s
     # The user, the cohort, the reader's roles, stale rows?, the generation, the bell: a fixed few.
     assert len(statements) <= 7, statements
 
-    grade = session.scalar(
-        select(Grade).join(Grade.submission).where(Grade.status == GradeStatus.RELEASED).order_by(Grade.id).limit(1)
-    )
-    for row in grade.criteria:
-        row.points = Decimal(0)
-    grade.score = Decimal(0)
+    zero_first_released_grade(session)
     session.commit()
     changed = pair.same(url)
     assert changed != first

@@ -21,7 +21,7 @@ from lms.results.models import CohortFigures, ParticipantResult
 from lms.results.table import score_rows
 from lms.scoresheets import services as sheets
 from lms.scoresheets.models import ObserverRole
-from tests.factories import NOW, arrange, graded_world
+from tests.factories import NOW, arrange, graded_world, zero_first_released_grade
 
 
 def snapshot(rows: Any) -> dict[int, tuple[Any, ...]]:
@@ -253,12 +253,7 @@ def test_kept_figures_follow_every_change_of_the_results(ctx, session, make_coho
     assert _screen_figures(session, cohort) == first  # served from the copy
     assert _kept(session, cohort).generation == generation
 
-    grade = session.scalar(
-        select(Grade).join(Grade.submission).where(Grade.status == GradeStatus.RELEASED).order_by(Grade.id).limit(1)
-    )
-    for row in grade.criteria:
-        row.points = Decimal(0)
-    grade.score = Decimal(0)
+    grade = zero_first_released_grade(session)
     session.flush()
     services.apply_pending(session)  # what the commit does
     assert _kept(session, cohort).generation != generation  # a new generation (random: never met again)
