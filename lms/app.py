@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lms import config as config_module
 from lms import db
 from lms.core import access, i18n
-from lms.core.urls import fixed_url
+from lms.core.urls import fixed_url, here
 from lms.extensions import babel, csrf, limiter, login_manager
 
 CSP = (
@@ -150,7 +150,7 @@ def _init_extensions(app: Flask) -> None:
                 ),
             ), 401
         flash(gettext("Please log in to open this page."), "info")
-        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+        return redirect(url_for("auth.login", next=here()))
 
     @login_manager.user_loader
     def _load_user(token: str) -> User | None:
@@ -299,6 +299,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.globals["nav_items"] = nav.items_for
     app.jinja_env.globals["fixed_url"] = fixed_url
+    app.jinja_env.globals["here"] = here
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.globals["role_label"] = role_label

@@ -311,3 +311,18 @@ def test_a_conflict_under_the_api_is_the_problem_json(app, client, world):
     response = client.get("/api/v1/_clash")
     assert response.status_code == 409 and response.is_json and response.json["error"] == "conflict"
     assert "Set-Cookie" not in response.headers
+
+
+def test_a_200000_character_query_is_not_echoed_into_the_page_or_the_login_redirect(client):
+    """A page hands its own address back (the language form's ``next``, the login's return): a
+    huge query string is left out of it, not copied into every page or a Location header."""
+    query = "q=" + "x" * 200_000
+    page = client.get(f"/login?{query}")
+    assert page.status_code == 200
+    assert len(page.get_data()) < 50_000
+    assert 'name="next" value="/login"' in page.get_data(as_text=True)
+    short = client.get("/login?q=abc").get_data(as_text=True)
+    assert 'name="next" value="/login?q=abc"' in short
+    redirect = client.get(f"/grading/?{query}")
+    assert redirect.status_code == 302
+    assert len(redirect.headers["Location"]) < 2_100

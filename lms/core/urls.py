@@ -23,3 +23,16 @@ def fixed_url(endpoint: str, filename: str | None = None) -> str:
     if found is None:
         found = kept[key] = url_for(endpoint, filename=filename) if filename is not None else url_for(endpoint)
     return found
+
+
+# Longest address a page hands back to itself (a form's "next", the login's return): a query of
+# 200,000 characters must not be echoed into every page or a Location header.
+HERE_LIMIT = 2000
+
+
+def here() -> str:
+    """The current page's path with its query, to come back to after a form or a login; only the
+    path when the whole is longer than :data:`HERE_LIMIT`."""
+    if request.query_string and len(request.query_string) < HERE_LIMIT - len(request.path):
+        return request.full_path
+    return request.path
