@@ -123,8 +123,10 @@ def _register_access_rules(app: Flask, pm: Any) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    from sqlalchemy import bindparam, select
     from sqlalchemy.orm import lazyload
 
+    from lms.notifications.services import remember_unread, unread_of
     from lms.users.models import User
 
     csrf.init_app(app)
@@ -152,17 +154,21 @@ def _init_extensions(app: Flask) -> None:
         flash(gettext("Please log in to open this page."), "info")
         return redirect(url_for("auth.login", next=here()))
 
+    # Every request loads its user: without the profile, which few pages show (they load it on
+    # first use; a list of users still loads theirs in one query), and with the bell's count of
+    # unread notifications, which every page shows. One statement, built once.
+    load_user = select(User, unread_of(User.id)).where(User.id == bindparam("user_id")).options(lazyload(User.profile))
+
     @login_manager.user_loader
     def _load_user(token: str) -> User | None:
         user_id, _, session_token = token.partition(":")
         if not (user_id.isascii() and user_id.isdigit()):
             return None
-        # Every request loads its user: without the profile, which few pages show (they load it
-        # on first use); a list of users still loads theirs in one query.
-        user = db.session.get(User, int(user_id), options=[lazyload(User.profile)])
-        if user is None or user.session_token != session_token:
+        row = db.session.execute(load_user, {"user_id": int(user_id)}).one_or_none()
+        if row is None or row[0].session_token != session_token:
             return None
-        return user
+        remember_unread(db.session, row[0].id, row[1])
+        return row[0]
 
 
 def _select_locale() -> str:

@@ -25,6 +25,10 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": "",
     # Log every SQL statement (debugging only).
     "DATABASE_ECHO": False,
+    # A pooled PostgreSQL connection idle for longer than this many seconds is tested before use
+    # (a restarted or failed-over database left it dead); one used more recently is not, which saves
+    # a round trip on every request under load. 0 tests every connection before every use.
+    "DATABASE_PING_AFTER_IDLE": 5.0,
     # Enabled plugins, by entry-point name in the `lms.plugins` group (a JSON list in the env).
     "PLUGINS": ["benchmarking"],
     # Largest request body in bytes; roster files and evidence attachments are the big ones.

@@ -7,6 +7,7 @@ CLI, exports, Alembic and tests can each build an app, or a bare ``Database``, o
 from __future__ import annotations
 
 import enum
+import time
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -14,6 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import UpdateBase
@@ -94,7 +96,42 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
+_IDLE_SINCE = "lms_idle_since"
+
+
+def ping_when_idle(engine: Engine, after: float) -> None:
+    """Test a pooled connection before use only when it has been idle for more than ``after`` seconds.
+
+    SQLAlchemy's ``pool_pre_ping`` tests it on every checkout: a round trip (``SELECT 1``) per
+    request, about a tenth of a small page's database work under load (bench/README.md). A
+    connection back from a request a moment ago is alive, or died with the database in the moment
+    since; a database that restarts or fails over leaves idle connections behind, and those are the
+    ones tested here, with the dialect's own ping. A dead one is replaced before the request uses it
+    (``DisconnectionError`` makes the pool connect again). One that died within the last ``after``
+    seconds fails its next request as a request in flight would, and the pool then drops every
+    connection opened before the failure, so a restart costs at most about one request per worker.
+    """
+
+    def note_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    def test_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since <= after:
+            return  # just opened, or used a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the dialect's own disconnect errors, whatever the driver
+            raise DisconnectionError("idle connection failed its test") from exc
+        if alive is False:
+            raise DisconnectionError("idle connection failed its test")
+
+    event.listen(engine, "checkin", note_checkin)
+    event.listen(engine, "checkout", test_if_idle)
+
+
+def make_engine(url: str, echo: bool = False, ping_after_idle: float = 5.0) -> Engine:
     """An engine with the project's settings; SQLite gets foreign keys enforced."""
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if url.startswith("sqlite"):
@@ -102,7 +139,8 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         if url in {"sqlite://", "sqlite:///:memory:"}:
             kwargs["poolclass"] = StaticPool
     else:
-        kwargs["pool_pre_ping"] = True
+        # 0: SQLAlchemy's own test on every checkout; otherwise only after an idle spell.
+        kwargs["pool_pre_ping"] = not ping_after_idle
         if url.startswith("postgresql"):
             # A server that accepts TCP but never answers (hung, or a dead peer behind a firewall)
             # must not hold a worker thread forever: fail the connect after 5 s (libpq's own option).
@@ -110,26 +148,66 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif ping_after_idle:
+        ping_when_idle(engine, ping_after_idle)
     return engine
+
+
+READ_ONLY = "lms_read_only"
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A session declared read-only tried to write: a programming error, never a user's."""
 
 
 class Database:
     """An engine and a scoped session bound to it."""
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+    def __init__(self, url: str, echo: bool = False, ping_after_idle: float = 5.0) -> None:
         self.url = url
-        self.engine = make_engine(url, echo)
+        self.engine = make_engine(url, echo, ping_after_idle)
         self.session: scoped_session[Session] = scoped_session(
             sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=True)
         )
+
+    def read_only(self) -> None:
+        """The current session only reads: its statements run without a transaction around them.
+
+        A transaction costs two round trips to PostgreSQL (BEGIN, COMMIT) on top of a page's few
+        reads, about a fifth of a small page's database work (bench/README.md). Each read then
+        sees what was committed when it started, as it does inside a READ COMMITTED transaction;
+        what is lost is only one snapshot for the whole page, which a page that reads does not
+        need. A write is refused (:class:`ReadOnlyViolation`, whatever the bind): a session joined
+        to a test's transaction keeps that transaction but refuses writes all the same.
+        """
+        session = self.session()
+        session.info[READ_ONLY] = True
+        if isinstance(session.bind, Engine) and not session.in_transaction():
+            # On the connection, not on an engine of its own: an engine's isolation level is an
+            # event on every statement, this is one attribute on the driver's connection.
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
     def dispose(self) -> None:
         self.session.remove()
         self.engine.dispose()
 
 
+@event.listens_for(Session, "before_flush")
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(READ_ONLY) and (
+        session.new or session.deleted or any(session.is_modified(row) for row in session.dirty)
+    ):
+        raise ReadOnlyViolation("a read-only request changed rows; declare the view a writer")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_statement(state: Any) -> None:
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        raise ReadOnlyViolation(f"a read-only request ran {type(state.statement).__name__}")
+
+
 def init_app(app: Flask, url: str, echo: bool = False) -> Database:
-    database = Database(url, echo)
+    database = Database(url, echo, float(app.config.get("DATABASE_PING_AFTER_IDLE", 5.0)))
     app.extensions["lms.db"] = database
 
     @app.teardown_appcontext

@@ -1,13 +1,17 @@
-"""The model layer's shared column types (lms/db.py): every enum column is ``enum_type``'s kind."""
+"""The model layer (lms/db.py): every enum column is ``enum_type``'s kind, and pooled connections
+are tested after an idle spell."""
 
 from __future__ import annotations
 
 import enum
+import time
 
-from sqlalchemy import Column, Enum, Integer, MetaData, Table
+import pytest
+from sqlalchemy import Column, Enum, Integer, MetaData, Table, create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 import lms.models  # noqa: F401  (every core table on the metadata)
-from lms.db import Base, enum_type
+from lms.db import Base, enum_type, make_engine
 from lms.plugins.manager import discover
 
 
@@ -49,3 +53,35 @@ def test_the_check_finds_a_hand_made_enum_column():
         Column("names", Enum(Colour, name="named_colour", native_enum=False, validate_strings=True)),
     )
     assert odd_enum_columns(metadata) == ["paints.native", "paints.names"]
+
+
+def _backend_pid(engine):
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar()
+
+
+@pytest.mark.real_database
+def test_an_idle_pooled_connection_is_tested_and_a_dead_one_replaced(backend, database_url):
+    if backend != "postgresql":
+        pytest.skip("a server that drops connections: PostgreSQL")
+    watcher = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    idle = make_engine(database_url, ping_after_idle=0.05)
+    busy = make_engine(database_url, ping_after_idle=60)
+    try:
+        first, busy_first = _backend_pid(idle), _backend_pid(busy)
+        with watcher.connect() as conn:  # the database drops both (a restart, a failover)
+            conn.execute(
+                text("SELECT pg_terminate_backend(:a), pg_terminate_backend(:b)"), {"a": first, "b": busy_first}
+            )
+        time.sleep(0.2)
+        # Idle past its limit: tested on checkout, found dead and replaced before anyone used it.
+        assert _backend_pid(idle) != first
+        # Used a moment ago (within its minute): not tested, so its next use fails as a request in
+        # flight would, and the pool then starts over with a live connection.
+        with pytest.raises(DBAPIError) as failed:
+            _backend_pid(busy)
+        assert failed.value.connection_invalidated
+        assert _backend_pid(busy) != busy_first
+    finally:
+        for engine in (watcher, idle, busy):
+            engine.dispose()

@@ -224,6 +224,36 @@ def test_bell_and_inbox_in_a_fixed_number_of_queries(world, session, app, client
     assert 'id="bell-count">33<' in client.get("/").get_data(as_text=True)  # the bell is on every page
 
 
+def test_the_bell_count_read_with_the_user_gives_way_to_any_write_to_notifications(world, session):
+    """Each request reads the bell's count with its user (no query of its own); a request that
+    writes notifications (a new one, one opened, all marked read) counts again."""
+    person = world["participants"][0]
+    seed(session, person, 3)
+    stale = 99  # a count that cannot be right: seeing it means the kept count was used
+
+    def kept(expected_kept: bool) -> None:
+        counted = notifications.unread_count(session, person.id)
+        assert (counted == stale) is expected_kept, counted
+
+    notifications.remember_unread(session, person.id, stale)
+    kept(True)
+    assert notifications.unread_count(session, person.id + 1) == 0  # another person's: counted
+    seed(session, person, 1)  # notify: a multi-row INSERT statement
+    kept(False)
+    assert notifications.unread_count(session, person.id) == 4
+    notifications.remember_unread(session, person.id, stale)
+    one = session.scalars(select(Notification).where(Notification.recipient_id == person.id)).first()
+    notifications.mark_read(session, one, person, NOW)  # an attribute, flushed
+    kept(False)
+    notifications.remember_unread(session, person.id, stale)
+    session.add(Notification(recipient_id=person.id, kind="work_returned", payload={}, created_at=NOW))
+    kept(False)  # pending, not yet flushed: counted after the flush, like the ORM's autoflush
+    notifications.remember_unread(session, person.id, stale)
+    notifications.mark_all_read(session, person, NOW)  # an UPDATE statement
+    kept(False)
+    assert notifications.unread_count(session, person.id) == 0
+
+
 def test_open_marks_read_and_goes_to_the_link_mark_all_read(world, session, client):
     person = world["participants"][0]
     seed(session, person, 3)

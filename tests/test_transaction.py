@@ -7,14 +7,15 @@ from typing import Any
 import pytest
 from flask import flash, redirect
 from jinja2 import ChoiceLoader, DictLoader
-from sqlalchemy import select
+from sqlalchemy import select, update
 from wtforms import StringField
 
 from lms import db
 from lms.cohorts.models import Program
 from lms.core.errors import Conflict, DomainError
 from lms.core.forms import Form
-from lms.core.views import act, after_commit, form_page, refuse_to
+from lms.core.views import act, after_commit, form_page, reads_only, refuse_to
+from lms.db import ReadOnlyViolation
 
 calls: list[str] = []
 
@@ -77,7 +78,28 @@ def test_app(app_factory: Any) -> Any:
         _add("API")
         raise DomainError("refused in the API")
 
+    @reads_only
+    def reads() -> Any:
+        codes = ",".join(sorted(db.session.scalars(select(Program.code))))
+        driver = db.session.connection().connection.dbapi_connection
+        if hasattr(driver, "info"):  # psycopg: is a transaction open on the server after the read?
+            calls.append(driver.info.transaction_status.name)
+        return codes
+
+    @reads_only
+    def writes_by_mistake() -> Any:
+        _add("SNEAKY")
+        return "saved?"
+
+    @reads_only
+    def updates_by_mistake() -> Any:
+        db.session.execute(update(Program).values(name="renamed"))
+        return "saved?"
+
     for rule, view in (
+        ("/t/reads", reads),
+        ("/t/writes-by-mistake", writes_by_mistake),
+        ("/t/updates-by-mistake", updates_by_mistake),
         ("/t/ok", ok),
         ("/t/refused", refused),
         ("/t/404", not_found),
@@ -150,3 +172,35 @@ def test_a_refusal_under_the_api_is_problem_json(test_app, session):
     assert response.status_code == 422
     assert response.get_json() == {"error": "refused", "message": "refused in the API"}
     assert _codes(session) == set()
+
+
+def test_a_view_that_reads_only_reads_outside_a_transaction_and_refuses_to_write(test_app, session):
+    session.add(Program(code="SEEN", name="Program SEEN"))
+    session.commit()
+    client = test_app.test_client()
+    assert client.get("/t/reads").get_data(as_text=True) == "SEEN"
+    # In the test's own transaction the level stays the test's; on a database of its own it is
+    # AUTOCOMMIT (test_reads_only_pages_skip_begin_and_commit_on_a_real_database).
+    for path in ("/t/writes-by-mistake", "/t/updates-by-mistake"):
+        with pytest.raises(ReadOnlyViolation):
+            client.get(path)
+    assert _codes(session) == {"SEEN"}
+    session.expire_all()
+    assert session.scalars(select(Program.name)).all() == ["Program SEEN"]
+    # Declared for its GET only: a POST to the same view is an ordinary request with its transaction.
+    assert client.post("/t/writes-by-mistake").status_code == 200
+    assert _codes(session) == {"SEEN", "SNEAKY"}
+
+
+@pytest.mark.real_database
+def test_reads_only_pages_skip_begin_and_commit_on_a_real_database(backend, test_app, session):
+    if backend != "postgresql":
+        pytest.skip("the round trips saved are PostgreSQL's; SQLite's driver shows no transaction state")
+    client = test_app.test_client()
+    assert client.get("/t/reads").status_code == 200
+    assert client.post("/t/reads").status_code == 200
+    # The GET's read left no transaction open on the server (no BEGIN, no COMMIT); the POST's did.
+    assert calls == ["IDLE", "INTRANS"]
+    # The pooled connection went back with its usual level: the next request is in a transaction.
+    assert client.post("/t/ok").status_code == 200
+    assert _codes(session) == {"OK"}

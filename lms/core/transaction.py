@@ -28,6 +28,7 @@ from lms.core.errors import DomainError, attach, is_api_request, problem
 
 Answer = Callable[[int, Any, str], Any]
 _REFUSAL = "_lms_on_refusal"
+_READS_ONLY = "lms_reads_only"
 _AFTER_COMMIT = "_lms_after_commit"
 
 
@@ -103,6 +104,15 @@ def form_page(form: Any, template: str, **context: Any) -> FormPage:
     return page
 
 
+def reads_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Declare a view that only reads: its GET runs without a transaction (:meth:`Database.read_only`:
+    no BEGIN and COMMIT round trips), and a write in it fails loudly instead of committing half-way.
+    For the pages everyone opens all day (the dashboard); a page that refreshes stored rows on the
+    way (the results page) is not one."""
+    setattr(view, _READS_ONLY, True)
+    return view
+
+
 def after_commit(callback: Callable[[], Any]) -> None:
     """Run ``callback`` once this request's transaction is committed; never when it rolls back."""
     g.setdefault(_AFTER_COMMIT, []).append(callback)
@@ -141,6 +151,15 @@ def init_app(app: Flask, answer: Answer) -> None:
     """
     for exc_type in (DomainError, IntegrityError, StaleDataError, DataError):
         app.register_error_handler(exc_type, lambda exc: answer_refusal(exc, answer))
+
+    def _begin() -> None:
+        if request.method in {"GET", "HEAD"}:
+            view = app.view_functions.get(request.endpoint or "")
+            if view is not None and getattr(view, _READS_ONLY, False):
+                app.extensions["lms.db"].read_only()
+
+    # First of the before_request functions: the session is new, nothing has read through it yet.
+    app.before_request_funcs.setdefault(None, []).insert(0, _begin)
 
     @app.after_request
     def _commit(response: Any) -> Any:

@@ -12,10 +12,10 @@ from typing import Any
 from flask import current_app, flash, redirect
 
 from lms.core import transaction
-from lms.core.transaction import after_commit, form_page, on_refusal, refuse_to
+from lms.core.transaction import after_commit, form_page, on_refusal, reads_only, refuse_to
 from lms.plugins.manager import get_plugin_manager
 
-__all__ = ["act", "after_commit", "cohort_tabs", "form_page", "on_refusal", "refuse_to"]
+__all__ = ["act", "after_commit", "cohort_tabs", "form_page", "on_refusal", "reads_only", "refuse_to"]
 
 
 def cohort_tabs(cohort: Any, user: Any) -> list[Any]:

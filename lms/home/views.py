@@ -13,6 +13,7 @@ from lms.cohorts.models import Role
 from lms.cohorts.rules import remember_roles
 from lms.core.access import require
 from lms.core.timezones import now_utc
+from lms.core.views import reads_only
 from lms.grading import queries as grading_queries
 from lms.plugins.manager import get_plugin_manager
 
@@ -23,6 +24,7 @@ TEACHING = {Role.INSTRUCTOR, Role.COORDINATOR}
 
 @bp.route("/")
 @require("authenticated")
+@reads_only
 def dashboard():
     # A fixed handful of narrow reads of plain rows, whatever the cohort or the number of visits: the
     # page every person opens first must stay cheap (issue 13). The memberships come with their

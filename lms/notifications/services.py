@@ -154,10 +154,54 @@ def _unread_statement() -> Any:
     )
 
 
+# session.info key: (user id, unread count) read with the user at the start of the request.
+UNREAD_AT_LOAD = "lms.notifications.unread_at_load"
+
+
+def unread_of(user_id: Any) -> Any:
+    """The number of unread notifications of ``user_id`` (a column), as a column of its own: the
+    request's user is loaded with it, so the bell on every page costs no round trip of its own."""
+    return (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+
+
+def remember_unread(session: Session, user_id: int, count: int) -> None:
+    """Keep the count read with the user; any write to notifications in this session drops it."""
+    session.info[UNREAD_AT_LOAD] = (user_id, count)
+
+
 def unread_count(session: Session, user_id: int) -> int:
     if session.new or session.dirty or session.deleted:
         session.flush()  # what the ORM's autoflush would do: count what this request created
+    kept = session.info.get(UNREAD_AT_LOAD)
+    if kept is not None and kept[0] == user_id:
+        return int(kept[1])
     return session.connection().execute(_unread_statement(), {"user_id": user_id}).scalar() or 0
+
+
+@event.listens_for(Session, "before_flush")
+def _notifications_flushed(session: Session, _context: Any, _instances: Any) -> None:
+    if UNREAD_AT_LOAD in session.info and any(
+        isinstance(row, Notification) for group in (session.new, session.dirty, session.deleted) for row in group
+    ):
+        del session.info[UNREAD_AT_LOAD]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _notifications_written(state: Any) -> None:
+    """INSERT, UPDATE and DELETE statements (``mark_all_read``, ``notify``'s multi-row insert)
+    bypass the flush: the count read at load is dropped before any of them."""
+    # The statement's table is an annotated copy of the model's: compare names.
+    if (
+        UNREAD_AT_LOAD in state.session.info
+        and (state.is_insert or state.is_update or state.is_delete)
+        and getattr(getattr(state.statement, "table", None), "name", None) == Notification.__tablename__
+    ):
+        del state.session.info[UNREAD_AT_LOAD]
 
 
 def inbox(user_id: int, unread_only: bool = False) -> Select[Notification]:
