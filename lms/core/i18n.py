@@ -45,6 +45,8 @@ class RequestDomain(Domain):
 
 
 DOMAIN = RequestDomain()
+# A catalogue's attribute: its fixed texts as the templates' markup ({"Log out": Markup("Keluar")}).
+_PLAIN = "_lms_plain_markup"
 
 
 def translations() -> Any:
@@ -67,7 +69,17 @@ def install(app: Flask, babel: Any) -> None:
 
     @pass_context
     def gettext(__context: Context, __string: str, **variables: Any) -> str:
-        text = translations().ugettext(__string)
+        catalogue = translations()
+        if not variables and __context.eval_ctx.autoescape:
+            # Most calls translate a fixed text: kept with its catalogue, as the markup it becomes.
+            kept = catalogue.__dict__.get(_PLAIN)
+            if kept is None:
+                kept = catalogue.__dict__[_PLAIN] = {}
+            found = kept.get(__string)
+            if found is None:
+                found = kept[__string] = Markup(catalogue.ugettext(__string)) % {}
+            return found
+        text = catalogue.ugettext(__string)
         if __context.eval_ctx.autoescape:
             text = Markup(text)
         return text % variables

@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from markupsafe import escape
+
 from lms.core.access import can
+from lms.core.i18n import translations
 from lms.plugins.manager import get_plugin_manager
 from lms.plugins.types import NavItem
 
+# A catalogue's attribute: the menu labels' texts in its language, by label object.
+_LABELS = "_lms_nav_labels"
+
+
+# Built once: the entries and their lazy labels are the same for every request.
+_CORE_ITEMS = (
+    NavItem(label=_l("Dashboard"), endpoint="home.dashboard", order=0),
+    NavItem(label=_l("Programs"), endpoint="cohorts.programs", order=10, rule="programs.view"),
+    NavItem(label=_l("Rubric library"), endpoint="rubrics.library", order=40, rule="rubrics.library"),
+    NavItem(label=_l("My assessments"), endpoint="assessments.mine", order=15, rule="participant.any"),
+    NavItem(label=_l("Grading"), endpoint="grading.queue", order=16, rule="grading.queue"),
+    NavItem(label=_l("Users"), endpoint="users.index", order=90, rule="admin"),
+)
+
 
 def _core_items() -> list[NavItem]:
-    return [
-        NavItem(label=_l("Dashboard"), endpoint="home.dashboard", order=0),
-        NavItem(label=_l("Programs"), endpoint="cohorts.programs", order=10, rule="programs.view"),
-        NavItem(label=_l("Rubric library"), endpoint="rubrics.library", order=40, rule="rubrics.library"),
-        NavItem(label=_l("My assessments"), endpoint="assessments.mine", order=15, rule="participant.any"),
-        NavItem(label=_l("Grading"), endpoint="grading.queue", order=16, rule="grading.queue"),
-        NavItem(label=_l("Users"), endpoint="users.index", order=90, rule="admin"),
-    ]
+    return list(_CORE_ITEMS)
 
 
 @dataclass(slots=True)
@@ -35,6 +46,26 @@ class Entry:
     active: bool = False
     current: bool = False
 
+    def __html__(self) -> str:
+        """The entry's list item, written here rather than in the template: the menu is on every page."""
+        active = " active" if self.active else ""
+        current = ' aria-current="page"' if self.current else ""
+        return (
+            f'<li class="nav-item"><a class="nav-link{active}"{current} href="{escape(self.url)}">'
+            f"{escape(self.label)}</a></li>"
+        )
+
+
+def _label(label: Any, kept: dict[int, tuple[Any, str]]) -> str:
+    """A label's text in the request's language, kept with the catalogue for labels that live as
+    long as the app (the core's, a plugin's constants): translating a lazy label is a chain of look-ups."""
+    found = kept.get(id(label))
+    if found is not None and found[0] is label:
+        return found[1]
+    text = str(label)
+    kept[id(label)] = (label, text)
+    return text
+
 
 def items_for() -> list[Entry]:
     """Menu entries the current user may open, in order, with the active one marked."""
@@ -42,11 +73,13 @@ def items_for() -> list[Entry]:
         return []
 
     user = current_user._get_current_object()
-    items = list(_core_items())
+    items = list(_CORE_ITEMS)
     for contributed in get_plugin_manager(current_app).hook.lms_nav_items(user=user):
         items.extend(contributed or [])
+    catalogue = translations()
+    kept = catalogue.__dict__.setdefault(_LABELS, {})
     # Each label is translated once (sorting and showing use the same text), for every page.
-    labelled = sorted(((item.order, str(item.label), item) for item in items), key=lambda t: t[:2])
+    labelled = sorted(((item.order, _label(item.label, kept), item) for item in items), key=lambda t: t[:2])
     visible = []
     for _order, label, item in labelled:
         if item.rule and not can(user, item.rule):

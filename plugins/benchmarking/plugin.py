@@ -175,21 +175,21 @@ def lms_migration_dirs() -> list[str]:
     return [os.path.join(HERE, "migrations", "versions")]
 
 
+# The same for everyone (each entry's rule decides who sees it), so built once.
+NAV_ITEMS = (
+    NavItem(label=_l("My field visits"), endpoint="benchmarking.my_visits", order=20, rule="benchmarking.participant"),
+    NavItem(label=_l("Host organisations"), endpoint="benchmarking.hosts", order=30, rule="benchmarking.hosts.view"),
+    NavItem(label=_l("Practice catalogue"), endpoint="benchmarking_practices.catalogue", order=31),
+    NavItem(label=_l("Follow-up"), endpoint="benchmarking_practices.my_rounds", order=32, rule="participant.any"),
+    NavItem(
+        label=_l("Seminar panels"), endpoint="benchmarking_practices.my_panels", order=33, rule="benchmarking.panel"
+    ),
+)
+
+
 @hookimpl
 def lms_nav_items(user: User) -> list[NavItem]:
-    return [
-        NavItem(
-            label=_l("My field visits"), endpoint="benchmarking.my_visits", order=20, rule="benchmarking.participant"
-        ),
-        NavItem(
-            label=_l("Host organisations"), endpoint="benchmarking.hosts", order=30, rule="benchmarking.hosts.view"
-        ),
-        NavItem(label=_l("Practice catalogue"), endpoint="benchmarking_practices.catalogue", order=31),
-        NavItem(label=_l("Follow-up"), endpoint="benchmarking_practices.my_rounds", order=32, rule="participant.any"),
-        NavItem(
-            label=_l("Seminar panels"), endpoint="benchmarking_practices.my_panels", order=33, rule="benchmarking.panel"
-        ),
-    ]
+    return list(NAV_ITEMS)
 
 
 @hookimpl
