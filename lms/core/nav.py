@@ -8,7 +8,6 @@ from typing import Any
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-
 from markupsafe import escape
 
 from lms.core.access import can
