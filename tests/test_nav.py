@@ -42,3 +42,17 @@ def test_participant_menu_separates_follow_up_from_the_catalogue(client, make_co
     login(client, cohort.people["participants"][0])
     entries = menu(client.get("/benchmarking/followups").get_data(as_text=True))
     assert [label for label, active, _c in entries if active] == ["Tindak lanjut"]
+
+
+def test_menu_labels_kept_per_language_stay_bounded_when_a_plugin_makes_new_ones(app):
+    """A plugin may build its entries (and their lazy labels) anew on every call: the texts kept
+    with the catalogue start again past their limit instead of growing with every page."""
+    from flask_babel import lazy_gettext
+
+    from lms.core import i18n, nav
+
+    with app.test_request_context("/"):
+        for _ in range(3 * i18n.KEPT_LIMIT):
+            label = lazy_gettext("Dashboard")
+            assert nav._label(label, i18n.kept_with(i18n.translations(), nav._LABELS)) == str(label)
+        assert len(i18n.kept_with(i18n.translations(), nav._LABELS)) <= i18n.KEPT_LIMIT + 1

@@ -47,6 +47,18 @@ class RequestDomain(Domain):
 DOMAIN = RequestDomain()
 # A catalogue's attribute: its fixed texts as the templates' markup ({"Log out": Markup("Keluar")}).
 _PLAIN = "_lms_plain_markup"
+# Most entries a kept dict holds before it starts again: the texts kept are the templates' and the
+# menu's fixed ones, a few hundred; a caller that passes new objects each time cannot grow it forever.
+KEPT_LIMIT = 1024
+
+
+def kept_with(catalogue: Any, name: str) -> dict[Any, Any]:
+    """A dict kept on ``catalogue`` (texts already translated into its language), emptied when it
+    passes :data:`KEPT_LIMIT` entries."""
+    kept = catalogue.__dict__.get(name)
+    if kept is None or len(kept) > KEPT_LIMIT:
+        kept = catalogue.__dict__[name] = {}
+    return kept
 
 
 def translations() -> Any:
@@ -72,9 +84,7 @@ def install(app: Flask, babel: Any) -> None:
         catalogue = translations()
         if not variables and __context.eval_ctx.autoescape:
             # Most calls translate a fixed text: kept with its catalogue, as the markup it becomes.
-            kept = catalogue.__dict__.get(_PLAIN)
-            if kept is None:
-                kept = catalogue.__dict__[_PLAIN] = {}
+            kept = kept_with(catalogue, _PLAIN)
             found = kept.get(__string)
             if found is None:
                 found = kept[__string] = Markup(catalogue.ugettext(__string)) % {}

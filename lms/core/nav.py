@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import escape
 
 from lms.core.access import can
-from lms.core.i18n import translations
+from lms.core.i18n import kept_with, translations
 from lms.plugins.manager import get_plugin_manager
 from lms.plugins.types import NavItem
 
@@ -28,10 +28,6 @@ _CORE_ITEMS = (
     NavItem(label=_l("Grading"), endpoint="grading.queue", order=16, rule="grading.queue"),
     NavItem(label=_l("Users"), endpoint="users.index", order=90, rule="admin"),
 )
-
-
-def _core_items() -> list[NavItem]:
-    return list(_CORE_ITEMS)
 
 
 @dataclass(slots=True)
@@ -75,8 +71,7 @@ def items_for() -> list[Entry]:
     items = list(_CORE_ITEMS)
     for contributed in get_plugin_manager(current_app).hook.lms_nav_items(user=user):
         items.extend(contributed or [])
-    catalogue = translations()
-    kept = catalogue.__dict__.setdefault(_LABELS, {})
+    kept = kept_with(translations(), _LABELS)
     # Each label is translated once (sorting and showing use the same text), for every page.
     labelled = sorted(((item.order, _label(item.label, kept), item) for item in items), key=lambda t: t[:2])
     visible = []
