@@ -7,8 +7,10 @@
     .venv/bin/python -m bench.load --port 5150 --database postgresql+psycopg://postgres@127.0.0.1:5432/bench
 
 For each page it runs ``wrk`` (``apt-get install wrk``) with ``--connections`` connections for
-``--seconds``, logged in as the person who reads the page (the bench data's accounts), and prints
-req/s, the latency percentiles and the ratio to the static file's req/s measured in the same run.
+``--seconds``, logged in as the person who reads the page (the bench data's accounts). The pages
+take turns in ``--rounds`` rounds; it prints each round, then per page the median req/s, the
+median of its ratio to the static file's req/s of the same round (with the lowest and highest),
+and the latency percentiles.
 Without wrk on the machine it falls back to bench/http_load.py (Python threads; lower ceilings).
 Only loopback addresses: this measures a node on this machine.
 """
@@ -19,6 +21,7 @@ import argparse
 import re
 import shutil
 import subprocess
+from statistics import median
 from typing import Any
 
 from sqlalchemy import create_engine, text
@@ -79,10 +82,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5150)
     parser.add_argument("--database", required=True, help="the node's database (to find the bench accounts)")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--seconds", type=int, default=4, help="per page and round")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds; each measures every page once, in turn")
     args = parser.parse_args()
-    if args.seconds > 120:
-        raise SystemExit("bounded on purpose: at most 120 s per page")
+    if args.seconds * args.rounds > 120:
+        raise SystemExit("bounded on purpose: at most 120 s per page (seconds × rounds)")
     who = accounts(args.database)
     cookies = {role: _cookie_login("127.0.0.1", args.port, who[role], PASSWORD) for role in ("peserta", "coordinator")}
     pages = [
@@ -93,26 +97,43 @@ def main() -> None:
         ("results page [150]", f"/cohorts/{who['cohort']}/results", cookies["coordinator"]),
     ]
     tool = "wrk" if shutil.which("wrk") else "bench.http_load"
-    print(f"{tool}, {args.connections} connections, {args.seconds} s per page\n")
-    print(f"{'page':<24} {'req/s':>8} {'× static':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
-    static = None
-    for name, path, cookie in pages:
-        if tool == "wrk":
-            result = wrk(args.port, path, cookie, args.connections, args.seconds)
-        else:
-            got = run("127.0.0.1", args.port, path, args.connections, args.seconds, 100000, cookie)
-            result = {
-                "req_per_s": got["req_per_s"],
-                "p50_ms": got["p50_ms"],
-                "p99_ms": got["p95_ms"],
-                "errors": got["errors"],
-            }
-        static = static or result["req_per_s"]
+    print(
+        f"{tool}, {args.connections} connections, {args.rounds} rounds of {args.seconds} s per page, "
+        "the pages in turn in each round\n"
+    )
+    # A shared machine's speed moves by minutes (the same page twice 2x apart): the pages take
+    # turns in short rounds, each page's rate is compared with the static file's of its own round,
+    # and the medians are given with the rounds' spread.
+    rounds: list[dict[str, dict[str, float]]] = []
+    for number in range(1, args.rounds + 1):
+        measured = {name: measure(tool, args, path, cookie) for name, path, cookie in pages}
+        rounds.append(measured)
+        static = measured["static file"]["req_per_s"] or 1.0
         print(
-            f"{name:<24} {result['req_per_s']:>8.1f} {result['req_per_s'] / static:>9.3f} {result['p50_ms']:>8.1f} "
-            f"{result['p99_ms']:>8.1f} {result['errors']:>6.0f}",
+            f"round {number}: "
+            + ", ".join(
+                f"{name} {m['req_per_s']:.0f} ({m['req_per_s'] / static:.3f}×)" for name, m in measured.items()
+            ),
             flush=True,
         )
+    print(
+        f"\n{'page':<24} {'req/s':>8} {'× static':>9} {'min ×':>7} {'max ×':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
+    )
+    for name, _path, _cookie in pages:
+        rates = [r[name]["req_per_s"] for r in rounds]
+        ratios = [r[name]["req_per_s"] / (r["static file"]["req_per_s"] or 1.0) for r in rounds]
+        print(
+            f"{name:<24} {median(rates):>8.1f} {median(ratios):>9.3f} {min(ratios):>7.3f} {max(ratios):>7.3f} "
+            f"{median(r[name]['p50_ms'] for r in rounds):>8.1f} {median(r[name]['p99_ms'] for r in rounds):>8.1f} "
+            f"{sum(r[name]['errors'] for r in rounds):>6.0f}"
+        )
+
+
+def measure(tool: str, args: argparse.Namespace, path: str, cookie: str | None) -> dict[str, float]:
+    if tool == "wrk":
+        return wrk(args.port, path, cookie, args.connections, args.seconds)
+    got = run("127.0.0.1", args.port, path, args.connections, args.seconds, 100000, cookie)
+    return {"req_per_s": got["req_per_s"], "p50_ms": got["p50_ms"], "p99_ms": got["p95_ms"], "errors": got["errors"]}
 
 
 if __name__ == "__main__":

@@ -90,9 +90,9 @@ def test_dashboards_read_a_fixed_number_of_queries(app, client, ctx, session, ma
             page = client.get("/").get_data(as_text=True)
         return len(statements), page
 
-    # the user with the bell's count, memberships with their cohorts, what is due, released grades
+    # the user with the bell's count, memberships with their cohorts, what is due with the released grades
     first, page = queries_of(person)
-    assert first == 4 + widget_queries, first
+    assert first == 3 + widget_queries, first
     assert page.count("Tugas ") >= 2 and 'id="released-grades"' in page
     staff, page = queries_of(coordinator)  # user with the bell, memberships with cohorts, member counts, waiting work
     assert staff == 4, staff
@@ -103,3 +103,50 @@ def test_dashboards_read_a_fixed_number_of_queries(app, client, ctx, session, ma
     _add_work(session, more, person, 12, now)
     assert queries_of(person)[0] == first
     assert queries_of(coordinator)[0] == staff
+
+
+def test_work_of_keeps_each_list_its_order_and_its_limit(ctx, session, make_cohort):
+    """The dashboard reads what is due and the released grades in one statement: each list keeps its
+    own order, its own limit and its own rows (a submitted piece is not due, an unreleased grade is
+    not shown, another peserta's work is not theirs)."""
+    from decimal import Decimal
+
+    from lms.grading.queries import work_of
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    cohort = session.get(Cohort, make_cohort(participants=2).id)
+    person, other = cohort.people["participants"]
+    open_ = [
+        assessments.save_assessment(
+            session, None, cohort, assessments.AssessmentFields(title=f"Buka {i}", due_at=now + timedelta(days=9 - i))
+        )
+        for i in range(7)
+    ]
+    session.add(Submission(assessment=open_[6], participant_id=person.id, attempt=1, state=SubmissionState.SUBMITTED))
+    session.add(Submission(assessment=open_[5], participant_id=person.id, attempt=1, state=SubmissionState.DRAFT))
+    session.add(Submission(assessment=open_[4], participant_id=other.id, attempt=1, state=SubmissionState.SUBMITTED))
+    for i in range(12):
+        assessment = assessments.save_assessment(
+            session, None, cohort, assessments.AssessmentFields(title=f"Nilai {i}", due_at=now - timedelta(days=30))
+        )
+        work = Submission(assessment=assessment, participant_id=person.id, attempt=1, state=SubmissionState.SUBMITTED)
+        session.add(work)
+        session.flush()
+        status = GradeStatus.DRAFT if i == 11 else GradeStatus.RELEASED
+        session.add(
+            Grade(
+                submission_id=work.id, score=Decimal("70.25") + i, status=status, released_at=now + timedelta(minutes=i)
+            )
+        )
+    session.commit()
+
+    due, released = work_of(session, person.id, [cohort.id], now)
+    # Soonest first, five at most, the handed-in one left out, the draft shown as a draft.
+    assert [r.title for r in due] == ["Buka 5", "Buka 4", "Buka 3", "Buka 2", "Buka 1"]
+    assert [r.state for r in due][:2] == ["draft", None]
+    # Newest release first, ten at most, the draft grade left out; scores exact.
+    assert [r.title for r in released] == [f"Nilai {i}" for i in range(10, 0, -1)]
+    assert released[0].score == Decimal("80.25") and isinstance(released[0].score, Decimal)
+    assert work_of(session, person.id, [], now) == ([], [])
+    others_due, others_released = work_of(session, other.id, [cohort.id], now)
+    assert "Buka 4" not in [r.title for r in others_due] and len(others_due) == 5 and others_released == []

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, Executable, Row, bindparam, or_, select
+from sqlalchemy import BindParameter, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from lms.assessments.models import Assessment, Extension, Submission, SubmissionState
@@ -68,12 +67,12 @@ def submissions_by_id(session: Session, assessment_id: int) -> dict[int, Submiss
     }
 
 
-@functools.cache
-def _due_statement() -> Executable:
-    """Built once: constructing a statement of this size costs more than running it. Its rows are
-    plain values, read on the session's connection (the ORM's per-statement work is a third of the cost)."""
-    participant: BindParameter[Any] = bindparam("participant_id")
-    now: BindParameter[Any] = bindparam("now")
+def due_rows(participant: BindParameter[Any], now: BindParameter[Any], cohort_ids: BindParameter[Any]) -> Any:
+    """A participant's open assessments not handed in, as a subquery of plain rows: ``id``,
+    ``title``, ``due_at``, ``state`` of their latest attempt or None, ``extended`` their own cut-off
+    or None, and ``pos``, their place soonest due first. Open: no cut-off, a cut-off still ahead,
+    or an extension still running. For a page's statement (the dashboard reads it with the
+    released grades in one round trip: :func:`lms.grading.queries.work_of`)."""
     latest_state = (
         select(Submission.state)
         .where(Submission.assessment_id == Assessment.id, Submission.participant_id == participant)
@@ -91,28 +90,14 @@ def _due_statement() -> Executable:
         )
         .outerjoin(Extension, (Extension.assessment_id == Assessment.id) & (Extension.participant_id == participant))
         .where(
-            Assessment.cohort_id.in_(bindparam("cohort_ids", expanding=True)),
+            Assessment.cohort_id.in_(cohort_ids),
             Assessment.due_at.is_not(None),
             or_(Assessment.cutoff_at.is_(None), Assessment.cutoff_at > now, Extension.cutoff_at > now),
         )
         .subquery()
     )
     return (
-        select(rows)
+        select(rows, func.row_number().over(order_by=(rows.c.due_at, rows.c.id)).label("pos"))
         .where(or_(rows.c.state.is_(None), rows.c.state != SubmissionState.SUBMITTED))
-        .order_by(rows.c.due_at, rows.c.id)
-        .limit(bindparam("limit"))
+        .subquery()
     )
-
-
-def due_for(
-    session: Session, participant_id: int, cohort_ids: Iterable[int], now: datetime, limit: int = 5
-) -> list[Row[Any]]:
-    """A participant's open assessments not handed in, soonest due first (one query of plain rows:
-    ``id``, ``title``, ``due_at``, ``state`` of their latest attempt or None, ``extended`` their own
-    cut-off or None). Open: no cut-off, a cut-off still ahead, or an extension still running."""
-    ids = list(cohort_ids)
-    if not ids:
-        return []
-    params = {"participant_id": participant_id, "now": now, "cohort_ids": ids, "limit": limit}
-    return list(session.connection().execute(_due_statement(), params))

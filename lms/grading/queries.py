@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Row, bindparam, func, select
+from sqlalchemy import BindParameter, Executable, Row, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Submission
+from lms.assessments.queries import due_rows
 from lms.grading.models import Grade, GradeStatus
 
 
@@ -35,28 +37,65 @@ def awaiting_final_grade(session: Session, cohort_ids: Iterable[int]) -> int:
 
 
 @functools.cache
-def _released_statement() -> Executable:
+def _work_statement() -> Executable:
     """Built once (constructing it costs more than running it); read on the session's connection:
     plain values, none of the ORM's per-statement work."""
-    return (
-        select(Assessment.id, Assessment.title, Grade.score)
+    participant: BindParameter[Any] = bindparam("participant_id")
+    cohort_ids: BindParameter[Any] = bindparam("cohort_ids", expanding=True)
+    due = due_rows(participant, bindparam("now"), cohort_ids)
+    released = (
+        select(
+            Assessment.id,
+            Assessment.title,
+            Grade.score,
+            func.row_number().over(order_by=(Grade.released_at.desc(), Grade.id.desc())).label("pos"),
+        )
         .join(Submission, Submission.assessment_id == Assessment.id)
         .join(Grade, Grade.submission_id == Submission.id)
         .where(
-            Assessment.cohort_id.in_(bindparam("cohort_ids", expanding=True)),
-            Submission.participant_id == bindparam("participant_id"),
+            Assessment.cohort_id.in_(cohort_ids),
+            Submission.participant_id == participant,
             Grade.status == GradeStatus.RELEASED,
         )
-        .order_by(Grade.released_at.desc(), Grade.id.desc())
-        .limit(bindparam("limit"))
+        .subquery()
     )
+    # The first select gives the result's column types: the due rows' dates and the grades' scores.
+    no_score = cast(null(), Grade.score.type)
+    both = union_all(
+        select(literal(_DUE).label("kind"), due.c.id, due.c.title, due.c.due_at, due.c.state, due.c.extended)
+        .add_columns(no_score.label("score"), due.c.pos)
+        .where(due.c.pos <= bindparam("due_limit")),
+        select(literal(_RELEASED), released.c.id, released.c.title, null(), null(), null())
+        .add_columns(released.c.score, released.c.pos)
+        .where(released.c.pos <= bindparam("released_limit")),
+    ).subquery()
+    return select(both).order_by(both.c.kind, both.c.pos)
 
 
-def released_for(session: Session, participant_id: int, cohort_ids: Iterable[int], limit: int = 10) -> list[Row[Any]]:
-    """A participant's released grades, newest first (one query of plain rows: ``id`` and ``title``
-    of the assessment, ``score``)."""
+_DUE, _RELEASED = 1, 2
+
+
+def work_of(
+    session: Session,
+    participant_id: int,
+    cohort_ids: Iterable[int],
+    now: datetime,
+    due_limit: int = 5,
+    released_limit: int = 10,
+) -> tuple[list[Row[Any]], list[Row[Any]]]:
+    """A participant's work for their dashboard, in one round trip: their open assessments not handed
+    in, soonest due first (:func:`lms.assessments.queries.due_rows`: ``id``, ``title``, ``due_at``,
+    ``state``, ``extended``), and their released grades, newest first (``id`` and ``title`` of the
+    assessment, ``score``)."""
     ids = list(cohort_ids)
     if not ids:
-        return []
-    params = {"participant_id": participant_id, "cohort_ids": ids, "limit": limit}
-    return list(session.connection().execute(_released_statement(), params))
+        return [], []
+    params = {
+        "participant_id": participant_id,
+        "cohort_ids": ids,
+        "now": now,
+        "due_limit": due_limit,
+        "released_limit": released_limit,
+    }
+    rows = session.connection().execute(_work_statement(), params).all()
+    return [r for r in rows if r.kind == _DUE], [r for r in rows if r.kind == _RELEASED]

@@ -6,7 +6,6 @@ from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from lms import db
-from lms.assessments import queries as assessment_queries
 from lms.cohorts import queries as cohort_queries
 from lms.cohorts import services as cohorts
 from lms.cohorts.models import Role
@@ -46,6 +45,7 @@ def dashboard():
         widgets.extend(contributed or [])
     widgets.sort(key=lambda w: w.order)
     now = now_utc()
+    due, released = grading_queries.work_of(db.session, user.id, learning, now)
     return render_template(
         "home/dashboard.html",
         user=user,
@@ -53,8 +53,8 @@ def dashboard():
         counts=cohorts.counts_by_cohort(db.session, taught) if taught else {},
         widgets=widgets,
         Role=Role,
-        due=assessment_queries.due_for(db.session, user.id, learning, now),
+        due=due,
         now=now,
         to_grade=grading_queries.awaiting_final_grade(db.session, taught),
-        released=grading_queries.released_for(db.session, user.id, learning),
+        released=released,
     )
