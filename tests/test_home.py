@@ -138,15 +138,19 @@ def test_work_of_keeps_each_list_its_order_and_its_limit(ctx, session, make_coho
                 submission_id=work.id, score=Decimal("70.25") + i, status=status, released_at=now + timedelta(minutes=i)
             )
         )
+    # A cohort they manage: its assessments are not theirs to hand in.
+    managed = session.get(Cohort, make_cohort(participants=1, coordinator=person).id)
+    assessments.save_assessment(
+        session, None, managed, assessments.AssessmentFields(title="Bukan tugasnya", due_at=now + timedelta(hours=1))
+    )
     session.commit()
 
-    due, released = work_of(session, person.id, [cohort.id], now)
+    due, released = work_of(session, person.id, now)
     # Soonest first, five at most, the handed-in one left out, the draft shown as a draft.
     assert [r.title for r in due] == ["Buka 5", "Buka 4", "Buka 3", "Buka 2", "Buka 1"]
     assert [r.state for r in due][:2] == ["draft", None]
     # Newest release first, ten at most, the draft grade left out; scores exact.
     assert [r.title for r in released] == [f"Nilai {i}" for i in range(10, 0, -1)]
     assert released[0].score == Decimal("80.25") and isinstance(released[0].score, Decimal)
-    assert work_of(session, person.id, [], now) == ([], [])
-    others_due, others_released = work_of(session, other.id, [cohort.id], now)
+    others_due, others_released = work_of(session, other.id, now)
     assert "Buka 4" not in [r.title for r in others_due] and len(others_due) == 5 and others_released == []

@@ -67,10 +67,10 @@ def submissions_by_id(session: Session, assessment_id: int) -> dict[int, Submiss
     }
 
 
-def due_rows(participant: BindParameter[Any], now: BindParameter[Any], cohort_ids: BindParameter[Any]) -> Any:
+def due_rows(participant: BindParameter[Any], now: BindParameter[Any], cohort_ids: Any) -> Any:
     """A participant's open assessments not handed in, as a subquery of plain rows: ``id``,
     ``title``, ``due_at``, ``state`` of their latest attempt or None, ``extended`` their own cut-off
-    or None, and ``pos``, their place soonest due first. Open: no cut-off, a cut-off still ahead,
+    or None, and ``pos``, their place soonest due first, in the cohorts ``cohort_ids`` selects. Open: no cut-off, a cut-off still ahead,
     or an extension still running. For a page's statement (the dashboard reads it with the
     released grades in one round trip: :func:`lms.grading.queries.work_of`)."""
     latest_state = (

@@ -166,6 +166,9 @@ def init_app(app: Flask, answer: Answer) -> None:
         database = app.extensions["lms.db"]
         if not database.session.registry.has():
             return response
+        if database.session().info.get(db.READ_ONLY) and _AFTER_COMMIT not in g:
+            # Nothing to commit (a write would have raised): the teardown hands the connection back.
+            return response
         if response.status_code >= 400:
             database.session.rollback()
             return response

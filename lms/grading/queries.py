@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from lms.assessments.models import Assessment, Submission
 from lms.assessments.queries import due_rows
+from lms.cohorts.models import Membership, Role
 from lms.grading.models import Grade, GradeStatus
 
 
@@ -41,7 +42,10 @@ def _work_statement() -> Executable:
     """Built once (constructing it costs more than running it); read on the session's connection:
     plain values, none of the ORM's per-statement work."""
     participant: BindParameter[Any] = bindparam("participant_id")
-    cohort_ids: BindParameter[Any] = bindparam("cohort_ids", expanding=True)
+    # Their cohorts as a subquery, not a list of ids: an expanding list is rendered again for each call.
+    cohort_ids = select(Membership.cohort_id).where(
+        Membership.user_id == participant, Membership.role == Role.PARTICIPANT
+    )
     due = due_rows(participant, bindparam("now"), cohort_ids)
     released = (
         select(
@@ -76,23 +80,15 @@ _DUE, _RELEASED = 1, 2
 
 
 def work_of(
-    session: Session,
-    participant_id: int,
-    cohort_ids: Iterable[int],
-    now: datetime,
-    due_limit: int = 5,
-    released_limit: int = 10,
+    session: Session, participant_id: int, now: datetime, due_limit: int = 5, released_limit: int = 10
 ) -> tuple[list[Row[Any]], list[Row[Any]]]:
-    """A participant's work for their dashboard, in one round trip: their open assessments not handed
-    in, soonest due first (:func:`lms.assessments.queries.due_rows`: ``id``, ``title``, ``due_at``,
-    ``state``, ``extended``), and their released grades, newest first (``id`` and ``title`` of the
-    assessment, ``score``)."""
-    ids = list(cohort_ids)
-    if not ids:
-        return [], []
+    """A participant's work for their dashboard, in every cohort they are a peserta of, in one round
+    trip: their open assessments not handed in, soonest due first
+    (:func:`lms.assessments.queries.due_rows`: ``id``, ``title``, ``due_at``, ``state``,
+    ``extended``), and their released grades, newest first (``id`` and ``title`` of the assessment,
+    ``score``)."""
     params = {
         "participant_id": participant_id,
-        "cohort_ids": ids,
         "now": now,
         "due_limit": due_limit,
         "released_limit": released_limit,

@@ -45,7 +45,7 @@ def dashboard():
         widgets.extend(contributed or [])
     widgets.sort(key=lambda w: w.order)
     now = now_utc()
-    due, released = grading_queries.work_of(db.session, user.id, learning, now)
+    due, released = grading_queries.work_of(db.session, user.id, now) if learning else ([], [])
     return render_template(
         "home/dashboard.html",
         user=user,
