@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, func, or_, select
+from sqlalchemy import BindParameter, Select, Subquery, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from lms.assessments.models import Assessment, Extension, Submission, SubmissionState
@@ -67,12 +67,12 @@ def submissions_by_id(session: Session, assessment_id: int) -> dict[int, Submiss
     }
 
 
-def due_rows(participant: BindParameter[Any], now: BindParameter[Any], cohort_ids: Any) -> Any:
-    """A participant's open assessments not handed in, as a subquery of plain rows: ``id``,
-    ``title``, ``due_at``, ``state`` of their latest attempt or None, ``extended`` their own cut-off
-    or None, and ``pos``, their place soonest due first, in the cohorts ``cohort_ids`` selects. Open: no cut-off, a cut-off still ahead,
-    or an extension still running. For a page's statement (the dashboard reads it with the
-    released grades in one round trip: :func:`lms.grading.queries.work_of`)."""
+def due_rows(participant: BindParameter[Any], now: BindParameter[Any], cohort_ids: Select[Any]) -> Subquery:
+    """A participant's open assessments not handed in, in the cohorts ``cohort_ids`` selects, as a
+    subquery of plain rows: ``id``, ``title``, ``due_at``, ``state`` of their latest attempt or
+    None, ``extended`` their own cut-off or None, and ``pos``, their place soonest due first. Open:
+    no cut-off, a cut-off still ahead, or an extension still running. For a page's statement (the
+    dashboard reads it with the released grades in one round trip: :func:`lms.grading.queries.work_of`)."""
     latest_state = (
         select(Submission.state)
         .where(Submission.assessment_id == Assessment.id, Submission.participant_id == participant)

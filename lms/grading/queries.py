@@ -37,6 +37,9 @@ def awaiting_final_grade(session: Session, cohort_ids: Iterable[int]) -> int:
     )
 
 
+_DUE, _RELEASED = 1, 2  # the work statement's kinds of row, in the order they come
+
+
 @functools.cache
 def _work_statement() -> Executable:
     """Built once (constructing it costs more than running it); read on the session's connection:
@@ -74,9 +77,6 @@ def _work_statement() -> Executable:
         .where(released.c.pos <= bindparam("released_limit")),
     ).subquery()
     return select(both).order_by(both.c.kind, both.c.pos)
-
-
-_DUE, _RELEASED = 1, 2
 
 
 def work_of(
