@@ -3,7 +3,7 @@
     # a node on the bench data (bench.pages or bench.export left it in the database):
     LMS_ENV=production LMS_SECRET_KEY=bench LMS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
         LMS_RATELIMIT_ENABLED=false GUNICORN_BIND=127.0.0.1:5150 GUNICORN_WORKERS=2 GUNICORN_THREADS=4 GUNICORN_MAX_REQUESTS=0 \\
-        GUNICORN_ACCESSLOG=/dev/null .venv/bin/gunicorn -c deploy/gunicorn.conf.py wsgi:app &
+        GUNICORN_ACCESSLOG=/dev/null .venv/bin/gunicorn -c deploy/gunicorn.conf.py --reuse-port wsgi:app &
     .venv/bin/python -m bench.load --port 5150 --database postgresql+psycopg://postgres@127.0.0.1:5432/bench
 
 For each page it runs ``wrk`` (``apt-get install wrk``) with ``--connections`` connections for
@@ -11,6 +11,10 @@ For each page it runs ``wrk`` (``apt-get install wrk``) with ``--connections`` c
 take turns in ``--rounds`` rounds; it prints each round, then per page the median req/s, the
 median of its ratio to the static file's req/s of the same round (with the lowest and highest),
 and the latency percentiles.
+``--reuse-port`` gives each gunicorn worker its own listening socket: with the shared one, all of
+wrk's keep-alive connections sometimes land on one worker (2 runs in 28 on the static file), which
+halves that page's rate in its round and skews its ratio (docs/capacity.md, "gunicorn's accept
+race"). The deployment keeps the shared socket, for reloads without dropped connections.
 Without wrk on the machine it falls back to bench/http_load.py (Python threads; lower ceilings).
 Only loopback addresses: this measures a node on this machine.
 """

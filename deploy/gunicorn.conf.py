@@ -27,6 +27,9 @@ keepalive = 75
 # seconds, and a restart in the middle of a page's window measures the restart, not the page.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
 max_requests_jitter = 500 if max_requests else 0
+# One listening socket shared by the workers (reuse_port off): with a socket per worker, a worker
+# that exits on a reload resets the connections queued on it (docs/capacity.md, accept race).
+reuse_port = False
 # Heartbeat files in memory, not on a disk that may stall.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Access lines to stderr (journald / docker logs); the app logs its own structured lines.
